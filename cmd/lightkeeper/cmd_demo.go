@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+func init() {
+	register("demo", "run a devnet with Byzantine keepers through a workload of real proofs", cmdDemo)
+}
+
+func cmdDemo(ctx context.Context, args []string) error {
+	fs := newFlags("demo", "demo [--valid N] [--keepers N] [--byzantine LIST]")
+	valid := fs.Int("valid", 6, "valid proofs per scheme × curve")
+	n := fs.Int("keepers", 10, "keepers")
+	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
+	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var byz []keeper.Strategy
+	for _, s := range strings.Split(*byzList, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		st, err := keeper.ParseStrategy(s)
+		if err != nil {
+			return usageError{err}
+		}
+		byz = append(byz, st)
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	out := os.Stdout
+	proofgen.QuietGnark()
+
+	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves\n\n",
+		*n, len(byz), *byzList)
+	start := time.Now()
+	fmt.Fprint(out, "proving:")
+	items, err := workload.Build(workload.Options{Valid: *valid, Invalid: true, JSONInputs: true},
+		func(s string) { fmt.Fprintf(out, " %s", s) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  (%d requests in %v)\n", len(items), time.Since(start).Round(time.Millisecond))
+
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: *n, Byzantine: byz, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online\n\n", d.URL, d.Dir, *n)
+
+	results := runWorkload(ctx, d.URL, items, out)
+	fmt.Fprintln(out)
+	ok := printOutcomes(out, items, results)
+	printLatency(out, results)
+	printKeepers(out, d, byz)
+	if err := demoCertificate(ctx, d.URL, results, out); err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("some rounds did not end as expected")
+	}
+	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+type demoResult struct {
+	round   *lightkeeperv1.Round
+	err     error
+	elapsed time.Duration
+}
+
+// runWorkload submits every item (a few at a time) and waits for each
+// decision, drawing a progress bar.
+func runWorkload(ctx context.Context, url string, items []workload.Item, out io.Writer) []demoResult {
+	sub := workload.NewSubmitter(http.DefaultClient, url)
+	results := make([]demoResult, len(items))
+	var mu sync.Mutex
+	done := 0
+	bar := func() {
+		const width = 40
+		filled := done * width / len(items)
+		fmt.Fprintf(out, "\rrounds:  [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, len(items))
+	}
+	bar()
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t0 := time.Now()
+			r, err := sub.Submit(ctx, it, fmt.Sprintf("demo-%d", i))
+			if err == nil {
+				r, err = sub.WaitDecided(ctx, r.GetId())
+			}
+			mu.Lock()
+			results[i] = demoResult{round: r, err: err, elapsed: time.Since(t0)}
+			done++
+			bar()
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintln(out)
+	return results
+}
+
+func printOutcomes(out io.Writer, items []workload.Item, results []demoResult) bool {
+	type row struct{ want, got string }
+	counts := map[string]int{}
+	all := true
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "request\texpected\toutcome\tvotes (approve/reject/abstain)\t")
+	for i, it := range items {
+		res := results[i]
+		got, votes := "", ""
+		var ce *connect.Error
+		switch {
+		case res.err != nil && errors.As(res.err, &ce):
+			got = "REFUSED"
+			votes = ce.Code().String()
+		case res.err != nil:
+			got = "ERROR"
+			votes = res.err.Error()
+		default:
+			got = outcomeName(res.round)
+			votes = fmt.Sprintf("%d/%d/%d", res.round.GetApprovals(), res.round.GetRejections(), res.round.GetAbstentions())
+		}
+		counts[got]++
+		mark := "ok"
+		if got != it.Want.String() {
+			mark, all = "WRONG", false
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Name, it.Want, got, votes, mark)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "\nby outcome: APPROVED %d, REJECTED %d, TIMEOUT %d, REFUSED %d\n",
+		counts["APPROVED"], counts["REJECTED"], counts["TIMEOUT"], counts["REFUSED"])
+	return all
+}
+
+func printLatency(out io.Writer, results []demoResult) {
+	var chain, client []time.Duration
+	for _, r := range results {
+		if r.err != nil {
+			continue
+		}
+		chain = append(chain, r.round.GetDecidedAt().AsTime().Sub(r.round.GetSubmittedAt().AsTime()))
+		client = append(client, r.elapsed)
+	}
+	if len(chain) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "decision latency: block time p50 %v p99 %v; client submit→decided p50 %v p99 %v\n\n",
+		percentile(chain, 50), percentile(chain, 99), percentile(client, 50), percentile(client, 99))
+}
+
+// percentile returns the p-th percentile (nearest rank).
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (p*len(s) + 99) / 100
+	return s[max(0, min(len(s)-1, i-1))].Round(time.Millisecond)
+}
+
+func printKeepers(out io.Writer, d *devnet.Devnet, byz []keeper.Strategy) {
+	role := map[string]string{}
+	for i, k := range d.Keepers {
+		role[k.ID()] = string(keeper.Honest)
+		if b := i - (len(d.Keepers) - len(byz)); b >= 0 {
+			role[k.ID()] = string(byz[b])
+		}
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "keeper\tstrategy\treputation\tcorrect\tincorrect\tabstained\tmissed\tequivocations\t")
+	for _, k := range d.Node.Keepers() {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", short(k.GetId()), role[k.GetId()], k.GetReputation(),
+			k.GetVotesCorrect(), k.GetVotesIncorrect(), k.GetVotesAbstained(), k.GetRoundsMissed(), k.GetEquivocations())
+	}
+	tw.Flush()
+}
+
+// demoCertificate fetches one certificate and checks it offline, as
+// 'lightkeeper verify-cert' does.
+func demoCertificate(ctx context.Context, url string, results []demoResult, out io.Writer) error {
+	for _, r := range results {
+		if r.err != nil || r.round.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED {
+			continue
+		}
+		c := newClients(url)
+		res, err := c.Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: r.round.GetId()}))
+		if err != nil {
+			return describe(err)
+		}
+		cert := res.Msg.GetCertificate()
+		if err := state.VerifyCertificate(cert); err != nil {
+			return fmt.Errorf("certificate of round %s: %w", cert.GetRoundId(), err)
+		}
+		fmt.Fprintf(out, "\ncertificate of round %s verified offline: %d signatures from a committee recomputed from seed %x…\n",
+			short(cert.GetRoundId()), len(cert.GetVotes()), cert.GetSeed()[:6])
+		return nil
+	}
+	return errors.New("no approved round to show a certificate for")
+}
+

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
+	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+)
+
+func init() {
+	register("init", "write keeper keys, genesis.json and a commented config.toml", cmdInit)
+	register("coordinator", "run a coordinator", cmdCoordinator)
+	register("keeper", "run a native keeper", cmdKeeper)
+	register("devnet", "run a coordinator and keepers in one process", cmdDevnet)
+}
+
+func cmdInit(ctx context.Context, args []string) error {
+	fs := newFlags("init", "init --dir DIR [--keepers N] [--chain-id ID]")
+	dir := fs.String("dir", "", "directory to write into (required)")
+	n := fs.Int("keepers", 10, "number of keeper keys in genesis")
+	chainID := fs.String("chain-id", "lightkeeper-local", "chain id")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--dir is required")
+	}
+	if *n < 0 || *n > 10000 {
+		return usagef("--keepers %d: want 0..10000", *n)
+	}
+	if _, _, err := setup.Init(*dir, *chainID, *n); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, *n, filepath.Join(*dir, setup.KeysDir))
+	fmt.Printf("start the coordinator: lightkeeper coordinator --config %s --data %s\n",
+		filepath.Join(*dir, setup.ConfigFile), filepath.Join(*dir, "data"))
+	return nil
+}
+
+func cmdCoordinator(ctx context.Context, args []string) error {
+	fs := newFlags("coordinator", "coordinator --config FILE --data DIR [--listen ADDR] [--genesis FILE]")
+	cfgPath := fs.String("config", "", "config.toml (defaults for every key when empty)")
+	data := fs.String("data", "", "Pebble data directory (required)")
+	listen := fs.String("listen", "", "address to serve on (overrides network.listen)")
+	genesisPath := fs.String("genesis", "", "genesis.json (default: beside --config)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return usagef("--data is required")
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+		if *genesisPath == "" {
+			*genesisPath = filepath.Join(filepath.Dir(*cfgPath), setup.GenesisFile)
+		}
+	}
+	if *listen != "" {
+		cfg.Network.Listen = *listen
+	}
+	var opts = service.Options{Config: cfg, DataDir: *data, Logger: log}
+	if *genesisPath != "" {
+		if _, err := os.Stat(*genesisPath); err == nil {
+			if opts.Genesis, err = setup.ReadGenesis(*genesisPath); err != nil {
+				return err
+			}
+		}
+	}
+	node, err := service.Open(opts)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	ln, err := net.Listen("tcp", cfg.Network.Listen)
+	if err != nil {
+		return err
+	}
+	log.Info("coordinator serving", "url", "http://"+ln.Addr().String(), "chain_id", node.ChainID(), "data", *data)
+	fmt.Printf("coordinator listening on http://%s\n", ln.Addr())
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return node.Run(ctx) })
+	g.Go(func() error { return node.Serve(ctx, ln) })
+	return g.Wait()
+}
+
+func cmdKeeper(ctx context.Context, args []string) error {
+	fs := newFlags("keeper", "keeper --coordinator URL --key FILE [--pull] [--strategy S]")
+	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
+	keyPath := fs.String("key", "", "keeper key file (required; see 'lightkeeper keys new')")
+	pull := fs.Bool("pull", false, "long-poll PullTasks instead of holding a Subscribe stream")
+	strategy := fs.String("strategy", string(keeper.Honest), "behaviour, for testing: honest, approve-all, reject-all, random, silent, equivocate")
+	workers := fs.Int("workers", 1, "tasks checked at once")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *keyPath == "" {
+		return usagef("--key is required")
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	key, err := setup.ReadKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	st, err := keeper.ParseStrategy(*strategy)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg := keeper.NewConfig().WithLogger(log).WithStrategy(st).WithWorkers(*workers)
+	if *pull {
+		cfg = cfg.WithPull(20 * time.Second)
+	}
+	k := keeper.New(*url, key, cfg)
+	log.Info("keeper starting", "keeper", k.ID(), "coordinator", *url)
+	return k.Run(ctx)
+}
+
+func cmdDevnet(ctx context.Context, args []string) error {
+	fs := newFlags("devnet", "devnet [--listen ADDR] [--data DIR] [--keepers N] [--byzantine N --byzantine-strategy S]")
+	listen := fs.String("listen", "127.0.0.1:8080", "coordinator address")
+	data := fs.String("data", "", "directory for keys, genesis and data (temporary when empty)")
+	n := fs.Int("keepers", 10, "keepers to run")
+	byz := fs.Int("byzantine", 0, "how many of them are Byzantine")
+	strategy := fs.String("byzantine-strategy", string(keeper.ApproveAll), "approve-all, reject-all, random, silent or equivocate")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := keeper.ParseStrategy(*strategy)
+	if err != nil {
+		return usageError{err}
+	}
+	if *byz < 0 || *byz > *n {
+		return usagef("--byzantine %d: want 0..%d", *byz, *n)
+	}
+	d, err := devnet.Start(ctx, devnet.Options{
+		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]keeper.Strategy{st}, *byz), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
+		d.Close()
+		return err
+	}
+	fmt.Printf("devnet ready: %s (chain %s, %d keepers, %d %s; data in %s)\n", d.URL, d.Genesis.GetChainId(), *n, *byz, st, d.Dir)
+	<-ctx.Done()
+	return d.Close()
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+func init() {
+	register("submit", "submit work: 'submit proof …'", cmdSubmit)
+}
+
+func cmdSubmit(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "proof" {
+		return usagef("usage: lightkeeper submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]")
+	}
+	fs := newFlags("submit proof", "submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]")
+	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
+	schemeName := fs.String("scheme", "", "groth16 or plonk (required)")
+	curveName := fs.String("curve", "", "bn254 or bls12_381 (required)")
+	vkPath := fs.String("vk", "", "verifying key file, gnark binary (required)")
+	proofPath := fs.String("proof", "", "proof file, gnark binary (required)")
+	publicPath := fs.String("public", "", "public inputs: gnark public witness or a JSON list of decimal strings (required)")
+	wait := fs.Bool("wait", false, "wait for the outcome")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up waiting after this long")
+	if _, err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	scheme, err := verifier.ParseScheme(*schemeName)
+	if err != nil {
+		return usagef("--scheme: %v", err)
+	}
+	curve, err := verifier.ParseCurve(*curveName)
+	if err != nil {
+		return usagef("--curve: %v", err)
+	}
+	files := map[string]*string{"--vk": vkPath, "--proof": proofPath, "--public": publicPath}
+	data := map[string][]byte{}
+	for flagName, p := range files {
+		if *p == "" {
+			return usagef("%s is required", flagName)
+		}
+		b, err := os.ReadFile(*p)
+		if err != nil {
+			return err
+		}
+		data[flagName] = b
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := newClients(*url)
+	round, err := c.Submit(ctx, workload.Item{
+		Scheme: scheme, Curve: curve, VK: data["--vk"], Proof: data["--proof"], Public: data["--public"],
+	}, randomNonce())
+	if err != nil {
+		return describe(err)
+	}
+	accepted := round.GetId()
+	if *wait {
+		if round, err = c.WaitDecided(ctx, round.GetId()); err != nil {
+			return fmt.Errorf("round %s accepted, but waiting failed: %w", accepted, describe(err))
+		}
+	}
+	return printRoundSummary(round, *asJSON)
+}
+
+func printRoundSummary(r *lightkeeperv1.Round, asJSON bool) error {
+	vkID := r.GetRequest().GetProof().GetVerifyingKeyId()
+	if asJSON {
+		return printJSON(map[string]any{
+			"round_id":         r.GetId(),
+			"outcome":          outcomeName(r),
+			"phase":            enumName(r.GetPhase().String(), "ROUND_PHASE_"),
+			"verifying_key_id": vkID,
+			"committee":        r.GetCommittee(),
+			"approvals":        r.GetApprovals(),
+			"rejections":       r.GetRejections(),
+			"abstentions":      r.GetAbstentions(),
+			"decided_height":   r.GetDecidedHeight(),
+		})
+	}
+	fmt.Printf("round     %s\noutcome   %s\n", r.GetId(), outcomeName(r))
+	if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+		fmt.Printf("votes     %d approve, %d reject, %d abstain (threshold %d)\nheight    %d\n",
+			r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), r.GetThreshold(), r.GetDecidedHeight())
+	}
+	fmt.Printf("committee %d keepers, leader %s\n", len(r.GetCommittee()), short(first(r.GetCommittee())))
+	return nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

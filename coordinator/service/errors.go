@@ -1,0 +1,50 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+)
+
+// toConnect maps the typed errors of the layers below to Connect codes, so
+// a client learns what was wrong and whether retrying can help.
+func toConnect(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	code := connect.CodeInternal
+	switch {
+	case errors.Is(err, state.ErrInvalidRequest), errors.Is(err, pebbledb.ErrInvalidPageToken):
+		code = connect.CodeInvalidArgument
+	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound):
+		code = connect.CodeNotFound
+	case errors.Is(err, state.ErrNotEnoughKeepers):
+		code = connect.CodeFailedPrecondition
+	case errors.Is(err, state.ErrRoundExists):
+		code = connect.CodeAlreadyExists
+	case errors.Is(err, state.ErrBadSignature):
+		code = connect.CodePermissionDenied
+	case errors.Is(err, errBusy):
+		code = connect.CodeResourceExhausted
+	case errors.Is(err, ErrStopped):
+		code = connect.CodeUnavailable
+	case errors.Is(err, context.Canceled):
+		code = connect.CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		code = connect.CodeDeadlineExceeded
+	}
+	return connect.NewError(code, err)
+}
+
+func invalidArgument(format string, args ...any) error {
+	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))
+}

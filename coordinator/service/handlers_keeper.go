@@ -1,0 +1,207 @@
+package service
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+type keeperServer struct{ n *Node }
+
+var _ lightkeeperv1connect.KeeperServiceHandler = keeperServer{}
+
+// maxVoteBatch bounds one SubmitVotes call.
+const maxVoteBatch = 1024
+
+func (s keeperServer) RegisterKeeper(ctx context.Context, req *connect.Request[lightkeeperv1.RegisterKeeperRequest]) (*connect.Response[lightkeeperv1.RegisterKeeperResponse], error) {
+	if err := checkID("keeper_id", req.Msg.GetKeeperId()); err != nil {
+		return nil, err
+	}
+	res, err := s.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterKeeper{
+		RegisterKeeper: &lightkeeperv1.RegisterKeeperTx{KeeperId: req.Msg.GetKeeperId(), Signature: req.Msg.GetSignature()},
+	}})
+	if err == nil {
+		err = res.Err
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.RegisterKeeperResponse{Keeper: res.Keeper, ChainId: s.n.chainID}), nil
+}
+
+// authenticate checks a session signature and that the keeper is
+// registered.
+func (n *Node) authenticate(auth *lightkeeperv1.SessionAuth) (string, error) {
+	id := auth.GetKeeperId()
+	if err := checkID("auth.keeper_id", id); err != nil {
+		return "", err
+	}
+	if auth.GetTime() == nil {
+		return "", invalidArgument("auth.time: missing")
+	}
+	t := auth.GetTime().AsTime()
+	if skew := n.now().Sub(t).Abs(); skew > n.cfg.Network.SessionSkewDuration() {
+		return "", connect.NewError(connect.CodePermissionDenied, fmt.Errorf("auth.time is %v away from the coordinator's clock (allowed %v)", skew.Round(time.Second), n.cfg.Network.SessionSkewDuration()))
+	}
+	pub, _ := hex.DecodeString(id)
+	if !verifier.VerifySession(n.chainID, ed25519.PublicKey(pub), t.UnixMilli(), auth.GetSignature()) {
+		return "", connect.NewError(connect.CodePermissionDenied, errors.New("auth.signature does not verify for this keeper and chain"))
+	}
+	registered := false
+	n.readMachine(func(m *state.Machine) {
+		if k, ok := m.Keeper(id); ok {
+			registered = k.GetRegistered()
+		}
+	})
+	if !registered {
+		return "", connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("keeper %s is not registered: call RegisterKeeper first", id))
+	}
+	return id, nil
+}
+
+// openSession starts or renews a keeper's session: a new session refills
+// its queue from state and makes it online (in a block, so committee draws
+// see it) before tasks flow.
+func (n *Node) openSession(ctx context.Context, id string, stream bool) error {
+	if n.dispatch.begin(id, stream, n.now(), n.cfg.Network.PullGraceDuration()) {
+		n.dispatch.refill(id, n.owedTasks(id))
+	}
+	if n.keeperOnline(id) {
+		return nil
+	}
+	res, err := n.submit(ctx, setOnlineTx(id, true))
+	if err == nil {
+		err = res.Err
+	}
+	return toConnect(err)
+}
+
+func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightkeeperv1.SubscribeRequest], stream *connect.ServerStream[lightkeeperv1.SubscribeResponse]) error {
+	n := s.n
+	id, err := n.authenticate(req.Msg.GetAuth())
+	if err != nil {
+		return err
+	}
+	if err := n.openSession(ctx, id, true); err != nil {
+		n.dispatch.endStream(id, n.now())
+		return err
+	}
+	n.log.Debug("keeper subscribed", "keeper", id)
+	defer func() {
+		if n.dispatch.endStream(id, n.now()) {
+			// Out of session: offline in the next block. The request's
+			// context is gone, so this waits on the node alone.
+			go n.submit(context.Background(), setOnlineTx(id, false))
+		}
+	}()
+	for {
+		tasks := n.dispatch.next(ctx, id, 64, 0)
+		if ctx.Err() != nil {
+			return nil
+		}
+		for _, t := range tasks {
+			if err := stream.Send(&lightkeeperv1.SubscribeResponse{Task: t}); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-n.stopped:
+			return toConnect(ErrStopped)
+		default:
+		}
+	}
+}
+
+func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightkeeperv1.PullTasksRequest]) (*connect.Response[lightkeeperv1.PullTasksResponse], error) {
+	n := s.n
+	id, err := n.authenticate(req.Msg.GetAuth())
+	if err != nil {
+		return nil, err
+	}
+	max := int(req.Msg.GetMaxTasks())
+	if max == 0 {
+		max = 16
+	}
+	max = min(max, 1024)
+	wait := time.Duration(req.Msg.GetWaitMs()) * time.Millisecond
+	if wait == 0 {
+		wait = 20 * time.Second
+	}
+	wait = min(wait, n.cfg.Network.MaxPullWaitDuration())
+	if err := n.openSession(ctx, id, false); err != nil {
+		return nil, err
+	}
+	tasks := n.dispatch.next(ctx, id, max, wait)
+	return connect.NewResponse(&lightkeeperv1.PullTasksResponse{Tasks: tasks}), nil
+}
+
+func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[lightkeeperv1.SubmitVotesRequest]) (*connect.Response[lightkeeperv1.SubmitVotesResponse], error) {
+	votes := req.Msg.GetVotes()
+	if len(votes) == 0 {
+		return nil, invalidArgument("votes: empty")
+	}
+	if len(votes) > maxVoteBatch {
+		return nil, invalidArgument("votes: %d in one batch, the limit is %d", len(votes), maxVoteBatch)
+	}
+	// Queue every vote before waiting on any, so a batch lands in one
+	// block rather than one block per vote.
+	pending := make([]*pendingTx, len(votes))
+	errs := make([]error, len(votes))
+	for i, v := range votes {
+		pending[i], errs[i] = s.n.enqueue(&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{
+			CastVote: &lightkeeperv1.CastVoteTx{Vote: v},
+		}})
+	}
+	out := make([]*lightkeeperv1.VoteResult, len(votes))
+	for i := range votes {
+		r := &lightkeeperv1.VoteResult{RoundId: votes[i].GetRoundId()}
+		out[i] = r
+		if errs[i] != nil {
+			r.Message = errs[i].Error()
+			continue
+		}
+		res, err := s.n.wait(ctx, pending[i])
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		r.Status = res.VoteStatus
+		if res.Err != nil {
+			r.Message = res.Err.Error()
+		}
+	}
+	return connect.NewResponse(&lightkeeperv1.SubmitVotesResponse{Results: out}), nil
+}
+
+func (s keeperServer) GetKeeper(ctx context.Context, req *connect.Request[lightkeeperv1.GetKeeperRequest]) (*connect.Response[lightkeeperv1.GetKeeperResponse], error) {
+	id := req.Msg.GetKeeperId()
+	if err := checkID("keeper_id", id); err != nil {
+		return nil, err
+	}
+	k, err := s.n.store.Keeper(id)
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("keeper %s not found", id))
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.GetKeeperResponse{Keeper: k}), nil
+}
+
+func (s keeperServer) ListKeepers(ctx context.Context, req *connect.Request[lightkeeperv1.ListKeepersRequest]) (*connect.Response[lightkeeperv1.ListKeepersResponse], error) {
+	ks, err := s.n.store.Keepers()
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.ListKeepersResponse{Keepers: ks}), nil
+}

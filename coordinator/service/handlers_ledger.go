@@ -1,0 +1,113 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+type ledgerServer struct{ n *Node }
+
+var _ lightkeeperv1connect.LedgerServiceHandler = ledgerServer{}
+
+func (s ledgerServer) GetChainInfo(ctx context.Context, req *connect.Request[lightkeeperv1.GetChainInfoRequest]) (*connect.Response[lightkeeperv1.GetChainInfoResponse], error) {
+	meta, err := s.n.store.Meta()
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	g, err := s.n.store.Genesis()
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.GetChainInfoResponse{
+		ChainId:     meta.GetChainId(),
+		GenesisTime: g.GetGenesisTime(),
+		HeadHeight:  meta.GetHead().GetHeight(),
+		HeadHash:    meta.GetHeadHash(),
+		Params:      meta.GetParams(),
+	}), nil
+}
+
+func (s ledgerServer) GetBlock(ctx context.Context, req *connect.Request[lightkeeperv1.GetBlockRequest]) (*connect.Response[lightkeeperv1.GetBlockResponse], error) {
+	h := req.Msg.GetHeight()
+	if h == 0 {
+		meta, err := s.n.store.Meta()
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		h = meta.GetHead().GetHeight()
+	}
+	b, err := s.n.store.Block(h)
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("no block at height %d", h))
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.GetBlockResponse{Block: b}), nil
+}
+
+type verifyingKeyServer struct{ n *Node }
+
+var _ lightkeeperv1connect.VerifyingKeyServiceHandler = verifyingKeyServer{}
+
+func (s verifyingKeyServer) RegisterVerifyingKey(ctx context.Context, req *connect.Request[lightkeeperv1.RegisterVerifyingKeyRequest]) (*connect.Response[lightkeeperv1.RegisterVerifyingKeyResponse], error) {
+	n := s.n
+	if !n.limiter.allow(req.Peer().Addr, n.now()) {
+		n.metrics.rateLimited.Inc()
+		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("rate limit: too many registrations from this address"))
+	}
+	m := req.Msg
+	if m.GetScheme() == lightkeeperv1.Scheme_SCHEME_UNSPECIFIED {
+		return nil, invalidArgument("scheme: missing")
+	}
+	if m.GetCurve() == lightkeeperv1.Curve_CURVE_UNSPECIFIED {
+		return nil, invalidArgument("curve: missing")
+	}
+	sum := sha256.Sum256(m.GetKey())
+	if vk, err := n.store.VerifyingKey(hex.EncodeToString(sum[:])); err == nil {
+		return connect.NewResponse(&lightkeeperv1.RegisterVerifyingKeyResponse{VerifyingKey: vk}), nil
+	}
+	// Parsing a key checks every point, which costs milliseconds: do it
+	// here, once, so the state machine can take the count on trust.
+	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(m.GetScheme()), verifier.Curve(m.GetCurve()), m.GetKey(), n.cfg.VerifierLimits())
+	if err != nil {
+		return nil, invalidArgument("key: %v", err)
+	}
+	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterVerifyingKey{
+		RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{
+			Scheme: m.GetScheme(), Curve: m.GetCurve(), Key: m.GetKey(), NumPublicInputs: uint32(nIn),
+		},
+	}})
+	if err == nil {
+		err = res.Err
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.RegisterVerifyingKeyResponse{VerifyingKey: res.VerifyingKey, Created: true}), nil
+}
+
+func (s verifyingKeyServer) GetVerifyingKey(ctx context.Context, req *connect.Request[lightkeeperv1.GetVerifyingKeyRequest]) (*connect.Response[lightkeeperv1.GetVerifyingKeyResponse], error) {
+	id := req.Msg.GetVerifyingKeyId()
+	if err := checkID("verifying_key_id", id); err != nil {
+		return nil, err
+	}
+	vk, err := s.n.store.VerifyingKey(id)
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("verifying key %s not registered", id))
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.GetVerifyingKeyResponse{VerifyingKey: vk}), nil
+}

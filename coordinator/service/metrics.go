@@ -1,0 +1,80 @@
+package service
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+)
+
+// metrics live in a registry of the node's own, so several nodes can run
+// in one process (tests, devnet) without colliding.
+type metrics struct {
+	registry        *prometheus.Registry
+	height          prometheus.Gauge
+	blockTxs        prometheus.Histogram
+	blockSeconds    prometheus.Histogram
+	roundsOpened    prometheus.Counter
+	roundsDecided   *prometheus.CounterVec
+	decisionSeconds prometheus.Histogram
+	votes           *prometheus.CounterVec
+	evidence        prometheus.Counter
+	rateLimited     prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	r := prometheus.NewRegistry()
+	m := &metrics{
+		registry: r,
+		height: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lightkeeper_block_height", Help: "Height of the last committed block."}),
+		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lightkeeper_block_transactions", Help: "Transactions per block.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
+		blockSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lightkeeper_block_commit_seconds", Help: "Time to apply and durably commit a block.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		roundsOpened: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lightkeeper_rounds_opened_total", Help: "Rounds accepted and opened."}),
+		roundsDecided: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lightkeeper_rounds_decided_total", Help: "Rounds decided, by outcome."}, []string{"outcome"}),
+		decisionSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "lightkeeper_round_decision_seconds", Help: "Block time from a round's submission to its decision.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		votes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lightkeeper_votes_total", Help: "Votes received, by status."}, []string{"status"}),
+		evidence: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lightkeeper_equivocations_total", Help: "Equivocation evidence recorded."}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lightkeeper_rate_limited_total", Help: "Requests refused by the rate limiter."}),
+	}
+	r.MustRegister(m.height, m.blockTxs, m.blockSeconds, m.roundsOpened, m.roundsDecided,
+		m.decisionSeconds, m.votes, m.evidence, m.rateLimited,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) blockCommitted(res *state.Result, took time.Duration) {
+	m.height.Set(float64(res.Block.GetHeader().GetHeight()))
+	m.blockTxs.Observe(float64(len(res.Block.GetTransactions())))
+	m.blockSeconds.Observe(took.Seconds())
+	for i, tx := range res.Block.GetTransactions() {
+		if tx.GetCastVote() != nil {
+			m.votes.WithLabelValues(res.TxResults[i].VoteStatus.String()).Inc()
+		}
+	}
+	for _, ev := range res.Events {
+		switch e := ev.(type) {
+		case state.RoundOpened:
+			m.roundsOpened.Inc()
+		case state.RoundDecided:
+			m.roundsDecided.WithLabelValues(e.Round.GetOutcome().String()).Inc()
+			d := e.Round.GetDecidedAt().AsTime().Sub(e.Round.GetSubmittedAt().AsTime())
+			m.decisionSeconds.Observe(d.Seconds())
+		case state.EquivocationDetected:
+			m.evidence.Inc()
+		}
+	}
+}

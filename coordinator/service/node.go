@@ -1,0 +1,231 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// ErrStopped is returned to requests that arrive after the node stopped.
+var ErrStopped = errors.New("coordinator stopped")
+
+// Options configure a Node.
+type Options struct {
+	Config config.Config
+	// Genesis is required for a new data directory; for an existing one it
+	// is checked against the stored chain id when given.
+	Genesis *lightkeeperv1.Genesis
+	DataDir string
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil. Only the producer reads it to
+	// stamp blocks, and handlers for session freshness.
+	Now func() time.Time
+}
+
+// Node is a running coordinator.
+type Node struct {
+	cfg   config.Config
+	log   *slog.Logger
+	now   func() time.Time
+	store *pebbledb.Store
+
+	// mu guards machine: the producer writes under Lock, readers RLock.
+	mu      sync.RWMutex
+	machine *state.Machine
+	chainID string
+
+	txs      chan *pendingTx
+	stopped  chan struct{}
+	stopErr  error
+	stopOnce sync.Once
+
+	dispatch *dispatcher
+	watch    *watchHub
+	metrics  *metrics
+	limiter  *limiter
+	vkCache  sync.Map // vk id -> []byte
+}
+
+type pendingTx struct {
+	tx   *lightkeeperv1.Transaction
+	done chan state.TxResult
+}
+
+// Open opens (or creates) the data directory and restores the state
+// machine. Call Run to start producing blocks.
+func Open(opts Options) (*Node, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	store, err := pebbledb.Open(opts.DataDir, pebbledb.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:      opts.Config,
+		log:      log,
+		now:      now,
+		store:    store,
+		txs:      make(chan *pendingTx, 8192),
+		stopped:  make(chan struct{}),
+		dispatch: newDispatcher(),
+		watch:    newWatchHub(),
+		metrics:  newMetrics(),
+		limiter:  newLimiter(opts.Config.Limits.SubmitRate, opts.Config.Limits.SubmitBurst),
+	}
+	if err := n.load(opts.Genesis); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
+	params := n.cfg.Params()
+	initialized, err := n.store.Initialized()
+	if err != nil {
+		return err
+	}
+	if !initialized {
+		if genesis == nil {
+			return fmt.Errorf("data directory is empty and no genesis was given")
+		}
+		m, res, err := state.New(genesis, params)
+		if err != nil {
+			return fmt.Errorf("genesis: %w", err)
+		}
+		b := n.store.NewBatch()
+		if err := b.PutGenesis(genesis); err != nil {
+			b.Close()
+			return err
+		}
+		if err := n.persistInto(b, res); err != nil {
+			return err
+		}
+		n.machine = m
+		n.chainID = genesis.GetChainId()
+		n.log.Info("new chain", "chain_id", n.chainID, "keepers", len(genesis.GetKeepers()))
+		return nil
+	}
+	meta, err := n.store.Meta()
+	if err != nil {
+		return err
+	}
+	if genesis != nil && genesis.GetChainId() != meta.GetChainId() {
+		return fmt.Errorf("data directory holds chain %q, the genesis file is for %q", meta.GetChainId(), genesis.GetChainId())
+	}
+	if !proto.Equal(meta.GetParams(), params) {
+		return fmt.Errorf("the consensus parameters of config.toml differ from those this data directory was created with (%v); replaying it under other rules would change its history", meta.GetParams())
+	}
+	snap := state.Snapshot{Meta: meta}
+	if snap.Keepers, err = n.store.Keepers(); err != nil {
+		return err
+	}
+	if snap.OpenRounds, err = n.store.OpenRounds(); err != nil {
+		return err
+	}
+	if snap.VerifyingKeys, err = n.store.VerifyingKeys(); err != nil {
+		return err
+	}
+	if snap.RoundIDs, err = n.store.RoundIDs(); err != nil {
+		return err
+	}
+	m, err := state.Restore(snap)
+	if err != nil {
+		return fmt.Errorf("restore state: %w", err)
+	}
+	n.machine = m
+	n.chainID = meta.GetChainId()
+	n.log.Info("restored chain", "chain_id", n.chainID, "height", meta.GetHead().GetHeight(),
+		"open_rounds", len(snap.OpenRounds), "keepers", len(snap.Keepers))
+	return nil
+}
+
+// ChainID returns the chain id.
+func (n *Node) ChainID() string { return n.chainID }
+
+// Close releases the store. Run must have returned.
+func (n *Node) Close() error {
+	n.stop(ErrStopped)
+	return n.store.Close()
+}
+
+func (n *Node) stop(err error) {
+	n.stopOnce.Do(func() {
+		n.stopErr = err
+		close(n.stopped)
+	})
+}
+
+// submit hands a transaction to the producer and waits for its result.
+func (n *Node) submit(ctx context.Context, tx *lightkeeperv1.Transaction) (state.TxResult, error) {
+	p, err := n.enqueue(tx)
+	if err != nil {
+		return state.TxResult{}, err
+	}
+	return n.wait(ctx, p)
+}
+
+// enqueue queues a transaction for the next block. A full queue is refused
+// at once rather than queued without bound.
+func (n *Node) enqueue(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
+	select {
+	case <-n.stopped:
+		return nil, ErrStopped
+	default:
+	}
+	p := &pendingTx{tx: tx, done: make(chan state.TxResult, 1)}
+	select {
+	case n.txs <- p:
+		return p, nil
+	default:
+		return nil, errBusy
+	}
+}
+
+// wait waits for a queued transaction's result.
+func (n *Node) wait(ctx context.Context, p *pendingTx) (state.TxResult, error) {
+	select {
+	case r := <-p.done:
+		return r, nil
+	case <-ctx.Done():
+		return state.TxResult{}, ctx.Err()
+	case <-n.stopped:
+		return state.TxResult{}, ErrStopped
+	}
+}
+
+var errBusy = errors.New("coordinator is busy: transaction queue full, retry later")
+
+// readMachine runs f with the machine read-locked.
+func (n *Node) readMachine(f func(m *state.Machine)) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	f(n.machine)
+}
+
+// Keepers returns every keeper as the state machine has it now, sorted by
+// id.
+func (n *Node) Keepers() []*lightkeeperv1.Keeper {
+	var ks []*lightkeeperv1.Keeper
+	n.readMachine(func(m *state.Machine) { ks = m.Keepers() })
+	return ks
+}

@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// tick bounds how late a deadline or an expired pull lease is noticed.
+const tick = 100 * time.Millisecond
+
+// Run produces blocks until ctx is done or a block cannot be persisted. The
+// latter is fatal: the machine has moved past what the disk holds, so the
+// node stops and nobody is told of the lost block's results; a restart
+// resumes from the last durable block.
+func (n *Node) Run(ctx context.Context) error {
+	// Keepers marked online in a previous run are not connected to this
+	// one: take them offline in the first block; they come back when they
+	// open a session.
+	var offline []*lightkeeperv1.Transaction
+	n.readMachine(func(m *state.Machine) {
+		for _, k := range m.Keepers() {
+			if k.GetOnline() {
+				offline = append(offline, setOnlineTx(k.GetId(), false))
+			}
+		}
+	})
+	if len(offline) > 0 {
+		if err := n.produce(nil, offline); err != nil {
+			n.stop(err)
+			return err
+		}
+	}
+	timer := time.NewTimer(tick)
+	defer timer.Stop()
+	maxTxs := n.cfg.Network.MaxTxsPerBlock
+	for {
+		var batch []*pendingTx
+		select {
+		case p := <-n.txs:
+			batch = append(batch, p)
+		case <-timer.C:
+			timer.Reset(tick)
+		case <-ctx.Done():
+			n.stop(ErrStopped)
+			return nil
+		case <-n.stopped:
+			return n.stopErr
+		}
+		// Group commit: everything that queued up while the last block
+		// was being synced goes into this one.
+	drain:
+		for len(batch) < maxTxs {
+			select {
+			case p := <-n.txs:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		now := n.now()
+		var system []*lightkeeperv1.Transaction
+		for _, id := range n.dispatch.expiredLeases(now) {
+			if n.keeperOnline(id) {
+				system = append(system, setOnlineTx(id, false))
+			}
+		}
+		if len(batch) == 0 && len(system) == 0 && !n.blockDue(now) {
+			continue
+		}
+		if err := n.produce(batch, system); err != nil {
+			n.log.Error("block not persisted; stopping", "err", err)
+			n.stop(err)
+			return err
+		}
+	}
+}
+
+// blockDue reports whether time alone calls for a block: a round deadline
+// passed or a new day began (reputation decay).
+func (n *Node) blockDue(now time.Time) bool {
+	due := false
+	n.readMachine(func(m *state.Machine) {
+		if d, ok := m.NextDeadline(); ok && d <= now.UnixMilli() {
+			due = true
+		}
+		head, _ := m.Head()
+		const day = 24 * time.Hour / time.Millisecond
+		if now.UnixMilli()/int64(day) > head.GetTime().AsTime().UnixMilli()/int64(day) {
+			due = true
+		}
+	})
+	return due
+}
+
+func (n *Node) keeperOnline(id string) bool {
+	online := false
+	n.readMachine(func(m *state.Machine) {
+		if k, ok := m.Keeper(id); ok {
+			online = k.GetOnline()
+		}
+	})
+	return online
+}
+
+func setOnlineTx(id string, online bool) *lightkeeperv1.Transaction {
+	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SetKeeperOnline{
+		SetKeeperOnline: &lightkeeperv1.SetKeeperOnlineTx{KeeperId: id, Online: online},
+	}}
+}
+
+// produce applies one block (system transactions first), persists it and
+// only then answers the waiting requests and dispatches.
+func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) error {
+	txs := make([]*lightkeeperv1.Transaction, 0, len(system)+len(batch))
+	txs = append(txs, system...)
+	for _, p := range batch {
+		txs = append(txs, p.tx)
+	}
+	start := time.Now()
+	n.mu.Lock()
+	head, _ := n.machine.Head()
+	t := n.now().UnixMilli()
+	if ht := head.GetTime().AsTime().UnixMilli(); t < ht {
+		t = ht // the wall clock stepped back; block time never does
+	}
+	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs})
+	n.mu.Unlock()
+	if err != nil {
+		// A refused block leaves the machine unchanged: fail its requests.
+		for _, p := range batch {
+			p.done <- state.TxResult{Err: err}
+		}
+		return nil
+	}
+	if err := n.persistInto(n.store.NewBatch(), res); err != nil {
+		return err
+	}
+	n.metrics.blockCommitted(res, time.Since(start))
+	for i, p := range batch {
+		p.done <- res.TxResults[len(system)+i]
+	}
+	n.afterBlock(res)
+	return nil
+}
+
+func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
+	put := func() error {
+		if err := b.PutBlock(res.Block); err != nil {
+			return err
+		}
+		for _, r := range res.Rounds {
+			if err := b.PutRound(r); err != nil {
+				return err
+			}
+		}
+		for _, k := range res.Keepers {
+			if err := b.PutKeeper(k); err != nil {
+				return err
+			}
+		}
+		for _, vk := range res.VerifyingKeys {
+			if err := b.PutVerifyingKey(vk); err != nil {
+				return err
+			}
+		}
+		for _, e := range res.Evidence {
+			if err := b.PutEvidence(e); err != nil {
+				return err
+			}
+		}
+		return b.PutMeta(res.Meta)
+	}
+	if err := put(); err != nil {
+		b.Close()
+		return fmt.Errorf("persist block %d: %w", res.Block.GetHeader().GetHeight(), err)
+	}
+	if err := b.Commit(); err != nil {
+		return fmt.Errorf("commit block %d: %w", res.Block.GetHeader().GetHeight(), err)
+	}
+	return nil
+}
+
+// afterBlock reacts to a durable block: new rounds go to their committees,
+// watchers hear of changed rounds.
+func (n *Node) afterBlock(res *state.Result) {
+	for _, ev := range res.Events {
+		switch e := ev.(type) {
+		case state.RoundOpened:
+			n.dispatchRound(e.Round)
+		case state.RoundDecided:
+			n.log.Info("round decided", "round", e.Round.GetId(), "outcome", e.Round.GetOutcome().String(),
+				"approvals", e.Round.GetApprovals(), "rejections", e.Round.GetRejections(), "height", res.Block.GetHeader().GetHeight())
+		case state.EquivocationDetected:
+			n.log.Warn("equivocation", "keeper", e.Evidence.GetKeeperId(), "round", e.Evidence.GetRoundId())
+		}
+	}
+	for _, r := range res.Rounds {
+		if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
+			n.dispatch.closeRound(r.GetId())
+		}
+		n.watch.notify(r.GetId())
+	}
+}

@@ -1,0 +1,76 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+)
+
+// serviceNames are the services offered for reflection and health.
+var serviceNames = []string{
+	lightkeeperv1connect.RoundServiceName,
+	lightkeeperv1connect.KeeperServiceName,
+	lightkeeperv1connect.VerifyingKeyServiceName,
+	lightkeeperv1connect.LedgerServiceName,
+}
+
+// Handler returns the node's HTTP handler: the four Connect services,
+// gRPC reflection and health, and /metrics.
+func (n *Node) Handler() http.Handler {
+	opts := connect.WithHandlerOptions(
+		connect.WithReadMaxBytes(n.cfg.Limits.MaxRequestBytes),
+		connect.WithSendMaxBytes(n.cfg.Limits.MaxRequestBytes),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(lightkeeperv1connect.NewRoundServiceHandler(roundServer{n}, opts))
+	mux.Handle(lightkeeperv1connect.NewKeeperServiceHandler(keeperServer{n}, opts))
+	mux.Handle(lightkeeperv1connect.NewVerifyingKeyServiceHandler(verifyingKeyServer{n}, opts))
+	mux.Handle(lightkeeperv1connect.NewLedgerServiceHandler(ledgerServer{n}, opts))
+	reflector := grpcreflect.NewStaticReflector(serviceNames...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
+	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Serve serves the API on ln (HTTP/1.1 and HTTP/2 without TLS, so Connect,
+// gRPC and gRPC-Web share the port) until ctx is done.
+func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           n.Handler(),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	case <-n.stopped:
+	}
+	// Streams never end on their own; give them a moment, then cut them.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

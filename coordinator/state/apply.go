@@ -1,0 +1,554 @@
+package state
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"google.golang.org/protobuf/proto"
+)
+
+// BlockInput is one block's input: its time (chosen by the service, the
+// only clock the machine knows) and its ordered transactions.
+type BlockInput struct {
+	TimeUnixMilli int64
+	Txs           []*lightkeeperv1.Transaction
+}
+
+// applier holds the work in progress of one ApplyBlock.
+type applier struct {
+	m      *Machine
+	height uint64
+	now    int64  // block time, unix ms
+	seed   []byte // hash of the previous block
+	res    *Result
+
+	rounds  map[string]*lightkeeperv1.Round // created or changed (live pointers)
+	keepers map[string]bool                 // changed
+	certs   []*lightkeeperv1.Certificate
+}
+
+// ApplyBlock applies one block: (1) daily reputation decay for every day
+// boundary crossed since the last block, (2) closing of the rounds whose
+// deadline is at or before the block time, by deadline then id, (3) the
+// transactions in order. A transaction that fails has no effect and its
+// error is in its TxResult; the block still records it.
+//
+// ApplyBlock returns an error only for an input that cannot form a block —
+// a time before the head's (ErrTimeWentBackwards) or out of range, or a nil
+// or unencodable transaction (ErrInvalidRequest) — and then the state is
+// unchanged.
+func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
+	if in.TimeUnixMilli < m.headTime {
+		return nil, fmt.Errorf("%w: block time %d is before head time %d (height %d)", ErrTimeWentBackwards, in.TimeUnixMilli, m.headTime, m.head.Height)
+	}
+	if in.TimeUnixMilli > MaxTimeUnixMilli {
+		return nil, fmt.Errorf("%w: block time %d is after %d", ErrInvalidRequest, in.TimeUnixMilli, int64(MaxTimeUnixMilli))
+	}
+	txHash, err := TransactionsHash(in.Txs)
+	if err != nil {
+		return nil, err
+	}
+	a := &applier{
+		m:       m,
+		height:  m.head.Height + 1,
+		now:     in.TimeUnixMilli,
+		seed:    m.headHash,
+		res:     &Result{TxResults: make([]TxResult, len(in.Txs))},
+		rounds:  make(map[string]*lightkeeperv1.Round),
+		keepers: make(map[string]bool),
+	}
+	a.decay()
+	a.closeDue()
+	txs := make([]*lightkeeperv1.Transaction, len(in.Txs))
+	for i, tx := range in.Txs {
+		txs[i] = proto.Clone(tx).(*lightkeeperv1.Transaction)
+		a.res.TxResults[i] = a.apply(txs[i])
+	}
+
+	header := &lightkeeperv1.BlockHeader{
+		Height:           a.height,
+		Time:             tsMilli(a.now),
+		PreviousHash:     bytes.Clone(m.headHash),
+		TransactionsHash: txHash,
+		ResultsHash:      ResultsHash(a.certs, a.res.Evidence),
+	}
+	hash := BlockHash(header)
+	m.head, m.headHash, m.headTime = header, hash, a.now
+
+	res := a.res
+	evidence := make([]*lightkeeperv1.Evidence, len(res.Evidence))
+	for i, e := range res.Evidence {
+		evidence[i] = proto.Clone(e).(*lightkeeperv1.Evidence)
+	}
+	res.Block = &lightkeeperv1.Block{
+		Header:       cloneHeader(header),
+		Hash:         bytes.Clone(hash),
+		Transactions: txs,
+		Certificates: a.certs,
+		Evidence:     evidence,
+	}
+	res.Meta = m.meta()
+	for _, id := range sortedKeys(a.rounds) {
+		res.Rounds = append(res.Rounds, proto.Clone(a.rounds[id]).(*lightkeeperv1.Round))
+	}
+	for _, id := range sortedKeys(a.keepers) {
+		res.Keepers = append(res.Keepers, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
+	}
+	return res, nil
+}
+
+func (a *applier) emit(e Event) { a.res.Events = append(a.res.Events, e) }
+
+// setReputation clamps to the bounds and records the change.
+func (a *applier) setReputation(k *lightkeeperv1.Keeper, to int64, cause string) {
+	p := a.m.params
+	to = min(max(to, p.ReputationMin), p.ReputationMax)
+	a.keepers[k.Id] = true
+	if to == k.Reputation {
+		return
+	}
+	a.emit(ReputationChanged{KeeperID: k.Id, From: k.Reputation, To: to, Cause: cause})
+	k.Reputation = to
+}
+
+// decay applies rep -= ⌊rep·ppm/10⁶⌋ once per day boundary crossed (at most
+// MaxDecayDays), to every keeper in id order, as one event per keeper.
+func (a *applier) decay() {
+	m := a.m
+	day := dayOf(a.now)
+	if day <= m.lastDecayDay {
+		return
+	}
+	days := min(day-m.lastDecayDay, MaxDecayDays)
+	m.lastDecayDay = day
+	ppm := m.params.ReputationDailyDecayPpm
+	if ppm == 0 {
+		return
+	}
+	for _, id := range sortedKeys(m.keepers) {
+		k := m.keepers[id]
+		r := k.Reputation
+		for d := int64(0); d < days; d++ {
+			dec := r * ppm / PPM
+			if dec == 0 || r <= m.params.ReputationMin {
+				break // the decrement only shrinks: nothing more will change
+			}
+			r -= dec
+		}
+		if r != k.Reputation {
+			a.setReputation(k, r, CauseDecay)
+		}
+	}
+}
+
+// closeDue ends every open round whose deadline is at or before the block
+// time: a VOTING round is decided TIMEOUT, then every due round is CLOSED.
+func (a *applier) closeDue() {
+	due := a.m.openByDeadline(func(o *openRound) bool { return o.deadline <= a.now })
+	for _, o := range due {
+		if o.r.Phase == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+			a.decide(o, lightkeeperv1.Outcome_OUTCOME_TIMEOUT)
+		}
+		a.close(o)
+	}
+}
+
+func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
+	r := o.r
+	r.Phase = lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED
+	r.Outcome = outcome
+	r.DecidedHeight = a.height
+	r.DecidedAt = tsMilli(a.now)
+	r.DecidedVotes = uint32(len(r.Votes))
+	a.rounds[r.Id] = r
+	cert := &lightkeeperv1.Certificate{
+		ChainId:         a.m.chainID,
+		RoundId:         r.Id,
+		Kind:            r.Kind,
+		Outcome:         outcome,
+		Height:          a.height,
+		Seed:            bytes.Clone(r.Seed),
+		Committee:       slices.Clone(r.Committee),
+		Eligible:        cloneAll(r.Eligible),
+		Threshold:       r.Threshold,
+		RejectThreshold: r.RejectThreshold,
+		Votes:           cloneAll(r.Votes),
+		DecidedAt:       tsMilli(a.now),
+	}
+	a.certs = append(a.certs, cert)
+	a.emit(RoundDecided{Round: proto.Clone(r).(*lightkeeperv1.Round), Certificate: proto.Clone(cert).(*lightkeeperv1.Certificate)})
+	for _, v := range r.Votes {
+		a.settle(r, v)
+	}
+}
+
+func cloneAll[T proto.Message](in []T) []T {
+	out := make([]T, len(in))
+	for i, x := range in {
+		out[i] = proto.Clone(x).(T)
+	}
+	return out
+}
+
+// settle judges one vote of a decided round.
+func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
+	k := a.m.keepers[v.KeeperId]
+	p := a.m.params
+	a.keepers[k.Id] = true
+	if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
+		k.VotesAbstained++
+		return
+	}
+	var agree bool
+	switch r.Outcome {
+	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
+		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE
+	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
+		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT
+	default: // TIMEOUT: nothing was decided, so nothing is right or wrong
+		return
+	}
+	if agree {
+		k.VotesCorrect++
+		delta := p.ReputationCorrect
+		if r.Outcome != lightkeeperv1.Outcome_OUTCOME_TIMEOUT {
+			delta += p.ReputationConsensusBonus
+		}
+		a.setReputation(k, k.Reputation+delta, CauseCorrect)
+	} else {
+		k.VotesIncorrect++
+		a.setReputation(k, k.Reputation-p.ReputationIncorrect, CauseIncorrect)
+	}
+}
+
+func (a *applier) close(o *openRound) {
+	r := o.r
+	r.Phase = lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED
+	var missed []string
+	for _, id := range r.Committee {
+		if _, voted := o.voteOf[id]; !voted {
+			missed = append(missed, id)
+		}
+	}
+	delete(a.m.rounds, r.Id)
+	a.rounds[r.Id] = r
+	a.emit(RoundClosed{Round: proto.Clone(r).(*lightkeeperv1.Round), Missed: slices.Clone(missed)})
+	for _, id := range missed {
+		k := a.m.keepers[id]
+		k.RoundsMissed++
+		a.setReputation(k, k.Reputation-a.m.params.ReputationTimeout, CauseTimeout)
+	}
+}
+
+func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
+	switch k := tx.Kind.(type) {
+	case *lightkeeperv1.Transaction_SubmitRound:
+		return a.submitRound(k.SubmitRound)
+	case *lightkeeperv1.Transaction_RegisterVerifyingKey:
+		return a.registerVerifyingKey(k.RegisterVerifyingKey)
+	case *lightkeeperv1.Transaction_RegisterKeeper:
+		return a.registerKeeper(k.RegisterKeeper)
+	case *lightkeeperv1.Transaction_SetKeeperOnline:
+		return a.setKeeperOnline(k.SetKeeperOnline)
+	case *lightkeeperv1.Transaction_CastVote:
+		return a.castVote(k.CastVote)
+	}
+	return TxResult{Err: fmt.Errorf("%w: transaction: no kind set", ErrInvalidRequest)}
+}
+
+func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
+	kid, ok := parseID(tx.GetKeeperId())
+	if !ok {
+		return TxResult{Err: checkID("register_keeper.keeper_id", tx.GetKeeperId())}
+	}
+	if !verifier.VerifyRegistration(a.m.chainID, ed25519.PublicKey(kid[:]), tx.GetSignature()) {
+		return TxResult{Err: fmt.Errorf("%w: register_keeper.signature: not a valid proof of possession of key %s on chain %q", ErrBadSignature, tx.KeeperId, a.m.chainID)}
+	}
+	k, exists := a.m.keepers[tx.KeeperId]
+	if !exists {
+		// A new key has no stake, so the stake gate keeps it off
+		// committees until stake is bonded.
+		k = &lightkeeperv1.Keeper{Id: tx.KeeperId, Reputation: a.m.params.ReputationInitial}
+		a.m.keepers[k.Id] = k
+	}
+	if !k.Registered {
+		k.Registered = true
+		a.keepers[k.Id] = true
+		a.emit(KeeperRegistered{KeeperID: k.Id})
+	}
+	return TxResult{Keeper: proto.Clone(k).(*lightkeeperv1.Keeper)}
+}
+
+func (a *applier) setKeeperOnline(tx *lightkeeperv1.SetKeeperOnlineTx) TxResult {
+	if err := checkID("set_keeper_online.keeper_id", tx.GetKeeperId()); err != nil {
+		return TxResult{Err: err}
+	}
+	k, ok := a.m.keepers[tx.KeeperId]
+	if !ok {
+		return TxResult{Err: fmt.Errorf("%w: set_keeper_online.keeper_id: %s", ErrUnknownKeeper, tx.KeeperId)}
+	}
+	if k.Online != tx.Online {
+		k.Online = tx.Online
+		a.keepers[k.Id] = true
+		a.emit(KeeperOnlineChanged{KeeperID: k.Id, Online: k.Online})
+	}
+	return TxResult{Keeper: proto.Clone(k).(*lightkeeperv1.Keeper)}
+}
+
+func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx) TxResult {
+	if !verifier.Scheme(tx.GetScheme()).Valid() {
+		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.scheme: %v is not a supported scheme", ErrInvalidRequest, tx.GetScheme())}
+	}
+	if !verifier.Curve(tx.GetCurve()).Valid() {
+		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.curve: %v is not a supported curve", ErrInvalidRequest, tx.GetCurve())}
+	}
+	lim := verifier.DefaultLimits()
+	if n := len(tx.GetKey()); n == 0 || n > lim.MaxVerifyingKeyBytes {
+		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.key: %d bytes, want 1..%d", ErrInvalidRequest, n, lim.MaxVerifyingKeyBytes)}
+	}
+	if n := tx.GetNumPublicInputs(); n > uint32(lim.MaxPublicInputs) {
+		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, limit %d", ErrInvalidRequest, n, lim.MaxPublicInputs)}
+	}
+	sum := sha256.Sum256(tx.Key)
+	id := hex.EncodeToString(sum[:])
+	if vk, ok := a.m.vks[id]; ok {
+		return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
+	}
+	vk := &lightkeeperv1.VerifyingKey{
+		Id:               id,
+		Scheme:           tx.Scheme,
+		Curve:            tx.Curve,
+		NumPublicInputs:  tx.NumPublicInputs,
+		RegisteredHeight: a.height,
+	}
+	a.m.vks[id] = vk
+	full := proto.Clone(vk).(*lightkeeperv1.VerifyingKey)
+	full.Key = bytes.Clone(tx.Key)
+	a.res.VerifyingKeys = append(a.res.VerifyingKeys, full)
+	a.emit(VerifyingKeyRegistered{ID: id})
+	return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
+}
+
+// eligible returns the keepers that may sit on a committee, sorted by id:
+// registered, online, not jailed, reputation ≥ min_reputation and stake > 0.
+func (m *Machine) eligible() []*lightkeeperv1.Keeper {
+	var out []*lightkeeperv1.Keeper
+	for _, id := range sortedKeys(m.keepers) {
+		k := m.keepers[id]
+		if k.Registered && k.Online && !k.Jailed && k.Reputation >= m.params.MinReputation && k.Stake > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
+	m := a.m
+	req := tx.GetRequest()
+	if req == nil {
+		return TxResult{Err: fmt.Errorf("%w: submit_round.request: missing", ErrInvalidRequest)}
+	}
+	id := RoundID(m.chainID, req)
+	rid, _ := parseID(id) // the transaction was marshalled already, so id is valid
+	if _, known := m.roundIDs[rid]; known {
+		res := TxResult{RoundID: id, Err: fmt.Errorf("%w: %s", ErrRoundExists, id)}
+		if o, open := m.rounds[id]; open {
+			res.Round = proto.Clone(o.r).(*lightkeeperv1.Round)
+		}
+		return res
+	}
+	pr := req.GetProof()
+	if pr == nil {
+		return TxResult{Err: fmt.Errorf("%w: submit_round.request.payload: unsupported round kind (only proof)", ErrInvalidRequest)}
+	}
+	if len(req.ClientNonce) > MaxClientNonceLen {
+		return TxResult{Err: fmt.Errorf("%w: submit_round.request.client_nonce: %d bytes, limit %d", ErrInvalidRequest, len(req.ClientNonce), MaxClientNonceLen)}
+	}
+	scheme, curve := verifier.Scheme(pr.Scheme), verifier.Curve(pr.Curve)
+	if !scheme.Valid() {
+		return TxResult{Err: fmt.Errorf("%w: proof.scheme: %v is not a supported scheme", ErrInvalidRequest, pr.Scheme)}
+	}
+	if !curve.Valid() {
+		return TxResult{Err: fmt.Errorf("%w: proof.curve: %v is not a supported curve", ErrInvalidRequest, pr.Curve)}
+	}
+	if err := checkID("proof.verifying_key_id", pr.VerifyingKeyId); err != nil {
+		return TxResult{Err: err}
+	}
+	vk, ok := m.vks[pr.VerifyingKeyId]
+	if !ok {
+		return TxResult{Err: fmt.Errorf("%w: proof.verifying_key_id: %s", ErrUnknownVerifyingKey, pr.VerifyingKeyId)}
+	}
+	if vk.Scheme != pr.Scheme || vk.Curve != pr.Curve {
+		return TxResult{Err: fmt.Errorf("%w: proof: scheme %s and curve %s, but verifying key %s is %s on %s", ErrInvalidRequest,
+			scheme, curve, vk.Id, verifier.Scheme(vk.Scheme), verifier.Curve(vk.Curve))}
+	}
+	lim := verifier.DefaultLimits()
+	n, err := verifier.CheckPublicInputs(curve, pr.PublicInputs, lim)
+	if err != nil {
+		return TxResult{Err: fmt.Errorf("%w: proof.public_inputs: %v", ErrInvalidRequest, err)}
+	}
+	if n != int(vk.NumPublicInputs) {
+		return TxResult{Err: fmt.Errorf("%w: proof.public_inputs: %d values, but verifying key %s expects %d", ErrInvalidRequest, n, vk.Id, vk.NumPublicInputs)}
+	}
+	if len(pr.Proof) == 0 || len(pr.Proof) > lim.MaxProofBytes {
+		return TxResult{Err: fmt.Errorf("%w: proof.proof: %d bytes, want 1..%d", ErrInvalidRequest, len(pr.Proof), lim.MaxProofBytes)}
+	}
+
+	p := m.params
+	keepers := m.eligible()
+	weights := Weights(keepers, p)
+	nonZero := 0
+	for _, w := range weights {
+		if w.Weight > 0 {
+			nonZero++
+		}
+	}
+	size := min(int(p.TotalValidators), nonZero)
+	if size < int(p.Threshold) {
+		return TxResult{RoundID: id, Err: fmt.Errorf("%w: have %d eligible keepers, need at least threshold %d", ErrNotEnoughKeepers, nonZero, p.Threshold)}
+	}
+	committee, err := DrawCommittee(a.seed, id, weights, size)
+	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
+		return TxResult{RoundID: id, Err: err}
+	}
+	r := &lightkeeperv1.Round{
+		Id:              id,
+		Kind:            lightkeeperv1.RoundKind_ROUND_KIND_PROOF,
+		Request:         proto.Clone(req).(*lightkeeperv1.RoundRequest),
+		SubmittedHeight: a.height,
+		SubmittedAt:     tsMilli(a.now),
+		Deadline:        tsMilli(a.now + m.timeout),
+		Seed:            bytes.Clone(a.seed),
+		Committee:       committee,
+		Eligible:        weights,
+		Threshold:       p.Threshold,
+		RejectThreshold: uint32(size) - p.Threshold + 1,
+		Phase:           lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING,
+	}
+	o := newOpenRound(r)
+	m.rounds[id] = o
+	m.roundIDs[rid] = struct{}{}
+	a.rounds[id] = r
+	for _, kid := range committee {
+		m.keepers[kid].RoundsAssigned++
+		a.keepers[kid] = true
+	}
+	a.emit(RoundOpened{Round: proto.Clone(r).(*lightkeeperv1.Round)})
+	return TxResult{RoundID: id, Round: proto.Clone(r).(*lightkeeperv1.Round)}
+}
+
+func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
+	m := a.m
+	v := tx.GetVote()
+	malformed := func(format string, args ...any) TxResult {
+		return TxResult{
+			RoundID:    v.GetRoundId(),
+			VoteStatus: lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED,
+			Err:        fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...)),
+		}
+	}
+	if v == nil {
+		return malformed("cast_vote.vote: missing")
+	}
+	rid, ok := parseID(v.RoundId)
+	if !ok {
+		return malformed("vote.round_id: want 64 lowercase hex digits, got %q", truncate(v.RoundId))
+	}
+	kid, ok := parseID(v.KeeperId)
+	if !ok {
+		return malformed("vote.keeper_id: want 64 lowercase hex digits, got %q", truncate(v.KeeperId))
+	}
+	kind := verifier.VoteKind(v.Kind)
+	if !kind.Valid() {
+		return malformed("vote.kind: %v", v.Kind)
+	}
+	if len(v.ResultHash) != 32 {
+		return malformed("vote.result_hash: %d bytes, want 32", len(v.ResultHash))
+	}
+	res := TxResult{RoundID: v.RoundId}
+	o, open := m.rounds[v.RoundId]
+	if !open {
+		if _, known := m.roundIDs[rid]; !known {
+			res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_UNKNOWN_ROUND
+			res.Err = fmt.Errorf("%w: %s", ErrUnknownRound, v.RoundId)
+		} else {
+			res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_ROUND_CLOSED
+			res.Err = fmt.Errorf("%w: %s", ErrRoundClosed, v.RoundId)
+		}
+		return res
+	}
+	if _, member := o.seat[v.KeeperId]; !member {
+		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_NOT_IN_COMMITTEE
+		res.Err = fmt.Errorf("%w: keeper %s, round %s", ErrNotInCommittee, v.KeeperId, v.RoundId)
+		return res
+	}
+	if !verifier.VerifyVote(m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE
+		res.Err = fmt.Errorf("%w: vote.signature: not a valid signature by keeper %s", ErrBadSignature, v.KeeperId)
+		return res
+	}
+	r := o.r
+	if i, voted := o.voteOf[v.KeeperId]; voted {
+		first := r.Votes[i]
+		if sameVote(first, v) {
+			res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_DUPLICATE
+			return res
+		}
+		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_EQUIVOCATION
+		res.Err = fmt.Errorf("%w: keeper %s already voted %s on round %s", ErrEquivocation, v.KeeperId, kindName(first.Kind), v.RoundId)
+		if !o.equivocated(v.KeeperId) {
+			ev := &lightkeeperv1.Evidence{
+				KeeperId: v.KeeperId,
+				RoundId:  v.RoundId,
+				First:    proto.Clone(first).(*lightkeeperv1.Vote),
+				Second:   proto.Clone(v).(*lightkeeperv1.Vote),
+				Height:   a.height,
+			}
+			o.evidence = append(o.evidence, ev)
+			k := m.keepers[v.KeeperId]
+			k.Equivocations++
+			a.keepers[k.Id] = true
+			a.res.Evidence = append(a.res.Evidence, proto.Clone(ev).(*lightkeeperv1.Evidence))
+			a.emit(EquivocationDetected{Evidence: proto.Clone(ev).(*lightkeeperv1.Evidence)})
+		}
+		return res
+	}
+
+	vote := proto.Clone(v).(*lightkeeperv1.Vote)
+	o.voteOf[v.KeeperId] = len(r.Votes)
+	r.Votes = append(r.Votes, vote)
+	switch kind {
+	case verifier.VoteApprove:
+		r.Approvals++
+	case verifier.VoteReject:
+		r.Rejections++
+	case verifier.VoteAbstain:
+		r.Abstentions++
+	}
+	a.rounds[r.Id] = r
+	late := r.Phase == lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED
+	a.emit(VoteAccepted{RoundID: r.Id, KeeperID: v.KeeperId, Kind: v.Kind, Late: late})
+	res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED
+	switch {
+	case late:
+		a.settle(r, vote)
+	case r.Approvals >= r.Threshold:
+		a.decide(o, lightkeeperv1.Outcome_OUTCOME_APPROVED)
+	case r.Rejections >= r.RejectThreshold:
+		a.decide(o, lightkeeperv1.Outcome_OUTCOME_REJECTED)
+	}
+	return res
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}

@@ -1,0 +1,141 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// Weights returns the committee weight of each eligible keeper, in the
+// order given (the machine passes keepers sorted by id):
+//
+//	weight_i = ⌊stake_weight_bps·stake_i·2³²/Σstake⌋ + ⌊reputation_weight_bps·rep_i·2³²/Σrep⌋
+//
+// computed exactly with 128-bit integer arithmetic. The weights add up to at
+// most 10,000·2³² < 2⁴⁶, so remaining totals never overflow. A component
+// whose sum is zero contributes nothing; negative reputations count as zero.
+// If Σstake (or Σrep) does not fit in 64 bits, every value is first shifted
+// right by the same number of bits so that it does — deterministic, and
+// only reachable with absurd stakes.
+func Weights(eligible []*lightkeeperv1.Keeper, p *lightkeeperv1.ConsensusParams) []*lightkeeperv1.WeightedKeeper {
+	stakes := make([]uint64, len(eligible))
+	reps := make([]uint64, len(eligible))
+	for i, k := range eligible {
+		stakes[i] = k.GetStake()
+		if r := k.GetReputation(); r > 0 {
+			reps[i] = uint64(r)
+		}
+	}
+	sw := scaledShares(stakes, p.GetStakeWeightBps())
+	rw := scaledShares(reps, p.GetReputationWeightBps())
+	out := make([]*lightkeeperv1.WeightedKeeper, len(eligible))
+	for i, k := range eligible {
+		out[i] = &lightkeeperv1.WeightedKeeper{KeeperId: k.GetId(), Weight: sw[i] + rw[i]}
+	}
+	return out
+}
+
+// scaledShares returns ⌊bps·v_i·2³²/Σv⌋ for each i.
+func scaledShares(v []uint64, bps uint32) []uint64 {
+	out := make([]uint64, len(v))
+	var hi, lo uint64
+	for _, x := range v {
+		var c uint64
+		lo, c = bits.Add64(lo, x, 0)
+		hi += c
+	}
+	shift := uint(0)
+	if hi != 0 {
+		// Σ(v_i >> s) ≤ Σv >> s < 2⁶⁴ with s = bitlen(hi).
+		shift = uint(bits.Len64(hi))
+		lo = 0
+		for _, x := range v {
+			lo += x >> shift
+		}
+	}
+	sum := lo
+	if sum == 0 || bps == 0 {
+		return out
+	}
+	mul := uint64(bps) << 32 // ≤ 10,000·2³² < 2⁴⁶
+	for i, x := range v {
+		x >>= shift
+		h, l := bits.Mul64(x, mul)
+		// x ≤ sum, so the quotient is ≤ mul < 2⁶⁴ and h < sum: no panic.
+		out[i], _ = bits.Div64(h, l, sum)
+	}
+	return out
+}
+
+// DrawCommittee draws size seats from eligible (sorted by keeper id, ids
+// unique, as stored on a Round) without replacement. Seat k takes
+//
+//	r = SHA-256(seed || roundID as 32 raw bytes || u32be(k)) as a big-endian integer mod W
+//
+// where W is the total weight of the keepers not yet drawn, then walks
+// those keepers in id order, skipping zero weights, subtracting each
+// weight from r until r falls inside one. Seat 0 is the leader.
+func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.WeightedKeeper, size int) ([]string, error) {
+	rid, ok := parseID(roundID)
+	if !ok {
+		return nil, fmt.Errorf("%w: round id %q is not 64 lowercase hex digits", ErrInvalidRequest, roundID)
+	}
+	var total uint64
+	nonZero := 0
+	for i, e := range eligible {
+		if !ValidID(e.GetKeeperId()) {
+			return nil, fmt.Errorf("%w: eligible[%d]: keeper id %q is not 64 lowercase hex digits", ErrInvalidRequest, i, e.GetKeeperId())
+		}
+		if i > 0 && eligible[i-1].GetKeeperId() >= e.GetKeeperId() {
+			return nil, fmt.Errorf("%w: eligible[%d]: keeper ids not strictly increasing", ErrInvalidRequest, i)
+		}
+		var c uint64
+		total, c = bits.Add64(total, e.GetWeight(), 0)
+		if c != 0 {
+			return nil, fmt.Errorf("%w: eligible: total weight overflows 64 bits", ErrInvalidRequest)
+		}
+		if e.GetWeight() > 0 {
+			nonZero++
+		}
+	}
+	if size < 0 || size > nonZero {
+		return nil, fmt.Errorf("%w: committee size %d, but only %d eligible keepers have a non-zero weight", ErrNotEnoughKeepers, size, nonZero)
+	}
+	taken := make([]bool, len(eligible))
+	committee := make([]string, 0, size)
+	buf := make([]byte, 0, len(seed)+32+4)
+	buf = append(buf, seed...)
+	buf = append(buf, rid[:]...)
+	buf = append(buf, 0, 0, 0, 0)
+	for k := 0; k < size; k++ {
+		binary.BigEndian.PutUint32(buf[len(buf)-4:], uint32(k))
+		h := sha256.Sum256(buf)
+		var r uint64
+		for i := 0; i < 4; i++ {
+			r = bits.Rem64(r, binary.BigEndian.Uint64(h[8*i:]), total)
+		}
+		picked := -1
+		for i, e := range eligible {
+			w := e.GetWeight()
+			if taken[i] || w == 0 {
+				continue
+			}
+			if r < w {
+				picked = i
+				break
+			}
+			r -= w
+		}
+		if picked < 0 { // unreachable: r < total = Σ remaining weights
+			return nil, errors.New("state: committee draw fell off the eligible list")
+		}
+		taken[picked] = true
+		total -= eligible[picked].GetWeight()
+		committee = append(committee, eligible[picked].GetKeeperId())
+	}
+	return committee, nil
+}

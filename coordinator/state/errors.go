@@ -1,0 +1,62 @@
+package state
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package wraps exactly one of
+// them (fmt.Errorf("%w: ...")), so callers match with errors.Is and map them
+// to status codes; the text after the sentinel names the offending field.
+//
+// Suggested Connect codes: ErrInvalidRequest, ErrInvalidParams,
+// ErrInvalidGenesis, ErrInvalidSnapshot, ErrTimeWentBackwards →
+// InvalidArgument; ErrUnknownVerifyingKey, ErrUnknownKeeper, ErrUnknownRound
+// → NotFound; ErrNotEnoughKeepers, ErrRoundClosed, ErrNotInCommittee,
+// ErrEquivocation → FailedPrecondition; ErrRoundExists → AlreadyExists;
+// ErrBadSignature → PermissionDenied.
+var (
+	// ErrInvalidRequest: a transaction is malformed or inconsistent with
+	// state (bad id, unspecified enum, scheme/curve mismatch, wrong number
+	// of public inputs, empty proof, unsupported round kind).
+	ErrInvalidRequest = errors.New("invalid request")
+	// ErrInvalidParams: ConsensusParams out of range (see ValidateParams).
+	ErrInvalidParams = errors.New("invalid consensus parameters")
+	// ErrInvalidGenesis: a malformed Genesis.
+	ErrInvalidGenesis = errors.New("invalid genesis")
+	// ErrInvalidSnapshot: Restore was given an inconsistent Snapshot.
+	ErrInvalidSnapshot = errors.New("invalid snapshot")
+	// ErrUnknownVerifyingKey: a round names a verifying key that is not
+	// registered.
+	ErrUnknownVerifyingKey = errors.New("unknown verifying key")
+	// ErrNotEnoughKeepers: fewer eligible keepers than the threshold.
+	ErrNotEnoughKeepers = errors.New("not enough eligible keepers")
+	// ErrRoundExists: the request's round id is already known (open or
+	// closed). TxResult.RoundID names it.
+	ErrRoundExists = errors.New("round already exists")
+	// ErrUnknownKeeper: a transaction names a keeper that does not exist.
+	ErrUnknownKeeper = errors.New("unknown keeper")
+	// ErrBadSignature: a registration or vote signature does not verify.
+	ErrBadSignature = errors.New("bad signature")
+	// ErrTimeWentBackwards: a block's time is before the head's time. It is
+	// the only error ApplyBlock returns for valid transactions.
+	ErrTimeWentBackwards = errors.New("block time went backwards")
+
+	// Vote errors; TxResult.VoteStatus is authoritative, TxResult.Err
+	// carries the detail for VoteResult.message.
+	ErrUnknownRound   = errors.New("unknown round")
+	ErrRoundClosed    = errors.New("round closed")
+	ErrNotInCommittee = errors.New("keeper not in committee")
+	ErrEquivocation   = errors.New("equivocation")
+)
+
+// ParamError names the ConsensusParams field that failed validation; its
+// message starts with the configuration key, e.g.
+// "consensus.threshold: must be in 1..total_validators (got 11, total_validators 10)".
+// It matches ErrInvalidParams with errors.Is.
+type ParamError struct {
+	Field  string // configuration key, e.g. "consensus.threshold"
+	Reason string
+}
+
+func (e *ParamError) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap returns ErrInvalidParams.
+func (e *ParamError) Unwrap() error { return ErrInvalidParams }

@@ -1,0 +1,154 @@
+package state
+
+import (
+	"fmt"
+	"strings"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// Event is something that happened while a block was applied. Events are
+// listed in Result.Events in the order they happened. The concrete types
+// are the structs below (values, not pointers); the records they carry are
+// copies the caller may keep.
+type Event interface {
+	isEvent()
+	String() string
+}
+
+// Causes of ReputationChanged.
+const (
+	CauseCorrect   = "correct"
+	CauseIncorrect = "incorrect"
+	CauseTimeout   = "timeout"
+	CauseDecay     = "decay"
+)
+
+// RoundOpened: a SubmitRoundTx created Round (phase VOTING, committee
+// drawn). The service dispatches tasks to Round.Committee.
+type RoundOpened struct{ Round *lightkeeperv1.Round }
+
+// VoteAccepted: a vote was counted (Late: the round was already DECIDED; the
+// vote is stored and judged but not part of the certificate).
+type VoteAccepted struct {
+	RoundID  string
+	KeeperID string
+	Kind     lightkeeperv1.VoteKind
+	Late     bool
+}
+
+// RoundDecided: a round reached an outcome (APPROVED or REJECTED by
+// threshold, or TIMEOUT at its deadline). Certificate is in the block.
+type RoundDecided struct {
+	Round       *lightkeeperv1.Round
+	Certificate *lightkeeperv1.Certificate
+}
+
+// RoundClosed: a round passed its deadline and left the machine's memory;
+// Missed lists the committee members (by seat) with no accepted vote.
+type RoundClosed struct {
+	Round  *lightkeeperv1.Round
+	Missed []string
+}
+
+// ReputationChanged: a keeper's reputation moved From → To (after
+// clamping; no event when clamping leaves it unchanged). Cause is one of
+// CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay. Decay over several
+// days in one block is one event.
+type ReputationChanged struct {
+	KeeperID string
+	From, To int64
+	Cause    string
+}
+
+// EquivocationDetected: a committee member signed two different votes for
+// one round; Evidence is in the block.
+type EquivocationDetected struct{ Evidence *lightkeeperv1.Evidence }
+
+// KeeperRegistered: a keeper proved possession of its key (new keeper, or a
+// genesis keeper registering for the first time).
+type KeeperRegistered struct{ KeeperID string }
+
+// KeeperOnlineChanged: a keeper's online flag changed.
+type KeeperOnlineChanged struct {
+	KeeperID string
+	Online   bool
+}
+
+// VerifyingKeyRegistered: a new verifying key was registered.
+type VerifyingKeyRegistered struct{ ID string }
+
+func (RoundOpened) isEvent()            {}
+func (VoteAccepted) isEvent()           {}
+func (RoundDecided) isEvent()           {}
+func (RoundClosed) isEvent()            {}
+func (ReputationChanged) isEvent()      {}
+func (EquivocationDetected) isEvent()   {}
+func (KeeperRegistered) isEvent()       {}
+func (KeeperOnlineChanged) isEvent()    {}
+func (VerifyingKeyRegistered) isEvent() {}
+
+func (e RoundOpened) String() string {
+	r := e.Round
+	return fmt.Sprintf("round opened %s committee=[%s] threshold=%d reject_threshold=%d deadline=%d",
+		r.GetId(), strings.Join(r.GetCommittee(), " "), r.GetThreshold(), r.GetRejectThreshold(), r.GetDeadline().AsTime().UnixMilli())
+}
+
+func (e VoteAccepted) String() string {
+	s := fmt.Sprintf("vote accepted %s by %s: %s", e.RoundID, e.KeeperID, kindName(e.Kind))
+	if e.Late {
+		s += " (late)"
+	}
+	return s
+}
+
+func (e RoundDecided) String() string {
+	r := e.Round
+	return fmt.Sprintf("round decided %s: %s (approvals=%d rejections=%d abstentions=%d, %d votes in certificate)",
+		r.GetId(), outcomeName(r.GetOutcome()), r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), len(e.Certificate.GetVotes()))
+}
+
+func (e RoundClosed) String() string {
+	return fmt.Sprintf("round closed %s: %s missed=[%s]", e.Round.GetId(), outcomeName(e.Round.GetOutcome()), strings.Join(e.Missed, " "))
+}
+
+func (e ReputationChanged) String() string {
+	return fmt.Sprintf("reputation %s %d -> %d (%s)", e.KeeperID, e.From, e.To, e.Cause)
+}
+
+func (e EquivocationDetected) String() string {
+	ev := e.Evidence
+	return fmt.Sprintf("equivocation %s by %s: %s then %s", ev.GetRoundId(), ev.GetKeeperId(), kindName(ev.GetFirst().GetKind()), kindName(ev.GetSecond().GetKind()))
+}
+
+func (e KeeperRegistered) String() string { return "keeper registered " + e.KeeperID }
+
+func (e KeeperOnlineChanged) String() string {
+	return fmt.Sprintf("keeper %s online=%t", e.KeeperID, e.Online)
+}
+
+func (e VerifyingKeyRegistered) String() string { return "verifying key registered " + e.ID }
+
+func kindName(k lightkeeperv1.VoteKind) string {
+	switch k {
+	case lightkeeperv1.VoteKind_VOTE_KIND_APPROVE:
+		return "approve"
+	case lightkeeperv1.VoteKind_VOTE_KIND_REJECT:
+		return "reject"
+	case lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN:
+		return "abstain"
+	}
+	return k.String()
+}
+
+func outcomeName(o lightkeeperv1.Outcome) string {
+	switch o {
+	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
+		return "APPROVED"
+	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
+		return "REJECTED"
+	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
+		return "TIMEOUT"
+	}
+	return o.String()
+}

@@ -1,0 +1,154 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// Domain separators of the hashes defined here.
+const (
+	RoundDomain = "lightkeeper/round/v1\x00"
+	BlockDomain = "lightkeeper/block/v1\x00"
+)
+
+// MaxChainIDLen is the longest chain id (its length is hashed as a u16).
+const MaxChainIDLen = 128
+
+var detMarshal = proto.MarshalOptions{Deterministic: true}
+
+// parseID decodes a 64-digit lowercase hex id. Uppercase digits are
+// refused so that every id has exactly one text form.
+func parseID(s string) ([32]byte, bool) {
+	var id [32]byte
+	if len(s) != 64 {
+		return id, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return id, false
+		}
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, false
+	}
+	return id, true
+}
+
+// ValidID reports whether s is a well-formed id: 64 lowercase hex digits.
+func ValidID(s string) bool {
+	_, ok := parseID(s)
+	return ok
+}
+
+func checkID(field, s string) error {
+	if !ValidID(s) {
+		if len(s) > 80 {
+			s = s[:80] + "..."
+		}
+		return fmt.Errorf("%w: %s: want 64 lowercase hex digits, got %q", ErrInvalidRequest, field, s)
+	}
+	return nil
+}
+
+// RoundID returns the id of the round that req opens on chainID: hex
+// SHA-256(RoundDomain || u16be(len chainID) || chainID ||
+// deterministic-marshal(req)). It returns "" if req cannot be marshalled
+// (invalid UTF-8 in a string field) or chainID is longer than 65,535 bytes.
+func RoundID(chainID string, req *lightkeeperv1.RoundRequest) string {
+	if len(chainID) > 0xFFFF {
+		return ""
+	}
+	b, err := detMarshal.Marshal(req)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	h.Write([]byte(RoundDomain))
+	var l [2]byte
+	binary.BigEndian.PutUint16(l[:], uint16(len(chainID)))
+	h.Write(l[:])
+	h.Write([]byte(chainID))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// BlockHash returns SHA-256(BlockDomain || u64be height || i64be time in
+// unix milliseconds || previous_hash || transactions_hash || results_hash).
+// The three hashes are 32 bytes in every block this package makes.
+func BlockHash(h *lightkeeperv1.BlockHeader) []byte {
+	d := sha256.New()
+	d.Write([]byte(BlockDomain))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], h.GetHeight())
+	binary.BigEndian.PutUint64(b[8:], uint64(h.GetTime().AsTime().UnixMilli()))
+	d.Write(b[:])
+	d.Write(h.GetPreviousHash())
+	d.Write(h.GetTransactionsHash())
+	d.Write(h.GetResultsHash())
+	return d.Sum(nil)
+}
+
+// CertificateHash returns SHA-256 of the deterministic protobuf encoding of
+// c, or nil if c cannot be marshalled.
+func CertificateHash(c *lightkeeperv1.Certificate) []byte {
+	return messageHash(c)
+}
+
+// TransactionHash returns SHA-256 of the deterministic protobuf encoding of
+// tx, or nil if tx cannot be marshalled.
+func TransactionHash(tx *lightkeeperv1.Transaction) []byte {
+	return messageHash(tx)
+}
+
+// EvidenceHash returns SHA-256 of the deterministic protobuf encoding of e,
+// or nil if e cannot be marshalled.
+func EvidenceHash(e *lightkeeperv1.Evidence) []byte {
+	return messageHash(e)
+}
+
+func messageHash(m proto.Message) []byte {
+	b, err := detMarshal.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// TransactionsHash returns SHA-256 of the concatenated TransactionHash of
+// each transaction (SHA-256 of nothing for an empty block).
+func TransactionsHash(txs []*lightkeeperv1.Transaction) ([]byte, error) {
+	d := sha256.New()
+	for i, tx := range txs {
+		if tx == nil {
+			return nil, fmt.Errorf("%w: txs[%d]: nil transaction", ErrInvalidRequest, i)
+		}
+		b, err := detMarshal.Marshal(tx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: txs[%d]: %v", ErrInvalidRequest, i, err)
+		}
+		s := sha256.Sum256(b)
+		d.Write(s[:])
+	}
+	return d.Sum(nil), nil
+}
+
+// ResultsHash returns SHA-256 of the concatenated CertificateHash of each
+// certificate followed by EvidenceHash of each evidence (SHA-256 of nothing
+// when there are neither).
+func ResultsHash(certs []*lightkeeperv1.Certificate, evidence []*lightkeeperv1.Evidence) []byte {
+	d := sha256.New()
+	for _, c := range certs {
+		d.Write(CertificateHash(c))
+	}
+	for _, e := range evidence {
+		d.Write(EvidenceHash(e))
+	}
+	return d.Sum(nil)
+}

@@ -1,0 +1,510 @@
+package state
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+const (
+	// MillisPerDay is the length of a decay day.
+	MillisPerDay = 86_400_000
+	// MaxDecayDays bounds the days of decay applied by one block (a chain
+	// idle for longer decays by this many days only).
+	MaxDecayDays = 3660
+	// MaxTimeUnixMilli is the latest block time: a deadline must still be a
+	// valid google.protobuf.Timestamp (before year 10000).
+	MaxTimeUnixMilli = 253_402_300_799_999 - int64(MaxVerificationTimeout/time.Millisecond)
+	// MinTimeUnixMilli is the earliest genesis time (year 1).
+	MinTimeUnixMilli = -62_135_596_800_000
+	// MaxClientNonceLen bounds RoundRequest.client_nonce.
+	MaxClientNonceLen = 256
+)
+
+// Machine is the coordinator's deterministic state machine. It is not safe
+// for concurrent use; the service serializes calls.
+type Machine struct {
+	chainID      string
+	params       *lightkeeperv1.ConsensusParams
+	timeout      int64 // verification timeout, ms
+	head         *lightkeeperv1.BlockHeader
+	headHash     []byte
+	headTime     int64 // head.time in unix ms
+	lastDecayDay int64
+
+	keepers  map[string]*lightkeeperv1.Keeper
+	rounds   map[string]*openRound // VOTING or DECIDED
+	vks      map[string]*lightkeeperv1.VerifyingKey
+	roundIDs map[[32]byte]struct{} // every round ever created
+}
+
+// openRound is a round still in memory with its indexes.
+type openRound struct {
+	r        *lightkeeperv1.Round
+	rid      [32]byte
+	deadline int64          // unix ms
+	seat     map[string]int // committee member → seat
+	voteOf   map[string]int // member → index of its accepted vote in r.Votes
+	evidence []*lightkeeperv1.Evidence
+}
+
+func newOpenRound(r *lightkeeperv1.Round) *openRound {
+	rid, _ := parseID(r.Id)
+	o := &openRound{
+		r:        r,
+		rid:      rid,
+		deadline: r.Deadline.AsTime().UnixMilli(),
+		seat:     make(map[string]int, len(r.Committee)),
+		voteOf:   make(map[string]int, len(r.Committee)),
+	}
+	for i, id := range r.Committee {
+		o.seat[id] = i
+	}
+	for i, v := range r.Votes {
+		o.voteOf[v.KeeperId] = i
+	}
+	return o
+}
+
+func (o *openRound) equivocated(keeperID string) bool {
+	for _, e := range o.evidence {
+		if e.KeeperId == keeperID {
+			return true
+		}
+	}
+	return false
+}
+
+// Result is what New or ApplyBlock produced: the block and every record
+// the store must persist, atomically, before anything is acknowledged.
+type Result struct {
+	Block *lightkeeperv1.Block
+	Meta  *lightkeeperv1.StateMeta
+	// One per input transaction, in order.
+	TxResults []TxResult
+	// In the order they happened.
+	Events []Event
+	// Every round created or changed in this block, in its final state,
+	// sorted by id. A round with phase CLOSED has left the machine.
+	Rounds []*lightkeeperv1.Round
+	// Every keeper changed in this block (all keepers for genesis), sorted
+	// by id.
+	Keepers []*lightkeeperv1.Keeper
+	// Verifying keys registered in this block, with their key bytes.
+	VerifyingKeys []*lightkeeperv1.VerifyingKey
+	// Equivocation evidence found in this block (also in Block.Evidence).
+	Evidence []*lightkeeperv1.Evidence
+}
+
+// TxResult is the outcome of one transaction. Err is nil on success and
+// otherwise wraps one of the package's sentinel errors. The other fields
+// are set by transaction kind:
+//
+//   - SubmitRound: RoundID and Round (the new round); on ErrRoundExists
+//     RoundID names the existing round, and Round is set if it is still
+//     open (otherwise the service loads it from the store).
+//   - CastVote: RoundID (when well formed) and VoteStatus (always; Err is
+//     nil for ACCEPTED and DUPLICATE).
+//   - RegisterVerifyingKey: VerifyingKey (metadata, without key bytes),
+//     also when it was already registered.
+//   - RegisterKeeper, SetKeeperOnline: Keeper.
+type TxResult struct {
+	Err          error
+	RoundID      string
+	Round        *lightkeeperv1.Round
+	VoteStatus   lightkeeperv1.VoteStatus
+	VerifyingKey *lightkeeperv1.VerifyingKey
+	Keeper       *lightkeeperv1.Keeper
+}
+
+// Snapshot is the machine's complete state, as the store holds it.
+type Snapshot struct {
+	Meta    *lightkeeperv1.StateMeta
+	Keepers []*lightkeeperv1.Keeper
+	// Rounds in phase VOTING or DECIDED.
+	OpenRounds []*lightkeeperv1.Round
+	// Key bytes may be nil: the machine needs only the metadata.
+	VerifyingKeys []*lightkeeperv1.VerifyingKey
+	// Every round ever created (open or closed).
+	RoundIDs []string
+	// Evidence recorded for rounds that are still open. Optional: it keeps
+	// a member that equivocates again after a restart from producing a
+	// second Evidence for the same round.
+	Evidence []*lightkeeperv1.Evidence
+}
+
+// New creates the machine at genesis. params nil means DefaultParams(). The
+// Result holds block 0 (header time = genesis_time truncated to the
+// millisecond, previous_hash and results_hash 32 zero bytes,
+// transactions_hash = SHA-256 of the deterministic encoding of genesis), the
+// meta and every genesis keeper (stake from the genesis, initial
+// reputation, not registered, offline).
+func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) (*Machine, *Result, error) {
+	if params == nil {
+		params = DefaultParams()
+	}
+	if err := ValidateParams(params); err != nil {
+		return nil, nil, err
+	}
+	if genesis == nil {
+		return nil, nil, fmt.Errorf("%w: missing", ErrInvalidGenesis)
+	}
+	if err := checkChainID(genesis.ChainId); err != nil {
+		return nil, nil, fmt.Errorf("%w: chain_id: %v", ErrInvalidGenesis, err)
+	}
+	if genesis.GenesisTime == nil {
+		return nil, nil, fmt.Errorf("%w: genesis_time: missing", ErrInvalidGenesis)
+	}
+	if err := genesis.GenesisTime.CheckValid(); err != nil {
+		return nil, nil, fmt.Errorf("%w: genesis_time: %v", ErrInvalidGenesis, err)
+	}
+	t := genesis.GenesisTime.AsTime().UnixMilli()
+	if t < MinTimeUnixMilli || t > MaxTimeUnixMilli {
+		return nil, nil, fmt.Errorf("%w: genesis_time: out of range", ErrInvalidGenesis)
+	}
+	m := &Machine{
+		chainID:  genesis.ChainId,
+		params:   proto.Clone(params).(*lightkeeperv1.ConsensusParams),
+		timeout:  timeoutMillis(params),
+		keepers:  make(map[string]*lightkeeperv1.Keeper, len(genesis.Keepers)),
+		rounds:   make(map[string]*openRound),
+		vks:      make(map[string]*lightkeeperv1.VerifyingKey),
+		roundIDs: make(map[[32]byte]struct{}),
+	}
+	for i, gk := range genesis.Keepers {
+		if !ValidID(gk.GetKeeperId()) {
+			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: want 64 lowercase hex digits, got %q", ErrInvalidGenesis, i, gk.GetKeeperId())
+		}
+		if _, dup := m.keepers[gk.KeeperId]; dup {
+			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: duplicate %s", ErrInvalidGenesis, i, gk.KeeperId)
+		}
+		m.keepers[gk.KeeperId] = &lightkeeperv1.Keeper{
+			Id:         gk.KeeperId,
+			Stake:      gk.Stake,
+			Reputation: params.ReputationInitial,
+		}
+	}
+	gb, err := detMarshal.Marshal(genesis)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidGenesis, err)
+	}
+	txHash := sha256.Sum256(gb)
+	m.head = &lightkeeperv1.BlockHeader{
+		Height:           0,
+		Time:             timestamppb.New(time.UnixMilli(t)),
+		PreviousHash:     make([]byte, 32),
+		TransactionsHash: txHash[:],
+		ResultsHash:      make([]byte, 32),
+	}
+	m.headHash = BlockHash(m.head)
+	m.headTime = t
+	m.lastDecayDay = dayOf(t)
+
+	res := &Result{
+		Block: &lightkeeperv1.Block{
+			Header: cloneHeader(m.head),
+			Hash:   bytes.Clone(m.headHash),
+		},
+		Meta:    m.meta(),
+		Keepers: m.Keepers(),
+	}
+	return m, res, nil
+}
+
+func checkChainID(s string) error {
+	if s == "" || len(s) > MaxChainIDLen {
+		return fmt.Errorf("must be 1..%d characters, got %d", MaxChainIDLen, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("%q: only letters, digits, '-', '_' and '.' are allowed", s)
+		}
+	}
+	return nil
+}
+
+// dayOf is the day number of a unix-ms time (floor division).
+func dayOf(ms int64) int64 {
+	d := ms / MillisPerDay
+	if ms%MillisPerDay < 0 {
+		d--
+	}
+	return d
+}
+
+func tsMilli(ms int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMilli(ms)) }
+
+func cloneHeader(h *lightkeeperv1.BlockHeader) *lightkeeperv1.BlockHeader {
+	return proto.Clone(h).(*lightkeeperv1.BlockHeader)
+}
+
+func (m *Machine) meta() *lightkeeperv1.StateMeta {
+	return &lightkeeperv1.StateMeta{
+		ChainId:      m.chainID,
+		Params:       m.Params(),
+		Head:         cloneHeader(m.head),
+		HeadHash:     bytes.Clone(m.headHash),
+		LastDecayDay: m.lastDecayDay,
+	}
+}
+
+// Restore rebuilds a machine from a Snapshot (as persisted from the Results
+// of New and ApplyBlock). It checks the snapshot's consistency: valid
+// params and ids, head_hash = BlockHash(head), open rounds whose committee
+// members exist and whose votes come from distinct members.
+func Restore(s Snapshot) (*Machine, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidSnapshot, fmt.Sprintf(format, args...))
+	}
+	meta := s.Meta
+	if meta == nil || meta.Head == nil || meta.Head.Time == nil {
+		return nil, bad("meta: missing or without head")
+	}
+	if err := ValidateParams(meta.Params); err != nil {
+		return nil, bad("meta.params: %v", err)
+	}
+	if err := checkChainID(meta.ChainId); err != nil {
+		return nil, bad("meta.chain_id: %v", err)
+	}
+	if !bytes.Equal(BlockHash(meta.Head), meta.HeadHash) {
+		return nil, bad("meta.head_hash does not match the head header")
+	}
+	m := &Machine{
+		chainID:      meta.ChainId,
+		params:       proto.Clone(meta.Params).(*lightkeeperv1.ConsensusParams),
+		timeout:      timeoutMillis(meta.Params),
+		head:         cloneHeader(meta.Head),
+		headHash:     bytes.Clone(meta.HeadHash),
+		headTime:     meta.Head.Time.AsTime().UnixMilli(),
+		lastDecayDay: meta.LastDecayDay,
+		keepers:      make(map[string]*lightkeeperv1.Keeper, len(s.Keepers)),
+		rounds:       make(map[string]*openRound, len(s.OpenRounds)),
+		vks:          make(map[string]*lightkeeperv1.VerifyingKey, len(s.VerifyingKeys)),
+		roundIDs:     make(map[[32]byte]struct{}, len(s.RoundIDs)),
+	}
+	for i, k := range s.Keepers {
+		if !ValidID(k.GetId()) {
+			return nil, bad("keepers[%d].id: %q", i, k.GetId())
+		}
+		if _, dup := m.keepers[k.Id]; dup {
+			return nil, bad("keepers[%d].id: duplicate %s", i, k.Id)
+		}
+		m.keepers[k.Id] = proto.Clone(k).(*lightkeeperv1.Keeper)
+	}
+	for i, vk := range s.VerifyingKeys {
+		if !ValidID(vk.GetId()) {
+			return nil, bad("verifying_keys[%d].id: %q", i, vk.GetId())
+		}
+		c := proto.Clone(vk).(*lightkeeperv1.VerifyingKey)
+		c.Key = nil
+		m.vks[vk.Id] = c
+	}
+	for i, id := range s.RoundIDs {
+		rid, ok := parseID(id)
+		if !ok {
+			return nil, bad("round_ids[%d]: %q", i, id)
+		}
+		m.roundIDs[rid] = struct{}{}
+	}
+	for i, r := range s.OpenRounds {
+		if err := m.checkOpenRound(r); err != nil {
+			return nil, bad("open_rounds[%d]: %v", i, err)
+		}
+		if _, dup := m.rounds[r.Id]; dup {
+			return nil, bad("open_rounds[%d]: duplicate %s", i, r.Id)
+		}
+		o := newOpenRound(proto.Clone(r).(*lightkeeperv1.Round))
+		m.rounds[r.Id] = o
+		m.roundIDs[o.rid] = struct{}{}
+	}
+	for i, e := range s.Evidence {
+		o, ok := m.rounds[e.GetRoundId()]
+		if !ok {
+			continue // evidence of a closed round: no longer needed
+		}
+		if _, member := o.seat[e.GetKeeperId()]; !member {
+			return nil, bad("evidence[%d]: keeper %q is not in the committee of round %s", i, e.GetKeeperId(), e.GetRoundId())
+		}
+		if !o.equivocated(e.KeeperId) {
+			o.evidence = append(o.evidence, proto.Clone(e).(*lightkeeperv1.Evidence))
+		}
+	}
+	return m, nil
+}
+
+func (m *Machine) checkOpenRound(r *lightkeeperv1.Round) error {
+	if r == nil || !ValidID(r.Id) {
+		return fmt.Errorf("id: %q", r.GetId())
+	}
+	if r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING && r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED {
+		return fmt.Errorf("round %s: phase %v is not open", r.Id, r.Phase)
+	}
+	if r.Deadline == nil || r.Deadline.CheckValid() != nil {
+		return fmt.Errorf("round %s: bad deadline", r.Id)
+	}
+	if len(r.Committee) == 0 {
+		return fmt.Errorf("round %s: empty committee", r.Id)
+	}
+	seen := make(map[string]bool, len(r.Committee))
+	for _, id := range r.Committee {
+		if _, ok := m.keepers[id]; !ok || seen[id] {
+			return fmt.Errorf("round %s: committee member %q unknown or repeated", r.Id, id)
+		}
+		seen[id] = true
+	}
+	voted := make(map[string]bool, len(r.Votes))
+	for _, v := range r.Votes {
+		if !seen[v.GetKeeperId()] || voted[v.GetKeeperId()] || v.GetRoundId() != r.Id {
+			return fmt.Errorf("round %s: vote by %q is not from a distinct committee member", r.Id, v.GetKeeperId())
+		}
+		voted[v.KeeperId] = true
+	}
+	if int(r.DecidedVotes) > len(r.Votes) {
+		return fmt.Errorf("round %s: decided_votes %d > %d votes", r.Id, r.DecidedVotes, len(r.Votes))
+	}
+	return nil
+}
+
+// Snapshot returns a copy of the machine's state; Restore(m.Snapshot())
+// continues exactly as m would. Every list is sorted by id.
+func (m *Machine) Snapshot() Snapshot {
+	s := Snapshot{
+		Meta:    m.meta(),
+		Keepers: m.Keepers(),
+	}
+	for _, id := range sortedKeys(m.rounds) {
+		o := m.rounds[id]
+		s.OpenRounds = append(s.OpenRounds, proto.Clone(o.r).(*lightkeeperv1.Round))
+		for _, e := range o.evidence {
+			s.Evidence = append(s.Evidence, proto.Clone(e).(*lightkeeperv1.Evidence))
+		}
+	}
+	for _, id := range sortedKeys(m.vks) {
+		s.VerifyingKeys = append(s.VerifyingKeys, proto.Clone(m.vks[id]).(*lightkeeperv1.VerifyingKey))
+	}
+	s.RoundIDs = make([]string, 0, len(m.roundIDs))
+	for rid := range m.roundIDs {
+		s.RoundIDs = append(s.RoundIDs, hex.EncodeToString(rid[:]))
+	}
+	slices.Sort(s.RoundIDs)
+	return s
+}
+
+func sortedKeys[V any](mp map[string]V) []string {
+	keys := make([]string, 0, len(mp))
+	for k := range mp {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Head returns the last block's header and hash.
+func (m *Machine) Head() (*lightkeeperv1.BlockHeader, []byte) {
+	return cloneHeader(m.head), bytes.Clone(m.headHash)
+}
+
+// ChainID returns the chain id.
+func (m *Machine) ChainID() string { return m.chainID }
+
+// Params returns a copy of the consensus parameters.
+func (m *Machine) Params() *lightkeeperv1.ConsensusParams {
+	return proto.Clone(m.params).(*lightkeeperv1.ConsensusParams)
+}
+
+// Keeper returns a copy of one keeper.
+func (m *Machine) Keeper(id string) (*lightkeeperv1.Keeper, bool) {
+	k, ok := m.keepers[id]
+	if !ok {
+		return nil, false
+	}
+	return proto.Clone(k).(*lightkeeperv1.Keeper), true
+}
+
+// Keepers returns copies of all keepers, sorted by id.
+func (m *Machine) Keepers() []*lightkeeperv1.Keeper {
+	out := make([]*lightkeeperv1.Keeper, 0, len(m.keepers))
+	for _, id := range sortedKeys(m.keepers) {
+		out = append(out, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
+	}
+	return out
+}
+
+// OpenRound returns a copy of an open (VOTING or DECIDED) round. Closed
+// rounds are not in memory; the service reads them from the store.
+func (m *Machine) OpenRound(id string) (*lightkeeperv1.Round, bool) {
+	o, ok := m.rounds[id]
+	if !ok {
+		return nil, false
+	}
+	return proto.Clone(o.r).(*lightkeeperv1.Round), true
+}
+
+// OpenRounds returns copies of the open rounds sorted by deadline, then id.
+func (m *Machine) OpenRounds() []*lightkeeperv1.Round {
+	os := m.openByDeadline(func(*openRound) bool { return true })
+	out := make([]*lightkeeperv1.Round, len(os))
+	for i, o := range os {
+		out[i] = proto.Clone(o.r).(*lightkeeperv1.Round)
+	}
+	return out
+}
+
+func (m *Machine) openByDeadline(keep func(*openRound) bool) []*openRound {
+	var os []*openRound
+	for _, o := range m.rounds {
+		if keep(o) {
+			os = append(os, o)
+		}
+	}
+	slices.SortFunc(os, func(a, b *openRound) int {
+		if a.deadline != b.deadline {
+			if a.deadline < b.deadline {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.r.Id, b.r.Id)
+	})
+	return os
+}
+
+// KnownRound reports whether a round with this id was ever created.
+func (m *Machine) KnownRound(id string) bool {
+	rid, ok := parseID(id)
+	if !ok {
+		return false
+	}
+	_, known := m.roundIDs[rid]
+	return known
+}
+
+// VerifyingKey returns a registered verifying key's metadata (Key is nil).
+func (m *Machine) VerifyingKey(id string) (*lightkeeperv1.VerifyingKey, bool) {
+	vk, ok := m.vks[id]
+	if !ok {
+		return nil, false
+	}
+	return proto.Clone(vk).(*lightkeeperv1.VerifyingKey), true
+}
+
+// NextDeadline returns the earliest deadline of an open round. The service
+// applies a block (possibly empty) once its clock passes it, so that the
+// round is closed.
+func (m *Machine) NextDeadline() (unixMilli int64, ok bool) {
+	for _, o := range m.rounds {
+		if !ok || o.deadline < unixMilli {
+			unixMilli, ok = o.deadline, true
+		}
+	}
+	return unixMilli, ok
+}

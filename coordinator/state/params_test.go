@@ -1,0 +1,93 @@
+package state
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func TestDefaultParams(t *testing.T) {
+	p := DefaultParams()
+	if err := ValidateParams(p); err != nil {
+		t.Fatal(err)
+	}
+	got := []int64{int64(p.Threshold), int64(p.TotalValidators), int64(p.ComputeValidators),
+		p.VerificationTimeout.AsDuration().Milliseconds(), p.ReputationMin, p.ReputationMax, p.MinReputation,
+		p.ReputationInitial, p.ReputationCorrect, p.ReputationConsensusBonus, p.ReputationIncorrect,
+		p.ReputationTimeout, p.ReputationDailyDecayPpm, int64(p.StakeWeightBps), int64(p.ReputationWeightBps)}
+	want := []int64{7, 10, 3, 30_000, 100, 10_000, 200, 1000, 10, 5, 50, 30, 1000, 7000, 3000}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("field %d: got %d, want %d", i, got[i], want[i])
+		}
+	}
+}
+
+func TestValidateParams(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		mut   func(p *lightkeeperv1.ConsensusParams)
+	}{
+		{"consensus.total_validators", func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators = 0 }},
+		{"consensus.total_validators", func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators = MaxCommitteeSize + 1 }},
+		{"consensus.threshold", func(p *lightkeeperv1.ConsensusParams) { p.Threshold = 0 }},
+		{"consensus.threshold", func(p *lightkeeperv1.ConsensusParams) { p.Threshold = 11 }},
+		{"consensus.compute_validators", func(p *lightkeeperv1.ConsensusParams) { p.ComputeValidators = 0 }},
+		{"consensus.verification_timeout", func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = nil }},
+		{"consensus.verification_timeout", func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(0) }},
+		{"consensus.verification_timeout", func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(-time.Second) }},
+		{"consensus.verification_timeout", func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(25 * time.Hour) }},
+		{"consensus.reputation_min", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMin = -1 }},
+		{"consensus.reputation_max", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMax = 99 }},
+		{"consensus.reputation_max", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMax = MaxReputation + 1 }},
+		{"consensus.min_reputation", func(p *lightkeeperv1.ConsensusParams) { p.MinReputation = 10_001 }},
+		{"consensus.min_reputation", func(p *lightkeeperv1.ConsensusParams) { p.MinReputation = 50 }},
+		{"consensus.reputation_initial", func(p *lightkeeperv1.ConsensusParams) { p.ReputationInitial = 0 }},
+		{"consensus.reputation_correct", func(p *lightkeeperv1.ConsensusParams) { p.ReputationCorrect = -1 }},
+		{"consensus.reputation_consensus_bonus", func(p *lightkeeperv1.ConsensusParams) { p.ReputationConsensusBonus = -5 }},
+		{"consensus.reputation_incorrect", func(p *lightkeeperv1.ConsensusParams) { p.ReputationIncorrect = -50 }},
+		{"consensus.reputation_timeout", func(p *lightkeeperv1.ConsensusParams) { p.ReputationTimeout = MaxReputation + 1 }},
+		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = PPM + 1 }},
+		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = -1 }},
+		{"leader_selection.stake_weight", func(p *lightkeeperv1.ConsensusParams) { p.StakeWeightBps = 10_001 }},
+		{"leader_selection.reputation_weight", func(p *lightkeeperv1.ConsensusParams) { p.ReputationWeightBps = 2000 }},
+	} {
+		p := DefaultParams()
+		tc.mut(p)
+		err := ValidateParams(p)
+		if err == nil {
+			t.Errorf("%s: no error", tc.field)
+			continue
+		}
+		if !errors.Is(err, ErrInvalidParams) || !strings.HasPrefix(err.Error(), tc.field+": ") {
+			t.Errorf("%s: got %v", tc.field, err)
+		}
+		var pe *ParamError
+		if !errors.As(err, &pe) || pe.Field != tc.field {
+			t.Errorf("%s: not a ParamError for the field: %v", tc.field, err)
+		}
+	}
+	// Edges that are valid.
+	for _, mut := range []func(p *lightkeeperv1.ConsensusParams){
+		func(p *lightkeeperv1.ConsensusParams) { p.Threshold = p.TotalValidators },
+		func(p *lightkeeperv1.ConsensusParams) { p.StakeWeightBps, p.ReputationWeightBps = 10_000, 0 },
+		func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = 0 },
+		func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(time.Millisecond) },
+	} {
+		p := DefaultParams()
+		mut(p)
+		if err := ValidateParams(p); err != nil {
+			t.Errorf("valid params refused: %v", err)
+		}
+	}
+	if err := ValidateParams(nil); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("nil params: %v", err)
+	}
+	if _, _, err := New(testGenesis(1, 1), &lightkeeperv1.ConsensusParams{}); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("New with zero params: %v", err)
+	}
+}

@@ -1,0 +1,363 @@
+// Package proofgen makes real gnark circuits, keys and proofs at run time,
+// for tests, the demo, benchmarks and random challenges.
+//
+// Keys come from groth16.Setup and from plonk.Setup with an SRS made by
+// gnark's test/unsafekzg, whose toxic waste is known: these keys are for
+// testing only and prove nothing to anyone else. Never register them on a
+// network that matters.
+//
+// gnark logs through a global logger that writes debug lines to stdout
+// outside tests; programs that use this package (the demo) may call
+// QuietGnark once at start.
+package proofgen
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
+	"github.com/consensys/gnark/logger"
+	"github.com/consensys/gnark/test/unsafekzg"
+
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// NumPublic is the number of public inputs of every fixture circuit.
+const NumPublic = 2
+
+// Fixture is a compiled circuit with its keys. It is safe for concurrent
+// Prove calls.
+type Fixture struct {
+	Scheme       verifier.Scheme
+	Curve        verifier.Curve
+	VerifyingKey []byte // gnark binary (WriteTo, compressed)
+	NumPublic    int
+
+	curveID     ecc.ID
+	chain       int
+	commit      bool
+	ccs         constraint.ConstraintSystem
+	groth16PK   groth16.ProvingKey
+	plonkPK     plonk.ProvingKey
+	constraints int
+}
+
+// circuit proves knowledge of a secret X with
+//
+//	Y == X³ + X + 5
+//	Z == v + 7, where v = X² followed by Chain steps of v = v² + X
+//
+// Y and Z are public. With Commit set it also commits (BSB22) to X and Y
+// and asserts the commitment is non-zero, which exercises gnark's
+// commitment machinery in both schemes.
+type circuit struct {
+	X frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+	Z frontend.Variable `gnark:",public"`
+
+	chain  int
+	commit bool
+}
+
+func (c *circuit) Define(api frontend.API) error {
+	x3 := api.Mul(c.X, c.X, c.X)
+	api.AssertIsEqual(c.Y, api.Add(x3, c.X, 5))
+	v := api.Mul(c.X, c.X)
+	for i := 0; i < c.chain; i++ {
+		v = api.Add(api.Mul(v, v), c.X)
+	}
+	api.AssertIsEqual(c.Z, api.Add(v, 7))
+	if c.commit {
+		committer, ok := api.(frontend.Committer)
+		if !ok {
+			return errors.New("builder does not support commitments")
+		}
+		cm, err := committer.Commit(c.X, c.Y)
+		if err != nil {
+			return err
+		}
+		api.AssertIsDifferent(cm, 0)
+	}
+	return nil
+}
+
+// New returns a fixture for the small circuit (a handful of constraints).
+func New(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
+	return newFixture(scheme, curve, 0, false)
+}
+
+// NewWithSize returns a fixture whose circuit has about the given number of
+// constraints (a chain of squarings), for benchmarks.
+func NewWithSize(scheme verifier.Scheme, curve verifier.Curve, constraints int) (*Fixture, error) {
+	return newFixture(scheme, curve, max(0, constraints-4), false)
+}
+
+// NewCommitted returns a fixture for the small circuit plus a BSB22
+// commitment to the secret and a public input (gnark's api.Commit), so that
+// proofs carry commitments and the key commitment parameters.
+func NewCommitted(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
+	return newFixture(scheme, curve, 0, true)
+}
+
+func curveID(c verifier.Curve) (ecc.ID, error) {
+	switch c {
+	case verifier.CurveBN254:
+		return ecc.BN254, nil
+	case verifier.CurveBLS12_381:
+		return ecc.BLS12_381, nil
+	}
+	return ecc.UNKNOWN, fmt.Errorf("proofgen: unsupported curve %s", c)
+}
+
+func newFixture(scheme verifier.Scheme, curve verifier.Curve, chain int, commit bool) (*Fixture, error) {
+	id, err := curveID(curve)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fixture{Scheme: scheme, Curve: curve, NumPublic: NumPublic, curveID: id, chain: chain, commit: commit}
+	c := &circuit{chain: chain, commit: commit}
+	var buf bytes.Buffer
+	switch scheme {
+	case verifier.SchemeGroth16:
+		f.ccs, err = frontend.Compile(id.ScalarField(), r1cs.NewBuilder, c)
+		if err != nil {
+			return nil, fmt.Errorf("proofgen: compile: %w", err)
+		}
+		pk, vk, err := groth16.Setup(f.ccs)
+		if err != nil {
+			return nil, fmt.Errorf("proofgen: groth16 setup: %w", err)
+		}
+		f.groth16PK = pk
+		if _, err := vk.WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	case verifier.SchemePlonk:
+		f.ccs, err = frontend.Compile(id.ScalarField(), scs.NewBuilder, c)
+		if err != nil {
+			return nil, fmt.Errorf("proofgen: compile: %w", err)
+		}
+		// Test-only SRS: unsafekzg knows the toxic waste.
+		srs, srsLagrange, err := unsafekzg.NewSRS(f.ccs)
+		if err != nil {
+			return nil, fmt.Errorf("proofgen: SRS: %w", err)
+		}
+		pk, vk, err := plonk.Setup(f.ccs, srs, srsLagrange)
+		if err != nil {
+			return nil, fmt.Errorf("proofgen: plonk setup: %w", err)
+		}
+		f.plonkPK = pk
+		if _, err := vk.WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("proofgen: unsupported scheme %s", scheme)
+	}
+	f.VerifyingKey = buf.Bytes()
+	f.constraints = f.ccs.GetNbConstraints()
+	return f, nil
+}
+
+// Constraints returns the number of constraints of the compiled circuit.
+func (f *Fixture) Constraints() int { return f.constraints }
+
+// Proof is a proof with its public inputs in both accepted encodings.
+type Proof struct {
+	Proof        []byte // gnark binary (WriteTo, compressed)
+	PublicInputs []byte // gnark public witness binary (MarshalBinary)
+	PublicJSON   []byte // JSON list of decimal strings
+
+	curve verifier.Curve // set by Prove; tells FlipBit the point encoding
+}
+
+// Public returns the public inputs (Y, Z) that Prove(secret) proves.
+func (f *Fixture) Public(secret uint64) []*big.Int {
+	r := f.curveID.ScalarField()
+	x := new(big.Int).SetUint64(secret)
+	y := new(big.Int).Exp(x, big.NewInt(3), r)
+	y.Add(y, x).Add(y, big.NewInt(5)).Mod(y, r)
+	v := new(big.Int).Mul(x, x)
+	v.Mod(v, r)
+	for i := 0; i < f.chain; i++ {
+		v.Mul(v, v).Add(v, x).Mod(v, r)
+	}
+	z := v.Add(v, big.NewInt(7))
+	z.Mod(z, r)
+	return []*big.Int{y, z}
+}
+
+// Prove returns a fresh valid proof that the prover knows secret. Different
+// secrets give different public inputs.
+func (f *Fixture) Prove(secret uint64) (Proof, error) {
+	pub := f.Public(secret)
+	assignment := &circuit{X: new(big.Int).SetUint64(secret), Y: pub[0], Z: pub[1], chain: f.chain, commit: f.commit}
+	full, err := frontend.NewWitness(assignment, f.curveID.ScalarField())
+	if err != nil {
+		return Proof{}, fmt.Errorf("proofgen: witness: %w", err)
+	}
+	public, err := full.Public()
+	if err != nil {
+		return Proof{}, fmt.Errorf("proofgen: public witness: %w", err)
+	}
+	var buf bytes.Buffer
+	switch f.Scheme {
+	case verifier.SchemeGroth16:
+		p, err := groth16.Prove(f.ccs, f.groth16PK, full)
+		if err != nil {
+			return Proof{}, fmt.Errorf("proofgen: groth16 prove: %w", err)
+		}
+		if _, err := p.WriteTo(&buf); err != nil {
+			return Proof{}, err
+		}
+	case verifier.SchemePlonk:
+		p, err := plonk.Prove(f.ccs, f.plonkPK, full)
+		if err != nil {
+			return Proof{}, fmt.Errorf("proofgen: plonk prove: %w", err)
+		}
+		if _, err := p.WriteTo(&buf); err != nil {
+			return Proof{}, err
+		}
+	}
+	bin, err := public.MarshalBinary()
+	if err != nil {
+		return Proof{}, err
+	}
+	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve}, nil
+}
+
+// Job packages a proof for verifier.VerifyProof (binary public inputs).
+func (f *Fixture) Job(p Proof) verifier.ProofJob {
+	return verifier.ProofJob{
+		Scheme:       f.Scheme,
+		Curve:        f.Curve,
+		VerifyingKey: bytes.Clone(f.VerifyingKey),
+		Proof:        bytes.Clone(p.Proof),
+		PublicInputs: bytes.Clone(p.PublicInputs),
+	}
+}
+
+// JSONJob is Job with the public inputs in the JSON encoding.
+func (f *Fixture) JSONJob(p Proof) verifier.ProofJob {
+	j := f.Job(p)
+	j.PublicInputs = bytes.Clone(p.PublicJSON)
+	return j
+}
+
+func encodeJSON(values []*big.Int) []byte {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = v.String()
+	}
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// EncodeWitness encodes values as a gnark public witness (u32 nbPublic,
+// u32 nbSecret = 0, u32 length, 32-byte big-endian values).
+func EncodeWitness(values []*big.Int) []byte {
+	b := make([]byte, 12+32*len(values))
+	binary.BigEndian.PutUint32(b[0:], uint32(len(values)))
+	binary.BigEndian.PutUint32(b[8:], uint32(len(values)))
+	for i, v := range values {
+		v.FillBytes(b[12+32*i : 12+32*(i+1)])
+	}
+	return b
+}
+
+// DecodeWitness is the inverse of EncodeWitness.
+func DecodeWitness(b []byte) ([]*big.Int, error) {
+	if len(b) < 12 {
+		return nil, errors.New("proofgen: witness too short")
+	}
+	n := binary.BigEndian.Uint32(b[8:])
+	if uint64(len(b)) != 12+32*uint64(n) {
+		return nil, errors.New("proofgen: witness length mismatch")
+	}
+	out := make([]*big.Int, n)
+	for i := range out {
+		out[i] = new(big.Int).SetBytes(b[12+32*i : 12+32*(i+1)])
+	}
+	return out, nil
+}
+
+// WrongPublicInput returns the same proof with its first public input
+// incremented (mod the curve's scalar field), in both encodings.
+func WrongPublicInput(p Proof, curve verifier.Curve) Proof {
+	q := clone(p)
+	values, err := DecodeWitness(p.PublicInputs)
+	id, cerr := curveID(curve)
+	if err != nil || cerr != nil || len(values) == 0 {
+		// Not a witness we understand: corrupt the last byte instead.
+		if len(q.PublicInputs) > 0 {
+			q.PublicInputs[len(q.PublicInputs)-1] ^= 1
+		}
+		return q
+	}
+	values[0].Add(values[0], big.NewInt(1)).Mod(values[0], id.ScalarField())
+	q.PublicInputs = EncodeWitness(values)
+	q.PublicJSON = encodeJSON(values)
+	return q
+}
+
+// FlipBit returns the proof with one bit flipped. For a proof made by
+// Prove it flips the y-sign flag of the first (compressed) point, which
+// negates that point: the proof still decodes, every point is still on the
+// curve and in the subgroup, but it no longer verifies. Otherwise (or if the
+// first byte is not a compressed point's flag byte) it flips the lowest bit
+// of the middle byte, which may or may not still decode.
+func FlipBit(p Proof) Proof {
+	q := clone(p)
+	if len(q.Proof) == 0 {
+		return q
+	}
+	switch flags := q.Proof[0]; q.curve {
+	case verifier.CurveBN254:
+		// gnark-crypto bn254: top two bits 10 = compressed, smallest y;
+		// 11 = compressed, largest y.
+		if flags>>6 == 0b10 || flags>>6 == 0b11 {
+			q.Proof[0] ^= 1 << 6
+			return q
+		}
+	case verifier.CurveBLS12_381:
+		// ZCash format: top three bits 100 = compressed, smallest y;
+		// 101 = compressed, largest y.
+		if flags>>5 == 0b100 || flags>>5 == 0b101 {
+			q.Proof[0] ^= 1 << 5
+			return q
+		}
+	}
+	q.Proof[len(q.Proof)/2] ^= 1
+	return q
+}
+
+// Truncate returns the proof without its last byte.
+func Truncate(p Proof) Proof {
+	q := clone(p)
+	if len(q.Proof) > 0 {
+		q.Proof = q.Proof[:len(q.Proof)-1]
+	}
+	return q
+}
+
+func clone(p Proof) Proof {
+	return Proof{
+		Proof:        bytes.Clone(p.Proof),
+		PublicInputs: bytes.Clone(p.PublicInputs),
+		PublicJSON:   bytes.Clone(p.PublicJSON),
+		curve:        p.curve,
+	}
+}
+
+// QuietGnark turns off gnark's global logger, which otherwise prints debug
+// lines on stdout while compiling, setting up and proving. It changes
+// process-wide state in gnark; call it once from main if wanted.
+func QuietGnark() { logger.Disable() }

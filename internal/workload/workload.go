@@ -1,0 +1,204 @@
+// Package workload builds real proof workloads — valid proofs and each kind
+// of invalid one, on every scheme and curve — and submits them to a
+// coordinator. The demo, the end-to-end tests and the benchmarks share it,
+// so they all exercise the same cases.
+package workload
+
+import (
+	"context"
+	"fmt"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// Expect is what should become of an item.
+type Expect int
+
+const (
+	Approved Expect = iota + 1
+	Rejected
+	// Refused: the coordinator turns the request down at submission.
+	Refused
+)
+
+func (e Expect) String() string {
+	switch e {
+	case Approved:
+		return "APPROVED"
+	case Rejected:
+		return "REJECTED"
+	case Refused:
+		return "REFUSED"
+	}
+	return fmt.Sprintf("Expect(%d)", int(e))
+}
+
+// Item is one request with its expected fate.
+type Item struct {
+	Name   string // e.g. "groth16/bn254/flipped-bit"
+	Scheme verifier.Scheme
+	Curve  verifier.Curve
+	VK     []byte
+	Proof  []byte
+	Public []byte
+	Want   Expect
+}
+
+// Combos are the four scheme × curve pairs.
+var Combos = []struct {
+	Scheme verifier.Scheme
+	Curve  verifier.Curve
+}{
+	{verifier.SchemeGroth16, verifier.CurveBN254},
+	{verifier.SchemeGroth16, verifier.CurveBLS12_381},
+	{verifier.SchemePlonk, verifier.CurveBN254},
+	{verifier.SchemePlonk, verifier.CurveBLS12_381},
+}
+
+// Options choose the workload's size.
+type Options struct {
+	// Valid proofs per scheme × curve.
+	Valid int
+	// Invalid adds, per scheme × curve, one of each invalid kind: wrong
+	// public input, flipped bit, truncated proof, proof for another key,
+	// and a wrong input count (refused at submission).
+	Invalid bool
+	// JSONInputs sends public inputs as a JSON list instead of gnark's
+	// binary witness for every other valid proof.
+	JSONInputs bool
+}
+
+// Build proves the workload. progress, if not nil, is called after each
+// scheme × curve with a short description.
+func Build(o Options, progress func(string)) ([]Item, error) {
+	var items []Item
+	for _, c := range Combos {
+		f, err := proofgen.New(c.Scheme, c.Curve)
+		if err != nil {
+			return nil, err
+		}
+		name := c.Scheme.String() + "/" + c.Curve.String()
+		item := func(kind string, p proofgen.Proof, want Expect) Item {
+			return Item{Name: name + "/" + kind, Scheme: c.Scheme, Curve: c.Curve, VK: f.VerifyingKey,
+				Proof: p.Proof, Public: p.PublicInputs, Want: want}
+		}
+		for i := 0; i < o.Valid; i++ {
+			p, err := f.Prove(uint64(1000 + i))
+			if err != nil {
+				return nil, err
+			}
+			it := item("valid", p, Approved)
+			if o.JSONInputs && i%2 == 1 {
+				it.Name, it.Public = name+"/valid-json", p.PublicJSON
+			}
+			items = append(items, it)
+		}
+		if o.Invalid {
+			p, err := f.Prove(7)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items,
+				item("wrong-public-input", proofgen.WrongPublicInput(p, c.Curve), Rejected),
+				item("flipped-bit", proofgen.FlipBit(p), Rejected),
+				item("truncated", proofgen.Truncate(p), Rejected),
+			)
+			// A different circuit with the same number of public inputs:
+			// PLONK keys of one circuit under one SRS would be identical.
+			other, err := proofgen.NewWithSize(c.Scheme, c.Curve, 16)
+			if err != nil {
+				return nil, err
+			}
+			op, err := other.Prove(8)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, item("other-key", op, Rejected))
+			extra := append([]byte(nil), p.PublicJSON[:len(p.PublicJSON)-1]...)
+			extra = append(extra, []byte(`,"1"]`)...)
+			wrongCount := item("wrong-input-count", p, Refused)
+			wrongCount.Public = extra
+			items = append(items, wrongCount)
+		}
+		if progress != nil {
+			progress(name)
+		}
+	}
+	return items, nil
+}
+
+// Submitter sends items to one coordinator.
+type Submitter struct {
+	Rounds lightkeeperv1connect.RoundServiceClient
+	VKs    lightkeeperv1connect.VerifyingKeyServiceClient
+}
+
+// NewSubmitter returns a Submitter for the coordinator at url.
+func NewSubmitter(h connect.HTTPClient, url string) Submitter {
+	return Submitter{
+		Rounds: lightkeeperv1connect.NewRoundServiceClient(h, url),
+		VKs:    lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url),
+	}
+}
+
+// Submit registers the item's key and submits it; nonce makes repeated
+// submissions of the same item distinct rounds.
+func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkeeperv1.Round, error) {
+	vk, err := s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
+		Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("verifying key refused: %w", err)
+	}
+	res, err := s.Rounds.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{
+		Request: &lightkeeperv1.RoundRequest{
+			Payload: &lightkeeperv1.RoundRequest_Proof{Proof: &lightkeeperv1.ProofRequest{
+				Scheme:         lightkeeperv1.Scheme(it.Scheme),
+				Curve:          lightkeeperv1.Curve(it.Curve),
+				VerifyingKeyId: vk.Msg.GetVerifyingKey().GetId(),
+				Proof:          it.Proof,
+				PublicInputs:   it.Public,
+			}},
+			ClientNonce: nonce,
+		},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("round refused: %w", err)
+	}
+	return res.Msg.GetRound(), nil
+}
+
+// WaitDecided follows a round until it is decided.
+func (s Submitter) WaitDecided(ctx context.Context, roundID string) (*lightkeeperv1.Round, error) {
+	stream, err := s.Rounds.WatchRound(ctx, connect.NewRequest(&lightkeeperv1.WatchRoundRequest{RoundId: roundID}))
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	for stream.Receive() {
+		if r := stream.Msg().GetRound(); r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+			return r, nil
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("watch of round %s ended before a decision", roundID)
+}
+
+// Matches reports whether a decided round's outcome is what the item
+// expected.
+func (it Item) Matches(r *lightkeeperv1.Round) bool {
+	switch it.Want {
+	case Approved:
+		return r.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_APPROVED
+	case Rejected:
+		return r.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_REJECTED
+	}
+	return false
+}

@@ -1,0 +1,73 @@
+package keeper
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+)
+
+// Config is an immutable keeper configuration: every With method returns a
+// changed copy, so one base config can be shared by many keepers.
+type Config struct {
+	engine     Engine
+	strategy   Strategy
+	logger     *slog.Logger
+	httpClient connect.HTTPClient
+	pull       bool
+	pullWait   time.Duration
+	workers    int
+	batchSize  int
+	batchDelay time.Duration
+	minBackoff time.Duration
+	maxBackoff time.Duration
+}
+
+// NewConfig returns the defaults: native engine, honest, streaming, one
+// worker, votes flushed every 20 ms or 64 votes.
+func NewConfig() Config {
+	return Config{
+		engine:     NewNativeEngine(),
+		strategy:   Honest,
+		logger:     slog.New(slog.DiscardHandler),
+		httpClient: http.DefaultClient,
+		pullWait:   20 * time.Second,
+		workers:    1,
+		batchSize:  64,
+		batchDelay: 20 * time.Millisecond,
+		minBackoff: 100 * time.Millisecond,
+		maxBackoff: 5 * time.Second,
+	}
+}
+
+// WithEngine sets what checks tasks.
+func (c Config) WithEngine(e Engine) Config { c.engine = e; return c }
+
+// WithStrategy sets the keeper's behaviour.
+func (c Config) WithStrategy(s Strategy) Config { c.strategy = s; return c }
+
+// WithLogger sets the logger.
+func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }
+
+// WithHTTPClient sets the HTTP client (for instance one that speaks h2c).
+func (c Config) WithHTTPClient(h connect.HTTPClient) Config { c.httpClient = h; return c }
+
+// WithPull makes the keeper long-poll PullTasks instead of holding a
+// Subscribe stream, each poll waiting up to wait.
+func (c Config) WithPull(wait time.Duration) Config { c.pull = true; c.pullWait = wait; return c }
+
+// WithWorkers sets how many tasks are checked at once.
+func (c Config) WithWorkers(n int) Config { c.workers = max(1, n); return c }
+
+// WithBatch sets when votes are flushed: at size votes or after delay.
+func (c Config) WithBatch(size int, delay time.Duration) Config {
+	c.batchSize, c.batchDelay = max(1, size), delay
+	return c
+}
+
+// WithBackoff sets the reconnect backoff bounds.
+func (c Config) WithBackoff(min, max time.Duration) Config {
+	c.minBackoff, c.maxBackoff = min, max
+	return c
+}

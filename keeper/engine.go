@@ -1,0 +1,73 @@
+package keeper
+
+import (
+	"context"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// Verdict is what a keeper concludes about a task.
+type Verdict struct {
+	Kind       lightkeeperv1.VoteKind
+	Reason     lightkeeperv1.RejectReason
+	ResultHash [32]byte
+	Detail     string
+}
+
+// Engine checks tasks. Implementations must be safe for concurrent use.
+type Engine interface {
+	Name() string
+	Check(ctx context.Context, t *lightkeeperv1.Task) Verdict
+}
+
+// NativeEngine checks tasks with the verifier package in this process.
+type NativeEngine struct {
+	Limits verifier.Limits
+}
+
+// NewNativeEngine returns a native engine with the verifier's default
+// limits.
+func NewNativeEngine() NativeEngine { return NativeEngine{Limits: verifier.DefaultLimits()} }
+
+// Name implements Engine.
+func (NativeEngine) Name() string { return "native" }
+
+// Check implements Engine.
+func (e NativeEngine) Check(_ context.Context, t *lightkeeperv1.Task) Verdict {
+	p := t.GetProof()
+	if p == nil {
+		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")
+	}
+	return FromVerifier(verifier.VerifyProof(ProofJob(p), e.Limits))
+}
+
+// ProofJob converts a proof task for the verifier.
+func ProofJob(p *lightkeeperv1.ProofTask) verifier.ProofJob {
+	return verifier.ProofJob{
+		Scheme:       verifier.Scheme(p.GetScheme()),
+		Curve:        verifier.Curve(p.GetCurve()),
+		VerifyingKey: p.GetVerifyingKey(),
+		Proof:        p.GetProof(),
+		PublicInputs: p.GetPublicInputs(),
+	}
+}
+
+// FromVerifier turns a verifier verdict into a vote. Inputs over this
+// keeper's own limits, or of a kind it does not support, are not evidence
+// against the proof: the keeper abstains instead of rejecting.
+func FromVerifier(v verifier.Verdict) Verdict {
+	reason := lightkeeperv1.RejectReason(v.Reason)
+	switch {
+	case v.Vote == verifier.VoteApprove:
+		return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE}
+	case v.Reason == verifier.ReasonOversized || v.Reason == verifier.ReasonUnsupported:
+		return abstain(reason, v.Detail)
+	default:
+		return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_REJECT, Reason: reason, Detail: v.Detail}
+	}
+}
+
+func abstain(reason lightkeeperv1.RejectReason, detail string) Verdict {
+	return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN, Reason: reason, Detail: detail}
+}

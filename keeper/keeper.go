@@ -1,0 +1,355 @@
+package keeper
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// Keeper is one keeper identity talking to one coordinator.
+type Keeper struct {
+	cfg    Config
+	key    ed25519.PrivateKey
+	id     string
+	keeper lightkeeperv1connect.KeeperServiceClient
+	ledger lightkeeperv1connect.LedgerServiceClient
+
+	chainID string
+	stats   stats
+	// seen remembers the rounds already voted on (until their deadline),
+	// so a task redelivered after a reconnect is not checked twice.
+	seenMu sync.Mutex
+	seen   map[string]time.Time
+}
+
+// New returns a keeper for the coordinator at baseURL.
+func New(baseURL string, key ed25519.PrivateKey, cfg Config) *Keeper {
+	pub := key.Public().(ed25519.PublicKey)
+	return &Keeper{
+		cfg:    cfg,
+		key:    key,
+		id:     hex.EncodeToString(pub),
+		keeper: lightkeeperv1connect.NewKeeperServiceClient(cfg.httpClient, baseURL),
+		ledger: lightkeeperv1connect.NewLedgerServiceClient(cfg.httpClient, baseURL),
+		seen:   make(map[string]time.Time),
+	}
+}
+
+// ID returns the keeper id (hex public key).
+func (k *Keeper) ID() string { return k.id }
+
+// Run keeps the keeper working until ctx is done: it registers, opens a
+// session and votes, and after any failure backs off and starts over.
+func (k *Keeper) Run(ctx context.Context) error {
+	votes := make(chan *lightkeeperv1.Vote, 1024)
+	tasks := make(chan *lightkeeperv1.Task, 256)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); k.sendVotes(ctx, votes) }()
+	for range k.cfg.workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); k.work(ctx, tasks, votes) }()
+	}
+	backoff := k.cfg.minBackoff
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := k.session(ctx, tasks)
+		if ctx.Err() != nil {
+			break
+		}
+		k.stats.connected.Store(false)
+		k.stats.reconnects.Add(1)
+		if time.Since(start) > 10*time.Second {
+			backoff = k.cfg.minBackoff // it worked for a while: start over gently
+		}
+		k.cfg.logger.Warn("session ended; reconnecting", "keeper", k.id[:12], "err", err, "backoff", backoff)
+		jitter := time.Duration(rand.Int64N(int64(backoff)/2 + 1))
+		select {
+		case <-time.After(backoff + jitter):
+		case <-ctx.Done():
+		}
+		backoff = min(2*backoff, k.cfg.maxBackoff)
+	}
+	k.stats.connected.Store(false)
+	wg.Wait()
+	return nil
+}
+
+// session registers if needed and pumps tasks until the session fails.
+func (k *Keeper) session(ctx context.Context, tasks chan<- *lightkeeperv1.Task) error {
+	if k.chainID == "" {
+		info, err := k.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+		if err != nil {
+			return fmt.Errorf("chain info: %w", err)
+		}
+		chainID := info.Msg.GetChainId()
+		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
+			KeeperId:  k.id,
+			Signature: verifier.SignRegistration(k.key, chainID),
+		}))
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		k.chainID = chainID
+		k.cfg.logger.Info("keeper registered", "keeper", k.id[:12], "chain", chainID, "engine", k.cfg.engine.Name())
+	}
+	if k.cfg.pull {
+		return k.pullSession(ctx, tasks)
+	}
+	stream, err := k.keeper.Subscribe(ctx, connect.NewRequest(&lightkeeperv1.SubscribeRequest{Auth: k.auth()}))
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	defer stream.Close()
+	k.stats.connected.Store(true)
+	for stream.Receive() {
+		select {
+		case tasks <- stream.Msg().GetTask():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return fmt.Errorf("subscribe stream: %w", err)
+	}
+	return errors.New("subscribe stream closed by the coordinator")
+}
+
+func (k *Keeper) pullSession(ctx context.Context, tasks chan<- *lightkeeperv1.Task) error {
+	for ctx.Err() == nil {
+		res, err := k.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
+			Auth:   k.auth(),
+			WaitMs: uint32(k.cfg.pullWait.Milliseconds()),
+		}))
+		if err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		k.stats.connected.Store(true)
+		for _, t := range res.Msg.GetTasks() {
+			select {
+			case tasks <- t:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+func (k *Keeper) auth() *lightkeeperv1.SessionAuth {
+	now := time.Now()
+	return &lightkeeperv1.SessionAuth{
+		KeeperId:  k.id,
+		Time:      timestamppb.New(time.UnixMilli(now.UnixMilli())),
+		Signature: verifier.SignSession(k.key, k.chainID, now.UnixMilli()),
+	}
+}
+
+// work checks tasks and signs the votes the strategy casts.
+func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, votes chan<- *lightkeeperv1.Vote) {
+	for {
+		var t *lightkeeperv1.Task
+		select {
+		case t = <-tasks:
+		case <-ctx.Done():
+			return
+		}
+		if !k.firstTime(t) {
+			continue
+		}
+		var honest Verdict
+		if k.cfg.strategy.needsCheck() {
+			honest = k.cfg.engine.Check(ctx, t)
+		}
+		for _, v := range k.cfg.strategy.votes(honest) {
+			vote, err := k.sign(t.GetRoundId(), v)
+			if err != nil {
+				k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
+				break
+			}
+			k.stats.record(t.GetRoundId(), v)
+			select {
+			case votes <- vote:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// firstTime reports whether the task's round has not been handled yet, and
+// marks it handled.
+func (k *Keeper) firstTime(t *lightkeeperv1.Task) bool {
+	k.seenMu.Lock()
+	defer k.seenMu.Unlock()
+	now := time.Now()
+	if len(k.seen) > 4096 {
+		for id, deadline := range k.seen {
+			if now.After(deadline) {
+				delete(k.seen, id)
+			}
+		}
+	}
+	if _, ok := k.seen[t.GetRoundId()]; ok {
+		return false
+	}
+	k.seen[t.GetRoundId()] = t.GetDeadline().AsTime()
+	return true
+}
+
+func (k *Keeper) sign(roundID string, v Verdict) (*lightkeeperv1.Vote, error) {
+	raw, err := hex.DecodeString(roundID)
+	if err != nil || len(raw) != 32 {
+		return nil, fmt.Errorf("round id %q is not 32 hex bytes", roundID)
+	}
+	rid := [32]byte(raw)
+	sig := verifier.SignVote(k.key, k.chainID, rid, verifier.VoteKind(v.Kind), v.ResultHash)
+	if sig == nil {
+		return nil, errors.New("vote cannot be signed")
+	}
+	return &lightkeeperv1.Vote{
+		RoundId:    roundID,
+		KeeperId:   k.id,
+		Kind:       v.Kind,
+		ResultHash: v.ResultHash[:],
+		Reason:     v.Reason,
+		Signature:  sig,
+	}, nil
+}
+
+// sendVotes batches votes: a batch goes out when it is full or batchDelay
+// after its first vote. A batch that cannot be sent is retried a few
+// times; after that its rounds will count the keeper as silent, which is
+// what it was.
+func (k *Keeper) sendVotes(ctx context.Context, votes <-chan *lightkeeperv1.Vote) {
+	var batch []*lightkeeperv1.Vote
+	var flush <-chan time.Time
+	for {
+		select {
+		case v := <-votes:
+			batch = append(batch, v)
+			if len(batch) == 1 {
+				flush = time.After(k.cfg.batchDelay)
+			}
+			if len(batch) < k.cfg.batchSize {
+				continue
+			}
+		case <-flush:
+		case <-ctx.Done():
+			return
+		}
+		k.submit(ctx, batch)
+		batch, flush = nil, nil
+	}
+}
+
+func (k *Keeper) submit(ctx context.Context, batch []*lightkeeperv1.Vote) {
+	delay := k.cfg.minBackoff
+	for attempt := 1; ; attempt++ {
+		res, err := k.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
+		if err == nil {
+			for i, r := range res.Msg.GetResults() {
+				k.stats.status(r.GetStatus())
+				if r.GetStatus() != lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED && i < len(batch) {
+					k.cfg.logger.Debug("vote not accepted", "keeper", k.id[:12], "round", r.GetRoundId(), "status", r.GetStatus().String(), "msg", r.GetMessage())
+				}
+			}
+			return
+		}
+		if attempt == 5 || ctx.Err() != nil || connect.CodeOf(err) == connect.CodeInvalidArgument {
+			k.cfg.logger.Warn("votes lost", "keeper", k.id[:12], "votes", len(batch), "err", err)
+			k.stats.lost.Add(int64(len(batch)))
+			return
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return
+		}
+		delay = min(2*delay, k.cfg.maxBackoff)
+	}
+}
+
+// stats are the keeper's counters, safe to read while it runs.
+type stats struct {
+	connected  atomic.Bool
+	reconnects atomic.Int64
+	approvals  atomic.Int64
+	rejections atomic.Int64
+	abstains   atomic.Int64
+	accepted   atomic.Int64
+	refused    atomic.Int64
+	lost       atomic.Int64
+
+	mu   sync.Mutex
+	last []VoteRecord
+}
+
+// VoteRecord is one vote the keeper cast.
+type VoteRecord struct {
+	RoundID string
+	Kind    lightkeeperv1.VoteKind
+	Reason  lightkeeperv1.RejectReason
+	Time    time.Time
+}
+
+// Stats is a snapshot of a keeper's counters.
+type Stats struct {
+	Connected                       bool
+	Reconnects                      int64
+	Approvals, Rejections, Abstains int64
+	Accepted, Refused, Lost         int64
+	LastVotes                       []VoteRecord // newest last, at most 16
+}
+
+func (s *stats) record(roundID string, v Verdict) {
+	switch v.Kind {
+	case lightkeeperv1.VoteKind_VOTE_KIND_APPROVE:
+		s.approvals.Add(1)
+	case lightkeeperv1.VoteKind_VOTE_KIND_REJECT:
+		s.rejections.Add(1)
+	default:
+		s.abstains.Add(1)
+	}
+	s.mu.Lock()
+	s.last = append(s.last, VoteRecord{RoundID: roundID, Kind: v.Kind, Reason: v.Reason, Time: time.Now()})
+	if len(s.last) > 16 {
+		s.last = s.last[len(s.last)-16:]
+	}
+	s.mu.Unlock()
+}
+
+func (s *stats) status(st lightkeeperv1.VoteStatus) {
+	if st == lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED {
+		s.accepted.Add(1)
+	} else {
+		s.refused.Add(1)
+	}
+}
+
+// Stats returns a snapshot of the keeper's counters.
+func (k *Keeper) Stats() Stats {
+	s := &k.stats
+	s.mu.Lock()
+	last := append([]VoteRecord(nil), s.last...)
+	s.mu.Unlock()
+	return Stats{
+		Connected: s.connected.Load(), Reconnects: s.reconnects.Load(),
+		Approvals: s.approvals.Load(), Rejections: s.rejections.Load(), Abstains: s.abstains.Load(),
+		Accepted: s.accepted.Load(), Refused: s.refused.Load(), Lost: s.lost.Load(),
+		LastVotes: last,
+	}
+}

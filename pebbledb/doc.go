@@ -1,0 +1,55 @@
+// Package pebbledb is the coordinator's storage layer on Pebble
+// (github.com/cockroachdb/pebble/v2).
+//
+// Records are the protobuf messages of proto/lightkeeper/v1, stored as
+// their protobuf bytes (deterministic proto.Marshal). Writes go through a
+// Batch, which Commit applies as one atomic Pebble batch with pebble.Sync:
+// when Commit returns, the batch is in the synced write-ahead log and
+// survives a crash. Nothing in a Batch is visible before Commit. Readers
+// may run concurrently with each other and with the one writer; list
+// methods that join an index with its records (OpenRounds, ListRounds)
+// read from one Pebble snapshot.
+//
+// # Key layout (layout version 1)
+//
+// Every key starts with a one-byte family prefix. Ids (round, keeper,
+// verifying-key) are 64 lowercase hex digits in records and in the API and
+// 32 raw bytes in keys; because lowercase hex preserves byte order, key
+// order is id order. Heights are 8-byte big-endian, so key order is
+// height order. "‖" is concatenation.
+//
+//	prefix        key layout                                          value                  written by              read by
+//	"\x00layout"  "\x00layout"                                        u64be(layout version)  Open (fresh directory)  Open
+//	"m"           "m"                                                 StateMeta              Batch.PutMeta           Meta, Initialized
+//	"g"           "g"                                                 Genesis                Batch.PutGenesis        Genesis
+//	"b"           "b" ‖ u64be(header.height)                          Block                  Batch.PutBlock          Block
+//	"r"           "r" ‖ id[32]                                        Round                  Batch.PutRound          Round, RoundIDs (keys only), OpenRounds, ListRounds
+//	"o"           "o" ‖ id[32]                                        empty: open index      Batch.PutRound [1]      OpenRounds
+//	"l"           "l" ‖ u64be(submitted_height) ‖ id[32]              empty: listing index   Batch.PutRound [2]      ListRounds
+//	"k"           "k" ‖ keeper_id[32]                                 Keeper                 Batch.PutKeeper         Keeper, Keepers
+//	"v"           "v" ‖ verifying_key_id[32]                          VerifyingKey           Batch.PutVerifyingKey   VerifyingKey, VerifyingKeys
+//	"e"           "e" ‖ u64be(height) ‖ keeper_id[32] ‖ round_id[32]  Evidence               Batch.PutEvidence       Evidence
+//
+//	[1] set while the round's phase is not CLOSED, deleted when it is.
+//	[2] when a stored round is put again with another submitted_height,
+//	    its old listing entry is deleted in the same batch.
+//
+// docs/storage.md in this package has the same table. A change to the
+// layout must bump LayoutVersion: Open refuses a directory whose stored
+// layout version differs (ErrLayoutVersion).
+//
+// # Page tokens
+//
+// ListRounds walks the "l" index backwards (newest first). Its page token
+// is the unpadded URL-safe base64 of the last listing key returned; the
+// next page starts strictly before that key, so rounds added meanwhile do
+// not shift pages. Tokens are opaque to clients.
+//
+// # Errors
+//
+// Errors wrap the sentinels (ErrNotFound, ErrNotInitialized,
+// ErrLayoutVersion, ErrCorrupt, ErrInvalidPageToken, ErrInvalidID,
+// ErrInvalidRecord, ErrNotStore, ErrLocked, ErrClosed); test them with
+// errors.Is. A value that does not unmarshal is ErrCorrupt naming its key
+// family and key.
+package pebbledb

@@ -1,0 +1,92 @@
+package verifier
+
+import (
+	"fmt"
+)
+
+// VerifyProof checks one proof job and returns the keeper's verdict:
+// VoteApprove with ReasonNone, or VoteReject with the first problem found, in
+// this order: unsupported scheme or curve, oversized inputs (checked before
+// anything is parsed), malformed verifying key, malformed proof, malformed
+// public inputs, wrong number of public inputs, invalid proof.
+//
+// It never panics: a panic inside the verifier (a bug) is recovered and
+// reported as VoteAbstain, since a keeper that could not check a job must
+// not vote against it. Its running time is bounded by the limits (a few
+// pairings plus work linear in the number of public inputs).
+func VerifyProof(job ProofJob, limits Limits) (v Verdict) {
+	defer func() {
+		if r := recover(); r != nil {
+			v = Verdict{Vote: VoteAbstain, Reason: ReasonNone, Detail: fmt.Sprintf("internal verifier error: %v", r)}
+		}
+	}()
+	if e := verifyProof(&job, limits.normalized()); e != nil {
+		return Verdict{Vote: VoteReject, Reason: e.Reason, Detail: e.Detail}
+	}
+	return Verdict{Vote: VoteApprove, Reason: ReasonNone}
+}
+
+func verifyProof(job *ProofJob, limits Limits) *Error {
+	if !job.Scheme.Valid() {
+		return unsupportedScheme(job.Scheme)
+	}
+	if !job.Curve.Valid() {
+		return unsupportedCurve(job.Curve)
+	}
+	if err := checkSize("verifying key", len(job.VerifyingKey), limits.MaxVerifyingKeyBytes); err != nil {
+		return err.(*Error)
+	}
+	if err := checkSize("proof", len(job.Proof), limits.MaxProofBytes); err != nil {
+		return err.(*Error)
+	}
+	if err := checkSize("public inputs", len(job.PublicInputs), limits.MaxPublicInputBytes); err != nil {
+		return err.(*Error)
+	}
+	switch job.Scheme {
+	case SchemeGroth16:
+		return verifyGroth16(job, limits)
+	case SchemePlonk:
+		return verifyPlonk(job, limits)
+	}
+	return unsupportedScheme(job.Scheme)
+}
+
+// CheckVerifyingKey parses a verifying key, as the coordinator does when a
+// key is registered, and returns the number of public inputs its proofs
+// take. Errors are *Error with ReasonUnsupported, ReasonOversized (the key
+// is too large, or needs more public inputs than limits allow) or
+// ReasonMalformedVerifyingKey.
+func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits Limits) (numPublicInputs int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			numPublicInputs, err = 0, newError(ReasonMalformedVerifyingKey, fmt.Sprintf("internal verifier error: %v", r))
+		}
+	}()
+	limits = limits.normalized()
+	if !scheme.Valid() {
+		return 0, unsupportedScheme(scheme)
+	}
+	if !curve.Valid() {
+		return 0, unsupportedCurve(curve)
+	}
+	if err := checkSize("verifying key", len(vk), limits.MaxVerifyingKeyBytes); err != nil {
+		return 0, err
+	}
+	var (
+		n int
+		e *Error
+	)
+	switch scheme {
+	case SchemeGroth16:
+		n, e = checkGroth16(curve, vk)
+	case SchemePlonk:
+		n, e = checkPlonk(curve, vk)
+	}
+	if e != nil {
+		return 0, e
+	}
+	if n > limits.MaxPublicInputs {
+		return 0, newError(ReasonOversized, fmt.Sprintf("verifying key takes %d public inputs, limit %d", n, limits.MaxPublicInputs))
+	}
+	return n, nil
+}
