@@ -230,4 +230,3 @@ func demoCertificate(ctx context.Context, url string, results []demoResult, out 
 	}
 	return errors.New("no approved round to show a certificate for")
 }
-

@@ -1,0 +1,96 @@
+package verifier_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"testing"
+
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
+	"github.com/consensys/gnark/backend/witness"
+
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// BenchmarkVerifyProof measures a whole job as a keeper runs it: parse the
+// key, the proof and the inputs, then verify.
+func BenchmarkVerifyProof(b *testing.B) {
+	lim := verifier.DefaultLimits()
+	for _, c := range combos {
+		b.Run(c.String(), func(b *testing.B) {
+			k := getKit(b, c)
+			job := k.f.Job(k.p)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if v := verifier.VerifyProof(job, lim); v.Vote != verifier.VoteApprove {
+					b.Fatal(v)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheckVerifyingKey measures key parsing alone (what the
+// coordinator does at registration, and part of every VerifyProof).
+func BenchmarkCheckVerifyingKey(b *testing.B) {
+	lim := verifier.DefaultLimits()
+	for _, c := range combos {
+		b.Run(c.String(), func(b *testing.B) {
+			vk := getKit(b, c).f.VerifyingKey
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := verifier.CheckVerifyingKey(c.scheme, c.curve, vk, lim); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGnarkVerify is the same job through gnark's own decoders and
+// verifier, for comparison.
+func BenchmarkGnarkVerify(b *testing.B) {
+	for _, c := range combos {
+		b.Run(c.String(), func(b *testing.B) {
+			k := getKit(b, c)
+			job := k.f.Job(k.p)
+			id := curveID(c.curve)
+			b.ReportAllocs()
+			for range b.N {
+				pub, _ := witness.New(id.ScalarField())
+				if err := pub.UnmarshalBinary(job.PublicInputs); err != nil {
+					b.Fatal(err)
+				}
+				var err error
+				if c.scheme == verifier.SchemeGroth16 {
+					vk, proof := groth16.NewVerifyingKey(id), groth16.NewProof(id)
+					vk.ReadFrom(bytes.NewReader(job.VerifyingKey))
+					proof.ReadFrom(bytes.NewReader(job.Proof))
+					err = groth16.Verify(proof, vk, pub)
+				} else {
+					vk, proof := plonk.NewVerifyingKey(id), plonk.NewProof(id)
+					vk.ReadFrom(bytes.NewReader(job.VerifyingKey))
+					proof.ReadFrom(bytes.NewReader(job.Proof))
+					err = plonk.Verify(proof, vk, pub)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerifyVote(b *testing.B) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	pub := key.Public().(ed25519.PublicKey)
+	var round, result [32]byte
+	sig := verifier.SignVote(key, "lightkeeper-bench", round, verifier.VoteApprove, result)
+	b.ReportAllocs()
+	for range b.N {
+		if !verifier.VerifyVote("lightkeeper-bench", round, pub, verifier.VoteApprove, result, sig) {
+			b.Fatal("rejected")
+		}
+	}
+}
