@@ -90,8 +90,9 @@ func (VerifyingKeyRegistered) isEvent() {}
 
 func (e RoundOpened) String() string {
 	r := e.Round
-	return fmt.Sprintf("round opened %s committee=[%s] threshold=%d reject_threshold=%d deadline=%d",
-		r.GetId(), strings.Join(r.GetCommittee(), " "), r.GetThreshold(), r.GetRejectThreshold(), r.GetDeadline().AsTime().UnixMilli())
+	return fmt.Sprintf("round opened %s committee=[%s] threshold=%d reject_threshold=%d deadline=%s",
+		r.GetId(), strings.Join(r.GetCommittee(), " "), r.GetThreshold(), r.GetRejectThreshold(),
+		r.GetDeadline().AsTime().UTC().Format("2006-01-02T15:04:05.000Z"))
 }
 
 func (e VoteAccepted) String() string {
