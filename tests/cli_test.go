@@ -1,0 +1,113 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+)
+
+// TestCLI drives a devnet with the lightkeeper binary as a user would:
+// submit proofs from files, read rounds, verify certificates, and get a
+// clear message and a non-zero exit for refused input.
+func TestCLI(t *testing.T) {
+	d := startDevnet(t, devnet.Options{Keepers: 10})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	submit := func(it workload.Item, extra ...string) (map[string]any, string, int) {
+		args := append([]string{"submit", "proof", "--coordinator", d.URL,
+			"--scheme", it.Scheme.String(), "--curve", it.Curve.String(),
+			"--vk", write("vk.bin", it.VK), "--proof", write("proof.bin", it.Proof), "--public", write("public.bin", it.Public),
+			"--json"}, extra...)
+		out, errOut, code := run(t, ctx, args...)
+		var m map[string]any
+		if code == 0 {
+			if err := json.Unmarshal([]byte(out), &m); err != nil {
+				t.Fatalf("submit --json printed %q: %v", out, err)
+			}
+		}
+		return m, errOut, code
+	}
+
+	var roundID string
+	for _, it := range allItems(t) {
+		if !strings.HasSuffix(it.Name, "/valid") && !strings.HasSuffix(it.Name, "/flipped-bit") && !strings.HasSuffix(it.Name, "/wrong-input-count") {
+			continue
+		}
+		m, errOut, code := submit(it, "--wait")
+		switch it.Want {
+		case workload.Refused:
+			if code == 0 || !strings.Contains(errOut, "invalid_argument") || !strings.Contains(errOut, "public_inputs") {
+				t.Errorf("%s: exit %d, stderr %q; want non-zero naming the problem", it.Name, code, errOut)
+			}
+		default:
+			if code != 0 || m["outcome"] != it.Want.String() || len(m["round_id"].(string)) != 64 {
+				t.Errorf("%s: exit %d, %v, stderr %q", it.Name, code, m, errOut)
+			}
+			if it.Want == workload.Approved {
+				roundID = m["round_id"].(string)
+			}
+		}
+	}
+	// Without --wait the round is accepted and still pending.
+	m, _, code := submit(allItems(t)[0])
+	if code != 0 || m["outcome"] != "PENDING" {
+		t.Errorf("submit without --wait: exit %d, %v", code, m)
+	}
+
+	out, errOut, code := run(t, ctx, "round", "get", roundID, "--coordinator", d.URL)
+	if code != 0 || !strings.Contains(out, "APPROVED") || !strings.Contains(out, "seat 0") {
+		t.Errorf("round get: exit %d, %q %q", code, out, errOut)
+	}
+	certFile := filepath.Join(dir, "cert.json")
+	out, errOut, code = run(t, ctx, "verify-cert", roundID, "--coordinator", d.URL, "--save", certFile)
+	if code != 0 || !strings.Contains(out, "certificate OK") {
+		t.Fatalf("verify-cert: exit %d, %q %q", code, out, errOut)
+	}
+	// A certificate with one vote changed no longer verifies offline.
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := strings.Replace(string(b), "VOTE_KIND_APPROVE", "VOTE_KIND_REJECT", 1)
+	if tampered == string(b) {
+		t.Fatal("certificate has no approval to tamper with")
+	}
+	out, errOut, code = run(t, ctx, "verify-cert", "--file", write("bad.json", []byte(tampered)))
+	if code == 0 || !strings.Contains(errOut, "BAD certificate") {
+		t.Errorf("tampered certificate: exit %d, %q %q", code, out, errOut)
+	}
+	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile); code != 0 {
+		t.Errorf("saved certificate: exit %d, %q", code, errOut)
+	}
+
+	// Refusals name the problem.
+	if _, errOut, code = run(t, ctx, "submit", "proof", "--coordinator", d.URL, "--scheme", "stark", "--curve", "bn254"); code != 2 || !strings.Contains(errOut, "--scheme") {
+		t.Errorf("bad scheme: exit %d, %q", code, errOut)
+	}
+	it := allItems(t)[0]
+	it.VK = []byte("garbage")
+	if _, errOut, code = submit(it); code == 0 || !strings.Contains(errOut, "verifying key refused") {
+		t.Errorf("garbage key: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code = run(t, ctx, "round", "get", "zz", "--coordinator", d.URL); code == 0 || !strings.Contains(errOut, "round_id") {
+		t.Errorf("bad round id: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code = run(t, ctx, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: exit %d, %q", code, errOut)
+	}
+}
