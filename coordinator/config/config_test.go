@@ -76,3 +76,26 @@ func TestParseOverrides(t *testing.T) {
 		t.Fatal("unset keys must keep their defaults")
 	}
 }
+
+// FuzzParse: any text either parses into a configuration that validates,
+// or fails with ErrInvalid; it never panics.
+func FuzzParse(f *testing.F) {
+	f.Add(Template)
+	f.Add("[consensus]\nthreshold = 11\n")
+	f.Add("[leader_selection]\nstake_weight = 0.5\nreputation_weight = 0.5\n")
+	f.Add("[network]\nlisten = 3\n")
+	f.Add("[[consensus]]\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := Parse(text)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("parsed config does not validate: %v", err)
+		}
+	})
+}

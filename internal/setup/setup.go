@@ -51,9 +51,18 @@ func ReadKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	k, err := ParseKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// ParseKey decodes the content of a key file.
+func ParseKey(b []byte) (ed25519.PrivateKey, error) {
 	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("%s: not a key file (want %d hex-encoded bytes)", path, ed25519.SeedSize)
+		return nil, fmt.Errorf("not a key file (want %d hex-encoded bytes)", ed25519.SeedSize)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
@@ -126,18 +135,28 @@ func WriteGenesis(path string, g *lightkeeperv1.Genesis) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// ReadGenesis reads a genesis file, refusing unknown fields.
+// ReadGenesis reads a genesis file.
 func ReadGenesis(path string) (*lightkeeperv1.Genesis, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	g := new(lightkeeperv1.Genesis)
-	if err := protojson.Unmarshal(b, g); err != nil {
+	g, err := ParseGenesis(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return g, nil
+}
+
+// ParseGenesis decodes genesis JSON, refusing unknown fields and an empty
+// chain id. The state machine checks the rest (keeper ids, stakes).
+func ParseGenesis(b []byte) (*lightkeeperv1.Genesis, error) {
+	g := new(lightkeeperv1.Genesis)
+	if err := protojson.Unmarshal(b, g); err != nil {
+		return nil, err
+	}
 	if g.GetChainId() == "" {
-		return nil, fmt.Errorf("%s: chain_id is empty", path)
+		return nil, errors.New("chain_id is empty")
 	}
 	return g, nil
 }
