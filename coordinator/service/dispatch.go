@@ -90,14 +90,11 @@ func (d *dispatcher) begin(keeperID string, stream bool, now time.Time, grace ti
 	return fresh
 }
 
-// endStream records the end of a stream and reports whether the keeper is
-// now out of session.
-func (d *dispatcher) endStream(keeperID string, now time.Time) bool {
+// endStream records the end of a stream.
+func (d *dispatcher) endStream(keeperID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	in := d.inbox(keeperID)
-	in.streams--
-	return !in.active(now)
+	d.inbox(keeperID).streams--
 }
 
 // refill queues tasks the keeper still owes a vote on (after a restart or
@@ -111,21 +108,12 @@ func (d *dispatcher) refill(keeperID string, tasks []*lightkeeperv1.Task) {
 	}
 }
 
-// expiredLeases returns keepers whose pull session just ended, once each.
-func (d *dispatcher) expiredLeases(now time.Time) []string {
+// active reports whether the keeper is in session.
+func (d *dispatcher) active(keeperID string, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var ids []string
-	for id, in := range d.inboxes {
-		if !in.lease.IsZero() && !now.Before(in.lease) {
-			in.lease = time.Time{}
-			if in.streams == 0 {
-				ids = append(ids, id)
-			}
-		}
-	}
-	slices.Sort(ids)
-	return ids
+	in := d.inboxes[keeperID]
+	return in != nil && in.active(now)
 }
 
 // next waits until tasks are queued for the keeper (or ctx ends, or wait

@@ -93,18 +93,13 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 	if err != nil {
 		return err
 	}
+	// The producer takes a keeper offline once it is out of session, so
+	// ending the stream is all there is to do here.
+	defer n.dispatch.endStream(id)
 	if err := n.openSession(ctx, id, true); err != nil {
-		n.dispatch.endStream(id, n.now())
 		return err
 	}
 	n.log.Debug("keeper subscribed", "keeper", id)
-	defer func() {
-		if n.dispatch.endStream(id, n.now()) {
-			// Out of session: offline in the next block. The request's
-			// context is gone, so this waits on the node alone.
-			go n.submit(context.Background(), setOnlineTx(id, false))
-		}
-	}()
 	for {
 		tasks := n.dispatch.next(ctx, id, 64, 0)
 		if ctx.Err() != nil {

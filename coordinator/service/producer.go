@@ -19,17 +19,9 @@ const tick = 100 * time.Millisecond
 // resumes from the last durable block.
 func (n *Node) Run(ctx context.Context) error {
 	// Keepers marked online in a previous run are not connected to this
-	// one: take them offline in the first block; they come back when they
+	// one: the first block takes them offline; they come back when they
 	// open a session.
-	var offline []*lightkeeperv1.Transaction
-	n.readMachine(func(m *state.Machine) {
-		for _, k := range m.Keepers() {
-			if k.GetOnline() {
-				offline = append(offline, setOnlineTx(k.GetId(), false))
-			}
-		}
-	})
-	if len(offline) > 0 {
+	if offline := n.sessionChanges(n.now()); len(offline) > 0 {
 		if err := n.produce(nil, offline); err != nil {
 			n.stop(err)
 			return err
@@ -63,12 +55,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}
 		now := n.now()
-		var system []*lightkeeperv1.Transaction
-		for _, id := range n.dispatch.expiredLeases(now) {
-			if n.keeperOnline(id) {
-				system = append(system, setOnlineTx(id, false))
-			}
-		}
+		system := n.sessionChanges(now)
 		if len(batch) == 0 && len(system) == 0 && !n.blockDue(now) {
 			continue
 		}
@@ -95,6 +82,25 @@ func (n *Node) blockDue(now time.Time) bool {
 		}
 	})
 	return due
+}
+
+// sessionChanges returns the transactions that bring the state's online
+// flags in line with the keepers' sessions: offline for those whose stream
+// closed or whose pull lease ran out, online for those that opened a
+// session while an offline transaction for them was already on its way.
+func (n *Node) sessionChanges(now time.Time) []*lightkeeperv1.Transaction {
+	var txs []*lightkeeperv1.Transaction
+	n.readMachine(func(m *state.Machine) {
+		for _, k := range m.Keepers() {
+			if !k.GetRegistered() {
+				continue
+			}
+			if active := n.dispatch.active(k.GetId(), now); active != k.GetOnline() {
+				txs = append(txs, setOnlineTx(k.GetId(), active))
+			}
+		}
+	})
+	return txs
 }
 
 func (n *Node) keeperOnline(id string) bool {
