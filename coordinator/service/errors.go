@@ -23,7 +23,7 @@ func toConnect(err error) error {
 	}
 	code := connect.CodeInternal
 	switch {
-	case errors.Is(err, state.ErrInvalidRequest), errors.Is(err, pebbledb.ErrInvalidPageToken):
+	case errors.Is(err, state.ErrInvalidRequest), errors.Is(err, pebbledb.ErrInvalidPageToken), errors.Is(err, pebbledb.ErrInvalidID):
 		code = connect.CodeInvalidArgument
 	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound):
 		code = connect.CodeNotFound
