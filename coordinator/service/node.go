@@ -148,6 +148,21 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	if snap.RoundIDs, err = n.store.RoundIDs(); err != nil {
 		return err
 	}
+	// Evidence of rounds still open, so a member that equivocates again
+	// after the restart is not recorded twice.
+	evidence, err := n.store.Evidence()
+	if err != nil {
+		return err
+	}
+	open := make(map[string]bool, len(snap.OpenRounds))
+	for _, r := range snap.OpenRounds {
+		open[r.GetId()] = true
+	}
+	for _, e := range evidence {
+		if open[e.GetRoundId()] {
+			snap.Evidence = append(snap.Evidence, e)
+		}
+	}
 	m, err := state.Restore(snap)
 	if err != nil {
 		return fmt.Errorf("restore state: %w", err)

@@ -117,8 +117,11 @@ func (a *applier) setReputation(k *lightkeeperv1.Keeper, to int64, cause string)
 	k.Reputation = to
 }
 
-// decay applies rep -= ⌊rep·ppm/10⁶⌋ once per day boundary crossed (at most
-// MaxDecayDays), to every keeper in id order, as one event per keeper.
+// decay applies rep = ⌊rep·(10⁶−ppm)/10⁶⌋ (×999/1000 at the default) once
+// per day boundary crossed (at most MaxDecayDays), to every keeper in id
+// order, as one event per keeper. Truncating the product rather than the
+// decrement means every reputation above the floor decays, not only those
+// of 1,000 and more.
 func (a *applier) decay() {
 	m := a.m
 	day := dayOf(a.now)
@@ -134,12 +137,8 @@ func (a *applier) decay() {
 	for _, id := range sortedKeys(m.keepers) {
 		k := m.keepers[id]
 		r := k.Reputation
-		for d := int64(0); d < days; d++ {
-			dec := r * ppm / PPM
-			if dec == 0 || r <= m.params.ReputationMin {
-				break // the decrement only shrinks: nothing more will change
-			}
-			r -= dec
+		for d := int64(0); d < days && r > m.params.ReputationMin; d++ {
+			r = max(r*(PPM-ppm)/PPM, m.params.ReputationMin)
 		}
 		if r != k.Reputation {
 			a.setReputation(k, r, CauseDecay)

@@ -356,7 +356,9 @@ func TestCommitteeSizeAndEligibility(t *testing.T) {
 		{name: "zero stake", n: 10, size: 9, reject: 3, excluded: []int{7},
 			muts: []mut{excl(7, func(k *lightkeeperv1.Keeper) { k.Stake = 0 })}},
 		{name: "four excluded", n: 10, err: ErrNotEnoughKeepers, muts: []mut{
-			func(h *harness) { h.ok(h.apply(0, onlineTx(0, false), onlineTx(1, false), onlineTx(2, false), onlineTx(3, false))) },
+			func(h *harness) {
+				h.ok(h.apply(0, onlineTx(0, false), onlineTx(1, false), onlineTx(2, false), onlineTx(3, false)))
+			},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,9 +31,10 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	online <keepers> / offline <keepers>
 //	vk name=V [scheme=groth16] [curve=bn254] [inputs=2]
 //	submit name=R [vk=V] [nonce=N] [scheme=S] [curve=C] [inputs=JSON] [proof=empty]
-//	vote R <seats> approve|reject|abstain [hash=B] [badsig]
-//	                                 seats index the committee; kN names a keeper
-//	raw-vote R kN approve            a vote by a keeper for a round (not by seat)
+//	vote R <seats> approve|reject|abstain [hash=B] [badsig] [mangle=hash|kind|roundid|keeperid]
+//	                                 seats index the committee
+//	raw-vote R <keepers> approve     votes by keepers (not by seat)
+//	name-round R                     name the round vk1 with nonce R would be
 //	block [+DURATION]                apply the queued transactions (DURATION
 //	                                 after the head; "d" = days); prints the
 //	                                 block, every transaction's result, events
@@ -135,9 +136,9 @@ type golden struct {
 	queue   []*lightkeeperv1.Transaction
 	labels  []string // per queued tx
 	names   map[string]string
-	rounds  map[string]string                 // round name → id
-	vks     map[string]string                 // vk name → id
-	last    map[string]*lightkeeperv1.Round   // round id → latest record (closed rounds too)
+	rounds  map[string]string               // round name → id
+	vks     map[string]string               // vk name → id
+	last    map[string]*lightkeeperv1.Round // round id → latest record (closed rounds too)
 	certs   map[string]*lightkeeperv1.Certificate
 	repl    *strings.Replacer
 	nKeeper int
@@ -285,11 +286,35 @@ func (g *golden) run(cmd string) string {
 		}
 		for _, k := range keepers {
 			tx := voteTxHash(testChain, id, k, kind, hash)
+			v := tx.GetCastVote().Vote
 			if _, bad := a["badsig"]; bad {
-				tx.GetCastVote().Vote.Signature[0] ^= 1
+				v.Signature[0] ^= 1
 			}
-			g.enqueue(tx, fmt.Sprintf("vote %s k%d %s", f[1], k, f[3]))
+			label := fmt.Sprintf("vote %s k%d %s", f[1], k, f[3])
+			switch a["mangle"] {
+			case "":
+			case "hash":
+				v.ResultHash = v.ResultHash[:16]
+			case "kind":
+				v.Kind = 0
+			case "roundid":
+				v.RoundId = "r-" + v.RoundId[2:]
+			case "keeperid":
+				v.KeeperId = strings.ToUpper(v.KeeperId)
+			default:
+				return g.fail("mangle=%s", a["mangle"])
+			}
+			if m := a["mangle"]; m != "" {
+				label += " mangle=" + m
+			}
+			g.enqueue(tx, label)
 		}
+		return ""
+	case "name-round":
+		// Names the round a request would open, without submitting it.
+		id := RoundID(testChain, proofRequest(g.vks["vk1"], f[1]))
+		g.rounds[f[1]] = id
+		g.name(id, f[1])
 		return ""
 	case "block":
 		return g.doBlock(f[1:])
@@ -435,9 +460,6 @@ func (g *golden) doBlock(f []string) string {
 				g.fail("bad duration %q", f[0])
 			}
 		}
-		if strings.HasPrefix(f[0], "-") {
-			dt = -dt
-		}
 	}
 	h, _ := g.m.Head()
 	txs, labels := g.queue, g.labels
@@ -521,4 +543,3 @@ func (g *golden) doRound(name string) string {
 	}
 	return b.String()
 }
-

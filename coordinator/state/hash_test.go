@@ -61,6 +61,20 @@ func TestGenesis(t *testing.T) {
 	}
 }
 
+// TestGenesisTimeTruncated: the block hash has millisecond time, so the
+// genesis header carries the genesis time truncated to the millisecond.
+func TestGenesisTimeTruncated(t *testing.T) {
+	g := testGenesis(1, 1)
+	g.GenesisTime.Nanos = 123_456_789
+	_, res, err := New(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Block.Header.Time; got.Seconds != g.GenesisTime.Seconds || got.Nanos != 123_000_000 {
+		t.Fatalf("header time %v", got)
+	}
+}
+
 func TestGenesisInvalid(t *testing.T) {
 	for name, mut := range map[string]func(g *lightkeeperv1.Genesis){
 		"nil time":     func(g *lightkeeperv1.Genesis) { g.GenesisTime = nil },

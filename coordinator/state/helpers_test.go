@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,13 +30,29 @@ var (
 	zeroHash   = make([]byte, 32)
 )
 
-// keeperKey is the deterministic test key of keeper i.
+// keeperKey is the deterministic test key of keeper i: the ed25519 key
+// whose seed is u32be(i) followed by zeros and a final 0x4b.
 func keeperKey(i int) ed25519.PrivateKey {
+	if i < len(cachedKeys()) {
+		return cachedKeys()[i]
+	}
+	return newKeeperKey(i)
+}
+
+func newKeeperKey(i int) ed25519.PrivateKey {
 	var seed [32]byte
 	binary.BigEndian.PutUint32(seed[:4], uint32(i))
 	seed[31] = 0x4b
 	return ed25519.NewKeyFromSeed(seed[:])
 }
+
+var cachedKeys = sync.OnceValue(func() []ed25519.PrivateKey {
+	keys := make([]ed25519.PrivateKey, 64)
+	for i := range keys {
+		keys[i] = newKeeperKey(i)
+	}
+	return keys
+})
 
 func keeperID(i int) string { return hex.EncodeToString(keeperKey(i).Public().(ed25519.PublicKey)) }
 

@@ -539,11 +539,12 @@ func TestDailyDecay(t *testing.T) {
 		{"same day", 1000, 1000, []time.Duration{day - time.Millisecond}, 1000, 0},
 		{"one day", 1000, 1000, []time.Duration{day}, 999, 1},
 		{"one day at max", 10_000, 1000, []time.Duration{day}, 9_990, 1},
-		// 10000 → 9990 → 9981 (9.99 truncated) → 9972
-		{"three days in one block", 10_000, 1000, []time.Duration{3 * day}, 9_972, 1},
-		{"three days in three blocks", 10_000, 1000, []time.Duration{day, day, day}, 9_972, 3},
+		// ×999/1000 truncated: 10000 → 9990 → 9980 (9980.01) → 9970 (9970.02)
+		{"three days in one block", 10_000, 1000, []time.Duration{3 * day}, 9_970, 1},
+		{"three days in three blocks", 10_000, 1000, []time.Duration{day, day, day}, 9_970, 3},
 		{"boundary crossed by a short step", 1000, 1000, []time.Duration{day - 1, 2 * time.Millisecond}, 999, 1},
-		{"truncation keeps small values", 999, 1000, []time.Duration{10 * day}, 999, 0},
+		// 999 → 998 (998.001) → 997 → … : small values decay too.
+		{"small values decay", 999, 1000, []time.Duration{10 * day}, 989, 1},
 		{"clamped at the minimum", 150, 500_000, []time.Duration{day}, 100, 1},
 		{"no decay configured", 1000, 0, []time.Duration{5 * day}, 1000, 0},
 	} {
@@ -585,7 +586,7 @@ func TestDecayBounded(t *testing.T) {
 	ref := func(days int) int64 {
 		r := rep
 		for range days {
-			r -= r / PPM
+			r = r * (PPM - 1) / PPM
 		}
 		return r
 	}

@@ -1,0 +1,66 @@
+// Package state is the coordinator's deterministic state machine: keepers,
+// verifying keys, verification rounds, committees, votes, reputation and the
+// hash-chained ledger (DESIGN §3 and §5). It is written in the style of
+// etcd's raft core: a pure function from (state, block input) to (new
+// state, block, results, events), with no I/O.
+//
+// # Inputs and outputs
+//
+// The only input is a BlockInput: an explicit block time (unix
+// milliseconds) and an ordered list of transactions (Transaction:
+// SubmitRound, RegisterVerifyingKey, RegisterKeeper, SetKeeperOnline,
+// CastVote). The service authenticates and parses requests, wraps them in
+// transactions, picks the time from its clock and calls ApplyBlock; the
+// Result holds the new block, one TxResult per transaction, the events in
+// the order they happened, and every record that changed (rounds, keepers,
+// new verifying keys, evidence) so the store can persist them in one atomic
+// batch. New makes block 0 from a Genesis; Snapshot and Restore move the
+// whole state to and from the store.
+//
+// # Order inside a block
+//
+//  1. Daily reputation decay, once for every day boundary (UTC, unix ms /
+//     86,400,000) crossed since the last block.
+//  2. Rounds whose deadline is at or before the block time, by deadline
+//     then id: a VOTING round is decided TIMEOUT, then every due round is
+//     CLOSED and committee members that never voted lose reputation.
+//  3. The transactions, in order. A failing transaction changes nothing
+//     and reports its error in its TxResult; it is still part of the block,
+//     because the block records the ordered input, and replaying the input
+//     reproduces the failure.
+//
+// A round is decided by the vote that reaches a threshold, in the middle of
+// a block if need be; its certificate (the votes up to and including that
+// one) goes into the block. Votes after the decision and before the
+// deadline are late: stored and judged at once, not in the certificate.
+//
+// # Why there is no clock
+//
+// Everything the machine does is a function of its state and its input:
+// no time.Now, randomness, goroutines, floating point, I/O, or map
+// iteration that can leak into a result (maps are only iterated to collect
+// keys, which are then sorted). Time enters only as the block time chosen
+// by whoever makes the block, which is what lets the same code run today
+// in a single coordinator and later as a replicated application under a
+// BFT engine (CometBFT), where all replicas must reach byte-identical
+// states: two machines fed the same blocks produce the same block hashes.
+// Committees are drawn from the previous block's hash, reputation and
+// weights are integers (basis points, parts per million, 2³² fixed point
+// with 128-bit intermediates), and records handed in or out are copied
+// (proto.Clone) so callers cannot reach into the state.
+//
+// # Hashes
+//
+//   - Round id: hex SHA-256("lightkeeper/round/v1\x00" || u16be(len chain) ||
+//     chain || deterministic protobuf of the RoundRequest) (RoundID).
+//   - Block hash: SHA-256("lightkeeper/block/v1\x00" || u64be height ||
+//     i64be time ms || previous_hash || transactions_hash || results_hash)
+//     (BlockHash). transactions_hash is SHA-256 of the concatenated SHA-256
+//     of each transaction's deterministic protobuf encoding; results_hash is
+//     SHA-256 of the concatenated CertificateHash of each certificate decided
+//     in the block followed by the SHA-256 of each evidence. Block 0 has
+//     previous and results hash of 32 zero bytes and transactions_hash =
+//     SHA-256 of the Genesis encoding.
+//
+// Non-obvious choices are explained in RATIONALE.md next to this file.
+package state

@@ -1,0 +1,394 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"slices"
+	"testing"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// Keeper behaviours in the simulation, by keeper index modulo 8.
+const (
+	honest = iota
+	honest2
+	honest3
+	byzantine   // votes against the truth
+	equivocator // votes, then sometimes signs a conflicting vote
+	lazy        // often never votes
+	abstainer   // abstains half of the time
+	forger      // sometimes sends votes with a broken signature
+)
+
+type simRound struct {
+	id    string
+	valid bool
+	r     *lightkeeperv1.Round
+	voted map[int]bool
+}
+
+// TestSimulation drives machines with random but seeded blocks — honest
+// and Byzantine voters, late votes, replays, equivocations, forged
+// signatures, outsiders, keepers going offline, time jumps of seconds to
+// days — and checks the invariants after every block. A twin machine fed
+// the same inputs must produce the same block hashes, and a machine
+// restored from a snapshot mid-run must continue identically.
+func TestSimulation(t *testing.T) {
+	seeds := []int64{1, 2, 3, 4, 5, 6}
+	steps := 120
+	if testing.Short() {
+		seeds, steps = seeds[:2], 60
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { simulate(t, seed, steps) })
+	}
+}
+
+func simulate(t *testing.T, seed int64, steps int) {
+	rng := rand.New(rand.NewSource(seed))
+	const n = 16
+	p := DefaultParams()
+	g := testGenesis(n, 0)
+	for i, k := range g.Keepers {
+		k.Stake = uint64(rng.Intn(1000)) // some may be 0
+		if i < 8 {
+			k.Stake += 1 // enough keepers always have stake
+		}
+	}
+	m, gres, err := New(g, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, _, _ := New(g, p)
+	var restored *Machine
+	restoreAt := steps/3 + rng.Intn(steps/3)
+
+	index := map[string]int{}
+	for i := 0; i < n+4; i++ {
+		index[keeperID(i)] = i
+	}
+	rounds := map[string]*simRound{}
+	decided := map[string]int{}
+	closed := map[string]int{}
+	evidence := map[string]bool{}
+	rep := map[string]int64{}
+	for _, k := range gres.Keepers {
+		rep[k.Id] = k.Reputation
+	}
+	lastHash := gres.Block.Hash
+	nonce := 0
+	seen := map[string]int{} // what the run exercised
+
+	var setup []*lightkeeperv1.Transaction
+	for i := 0; i < n; i++ {
+		setup = append(setup, registerTx(testChain, i), onlineTx(i, true))
+	}
+	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 2))
+	now := testGenesisMs
+
+	check := func(step int, res *Result) {
+		t.Helper()
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("seed %d step %d: %s", seed, step, fmt.Sprintf(format, args...))
+		}
+		b := res.Block
+		if !bytes.Equal(b.Header.PreviousHash, lastHash) || !bytes.Equal(b.Hash, BlockHash(b.Header)) {
+			fail("hash chain broken")
+		}
+		lastHash = b.Hash
+		for _, c := range b.Certificates {
+			if err := VerifyCertificate(c); err != nil {
+				fail("certificate: %v", err)
+			}
+		}
+		for _, e := range res.Events {
+			switch e := e.(type) {
+			case RoundDecided:
+				seen[outcomeName(e.Round.Outcome)]++
+				decided[e.Round.Id]++
+				if decided[e.Round.Id] > 1 {
+					fail("round %s decided twice", e.Round.Id)
+				}
+			case RoundClosed:
+				closed[e.Round.Id]++
+				if closed[e.Round.Id] > 1 || decided[e.Round.Id] != 1 {
+					fail("round %s closed twice or before it was decided", e.Round.Id)
+				}
+			case VoteAccepted:
+				if e.Late {
+					seen["late"]++
+				}
+			case ReputationChanged:
+				seen[e.Cause]++
+				if rep[e.KeeperID] != e.From {
+					fail("reputation event from %d, tracked %d", e.From, rep[e.KeeperID])
+				}
+				rep[e.KeeperID] = e.To
+			case EquivocationDetected:
+				key := e.Evidence.RoundId + e.Evidence.KeeperId
+				if evidence[key] {
+					fail("evidence twice for one member and round")
+				}
+				evidence[key] = true
+			case KeeperRegistered:
+				if _, ok := rep[e.KeeperID]; !ok {
+					rep[e.KeeperID] = p.ReputationInitial
+				}
+			}
+		}
+		accepted := 0
+		for _, tr := range res.TxResults {
+			if tr.VoteStatus == lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED {
+				accepted++
+			}
+			if tr.VoteStatus != 0 {
+				seen[tr.VoteStatus.String()]++
+			}
+		}
+		if accepted != len(eventsOf[VoteAccepted](res)) {
+			fail("%d ACCEPTED statuses, %d VoteAccepted events", accepted, len(eventsOf[VoteAccepted](res)))
+		}
+		for _, r := range res.Rounds {
+			checkRound(t, fail, r)
+			if sr := rounds[r.Id]; sr != nil {
+				sr.r = r
+			}
+		}
+		for _, k := range m.Keepers() {
+			if k.Reputation < p.ReputationMin || k.Reputation > p.ReputationMax {
+				fail("keeper %s reputation %d out of bounds", k.Id, k.Reputation)
+			}
+			if rep[k.Id] != k.Reputation {
+				fail("keeper %s reputation %d, events say %d", k.Id, k.Reputation, rep[k.Id])
+			}
+		}
+		for _, o := range m.OpenRounds() {
+			if o.Deadline.AsTime().UnixMilli() <= now {
+				fail("round %s open past its deadline", o.Id)
+			}
+		}
+	}
+
+	apply := func(step int, txs []*lightkeeperv1.Transaction) *Result {
+		t.Helper()
+		in := BlockInput{TimeUnixMilli: now, Txs: txs}
+		res, err := m.ApplyBlock(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res2, err := twin.ApplyBlock(in)
+		if err != nil || !bytes.Equal(res.Block.Hash, res2.Block.Hash) {
+			t.Fatalf("seed %d step %d: twin diverged (%v)", seed, step, err)
+		}
+		if restored != nil {
+			res3, err := restored.ApplyBlock(in)
+			if err != nil || !bytes.Equal(res.Block.Hash, res3.Block.Hash) || len(res.Events) != len(res3.Events) {
+				t.Fatalf("seed %d step %d: restored machine diverged (%v)", seed, step, err)
+			}
+		}
+		check(step, res)
+		for _, tr := range res.TxResults {
+			if tr.Round != nil && tr.Err == nil {
+				sr := rounds[tr.RoundID]
+				sr.r = tr.Round
+			}
+		}
+		return res
+	}
+	apply(0, setup)
+
+	for step := 1; step <= steps; step++ {
+		if step == restoreAt {
+			restored, err = Restore(m.Snapshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		switch x := rng.Intn(100); {
+		case x < 60:
+			now += rng.Int63n(5000)
+		case x < 95:
+			now += 10_000 + rng.Int63n(30_000)
+		default:
+			now += int64(1+rng.Intn(3)) * MillisPerDay
+		}
+		var txs []*lightkeeperv1.Transaction
+		for range rng.Intn(3) {
+			nonce++
+			req := proofRequest(vkID(fakeVK), fmt.Sprint("sim", nonce))
+			id := RoundID(testChain, req)
+			rounds[id] = &simRound{id: id, valid: rng.Intn(3) > 0, voted: map[int]bool{}}
+			txs = append(txs, submitTx(req))
+			if rng.Intn(10) == 0 { // an idempotent resubmission
+				txs = append(txs, submitTx(req))
+			}
+		}
+		for _, id := range sortedKeys(rounds) {
+			sr := rounds[id]
+			if sr.r == nil || closed[id] > 0 {
+				if sr.r != nil && rng.Intn(20) == 0 { // a vote after the close
+					txs = append(txs, voteTx(id, index[sr.r.Committee[0]], approve))
+				}
+				continue
+			}
+			for _, kid := range sr.r.Committee {
+				i := index[kid]
+				if rng.Intn(3) == 0 { // not this block: arrives later or never
+					continue
+				}
+				if sr.voted[i] {
+					if rng.Intn(10) == 0 { // replay
+						txs = append(txs, voteTx(id, i, truth(sr)))
+					}
+					continue
+				}
+				kind := truth(sr)
+				switch i % 8 {
+				case byzantine:
+					kind = flip(kind)
+				case lazy:
+					if rng.Intn(4) > 0 {
+						continue
+					}
+				case abstainer:
+					if rng.Intn(2) == 0 {
+						kind = abstain
+					}
+				case forger:
+					if rng.Intn(3) == 0 {
+						tx := voteTx(id, i, kind)
+						tx.GetCastVote().Vote.Signature[3] ^= 0x10
+						txs = append(txs, tx)
+						continue
+					}
+				}
+				sr.voted[i] = true
+				txs = append(txs, voteTx(id, i, kind))
+				if i%8 == equivocator && rng.Intn(2) == 0 {
+					txs = append(txs, voteTx(id, i, flip(kind)))
+				}
+			}
+			if rng.Intn(10) == 0 { // an outsider
+				txs = append(txs, voteTx(id, n+rng.Intn(4), approve))
+			}
+		}
+		if rng.Intn(8) == 0 {
+			txs = append(txs, onlineTx(rng.Intn(n), rng.Intn(3) > 0))
+		}
+		if rng.Intn(20) == 0 {
+			txs = append(txs, registerTx(testChain, n+rng.Intn(4)))
+		}
+		rng.Shuffle(len(txs), func(i, j int) { txs[i], txs[j] = txs[j], txs[i] })
+		res := apply(step, txs)
+		for i, tr := range res.TxResults {
+			if sub := txs[i].GetSubmitRound(); sub != nil && tr.Err != nil {
+				if tr.RoundID == "" || !m.KnownRound(tr.RoundID) {
+					delete(rounds, RoundID(testChain, sub.Request)) // refused (not enough keepers)
+				}
+			}
+		}
+	}
+	// Let every round run out.
+	now += 31_000
+	apply(steps+1, nil)
+	for id := range rounds {
+		if decided[id] != 1 || closed[id] != 1 {
+			t.Fatalf("seed %d: round %s decided %d, closed %d times", seed, id, decided[id], closed[id])
+		}
+	}
+	if len(m.OpenRounds()) != 0 {
+		t.Fatal("rounds left open")
+	}
+	if !snapshotsEqual(m.Snapshot(), twin.Snapshot()) || (restored != nil && !snapshotsEqual(m.Snapshot(), restored.Snapshot())) {
+		t.Fatalf("seed %d: final states differ", seed)
+	}
+	for _, want := range []string{"APPROVED", "REJECTED", "TIMEOUT", "late", CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay,
+		"VOTE_STATUS_DUPLICATE", "VOTE_STATUS_EQUIVOCATION", "VOTE_STATUS_BAD_SIGNATURE", "VOTE_STATUS_NOT_IN_COMMITTEE", "VOTE_STATUS_ROUND_CLOSED"} {
+		if seen[want] == 0 {
+			t.Errorf("seed %d: the run never exercised %s", seed, want)
+		}
+	}
+	t.Logf("seed %d: %d rounds, %d evidence, %v", seed, len(rounds), len(evidence), seen)
+}
+
+func truth(sr *simRound) lightkeeperv1.VoteKind {
+	if sr.valid {
+		return approve
+	}
+	return reject
+}
+
+func flip(k lightkeeperv1.VoteKind) lightkeeperv1.VoteKind {
+	if k == approve {
+		return reject
+	}
+	return approve
+}
+
+// checkRound checks a round record against its own votes.
+func checkRound(t *testing.T, fail func(string, ...any), r *lightkeeperv1.Round) {
+	t.Helper()
+	seen := map[string]bool{}
+	var a, rj, ab uint32
+	tally := func(votes []*lightkeeperv1.Vote) (a, r uint32) {
+		for _, v := range votes {
+			switch v.Kind {
+			case approve:
+				a++
+			case reject:
+				r++
+			}
+		}
+		return
+	}
+	for _, v := range r.Votes {
+		if !slices.Contains(r.Committee, v.KeeperId) || seen[v.KeeperId] || v.RoundId != r.Id {
+			fail("round %s: vote by %s is not from a distinct member", r.Id, v.KeeperId)
+		}
+		seen[v.KeeperId] = true
+		switch v.Kind {
+		case approve:
+			a++
+		case reject:
+			rj++
+		case abstain:
+			ab++
+		}
+	}
+	if a != r.Approvals || rj != r.Rejections || ab != r.Abstentions {
+		t.Helper()
+		fail("round %s: tally %d/%d/%d, votes say %d/%d/%d", r.Id, r.Approvals, r.Rejections, r.Abstentions, a, rj, ab)
+	}
+	if r.Phase == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+		if r.Outcome != 0 || a >= r.Threshold || rj >= r.RejectThreshold {
+			fail("round %s: voting with outcome %v or a reached threshold", r.Id, r.Outcome)
+		}
+		return
+	}
+	d := int(r.DecidedVotes)
+	if d > len(r.Votes) {
+		fail("round %s: decided_votes %d > %d", r.Id, d, len(r.Votes))
+	}
+	da, dr := tally(r.Votes[:d])
+	switch r.Outcome {
+	case lightkeeperv1.Outcome_OUTCOME_APPROVED, lightkeeperv1.Outcome_OUTCOME_REJECTED:
+		// Decided at the first vote that reached a threshold.
+		pa, pr := tally(r.Votes[:d-1])
+		if pa >= r.Threshold || pr >= r.RejectThreshold {
+			fail("round %s: decided late", r.Id)
+		}
+		if (r.Outcome == lightkeeperv1.Outcome_OUTCOME_APPROVED) != (da >= r.Threshold) ||
+			(r.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != (dr >= r.RejectThreshold) {
+			fail("round %s: outcome %v with %d/%d", r.Id, r.Outcome, da, dr)
+		}
+	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
+		if da >= r.Threshold || dr >= r.RejectThreshold || d != len(r.Votes) || r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
+			fail("round %s: bad TIMEOUT", r.Id)
+		}
+	default:
+		fail("round %s: phase %v without outcome", r.Id, r.Phase)
+	}
+}
