@@ -116,7 +116,7 @@ func (c *cursor) done() error {
 	return nil
 }
 
-// decodeAll runs dec (a gnark-crypto Decoder's Decode method) on each value
+// decodeAll runs decode (a gnark-crypto Decoder's Decode method) on each value
 // in order and wraps the first failure with the field's index.
 func decodeAll(decode func(any) error, what string, values ...any) error {
 	for i, v := range values {

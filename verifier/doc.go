@@ -37,7 +37,8 @@
 // catch). The tests check the results against gnark's own verifier.
 //
 // The BLS12-381 files (*_bls12381.go) are generated from the BN254 ones by
-// renaming (go generate; TestGeneratedCurveFiles fails if they drift).
+// gen.go (go generate ./verifier/); TestGeneratedCurveFiles fails if they
+// drift.
 //
 // # Determinism notes
 //
@@ -48,4 +49,4 @@
 // may run on internal goroutines that are joined before they return.
 package verifier
 
-//go:generate go test -run ^TestGeneratedCurveFiles$ -args -update
+//go:generate go run gen.go

@@ -56,3 +56,12 @@ func ReasonOf(err error) RejectReason {
 func newError(reason RejectReason, detail string) *Error {
 	return &Error{Reason: reason, Detail: detail}
 }
+
+// asError keeps an *Error as it is and turns any other error into an *Error
+// with the given reason.
+func asError(reason RejectReason, err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return newError(reason, err.Error())
+}

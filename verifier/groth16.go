@@ -11,12 +11,12 @@ const (
 	groth16CommitmentChallengeDst = "G16-BSB22"
 )
 
-func checkGroth16(curve Curve, vk []byte) (int, *Error) {
+func checkGroth16(curve Curve, vk []byte, limits Limits) (int, *Error) {
 	switch curve {
 	case CurveBN254:
-		return checkGroth16Bn254(vk)
+		return checkGroth16Bn254(vk, limits)
 	case CurveBLS12_381:
-		return checkGroth16Bls12381(vk)
+		return checkGroth16Bls12381(vk, limits)
 	}
 	return 0, unsupportedCurve(curve)
 }

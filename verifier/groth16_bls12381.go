@@ -1,4 +1,4 @@
-// Code generated from groth16_bn254.go by TestGeneratedCurveFiles (go generate); DO NOT EDIT.
+// Code generated from groth16_bn254.go by gen.go; DO NOT EDIT.
 
 package verifier
 
@@ -34,7 +34,13 @@ func (vk *groth16VKBls12381) nbPublic() int {
 // parseGroth16VKBls12381 decodes gnark's VerifyingKey.WriteTo/WriteRawTo
 // encoding: [α]1,[β]1,[β]2,[γ]2,[δ]1,[δ]2, []Kvk, [][]u64 committed
 // indices, u32 number of commitment keys, the pedersen keys.
-func parseGroth16VKBls12381(b []byte) (*groth16VKBls12381, error) {
+//
+// Decoding a point costs a square root and, on BLS12-381, a subgroup check,
+// so counts are bounded before the points are decoded: K by maxPublic plus
+// the commitments, commitments by maxCommitments. Those refusals are *Error
+// values (ReasonOversized, ReasonUnsupported); every other failure is a
+// plain error meaning a malformed key.
+func parseGroth16VKBls12381(b []byte, maxPublic int) (*groth16VKBls12381, error) {
 	c := newCursor(b)
 	dec := curve.NewDecoder(c)
 	vk := new(groth16VKBls12381)
@@ -45,6 +51,9 @@ func parseGroth16VKBls12381(b []byte) (*groth16VKBls12381, error) {
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("verifying key K: %w", err)
 	}
+	if n, _ := c.peekUint32(); uint64(n) > uint64(1+maxPublic+maxCommitments) {
+		return nil, tooManyKeyInputs(int64(n)-1-maxCommitments, maxPublic)
+	}
 	if err := dec.Decode(&vk.k); err != nil {
 		return nil, fmt.Errorf("verifying key K: %w", err)
 	}
@@ -52,11 +61,14 @@ func parseGroth16VKBls12381(b []byte) (*groth16VKBls12381, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifying key committed indices: %w", err)
 	}
+	if len(committed) > maxCommitments {
+		return nil, tooManyCommitments(int64(len(committed)))
+	}
 	nbCommitments, err := c.readUint32()
 	if err != nil {
 		return nil, fmt.Errorf("verifying key commitment count: %w", err)
 	}
-	if int(nbCommitments) != len(committed) {
+	if int64(nbCommitments) != int64(len(committed)) {
 		return nil, fmt.Errorf("verifying key has %d commitment keys but %d committed index lists", nbCommitments, len(committed))
 	}
 	if uint64(nbCommitments)*2*curve.SizeOfG2AffineCompressed > uint64(c.Len()) {
@@ -112,6 +124,9 @@ func parseGroth16ProofBls12381(b []byte) (*groth16ProofBls12381, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("proof commitments: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, fmt.Errorf("proof has %d commitments, more than the %d supported", n, maxCommitments)
 	}
 	if err := decodeAll(dec.Decode, "proof", &p.commitments, &p.commitmentPok); err != nil {
 		return nil, err
@@ -205,19 +220,19 @@ func (vk *groth16VKBls12381) verify(proof *groth16ProofBls12381, publicInputs fr
 }
 
 // checkGroth16Bls12381 parses a key and returns its number of public inputs.
-func checkGroth16Bls12381(vkBytes []byte) (int, *Error) {
-	vk, err := parseGroth16VKBls12381(vkBytes)
+func checkGroth16Bls12381(vkBytes []byte, limits Limits) (int, *Error) {
+	vk, err := parseGroth16VKBls12381(vkBytes, limits.MaxPublicInputs)
 	if err != nil {
-		return 0, newError(ReasonMalformedVerifyingKey, err.Error())
+		return 0, asError(ReasonMalformedVerifyingKey, err)
 	}
 	return vk.nbPublic(), nil
 }
 
 // verifyGroth16Bls12381 runs one job: key, proof, inputs, count, pairing.
 func verifyGroth16Bls12381(job *ProofJob, limits Limits) *Error {
-	vk, err := parseGroth16VKBls12381(job.VerifyingKey)
+	vk, err := parseGroth16VKBls12381(job.VerifyingKey, limits.MaxPublicInputs)
 	if err != nil {
-		return newError(ReasonMalformedVerifyingKey, err.Error())
+		return asError(ReasonMalformedVerifyingKey, err)
 	}
 	proof, err := parseGroth16ProofBls12381(job.Proof)
 	if err != nil {

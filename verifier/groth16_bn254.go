@@ -41,7 +41,13 @@ func (vk *groth16VKBn254) nbPublic() int {
 // parseGroth16VKBn254 decodes gnark's VerifyingKey.WriteTo/WriteRawTo
 // encoding: [α]1,[β]1,[β]2,[γ]2,[δ]1,[δ]2, []Kvk, [][]u64 committed
 // indices, u32 number of commitment keys, the pedersen keys.
-func parseGroth16VKBn254(b []byte) (*groth16VKBn254, error) {
+//
+// Decoding a point costs a square root and, on BLS12-381, a subgroup check,
+// so counts are bounded before the points are decoded: K by maxPublic plus
+// the commitments, commitments by maxCommitments. Those refusals are *Error
+// values (ReasonOversized, ReasonUnsupported); every other failure is a
+// plain error meaning a malformed key.
+func parseGroth16VKBn254(b []byte, maxPublic int) (*groth16VKBn254, error) {
 	c := newCursor(b)
 	dec := curve.NewDecoder(c)
 	vk := new(groth16VKBn254)
@@ -52,6 +58,9 @@ func parseGroth16VKBn254(b []byte) (*groth16VKBn254, error) {
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("verifying key K: %w", err)
 	}
+	if n, _ := c.peekUint32(); uint64(n) > uint64(1+maxPublic+maxCommitments) {
+		return nil, tooManyKeyInputs(int64(n)-1-maxCommitments, maxPublic)
+	}
 	if err := dec.Decode(&vk.k); err != nil {
 		return nil, fmt.Errorf("verifying key K: %w", err)
 	}
@@ -59,11 +68,14 @@ func parseGroth16VKBn254(b []byte) (*groth16VKBn254, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifying key committed indices: %w", err)
 	}
+	if len(committed) > maxCommitments {
+		return nil, tooManyCommitments(int64(len(committed)))
+	}
 	nbCommitments, err := c.readUint32()
 	if err != nil {
 		return nil, fmt.Errorf("verifying key commitment count: %w", err)
 	}
-	if int(nbCommitments) != len(committed) {
+	if int64(nbCommitments) != int64(len(committed)) {
 		return nil, fmt.Errorf("verifying key has %d commitment keys but %d committed index lists", nbCommitments, len(committed))
 	}
 	if uint64(nbCommitments)*2*curve.SizeOfG2AffineCompressed > uint64(c.Len()) {
@@ -119,6 +131,9 @@ func parseGroth16ProofBn254(b []byte) (*groth16ProofBn254, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("proof commitments: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, fmt.Errorf("proof has %d commitments, more than the %d supported", n, maxCommitments)
 	}
 	if err := decodeAll(dec.Decode, "proof", &p.commitments, &p.commitmentPok); err != nil {
 		return nil, err
@@ -212,19 +227,19 @@ func (vk *groth16VKBn254) verify(proof *groth16ProofBn254, publicInputs fr.Vecto
 }
 
 // checkGroth16Bn254 parses a key and returns its number of public inputs.
-func checkGroth16Bn254(vkBytes []byte) (int, *Error) {
-	vk, err := parseGroth16VKBn254(vkBytes)
+func checkGroth16Bn254(vkBytes []byte, limits Limits) (int, *Error) {
+	vk, err := parseGroth16VKBn254(vkBytes, limits.MaxPublicInputs)
 	if err != nil {
-		return 0, newError(ReasonMalformedVerifyingKey, err.Error())
+		return 0, asError(ReasonMalformedVerifyingKey, err)
 	}
 	return vk.nbPublic(), nil
 }
 
 // verifyGroth16Bn254 runs one job: key, proof, inputs, count, pairing.
 func verifyGroth16Bn254(job *ProofJob, limits Limits) *Error {
-	vk, err := parseGroth16VKBn254(job.VerifyingKey)
+	vk, err := parseGroth16VKBn254(job.VerifyingKey, limits.MaxPublicInputs)
 	if err != nil {
-		return newError(ReasonMalformedVerifyingKey, err.Error())
+		return asError(ReasonMalformedVerifyingKey, err)
 	}
 	proof, err := parseGroth16ProofBn254(job.Proof)
 	if err != nil {

@@ -26,7 +26,7 @@ const witnessHeaderBytes = 12
 func CheckPublicInputs(curve Curve, b []byte, limits Limits) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			n, err = 0, newError(ReasonMalformedPublicInputs, fmt.Sprintf("internal error: %v", r))
+			n, err = 0, newError(ReasonMalformedPublicInputs, fmt.Sprintf("internal verifier error: %v", r))
 		}
 	}()
 	limits = limits.normalized()

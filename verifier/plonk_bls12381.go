@@ -1,4 +1,4 @@
-// Code generated from plonk_bn254.go by TestGeneratedCurveFiles (go generate); DO NOT EDIT.
+// Code generated from plonk_bn254.go by gen.go; DO NOT EDIT.
 
 package verifier
 
@@ -32,7 +32,9 @@ type plonkVKBls12381 struct {
 
 // parsePlonkVKBls12381 decodes gnark's VerifyingKey.WriteTo/WriteRawTo
 // encoding, versioned (u64 0 marker, u64 version 1, u64 size, ...) or legacy
-// (u64 size, ...), then checks that the key is internally consistent.
+// (u64 size, ...), then checks that the key is internally consistent. Too
+// many commitments is an *Error (ReasonUnsupported) found before decoding
+// them; every other failure is a plain error meaning a malformed key.
 func parsePlonkVKBls12381(b []byte) (*plonkVKBls12381, error) {
 	c := newCursor(b)
 	dec := curve.NewDecoder(c)
@@ -69,6 +71,9 @@ func parsePlonkVKBls12381(b []byte) (*plonkVKBls12381, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("verifying key Qcp: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, tooManyCommitments(int64(n))
 	}
 	if err := decodeAll(dec.Decode, "verifying key",
 		&vk.qcp, &vk.kzg.G1, &vk.kzg.G2[0], &vk.kzg.G2[1], &vk.kzg.Lines); err != nil {
@@ -167,6 +172,9 @@ func parsePlonkProofBls12381(b []byte) (*plonkProofBls12381, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("proof BSB22 commitments: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, fmt.Errorf("proof has %d BSB22 commitments, more than the %d supported", n, maxCommitments)
 	}
 	if err := dec.Decode(&p.bsb22Commitments); err != nil {
 		return nil, fmt.Errorf("proof BSB22 commitments: %w", err)
@@ -445,7 +453,7 @@ func plonkDeriveRandomnessBls12381(fs *fiatshamir.Transcript, challenge string, 
 func checkPlonkBls12381(vkBytes []byte) (int, *Error) {
 	vk, err := parsePlonkVKBls12381(vkBytes)
 	if err != nil {
-		return 0, newError(ReasonMalformedVerifyingKey, err.Error())
+		return 0, asError(ReasonMalformedVerifyingKey, err)
 	}
 	return int(vk.nbPublicVariables), nil
 }
@@ -454,7 +462,7 @@ func checkPlonkBls12381(vkBytes []byte) (int, *Error) {
 func verifyPlonkBls12381(job *ProofJob, limits Limits) *Error {
 	vk, err := parsePlonkVKBls12381(job.VerifyingKey)
 	if err != nil {
-		return newError(ReasonMalformedVerifyingKey, err.Error())
+		return asError(ReasonMalformedVerifyingKey, err)
 	}
 	proof, err := parsePlonkProofBls12381(job.Proof)
 	if err != nil {

@@ -40,7 +40,9 @@ type plonkVKBn254 struct {
 
 // parsePlonkVKBn254 decodes gnark's VerifyingKey.WriteTo/WriteRawTo
 // encoding, versioned (u64 0 marker, u64 version 1, u64 size, ...) or legacy
-// (u64 size, ...), then checks that the key is internally consistent.
+// (u64 size, ...), then checks that the key is internally consistent. Too
+// many commitments is an *Error (ReasonUnsupported) found before decoding
+// them; every other failure is a plain error meaning a malformed key.
 func parsePlonkVKBn254(b []byte) (*plonkVKBn254, error) {
 	c := newCursor(b)
 	dec := curve.NewDecoder(c)
@@ -77,6 +79,9 @@ func parsePlonkVKBn254(b []byte) (*plonkVKBn254, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("verifying key Qcp: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, tooManyCommitments(int64(n))
 	}
 	if err := decodeAll(dec.Decode, "verifying key",
 		&vk.qcp, &vk.kzg.G1, &vk.kzg.G2[0], &vk.kzg.G2[1], &vk.kzg.Lines); err != nil {
@@ -175,6 +180,9 @@ func parsePlonkProofBn254(b []byte) (*plonkProofBn254, error) {
 	}
 	if err := c.checkSliceLen(curve.SizeOfG1AffineCompressed); err != nil {
 		return nil, fmt.Errorf("proof BSB22 commitments: %w", err)
+	}
+	if n, _ := c.peekUint32(); n > maxCommitments {
+		return nil, fmt.Errorf("proof has %d BSB22 commitments, more than the %d supported", n, maxCommitments)
 	}
 	if err := dec.Decode(&p.bsb22Commitments); err != nil {
 		return nil, fmt.Errorf("proof BSB22 commitments: %w", err)
@@ -453,7 +461,7 @@ func plonkDeriveRandomnessBn254(fs *fiatshamir.Transcript, challenge string, poi
 func checkPlonkBn254(vkBytes []byte) (int, *Error) {
 	vk, err := parsePlonkVKBn254(vkBytes)
 	if err != nil {
-		return 0, newError(ReasonMalformedVerifyingKey, err.Error())
+		return 0, asError(ReasonMalformedVerifyingKey, err)
 	}
 	return int(vk.nbPublicVariables), nil
 }
@@ -462,7 +470,7 @@ func checkPlonkBn254(vkBytes []byte) (int, *Error) {
 func verifyPlonkBn254(job *ProofJob, limits Limits) *Error {
 	vk, err := parsePlonkVKBn254(job.VerifyingKey)
 	if err != nil {
-		return newError(ReasonMalformedVerifyingKey, err.Error())
+		return asError(ReasonMalformedVerifyingKey, err)
 	}
 	proof, err := parsePlonkProofBn254(job.Proof)
 	if err != nil {

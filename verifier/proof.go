@@ -53,9 +53,9 @@ func verifyProof(job *ProofJob, limits Limits) *Error {
 
 // CheckVerifyingKey parses a verifying key, as the coordinator does when a
 // key is registered, and returns the number of public inputs its proofs
-// take. Errors are *Error with ReasonUnsupported, ReasonOversized (the key
-// is too large, or needs more public inputs than limits allow) or
-// ReasonMalformedVerifyingKey.
+// take. Errors are *Error with ReasonUnsupported (also for keys with more
+// than 64 commitments), ReasonOversized (the key is too large, or needs more
+// public inputs than limits allow) or ReasonMalformedVerifyingKey.
 func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits Limits) (numPublicInputs int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -78,7 +78,7 @@ func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits Limits) (nu
 	)
 	switch scheme {
 	case SchemeGroth16:
-		n, e = checkGroth16(curve, vk)
+		n, e = checkGroth16(curve, vk, limits)
 	case SchemePlonk:
 		n, e = checkPlonk(curve, vk)
 	}

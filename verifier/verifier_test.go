@@ -2,10 +2,12 @@ package verifier_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -233,6 +235,11 @@ func checkFlips(t *testing.T, job verifier.ProofJob, lim verifier.Limits, inKey 
 			malformed++
 		case got.Reason == verifier.ReasonInvalidProof:
 			invalid++
+		case inKey && (got.Reason == verifier.ReasonUnsupported || got.Reason == verifier.ReasonOversized):
+			// A count grown past maxCommitments or the input limit:
+			// refused before decoding, and not for gnark's decoder.
+			malformed++
+			continue
 		default:
 			t.Fatalf("bit %d: unexpected reason %v", bit, got)
 		}
@@ -455,4 +462,52 @@ func firstPointUncompressed(c verifier.Curve, proof []byte) []byte {
 	}
 	b := p.RawBytes()
 	return b[:]
+}
+
+// TestHostileCounts checks that keys announcing huge numbers of points are
+// refused before the points are decoded (decoding costs a square root and,
+// on BLS12-381, a subgroup check per point: ~170 µs each).
+func TestHostileCounts(t *testing.T) {
+	lim := verifier.DefaultLimits()
+	for _, c := range combos {
+		t.Run(c.String(), func(t *testing.T) {
+			k := getKit(t, c)
+			vk := k.f.VerifyingKey
+			g1 := g1Size(c.curve)
+			var off int // offset of the slice's length prefix
+			var point []byte
+			var want *verifier.Error
+			var count int
+			if c.scheme == verifier.SchemeGroth16 {
+				off = 3*g1 + 3*2*g1 // K after [α]1 [β]1 [β]2 [γ]2 [δ]1 [δ]2
+				point = vk[off+4 : off+4+g1]
+				count = (lim.MaxVerifyingKeyBytes - len(vk)) / g1
+				want = verifier.ErrOversized
+			} else {
+				off = 8 + 8 + 8 + 32 + 32 + 8 + 32 + 8*g1 // Qcp after S and Q*
+				point = vk[off-g1 : off]                  // Qk, a valid point
+				count = 65
+				want = verifier.ErrUnsupported
+			}
+			n := int(binary.BigEndian.Uint32(vk[off:]))
+			b := append([]byte{}, vk[:off]...)
+			b = binary.BigEndian.AppendUint32(b, uint32(n+count))
+			b = append(b, vk[off+4:off+4+n*g1]...)
+			for range count {
+				b = append(b, point...)
+			}
+			b = append(b, vk[off+4+n*g1:]...)
+			start := time.Now()
+			_, err := verifier.CheckVerifyingKey(c.scheme, c.curve, b, lim)
+			if !errors.Is(err, want) {
+				t.Fatalf("got %v, want %v", err, want)
+			}
+			if d := time.Since(start); d > 50*time.Millisecond {
+				t.Errorf("refusal took %v", d)
+			}
+			j := k.f.Job(k.p)
+			j.VerifyingKey = b
+			wantVerdict(t, j, lim, reject, want.Reason)
+		})
+	}
 }

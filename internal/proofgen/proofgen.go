@@ -97,9 +97,17 @@ func New(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
 }
 
 // NewWithSize returns a fixture whose circuit has about the given number of
-// constraints (a chain of squarings), for benchmarks.
+// constraints (the small circuit plus a chain of squarings), for benchmarks.
+// It never has fewer constraints than the small circuit (5 in R1CS, 6 in
+// PLONK); Constraints reports the exact count.
 func NewWithSize(scheme verifier.Scheme, curve verifier.Curve, constraints int) (*Fixture, error) {
-	return newFixture(scheme, curve, max(0, constraints-4), false)
+	// With gnark v0.16 the small circuit compiles to 5 R1CS / 6 PLONK
+	// constraints, and each step v = v² + X adds 1 R1CS / 2 PLONK ones.
+	chain := max(0, constraints-5)
+	if scheme == verifier.SchemePlonk {
+		chain = max(0, (constraints-6)/2)
+	}
+	return newFixture(scheme, curve, chain, false)
 }
 
 // NewCommitted returns a fixture for the small circuit plus a BSB22

@@ -110,18 +110,20 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestNewWithSize(t *testing.T) {
-	f, err := NewWithSize(verifier.SchemeGroth16, verifier.CurveBN254, 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := f.Constraints(); n < 150 || n > 250 {
-		t.Fatalf("asked for ~200 constraints, got %d", n)
-	}
-	p, err := f.Prove(11)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gnarkVerify(t, f, p); err != nil {
-		t.Fatal(err)
+	for _, s := range []verifier.Scheme{verifier.SchemeGroth16, verifier.SchemePlonk} {
+		f, err := NewWithSize(s, verifier.CurveBN254, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := f.Constraints(); n < 195 || n > 205 {
+			t.Fatalf("%s: asked for ~200 constraints, got %d", s, n)
+		}
+		p, err := f.Prove(11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gnarkVerify(t, f, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,48 @@
+//go:build ignore
+
+// gen.go writes the BLS12-381 twins of the BN254 verifier files by renaming
+// identifiers and import paths. Run it with go generate ./verifier/;
+// TestGeneratedCurveFiles (gen_test.go, same transformation) fails when the
+// twins are stale.
+package main
+
+import (
+	"bytes"
+	"log"
+	"os"
+)
+
+var files = map[string]string{
+	"groth16_bn254.go": "groth16_bls12381.go",
+	"plonk_bn254.go":   "plonk_bls12381.go",
+}
+
+func main() {
+	for from, to := range files {
+		src, err := os.ReadFile(from)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(to, generate(src, from), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// generate drops the leading comment, renames identifiers and import paths.
+// Keep it identical to generateBls12381 in gen_test.go.
+func generate(src []byte, from string) []byte {
+	i := bytes.Index(src, []byte("\nimport ("))
+	if i < 0 {
+		log.Fatal("no import block in " + from)
+	}
+	body := src[i+1:]
+	body = bytes.ReplaceAll(body, []byte("Bn254"), []byte("Bls12381"))
+	body = bytes.ReplaceAll(body, []byte("bn254"), []byte("bls12-381"))
+	body = bytes.ReplaceAll(body, []byte("BN254"), []byte("BLS12-381"))
+	var out bytes.Buffer
+	out.WriteString("// Code generated from " + from + " by gen.go; DO NOT EDIT.\n\n")
+	out.WriteString("package verifier\n\n")
+	out.Write(body)
+	return out.Bytes()
+}
