@@ -64,6 +64,12 @@ func runKeepers(t *testing.T, dir, url string, st keeper.Strategy) (stop func())
 
 func waitOnline(t *testing.T, url string, n int) {
 	t.Helper()
+	waitKeepers(t, url, fmt.Sprintf("at least %d online", n), func(online int) bool { return online >= n })
+}
+
+// waitKeepers waits until the number of online keepers satisfies ok.
+func waitKeepers(t *testing.T, url, what string, ok func(online int) bool) {
+	t.Helper()
 	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, url)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -76,11 +82,11 @@ func waitOnline(t *testing.T, url string, n int) {
 				}
 			}
 		}
-		if online >= n {
+		if ok(online) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d keepers online (%v)", online, n, err)
+			t.Fatalf("want %s keepers, have %d online (%v)", what, online, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -158,6 +164,7 @@ func TestCrashRestart(t *testing.T) {
 	// A round left open across a crash longer than its deadline ends as
 	// TIMEOUT once the coordinator is back, not later, not never.
 	stopKeepers()
+	waitKeepers(t, url, "no", func(online int) bool { return online == 0 })
 	stopKeepers = runKeepers(t, dir, url, keeper.Silent)
 	r, err := sub.Submit(context.Background(), item, "deadline")
 	if err != nil {
