@@ -48,8 +48,10 @@ func BenchmarkCheckVerifyingKey(b *testing.B) {
 	}
 }
 
-// BenchmarkGnarkVerify is the same job through gnark's own decoders and
-// verifier, for comparison.
+// BenchmarkGnarkVerify is the same job through gnark's curve-generic API
+// (witness.Witness, groth16.Verify, plonk.Verify) without the pre-check: the
+// difference to BenchmarkVerifyProof is what the pre-check, the public-input
+// parsing and the extra checks on keys cost.
 func BenchmarkGnarkVerify(b *testing.B) {
 	for _, c := range combos {
 		b.Run(c.String(), func(b *testing.B) {

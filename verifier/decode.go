@@ -1,128 +1,209 @@
 package verifier
 
+// The pre-check: a bounded walk over gnark's binary encodings that runs
+// before gnark's own ReadFrom sees the bytes.
+//
+// gnark's decoders (gnark-crypto's Decoder, under every backend's ReadFrom)
+// read a u32 length prefix and allocate a slice of that many elements before
+// reading a single element. A 292-byte Groth16 BN254 key (the six fixed
+// points, then 0xffffffff as the number of K points) makes
+// VerifyingKey.ReadFrom allocate 0xffffffff G1 points, 256 GiB, and a 132-byte
+// proof does the same through its commitments: the Go runtime stops with
+// "fatal error: out of memory", which recover cannot catch. So every encoding
+// is walked here first: each length prefix is checked against the bytes
+// actually present (and counts against the limits) and the walk must end
+// exactly at the last byte. The walk only reads lengths and the flag bits
+// that say how long a point's encoding is; decoding and checking the points
+// and scalars is left to gnark.
+
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	kzgbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 )
 
-// cursor is an io.Reader over a byte slice that knows how many bytes are
-// left, so that every length prefix can be checked against the bytes really
-// present before a gnark-crypto decoder allocates a slice of that length.
-// gnark-crypto decoders read straight from it (they do not buffer), so the
-// offset always matches what they consumed.
-type cursor struct {
+// pointEncoding describes gnark-crypto's encoding of one curve's objects.
+type pointEncoding struct {
+	// Compressed sizes of G1 and G2 points; an uncompressed point takes
+	// twice as many bytes.
+	g1, g2 int
+	// Bytes of a KZG verifying key's precomputed pairing lines, a fixed-size
+	// array that gnark-crypto reads as raw big-endian limbs.
+	kzgLines int
+	// uncompressed reports whether a point whose encoding starts with msb
+	// is uncompressed (gnark-crypto's !isCompressed: the decoder reads the
+	// compressed size, then the rest when this is true).
+	uncompressed func(msb byte) bool
+}
+
+var (
+	encodingBN254 = pointEncoding{
+		g1:       bn254.SizeOfG1AffineCompressed,
+		g2:       bn254.SizeOfG2AffineCompressed,
+		kzgLines: binary.Size(kzgbn254.VerifyingKey{}.Lines),
+		// Two flag bits: 00 uncompressed, 01 compressed infinity,
+		// 10 and 11 compressed.
+		uncompressed: func(msb byte) bool { return msb>>6 == 0b00 },
+	}
+	encodingBLS12_381 = pointEncoding{
+		g1:       bls12381.SizeOfG1AffineCompressed,
+		g2:       bls12381.SizeOfG2AffineCompressed,
+		kzgLines: binary.Size(kzgbls12381.VerifyingKey{}.Lines),
+		// Three flag bits (ZCash format): 000 uncompressed, 010
+		// uncompressed infinity, anything else is read as compressed.
+		uncompressed: func(msb byte) bool { return msb>>5 == 0b000 || msb>>5 == 0b010 },
+	}
+)
+
+func encodingOf(c Curve) *pointEncoding {
+	if c == CurveBN254 {
+		return &encodingBN254
+	}
+	return &encodingBLS12_381
+}
+
+// scanner walks an encoding without decoding it.
+type scanner struct {
 	b   []byte
 	off int
+	enc *pointEncoding
 }
 
-func newCursor(b []byte) *cursor { return &cursor{b: b} }
+func newScanner(c Curve, b []byte) *scanner { return &scanner{b: b, enc: encodingOf(c)} }
 
-// Read implements io.Reader.
-func (c *cursor) Read(p []byte) (int, error) {
-	if c.off >= len(c.b) {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	n := copy(p, c.b[c.off:])
-	c.off += n
-	return n, nil
-}
+// left returns the number of unread bytes.
+func (s *scanner) left() int { return len(s.b) - s.off }
 
-// Len returns the number of unread bytes (fr.Vector.ReadFrom uses it to
-// bound its allocation too).
-func (c *cursor) Len() int { return len(c.b) - c.off }
-
-// peekUint32 returns the big-endian uint32 at the current offset without
-// consuming it.
-func (c *cursor) peekUint32() (uint32, error) {
-	if c.Len() < 4 {
-		return 0, io.ErrUnexpectedEOF
+func (s *scanner) skip(n int, what string) error {
+	if s.left() < n {
+		return fmt.Errorf("%s: %w (%d bytes needed, %d left)", what, io.ErrUnexpectedEOF, n, s.left())
 	}
-	return binary.BigEndian.Uint32(c.b[c.off:]), nil
-}
-
-func (c *cursor) readUint32() (uint32, error) {
-	v, err := c.peekUint32()
-	if err == nil {
-		c.off += 4
-	}
-	return v, err
-}
-
-func (c *cursor) readUint64() (uint64, error) {
-	if c.Len() < 8 {
-		return 0, io.ErrUnexpectedEOF
-	}
-	v := binary.BigEndian.Uint64(c.b[c.off:])
-	c.off += 8
-	return v, nil
-}
-
-// checkSliceLen verifies that the length prefix at the current offset
-// announces no more elements than the remaining bytes can hold, given the
-// smallest possible encoding of one element.
-func (c *cursor) checkSliceLen(minElemSize int) error {
-	n, err := c.peekUint32()
-	if err != nil {
-		return err
-	}
-	if uint64(n)*uint64(minElemSize) > uint64(c.Len()-4) {
-		return fmt.Errorf("length prefix %d exceeds the %d bytes left", n, c.Len()-4)
-	}
+	s.off += n
 	return nil
 }
 
-// readUint64Slice reads gnark-crypto's []uint64 encoding (u32 length, then
-// big-endian u64s).
-func (c *cursor) readUint64Slice() ([]uint64, error) {
-	if err := c.checkSliceLen(8); err != nil {
-		return nil, err
+func (s *scanner) uint32(what string) (uint32, error) {
+	if s.left() < 4 {
+		return 0, fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF)
 	}
-	n, _ := c.readUint32()
-	s := make([]uint64, n)
-	for i := range s {
-		s[i], _ = c.readUint64()
-	}
-	return s, nil
+	v := binary.BigEndian.Uint32(s.b[s.off:])
+	s.off += 4
+	return v, nil
 }
 
-// readUint64SliceSlice reads gnark-crypto's [][]uint64 encoding.
-func (c *cursor) readUint64SliceSlice() ([][]uint64, error) {
-	if err := c.checkSliceLen(4); err != nil {
+func (s *scanner) uint64(what string) (uint64, error) {
+	if s.left() < 8 {
+		return 0, fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF)
+	}
+	v := binary.BigEndian.Uint64(s.b[s.off:])
+	s.off += 8
+	return v, nil
+}
+
+// point skips one point whose compressed encoding takes size bytes.
+func (s *scanner) point(size int, what string) error {
+	if s.left() < size {
+		return fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF)
+	}
+	if s.enc.uncompressed(s.b[s.off]) {
+		size *= 2
+	}
+	return s.skip(size, what)
+}
+
+func (s *scanner) g1(what string) error { return s.point(s.enc.g1, what) }
+func (s *scanner) g2(what string) error { return s.point(s.enc.g2, what) }
+
+func (s *scanner) scalar(what string) error { return s.skip(scalarBytes, what) }
+
+// length reads a u32 length prefix and checks that the bytes left can hold
+// that many elements of at least minSize bytes each.
+func (s *scanner) length(minSize int, what string) (int, error) {
+	n, err := s.uint32(what)
+	if err != nil {
+		return 0, err
+	}
+	if uint64(n)*uint64(minSize) > uint64(s.left()) {
+		return 0, fmt.Errorf("%s: length prefix %d exceeds the %d bytes left", what, n, s.left())
+	}
+	return int(n), nil
+}
+
+// g1Slice skips gnark-crypto's []G1Affine encoding (u32 n, n points). A
+// count above max is refused before the points are walked, with the error
+// tooMany returns.
+func (s *scanner) g1Slice(max int, tooMany func(n int) error, what string) (int, error) {
+	n, err := s.length(s.enc.g1, what)
+	if err != nil {
+		return 0, err
+	}
+	if n > max {
+		return 0, tooMany(n)
+	}
+	for i := range n {
+		if err := s.g1(fmt.Sprintf("%s[%d]", what, i)); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// uint64Slice reads gnark-crypto's []uint64 encoding (u32 n, n big-endian
+// u64s).
+func (s *scanner) uint64Slice(what string) ([]uint64, error) {
+	n, err := s.length(8, what)
+	if err != nil {
 		return nil, err
 	}
-	n, _ := c.readUint32()
-	s := make([][]uint64, n)
-	for i := range s {
-		var err error
-		if s[i], err = c.readUint64Slice(); err != nil {
+	v := make([]uint64, n)
+	for i := range v {
+		v[i], _ = s.uint64(what)
+	}
+	return v, nil
+}
+
+// uint64SliceSlice reads gnark-crypto's [][]uint64 encoding.
+func (s *scanner) uint64SliceSlice(what string) ([][]uint64, error) {
+	n, err := s.length(4, what)
+	if err != nil {
+		return nil, err
+	}
+	v := make([][]uint64, n)
+	for i := range v {
+		if v[i], err = s.uint64Slice(fmt.Sprintf("%s[%d]", what, i)); err != nil {
 			return nil, err
 		}
 	}
-	return s, nil
+	return v, nil
 }
 
 var errTrailingBytes = errors.New("trailing bytes")
 
 // done reports trailing bytes.
-func (c *cursor) done() error {
-	if c.Len() != 0 {
-		return fmt.Errorf("%w: %d after the end of the encoding", errTrailingBytes, c.Len())
+func (s *scanner) done(what string) error {
+	if s.left() != 0 {
+		return fmt.Errorf("%s: %w: %d after the end of the encoding", what, errTrailingBytes, s.left())
 	}
 	return nil
 }
 
-// decodeAll runs decode (a gnark-crypto Decoder's Decode method) on each value
-// in order and wraps the first failure with the field's index.
-func decodeAll(decode func(any) error, what string, values ...any) error {
-	for i, v := range values {
-		if err := decode(v); err != nil {
-			return fmt.Errorf("%s field %d: %w", what, i, err)
-		}
+// readExactly decodes b with one of gnark's ReadFrom methods, which must
+// consume every byte. The reader is a *bytes.Reader: gnark-crypto bounds
+// scalar vectors by its Len, on top of the pre-check.
+func readExactly(v io.ReaderFrom, b []byte) error {
+	r := bytes.NewReader(b)
+	if _, err := v.ReadFrom(r); err != nil {
+		return err
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%w: %d after the end of the encoding", errTrailingBytes, r.Len())
 	}
 	return nil
 }

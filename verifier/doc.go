@@ -4,7 +4,9 @@
 // votes and registrations (DESIGN §3).
 //
 // The package is pure: no network, disk, clock, randomness that affects a
-// result, goroutines of its own or mutable package state. The same code is
+// result, goroutines of its own or mutable package state (the one global it
+// touches, gnark's logger, is silenced once at init; see gnarklog.go). The
+// same code is
 // built natively, for GOOS=js and for GOOS=wasip1, and all keepers must reach
 // the same verdict for the same job, so every function here is a function of
 // its arguments only.
@@ -13,8 +15,9 @@
 //
 // Verifying keys and proofs are gnark's own binary encodings (what
 // VerifyingKey.WriteTo / WriteRawTo and Proof.WriteTo / WriteRawTo produce in
-// gnark v0.16; compressed and uncompressed points are both accepted, exactly
-// one object per byte string, no trailing bytes). Public inputs are either
+// gnark v0.16; compressed and uncompressed points are both accepted, and
+// PLONK keys in gnark's older unversioned layout too; exactly one object per
+// byte string, no trailing bytes). Public inputs are either
 // gnark's public-witness binary form (witness.MarshalBinary of a public
 // witness: u32 nbPublic, u32 nbSecret = 0, u32 vector length, then 32-byte
 // big-endian field elements) or a JSON list of decimal strings such as
@@ -22,31 +25,65 @@
 // Every value must be a canonical field element (less than the modulus of
 // the curve's scalar field); values are never reduced.
 //
-// # Why not gnark's backend packages
+// # Verification is gnark's
 //
-// gnark's per-curve backends (gnark/backend/groth16/bn254, ...) pull in the
-// constraint system, solver and frontend packages, log through a global
-// zerolog logger that writes debug lines to stdout outside tests, and start
-// goroutines in Verify. This package therefore re-implements the two
-// verifiers on top of gnark-crypto alone, following gnark v0.16.1's
-// generated verify.go line by line (Apache-2.0, Consensys Software Inc.), and
-// decodes gnark's binary encodings itself with the same gnark-crypto
-// decoders, after bounding every length prefix by the bytes actually present
-// (gnark's own ReadFrom would allocate whatever a length prefix says, which
-// a 4-byte header can turn into an out-of-memory crash that recover cannot
-// catch). The tests check the results against gnark's own verifier.
+// Keys and proofs are decoded by gnark's per-curve backends
+// (gnark/backend/groth16/bn254, .../bls12-381, gnark/backend/plonk/bn254,
+// .../bls12-381; their ReadFrom, which checks that every point is on the
+// curve and in the prime-order subgroup and every scalar canonical) and
+// verified by those backends' Verify, with the public inputs as the curve's
+// fr.Vector. This package never re-derives a verification equation. Only the
+// per-curve backends are imported, not gnark's curve-generic packages; they
+// still bring gnark's constraint, frontend, solidity-export and zerolog
+// packages into every binary (about 2 MB more wasm than a verifier built on
+// gnark-crypto alone), which is the price of not keeping a copy of the
+// verification code.
+// backend_bn254.go holds the calls; its BLS12-381 twin, backend_bls12381.go,
+// is generated from it by gen.go (go generate ./verifier/), and
+// TestGeneratedCurveFiles fails if they drift.
 //
-// The BLS12-381 files (*_bls12381.go) are generated from the BN254 ones by
-// gen.go (go generate ./verifier/); TestGeneratedCurveFiles fails if they
-// drift.
+// # The pre-check, and why it exists
 //
-// # Determinism notes
+// gnark's ReadFrom trusts the length prefixes in its input: gnark-crypto's
+// decoder reads a u32 count and allocates that many elements before reading
+// any. A 292-byte Groth16 BN254 key (its six fixed points, then 0xffffffff as
+// the number of K points) makes VerifyingKey.ReadFrom ask for 2^32-1 G1
+// points, 256 GiB; a 132-byte proof (three points, then 0xffffffff
+// commitments) does the same. The runtime then stops the whole process with
+// "fatal error: out of memory", which recover cannot catch, so one hostile
+// job would take down every keeper it reaches. gnark also leaves some key
+// fields unchecked that its Verify relies on: the Groth16 committed-wire
+// indexes (an out-of-range index panics in Verify) and the PLONK domain
+// (size, its inverse, the root of unity) and precomputed pairing lines, which
+// it uses as they come.
+//
+// So before gnark sees a byte string, this package validates its encoding
+// (decode.go, groth16.go, plonk.go): it walks the layout, reading only
+// lengths and the flag bits that say how long each point's encoding is,
+// checks every length prefix against the bytes actually present, refuses
+// trailing bytes, refuses keys announcing more public inputs than the limits
+// allow or more than 64 commitments before any point is decoded, and checks
+// the Groth16 committed-wire indexes. After gnark has decoded a PLONK key it
+// checks that the domain size is a power of two (at most 2^40) holding the
+// public inputs and commitment rows, that SizeInv is its inverse and the
+// generator a primitive root of unity of that order, and that the pairing
+// lines are the ones computed from the key's G2 points. These checks
+// validate inputs; none of them decides whether a proof is valid.
+//
+// gnark logs through a process-wide logger that writes to stdout; see
+// gnarklog.go for why and how this package silences it.
+//
+// # Determinism and concurrency notes
 //
 // PLONK's final KZG check batches two openings with random coefficients
 // drawn by gnark-crypto (kzg.BatchVerifyMultiPoints); a wrong proof passes
 // with probability about 2^-250, so verdicts are deterministic in practice.
+// gnark's Groth16 Verify runs one Miller loop on a goroutine of its own, and
 // gnark-crypto's multi-scalar multiplication and batch point decompression
-// may run on internal goroutines that are joined before they return.
+// run on internal goroutines; none of them outlives the work it was started
+// for. A panic on one of those goroutines would not be caught by the recover
+// in VerifyProof, which is one more reason the pre-check keeps malformed
+// shapes away from gnark.
 package verifier
 
 //go:generate go run gen.go

@@ -1,9 +1,11 @@
 //go:build ignore
 
-// gen.go writes the BLS12-381 twins of the BN254 verifier files by renaming
-// identifiers and import paths. Run it with go generate ./verifier/;
+// gen.go writes backend_bls12381.go, the BLS12-381 twin of backend_bn254.go,
+// by renaming identifiers and import paths (gnark and gnark-crypto lay out
+// their per-curve packages identically, so the twin calls the BLS12-381
+// backends with the same code). Run it with go generate ./verifier/;
 // TestGeneratedCurveFiles (gen_test.go, same transformation) fails when the
-// twins are stale.
+// twin is stale.
 package main
 
 import (
@@ -13,8 +15,7 @@ import (
 )
 
 var files = map[string]string{
-	"groth16_bn254.go": "groth16_bls12381.go",
-	"plonk_bn254.go":   "plonk_bls12381.go",
+	"backend_bn254.go": "backend_bls12381.go",
 }
 
 func main() {
@@ -37,6 +38,7 @@ func generate(src []byte, from string) []byte {
 		log.Fatal("no import block in " + from)
 	}
 	body := src[i+1:]
+	body = bytes.ReplaceAll(body, []byte("CurveBN254"), []byte("CurveBLS12_381"))
 	body = bytes.ReplaceAll(body, []byte("Bn254"), []byte("Bls12381"))
 	body = bytes.ReplaceAll(body, []byte("bn254"), []byte("bls12-381"))
 	body = bytes.ReplaceAll(body, []byte("BN254"), []byte("BLS12-381"))

@@ -14,6 +14,7 @@ func generateBls12381(src []byte, from string) []byte {
 		panic("no import block in " + from)
 	}
 	body := src[i+1:]
+	body = bytes.ReplaceAll(body, []byte("CurveBN254"), []byte("CurveBLS12_381"))
 	body = bytes.ReplaceAll(body, []byte("Bn254"), []byte("Bls12381"))
 	body = bytes.ReplaceAll(body, []byte("bn254"), []byte("bls12-381"))
 	body = bytes.ReplaceAll(body, []byte("BN254"), []byte("BLS12-381"))
@@ -26,8 +27,7 @@ func generateBls12381(src []byte, from string) []byte {
 
 func TestGeneratedCurveFiles(t *testing.T) {
 	for from, to := range map[string]string{
-		"groth16_bn254.go": "groth16_bls12381.go",
-		"plonk_bn254.go":   "plonk_bls12381.go",
+		"backend_bn254.go": "backend_bls12381.go",
 	} {
 		src, err := os.ReadFile(from)
 		if err != nil {

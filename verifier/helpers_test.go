@@ -2,7 +2,8 @@ package verifier_test
 
 import (
 	"bytes"
-	"fmt"
+	"encoding/binary"
+	"io"
 	"sync"
 	"testing"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/plonk"
-	"github.com/consensys/gnark/backend/witness"
 
 	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -90,57 +90,64 @@ func curveID(c verifier.Curve) ecc.ID {
 	return ecc.BLS12_381
 }
 
-// gnarkResult is what gnark v0.16.1's own code says about a job.
-type gnarkResult struct {
-	vkOK, proofOK, inputsOK bool // decoded completely, no trailing bytes
-	verifyErr               error
+// rawJob re-encodes the key and the proof of job uncompressed, with gnark's
+// WriteRawTo (the pre-check must follow gnark's decoder through both
+// encodings).
+func rawJob(tb testing.TB, job verifier.ProofJob) verifier.ProofJob {
+	tb.Helper()
+	id := curveID(job.Curve)
+	type object interface {
+		io.ReaderFrom
+		WriteRawTo(io.Writer) (int64, error)
+	}
+	var vk, proof object
+	if job.Scheme == verifier.SchemeGroth16 {
+		vk, proof = groth16.NewVerifyingKey(id), groth16.NewProof(id)
+	} else {
+		vk, proof = plonk.NewVerifyingKey(id), plonk.NewProof(id)
+	}
+	reencode := func(o object, b []byte) []byte {
+		if _, err := o.ReadFrom(bytes.NewReader(b)); err != nil {
+			tb.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := o.WriteRawTo(&buf); err != nil {
+			tb.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	job.VerifyingKey = reencode(vk, job.VerifyingKey)
+	job.Proof = reencode(proof, job.Proof)
+	return job
 }
 
-func (g gnarkResult) accepts() bool { return g.vkOK && g.proofOK && g.inputsOK && g.verifyErr == nil }
-
-// gnarkCheck decodes and verifies a job with gnark itself. Binary public
-// inputs only. Only call it on byte strings whose length prefixes are sane
-// (gnark allocates whatever a prefix says).
-func gnarkCheck(job verifier.ProofJob) (res gnarkResult) {
-	defer func() {
-		if r := recover(); r != nil {
-			res.verifyErr = fmt.Errorf("gnark panicked: %v", r)
-		}
-	}()
-	id := curveID(job.Curve)
-	pub, err := witness.New(id.ScalarField())
-	if err != nil {
-		panic(err)
+// unusedKeyByte reports whether byte off of a compressed key (as WriteTo
+// makes it) belongs to a field that is decoded but never used by
+// verification, so that changing it may leave the verdict unchanged:
+// [β]1 and [δ]1 of Groth16 keys, and the precomputed PLONK pairing lines
+// [j][1][i] where the Miller loop counter is zero (zeros in honest keys).
+func unusedKeyByte(c combo, vk []byte, off int) bool {
+	g1 := g1Size(c.curve)
+	g2 := 2 * g1
+	if c.scheme == verifier.SchemeGroth16 {
+		return (off >= g1 && off < 2*g1) || (off >= 2*g1+2*g2 && off < 3*g1+2*g2)
 	}
-	r := bytes.NewReader(job.PublicInputs)
-	if _, err := pub.ReadFrom(r); err == nil && r.Len() == 0 {
-		res.inputsOK = true
+	qcp := 8 + 8 + 8 + 32 + 32 + 8 + 32 + 8*g1 // versioned header, scalars, S and Q*
+	nQcp := int(binary.BigEndian.Uint32(vk[qcp:]))
+	lines := qcp + 4 + nQcp*g1 + g1 + 2*g2
+	var loop []int8
+	var lineSize int
+	if c.curve == verifier.CurveBN254 {
+		loop, lineSize = bn254.LoopCounter[:], binary.Size(bn254.LineEvaluationAff{})
+	} else {
+		// One line fewer than loop steps: the last step has no line.
+		loop, lineSize = bls12381.LoopCounter[:len(bls12381.LoopCounter)-1], binary.Size(bls12381.LineEvaluationAff{})
 	}
-	switch job.Scheme {
-	case verifier.SchemeGroth16:
-		vk, proof := groth16.NewVerifyingKey(id), groth16.NewProof(id)
-		r := bytes.NewReader(job.VerifyingKey)
-		_, err := vk.ReadFrom(r)
-		res.vkOK = err == nil && r.Len() == 0
-		r = bytes.NewReader(job.Proof)
-		_, err = proof.ReadFrom(r)
-		res.proofOK = err == nil && r.Len() == 0
-		if res.vkOK && res.proofOK && res.inputsOK {
-			res.verifyErr = groth16.Verify(proof, vk, pub)
-		}
-	case verifier.SchemePlonk:
-		vk, proof := plonk.NewVerifyingKey(id), plonk.NewProof(id)
-		r := bytes.NewReader(job.VerifyingKey)
-		_, err := vk.ReadFrom(r)
-		res.vkOK = err == nil && r.Len() == 0
-		r = bytes.NewReader(job.Proof)
-		_, err = proof.ReadFrom(r)
-		res.proofOK = err == nil && r.Len() == 0
-		if res.vkOK && res.proofOK && res.inputsOK {
-			res.verifyErr = plonk.Verify(proof, vk, pub)
-		}
+	if off < lines || off >= lines+4*len(loop)*lineSize {
+		return false
 	}
-	return res
+	i := (off - lines) / lineSize
+	return (i/len(loop))%2 == 1 && loop[i%len(loop)] == 0
 }
 
 func wantVerdict(t *testing.T, job verifier.ProofJob, limits verifier.Limits, vote verifier.VoteKind, reason verifier.RejectReason) verifier.Verdict {

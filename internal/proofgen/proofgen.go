@@ -7,8 +7,9 @@
 // network that matters.
 //
 // gnark logs through a global logger that writes debug lines to stdout
-// outside tests; programs that use this package (the demo) may call
-// QuietGnark once at start.
+// outside tests. Package verifier, which this package imports, turns it off
+// when it is initialised, so programs using proofgen are quiet already;
+// QuietGnark remains for callers that want to say so explicitly.
 package proofgen
 
 import (
@@ -367,5 +368,6 @@ func clone(p Proof) Proof {
 
 // QuietGnark turns off gnark's global logger, which otherwise prints debug
 // lines on stdout while compiling, setting up and proving. It changes
-// process-wide state in gnark; call it once from main if wanted.
+// process-wide state in gnark. Importing package verifier already does the
+// same (see verifier/gnarklog.go), so calling it is redundant but harmless.
 func QuietGnark() { logger.Disable() }
