@@ -29,10 +29,23 @@
 //	"k"           "k" ‖ keeper_id[32]                                 Keeper                 Batch.PutKeeper         Keeper, Keepers
 //	"v"           "v" ‖ verifying_key_id[32]                          VerifyingKey           Batch.PutVerifyingKey   VerifyingKey, VerifyingKeys
 //	"e"           "e" ‖ u64be(height) ‖ keeper_id[32] ‖ round_id[32]  Evidence               Batch.PutEvidence       Evidence
+//	"a"           "a" ‖ account_id[32]                                Account                Batch.PutAccount        Account, Accounts
+//	"s"           "s"                                                 StakingState           Batch.PutStaking        Staking
+//	"q"           "q" ‖ guarantor_id[32] ‖ target_id[32]              Guarantee              Batch.PutGuarantee [3]  Guarantees
+//	"p"           "p" ‖ group_id[32]                                  Group                  Batch.PutGroup          Group, Groups
+//	"u"           "u" ‖ u64be(entry id)                               UnbondingEntry         Batch.PutUnbonding [4]  Unbonding
+//	"h"           "h" ‖ u64be(epoch)                                  EpochRecord            Batch.PutEpoch          Epoch, LastEpoch
 //
 //	[1] set while the round's phase is not CLOSED, deleted when it is.
 //	[2] when a stored round is put again with another submitted_height,
 //	    its old listing entry is deleted in the same batch.
+//	[3] a guarantee with amount 0 deletes the key.
+//	[4] Batch.DeleteUnbonding deletes an entry paid out or cancelled.
+//
+// The economy's families ("a" … "h", DESIGN §4) were added without a
+// layout bump: no existing key changed meaning, and a directory written
+// before them lacks the staking parameters in its meta, which Open's
+// caller refuses anyway.
 //
 // docs/storage.md in this package has the same table. A change to the
 // layout must bump LayoutVersion: Open refuses a directory whose stored

@@ -20,6 +20,12 @@ const (
 	prefixKeeper       byte = 'k' // "k" keeper id              -> Keeper
 	prefixVerifyingKey byte = 'v' // "v" verifying key id       -> VerifyingKey
 	prefixEvidence     byte = 'e' // "e" height keeper id round -> Evidence
+	prefixAccount      byte = 'a' // "a" account id             -> Account
+	prefixStaking      byte = 's' // "s"                        -> StakingState
+	prefixGuarantee    byte = 'q' // "q" guarantor id target id -> Guarantee
+	prefixGroup        byte = 'p' // "p" group id               -> Group
+	prefixUnbonding    byte = 'u' // "u" entry id               -> UnbondingEntry
+	prefixEpoch        byte = 'h' // "h" epoch                  -> EpochRecord
 )
 
 // layoutKey holds the layout version as an 8-byte big-endian integer. It is
@@ -34,6 +40,7 @@ const (
 	idKeyLen       = 1 + idLen
 	listingKeyLen  = 1 + heightLen + idLen
 	evidenceKeyLen = 1 + heightLen + idLen + idLen
+	pairKeyLen     = 1 + idLen + idLen
 )
 
 // family names a key family in error messages and documentation.
@@ -53,6 +60,12 @@ var families = []family{
 	{prefixKeeper, "keeper"},
 	{prefixVerifyingKey, "verifying key"},
 	{prefixEvidence, "evidence"},
+	{prefixAccount, "account"},
+	{prefixStaking, "staking state"},
+	{prefixGuarantee, "guarantee"},
+	{prefixGroup, "group"},
+	{prefixUnbonding, "unbonding entry"},
+	{prefixEpoch, "epoch record"},
 }
 
 // familyName returns the name of the family a key belongs to.
@@ -113,6 +126,17 @@ func evidenceKey(height uint64, keeper, round [idLen]byte) []byte {
 	k = appendHeight(append(k, prefixEvidence), height)
 	k = append(k, keeper[:]...)
 	return append(k, round[:]...)
+}
+
+// seqKey is "<prefix>" ‖ u64be(n): unbonding entry ids, epoch numbers.
+func seqKey(prefix byte, n uint64) []byte {
+	return appendHeight(append(make([]byte, 0, blockKeyLen), prefix), n)
+}
+
+func guaranteeKey(guarantor, target [idLen]byte) []byte {
+	k := make([]byte, 0, pairKeyLen)
+	k = append(append(k, prefixGuarantee), guarantor[:]...)
+	return append(k, target[:]...)
 }
 
 // prefixBounds returns the iteration bounds [prefix, prefix+1) of a family.

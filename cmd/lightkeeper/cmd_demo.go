@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
@@ -33,6 +35,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	n := fs.Int("keepers", 10, "keepers")
 	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
 	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
+	epochSection := fs.Bool("epoch", true, "end with an epoch turning over: election, rewards, a Byzantine keeper slashed out of the active set")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,6 +90,12 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return errors.New("some rounds did not end as expected")
 	}
 	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items), time.Since(start).Round(time.Millisecond))
+	if *epochSection {
+		d.Close()
+		if err := demoEpoch(ctx, items, log, out); err != nil {
+			return fmt.Errorf("epoch section: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -229,4 +238,155 @@ func demoCertificate(ctx context.Context, url string, results []demoResult, out 
 		return nil
 	}
 	return errors.New("no approved round to show a certificate for")
+}
+
+// demoEpoch runs a second devnet whose epochs last a few seconds: proofs
+// are verified during an epoch, the epoch ends (rewards from issuance,
+// shared by verified work and uptime, compounded into bonds), and the next
+// election leaves out a reject-all keeper, whose incorrect votes slashed
+// its bond under min_self_bond, and an equivocating one, tombstoned.
+func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out io.Writer) error {
+	const epochSeconds = 6
+	cfg := config.Default()
+	cfg.Staking.EpochLength = epochSeconds
+	cfg.Staking.MinSelfBond = 500_000      // genesis bonds are 1,000,000
+	cfg.Slashing.SlashIncorrectBps = 2_000 // 20 % per vote against the outcome
+	cfg.Consensus.VerificationTimeout = 5  // rounds close (and count) quickly
+	byz := []keeper.Strategy{keeper.RejectAll, keeper.Equivocate}
+	fmt.Fprintf(out, "\n== an epoch turning over (epoch_length %ds, min_self_bond %d, slash_incorrect %d bps) ==\n",
+		epochSeconds, cfg.Staking.MinSelfBond, cfg.Slashing.SlashIncorrectBps)
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.WaitOnline(ctx, 10, 30*time.Second); err != nil {
+		return err
+	}
+	role := map[string]string{}
+	for i, k := range d.Keepers {
+		role[k.ID()] = string(keeper.Honest)
+		if b := i - (len(d.Keepers) - len(byz)); b >= 0 {
+			role[k.ID()] = string(byz[b])
+		}
+	}
+	sc := newStakingClient(d.URL).staking
+	epoch := func() (*lightkeeperv1.GetEpochResponse, error) {
+		res, err := sc.GetEpoch(ctx, connect.NewRequest(&lightkeeperv1.GetEpochRequest{}))
+		if err != nil {
+			return nil, describe(err)
+		}
+		return res.Msg, nil
+	}
+	first, err := epoch()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "epoch %d active set (%d keepers): %s\n", first.GetCurrentEpoch(), len(first.GetActiveSet()), roles(first.GetActiveSet(), role))
+
+	var work []workload.Item
+	for _, it := range items {
+		if it.Want != workload.Refused && len(work) < 12 {
+			work = append(work, it)
+		}
+	}
+	results := runWorkload(ctx, d.URL, work, out)
+	for i, r := range results {
+		if r.err != nil {
+			return fmt.Errorf("%s: %w", work[i].Name, describe(r.err))
+		}
+	}
+	last, err := epoch()
+	if err != nil {
+		return err
+	}
+	// Wait for the epoch the work ended in to end (and its rounds to close).
+	fmt.Fprintf(out, "waiting for epoch %d to end…\n", last.GetCurrentEpoch())
+	var now *lightkeeperv1.GetEpochResponse
+	for deadline := time.Now().Add(3 * epochSeconds * time.Second); ; {
+		if now, err = epoch(); err != nil {
+			return err
+		}
+		if now.GetCurrentEpoch() > last.GetCurrentEpoch() && now.GetRecord().GetEpoch() >= last.GetCurrentEpoch() {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the epoch did not turn over")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Sum the statements of the epochs the work ran in.
+	type line struct{ work, reward, commission uint64 }
+	lines := map[string]*line{}
+	var minted, paid, fund uint64
+	for e := first.GetCurrentEpoch(); e <= last.GetCurrentEpoch(); e++ {
+		n := e
+		res, err := sc.GetEpoch(ctx, connect.NewRequest(&lightkeeperv1.GetEpochRequest{Epoch: &n}))
+		if err != nil {
+			continue // an epoch without a block has no statement of its own
+		}
+		r := res.Msg.GetRecord()
+		minted, paid, fund = minted+r.GetMinted()+r.GetFees(), paid+r.GetPaid(), fund+r.GetToCommunityFund()
+		for _, kr := range r.GetRewards() {
+			l := lines[kr.GetKeeperId()]
+			if l == nil {
+				l = &line{}
+				lines[kr.GetKeeperId()] = l
+			}
+			l.work += kr.GetWorkUnits()
+			l.reward += kr.GetShare() - kr.GetWithheld()
+			l.commission += kr.GetCommission()
+		}
+	}
+	fmt.Fprintf(out, "epochs %d..%d paid out: fees + minted %d = rewards %d + community fund %d (withheld, dust, idle epochs)\n",
+		first.GetCurrentEpoch(), last.GetCurrentEpoch(), minted, paid, fund)
+	active := map[string]bool{}
+	for _, id := range now.GetActiveSet() {
+		active[id] = true
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "keeper\tstrategy\tbond\tslashed\twork units\tuptime\treward\tjailed\tnext epoch\t")
+	for _, k := range d.Node.Keepers() {
+		l := lines[k.GetId()]
+		if l == nil {
+			l = &line{}
+		}
+		jail := "-"
+		switch {
+		case k.GetTombstoned():
+			jail = "tombstoned"
+		case k.GetJailed():
+			jail = "jailed"
+		}
+		next := "elected"
+		if !active[k.GetId()] {
+			next = "OUT"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t\n", short(k.GetId()), role[k.GetId()], k.GetStake(), k.GetSlashedTotal(),
+			l.work, ppm(k.GetUptimePpm()), l.reward, jail, next)
+	}
+	tw.Flush()
+	fund2, err := sc.GetCommunityFund(ctx, connect.NewRequest(&lightkeeperv1.GetCommunityFundRequest{}))
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(out, "epoch %d active set (%d keepers): %s\ncommunity fund %d (slashed %d), total supply %d\n", now.GetCurrentEpoch(),
+		len(now.GetActiveSet()), roles(now.GetActiveSet(), role), fund2.Msg.GetCommunityFund(), fund2.Msg.GetTotalSlashed(), fund2.Msg.GetTotalSupply())
+	for _, id := range first.GetActiveSet() {
+		if (role[id] == string(keeper.RejectAll) || role[id] == string(keeper.Equivocate)) && active[id] {
+			return fmt.Errorf("Byzantine keeper %s (%s) is still in the active set", short(id), role[id])
+		}
+	}
+	return nil
+}
+
+func roles(ids []string, role map[string]string) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = short(id)
+		if r := role[id]; r != string(keeper.Honest) {
+			s[i] += "(" + r + ")"
+		}
+	}
+	return strings.Join(s, " ")
 }

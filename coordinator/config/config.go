@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	Reputation      Reputation      `toml:"reputation"`
 	Limits          Limits          `toml:"limits"`
 	Network         Network         `toml:"network"`
+	Staking         Staking         `toml:"staking"`
+	Rewards         Rewards         `toml:"rewards"`
+	Slashing        Slashing        `toml:"slashing"`
 }
 
 // Consensus holds the round rules.
@@ -79,6 +83,47 @@ type Network struct {
 	MaxTxsPerBlock int    `toml:"max_txs_per_block"`
 }
 
+// Staking holds the economy's bonding, limit, group and election rules
+// (DESIGN §4). Durations are seconds; rates are basis points; amounts are
+// in the smallest token unit.
+type Staking struct {
+	MinSelfBond              int64 `toml:"min_self_bond"`
+	UnbondingPeriod          int64 `toml:"unbonding_period"` // seconds
+	MaxUnbondingEntries      int64 `toml:"max_unbonding_entries"`
+	MaxGuarantees            int64 `toml:"max_guarantees"`
+	MaxGroupSize             int64 `toml:"max_group_size"`
+	EpochLength              int64 `toml:"epoch_length"` // seconds
+	MaxElected               int64 `toml:"max_elected"`
+	ElectabilityThresholdBps int64 `toml:"electability_threshold_bps"`
+	StakePerUnit             int64 `toml:"stake_per_unit"`
+	InitialCapacity          int64 `toml:"initial_capacity"`
+	CapacityEmaAlphaBps      int64 `toml:"capacity_ema_alpha_bps"`
+	FeePerWorkUnit           int64 `toml:"fee_per_work_unit"`
+	MinTxFee                 int64 `toml:"min_tx_fee"`
+	WorkUnitsGroth16         int64 `toml:"work_units_groth16"`
+	WorkUnitsPlonk           int64 `toml:"work_units_plonk"`
+}
+
+// Rewards holds the epoch reward rules.
+type Rewards struct {
+	EpochIssuance     int64 `toml:"epoch_issuance"`
+	IssuanceCap       int64 `toml:"issuance_cap"`
+	UptimeGraceBps    int64 `toml:"uptime_grace_bps"`
+	UptimeEmaAlphaBps int64 `toml:"uptime_ema_alpha_bps"`
+	UptimeExponent    int64 `toml:"uptime_exponent"`
+}
+
+// Slashing holds the penalties.
+type Slashing struct {
+	SlashIncorrectBps     int64 `toml:"slash_incorrect_bps"`
+	SlashEquivocationBps  int64 `toml:"slash_equivocation_bps"`
+	SlashReporterShareBps int64 `toml:"slash_reporter_share_bps"`
+	DowntimeWindow        int64 `toml:"downtime_window"`
+	DowntimeMaxMissed     int64 `toml:"downtime_max_missed"`
+	DowntimeJail          int64 `toml:"downtime_jail"`      // seconds
+	ForgivenessPeriod     int64 `toml:"forgiveness_period"` // seconds
+}
+
 // Default returns the configuration with every key at its default.
 func Default() Config {
 	lim := verifier.DefaultLimits()
@@ -111,6 +156,39 @@ func Default() Config {
 			MaxPullWait:    20,
 			SessionSkew:    300,
 			MaxTxsPerBlock: 2000,
+		},
+		Staking: Staking{
+			MinSelfBond:              100,
+			UnbondingPeriod:          3 * 86400,
+			MaxUnbondingEntries:      100,
+			MaxGuarantees:            16,
+			MaxGroupSize:             5,
+			EpochLength:              86400,
+			MaxElected:               100,
+			ElectabilityThresholdBps: 10,
+			StakePerUnit:             1000,
+			InitialCapacity:          1000,
+			CapacityEmaAlphaBps:      5000,
+			FeePerWorkUnit:           0,
+			MinTxFee:                 0,
+			WorkUnitsGroth16:         1,
+			WorkUnitsPlonk:           2,
+		},
+		Rewards: Rewards{
+			EpochIssuance:     100_000,
+			IssuanceCap:       0,
+			UptimeGraceBps:    500,
+			UptimeEmaAlphaBps: 1000,
+			UptimeExponent:    10,
+		},
+		Slashing: Slashing{
+			SlashIncorrectBps:     100,
+			SlashEquivocationBps:  500,
+			SlashReporterShareBps: 1000,
+			DowntimeWindow:        100,
+			DowntimeMaxMissed:     50,
+			DowntimeJail:          600,
+			ForgivenessPeriod:     30 * 86400,
 		},
 	}
 }
@@ -226,7 +304,71 @@ func (c Config) Validate() error {
 	case n.MaxTxsPerBlock < 1:
 		return rangeErr("network.max_txs_per_block", "%d must be at least 1", n.MaxTxsPerBlock)
 	}
+	return c.validateEconomy()
+}
+
+// validateEconomy checks the [staking], [rewards] and [slashing] keys: no
+// key may be negative, durations are whole seconds of at most ten years,
+// and the state machine's own validation (state.ValidateParams, which
+// names the same keys) does the rest.
+func (c Config) validateEconomy() error {
+	for _, kv := range c.economyKeys() {
+		if kv.v < 0 {
+			return rangeErr(kv.key, "%d is negative", kv.v)
+		}
+		if kv.seconds && kv.v > 10*365*86400 {
+			return rangeErr(kv.key, "%d seconds is more than ten years", kv.v)
+		}
+		if !kv.seconds && kv.v > 1<<62 {
+			return rangeErr(kv.key, "%d is too large", kv.v)
+		}
+	}
+	var pe *state.ParamError
+	if err := state.ValidateParams(c.Params()); errors.As(err, &pe) {
+		return rangeErr(pe.Field, "%s", pe.Reason)
+	} else if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	return nil
+}
+
+type keyValue struct {
+	key     string
+	v       int64
+	seconds bool
+}
+
+func (c Config) economyKeys() []keyValue {
+	s, r, sl := c.Staking, c.Rewards, c.Slashing
+	return []keyValue{
+		{"staking.min_self_bond", s.MinSelfBond, false},
+		{"staking.unbonding_period", s.UnbondingPeriod, true},
+		{"staking.max_unbonding_entries", s.MaxUnbondingEntries, false},
+		{"staking.max_guarantees", s.MaxGuarantees, false},
+		{"staking.max_group_size", s.MaxGroupSize, false},
+		{"staking.epoch_length", s.EpochLength, true},
+		{"staking.max_elected", s.MaxElected, false},
+		{"staking.electability_threshold_bps", s.ElectabilityThresholdBps, false},
+		{"staking.stake_per_unit", s.StakePerUnit, false},
+		{"staking.initial_capacity", s.InitialCapacity, false},
+		{"staking.capacity_ema_alpha_bps", s.CapacityEmaAlphaBps, false},
+		{"staking.fee_per_work_unit", s.FeePerWorkUnit, false},
+		{"staking.min_tx_fee", s.MinTxFee, false},
+		{"staking.work_units_groth16", s.WorkUnitsGroth16, false},
+		{"staking.work_units_plonk", s.WorkUnitsPlonk, false},
+		{"rewards.epoch_issuance", r.EpochIssuance, false},
+		{"rewards.issuance_cap", r.IssuanceCap, false},
+		{"rewards.uptime_grace_bps", r.UptimeGraceBps, false},
+		{"rewards.uptime_ema_alpha_bps", r.UptimeEmaAlphaBps, false},
+		{"rewards.uptime_exponent", r.UptimeExponent, false},
+		{"slashing.slash_incorrect_bps", sl.SlashIncorrectBps, false},
+		{"slashing.slash_equivocation_bps", sl.SlashEquivocationBps, false},
+		{"slashing.slash_reporter_share_bps", sl.SlashReporterShareBps, false},
+		{"slashing.downtime_window", sl.DowntimeWindow, false},
+		{"slashing.downtime_max_missed", sl.DowntimeMaxMissed, false},
+		{"slashing.downtime_jail", sl.DowntimeJail, true},
+		{"slashing.forgiveness_period", sl.ForgivenessPeriod, true},
+	}
 }
 
 // bps turns a fraction into basis points, rounding to the nearest point so
@@ -251,6 +393,72 @@ func (c Config) Params() *lightkeeperv1.ConsensusParams {
 		ReputationDailyDecayPpm:  c.Reputation.DailyDecayPPM,
 		StakeWeightBps:           bps(c.LeaderSelection.StakeWeight),
 		ReputationWeightBps:      bps(c.LeaderSelection.ReputationWeight),
+		Staking:                  c.stakingParams(),
+		Rewards:                  c.rewardParams(),
+		Slashing:                 c.slashingParams(),
+	}
+}
+
+// u32 clamps a validated key into a uint32 (values beyond it fail
+// validation in the state machine first, naming the key).
+func u32(v int64) uint32 {
+	if v < 0 || v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
+}
+
+func u64(v int64) uint64 {
+	if v < 0 {
+		return 0
+	}
+	return uint64(v)
+}
+
+func secs(v int64) *durationpb.Duration { return durationpb.New(time.Duration(v) * time.Second) }
+
+func (c Config) stakingParams() *lightkeeperv1.StakingParams {
+	s := c.Staking
+	return &lightkeeperv1.StakingParams{
+		MinSelfBond:              u64(s.MinSelfBond),
+		UnbondingPeriod:          secs(s.UnbondingPeriod),
+		MaxUnbondingEntries:      u32(s.MaxUnbondingEntries),
+		MaxGuarantees:            u32(s.MaxGuarantees),
+		MaxGroupSize:             u32(s.MaxGroupSize),
+		EpochLength:              secs(s.EpochLength),
+		MaxElected:               u32(s.MaxElected),
+		ElectabilityThresholdBps: u32(s.ElectabilityThresholdBps),
+		StakePerUnit:             u64(s.StakePerUnit),
+		InitialCapacity:          u64(s.InitialCapacity),
+		CapacityEmaAlphaBps:      u32(s.CapacityEmaAlphaBps),
+		FeePerWorkUnit:           u64(s.FeePerWorkUnit),
+		MinTxFee:                 u64(s.MinTxFee),
+		WorkUnitsGroth16:         u64(s.WorkUnitsGroth16),
+		WorkUnitsPlonk:           u64(s.WorkUnitsPlonk),
+	}
+}
+
+func (c Config) rewardParams() *lightkeeperv1.RewardParams {
+	r := c.Rewards
+	return &lightkeeperv1.RewardParams{
+		EpochIssuance:     u64(r.EpochIssuance),
+		IssuanceCap:       u64(r.IssuanceCap),
+		UptimeGraceBps:    u32(r.UptimeGraceBps),
+		UptimeEmaAlphaBps: u32(r.UptimeEmaAlphaBps),
+		UptimeExponent:    u32(r.UptimeExponent),
+	}
+}
+
+func (c Config) slashingParams() *lightkeeperv1.SlashingParams {
+	s := c.Slashing
+	return &lightkeeperv1.SlashingParams{
+		SlashIncorrectBps:     u32(s.SlashIncorrectBps),
+		SlashEquivocationBps:  u32(s.SlashEquivocationBps),
+		SlashReporterShareBps: u32(s.SlashReporterShareBps),
+		DowntimeWindow:        u32(s.DowntimeWindow),
+		DowntimeMaxMissed:     u32(s.DowntimeMaxMissed),
+		DowntimeJail:          secs(s.DowntimeJail),
+		ForgivenessPeriod:     secs(s.ForgivenessPeriod),
 	}
 }
 

@@ -71,4 +71,73 @@ max_pull_wait = 20
 session_skew = 300
 # Most transactions applied in one block.
 max_txs_per_block = 2000
+
+# The Guarantee Proof of Stake economy (DESIGN §4, docs/staking.md).
+# Amounts are in the smallest token unit, rates in basis points
+# (10000 = 100 %), durations in seconds. These keys are stored with the chain
+# at genesis, like [consensus]: a data directory refuses to start under
+# other values.
+[staking]
+# A keeper whose own bond is below this is neither elected nor drawn into
+# committees.
+min_self_bond = 100
+# Unbonded tokens wait this long (still slashable) before they are paid out.
+unbonding_period = 259200
+# Most unbonding entries one account may have waiting at once.
+max_unbonding_entries = 100
+# Most keepers or groups one guarantor may back.
+max_guarantees = 16
+# Most member keepers in a group.
+max_group_size = 5
+# Length of an epoch; epochs are counted from the genesis time.
+epoch_length = 86400
+# Most keepers in an epoch's active set.
+max_elected = 100
+# Groups with less than this share of all effective stake are not elected
+# (10 = 0.1 %).
+electability_threshold_bps = 10
+# Stake limit per work unit of capacity while total demand is below the
+# network's total limit (stage one); above it, each keeper gets its
+# capacity's share of the demand (stage two).
+stake_per_unit = 1000
+# Capacity (work units per epoch) a keeper is presumed to have until its
+# verified work has been measured.
+initial_capacity = 1000
+# Weight of the last epoch in the capacity moving average (5000 = 0.5).
+capacity_ema_alpha_bps = 5000
+# Fee per work unit of a submitted round. 0 keeps unsigned, free
+# submissions; above 0 every round must be a signed, paid submit_round.
+fee_per_work_unit = 0
+# Smallest fee a signed transaction must carry.
+min_tx_fee = 0
+# Work units of one verified proof by scheme.
+work_units_groth16 = 1
+work_units_plonk = 2
+
+[rewards]
+# Tokens minted per epoch: after e epochs e × epoch_issuance in total.
+epoch_issuance = 100000
+# Most tokens ever minted (0: no cap).
+issuance_cap = 0
+# Added to an epoch's participation before it is raised to uptime_exponent.
+uptime_grace_bps = 500
+# Weight of the last epoch in the uptime moving average (1000 = 0.1).
+uptime_ema_alpha_bps = 1000
+uptime_exponent = 10
+
+[slashing]
+# Share of bonded stake slashed for a vote against the decided outcome.
+slash_incorrect_bps = 100
+# Share slashed for equivocation (the keeper is also jailed for ever).
+slash_equivocation_bps = 500
+# Share of an equivocation slash paid to whoever reported it.
+slash_reporter_share_bps = 1000
+# A keeper that missed more than downtime_max_missed of its last
+# downtime_window assigned rounds is jailed for downtime_jail seconds.
+downtime_window = 100
+downtime_max_missed = 50
+downtime_jail = 600
+# A slash halves the group's reward multiplier; it returns to 1 this long
+# after the last slash.
+forgiveness_period = 2592000
 `

@@ -25,13 +25,15 @@ func toConnect(err error) error {
 	switch {
 	case errors.Is(err, state.ErrInvalidRequest), errors.Is(err, pebbledb.ErrInvalidPageToken), errors.Is(err, pebbledb.ErrInvalidID):
 		code = connect.CodeInvalidArgument
-	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound):
+	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound),
+		errors.Is(err, state.ErrNotFound), errors.Is(err, state.ErrUnknownRound):
 		code = connect.CodeNotFound
-	case errors.Is(err, state.ErrNotEnoughKeepers):
+	case errors.Is(err, state.ErrNotEnoughKeepers), errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),
+		errors.Is(err, state.ErrLimitReached), errors.Is(err, state.ErrJailed), errors.Is(err, state.ErrPaymentRequired):
 		code = connect.CodeFailedPrecondition
 	case errors.Is(err, state.ErrRoundExists):
 		code = connect.CodeAlreadyExists
-	case errors.Is(err, state.ErrBadSignature):
+	case errors.Is(err, state.ErrBadSignature), errors.Is(err, state.ErrUnauthorized):
 		code = connect.CodePermissionDenied
 	case errors.Is(err, errBusy):
 		code = connect.CodeResourceExhausted

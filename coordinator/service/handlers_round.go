@@ -48,30 +48,33 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		n.metrics.rateLimited.Inc()
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("rate limit: too many submissions from this address"))
 	}
-	rr := req.Msg.GetRequest()
-	if rr == nil {
-		return nil, invalidArgument("request: missing")
+	// The request comes unsigned (free, while staking.fee_per_work_unit is
+	// 0) or inside a signed, paid submit_round transaction.
+	rr, field := req.Msg.GetRequest(), "request"
+	tx := &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: rr}}}
+	if stx := req.Msg.GetSigned(); stx != nil {
+		if rr != nil {
+			return nil, invalidArgument("request and signed: set only one")
+		}
+		body, _, err := state.VerifyTx(n.chainID, stx)
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		if body.GetSubmitRound() == nil {
+			return nil, invalidArgument("signed.body: not a submit_round transaction")
+		}
+		rr, field = body.GetSubmitRound().GetRequest(), "signed.body.submit_round.request"
+		tx = state.SignedTransaction(stx)
 	}
-	if p := rr.GetProof(); p != nil {
-		lim := n.cfg.Limits
-		switch {
-		case len(p.GetProof()) > lim.MaxProofBytes:
-			return nil, invalidArgument("request.proof.proof: %d bytes, limit is %d", len(p.GetProof()), lim.MaxProofBytes)
-		case len(p.GetPublicInputs()) > lim.MaxPublicInputBytes:
-			return nil, invalidArgument("request.proof.public_inputs: %d bytes, limit is %d", len(p.GetPublicInputs()), lim.MaxPublicInputBytes)
-		}
-		if err := checkID("request.proof.verifying_key_id", p.GetVerifyingKeyId()); err != nil {
-			return nil, err
-		}
+	if err := n.checkRoundRequest(field, rr); err != nil {
+		return nil, err
 	}
 	open := 0
 	n.readMachine(func(m *state.Machine) { open = len(m.OpenRounds()) })
 	if open >= n.cfg.Limits.MaxOpenRounds {
 		return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%d rounds are open, the limit is %d: retry later", open, n.cfg.Limits.MaxOpenRounds))
 	}
-	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{
-		SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: rr},
-	}})
+	res, err := n.submit(ctx, tx)
 	if err != nil {
 		return nil, toConnect(err)
 	}
@@ -86,6 +89,26 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		return nil, toConnect(res.Err)
 	}
 	return connect.NewResponse(&lightkeeperv1.SubmitRoundResponse{Round: redact(round), Created: created}), nil
+}
+
+// checkRoundRequest applies the service's size limits to a request.
+func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) error {
+	if rr == nil {
+		return invalidArgument("%s: missing", field)
+	}
+	if p := rr.GetProof(); p != nil {
+		lim := n.cfg.Limits
+		switch {
+		case len(p.GetProof()) > lim.MaxProofBytes:
+			return invalidArgument("%s.proof.proof: %d bytes, limit is %d", field, len(p.GetProof()), lim.MaxProofBytes)
+		case len(p.GetPublicInputs()) > lim.MaxPublicInputBytes:
+			return invalidArgument("%s.proof.public_inputs: %d bytes, limit is %d", field, len(p.GetPublicInputs()), lim.MaxPublicInputBytes)
+		}
+		if err := checkID(field+".proof.verifying_key_id", p.GetVerifyingKeyId()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s roundServer) GetRound(ctx context.Context, req *connect.Request[lightkeeperv1.GetRoundRequest]) (*connect.Response[lightkeeperv1.GetRoundResponse], error) {

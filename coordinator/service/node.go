@@ -163,6 +163,9 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 			snap.Evidence = append(snap.Evidence, e)
 		}
 	}
+	if err := n.loadEconomy(&snap); err != nil {
+		return err
+	}
 	m, err := state.Restore(snap)
 	if err != nil {
 		return fmt.Errorf("restore state: %w", err)

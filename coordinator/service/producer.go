@@ -68,11 +68,12 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 // blockDue reports whether time alone calls for a block: a round deadline
-// passed or a new day began (reputation decay).
+// passed, an unbonding entry is due, an epoch ended, or a new day began
+// (reputation decay).
 func (n *Node) blockDue(now time.Time) bool {
 	due := false
 	n.readMachine(func(m *state.Machine) {
-		if d, ok := m.NextDeadline(); ok && d <= now.UnixMilli() {
+		if m.NextWakeup() <= now.UnixMilli() {
 			due = true
 		}
 		head, _ := m.Head()
@@ -178,6 +179,9 @@ func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
 			if err := b.PutEvidence(e); err != nil {
 				return err
 			}
+		}
+		if err := persistEconomy(b, res); err != nil {
+			return err
 		}
 		return b.PutMeta(res.Meta)
 	}

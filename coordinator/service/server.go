@@ -21,9 +21,10 @@ var serviceNames = []string{
 	lightkeeperv1connect.KeeperServiceName,
 	lightkeeperv1connect.VerifyingKeyServiceName,
 	lightkeeperv1connect.LedgerServiceName,
+	lightkeeperv1connect.StakingServiceName,
 }
 
-// Handler returns the node's HTTP handler: the four Connect services,
+// Handler returns the node's HTTP handler: the five Connect services,
 // gRPC reflection and health, and /metrics.
 func (n *Node) Handler() http.Handler {
 	opts := connect.WithHandlerOptions(
@@ -35,6 +36,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(lightkeeperv1connect.NewKeeperServiceHandler(keeperServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewVerifyingKeyServiceHandler(verifyingKeyServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewLedgerServiceHandler(ledgerServer{n}, opts))
+	mux.Handle(lightkeeperv1connect.NewStakingServiceHandler(stakingServer{n}, opts))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))

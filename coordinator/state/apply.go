@@ -31,12 +31,41 @@ type applier struct {
 	rounds  map[string]*lightkeeperv1.Round // created or changed (live pointers)
 	keepers map[string]bool                 // changed
 	certs   []*lightkeeperv1.Certificate
+
+	// The economy's changes.
+	accounts          map[string]bool
+	guarantees        map[string]bool
+	removedGuarantees map[string]*lightkeeperv1.Guarantee
+	groups            map[string]bool
+	unbonding         map[uint64]bool
+	unbondingRemoved  map[uint64]bool
+}
+
+func newApplier(m *Machine, height uint64, now int64, seed []byte) *applier {
+	return &applier{
+		m:                 m,
+		height:            height,
+		now:               now,
+		seed:              seed,
+		res:               &Result{},
+		rounds:            make(map[string]*lightkeeperv1.Round),
+		keepers:           make(map[string]bool),
+		accounts:          make(map[string]bool),
+		guarantees:        make(map[string]bool),
+		removedGuarantees: make(map[string]*lightkeeperv1.Guarantee),
+		groups:            make(map[string]bool),
+		unbonding:         make(map[uint64]bool),
+		unbondingRemoved:  make(map[uint64]bool),
+	}
 }
 
 // ApplyBlock applies one block: (1) daily reputation decay for every day
 // boundary crossed since the last block, (2) closing of the rounds whose
 // deadline is at or before the block time, by deadline then id, (3) the
-// transactions in order. A transaction that fails has no effect and its
+// economy's timers: unbonding entries that are due, reward multipliers
+// past forgiveness, and the end of the epoch if the block is in a later
+// one (rewards, capacity, election), (4) the transactions in order, (5)
+// stake limits and effective stakes brought up to date. A transaction that fails has no effect and its
 // error is in its TxResult; the block still records it.
 //
 // ApplyBlock returns an error only for an input that cannot form a block —
@@ -54,22 +83,18 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &applier{
-		m:       m,
-		height:  m.head.Height + 1,
-		now:     in.TimeUnixMilli,
-		seed:    m.headHash,
-		res:     &Result{TxResults: make([]TxResult, len(in.Txs))},
-		rounds:  make(map[string]*lightkeeperv1.Round),
-		keepers: make(map[string]bool),
-	}
+	a := newApplier(m, m.head.Height+1, in.TimeUnixMilli, m.headHash)
+	a.res.TxResults = make([]TxResult, len(in.Txs))
 	a.decay()
 	a.closeDue()
+	a.stakingTick()
 	txs := make([]*lightkeeperv1.Transaction, len(in.Txs))
 	for i, tx := range in.Txs {
 		txs[i] = proto.Clone(tx).(*lightkeeperv1.Transaction)
 		a.res.TxResults[i] = a.apply(txs[i])
+		a.res.TxResults[i].Height = a.height
 	}
+	m.recomputeStakes(a)
 
 	header := &lightkeeperv1.BlockHeader{
 		Height:           a.height,
@@ -100,7 +125,42 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	for _, id := range sortedKeys(a.keepers) {
 		res.Keepers = append(res.Keepers, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
 	}
+	a.collectEconomy()
 	return res, nil
+}
+
+// collectEconomy puts the economy's changed records into the Result.
+func (a *applier) collectEconomy() {
+	m, res := a.m, a.res
+	for _, id := range sortedKeys(a.accounts) {
+		res.Accounts = append(res.Accounts, proto.Clone(m.accounts[id]).(*lightkeeperv1.Account))
+	}
+	for _, key := range sortedKeys(a.guarantees) {
+		if g, ok := m.guarantees[key]; ok {
+			res.Guarantees = append(res.Guarantees, proto.Clone(g).(*lightkeeperv1.Guarantee))
+		} else if g, ok := a.removedGuarantees[key]; ok {
+			g.Amount = 0
+			res.Guarantees = append(res.Guarantees, g)
+		}
+	}
+	for _, id := range sortedKeys(a.groups) {
+		res.Groups = append(res.Groups, proto.Clone(m.groups[id]).(*lightkeeperv1.Group))
+	}
+	var ids []uint64
+	for id := range a.unbonding {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if e, ok := m.unbonding[id]; ok {
+			res.Unbonding = append(res.Unbonding, proto.Clone(e).(*lightkeeperv1.UnbondingEntry))
+		}
+	}
+	for id := range a.unbondingRemoved {
+		res.UnbondingRemoved = append(res.UnbondingRemoved, id)
+	}
+	slices.Sort(res.UnbondingRemoved)
+	res.Staking = m.Staking()
 }
 
 func (a *applier) emit(e Event) { a.res.Events = append(a.res.Events, e) }
@@ -215,6 +275,7 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	}
 	if agree {
 		k.VotesCorrect++
+		k.EpochWorkUnits += a.m.workUnits(r)
 		delta := p.ReputationCorrect
 		if r.Outcome != lightkeeperv1.Outcome_OUTCOME_TIMEOUT {
 			delta += p.ReputationConsensusBonus
@@ -223,7 +284,17 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	} else {
 		k.VotesIncorrect++
 		a.setReputation(k, k.Reputation-p.ReputationIncorrect, CauseIncorrect)
+		a.slash(k, p.Slashing.SlashIncorrectBps, r.SubmittedHeight, CauseIncorrect, "")
 	}
+}
+
+// workUnits is what verifying a round correctly is worth (DESIGN §4):
+// staking.work_units_groth16 or work_units_plonk for a proof round.
+func (m *Machine) workUnits(r *lightkeeperv1.Round) uint64 {
+	if r.GetRequest().GetProof().GetScheme() == lightkeeperv1.Scheme_SCHEME_PLONK {
+		return m.params.Staking.WorkUnitsPlonk
+	}
+	return m.params.Staking.WorkUnitsGroth16
 }
 
 func (a *applier) close(o *openRound) {
@@ -238,6 +309,10 @@ func (a *applier) close(o *openRound) {
 	delete(a.m.rounds, r.Id)
 	a.rounds[r.Id] = r
 	a.emit(RoundClosed{Round: proto.Clone(r).(*lightkeeperv1.Round), Missed: slices.Clone(missed)})
+	for _, id := range r.Committee {
+		_, voted := o.voteOf[id]
+		a.recordAssignment(a.m.keepers[id], !voted)
+	}
 	for _, id := range missed {
 		k := a.m.keepers[id]
 		k.RoundsMissed++
@@ -257,6 +332,8 @@ func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
 		return a.setKeeperOnline(k.SetKeeperOnline)
 	case *lightkeeperv1.Transaction_CastVote:
 		return a.castVote(k.CastVote)
+	case *lightkeeperv1.Transaction_Signed:
+		return a.applySigned(k.Signed)
 	}
 	return TxResult{Err: fmt.Errorf("%w: transaction: no kind set", ErrInvalidRequest)}
 }
@@ -272,8 +349,8 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 	k, exists := a.m.keepers[tx.KeeperId]
 	if !exists {
 		// A new key has no stake, so the stake gate keeps it off
-		// committees until stake is bonded.
-		k = &lightkeeperv1.Keeper{Id: tx.KeeperId, Reputation: a.m.params.ReputationInitial}
+		// committees until stake is bonded and it is elected.
+		k = newKeeper(tx.KeeperId, 0, a.m.params)
 		a.m.keepers[k.Id] = k
 	}
 	if !k.Registered {
@@ -335,21 +412,35 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 }
 
 // eligible returns the keepers that may sit on a committee, sorted by id:
-// registered, online, not jailed, reputation ≥ min_reputation and stake > 0.
+// in the epoch's active set, registered, online, not jailed or tombstoned,
+// reputation ≥ min_reputation, own bond ≥ min_self_bond and effective
+// stake > 0 (the stake gate fails closed). The records returned carry the
+// effective stake as Stake, which is what committee weights use.
 func (m *Machine) eligible() []*lightkeeperv1.Keeper {
 	var out []*lightkeeperv1.Keeper
 	for _, id := range sortedKeys(m.keepers) {
 		k := m.keepers[id]
-		if k.Registered && k.Online && !k.Jailed && k.Reputation >= m.params.MinReputation && k.Stake > 0 {
-			out = append(out, k)
+		if k.Active && k.Registered && k.Online && m.electable(k) && k.Reputation >= m.params.MinReputation && k.EffectiveStake > 0 {
+			out = append(out, &lightkeeperv1.Keeper{Id: k.Id, Stake: k.EffectiveStake, Reputation: k.Reputation})
 		}
 	}
 	return out
 }
 
+// submitRound opens a round without payment: only while
+// staking.fee_per_work_unit is 0.
 func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
+	if fee := a.m.params.Staking.FeePerWorkUnit; fee > 0 {
+		return TxResult{Err: fmt.Errorf("%w: staking.fee_per_work_unit is %d: submit the round as a signed submit_round transaction", ErrPaymentRequired, fee)}
+	}
+	return a.openRound(tx.GetRequest(), nil)
+}
+
+// openRound validates a request, draws its committee and opens the round.
+// pay, when not nil, is called with the round's work units once nothing
+// else can fail; its error refuses the round.
+func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint64) error) TxResult {
 	m := a.m
-	req := tx.GetRequest()
 	if req == nil {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request: missing", ErrInvalidRequest)}
 	}
@@ -400,6 +491,7 @@ func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
 	}
 
 	p := m.params
+	m.recomputeStakes(a)
 	keepers := m.eligible()
 	weights := Weights(keepers, p)
 	nonZero := 0
@@ -415,6 +507,15 @@ func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
 	committee, err := DrawCommittee(a.seed, id, weights, size)
 	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
 		return TxResult{RoundID: id, Err: err}
+	}
+	if pay != nil {
+		units := m.params.Staking.WorkUnitsGroth16
+		if pr.Scheme == lightkeeperv1.Scheme_SCHEME_PLONK {
+			units = m.params.Staking.WorkUnitsPlonk
+		}
+		if err := pay(units); err != nil {
+			return TxResult{RoundID: id, Err: err}
+		}
 	}
 	r := &lightkeeperv1.Round{
 		Id:              id,
@@ -432,7 +533,7 @@ func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
 	}
 	o := newOpenRound(r)
 	m.rounds[id] = o
-	m.roundIDs[rid] = struct{}{}
+	m.roundIDs[rid] = a.height
 	a.rounds[id] = r
 	for _, kid := range committee {
 		m.keepers[kid].RoundsAssigned++
@@ -515,6 +616,9 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 			a.keepers[k.Id] = true
 			a.res.Evidence = append(a.res.Evidence, proto.Clone(ev).(*lightkeeperv1.Evidence))
 			a.emit(EquivocationDetected{Evidence: proto.Clone(ev).(*lightkeeperv1.Evidence)})
+			if !k.Tombstoned {
+				a.punishEquivocation(k, r.SubmittedHeight, "")
+			}
 		}
 		return res
 	}

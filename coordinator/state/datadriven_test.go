@@ -40,6 +40,9 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	                                 block, every transaction's result, events
 //	keepers [<keepers>] / round R / restart / head
 //
+// The economy's commands (signed transactions, stakes, epochs) are listed
+// in datadriven_staking_test.go.
+//
 // <keepers> and <seats> are "all", "3", "0..6" or "0,2,5".
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
@@ -142,6 +145,7 @@ type golden struct {
 	certs   map[string]*lightkeeperv1.Certificate
 	repl    *strings.Replacer
 	nKeeper int
+	nonces  map[string]uint64 // signer → nonce of its next queued tx
 }
 
 func (g *golden) fail(format string, args ...any) string {
@@ -357,6 +361,9 @@ func (g *golden) run(cmd string) string {
 		h, hash := g.m.Head()
 		return fmt.Sprintf("height=%d time=%s hash=%s", h.Height, g.rel(h.Time.AsTime().UnixMilli()), hex.EncodeToString(hash)[:16])
 	}
+	if out, ok := g.runEconomy(f, a); ok {
+		return out
+	}
 	return g.fail("unknown command %q", f[0])
 }
 
@@ -422,6 +429,7 @@ func (g *golden) doGenesis(a map[string]string) string {
 		}
 		p.VerificationTimeout = durationpb.New(d)
 	}
+	g.economyGenesis(a, p, gen)
 	m, res, err := New(gen, p)
 	if err != nil {
 		return "error: " + err.Error()

@@ -1,6 +1,8 @@
 // Package state is the coordinator's deterministic state machine: keepers,
-// verifying keys, verification rounds, committees, votes, reputation and the
-// hash-chained ledger (DESIGN §3 and §5). It is written in the style of
+// verifying keys, verification rounds, committees, votes, reputation, the
+// Guarantee Proof of Stake economy (accounts, bonds, guarantees, groups,
+// stake limits, elections, rewards, slashing) and the hash-chained ledger
+// (DESIGN §3, §4 and §5; docs/staking.md). It is written in the style of
 // etcd's raft core: a pure function from (state, block input) to (new
 // state, block, results, events), with no I/O.
 //
@@ -9,12 +11,14 @@
 // The only input is a BlockInput: an explicit block time (unix
 // milliseconds) and an ordered list of transactions (Transaction:
 // SubmitRound, RegisterVerifyingKey, RegisterKeeper, SetKeeperOnline,
-// CastVote). The service authenticates and parses requests, wraps them in
+// CastVote, and Signed — a client's SignedTx, whose signature and nonce the
+// machine checks itself; see tx.go). The service authenticates and parses requests, wraps them in
 // transactions, picks the time from its clock and calls ApplyBlock; the
 // Result holds the new block, one TxResult per transaction, the events in
 // the order they happened, and every record that changed (rounds, keepers,
-// new verifying keys, evidence) so the store can persist them in one atomic
-// batch. New makes block 0 from a Genesis; Snapshot and Restore move the
+// new verifying keys, evidence, accounts, guarantees, groups, unbonding
+// entries, the staking state, epoch statements) so the store can persist
+// them in one atomic batch. New makes block 0 from a Genesis; Snapshot and Restore move the
 // whole state to and from the store.
 //
 // # Order inside a block
@@ -24,10 +28,17 @@
 //  2. Rounds whose deadline is at or before the block time, by deadline
 //     then id: a VOTING round is decided TIMEOUT, then every due round is
 //     CLOSED and committee members that never voted lose reputation.
-//  3. The transactions, in order. A failing transaction changes nothing
+//  3. The economy's timers: unbonding entries that are due are paid out,
+//     reward multipliers past their forgiveness time return to 1, and if
+//     the block's time is in a later epoch the current epoch ends —
+//     rewards, capacities, then the election of the next active set
+//     (epoch.go).
+//  4. The transactions, in order. A failing transaction changes nothing
 //     and reports its error in its TxResult; it is still part of the block,
 //     because the block records the ordered input, and replaying the input
 //     reproduces the failure.
+//  5. Stake limits and effective stakes are brought up to date (also
+//     before every committee draw).
 //
 // A round is decided by the vote that reaches a threshold, in the middle of
 // a block if need be; its certificate (the votes up to and including that

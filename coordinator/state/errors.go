@@ -11,7 +11,9 @@ import "errors"
 // InvalidArgument; ErrUnknownVerifyingKey, ErrUnknownKeeper, ErrUnknownRound
 // → NotFound; ErrNotEnoughKeepers, ErrRoundClosed, ErrNotInCommittee,
 // ErrEquivocation → FailedPrecondition; ErrRoundExists → AlreadyExists;
-// ErrBadSignature → PermissionDenied.
+// ErrBadSignature, ErrUnauthorized → PermissionDenied; ErrBadNonce,
+// ErrInsufficientFunds, ErrLimitReached, ErrJailed, ErrPaymentRequired →
+// FailedPrecondition; ErrNotFound → NotFound.
 var (
 	// ErrInvalidRequest: a transaction is malformed or inconsistent with
 	// state (bad id, unspecified enum, scheme/curve mismatch, wrong number
@@ -38,6 +40,28 @@ var (
 	// ErrTimeWentBackwards: a block's time is before the head's time. It is
 	// the only error ApplyBlock returns for valid transactions.
 	ErrTimeWentBackwards = errors.New("block time went backwards")
+
+	// Economy errors (signed transactions, DESIGN §2 and §4).
+
+	// ErrBadNonce: a signed transaction's nonce is not the account's.
+	ErrBadNonce = errors.New("bad nonce")
+	// ErrInsufficientFunds: the balance (or bond, or guarantee) is smaller
+	// than the amount plus fee.
+	ErrInsufficientFunds = errors.New("insufficient funds")
+	// ErrLimitReached: a cap refuses the transaction (max_guarantees,
+	// max_group_size, max_unbonding_entries, the per-group vote cap).
+	ErrLimitReached = errors.New("limit reached")
+	// ErrUnauthorized: the signer may not do this (not the owner, not
+	// invited).
+	ErrUnauthorized = errors.New("not authorized")
+	// ErrNotFound: an unknown group, guarantee or unbonding entry.
+	ErrNotFound = errors.New("not found")
+	// ErrJailed: the keeper is jailed (and may not unjail yet) or
+	// tombstoned.
+	ErrJailed = errors.New("jailed")
+	// ErrPaymentRequired: staking.fee_per_work_unit > 0, so a round must be
+	// submitted as a signed, paid transaction.
+	ErrPaymentRequired = errors.New("payment required")
 
 	// Vote errors; TxResult.VoteStatus is authoritative, TxResult.Err
 	// carries the detail for VoteResult.message.

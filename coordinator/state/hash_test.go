@@ -276,5 +276,6 @@ func snapshotsEqual(a, b Snapshot) bool {
 		}
 	}
 	return eq(msgs(a.Keepers), msgs(b.Keepers)) && eq(msgs(a.OpenRounds), msgs(b.OpenRounds)) &&
-		eq(msgs(a.VerifyingKeys), msgs(b.VerifyingKeys)) && eq(msgs(a.Evidence), msgs(b.Evidence))
+		eq(msgs(a.VerifyingKeys), msgs(b.VerifyingKeys)) && eq(msgs(a.Evidence), msgs(b.Evidence)) &&
+		economyEqual(a, b)
 }

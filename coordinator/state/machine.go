@@ -43,7 +43,9 @@ type Machine struct {
 	keepers  map[string]*lightkeeperv1.Keeper
 	rounds   map[string]*openRound // VOTING or DECIDED
 	vks      map[string]*lightkeeperv1.VerifyingKey
-	roundIDs map[[32]byte]struct{} // every round ever created
+	roundIDs map[[32]byte]uint64 // every round ever created → submitted height
+
+	economy // accounts, bonds, guarantees, groups, epochs (staking.go)
 }
 
 // openRound is a round still in memory with its indexes.
@@ -102,6 +104,20 @@ type Result struct {
 	VerifyingKeys []*lightkeeperv1.VerifyingKey
 	// Equivocation evidence found in this block (also in Block.Evidence).
 	Evidence []*lightkeeperv1.Evidence
+
+	// The economy (DESIGN §4). Accounts, groups and unbonding entries
+	// created or changed in this block, sorted by id; guarantees created,
+	// changed or removed (Amount 0: delete it), sorted by (guarantor,
+	// target); unbonding entries paid out, cancelled or slashed to zero
+	// (delete them); the global staking state (every block, genesis too);
+	// the statements of the epochs that ended in this block.
+	Accounts         []*lightkeeperv1.Account
+	Guarantees       []*lightkeeperv1.Guarantee
+	Groups           []*lightkeeperv1.Group
+	Unbonding        []*lightkeeperv1.UnbondingEntry
+	UnbondingRemoved []uint64
+	Staking          *lightkeeperv1.StakingState
+	Epochs           []*lightkeeperv1.EpochRecord
 }
 
 // TxResult is the outcome of one transaction. Err is nil on success and
@@ -116,6 +132,10 @@ type Result struct {
 //   - RegisterVerifyingKey: VerifyingKey (metadata, without key bytes),
 //     also when it was already registered.
 //   - RegisterKeeper, SetKeeperOnline: Keeper.
+//   - Signed: Signer (once the signature was checked), Account (the
+//     signer's account after a successful transaction), UnbondingID
+//     (unbond, unguarantee, cancel_unbond), Keeper (bond, unbond, unjail,
+//     evidence), RoundID and Round (submit_round).
 type TxResult struct {
 	Err          error
 	RoundID      string
@@ -123,6 +143,11 @@ type TxResult struct {
 	VoteStatus   lightkeeperv1.VoteStatus
 	VerifyingKey *lightkeeperv1.VerifyingKey
 	Keeper       *lightkeeperv1.Keeper
+	Signer       string
+	Account      *lightkeeperv1.Account
+	UnbondingID  uint64
+	// Height of the block the transaction was applied in (every kind).
+	Height uint64
 }
 
 // Snapshot is the machine's complete state, as the store holds it.
@@ -135,18 +160,32 @@ type Snapshot struct {
 	VerifyingKeys []*lightkeeperv1.VerifyingKey
 	// Every round ever created (open or closed).
 	RoundIDs []string
+	// Optional, parallel to RoundIDs: the height each round was submitted
+	// at (the offence height of equivocation evidence about it). A missing
+	// height counts as 0: every waiting unbonding entry is then slashable.
+	RoundHeights []uint64
 	// Evidence recorded for rounds that are still open. Optional: it keeps
 	// a member that equivocates again after a restart from producing a
 	// second Evidence for the same round.
 	Evidence []*lightkeeperv1.Evidence
+
+	// The economy (required): the global staking state, and every
+	// account, guarantee, group and waiting unbonding entry.
+	Staking    *lightkeeperv1.StakingState
+	Accounts   []*lightkeeperv1.Account
+	Guarantees []*lightkeeperv1.Guarantee
+	Groups     []*lightkeeperv1.Group
+	Unbonding  []*lightkeeperv1.UnbondingEntry
 }
 
 // New creates the machine at genesis. params nil means DefaultParams(). The
 // Result holds block 0 (header time = genesis_time truncated to the
 // millisecond, previous_hash and results_hash 32 zero bytes,
 // transactions_hash = SHA-256 of the deterministic encoding of genesis), the
-// meta and every genesis keeper (stake from the genesis, initial
-// reputation, not registered, offline).
+// meta and every genesis keeper (stake from the genesis as its own bond,
+// initial reputation and capacity, not registered, offline), the genesis
+// accounts and the staking state with the genesis active set (elected as
+// every epoch's, with the genesis hash as seed).
 func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) (*Machine, *Result, error) {
 	if params == nil {
 		params = DefaultParams()
@@ -177,7 +216,8 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		keepers:  make(map[string]*lightkeeperv1.Keeper, len(genesis.Keepers)),
 		rounds:   make(map[string]*openRound),
 		vks:      make(map[string]*lightkeeperv1.VerifyingKey),
-		roundIDs: make(map[[32]byte]struct{}),
+		roundIDs: make(map[[32]byte]uint64),
+		economy:  newEconomy(),
 	}
 	for i, gk := range genesis.Keepers {
 		if !ValidID(gk.GetKeeperId()) {
@@ -186,11 +226,10 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		if _, dup := m.keepers[gk.KeeperId]; dup {
 			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: duplicate %s", ErrInvalidGenesis, i, gk.KeeperId)
 		}
-		m.keepers[gk.KeeperId] = &lightkeeperv1.Keeper{
-			Id:         gk.KeeperId,
-			Stake:      gk.Stake,
-			Reputation: params.ReputationInitial,
-		}
+		m.keepers[gk.KeeperId] = newKeeper(gk.KeeperId, gk.Stake, params)
+	}
+	if err := m.initGenesis(genesis, t); err != nil {
+		return nil, nil, err
 	}
 	gb, err := detMarshal.Marshal(genesis)
 	if err != nil {
@@ -207,14 +246,17 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 	m.headHash = BlockHash(m.head)
 	m.headTime = t
 	m.lastDecayDay = dayOf(t)
+	newApplier(m, 0, t, txHash[:]).elect()
 
 	res := &Result{
 		Block: &lightkeeperv1.Block{
 			Header: cloneHeader(m.head),
 			Hash:   bytes.Clone(m.headHash),
 		},
-		Meta:    m.meta(),
-		Keepers: m.Keepers(),
+		Meta:     m.meta(),
+		Keepers:  m.Keepers(),
+		Accounts: m.Accounts(),
+		Staking:  m.Staking(),
 	}
 	return m, res, nil
 }
@@ -289,7 +331,8 @@ func Restore(s Snapshot) (*Machine, error) {
 		keepers:      make(map[string]*lightkeeperv1.Keeper, len(s.Keepers)),
 		rounds:       make(map[string]*openRound, len(s.OpenRounds)),
 		vks:          make(map[string]*lightkeeperv1.VerifyingKey, len(s.VerifyingKeys)),
-		roundIDs:     make(map[[32]byte]struct{}, len(s.RoundIDs)),
+		roundIDs:     make(map[[32]byte]uint64, len(s.RoundIDs)),
+		economy:      newEconomy(),
 	}
 	for i, k := range s.Keepers {
 		if !ValidID(k.GetId()) {
@@ -313,7 +356,11 @@ func Restore(s Snapshot) (*Machine, error) {
 		if !ok {
 			return nil, bad("round_ids[%d]: %q", i, id)
 		}
-		m.roundIDs[rid] = struct{}{}
+		var h uint64
+		if i < len(s.RoundHeights) {
+			h = s.RoundHeights[i]
+		}
+		m.roundIDs[rid] = h
 	}
 	for i, r := range s.OpenRounds {
 		if err := m.checkOpenRound(r); err != nil {
@@ -324,7 +371,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		}
 		o := newOpenRound(proto.Clone(r).(*lightkeeperv1.Round))
 		m.rounds[r.Id] = o
-		m.roundIDs[o.rid] = struct{}{}
+		m.roundIDs[o.rid] = r.SubmittedHeight
 	}
 	for i, e := range s.Evidence {
 		o, ok := m.rounds[e.GetRoundId()]
@@ -337,6 +384,9 @@ func Restore(s Snapshot) (*Machine, error) {
 		if !o.equivocated(e.KeeperId) {
 			o.evidence = append(o.evidence, proto.Clone(e).(*lightkeeperv1.Evidence))
 		}
+	}
+	if err := m.restoreEconomy(s, bad); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -396,6 +446,12 @@ func (m *Machine) Snapshot() Snapshot {
 		s.RoundIDs = append(s.RoundIDs, hex.EncodeToString(rid[:]))
 	}
 	slices.Sort(s.RoundIDs)
+	s.RoundHeights = make([]uint64, len(s.RoundIDs))
+	for i, id := range s.RoundIDs {
+		rid, _ := parseID(id)
+		s.RoundHeights[i] = m.roundIDs[rid]
+	}
+	m.snapshotEconomy(&s)
 	return s
 }
 

@@ -30,7 +30,8 @@ const (
 // in 100..10,000 starting at 1,000 with a floor of 200 for eligibility,
 // +10 (+5 consensus bonus) for a correct vote, −50 for an incorrect one,
 // −30 for a missed round, −0.1 % a day, and committee weights of 70 % stake
-// and 30 % reputation.
+// and 30 % reputation; the economy's defaults are those of
+// DefaultStakingParams, DefaultRewardParams and DefaultSlashingParams.
 func DefaultParams() *lightkeeperv1.ConsensusParams {
 	return &lightkeeperv1.ConsensusParams{
 		Threshold:                7,
@@ -48,6 +49,9 @@ func DefaultParams() *lightkeeperv1.ConsensusParams {
 		ReputationDailyDecayPpm:  1_000,
 		StakeWeightBps:           7_000,
 		ReputationWeightBps:      3_000,
+		Staking:                  DefaultStakingParams(),
+		Rewards:                  DefaultRewardParams(),
+		Slashing:                 DefaultSlashingParams(),
 	}
 }
 
@@ -118,8 +122,10 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 	if p.ReputationWeightBps > BPS || p.StakeWeightBps+p.ReputationWeightBps != BPS {
 		return bad("leader_selection.reputation_weight", "stake_weight + reputation_weight must be %d basis points (got %d + %d)", BPS, p.StakeWeightBps, p.ReputationWeightBps)
 	}
-	return nil
+	return validateEconomy(p)
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 // timeoutMillis is the verification timeout in whole milliseconds.
 func timeoutMillis(p *lightkeeperv1.ConsensusParams) int64 {

@@ -22,8 +22,15 @@ const (
 )
 
 type SubmitRoundRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Request       *RoundRequest          `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request, submitted unsigned and free of charge. Allowed only while
+	// staking.fee_per_work_unit is 0 (the default).
+	Request *RoundRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// The paid form: a SignedTx whose TxBody carries submit_round. The
+	// signer's account pays the body's fee plus fee_per_work_unit × the
+	// round's work units (groth16 1, plonk 2). Required when
+	// fee_per_work_unit > 0; request must then be unset.
+	Signed        *SignedTx `protobuf:"bytes,2,opt,name=signed,proto3" json:"signed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -61,6 +68,13 @@ func (*SubmitRoundRequest) Descriptor() ([]byte, []int) {
 func (x *SubmitRoundRequest) GetRequest() *RoundRequest {
 	if x != nil {
 		return x.Request
+	}
+	return nil
+}
+
+func (x *SubmitRoundRequest) GetSigned() *SignedTx {
+	if x != nil {
+		return x.Signed
 	}
 	return nil
 }
@@ -492,9 +506,10 @@ var File_lightkeeper_v1_round_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\n" +
-	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"L\n" +
+	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"~\n" +
 	"\x12SubmitRoundRequest\x126\n" +
-	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\"\\\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x120\n" +
+	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\"\\\n" +
 	"\x13SubmitRoundResponse\x12+\n" +
 	"\x05round\x18\x01 \x01(\v2\x15.lightkeeper.v1.RoundR\x05round\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\",\n" +
@@ -552,31 +567,33 @@ var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*GetCertificateRequest)(nil),  // 8: lightkeeper.v1.GetCertificateRequest
 	(*GetCertificateResponse)(nil), // 9: lightkeeper.v1.GetCertificateResponse
 	(*RoundRequest)(nil),           // 10: lightkeeper.v1.RoundRequest
-	(*Round)(nil),                  // 11: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 12: lightkeeper.v1.Certificate
+	(*SignedTx)(nil),               // 11: lightkeeper.v1.SignedTx
+	(*Round)(nil),                  // 12: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 13: lightkeeper.v1.Certificate
 }
 var file_lightkeeper_v1_round_service_proto_depIdxs = []int32{
 	10, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
-	11, // 1: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
-	11, // 2: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
-	11, // 3: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
-	11, // 4: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.Round
-	12, // 5: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
-	0,  // 6: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
-	2,  // 7: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
-	4,  // 8: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
-	6,  // 9: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
-	8,  // 10: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
-	1,  // 11: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
-	3,  // 12: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
-	5,  // 13: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
-	7,  // 14: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
-	9,  // 15: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	11, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
+	12, // 2: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
+	12, // 3: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
+	12, // 4: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
+	12, // 5: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.Round
+	13, // 6: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	0,  // 7: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
+	2,  // 8: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
+	4,  // 9: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
+	6,  // 10: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
+	8,  // 11: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
+	1,  // 12: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
+	3,  // 13: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
+	5,  // 14: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
+	7,  // 15: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
+	9,  // 16: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_round_service_proto_init() }

@@ -428,8 +428,13 @@ type ConsensusParams struct {
 	// Committee weights in basis points; they add up to 10,000.
 	StakeWeightBps      uint32 `protobuf:"varint,14,opt,name=stake_weight_bps,json=stakeWeightBps,proto3" json:"stake_weight_bps,omitempty"`
 	ReputationWeightBps uint32 `protobuf:"varint,15,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The Guarantee Proof of Stake economy (DESIGN §4): the [staking],
+	// [rewards] and [slashing] sections of config.toml.
+	Staking       *StakingParams  `protobuf:"bytes,16,opt,name=staking,proto3" json:"staking,omitempty"`
+	Rewards       *RewardParams   `protobuf:"bytes,17,opt,name=rewards,proto3" json:"rewards,omitempty"`
+	Slashing      *SlashingParams `protobuf:"bytes,18,opt,name=slashing,proto3" json:"slashing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsensusParams) Reset() {
@@ -567,6 +572,388 @@ func (x *ConsensusParams) GetReputationWeightBps() uint32 {
 	return 0
 }
 
+func (x *ConsensusParams) GetStaking() *StakingParams {
+	if x != nil {
+		return x.Staking
+	}
+	return nil
+}
+
+func (x *ConsensusParams) GetRewards() *RewardParams {
+	if x != nil {
+		return x.Rewards
+	}
+	return nil
+}
+
+func (x *ConsensusParams) GetSlashing() *SlashingParams {
+	if x != nil {
+		return x.Slashing
+	}
+	return nil
+}
+
+// StakingParams: accounts, bonding, stake limits, groups and elections.
+// Amounts are in the smallest token unit; durations are whole seconds in
+// config.toml.
+type StakingParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A keeper whose own bond is below this is neither elected nor drawn
+	// into committees (the stake gate fails closed).
+	MinSelfBond uint64 `protobuf:"varint,1,opt,name=min_self_bond,json=minSelfBond,proto3" json:"min_self_bond,omitempty"`
+	// How long unbonded tokens wait (still slashable) before they are paid out.
+	UnbondingPeriod *durationpb.Duration `protobuf:"bytes,2,opt,name=unbonding_period,json=unbondingPeriod,proto3" json:"unbonding_period,omitempty"`
+	// Most unbonding entries one account may have waiting at once.
+	MaxUnbondingEntries uint32 `protobuf:"varint,3,opt,name=max_unbonding_entries,json=maxUnbondingEntries,proto3" json:"max_unbonding_entries,omitempty"`
+	// Most keepers or groups one guarantor may back at once.
+	MaxGuarantees uint32 `protobuf:"varint,4,opt,name=max_guarantees,json=maxGuarantees,proto3" json:"max_guarantees,omitempty"`
+	// Most member keepers in a group.
+	MaxGroupSize uint32 `protobuf:"varint,5,opt,name=max_group_size,json=maxGroupSize,proto3" json:"max_group_size,omitempty"`
+	// Epochs are [genesis_time + e·epoch_length, genesis_time + (e+1)·epoch_length).
+	EpochLength *durationpb.Duration `protobuf:"bytes,6,opt,name=epoch_length,json=epochLength,proto3" json:"epoch_length,omitempty"`
+	// Most keepers in an epoch's active set.
+	MaxElected uint32 `protobuf:"varint,7,opt,name=max_elected,json=maxElected,proto3" json:"max_elected,omitempty"`
+	// Groups with less than this share of all effective stake are not
+	// electable (10 = 0.1 %).
+	ElectabilityThresholdBps uint32 `protobuf:"varint,8,opt,name=electability_threshold_bps,json=electabilityThresholdBps,proto3" json:"electability_threshold_bps,omitempty"`
+	// Stage one of the stake limit: tokens of limit per work unit of
+	// capacity.
+	StakePerUnit uint64 `protobuf:"varint,9,opt,name=stake_per_unit,json=stakePerUnit,proto3" json:"stake_per_unit,omitempty"`
+	// Capacity (work units per epoch) a keeper is presumed to have until it
+	// has been measured.
+	InitialCapacity uint64 `protobuf:"varint,10,opt,name=initial_capacity,json=initialCapacity,proto3" json:"initial_capacity,omitempty"`
+	// Weight of the last epoch in the capacity EMA.
+	CapacityEmaAlphaBps uint32 `protobuf:"varint,11,opt,name=capacity_ema_alpha_bps,json=capacityEmaAlphaBps,proto3" json:"capacity_ema_alpha_bps,omitempty"`
+	// Fee per work unit of a submitted round; 0 keeps unsigned submissions.
+	FeePerWorkUnit uint64 `protobuf:"varint,12,opt,name=fee_per_work_unit,json=feePerWorkUnit,proto3" json:"fee_per_work_unit,omitempty"`
+	// Smallest fee a signed transaction must carry.
+	MinTxFee uint64 `protobuf:"varint,13,opt,name=min_tx_fee,json=minTxFee,proto3" json:"min_tx_fee,omitempty"`
+	// Work units of one proof round by scheme.
+	WorkUnitsGroth16 uint64 `protobuf:"varint,14,opt,name=work_units_groth16,json=workUnitsGroth16,proto3" json:"work_units_groth16,omitempty"`
+	WorkUnitsPlonk   uint64 `protobuf:"varint,15,opt,name=work_units_plonk,json=workUnitsPlonk,proto3" json:"work_units_plonk,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *StakingParams) Reset() {
+	*x = StakingParams{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StakingParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StakingParams) ProtoMessage() {}
+
+func (x *StakingParams) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StakingParams.ProtoReflect.Descriptor instead.
+func (*StakingParams) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StakingParams) GetMinSelfBond() uint64 {
+	if x != nil {
+		return x.MinSelfBond
+	}
+	return 0
+}
+
+func (x *StakingParams) GetUnbondingPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.UnbondingPeriod
+	}
+	return nil
+}
+
+func (x *StakingParams) GetMaxUnbondingEntries() uint32 {
+	if x != nil {
+		return x.MaxUnbondingEntries
+	}
+	return 0
+}
+
+func (x *StakingParams) GetMaxGuarantees() uint32 {
+	if x != nil {
+		return x.MaxGuarantees
+	}
+	return 0
+}
+
+func (x *StakingParams) GetMaxGroupSize() uint32 {
+	if x != nil {
+		return x.MaxGroupSize
+	}
+	return 0
+}
+
+func (x *StakingParams) GetEpochLength() *durationpb.Duration {
+	if x != nil {
+		return x.EpochLength
+	}
+	return nil
+}
+
+func (x *StakingParams) GetMaxElected() uint32 {
+	if x != nil {
+		return x.MaxElected
+	}
+	return 0
+}
+
+func (x *StakingParams) GetElectabilityThresholdBps() uint32 {
+	if x != nil {
+		return x.ElectabilityThresholdBps
+	}
+	return 0
+}
+
+func (x *StakingParams) GetStakePerUnit() uint64 {
+	if x != nil {
+		return x.StakePerUnit
+	}
+	return 0
+}
+
+func (x *StakingParams) GetInitialCapacity() uint64 {
+	if x != nil {
+		return x.InitialCapacity
+	}
+	return 0
+}
+
+func (x *StakingParams) GetCapacityEmaAlphaBps() uint32 {
+	if x != nil {
+		return x.CapacityEmaAlphaBps
+	}
+	return 0
+}
+
+func (x *StakingParams) GetFeePerWorkUnit() uint64 {
+	if x != nil {
+		return x.FeePerWorkUnit
+	}
+	return 0
+}
+
+func (x *StakingParams) GetMinTxFee() uint64 {
+	if x != nil {
+		return x.MinTxFee
+	}
+	return 0
+}
+
+func (x *StakingParams) GetWorkUnitsGroth16() uint64 {
+	if x != nil {
+		return x.WorkUnitsGroth16
+	}
+	return 0
+}
+
+func (x *StakingParams) GetWorkUnitsPlonk() uint64 {
+	if x != nil {
+		return x.WorkUnitsPlonk
+	}
+	return 0
+}
+
+// RewardParams: what is paid at the end of each epoch.
+type RewardParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tokens minted per epoch on the target schedule (target after e epochs
+	// = e · epoch_issuance, capped at issuance_cap).
+	EpochIssuance uint64 `protobuf:"varint,1,opt,name=epoch_issuance,json=epochIssuance,proto3" json:"epoch_issuance,omitempty"`
+	// Most tokens ever minted; 0 means no cap.
+	IssuanceCap uint64 `protobuf:"varint,2,opt,name=issuance_cap,json=issuanceCap,proto3" json:"issuance_cap,omitempty"`
+	// Added to an epoch's participation before it is raised to the
+	// exponent (500 = 5 %).
+	UptimeGraceBps uint32 `protobuf:"varint,3,opt,name=uptime_grace_bps,json=uptimeGraceBps,proto3" json:"uptime_grace_bps,omitempty"`
+	// Weight of the last epoch in the uptime EMA (1000 = α 0.1).
+	UptimeEmaAlphaBps uint32 `protobuf:"varint,4,opt,name=uptime_ema_alpha_bps,json=uptimeEmaAlphaBps,proto3" json:"uptime_ema_alpha_bps,omitempty"`
+	// Exponent of the epoch uptime score.
+	UptimeExponent uint32 `protobuf:"varint,5,opt,name=uptime_exponent,json=uptimeExponent,proto3" json:"uptime_exponent,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RewardParams) Reset() {
+	*x = RewardParams{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RewardParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RewardParams) ProtoMessage() {}
+
+func (x *RewardParams) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RewardParams.ProtoReflect.Descriptor instead.
+func (*RewardParams) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RewardParams) GetEpochIssuance() uint64 {
+	if x != nil {
+		return x.EpochIssuance
+	}
+	return 0
+}
+
+func (x *RewardParams) GetIssuanceCap() uint64 {
+	if x != nil {
+		return x.IssuanceCap
+	}
+	return 0
+}
+
+func (x *RewardParams) GetUptimeGraceBps() uint32 {
+	if x != nil {
+		return x.UptimeGraceBps
+	}
+	return 0
+}
+
+func (x *RewardParams) GetUptimeEmaAlphaBps() uint32 {
+	if x != nil {
+		return x.UptimeEmaAlphaBps
+	}
+	return 0
+}
+
+func (x *RewardParams) GetUptimeExponent() uint32 {
+	if x != nil {
+		return x.UptimeExponent
+	}
+	return 0
+}
+
+// SlashingParams: penalties.
+type SlashingParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Slash for a vote against the decided outcome.
+	SlashIncorrectBps uint32 `protobuf:"varint,1,opt,name=slash_incorrect_bps,json=slashIncorrectBps,proto3" json:"slash_incorrect_bps,omitempty"`
+	// Slash for equivocation (two different signed votes for one round).
+	SlashEquivocationBps uint32 `protobuf:"varint,2,opt,name=slash_equivocation_bps,json=slashEquivocationBps,proto3" json:"slash_equivocation_bps,omitempty"`
+	// Share of a slash paid to whoever submitted the evidence.
+	SlashReporterShareBps uint32 `protobuf:"varint,3,opt,name=slash_reporter_share_bps,json=slashReporterShareBps,proto3" json:"slash_reporter_share_bps,omitempty"`
+	// Downtime: a keeper missing more than downtime_max_missed of its last
+	// downtime_window assigned rounds is jailed for downtime_jail.
+	DowntimeWindow    uint32               `protobuf:"varint,4,opt,name=downtime_window,json=downtimeWindow,proto3" json:"downtime_window,omitempty"`
+	DowntimeMaxMissed uint32               `protobuf:"varint,5,opt,name=downtime_max_missed,json=downtimeMaxMissed,proto3" json:"downtime_max_missed,omitempty"`
+	DowntimeJail      *durationpb.Duration `protobuf:"bytes,6,opt,name=downtime_jail,json=downtimeJail,proto3" json:"downtime_jail,omitempty"`
+	// A slash halves the group's reward multiplier, which returns to 1 this
+	// long after the last slash.
+	ForgivenessPeriod *durationpb.Duration `protobuf:"bytes,7,opt,name=forgiveness_period,json=forgivenessPeriod,proto3" json:"forgiveness_period,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SlashingParams) Reset() {
+	*x = SlashingParams{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlashingParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlashingParams) ProtoMessage() {}
+
+func (x *SlashingParams) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlashingParams.ProtoReflect.Descriptor instead.
+func (*SlashingParams) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SlashingParams) GetSlashIncorrectBps() uint32 {
+	if x != nil {
+		return x.SlashIncorrectBps
+	}
+	return 0
+}
+
+func (x *SlashingParams) GetSlashEquivocationBps() uint32 {
+	if x != nil {
+		return x.SlashEquivocationBps
+	}
+	return 0
+}
+
+func (x *SlashingParams) GetSlashReporterShareBps() uint32 {
+	if x != nil {
+		return x.SlashReporterShareBps
+	}
+	return 0
+}
+
+func (x *SlashingParams) GetDowntimeWindow() uint32 {
+	if x != nil {
+		return x.DowntimeWindow
+	}
+	return 0
+}
+
+func (x *SlashingParams) GetDowntimeMaxMissed() uint32 {
+	if x != nil {
+		return x.DowntimeMaxMissed
+	}
+	return 0
+}
+
+func (x *SlashingParams) GetDowntimeJail() *durationpb.Duration {
+	if x != nil {
+		return x.DowntimeJail
+	}
+	return nil
+}
+
+func (x *SlashingParams) GetForgivenessPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.ForgivenessPeriod
+	}
+	return nil
+}
+
 // ProofRequest asks for a zero-knowledge proof to be checked.
 type ProofRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -584,7 +971,7 @@ type ProofRequest struct {
 
 func (x *ProofRequest) Reset() {
 	*x = ProofRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +983,7 @@ func (x *ProofRequest) String() string {
 func (*ProofRequest) ProtoMessage() {}
 
 func (x *ProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +996,7 @@ func (x *ProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofRequest.ProtoReflect.Descriptor instead.
 func (*ProofRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ProofRequest) GetScheme() Scheme {
@@ -663,7 +1050,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +1062,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +1075,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -742,7 +1129,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +1141,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +1154,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -823,7 +1210,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1222,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1235,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -900,7 +1287,7 @@ type Round struct {
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -912,7 +1299,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -925,7 +1312,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Round) GetId() string {
@@ -1091,7 +1478,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1490,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1503,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -1218,7 +1605,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1230,7 +1617,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1630,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -1296,13 +1683,48 @@ type Keeper struct {
 	VotesAbstained uint64                 `protobuf:"varint,10,opt,name=votes_abstained,json=votesAbstained,proto3" json:"votes_abstained,omitempty"`
 	RoundsMissed   uint64                 `protobuf:"varint,11,opt,name=rounds_missed,json=roundsMissed,proto3" json:"rounds_missed,omitempty"`
 	Equivocations  uint64                 `protobuf:"varint,12,opt,name=equivocations,proto3" json:"equivocations,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Staking (DESIGN §4). stake above is the keeper's own bond.
+	// Tokens guarantors have bonded to this keeper directly.
+	Guaranteed uint64 `protobuf:"varint,13,opt,name=guaranteed,proto3" json:"guaranteed,omitempty"`
+	// GPoS stake limit, from capacity (Crust's two stages).
+	StakeLimit uint64 `protobuf:"varint,14,opt,name=stake_limit,json=stakeLimit,proto3" json:"stake_limit,omitempty"`
+	// The stake committee weights use: the keeper's share of its group's
+	// min(limit, backing); 0 when it is not electable.
+	EffectiveStake uint64 `protobuf:"varint,15,opt,name=effective_stake,json=effectiveStake,proto3" json:"effective_stake,omitempty"`
+	// EMA of correctly verified work units per epoch, in thousandths.
+	CapacityMilli uint64 `protobuf:"varint,16,opt,name=capacity_milli,json=capacityMilli,proto3" json:"capacity_milli,omitempty"`
+	// Uptime score EMA in parts per million.
+	UptimePpm uint32 `protobuf:"varint,17,opt,name=uptime_ppm,json=uptimePpm,proto3" json:"uptime_ppm,omitempty"`
+	// Tombstoned keepers are jailed for ever (equivocation).
+	Tombstoned bool `protobuf:"varint,18,opt,name=tombstoned,proto3" json:"tombstoned,omitempty"`
+	// Jailed keepers may unjail (a signed transaction) from this time.
+	JailedUntil *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=jailed_until,json=jailedUntil,proto3" json:"jailed_until,omitempty"`
+	// The group the keeper is a member of; empty when it stands alone.
+	GroupId string `protobuf:"bytes,20,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	// In the current epoch's active set.
+	Active bool `protobuf:"varint,21,opt,name=active,proto3" json:"active,omitempty"`
+	// This epoch so far: correctly verified work units, rounds assigned
+	// (closed), rounds missed.
+	EpochWorkUnits uint64 `protobuf:"varint,22,opt,name=epoch_work_units,json=epochWorkUnits,proto3" json:"epoch_work_units,omitempty"`
+	EpochAssigned  uint64 `protobuf:"varint,23,opt,name=epoch_assigned,json=epochAssigned,proto3" json:"epoch_assigned,omitempty"`
+	EpochMissed    uint64 `protobuf:"varint,24,opt,name=epoch_missed,json=epochMissed,proto3" json:"epoch_missed,omitempty"`
+	// Downtime window: bit i of the ring is 1 when the i-th of the last
+	// downtime_window closed assignments was missed.
+	MissedWindow []byte `protobuf:"bytes,25,opt,name=missed_window,json=missedWindow,proto3" json:"missed_window,omitempty"`
+	WindowNext   uint32 `protobuf:"varint,26,opt,name=window_next,json=windowNext,proto3" json:"window_next,omitempty"`
+	WindowFilled uint32 `protobuf:"varint,27,opt,name=window_filled,json=windowFilled,proto3" json:"window_filled,omitempty"`
+	// Reward multiplier of a keeper standing alone (a group of one), bps.
+	RewardMultiplierBps uint32                 `protobuf:"varint,28,opt,name=reward_multiplier_bps,json=rewardMultiplierBps,proto3" json:"reward_multiplier_bps,omitempty"`
+	MultiplierResetAt   *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=multiplier_reset_at,json=multiplierResetAt,proto3" json:"multiplier_reset_at,omitempty"`
+	SlashedTotal        uint64                 `protobuf:"varint,30,opt,name=slashed_total,json=slashedTotal,proto3" json:"slashed_total,omitempty"`
+	RewardsTotal        uint64                 `protobuf:"varint,31,opt,name=rewards_total,json=rewardsTotal,proto3" json:"rewards_total,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1736,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1749,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Keeper) GetId() string {
@@ -1414,6 +1836,139 @@ func (x *Keeper) GetEquivocations() uint64 {
 	return 0
 }
 
+func (x *Keeper) GetGuaranteed() uint64 {
+	if x != nil {
+		return x.Guaranteed
+	}
+	return 0
+}
+
+func (x *Keeper) GetStakeLimit() uint64 {
+	if x != nil {
+		return x.StakeLimit
+	}
+	return 0
+}
+
+func (x *Keeper) GetEffectiveStake() uint64 {
+	if x != nil {
+		return x.EffectiveStake
+	}
+	return 0
+}
+
+func (x *Keeper) GetCapacityMilli() uint64 {
+	if x != nil {
+		return x.CapacityMilli
+	}
+	return 0
+}
+
+func (x *Keeper) GetUptimePpm() uint32 {
+	if x != nil {
+		return x.UptimePpm
+	}
+	return 0
+}
+
+func (x *Keeper) GetTombstoned() bool {
+	if x != nil {
+		return x.Tombstoned
+	}
+	return false
+}
+
+func (x *Keeper) GetJailedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.JailedUntil
+	}
+	return nil
+}
+
+func (x *Keeper) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *Keeper) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *Keeper) GetEpochWorkUnits() uint64 {
+	if x != nil {
+		return x.EpochWorkUnits
+	}
+	return 0
+}
+
+func (x *Keeper) GetEpochAssigned() uint64 {
+	if x != nil {
+		return x.EpochAssigned
+	}
+	return 0
+}
+
+func (x *Keeper) GetEpochMissed() uint64 {
+	if x != nil {
+		return x.EpochMissed
+	}
+	return 0
+}
+
+func (x *Keeper) GetMissedWindow() []byte {
+	if x != nil {
+		return x.MissedWindow
+	}
+	return nil
+}
+
+func (x *Keeper) GetWindowNext() uint32 {
+	if x != nil {
+		return x.WindowNext
+	}
+	return 0
+}
+
+func (x *Keeper) GetWindowFilled() uint32 {
+	if x != nil {
+		return x.WindowFilled
+	}
+	return 0
+}
+
+func (x *Keeper) GetRewardMultiplierBps() uint32 {
+	if x != nil {
+		return x.RewardMultiplierBps
+	}
+	return 0
+}
+
+func (x *Keeper) GetMultiplierResetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MultiplierResetAt
+	}
+	return nil
+}
+
+func (x *Keeper) GetSlashedTotal() uint64 {
+	if x != nil {
+		return x.SlashedTotal
+	}
+	return 0
+}
+
+func (x *Keeper) GetRewardsTotal() uint64 {
+	if x != nil {
+		return x.RewardsTotal
+	}
+	return 0
+}
+
 // VerifyingKey is a registered verifying key.
 type VerifyingKey struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1429,7 +1984,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +1996,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +2009,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -1512,6 +2067,7 @@ type Transaction struct {
 	//	*Transaction_RegisterKeeper
 	//	*Transaction_SetKeeperOnline
 	//	*Transaction_CastVote
+	//	*Transaction_Signed
 	Kind          isTransaction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1519,7 +2075,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +2087,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +2100,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -1599,6 +2155,15 @@ func (x *Transaction) GetCastVote() *CastVoteTx {
 	return nil
 }
 
+func (x *Transaction) GetSigned() *SignedTx {
+	if x != nil {
+		if x, ok := x.Kind.(*Transaction_Signed); ok {
+			return x.Signed
+		}
+	}
+	return nil
+}
+
 type isTransaction_Kind interface {
 	isTransaction_Kind()
 }
@@ -1623,6 +2188,12 @@ type Transaction_CastVote struct {
 	CastVote *CastVoteTx `protobuf:"bytes,5,opt,name=cast_vote,json=castVote,proto3,oneof"`
 }
 
+type Transaction_Signed struct {
+	// A client's signed transaction (accounts, staking, signed
+	// submissions); the machine checks the signature and nonce itself.
+	Signed *SignedTx `protobuf:"bytes,6,opt,name=signed,proto3,oneof"`
+}
+
 func (*Transaction_SubmitRound) isTransaction_Kind() {}
 
 func (*Transaction_RegisterVerifyingKey) isTransaction_Kind() {}
@@ -1632,6 +2203,72 @@ func (*Transaction_RegisterKeeper) isTransaction_Kind() {}
 func (*Transaction_SetKeeperOnline) isTransaction_Kind() {}
 
 func (*Transaction_CastVote) isTransaction_Kind() {}
+
+func (*Transaction_Signed) isTransaction_Kind() {}
+
+// SignedTx is a client's transaction. body is the serialized TxBody (see
+// staking.proto) exactly as signed; public_key is the signer's ed25519 key
+// (its account id is the key in hex); the signature covers
+// "lightkeeper/tx/v1\x00" || u16be(len(chain_id)) || chain_id || body.
+type SignedTx struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Body          []byte                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	PublicKey     []byte                 `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedTx) Reset() {
+	*x = SignedTx{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedTx) ProtoMessage() {}
+
+func (x *SignedTx) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
+func (*SignedTx) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SignedTx) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *SignedTx) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *SignedTx) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
 
 // SubmitRoundTx opens a round.
 type SubmitRoundTx struct {
@@ -1643,7 +2280,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +2292,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +2305,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -1691,7 +2328,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +2340,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +2353,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -1758,7 +2395,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +2407,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +2420,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -1812,7 +2449,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1824,7 +2461,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1837,7 +2474,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -1864,7 +2501,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2513,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2526,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -1914,7 +2551,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2563,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2576,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -1992,7 +2629,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2004,7 +2641,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2017,7 +2654,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -2066,7 +2703,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2715,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2728,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -2108,19 +2745,74 @@ func (x *GenesisKeeper) GetStake() uint64 {
 	return 0
 }
 
-// Genesis is the content of genesis.json.
+// GenesisBalance is an account's liquid balance at genesis.
+type GenesisBalance struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Amount        uint64                 `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenesisBalance) Reset() {
+	*x = GenesisBalance{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenesisBalance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenesisBalance) ProtoMessage() {}
+
+func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
+func (*GenesisBalance) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GenesisBalance) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *GenesisBalance) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+// Genesis is the content of genesis.json. A genesis keeper's stake is its
+// bonded own stake; the genesis keepers form the genesis active set.
 type Genesis struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChainId       string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	GenesisTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=genesis_time,json=genesisTime,proto3" json:"genesis_time,omitempty"`
 	Keepers       []*GenesisKeeper       `protobuf:"bytes,3,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	Balances      []*GenesisBalance      `protobuf:"bytes,4,rep,name=balances,proto3" json:"balances,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2824,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2837,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -2169,6 +2861,13 @@ func (x *Genesis) GetKeepers() []*GenesisKeeper {
 	return nil
 }
 
+func (x *Genesis) GetBalances() []*GenesisBalance {
+	if x != nil {
+		return x.Balances
+	}
+	return nil
+}
+
 // ProofTask is the proof part of a task, with the key inlined so a keeper
 // needs no second request.
 type ProofTask struct {
@@ -2185,7 +2884,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2896,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2909,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -2271,7 +2970,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2982,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2995,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Task) GetRoundId() string {
@@ -2362,7 +3061,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +3073,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +3086,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -2429,7 +3128,7 @@ var File_lightkeeper_v1_types_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x05\n" +
+	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\a\n" +
 	"\x0fConsensusParams\x12\x1c\n" +
 	"\tthreshold\x18\x01 \x01(\rR\tthreshold\x12)\n" +
 	"\x10total_validators\x18\x02 \x01(\rR\x0ftotalValidators\x12-\n" +
@@ -2446,7 +3145,43 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x12reputation_timeout\x18\f \x01(\x03R\x11reputationTimeout\x12;\n" +
 	"\x1areputation_daily_decay_ppm\x18\r \x01(\x03R\x17reputationDailyDecayPpm\x12(\n" +
 	"\x10stake_weight_bps\x18\x0e \x01(\rR\x0estakeWeightBps\x122\n" +
-	"\x15reputation_weight_bps\x18\x0f \x01(\rR\x13reputationWeightBps\"\xd0\x01\n" +
+	"\x15reputation_weight_bps\x18\x0f \x01(\rR\x13reputationWeightBps\x127\n" +
+	"\astaking\x18\x10 \x01(\v2\x1d.lightkeeper.v1.StakingParamsR\astaking\x126\n" +
+	"\arewards\x18\x11 \x01(\v2\x1c.lightkeeper.v1.RewardParamsR\arewards\x12:\n" +
+	"\bslashing\x18\x12 \x01(\v2\x1e.lightkeeper.v1.SlashingParamsR\bslashing\"\xbe\x05\n" +
+	"\rStakingParams\x12\"\n" +
+	"\rmin_self_bond\x18\x01 \x01(\x04R\vminSelfBond\x12D\n" +
+	"\x10unbonding_period\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0funbondingPeriod\x122\n" +
+	"\x15max_unbonding_entries\x18\x03 \x01(\rR\x13maxUnbondingEntries\x12%\n" +
+	"\x0emax_guarantees\x18\x04 \x01(\rR\rmaxGuarantees\x12$\n" +
+	"\x0emax_group_size\x18\x05 \x01(\rR\fmaxGroupSize\x12<\n" +
+	"\fepoch_length\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vepochLength\x12\x1f\n" +
+	"\vmax_elected\x18\a \x01(\rR\n" +
+	"maxElected\x12<\n" +
+	"\x1aelectability_threshold_bps\x18\b \x01(\rR\x18electabilityThresholdBps\x12$\n" +
+	"\x0estake_per_unit\x18\t \x01(\x04R\fstakePerUnit\x12)\n" +
+	"\x10initial_capacity\x18\n" +
+	" \x01(\x04R\x0finitialCapacity\x123\n" +
+	"\x16capacity_ema_alpha_bps\x18\v \x01(\rR\x13capacityEmaAlphaBps\x12)\n" +
+	"\x11fee_per_work_unit\x18\f \x01(\x04R\x0efeePerWorkUnit\x12\x1c\n" +
+	"\n" +
+	"min_tx_fee\x18\r \x01(\x04R\bminTxFee\x12,\n" +
+	"\x12work_units_groth16\x18\x0e \x01(\x04R\x10workUnitsGroth16\x12(\n" +
+	"\x10work_units_plonk\x18\x0f \x01(\x04R\x0eworkUnitsPlonk\"\xdc\x01\n" +
+	"\fRewardParams\x12%\n" +
+	"\x0eepoch_issuance\x18\x01 \x01(\x04R\repochIssuance\x12!\n" +
+	"\fissuance_cap\x18\x02 \x01(\x04R\vissuanceCap\x12(\n" +
+	"\x10uptime_grace_bps\x18\x03 \x01(\rR\x0euptimeGraceBps\x12/\n" +
+	"\x14uptime_ema_alpha_bps\x18\x04 \x01(\rR\x11uptimeEmaAlphaBps\x12'\n" +
+	"\x0fuptime_exponent\x18\x05 \x01(\rR\x0euptimeExponent\"\x92\x03\n" +
+	"\x0eSlashingParams\x12.\n" +
+	"\x13slash_incorrect_bps\x18\x01 \x01(\rR\x11slashIncorrectBps\x124\n" +
+	"\x16slash_equivocation_bps\x18\x02 \x01(\rR\x14slashEquivocationBps\x127\n" +
+	"\x18slash_reporter_share_bps\x18\x03 \x01(\rR\x15slashReporterShareBps\x12'\n" +
+	"\x0fdowntime_window\x18\x04 \x01(\rR\x0edowntimeWindow\x12.\n" +
+	"\x13downtime_max_missed\x18\x05 \x01(\rR\x11downtimeMaxMissed\x12>\n" +
+	"\rdowntime_jail\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\fdowntimeJail\x12H\n" +
+	"\x12forgiveness_period\x18\a \x01(\v2\x19.google.protobuf.DurationR\x11forgivenessPeriod\"\xd0\x01\n" +
 	"\fProofRequest\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
@@ -2513,7 +3248,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
 	"\x05first\x18\x03 \x01(\v2\x14.lightkeeper.v1.VoteR\x05first\x12,\n" +
 	"\x06second\x18\x04 \x01(\v2\x14.lightkeeper.v1.VoteR\x06second\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x04R\x06height\"\x89\x03\n" +
+	"\x06height\x18\x05 \x01(\x04R\x06height\"\xf4\b\n" +
 	"\x06Keeper\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05stake\x18\x02 \x01(\x04R\x05stake\x12\x1e\n" +
@@ -2531,21 +3266,53 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x0fvotes_abstained\x18\n" +
 	" \x01(\x04R\x0evotesAbstained\x12#\n" +
 	"\rrounds_missed\x18\v \x01(\x04R\froundsMissed\x12$\n" +
-	"\requivocations\x18\f \x01(\x04R\requivocations\"\xe6\x01\n" +
+	"\requivocations\x18\f \x01(\x04R\requivocations\x12\x1e\n" +
+	"\n" +
+	"guaranteed\x18\r \x01(\x04R\n" +
+	"guaranteed\x12\x1f\n" +
+	"\vstake_limit\x18\x0e \x01(\x04R\n" +
+	"stakeLimit\x12'\n" +
+	"\x0feffective_stake\x18\x0f \x01(\x04R\x0eeffectiveStake\x12%\n" +
+	"\x0ecapacity_milli\x18\x10 \x01(\x04R\rcapacityMilli\x12\x1d\n" +
+	"\n" +
+	"uptime_ppm\x18\x11 \x01(\rR\tuptimePpm\x12\x1e\n" +
+	"\n" +
+	"tombstoned\x18\x12 \x01(\bR\n" +
+	"tombstoned\x12=\n" +
+	"\fjailed_until\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\vjailedUntil\x12\x19\n" +
+	"\bgroup_id\x18\x14 \x01(\tR\agroupId\x12\x16\n" +
+	"\x06active\x18\x15 \x01(\bR\x06active\x12(\n" +
+	"\x10epoch_work_units\x18\x16 \x01(\x04R\x0eepochWorkUnits\x12%\n" +
+	"\x0eepoch_assigned\x18\x17 \x01(\x04R\repochAssigned\x12!\n" +
+	"\fepoch_missed\x18\x18 \x01(\x04R\vepochMissed\x12#\n" +
+	"\rmissed_window\x18\x19 \x01(\fR\fmissedWindow\x12\x1f\n" +
+	"\vwindow_next\x18\x1a \x01(\rR\n" +
+	"windowNext\x12#\n" +
+	"\rwindow_filled\x18\x1b \x01(\rR\fwindowFilled\x122\n" +
+	"\x15reward_multiplier_bps\x18\x1c \x01(\rR\x13rewardMultiplierBps\x12J\n" +
+	"\x13multiplier_reset_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\x11multiplierResetAt\x12#\n" +
+	"\rslashed_total\x18\x1e \x01(\x04R\fslashedTotal\x12#\n" +
+	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\"\xe6\x01\n" +
 	"\fVerifyingKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06scheme\x18\x02 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x03 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
 	"\x03key\x18\x04 \x01(\fR\x03key\x12*\n" +
 	"\x11num_public_inputs\x18\x05 \x01(\rR\x0fnumPublicInputs\x12+\n" +
-	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\x92\x03\n" +
+	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\xc6\x03\n" +
 	"\vTransaction\x12B\n" +
 	"\fsubmit_round\x18\x01 \x01(\v2\x1d.lightkeeper.v1.SubmitRoundTxH\x00R\vsubmitRound\x12^\n" +
 	"\x16register_verifying_key\x18\x02 \x01(\v2&.lightkeeper.v1.RegisterVerifyingKeyTxH\x00R\x14registerVerifyingKey\x12K\n" +
 	"\x0fregister_keeper\x18\x03 \x01(\v2 .lightkeeper.v1.RegisterKeeperTxH\x00R\x0eregisterKeeper\x12O\n" +
 	"\x11set_keeper_online\x18\x04 \x01(\v2!.lightkeeper.v1.SetKeeperOnlineTxH\x00R\x0fsetKeeperOnline\x129\n" +
-	"\tcast_vote\x18\x05 \x01(\v2\x1a.lightkeeper.v1.CastVoteTxH\x00R\bcastVoteB\x06\n" +
-	"\x04kind\"G\n" +
+	"\tcast_vote\x18\x05 \x01(\v2\x1a.lightkeeper.v1.CastVoteTxH\x00R\bcastVote\x122\n" +
+	"\x06signed\x18\x06 \x01(\v2\x18.lightkeeper.v1.SignedTxH\x00R\x06signedB\x06\n" +
+	"\x04kind\"[\n" +
+	"\bSignedTx\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"G\n" +
 	"\rSubmitRoundTx\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\"\xb3\x01\n" +
 	"\x16RegisterVerifyingKeyTx\x12.\n" +
@@ -2576,11 +3343,16 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\bevidence\x18\x05 \x03(\v2\x18.lightkeeper.v1.EvidenceR\bevidence\"B\n" +
 	"\rGenesisKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x14\n" +
-	"\x05stake\x18\x02 \x01(\x04R\x05stake\"\x9c\x01\n" +
+	"\x05stake\x18\x02 \x01(\x04R\x05stake\"G\n" +
+	"\x0eGenesisBalance\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\xd8\x01\n" +
 	"\aGenesis\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
 	"\fgenesis_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vgenesisTime\x127\n" +
-	"\akeepers\x18\x03 \x03(\v2\x1d.lightkeeper.v1.GenesisKeeperR\akeepers\"\xf2\x01\n" +
+	"\akeepers\x18\x03 \x03(\v2\x1d.lightkeeper.v1.GenesisKeeperR\akeepers\x12:\n" +
+	"\bbalances\x18\x04 \x03(\v2\x1e.lightkeeper.v1.GenesisBalanceR\bbalances\"\xf2\x01\n" +
 	"\tProofTask\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
@@ -2655,7 +3427,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -2665,84 +3437,100 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(VoteKind)(0),                  // 5: lightkeeper.v1.VoteKind
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
 	(*ConsensusParams)(nil),        // 7: lightkeeper.v1.ConsensusParams
-	(*ProofRequest)(nil),           // 8: lightkeeper.v1.ProofRequest
-	(*RoundRequest)(nil),           // 9: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 10: lightkeeper.v1.Vote
-	(*WeightedKeeper)(nil),         // 11: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 12: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 13: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 14: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 15: lightkeeper.v1.Keeper
-	(*VerifyingKey)(nil),           // 16: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 17: lightkeeper.v1.Transaction
-	(*SubmitRoundTx)(nil),          // 18: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 19: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterKeeperTx)(nil),       // 20: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 21: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 22: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 23: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 24: lightkeeper.v1.Block
-	(*GenesisKeeper)(nil),          // 25: lightkeeper.v1.GenesisKeeper
-	(*Genesis)(nil),                // 26: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 27: lightkeeper.v1.ProofTask
-	(*Task)(nil),                   // 28: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 29: lightkeeper.v1.StateMeta
-	(*durationpb.Duration)(nil),    // 30: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*StakingParams)(nil),          // 8: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 9: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 10: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 11: lightkeeper.v1.ProofRequest
+	(*RoundRequest)(nil),           // 12: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 13: lightkeeper.v1.Vote
+	(*WeightedKeeper)(nil),         // 14: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 15: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 16: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 17: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 18: lightkeeper.v1.Keeper
+	(*VerifyingKey)(nil),           // 19: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 20: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 21: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 22: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 23: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterKeeperTx)(nil),       // 24: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 25: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 26: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 27: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 28: lightkeeper.v1.Block
+	(*GenesisKeeper)(nil),          // 29: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 30: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 31: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 32: lightkeeper.v1.ProofTask
+	(*Task)(nil),                   // 33: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 34: lightkeeper.v1.StateMeta
+	(*durationpb.Duration)(nil),    // 35: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 36: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	30, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	0,  // 1: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 2: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 3: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	5,  // 4: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 5: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	2,  // 6: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	9,  // 7: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	31, // 8: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	31, // 9: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	11, // 10: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 11: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 12: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	31, // 13: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	10, // 14: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	2,  // 15: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 16: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	11, // 17: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	10, // 18: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	31, // 19: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	10, // 20: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	10, // 21: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	0,  // 22: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 23: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	18, // 24: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	19, // 25: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	20, // 26: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	21, // 27: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	22, // 28: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	9,  // 29: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	0,  // 30: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 31: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	10, // 32: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	31, // 33: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	23, // 34: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	17, // 35: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	13, // 36: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	14, // 37: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	31, // 38: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	25, // 39: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	0,  // 40: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 41: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	2,  // 42: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	31, // 43: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	27, // 44: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	7,  // 45: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	23, // 46: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	47, // [47:47] is the sub-list for method output_type
-	47, // [47:47] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	35, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	8,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	9,  // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	10, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	35, // 4: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	35, // 5: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	35, // 6: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	35, // 7: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	0,  // 8: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 9: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
+	11, // 10: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	5,  // 11: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 12: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	2,  // 13: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	12, // 14: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	36, // 15: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	36, // 16: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	14, // 17: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 18: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 19: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	36, // 20: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	13, // 21: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	2,  // 22: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 23: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	14, // 24: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	13, // 25: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	36, // 26: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	13, // 27: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	13, // 28: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	36, // 29: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	36, // 30: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	0,  // 31: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 32: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	22, // 33: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	23, // 34: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	24, // 35: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	25, // 36: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	26, // 37: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	21, // 38: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	12, // 39: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	0,  // 40: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 41: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	13, // 42: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	36, // 43: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	27, // 44: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	20, // 45: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	16, // 46: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	17, // 47: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	36, // 48: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	29, // 49: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	30, // 50: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 51: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 52: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	2,  // 53: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	36, // 54: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	32, // 55: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	7,  // 56: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	27, // 57: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	58, // [58:58] is the sub-list for method output_type
+	58, // [58:58] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -2750,17 +3538,18 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[2].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[5].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[10].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[13].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
 		(*Transaction_SetKeeperOnline)(nil),
 		(*Transaction_CastVote)(nil),
+		(*Transaction_Signed)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[21].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[26].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 	}
 	type x struct{}
@@ -2769,7 +3558,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   23,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

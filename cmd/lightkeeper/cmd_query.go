@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+func init() {
+	register("query", "read the economy: 'query account|keeper|group|guarantees|epoch|community-fund'", cmdQuery)
+}
+
+const queryUsage = `query <what> [ID] [--coordinator URL] [--json]
+
+what:
+  account ID|--key FILE      balance, nonce, own bond, unbonding entries, guarantees given
+  keeper ID|--key FILE       bond, guarantees, stake limit, effective stake, capacity,
+                             reputation, uptime, jail, group
+  group ID                   members, commission, backing, limit, effective stake, vote cap
+  guarantees --guarantor ID | --target ID
+  epoch [N]                  the current epoch and its active set; the statement of
+                             epoch N (default: the last completed one)
+  community-fund             the community fund and the supply totals`
+
+func cmdQuery(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: lightkeeper %s", queryUsage)
+	}
+	what := args[0]
+	fs := newFlags("query "+what, queryUsage)
+	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
+	asJSON := fs.Bool("json", false, "print the full record as JSON")
+	keyPath := fs.String("key", "", "take the id from this key file")
+	guarantor := fs.String("guarantor", "", "guarantees: given by this account")
+	target := fs.String("target", "", "guarantees: received by this keeper or group")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	id := ""
+	if len(pos) > 0 {
+		id = pos[0]
+	}
+	if *keyPath != "" {
+		k, err := setup.ReadKey(*keyPath)
+		if err != nil {
+			return err
+		}
+		id = setup.KeyID(k)
+	}
+	needID := func() error {
+		if id == "" {
+			return usagef("query %s needs an ID (or --key FILE)", what)
+		}
+		return checkHexID("ID", id)
+	}
+	c := newStakingClient(*url).staking
+	switch what {
+	case "account":
+		if err := needID(); err != nil {
+			return err
+		}
+		res, err := c.GetAccount(ctx, connect.NewRequest(&lightkeeperv1.GetAccountRequest{AccountId: id}))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		m := res.Msg
+		fmt.Printf("account   %s\nbalance   %d\nnonce     %d\nown bond  %d\n", id, m.GetAccount().GetBalance(), m.GetAccount().GetNonce(), m.GetSelfBond())
+		for _, g := range m.GetGuarantees() {
+			fmt.Printf("guarantee %d to %s\n", g.GetAmount(), g.GetTargetId())
+		}
+		for _, e := range m.GetUnbonding() {
+			from := "own bond"
+			if !e.GetSelfBond() {
+				from = "guarantee to " + short(e.GetTargetId())
+			}
+			fmt.Printf("unbonding #%d: %d from %s, paid out at %s\n", e.GetId(), e.GetAmount(), from, e.GetCompletesAt().AsTime().UTC().Format("2006-01-02 15:04:05Z"))
+		}
+		return nil
+	case "keeper":
+		if err := needID(); err != nil {
+			return err
+		}
+		res, err := c.GetKeeperStake(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperStakeRequest{KeeperId: id}))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		k := res.Msg.GetKeeper()
+		jail := "no"
+		switch {
+		case k.GetTombstoned():
+			jail = "tombstoned (for ever)"
+		case k.GetJailed():
+			jail = "until " + k.GetJailedUntil().AsTime().UTC().Format("2006-01-02 15:04:05Z")
+		}
+		group := k.GetGroupId()
+		if group == "" {
+			group = "(stands alone)"
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		for _, row := range [][2]string{
+			{"keeper", k.GetId()},
+			{"own bond", fmt.Sprint(k.GetStake())},
+			{"guaranteed", fmt.Sprint(k.GetGuaranteed())},
+			{"stake limit", fmt.Sprint(k.GetStakeLimit())},
+			{"effective stake", fmt.Sprint(k.GetEffectiveStake())},
+			{"capacity", fmt.Sprintf("%d.%03d work units/epoch", k.GetCapacityMilli()/1000, k.GetCapacityMilli()%1000)},
+			{"reputation", fmt.Sprint(k.GetReputation())},
+			{"uptime", ppm(k.GetUptimePpm())},
+			{"active", fmt.Sprint(k.GetActive())},
+			{"jailed", jail},
+			{"group", group},
+			{"reward multiplier", fmt.Sprintf("%d bps", k.GetRewardMultiplierBps())},
+			{"this epoch", fmt.Sprintf("%d work units, %d assigned, %d missed", k.GetEpochWorkUnits(), k.GetEpochAssigned(), k.GetEpochMissed())},
+			{"slashed / rewarded", fmt.Sprintf("%d / %d", k.GetSlashedTotal(), k.GetRewardsTotal())},
+		} {
+			fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+		}
+		return tw.Flush()
+	case "group":
+		if err := needID(); err != nil {
+			return err
+		}
+		res, err := c.GetGroup(ctx, connect.NewRequest(&lightkeeperv1.GetGroupRequest{GroupId: id}))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		m := res.Msg
+		g := m.GetGroup()
+		fmt.Printf("group       %s\ncommission  %d bps\nmultiplier  %d bps\nbacking     %d\nlimit       %d\neffective   %d\nvote cap    %d\n",
+			g.GetId(), g.GetCommissionBps(), g.GetRewardMultiplierBps(), m.GetBacking(), m.GetStakeLimit(), m.GetEffectiveStake(), m.GetVoteCap())
+		for _, k := range m.GetMembers() {
+			fmt.Printf("member      %s bond %d limit %d effective %d\n", k.GetId(), k.GetStake(), k.GetStakeLimit(), k.GetEffectiveStake())
+		}
+		for _, inv := range g.GetInvited() {
+			fmt.Printf("invited     %s\n", inv)
+		}
+		return nil
+	case "guarantees":
+		if (*guarantor == "") == (*target == "") {
+			return usagef("query guarantees needs exactly one of --guarantor ID and --target ID")
+		}
+		res, err := c.ListGuarantees(ctx, connect.NewRequest(&lightkeeperv1.ListGuaranteesRequest{GuarantorId: *guarantor, TargetId: *target}))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		for _, g := range res.Msg.GetGuarantees() {
+			fmt.Printf("%s -> %s  %d\n", g.GetGuarantorId(), g.GetTargetId(), g.GetAmount())
+		}
+		return nil
+	case "epoch":
+		req := &lightkeeperv1.GetEpochRequest{}
+		if id != "" {
+			n, err := strconv.ParseUint(id, 10, 64)
+			if err != nil {
+				return usagef("query epoch [N]: %q is not an epoch number", id)
+			}
+			req.Epoch = &n
+		}
+		res, err := c.GetEpoch(ctx, connect.NewRequest(req))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		printEpoch(res.Msg)
+		return nil
+	case "community-fund":
+		res, err := c.GetCommunityFund(ctx, connect.NewRequest(&lightkeeperv1.GetCommunityFundRequest{}))
+		if err != nil {
+			return describe(err)
+		}
+		if *asJSON {
+			return printProto(res.Msg)
+		}
+		m := res.Msg
+		fmt.Printf("community fund  %d\nfee pot         %d\nminted          %d\nslashed         %d\nfees            %d\ntotal supply    %d\n",
+			m.GetCommunityFund(), m.GetFeePot(), m.GetTotalMinted(), m.GetTotalSlashed(), m.GetTotalFees(), m.GetTotalSupply())
+		return nil
+	}
+	return usagef("unknown query %q\nusage: lightkeeper %s", what, queryUsage)
+}
+
+func printEpoch(m *lightkeeperv1.GetEpochResponse) {
+	fmt.Printf("epoch %d since %s, next at %s\nactive set (%d): %s\n", m.GetCurrentEpoch(),
+		m.GetCurrentStartedAt().AsTime().UTC().Format("15:04:05Z"), m.GetNextEpochAt().AsTime().UTC().Format("15:04:05Z"),
+		len(m.GetActiveSet()), shortList(m.GetActiveSet()))
+	r := m.GetRecord()
+	if r == nil {
+		return
+	}
+	fmt.Printf("epoch %d statement: fees %d + minted %d = paid %d + community fund %d\n", r.GetEpoch(), r.GetFees(), r.GetMinted(), r.GetPaid(), r.GetToCommunityFund())
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "keeper\twork\tuptime\tshare\tmultiplier\tcommission\tto backers\twithheld\t")
+	for _, kr := range r.GetRewards() {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", short(kr.GetKeeperId()), kr.GetWorkUnits(), ppm(kr.GetUptimePpm()),
+			kr.GetShare(), kr.GetMultiplierBps(), kr.GetCommission(), kr.GetToBackers(), kr.GetWithheld())
+	}
+	tw.Flush()
+}
+
+// ppm formats parts per million as a decimal fraction, in integers.
+func ppm(v uint32) string { return fmt.Sprintf("%d.%06d", v/1_000_000, v%1_000_000) }
+
+func shortList(ids []string) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = short(id)
+	}
+	return strings.Join(s, " ")
+}

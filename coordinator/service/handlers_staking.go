@@ -1,0 +1,255 @@
+package service
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+)
+
+// stakingServer is the economy's API (DESIGN §2 and §4): signed
+// transactions in, accounts, stakes, groups, guarantees and epochs out.
+// Reads come from the state machine (live state) except completed epochs'
+// statements, which come from the store.
+type stakingServer struct{ n *Node }
+
+var _ lightkeeperv1connect.StakingServiceHandler = stakingServer{}
+
+// persistEconomy writes the economy's records of a block into b.
+func persistEconomy(b *pebbledb.Batch, res *state.Result) error {
+	for _, a := range res.Accounts {
+		if err := b.PutAccount(a); err != nil {
+			return err
+		}
+	}
+	for _, g := range res.Guarantees {
+		if err := b.PutGuarantee(g); err != nil {
+			return err
+		}
+	}
+	for _, g := range res.Groups {
+		if err := b.PutGroup(g); err != nil {
+			return err
+		}
+	}
+	for _, e := range res.Unbonding {
+		if err := b.PutUnbonding(e); err != nil {
+			return err
+		}
+	}
+	for _, id := range res.UnbondingRemoved {
+		if err := b.DeleteUnbonding(id); err != nil {
+			return err
+		}
+	}
+	for _, r := range res.Epochs {
+		if err := b.PutEpoch(r); err != nil {
+			return err
+		}
+	}
+	if res.Staking != nil {
+		return b.PutStaking(res.Staking)
+	}
+	return nil
+}
+
+// loadEconomy reads the economy's records into a snapshot being restored.
+func (n *Node) loadEconomy(snap *state.Snapshot) error {
+	var err error
+	if snap.Staking, err = n.store.Staking(); err != nil {
+		return fmt.Errorf("restore staking state: %w", err)
+	}
+	if snap.Accounts, err = n.store.Accounts(); err != nil {
+		return err
+	}
+	if snap.Guarantees, err = n.store.Guarantees(); err != nil {
+		return err
+	}
+	if snap.Groups, err = n.store.Groups(); err != nil {
+		return err
+	}
+	if snap.Unbonding, err = n.store.Unbonding(); err != nil {
+		return err
+	}
+	heights, err := n.store.RoundHeights()
+	if err != nil {
+		return err
+	}
+	snap.RoundHeights = make([]uint64, len(snap.RoundIDs))
+	for i, id := range snap.RoundIDs {
+		snap.RoundHeights[i] = heights[id]
+	}
+	return nil
+}
+
+func (s stakingServer) SubmitTx(ctx context.Context, req *connect.Request[lightkeeperv1.SubmitTxRequest]) (*connect.Response[lightkeeperv1.SubmitTxResponse], error) {
+	n := s.n
+	if !n.limiter.allow(req.Peer().Addr, n.now()) {
+		n.metrics.rateLimited.Inc()
+		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("rate limit: too many transactions from this address"))
+	}
+	stx := req.Msg.GetTx()
+	// A cheap pre-filter: garbage never reaches a block. The machine
+	// checks the signature again (it must be correct on its own input).
+	body, _, err := state.VerifyTx(n.chainID, stx)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	if body.GetMsg() == nil {
+		return nil, invalidArgument("tx.body: no message set")
+	}
+	if sr := body.GetSubmitRound(); sr != nil {
+		if err := n.checkRoundRequest("tx.body.submit_round.request", sr.GetRequest()); err != nil {
+			return nil, err
+		}
+	}
+	tx := state.SignedTransaction(stx)
+	res, err := n.submit(ctx, tx)
+	if err == nil {
+		err = res.Err
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(&lightkeeperv1.SubmitTxResponse{
+		Height:      res.Height,
+		TxHash:      hex.EncodeToString(state.TransactionHash(tx)),
+		Account:     res.Account,
+		UnbondingId: res.UnbondingID,
+		RoundId:     res.RoundID,
+	}), nil
+}
+
+func (s stakingServer) GetAccount(ctx context.Context, req *connect.Request[lightkeeperv1.GetAccountRequest]) (*connect.Response[lightkeeperv1.GetAccountResponse], error) {
+	id := req.Msg.GetAccountId()
+	if err := checkID("account_id", id); err != nil {
+		return nil, err
+	}
+	out := &lightkeeperv1.GetAccountResponse{}
+	s.n.readMachine(func(m *state.Machine) {
+		out.Account, _ = m.Account(id)
+		out.Unbonding = m.Unbonding(id)
+		out.Guarantees = m.Guarantees(id, "")
+		if k, ok := m.Keeper(id); ok {
+			out.SelfBond = k.GetStake()
+		}
+	})
+	return connect.NewResponse(out), nil
+}
+
+func (s stakingServer) GetKeeperStake(ctx context.Context, req *connect.Request[lightkeeperv1.GetKeeperStakeRequest]) (*connect.Response[lightkeeperv1.GetKeeperStakeResponse], error) {
+	id := req.Msg.GetKeeperId()
+	if err := checkID("keeper_id", id); err != nil {
+		return nil, err
+	}
+	out := &lightkeeperv1.GetKeeperStakeResponse{}
+	found := false
+	s.n.readMachine(func(m *state.Machine) {
+		out.Keeper, found = m.Keeper(id)
+		out.Guarantees = m.Guarantees("", id)
+	})
+	if !found {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("keeper %s not found", id))
+	}
+	return connect.NewResponse(out), nil
+}
+
+func (s stakingServer) GetGroup(ctx context.Context, req *connect.Request[lightkeeperv1.GetGroupRequest]) (*connect.Response[lightkeeperv1.GetGroupResponse], error) {
+	id := req.Msg.GetGroupId()
+	if err := checkID("group_id", id); err != nil {
+		return nil, err
+	}
+	out := &lightkeeperv1.GetGroupResponse{}
+	found := false
+	// GroupStake may bring stakes up to date, so it runs under the write
+	// lock like a block.
+	s.n.mu.Lock()
+	m := s.n.machine
+	if out.Group, found = m.Group(id); found {
+		gs, _ := m.GroupStake(id)
+		out.Backing, out.StakeLimit, out.EffectiveStake, out.VoteCap = gs.Backing, gs.Limit, gs.Effective, gs.VoteCap
+		for _, mid := range out.Group.GetMembers() {
+			if k, ok := m.Keeper(mid); ok {
+				out.Members = append(out.Members, k)
+			}
+		}
+	}
+	s.n.mu.Unlock()
+	if !found {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("group %s not found", id))
+	}
+	return connect.NewResponse(out), nil
+}
+
+func (s stakingServer) ListGuarantees(ctx context.Context, req *connect.Request[lightkeeperv1.ListGuaranteesRequest]) (*connect.Response[lightkeeperv1.ListGuaranteesResponse], error) {
+	g, t := req.Msg.GetGuarantorId(), req.Msg.GetTargetId()
+	if (g == "") == (t == "") {
+		return nil, invalidArgument("set exactly one of guarantor_id and target_id")
+	}
+	for field, v := range map[string]string{"guarantor_id": g, "target_id": t} {
+		if v != "" {
+			if err := checkID(field, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := &lightkeeperv1.ListGuaranteesResponse{}
+	s.n.readMachine(func(m *state.Machine) { out.Guarantees = m.Guarantees(g, t) })
+	return connect.NewResponse(out), nil
+}
+
+func (s stakingServer) GetEpoch(ctx context.Context, req *connect.Request[lightkeeperv1.GetEpochRequest]) (*connect.Response[lightkeeperv1.GetEpochResponse], error) {
+	out := &lightkeeperv1.GetEpochResponse{}
+	s.n.readMachine(func(m *state.Machine) {
+		st := m.Staking()
+		out.CurrentEpoch = st.GetEpoch()
+		out.CurrentStartedAt = st.GetEpochStartedAt()
+		out.ActiveSet = st.GetActiveSet()
+		out.NextEpochAt = timestampMilli(m.NextEpochAt())
+	})
+	var err error
+	if req.Msg.Epoch != nil {
+		if req.Msg.GetEpoch() >= out.CurrentEpoch {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("epoch %d has not ended (the current epoch is %d)", req.Msg.GetEpoch(), out.CurrentEpoch))
+		}
+		out.Record, err = s.n.store.Epoch(req.Msg.GetEpoch())
+	} else {
+		out.Record, err = s.n.store.LastEpoch()
+		if errors.Is(err, pebbledb.ErrNotFound) {
+			err = nil
+		}
+	}
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		// Skipped epochs (no block during them) have no statement: the
+		// next block ended them as one.
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("no statement for epoch %d (it passed without a block and was paid with the next)", req.Msg.GetEpoch()))
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return connect.NewResponse(out), nil
+}
+
+func (s stakingServer) GetCommunityFund(ctx context.Context, req *connect.Request[lightkeeperv1.GetCommunityFundRequest]) (*connect.Response[lightkeeperv1.GetCommunityFundResponse], error) {
+	var st *lightkeeperv1.StakingState
+	s.n.readMachine(func(m *state.Machine) { st = m.Staking() })
+	return connect.NewResponse(&lightkeeperv1.GetCommunityFundResponse{
+		CommunityFund: st.GetCommunityFund(),
+		FeePot:        st.GetFeePot(),
+		TotalMinted:   st.GetTotalMinted(),
+		TotalSlashed:  st.GetTotalSlashed(),
+		TotalSupply:   st.GetGenesisSupply() + st.GetTotalMinted(),
+		TotalFees:     st.GetTotalFees(),
+	}), nil
+}
+
+func timestampMilli(ms int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMilli(ms)) }

@@ -1,0 +1,106 @@
+package state
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+)
+
+// Integer arithmetic of the economy. Every formula truncates toward zero;
+// products are taken in 128 bits, so ⌊a·b/c⌋ is exact whenever the
+// quotient fits in 64 bits (it saturates at 2⁶⁴−1 otherwise, which the
+// bounds on amounts and parameters make unreachable).
+
+// mulDiv returns ⌊a·b/c⌋ (0 when c is 0).
+func mulDiv(a, b, c uint64) uint64 {
+	if c == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(a, b)
+	if hi >= c {
+		return math.MaxUint64
+	}
+	q, _ := bits.Div64(hi, lo, c)
+	return q
+}
+
+// mulBps returns ⌊a·bps/10,000⌋.
+func mulBps(a uint64, bps uint32) uint64 { return mulDiv(a, uint64(bps), BPS) }
+
+// ema returns ⌊(α·sample + (10,000−α)·old)/10,000⌋ with α in basis points.
+// Both terms are taken in 128 bits.
+func ema(old, sample uint64, alphaBps uint32) uint64 {
+	h1, l1 := bits.Mul64(sample, uint64(alphaBps))
+	h2, l2 := bits.Mul64(old, uint64(BPS-alphaBps))
+	lo, c := bits.Add64(l1, l2, 0)
+	hi := h1 + h2 + c
+	if hi >= BPS {
+		return math.MaxUint64
+	}
+	q, _ := bits.Div64(hi, lo, BPS)
+	return q
+}
+
+// epochUptime is the uptime score of one epoch in parts per million:
+//
+//	x = min(participation_ppm + grace_bps·100, 10⁶)
+//	score = x^exponent / 10^(6·(exponent−1))
+//
+// computed as `exponent` successive truncating multiplications
+// s ← ⌊s·x/10⁶⌋ starting from s = 10⁶, so every step stays below 10¹².
+func epochUptime(assigned, missed uint64, graceBps, exponent uint32) uint64 {
+	if assigned == 0 {
+		return UptimeOne
+	}
+	voted := assigned - min(missed, assigned)
+	x := mulDiv(voted, UptimeOne, assigned) + uint64(graceBps)*100
+	x = min(x, UptimeOne)
+	s := uint64(UptimeOne)
+	for range exponent {
+		s = s * x / UptimeOne
+	}
+	return s
+}
+
+// shareOf returns ⌊total·part/whole⌋ for big-integer weights (whole > 0,
+// part ≤ whole, so the result is at most total).
+func shareOf(total uint64, part, whole *big.Int) uint64 {
+	if whole.Sign() <= 0 {
+		return 0
+	}
+	q := new(big.Int).SetUint64(total)
+	q.Mul(q, part)
+	q.Quo(q, whole)
+	return q.Uint64()
+}
+
+// quotientLess reports whether a/(sa+1) < b/(sb+1), i.e. a·(sb+1) <
+// b·(sa+1), exactly in 128 bits (D'Hondt comparisons).
+func quotientLess(a uint64, sa int, b uint64, sb int) bool {
+	h1, l1 := bits.Mul64(a, uint64(sb)+1)
+	h2, l2 := bits.Mul64(b, uint64(sa)+1)
+	if h1 != h2 {
+		return h1 < h2
+	}
+	return l1 < l2
+}
+
+// atLeastBps reports whether part ≥ bps/10,000 of whole (part·10,000 ≥
+// bps·whole) exactly.
+func atLeastBps(part, whole uint64, bps uint32) bool {
+	h1, l1 := bits.Mul64(part, BPS)
+	h2, l2 := bits.Mul64(whole, uint64(bps))
+	if h1 != h2 {
+		return h1 > h2
+	}
+	return l1 >= l2
+}
+
+// addSat adds with saturation (sums of bounded amounts never saturate).
+func addSat(a, b uint64) uint64 {
+	s, c := bits.Add64(a, b, 0)
+	if c != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
