@@ -72,7 +72,7 @@ session_skew = 300
 # Most transactions applied in one block.
 max_txs_per_block = 2000
 
-# The Guarantee Proof of Stake economy (DESIGN §4, docs/staking.md).
+# The Guarantee Proof of Stake economy (DESIGN §4, docs/economics.md).
 # Amounts are in the smallest token unit, rates in basis points
 # (10000 = 100 %), durations in seconds. These keys are stored with the chain
 # at genesis, like [consensus]: a data directory refuses to start under
