@@ -194,8 +194,8 @@ func waitClosed(t *testing.T, url string, outs []outcome) {
 // TestByzantineKeepers: with 3 of 10 keepers following each Byzantine
 // strategy, every outcome is still right, and the Byzantine keepers end
 // with less reputation than every honest one. Equivocators vote right
-// first, so the reputation table (DESIGN §3) does not touch them; their
-// evidence is what counts (slashing comes with staking).
+// first, so the reputation table (DESIGN §3) does not touch them; they are
+// slashed, jailed and tombstoned instead.
 func TestByzantineKeepers(t *testing.T) {
 	cfg := config.Default()
 	cfg.Consensus.VerificationTimeout = 3 // rounds close (and missed votes count) quickly
@@ -237,6 +237,11 @@ func TestByzantineKeepers(t *testing.T) {
 			case keeper.Equivocate:
 				if equivocations == 0 {
 					t.Error("no equivocation recorded")
+				}
+				for _, k := range worst {
+					if !k.GetTombstoned() || !k.GetJailed() {
+						t.Errorf("equivocator %s: jailed %v, tombstoned %v", k.GetId()[:8], k.GetJailed(), k.GetTombstoned())
+					}
 				}
 			case keeper.Silent:
 				if missed == 0 {

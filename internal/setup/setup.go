@@ -27,7 +27,7 @@ const (
 	KeysDir     = "keys"
 )
 
-// DefaultStake is each genesis keeper's stake until staking lands.
+// DefaultStake is each genesis keeper's bonded self-stake.
 const DefaultStake = 1_000_000
 
 // NewKey returns a fresh ed25519 key.
