@@ -1,0 +1,379 @@
+package compute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// EngineKind selects wazero's execution engine. Both run the same metered
+// module and give byte-identical results; the compiler is faster, the
+// interpreter runs everywhere Go runs (js/wasm, wasip1/wasm).
+type EngineKind uint8
+
+const (
+	// EngineAuto is the compiler where wazero supports it, else the
+	// interpreter.
+	EngineAuto EngineKind = iota
+	EngineCompiler
+	EngineInterpreter
+)
+
+func (k EngineKind) String() string {
+	switch k {
+	case EngineCompiler:
+		return "compiler"
+	case EngineInterpreter:
+		return "interpreter"
+	}
+	return "auto"
+}
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	Kind EngineKind
+	// CacheSize is how many compiled programs the engine keeps (least
+	// recently used first out). Zero means 16.
+	CacheSize int
+}
+
+// Engine runs programs under wazero. It keeps one compiled module per
+// program (keyed by program id) and reuses it across runs; it is safe for
+// concurrent use, and runs do not share any state but the compiled code.
+type Engine struct {
+	kind    EngineKind
+	rt      wazero.Runtime
+	maxSize int
+
+	mu     sync.Mutex
+	cache  map[ProgramID]*cacheEntry
+	tick   uint64
+	closed bool
+}
+
+type cacheEntry struct {
+	metered [32]byte
+	ready   chan struct{}
+	cm      wazero.CompiledModule
+	err     error
+	refs    int
+	lastUse uint64
+	evicted bool
+}
+
+type hostKey struct{}
+
+// errStop unwinds the guest when a host function ends the run; Run reads
+// the outcome from the Host.
+var errStop = errors.New("compute: run stopped by the host")
+
+// NewEngine starts a wazero runtime with the deterministic WASI host.
+func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
+	var rc wazero.RuntimeConfig
+	kind := cfg.Kind
+	switch kind {
+	case EngineAuto:
+		// wazero picks (it also checks CPU features and executable mmap);
+		// Kind reports what it will have picked on any sane machine.
+		rc = wazero.NewRuntimeConfig()
+		kind = EngineInterpreter
+		if compilerSupported() {
+			kind = EngineCompiler
+		}
+	case EngineCompiler:
+		if !compilerSupported() {
+			return nil, fmt.Errorf("compute: wazero's compiler does not run on %s/%s", runtime.GOOS, runtime.GOARCH)
+		}
+		rc = wazero.NewRuntimeConfigCompiler()
+	case EngineInterpreter:
+		rc = wazero.NewRuntimeConfigInterpreter()
+	default:
+		return nil, fmt.Errorf("compute: unknown engine kind %d", cfg.Kind)
+	}
+	// CloseOnContextDone makes the wall-clock limit (a context deadline)
+	// interrupt a running program; that is an abstain, never a result.
+	rc = rc.WithCoreFeatures(wazeroFeatures).
+		WithCloseOnContextDone(true).
+		WithCustomSections(false).
+		WithDebugInfoEnabled(false)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if err := instantiateHost(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	size := cfg.CacheSize
+	if size <= 0 {
+		size = 16
+	}
+	return &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}, nil
+}
+
+// Kind is the engine actually in use (never EngineAuto).
+func (e *Engine) Kind() EngineKind { return e.kind }
+
+// Close releases the runtime and every compiled program.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.cache = map[ProgramID]*cacheEntry{}
+	e.mu.Unlock()
+	return e.rt.Close(ctx)
+}
+
+func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
+	b := rt.NewHostModuleBuilder(WASIModule)
+	for _, name := range WASIFunctions() {
+		f := wasiFuncs[name]
+		name := name
+		nParams := len(f.params)
+		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			h, _ := ctx.Value(hostKey{}).(*Host)
+			if h == nil {
+				panic(errStop) // not one of our runs
+			}
+			res, stop := h.Call(name, mod.Memory(), stack[:nParams])
+			if stop {
+				panic(errStop)
+			}
+			copy(stack, res)
+		})
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, valueTypes(f.params), valueTypes(f.results)).Export(name)
+	}
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+func valueTypes(v []byte) []api.ValueType {
+	out := make([]api.ValueType, len(v))
+	for i, t := range v {
+		out[i] = api.ValueType(t) // the binary encodings coincide
+	}
+	return out
+}
+
+// Options are a keeper's local settings for one run. None of them changes
+// a Result: hitting a local limit makes Run return an ErrAbstain error.
+type Options struct {
+	// Engine runs the job; nil makes Run start a temporary engine of Kind
+	// (which compiles the program for this run only).
+	Engine *Engine
+	Kind   EngineKind
+	// Timeout is the wall-clock limit (zero: only ctx's deadline).
+	Timeout time.Duration
+	// MaxMemoryPages is the memory this keeper is willing to give one run;
+	// a program whose maximum is larger is not run (abstain). Zero: no
+	// local limit beyond the consensus one.
+	MaxMemoryPages uint32
+	// Stderr receives what the program writes to fd 2 (debugging only).
+	Stderr io.Writer
+}
+
+// Run executes p on input with the given fuel and seed (the round id) and
+// returns the deterministic result. A non-nil error means no result: the
+// keeper abstains (errors.Is(err, ErrAbstain)).
+func Run(ctx context.Context, p *Program, input []byte, fuel uint64, seed [32]byte, opts Options) (Result, error) {
+	if opts.Engine != nil {
+		return opts.Engine.Run(ctx, p, input, fuel, seed, opts)
+	}
+	e, err := NewEngine(ctx, EngineConfig{Kind: opts.Kind, CacheSize: 1})
+	if err != nil {
+		return Result{}, abstain("engine", err)
+	}
+	defer e.Close(ctx)
+	return e.Run(ctx, p, input, fuel, seed, opts)
+}
+
+// Run is the package-level Run on this engine (opts.Engine is ignored).
+func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64, seed [32]byte, opts Options) (Result, error) {
+	if p == nil || len(p.Metered) == 0 {
+		return Result{}, abstain("no program", ErrBadRequest)
+	}
+	if fuel > p.Limits.MaxFuel {
+		return Result{}, abstain(fmt.Sprintf("fuel %d over the limit %d", fuel, p.Limits.MaxFuel), ErrBadRequest)
+	}
+	if opts.MaxMemoryPages > 0 && p.MaxMemoryPages > opts.MaxMemoryPages {
+		return Result{}, abstain(fmt.Sprintf("program may use %d memory pages, this keeper gives %d", p.MaxMemoryPages, opts.MaxMemoryPages), nil)
+	}
+	ent, err := e.compiled(p)
+	if err != nil {
+		return Result{}, abstain("compile", err)
+	}
+	defer e.release(ent)
+
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	h := NewHost(input, fuel, seed, p.Limits.MaxOutputBytes, nil, opts.Stderr)
+	ctx = context.WithValue(ctx, hostKey{}, h)
+	mod, err := e.rt.InstantiateModule(ctx, ent.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return Result{}, abstain("instantiate", err)
+	}
+	defer mod.Close(context.Background())
+	fuelG, ok1 := mod.ExportedGlobal(ExportFuel).(api.MutableGlobal)
+	depthG, ok2 := mod.ExportedGlobal(ExportDepth).(api.MutableGlobal)
+	start := mod.ExportedFunction("_start")
+	if !ok1 || !ok2 || start == nil {
+		return Result{}, abstain("metered module lacks its exports", nil)
+	}
+	fuelG.Set(fuel)
+	depthG.Set(uint64(p.Limits.MaxCallDepth))
+	h.fuel = fuelG
+
+	_, callErr := start.Call(ctx)
+	res := Result{Output: append([]byte(nil), h.out...)}
+	remaining := int64(fuelG.Get())
+	res.FuelUsed = fuel - uint64(max(remaining, 0))
+
+	if stopped, code, trap := h.Stopped(); stopped {
+		res.ExitCode, res.Trap = code, trap
+		if trap == TrapOutOfFuel {
+			res.FuelUsed = fuel
+		}
+		return res, nil
+	}
+	if callErr == nil {
+		return res, nil
+	}
+	if ctx.Err() != nil {
+		return Result{}, abstain("wall-clock limit", ctx.Err())
+	}
+	var exit *sys.ExitError
+	if errors.As(callErr, &exit) {
+		// Only the context can close the module from outside the guest.
+		return Result{}, abstain("module closed", callErr)
+	}
+	switch {
+	case remaining < 0:
+		res.Trap, res.FuelUsed = TrapOutOfFuel, fuel
+	case int32(depthG.Get()) < 0:
+		res.Trap = TrapStackExhausted
+	default:
+		kind, ok := engineTrap(callErr)
+		if !ok {
+			return Result{}, abstain("engine", callErr)
+		}
+		res.Trap = kind
+	}
+	return res, nil
+}
+
+// engineTrap maps a wazero trap to its kind. wazero wraps its runtime
+// errors once ("wasm error: %w\nwasm stack trace: ..."); the wrapped
+// error's text is one of wazero's fixed messages. A stack overflow of the
+// engine itself is not here: the metering's depth limit stops programs
+// first, so reaching the engine's limit is a local failure.
+func engineTrap(err error) (TrapKind, bool) {
+	inner := errors.Unwrap(err)
+	if inner == nil {
+		return 0, false
+	}
+	switch inner.Error() {
+	case "unreachable":
+		return TrapUnreachable, true
+	case "out of bounds memory access":
+		return TrapMemoryAccess, true
+	case "integer divide by zero":
+		return TrapDivideByZero, true
+	case "integer overflow", "invalid conversion to integer":
+		return TrapIntegerOverflow, true
+	case "invalid table access", "indirect call type mismatch":
+		return TrapIndirectCall, true
+	}
+	return 0, false
+}
+
+// compiled returns the compiled module of p, compiling it once per program
+// id; concurrent callers for the same program wait for one compilation.
+func (e *Engine) compiled(p *Program) (*cacheEntry, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, errors.New("engine closed")
+	}
+	ent := e.cache[p.ID]
+	if ent != nil && ent.metered != p.MeteredHash {
+		// Same program checked under other limits: replace it.
+		e.dropLocked(p.ID, ent)
+		ent = nil
+	}
+	e.tick++
+	if ent != nil {
+		ent.refs++
+		ent.lastUse = e.tick
+		e.mu.Unlock()
+		<-ent.ready
+		if ent.err != nil {
+			e.release(ent)
+			return nil, ent.err
+		}
+		return ent, nil
+	}
+	ent = &cacheEntry{metered: p.MeteredHash, ready: make(chan struct{}), refs: 1, lastUse: e.tick}
+	e.cache[p.ID] = ent
+	for len(e.cache) > e.maxSize {
+		var oldID ProgramID
+		var old *cacheEntry
+		for id, c := range e.cache {
+			if c != ent && (old == nil || c.lastUse < old.lastUse) {
+				oldID, old = id, c
+			}
+		}
+		e.dropLocked(oldID, old)
+	}
+	e.mu.Unlock()
+
+	// Compilation does not depend on the run's context: a cancelled run
+	// must not leave a failed entry for the next one.
+	ent.cm, ent.err = e.rt.CompileModule(context.Background(), p.Metered)
+	close(ent.ready)
+	if ent.err != nil {
+		e.mu.Lock()
+		if e.cache[p.ID] == ent {
+			delete(e.cache, p.ID)
+		}
+		e.mu.Unlock()
+		e.release(ent)
+		return nil, ent.err
+	}
+	return ent, nil
+}
+
+// dropLocked removes an entry; its module is closed once no run uses it.
+func (e *Engine) dropLocked(id ProgramID, ent *cacheEntry) {
+	delete(e.cache, id)
+	ent.evicted = true
+	if ent.refs == 0 {
+		closeCompiled(ent)
+	}
+}
+
+func (e *Engine) release(ent *cacheEntry) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ent.refs--
+	if ent.refs == 0 && (ent.evicted || e.closed) {
+		closeCompiled(ent)
+	}
+}
+
+func closeCompiled(ent *cacheEntry) {
+	select {
+	case <-ent.ready:
+		if ent.cm != nil {
+			_ = ent.cm.Close(context.Background())
+			ent.cm = nil
+		}
+	default: // still compiling; the compiler's caller releases it
+	}
+}

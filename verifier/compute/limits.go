@@ -1,0 +1,91 @@
+package compute
+
+import "fmt"
+
+// Limits are the consensus limits of compute jobs. They are chain
+// parameters: every keeper must use the same values, because Check bakes
+// some of them into the metered module (the memory maximum) and Run uses the
+// others to decide results (output cap, call depth). A Program remembers the
+// Limits it was checked with.
+type Limits struct {
+	// MaxModuleBytes bounds the size of the registered module.
+	MaxModuleBytes int
+	// MaxMemoryPages bounds the linear memory (64 KiB pages). A module
+	// declaring more (minimum or maximum) is refused; a module declaring no
+	// maximum gets this one written into its metered form, so that
+	// memory.grow fails at the same size on every engine.
+	MaxMemoryPages uint32
+	// MaxTableElements bounds the single funcref table.
+	MaxTableElements uint32
+	// MaxCallDepth bounds the depth of nested calls. Exceeding it is the
+	// deterministic trap TrapStackExhausted. It must stay below every
+	// engine's own limit (wazero's interpreter stops at 2,000 frames), so
+	// that no engine overflows first; see EngineCallDepthCeiling.
+	MaxCallDepth uint32
+	// MaxOutputBytes caps what the program writes to stdout. Writing more
+	// ends the run with TrapOutputLimit and the first MaxOutputBytes bytes.
+	MaxOutputBytes int
+	// MaxFuel bounds the fuel a job may ask for.
+	MaxFuel uint64
+}
+
+// EngineCallDepthCeiling is the largest MaxCallDepth allowed: wazero's
+// interpreter raises its own (non-deterministic from the network's point of
+// view) stack overflow at 2,000 frames, and the metering must trap first.
+const EngineCallDepthCeiling = 1900
+
+// Hard ceilings that no Limits can raise: they follow the implementation
+// limits of the JavaScript embedding (V8, workerd), which every browser and
+// edge keeper is bound by, so a module that one keeper host cannot even
+// load is refused at registration rather than splitting a committee.
+const (
+	maxFuelCeiling     = 1 << 62 // fuel is a signed i64 in the module
+	maxTypes           = 1_000_000
+	maxFunctions       = 1_000_000
+	maxImports         = 100_000
+	maxExports         = 100_000
+	maxGlobals         = 1_000_000
+	maxDataSegments    = 100_000
+	maxElemSegments    = 10_000_000
+	maxParams          = 1_000
+	maxResults         = 1_000
+	maxLocals          = 50_000 // per function, including the metering's scratch locals
+	maxFunctionBytes   = 7_654_321
+	maxBrTableEntries  = 65_520
+	maxTableCeiling    = 10_000_000
+	maxMemoryCeiling   = 65_536 // 4 GiB, the wasm32 maximum
+	scratchLocalsAdded = 3
+)
+
+// DefaultLimits are the defaults of the [limits] configuration keys.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxModuleBytes:   8 << 20,
+		MaxMemoryPages:   2048, // 128 MiB
+		MaxTableElements: 1 << 16,
+		MaxCallDepth:     1024,
+		MaxOutputBytes:   64 << 10,
+		MaxFuel:          1 << 40,
+	}
+}
+
+// Validate reports whether the limits are usable.
+func (l Limits) Validate() error {
+	switch {
+	case l.MaxModuleBytes <= 8:
+		return fmt.Errorf("compute: limits: MaxModuleBytes %d too small", l.MaxModuleBytes)
+	case l.MaxMemoryPages == 0 || l.MaxMemoryPages > maxMemoryCeiling:
+		return fmt.Errorf("compute: limits: MaxMemoryPages %d not in 1..%d", l.MaxMemoryPages, maxMemoryCeiling)
+	case l.MaxTableElements > maxTableCeiling:
+		return fmt.Errorf("compute: limits: MaxTableElements %d over %d", l.MaxTableElements, maxTableCeiling)
+	case l.MaxCallDepth == 0 || l.MaxCallDepth > EngineCallDepthCeiling:
+		return fmt.Errorf("compute: limits: MaxCallDepth %d not in 1..%d", l.MaxCallDepth, EngineCallDepthCeiling)
+	case l.MaxOutputBytes < 0:
+		return fmt.Errorf("compute: limits: MaxOutputBytes %d negative", l.MaxOutputBytes)
+	case l.MaxFuel == 0 || l.MaxFuel > maxFuelCeiling:
+		return fmt.Errorf("compute: limits: MaxFuel %d not in 1..2^62", l.MaxFuel)
+	}
+	return nil
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
