@@ -71,3 +71,6 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+include wasmclient/wasm.mk
+include compute.mk

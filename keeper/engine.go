@@ -54,14 +54,16 @@ func ProofJob(p *lightkeeperv1.ProofTask) verifier.ProofJob {
 }
 
 // FromVerifier turns a verifier verdict into a vote. Inputs over this
-// keeper's own limits, or of a kind it does not support, are not evidence
-// against the proof: the keeper abstains instead of rejecting.
+// keeper's own limits, of a kind it does not support, or that made the
+// verifier itself fail are not evidence against the proof: the keeper
+// abstains instead of rejecting.
 func FromVerifier(v verifier.Verdict) Verdict {
 	reason := lightkeeperv1.RejectReason(v.Reason)
 	switch {
 	case v.Vote == verifier.VoteApprove:
 		return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE}
-	case v.Reason == verifier.ReasonOversized || v.Reason == verifier.ReasonUnsupported:
+	case v.Vote == verifier.VoteAbstain, // the verifier could not decide (a recovered fault)
+		v.Reason == verifier.ReasonOversized, v.Reason == verifier.ReasonUnsupported:
 		return abstain(reason, v.Detail)
 	default:
 		return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_REJECT, Reason: reason, Detail: v.Detail}

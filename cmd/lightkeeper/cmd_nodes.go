@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,12 +19,13 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
+	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
 func init() {
 	register("init", "write keeper keys, genesis.json and a commented config.toml", cmdInit)
 	register("coordinator", "run a coordinator", cmdCoordinator)
-	register("keeper", "run a native keeper", cmdKeeper)
+	register("keeper", "run a keeper (native, or the wasip1 module under wazero)", cmdKeeper)
 	register("devnet", "run a coordinator and keepers in one process", cmdDevnet)
 }
 
@@ -103,18 +107,23 @@ func cmdCoordinator(ctx context.Context, args []string) error {
 }
 
 func cmdKeeper(ctx context.Context, args []string) error {
-	fs := newFlags("keeper", "keeper --coordinator URL --key FILE [--pull] [--strategy S]")
+	fs := newFlags("keeper", "keeper --coordinator URL --key FILE [--pull] [--strategy S] [--engine native|wasm [--wasm FILE]]")
 	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
 	keyPath := fs.String("key", "", "keeper key file (required; see 'lightkeeper keys new')")
 	pull := fs.Bool("pull", false, "long-poll PullTasks instead of holding a Subscribe stream")
 	strategy := fs.String("strategy", string(keeper.Honest), "behaviour, for testing: honest, approve-all, reject-all, random, silent, equivocate")
 	workers := fs.Int("workers", 1, "tasks checked at once")
+	engine := fs.String("engine", "native", "what checks tasks: native, or wasm (the wasip1 module under wazero)")
+	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *keyPath == "" {
 		return usagef("--key is required")
+	}
+	if *engine != "native" && *engine != "wasm" {
+		return usagef("--engine %q: want native or wasm", *engine)
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
@@ -132,18 +141,31 @@ func cmdKeeper(ctx context.Context, args []string) error {
 	if *pull {
 		cfg = cfg.WithPull(20 * time.Second)
 	}
+	if *engine == "wasm" {
+		if *wf.instances <= 0 {
+			*wf.instances = *workers // one instance per task checked at once
+		}
+		h, err := wf.open(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer h.Close(context.WithoutCancel(ctx))
+		cfg = cfg.WithEngine(h.Engine())
+	}
 	k := keeper.New(*url, key, cfg)
 	log.Info("keeper starting", "keeper", k.ID(), "coordinator", *url)
 	return k.Run(ctx)
 }
 
 func cmdDevnet(ctx context.Context, args []string) error {
-	fs := newFlags("devnet", "devnet [--listen ADDR] [--data DIR] [--keepers N] [--byzantine N --byzantine-strategy S]")
+	fs := newFlags("devnet", "devnet [--listen ADDR] [--data DIR] [--keepers N] [--byzantine N --byzantine-strategy S] [--wasm-keepers N [--wasm FILE]]")
 	listen := fs.String("listen", "127.0.0.1:8080", "coordinator address")
 	data := fs.String("data", "", "directory for keys, genesis and data (temporary when empty)")
 	n := fs.Int("keepers", 10, "keepers to run")
 	byz := fs.Int("byzantine", 0, "how many of them are Byzantine")
 	strategy := fs.String("byzantine-strategy", string(keeper.ApproveAll), "approve-all, reject-all, random, silent or equivocate")
+	nwasm := fs.Int("wasm-keepers", 0, "how many of them (the first ones) check tasks in the wasip1 module under wazero")
+	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -159,9 +181,23 @@ func cmdDevnet(ctx context.Context, args []string) error {
 	if *byz < 0 || *byz > *n {
 		return usagef("--byzantine %d: want 0..%d", *byz, *n)
 	}
-	d, err := devnet.Start(ctx, devnet.Options{
+	if *nwasm < 0 || *nwasm > *n {
+		return usagef("--wasm-keepers %d: want 0..%d", *nwasm, *n)
+	}
+	opts := devnet.Options{
 		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]keeper.Strategy{st}, *byz), Logger: log,
-	})
+	}
+	if *nwasm > 0 {
+		// One host (one compiled module, pooled instances) serves every
+		// wasm keeper.
+		h, err := wf.open(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer h.Close(context.WithoutCancel(ctx))
+		opts.WasmKeepers, opts.WasmEngine = *nwasm, h.Engine()
+	}
+	d, err := devnet.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -169,7 +205,48 @@ func cmdDevnet(ctx context.Context, args []string) error {
 		d.Close()
 		return err
 	}
-	fmt.Printf("devnet ready: %s (chain %s, %d keepers, %d %s; data in %s)\n", d.URL, d.Genesis.GetChainId(), *n, *byz, st, d.Dir)
+	fmt.Printf("devnet ready: %s (chain %s, %d keepers, %d %s, %d wasm; data in %s)\n", d.URL, d.Genesis.GetChainId(), *n, *byz, st, *nwasm, d.Dir)
 	<-ctx.Done()
 	return d.Close()
+}
+
+// DefaultWasmModule is where `make wasm-keeper` writes the keeper module.
+const DefaultWasmModule = "bin/keeper-wasip1.wasm"
+
+// wasmOptions are the flags of the commands that run wasm keepers.
+type wasmOptions struct {
+	file, cache *string
+	instances   *int
+}
+
+func wasmFlags(fs *flag.FlagSet) wasmOptions {
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "lightkeeper", "wazero")
+	}
+	return wasmOptions{
+		file:      fs.String("wasm", DefaultWasmModule, "the wasip1 keeper module (build it with 'make wasm-keeper')"),
+		cache:     fs.String("wasm-cache", cache, "directory caching the module's compiled code across runs (empty: compile at every start)"),
+		instances: fs.Int("wasm-instances", 0, "module instances run at once (default: one per CPU, or --workers for a keeper)"),
+	}
+}
+
+// open loads the module: compiled (or taken from the cache) once, with
+// instances started on demand.
+func (o wasmOptions) open(ctx context.Context, log *slog.Logger) (*wasmhost.Host, error) {
+	if _, err := os.Stat(*o.file); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("wasm keeper module %s not found: build it with 'make wasm-keeper', or pass --wasm FILE", *o.file)
+	}
+	cfg := wasmhost.NewConfig().WithCompilationCacheDir(*o.cache).WithLogger(log).WithStderr(os.Stderr)
+	if *o.instances > 0 {
+		cfg = cfg.WithMaxInstances(*o.instances)
+	}
+	start := time.Now()
+	h, err := wasmhost.Load(ctx, *o.file, cfg)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("wasm keeper module loaded", "file", *o.file, "compile", h.Stats().CompileTime.Round(time.Millisecond),
+		"start", time.Since(start).Round(time.Millisecond), "cache", *o.cache)
+	return h, nil
 }

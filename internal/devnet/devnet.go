@@ -43,7 +43,16 @@ type Options struct {
 	Config *config.Config
 	// Keeper is the base keeper configuration.
 	Keeper *keeper.Config
-	Logger *slog.Logger
+	// WasmKeepers is how many of the keepers (the first ones; Byzantine
+	// ones are the last) check tasks with WasmEngine instead of the base
+	// configuration's engine.
+	WasmKeepers int
+	// WasmEngine is the wasm keepers' engine, normally a wasmhost.Engine
+	// (the wasip1 module under wazero). It is passed in, not built here,
+	// so this package and its users do not depend on wazero; one engine
+	// serves every wasm keeper, as it is safe for concurrent use.
+	WasmEngine keeper.Engine
+	Logger     *slog.Logger
 }
 
 // Devnet is a running network.
@@ -67,6 +76,12 @@ type Devnet struct {
 func Start(ctx context.Context, o Options) (*Devnet, error) {
 	if len(o.Byzantine) > o.Keepers {
 		return nil, fmt.Errorf("byzantine keepers (%d) exceed keepers (%d)", len(o.Byzantine), o.Keepers)
+	}
+	if o.WasmKeepers < 0 || o.WasmKeepers > o.Keepers {
+		return nil, fmt.Errorf("wasm keepers (%d): want 0..%d", o.WasmKeepers, o.Keepers)
+	}
+	if o.WasmKeepers > 0 && o.WasmEngine == nil {
+		return nil, errors.New("wasm keepers need a WasmEngine")
 	}
 	log := o.Logger
 	if log == nil {
@@ -121,6 +136,9 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 		kc := base.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
 		if b := i - (o.Keepers - len(o.Byzantine)); b >= 0 {
 			kc = kc.WithStrategy(o.Byzantine[b])
+		}
+		if i < o.WasmKeepers {
+			kc = kc.WithEngine(o.WasmEngine)
 		}
 		k := keeper.New(d.URL, d.Keys[i], kc)
 		d.Keepers = append(d.Keepers, k)

@@ -1,0 +1,93 @@
+package wasmhost
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// Config is an immutable host configuration, in wazero's style: every With
+// method returns a changed copy, so one base config can be shared.
+type Config struct {
+	cacheDir         string
+	maxInstances     int
+	memoryLimitPages uint32
+	limits           verifier.Limits
+	stderr           io.Writer
+	logger           *slog.Logger
+}
+
+// DefaultMemoryLimitPages bounds each instance's linear memory: 8192 pages
+// of 64 KiB, 512 MiB. Verifying one job within the verifier's default
+// limits needs a few tens of MiB; the bound only stops a runaway instance
+// from taking the machine with it (the Go runtime in the module then
+// fails, the call returns an error and the instance is discarded).
+const DefaultMemoryLimitPages = 8192
+
+// NewConfig returns the defaults: compiled code cached in memory only, at
+// most GOMAXPROCS instances, 512 MiB per instance, the verifier's default
+// limits, module stderr kept only for error messages, no logging.
+func NewConfig() Config {
+	return Config{
+		maxInstances:     runtime.GOMAXPROCS(0),
+		memoryLimitPages: DefaultMemoryLimitPages,
+		limits:           verifier.DefaultLimits(),
+		logger:           slog.New(slog.DiscardHandler),
+	}
+}
+
+// normalized gives a zero Config (not made by NewConfig) usable values.
+func (c Config) normalized() Config {
+	d := NewConfig()
+	if c.maxInstances < 1 {
+		c.maxInstances = d.maxInstances
+	}
+	if c.memoryLimitPages == 0 {
+		c.memoryLimitPages = d.memoryLimitPages
+	}
+	if c.logger == nil {
+		c.logger = d.logger
+	}
+	return c
+}
+
+// WithCompilationCacheDir keeps wazero's compiled machine code in dir
+// (created if missing), so the next process that loads the same module
+// with the same wazero version skips compilation. Empty means in memory
+// only. The directory must not be shared with untrusted writers: its
+// contents are executed.
+func (c Config) WithCompilationCacheDir(dir string) Config { c.cacheDir = dir; return c }
+
+// WithMaxInstances bounds how many module instances run at once (each is
+// single-threaded and has its own memory). Callers beyond it wait for a
+// free instance. Values below 1 mean 1.
+func (c Config) WithMaxInstances(n int) Config { c.maxInstances = max(1, n); return c }
+
+// WithMemoryLimitPages bounds each instance's memory, in 64 KiB pages
+// (at most 65536, 4 GiB). Zero means DefaultMemoryLimitPages.
+func (c Config) WithMemoryLimitPages(pages uint32) Config {
+	if pages == 0 {
+		pages = DefaultMemoryLimitPages
+	}
+	c.memoryLimitPages = min(pages, 65536)
+	return c
+}
+
+// WithLimits sets the verifier limits passed to the module with every job
+// (zero fields mean the verifier's defaults, as natively).
+func (c Config) WithLimits(l verifier.Limits) Config { c.limits = l; return c }
+
+// WithStderr also copies the module's stderr (the Go runtime's fatal error
+// messages) to w. Its first KiB is always kept and quoted in errors.
+func (c Config) WithStderr(w io.Writer) Config { c.stderr = w; return c }
+
+// WithLogger sets where the Engine reports module failures.
+func (c Config) WithLogger(l *slog.Logger) Config {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	c.logger = l
+	return c
+}
