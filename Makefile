@@ -73,4 +73,5 @@ clean:
 	rm -rf bin
 
 include wasmclient/wasm.mk
+include wasmclient/js.mk
 include compute.mk

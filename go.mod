@@ -11,6 +11,7 @@ require (
 	github.com/consensys/gnark v0.16.1
 	github.com/consensys/gnark-crypto v0.22.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/syumai/workers v0.32.0
 	github.com/tetratelabs/wazero v1.12.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/time v0.16.0

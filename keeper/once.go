@@ -1,0 +1,200 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// PollOptions bound one Poll: how long it may wait for work, how much work
+// it takes, and how long it may spend checking.
+type PollOptions struct {
+	// Wait is how long PullTasks may wait for a task to arrive (the
+	// coordinator caps it at its max_pull_wait); 0 or less returns at once
+	// when nothing is queued.
+	Wait time.Duration
+	// MaxTasks is the most tasks taken in one pull; 0 lets the coordinator
+	// choose (16). On a host with a CPU budget per invocation this is the
+	// dependable bound: some hosts (Cloudflare Workers, as deployed) do not
+	// advance the clock while code runs, so a wall-clock budget cannot see
+	// time spent verifying there.
+	MaxTasks int
+	// Budget, when positive, stops checking once this much time has gone by
+	// since the tasks arrived; the tasks left are answered ABSTAIN (could
+	// not check within a local resource limit, DESIGN §3) rather than left
+	// to time out silently.
+	Budget time.Duration
+}
+
+// PollOnce registers if needed, pulls tasks once (waiting up to wait for
+// one), checks them, signs the votes and submits them, all before it
+// returns. It is the whole keeper for hosts that run in short invocations
+// (an edge worker's cron trigger) and cannot keep Run's goroutines alive.
+func (k *Keeper) PollOnce(ctx context.Context, wait time.Duration) (handled int, err error) {
+	return k.Poll(ctx, PollOptions{Wait: wait})
+}
+
+// Poll is PollOnce with every bound explicit. handled counts the tasks that
+// got a vote (or were skipped as already voted on), whether or not the
+// submission then succeeded; err says what failed.
+func (k *Keeper) Poll(ctx context.Context, o PollOptions) (handled int, err error) {
+	if err := k.ensureRegistered(ctx); err != nil {
+		return 0, err
+	}
+	// wait_ms 0 means the coordinator's default (20 s), so "do not wait"
+	// is the shortest wait it can express, 1 ms.
+	res, err := k.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
+		Auth:     k.auth(),
+		MaxTasks: uint32(max(0, min(o.MaxTasks, 1024))),
+		WaitMs:   uint32(max(1, min(o.Wait.Milliseconds(), 1<<31))),
+	}))
+	if err != nil {
+		k.stats.connected.Store(false)
+		return 0, fmt.Errorf("pull: %w", err)
+	}
+	k.stats.connected.Store(true)
+	tasks := res.Msg.GetTasks()
+	start := time.Now()
+	var batch []*lightkeeperv1.Vote
+	for _, t := range tasks {
+		if ctx.Err() != nil {
+			// Nothing can be sent any more; stop rather than check in vain.
+			return handled, ctx.Err()
+		}
+		if !k.firstTime(t) {
+			handled++
+			continue
+		}
+		var verdicts []Verdict
+		switch {
+		case o.Budget > 0 && time.Since(start) > o.Budget:
+			// OVERSIZED is the reason the verifier gives for work over a
+			// local limit; a spent budget is the same kind of refusal.
+			verdicts = []Verdict{abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED,
+				fmt.Sprintf("not checked: this invocation's budget of %v was spent", o.Budget))}
+		default:
+			var honest Verdict
+			if k.cfg.strategy.needsCheck() {
+				honest = k.cfg.engine.Check(ctx, t)
+			}
+			verdicts = k.cfg.strategy.votes(honest)
+		}
+		for _, v := range verdicts {
+			vote, err := k.sign(t.GetRoundId(), v)
+			if err != nil {
+				k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
+				break
+			}
+			k.stats.record(t.GetRoundId(), v)
+			batch = append(batch, vote)
+		}
+		handled++
+	}
+	if len(batch) == 0 {
+		return handled, nil
+	}
+	return handled, k.submitOnce(ctx, batch)
+}
+
+// submitOnce sends one batch of votes, retrying briefly: a short-lived host
+// has no later moment to send them from (the coordinator re-sends a task
+// only when a new session starts, after pull_grace without a pull), and a
+// round's deadline is seconds away.
+func (k *Keeper) submitOnce(ctx context.Context, batch []*lightkeeperv1.Vote) error {
+	var res *connect.Response[lightkeeperv1.SubmitVotesResponse]
+	var err error
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		res, err = k.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
+		if err == nil || attempt == 3 || connect.CodeOf(err) == connect.CodeInvalidArgument {
+			break
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		delay *= 2
+	}
+	if err != nil {
+		k.stats.lost.Add(int64(len(batch)))
+		return fmt.Errorf("submit %d votes: %w", len(batch), err)
+	}
+	var refused []string
+	for _, r := range res.Msg.GetResults() {
+		k.stats.status(r.GetStatus())
+		if r.GetStatus() != lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED {
+			refused = append(refused, fmt.Sprintf("%s: %s %s", short(r.GetRoundId()), r.GetStatus(), r.GetMessage()))
+		}
+	}
+	if len(refused) > 0 {
+		// Not an error: a duplicate or a vote after the round closed is
+		// normal when a task is redelivered. Worth a line in the log.
+		k.cfg.logger.Info("votes not accepted", "keeper", short(k.id), "votes", refused)
+	}
+	return nil
+}
+
+// ensureRegistered learns the chain id and registers the key unless the
+// coordinator already knows it as registered. It reads before it writes so
+// a host that starts afresh on every invocation costs the ledger nothing
+// once registered.
+func (k *Keeper) ensureRegistered(ctx context.Context) error {
+	if k.chainID != "" {
+		return nil
+	}
+	info, err := k.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		return fmt.Errorf("chain info: %w", err)
+	}
+	chainID := info.Msg.GetChainId()
+	got, err := k.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
+	switch {
+	case err == nil && got.Msg.GetKeeper().GetRegistered():
+	case err == nil || connect.CodeOf(err) == connect.CodeNotFound:
+		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
+			KeeperId:  k.id,
+			Signature: verifier.SignRegistration(k.key, chainID),
+		}))
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		k.cfg.logger.Info("keeper registered", "keeper", short(k.id), "chain", chainID, "engine", k.cfg.engine.Name())
+	default:
+		return fmt.Errorf("get keeper: %w", err)
+	}
+	k.chainID = chainID
+	return nil
+}
+
+// ErrNotRegistered is returned by Info for a key the coordinator does not
+// know yet.
+var ErrNotRegistered = errors.New("keeper not known to the coordinator yet")
+
+// Info asks the coordinator for this keeper's record: stake, reputation,
+// online, vote counts. Hosts show it to people; it is read-only.
+func (k *Keeper) Info(ctx context.Context) (*lightkeeperv1.Keeper, error) {
+	res, err := k.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
+	if connect.CodeOf(err) == connect.CodeNotFound {
+		return nil, ErrNotRegistered
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get keeper: %w", err)
+	}
+	return res.Msg.GetKeeper(), nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,400 @@
+//go:build edge
+
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+)
+
+// edgeStatus is the worker's fetch handler answer.
+type edgeStatus struct {
+	KeeperID    string `json:"keeperId"`
+	Coordinator string `json:"coordinator"`
+	Error       string `json:"error"`
+	Keeper      *struct {
+		Registered     bool   `json:"registered"`
+		Online         bool   `json:"online"`
+		Reputation     int64  `json:"reputation"`
+		Stake          uint64 `json:"stake"`
+		RoundsAssigned uint64 `json:"roundsAssigned"`
+	} `json:"keeper"`
+}
+
+// edgeRun is the log line a scheduled event ends with.
+type edgeRun struct {
+	Msg        string                 `json:"msg"`
+	Polls      int                    `json:"polls"`
+	Tasks      int                    `json:"tasks"`
+	Approvals  int64                  `json:"approvals"`
+	Rejections int64                  `json:"rejections"`
+	Abstains   int64                  `json:"abstains"`
+	Accepted   int64                  `json:"accepted"`
+	Refused    int64                  `json:"refused"`
+	Lost       int64                  `json:"lost"`
+	WallMs     int64                  `json:"wall_ms"`
+	Checks     map[string]checkTiming `json:"checks"`
+	Err        string                 `json:"err"`
+}
+
+// TestEdgeWorker runs the built edge worker in npm's workerd against a
+// coordinator on loopback. The test plays Cloudflare's cron: it fires the
+// worker's scheduled event again and again (through the cron socket of
+// workerd.capnp) while the whole workload is submitted; each event is a
+// fresh Go instance that pulls, verifies, signs and submits, then exits.
+// The worker's votes must be in every APPROVED certificate (its vote is
+// needed for each approval), right on every round, and its status page
+// must show the keeper as the coordinator does.
+func TestEdgeWorker(t *testing.T) {
+	dir := requireEnvDir(t, "LIGHTKEEPER_EDGE_WORKER", "test-edge")
+	workerd := npmBin(t, "workerd")
+	items := allItems(t)
+	dn := startRestartableDevnet(t, 1)
+	id := dn.extraID()
+
+	// workerd listens on sockets this test opened, so no port can be
+	// taken in between.
+	var files []*os.File
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, "http://"+ln.Addr().String())
+		ln.Close() // f is a duplicate that stays open for the child
+		files = append(files, f)
+	}
+	statusURL, cronURL := addrs[0], addrs[1]
+	cmd := exec.Command(workerd, "serve", "--experimental", filepath.Join(dir, "workerd.capnp"),
+		"--socket-fd", "status=3", "--socket-fd", "cron=4")
+	cmd.ExtraFiles = files
+	cmd.Env = append(os.Environ(),
+		"LIGHTKEEPER_KEY="+hex.EncodeToString(dn.extraKey()),
+		"LIGHTKEEPER_COORDINATOR="+dn.d.URL,
+		// Short events so the test sees many fresh instances; each keeps
+		// polling for 6 s, 2 s per pull.
+		"LIGHTKEEPER_SESSION_SECONDS=6",
+		"LIGHTKEEPER_PULL_WAIT_SECONDS=2",
+		"LIGHTKEEPER_MAX_TASKS=16",
+	)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("workerd: %v", err)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("workerd output:\n%s", out.String())
+		}
+	})
+
+	client := &http.Client{Timeout: 60 * time.Second}
+	getStatus := func() (edgeStatus, int, error) {
+		res, err := client.Get(statusURL + "/")
+		if err != nil {
+			return edgeStatus{}, 0, err
+		}
+		defer res.Body.Close()
+		var st edgeStatus
+		b, _ := io.ReadAll(res.Body)
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, res.StatusCode, fmt.Errorf("status %d: %q", res.StatusCode, b)
+		}
+		return st, res.StatusCode, nil
+	}
+	start := time.Now()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		st, code, err := getStatus()
+		if err == nil && code == http.StatusOK {
+			if st.KeeperID != id {
+				t.Fatalf("worker runs keeper %s, want %s", st.KeeperID, id)
+			}
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("workerd exited:\n%s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker status not ready after 60 s: %d %+v %v", code, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("workerd serving the worker in %v", time.Since(start).Round(time.Millisecond))
+
+	// The cron: one scheduled event after another until the test is done.
+	// Stopping lets the event under way finish (an abandoned request
+	// would cancel it mid-run), bounded by the client's timeout.
+	var stopping atomic.Bool
+	var cronWG sync.WaitGroup
+	var cronMu sync.Mutex
+	var fired int
+	var cronErrs []string
+	cronWG.Add(1)
+	go func() {
+		defer cronWG.Done()
+		for !stopping.Load() {
+			res, err := client.Post(cronURL+"/scheduled", "text/plain", nil)
+			var body struct {
+				Outcome, Error string
+			}
+			if err == nil {
+				json.NewDecoder(res.Body).Decode(&body)
+				res.Body.Close()
+			}
+			cronMu.Lock()
+			fired++
+			if err != nil || body.Outcome != "ok" {
+				cronErrs = append(cronErrs, fmt.Sprintf("event %d: %v %s %s", fired, err, body.Outcome, body.Error))
+			}
+			cronMu.Unlock()
+			if err != nil {
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+	}()
+	stopCron := func() { stopping.Store(true); cronWG.Wait() }
+	defer stopCron()
+
+	waitKeeperOnline(t, dn.d.URL, id, 60*time.Second)
+	start = time.Now()
+	outs := runAll(t, dn.d.URL, items)
+	checkOutcomes(t, outs)
+	checkCertificates(t, dn.d.URL, outs)
+	withVote := checkJSKeeperVotes(t, dn.d.URL, id, outs)
+	t.Logf("%d rounds decided in %v; the worker's vote is in all %d APPROVED certificates", len(outs), time.Since(start).Round(time.Millisecond), withVote)
+	if withVote == 0 {
+		t.Fatal("no APPROVED certificate carries the worker's vote")
+	}
+
+	// Let the event under way end, then decide more rounds: new Go
+	// instances, which know nothing of the first ones, handle them.
+	cronMu.Lock()
+	target := fired + 1
+	cronMu.Unlock()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		cronMu.Lock()
+		n := fired
+		cronMu.Unlock()
+		if n >= target {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled event ended in a minute (%d fired)", n)
+		}
+	}
+	again := onePerKind(items)
+	t.Run("later-event", func(t *testing.T) {
+		outs := runAll(t, dn.d.URL, again)
+		checkOutcomes(t, outs)
+		checkJSKeeperVotes(t, dn.d.URL, id, outs)
+	})
+	stopCron()
+	cronMu.Lock()
+	t.Logf("%d scheduled events fired", fired)
+	for _, e := range cronErrs {
+		t.Errorf("scheduled event failed: %s", e)
+	}
+	cronMu.Unlock()
+
+	// What each event logged: together they voted on every round.
+	var runs []edgeRun
+	var sum edgeRun
+	for _, line := range strings.Split(out.String(), "\n") {
+		i := strings.Index(line, `{"time"`)
+		if i < 0 {
+			continue
+		}
+		var r edgeRun
+		if json.Unmarshal([]byte(line[i:]), &r) != nil || !strings.Contains(r.Msg, "scheduled run") {
+			continue
+		}
+		if r.Err != "" {
+			t.Errorf("scheduled run failed: %s", r.Err)
+		}
+		runs = append(runs, r)
+		sum.Approvals += r.Approvals
+		sum.Rejections += r.Rejections
+		sum.Abstains += r.Abstains
+		sum.Accepted += r.Accepted
+		sum.Lost += r.Lost
+		sum.Tasks += r.Tasks
+	}
+	var valid, invalid int64
+	for _, it := range append(slices.Clone(items), again...) {
+		switch it.Want {
+		case workload.Approved:
+			valid++
+		case workload.Rejected:
+			invalid++
+		}
+	}
+	working := 0
+	for _, r := range runs {
+		if r.Tasks > 0 {
+			working++
+		}
+	}
+	if working < 2 {
+		t.Errorf("only %d scheduled runs had tasks; the second workload should have been a later event's", working)
+	}
+	t.Logf("%d scheduled runs logged: %d tasks, %d approvals, %d rejections, %d abstains, %d votes accepted, %d lost",
+		len(runs), sum.Tasks, sum.Approvals, sum.Rejections, sum.Abstains, sum.Accepted, sum.Lost)
+	if sum.Approvals < valid || sum.Rejections < invalid || sum.Abstains != 0 || sum.Lost != 0 {
+		t.Errorf("worker cast %d approvals, %d rejections, %d abstains (%d lost) for %d valid and %d invalid proofs",
+			sum.Approvals, sum.Rejections, sum.Abstains, sum.Lost, valid, invalid)
+	}
+	checks := map[string]checkTiming{}
+	for _, r := range runs {
+		for k, c := range r.Checks {
+			a, seen := checks[k]
+			if !seen || c.MinMs < a.MinMs {
+				a.MinMs = c.MinMs
+			}
+			a.Count += c.Count
+			a.TotalMs += c.TotalMs
+			a.MaxMs = max(a.MaxMs, c.MaxMs)
+			checks[k] = a
+		}
+	}
+	compareTimes(t, "workerd", checks, nativeCheckMillis(items, 3), "edge-verify-times.txt")
+
+	// The status page shows what the coordinator says about the keeper.
+	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, dn.d.URL)
+	before, err := kc.GetKeeper(context.Background(), connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: id}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, code, err := getStatus()
+	if err != nil || code != http.StatusOK || st.Keeper == nil {
+		t.Fatalf("status: %d %+v %v", code, st, err)
+	}
+	after, err := kc.GetKeeper(context.Background(), connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: id}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := st.Keeper
+	if !k.Registered || k.Stake != before.Msg.GetKeeper().GetStake() || k.RoundsAssigned < uint64(len(outs)-4) ||
+		(k.Reputation != before.Msg.GetKeeper().GetReputation() && k.Reputation != after.Msg.GetKeeper().GetReputation()) {
+		t.Errorf("status %+v does not match the coordinator's %v", *k, after.Msg.GetKeeper())
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	t.Logf("status page:\n%s", b)
+	if err := os.MkdirAll(artifactsDir(t), 0o755); err == nil {
+		os.WriteFile(filepath.Join(artifactsDir(t), "edge-worker-status.json"), b, 0o644)
+		os.WriteFile(filepath.Join(artifactsDir(t), "edge-worker-workerd.log"), bytes.TrimSpace([]byte(out.String())), 0o644)
+	}
+}
+
+// TestPollOnce drives keeper.Keeper.Poll natively, the call the edge worker
+// makes once per pull: the first poll registers the key, polls in a loop
+// vote right on every scheme × curve, and a poll whose budget is spent
+// abstains on what it could not check instead of leaving it unanswered.
+func TestPollOnce(t *testing.T) {
+	items := allItems(t)
+	dn := startRestartableDevnet(t, 1)
+	id := dn.extraID()
+	k := keeper.New(dn.d.URL, dn.d.Keys[jsNativeKeepers], keeper.NewConfig())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if n, err := k.PollOnce(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("first poll: %d tasks, %v", n, err)
+	}
+	// No wait means none: the coordinator reads wait_ms 0 as its 20 s
+	// default, which Poll must not send.
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a poll with no wait and no tasks took %v", d)
+	}
+	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, dn.d.URL)
+	got, err := kc.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: id}))
+	if err != nil || !got.Msg.GetKeeper().GetRegistered() || !got.Msg.GetKeeper().GetOnline() {
+		t.Fatalf("after one poll the keeper is not registered and online: %v %v", got, err)
+	}
+
+	// One valid and one invalid proof per scheme × curve, answered by a
+	// loop of polls as the worker runs them.
+	some := onePerKind(items)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	polled := make(chan error, 1)
+	go func() {
+		for pollCtx.Err() == nil {
+			if _, err := k.Poll(pollCtx, keeper.PollOptions{Wait: time.Second, MaxTasks: 4}); err != nil && pollCtx.Err() == nil {
+				polled <- err
+				return
+			}
+		}
+		polled <- nil
+	}()
+	outs := runAll(t, dn.d.URL, some)
+	checkOutcomes(t, outs)
+	checkJSKeeperVotes(t, dn.d.URL, id, outs)
+	stopPolling()
+	if err := <-polled; err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	if s := k.Stats(); s.Approvals != 4 || s.Rejections != 4 || s.Accepted != 8 {
+		t.Errorf("stats after %d rounds: %+v", len(outs), s)
+	}
+
+	// A spent budget: the keeper is still online (pull_grace), so the new
+	// rounds queue up; one poll with no budget left abstains on each.
+	sub := workload.NewSubmitter(http.DefaultClient, dn.d.URL)
+	for i, it := range some[:2] {
+		if _, err := sub.Submit(ctx, it, fmt.Sprintf("budget-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := k.Poll(ctx, keeper.PollOptions{Wait: 5 * time.Second, Budget: time.Nanosecond})
+	if err != nil || n == 0 {
+		t.Fatalf("budget poll: %d tasks, %v", n, err)
+	}
+	s := k.Stats()
+	if s.Abstains != int64(n) {
+		t.Errorf("%d tasks with no budget left gave %d abstentions", n, s.Abstains)
+	}
+	if last := s.LastVotes[len(s.LastVotes)-1]; last.Kind != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || last.Reason != lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED {
+		t.Errorf("last vote %v %v, want ABSTAIN for OVERSIZED", last.Kind, last.Reason)
+	}
+}

@@ -1,0 +1,310 @@
+//go:build js && wasm
+
+// Command edge is the keeper as an edge worker on github.com/syumai/workers
+// (Cloudflare Workers, or workerd anywhere). A cron trigger runs one
+// scheduled event: register the key if needed, long-poll PullTasks for its
+// tasks, verify them with the Go verifier compiled to WebAssembly, sign
+// and submit the votes (keeper.Keeper.Poll), and keep polling until the
+// event's session time is used up. The fetch handler reports the keeper's
+// status as the coordinator sees it.
+//
+// The runtime instantiates the Go program per event, so nothing lives in
+// package variables: each event reads its settings from the environment
+// and builds its keeper afresh. See README.md for deployment.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"github.com/syumai/workers"
+	"github.com/syumai/workers/cloudflare"
+	"github.com/syumai/workers/cloudflare/cron"
+	"github.com/syumai/workers/cloudflare/fetch"
+
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
+)
+
+// version is set with -ldflags "-X main.version=…" by the build.
+var version = "dev"
+
+func main() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", status)
+	mux.HandleFunc("GET /status", status)
+	cron.ScheduleTaskNonBlock(scheduled)
+	workers.Serve(mux)
+}
+
+// getenv reads a string or number binding ([vars], secrets, workerd's
+// fromEnvironment); anything else, unset or null, reads as "".
+func getenv(name string) string {
+	v := cloudflare.GetBinding(name)
+	switch v.Type() {
+	case js.TypeString:
+		return v.String()
+	case js.TypeNumber:
+		return strconv.FormatFloat(v.Float(), 'f', -1, 64)
+	}
+	return ""
+}
+
+// newLogger writes JSON lines to stdout, which the runtime's console
+// (Workers Logs, `wrangler tail`, workerd's output) collects.
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// newKeeper builds this event's keeper. Requests go through the runtime's
+// own fetch (syumai/workers' client), wrapped so a context deadline is
+// honoured even though that client cannot abort a request.
+func newKeeper(cfg Config, log *slog.Logger, engine keeper.Engine) *keeper.Keeper {
+	hc := &http.Client{Transport: ctxTransport{fetch.NewClient(fetch.WithBinding(boundFetch())).HTTPClient(fetch.RedirectModeFollow).Transport}}
+	kc := keeper.NewConfig().WithHTTPClient(hc).WithLogger(log).WithEngine(engine)
+	return keeper.New(cfg.Coordinator, cfg.Key, kc)
+}
+
+// scheduled is one cron event. It never returns an error: the library
+// turns an error into a panic that kills the instance, and a failed event
+// is already told by its log line; the next event starts over.
+func scheduled(ctx context.Context) error {
+	log := newLogger()
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		log.Error("lightkeeper edge keeper: bad settings", "err", err.Error())
+		return nil
+	}
+	// Bounded whatever the coordinator does: the last pull may start just
+	// before the session ends and wait its full PullWait.
+	ctx, cancel := context.WithTimeout(ctx, cfg.Session+cfg.PullWait+30*time.Second)
+	defer cancel()
+	engine := newTimedEngine(keeper.NewNativeEngine())
+	k := newKeeper(cfg, log, engine)
+	start := time.Now()
+	polls, handled := 0, 0
+	var pollErr error
+	for {
+		wait := min(cfg.PullWait, max(0, time.Until(start.Add(cfg.Session))))
+		n, err := k.Poll(ctx, keeper.PollOptions{Wait: wait, MaxTasks: cfg.MaxTasks})
+		polls++
+		handled += n
+		if err != nil {
+			pollErr = err
+			break
+		}
+		// Poll again while the session lasts: a pull returns at once when
+		// tasks are already queued and waits for new ones otherwise.
+		if time.Until(start.Add(cfg.Session)) < time.Second {
+			break
+		}
+	}
+	s := k.Stats()
+	attrs := []any{
+		"keeper", k.ID(), "coordinator", cfg.Coordinator, "version", version,
+		"polls", polls, "tasks", handled, "approvals", s.Approvals, "rejections", s.Rejections,
+		"abstains", s.Abstains, "accepted", s.Accepted, "refused", s.Refused, "lost", s.Lost,
+		"wall_ms", time.Since(start).Milliseconds(), "checks", engine.snapshot(),
+	}
+	if pollErr != nil {
+		log.Error("lightkeeper edge keeper: scheduled run failed", append(attrs, "err", pollErr.Error())...)
+		return nil
+	}
+	log.Info("lightkeeper edge keeper: scheduled run done", attrs...)
+	return nil
+}
+
+// Status is what the fetch handler answers.
+type Status struct {
+	Version     string      `json:"version"`
+	KeeperID    string      `json:"keeperId,omitempty"`
+	Coordinator string      `json:"coordinator,omitempty"`
+	Settings    *Settings   `json:"settings,omitempty"`
+	Keeper      *KeeperInfo `json:"keeper,omitempty"`
+	Error       string      `json:"error,omitempty"`
+}
+
+// Settings echoes the non-secret settings.
+type Settings struct {
+	SessionSeconds  int `json:"sessionSeconds"`
+	PullWaitSeconds int `json:"pullWaitSeconds"`
+	MaxTasks        int `json:"maxTasks"`
+}
+
+// KeeperInfo is the coordinator's record of this keeper.
+type KeeperInfo struct {
+	Registered     bool   `json:"registered"`
+	Online         bool   `json:"online"`
+	Jailed         bool   `json:"jailed"`
+	Reputation     int64  `json:"reputation"`
+	Stake          uint64 `json:"stake"`
+	RoundsAssigned uint64 `json:"roundsAssigned"`
+	VotesCorrect   uint64 `json:"votesCorrect"`
+	VotesIncorrect uint64 `json:"votesIncorrect"`
+	VotesAbstained uint64 `json:"votesAbstained"`
+	RoundsMissed   uint64 `json:"roundsMissed"`
+}
+
+// status reports the keeper as the coordinator sees it. It shows only
+// public facts (the key's public half, the coordinator's record): never
+// the secret.
+func status(w http.ResponseWriter, r *http.Request) {
+	st := Status{Version: version}
+	code := http.StatusOK
+	defer func() {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(st)
+	}()
+	cfg, err := loadConfig(getenv)
+	st.KeeperID, st.Coordinator = cfg.KeeperID(), cfg.Coordinator
+	if err != nil {
+		st.Error, code = "bad settings: "+err.Error(), http.StatusServiceUnavailable
+		return
+	}
+	st.Settings = &Settings{
+		SessionSeconds: int(cfg.Session / time.Second), PullWaitSeconds: int(cfg.PullWait / time.Second), MaxTasks: cfg.MaxTasks,
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	k, err := newKeeper(cfg, newLogger(), keeper.NewNativeEngine()).Info(ctx)
+	switch {
+	case errors.Is(err, keeper.ErrNotRegistered):
+		st.Keeper = &KeeperInfo{} // not registered yet: the first cron event registers it
+	case err != nil:
+		st.Error, code = "coordinator: "+err.Error(), http.StatusBadGateway
+	default:
+		st.Keeper = &KeeperInfo{
+			Registered: k.GetRegistered(), Online: k.GetOnline(), Jailed: k.GetJailed(),
+			Reputation: k.GetReputation(), Stake: k.GetStake(), RoundsAssigned: k.GetRoundsAssigned(),
+			VotesCorrect: k.GetVotesCorrect(), VotesIncorrect: k.GetVotesIncorrect(),
+			VotesAbstained: k.GetVotesAbstained(), RoundsMissed: k.GetRoundsMissed(),
+		}
+	}
+}
+
+// boundFetch returns {fetch} with fetch bound to the real global object.
+// The library's loader hands Go a Proxy of globalThis, and workerd refuses
+// a fetch called with that proxy as `this` ("Illegal invocation").
+func boundFetch() js.Value {
+	global := js.Global().Get("globalThis") // the target behind the proxy
+	ns := js.Global().Get("Object").New()
+	ns.Set("fetch", global.Get("fetch").Call("bind", global))
+	return ns
+}
+
+// ctxTransport adapts the library's fetch transport to net/http's
+// contract: it returns when the request's context ends even if the fetch
+// (which cannot be aborted) has not answered — the abandoned fetch ends
+// with the event — and it drops the Content-Encoding of a body fetch has
+// already decoded.
+type ctxTransport struct{ inner http.RoundTripper }
+
+func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	type result struct {
+		res *http.Response
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// A JavaScript exception inside the fetch binding panics in
+		// syscall/js; make it this request's error, not the instance's end.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{nil, fmt.Errorf("fetch %s: %v", req.URL, p)}
+			}
+		}()
+		res, err := t.inner.RoundTrip(req)
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		if r.res != nil && r.res.Header.Get("Content-Encoding") != "" {
+			// fetch has already decoded the body but keeps the header;
+			// left there, connect would try to gunzip plain bytes. Go's
+			// own js transport does the same.
+			r.res.Header.Del("Content-Encoding")
+			r.res.Header.Del("Content-Length")
+			r.res.ContentLength, r.res.Uncompressed = -1, true
+		}
+		return r.res, r.err
+	case <-req.Context().Done():
+		go func() { // close a late answer's body
+			if r := <-done; r.res != nil {
+				r.res.Body.Close()
+			}
+		}()
+		return nil, req.Context().Err()
+	}
+}
+
+// timedEngine sums check times by scheme/curve for the event's log line.
+// Deployed on Cloudflare the clock advances only across I/O, so there the
+// sums read 0; workerd run locally (and browsers) measure real times.
+type timedEngine struct {
+	inner keeper.Engine
+	mu    sync.Mutex
+	by    map[string]*checkTiming
+}
+
+type checkTiming struct {
+	Count   int     `json:"count"`
+	TotalMs float64 `json:"totalMs"`
+	MinMs   float64 `json:"minMs"`
+	MaxMs   float64 `json:"maxMs"`
+}
+
+func newTimedEngine(inner keeper.Engine) *timedEngine {
+	return &timedEngine{inner: inner, by: map[string]*checkTiming{}}
+}
+
+func (e *timedEngine) Name() string { return e.inner.Name() + "+edge" }
+
+func (e *timedEngine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
+	start := time.Now()
+	v := e.inner.Check(ctx, t)
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	name := "other"
+	if p := t.GetProof(); p != nil {
+		name = verifier.Scheme(p.GetScheme()).String() + "/" + verifier.Curve(p.GetCurve()).String()
+	}
+	// Approvals are full verifications; a rejection may stop at parsing,
+	// so it is timed apart to keep the per-proof figure honest.
+	if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {
+		name += "/not-approved"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.by[name]
+	if c == nil {
+		c = &checkTiming{MinMs: ms}
+		e.by[name] = c
+	}
+	c.Count++
+	c.TotalMs += ms
+	c.MinMs, c.MaxMs = min(c.MinMs, ms), max(c.MaxMs, ms)
+	return v
+}
+
+func (e *timedEngine) snapshot() map[string]checkTiming {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]checkTiming, len(e.by))
+	for k, v := range e.by {
+		out[k] = *v
+	}
+	return out
+}
