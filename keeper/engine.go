@@ -5,6 +5,7 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // Verdict is what a keeper concludes about a task.
@@ -13,6 +14,10 @@ type Verdict struct {
 	Reason     lightkeeperv1.RejectReason
 	ResultHash [32]byte
 	Detail     string
+	// Compute is the result of a compute task (APPROVE or REJECT), which
+	// ResultHash commits to; it travels with the vote, with the output
+	// bytes when the keeper is the round's leader (see ComputeVerdict).
+	Compute *lightkeeperv1.ComputeResult
 }
 
 // Engine checks tasks. Implementations must be safe for concurrent use.
@@ -21,9 +26,14 @@ type Engine interface {
 	Check(ctx context.Context, t *lightkeeperv1.Task) Verdict
 }
 
-// NativeEngine checks tasks with the verifier package in this process.
+// NativeEngine checks tasks in this process: proofs with the verifier
+// package, compute jobs with verifier/compute under wazero (one engine per
+// process, see compute.go).
 type NativeEngine struct {
 	Limits verifier.Limits
+	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the
+	// compiler where it runs, else the interpreter) by default.
+	ComputeKind compute.EngineKind
 }
 
 // NewNativeEngine returns a native engine with the verifier's default
@@ -34,7 +44,10 @@ func NewNativeEngine() NativeEngine { return NativeEngine{Limits: verifier.Defau
 func (NativeEngine) Name() string { return "native" }
 
 // Check implements Engine.
-func (e NativeEngine) Check(_ context.Context, t *lightkeeperv1.Task) Verdict {
+func (e NativeEngine) Check(ctx context.Context, t *lightkeeperv1.Task) Verdict {
+	if t.GetCompute() != nil {
+		return e.checkCompute(ctx, t)
+	}
 	p := t.GetProof()
 	if p == nil {
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")

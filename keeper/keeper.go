@@ -21,11 +21,12 @@ import (
 
 // Keeper is one keeper identity talking to one coordinator.
 type Keeper struct {
-	cfg    Config
-	key    ed25519.PrivateKey
-	id     string
-	keeper lightkeeperv1connect.KeeperServiceClient
-	ledger lightkeeperv1connect.LedgerServiceClient
+	cfg      Config
+	key      ed25519.PrivateKey
+	id       string
+	keeper   lightkeeperv1connect.KeeperServiceClient
+	ledger   lightkeeperv1connect.LedgerServiceClient
+	programs lightkeeperv1connect.ProgramServiceClient
 
 	chainID string
 	stats   stats
@@ -35,17 +36,32 @@ type Keeper struct {
 	seen   map[string]time.Time
 }
 
-// New returns a keeper for the coordinator at baseURL.
+// New returns a keeper for the coordinator at baseURL. Its engine sees
+// compute tasks with the program inlined: the keeper fetches each program
+// once from the coordinator's ProgramService (and checks it against its
+// id) before the engine is called.
 func New(baseURL string, key ed25519.PrivateKey, cfg Config) *Keeper {
 	pub := key.Public().(ed25519.PublicKey)
-	return &Keeper{
-		cfg:    cfg,
-		key:    key,
-		id:     hex.EncodeToString(pub),
-		keeper: lightkeeperv1connect.NewKeeperServiceClient(cfg.httpClient, baseURL),
-		ledger: lightkeeperv1connect.NewLedgerServiceClient(cfg.httpClient, baseURL),
-		seen:   make(map[string]time.Time),
+	k := &Keeper{
+		cfg:      cfg,
+		key:      key,
+		id:       hex.EncodeToString(pub),
+		keeper:   lightkeeperv1connect.NewKeeperServiceClient(cfg.httpClient, baseURL),
+		ledger:   lightkeeperv1connect.NewLedgerServiceClient(cfg.httpClient, baseURL),
+		programs: lightkeeperv1connect.NewProgramServiceClient(cfg.httpClient, baseURL),
+		seen:     make(map[string]time.Time),
 	}
+	k.cfg.engine = newProgramLoader(cfg.engine, k.fetchProgram)
+	return k
+}
+
+// fetchProgram downloads a registered program's module.
+func (k *Keeper) fetchProgram(ctx context.Context, id string) ([]byte, error) {
+	res, err := k.programs.GetProgram(ctx, connect.NewRequest(&lightkeeperv1.GetProgramRequest{ProgramId: id, IncludeModule: true}))
+	if err != nil {
+		return nil, err
+	}
+	return res.Msg.GetProgram().GetModule(), nil
 }
 
 // ID returns the keeper id (hex public key).
@@ -174,7 +190,7 @@ func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, vot
 		if k.cfg.strategy.needsCheck() {
 			honest = k.cfg.engine.Check(ctx, t)
 		}
-		for _, v := range k.cfg.strategy.votes(honest) {
+		for _, v := range k.cfg.strategy.votesFor(t, honest) {
 			vote, err := k.sign(t.GetRoundId(), v)
 			if err != nil {
 				k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
@@ -227,6 +243,7 @@ func (k *Keeper) sign(roundID string, v Verdict) (*lightkeeperv1.Vote, error) {
 		ResultHash: v.ResultHash[:],
 		Reason:     v.Reason,
 		Signature:  sig,
+		Compute:    v.Compute,
 	}, nil
 }
 
@@ -237,6 +254,7 @@ func (k *Keeper) sign(roundID string, v Verdict) (*lightkeeperv1.Vote, error) {
 func (k *Keeper) sendVotes(ctx context.Context, votes <-chan *lightkeeperv1.Vote) {
 	var batch []*lightkeeperv1.Vote
 	var flush <-chan time.Time
+	outputBytes := 0
 	for {
 		select {
 		case v := <-votes:
@@ -244,7 +262,10 @@ func (k *Keeper) sendVotes(ctx context.Context, votes <-chan *lightkeeperv1.Vote
 			if len(batch) == 1 {
 				flush = time.After(k.cfg.batchDelay)
 			}
-			if len(batch) < k.cfg.batchSize {
+			// A leader's compute vote carries up to 64 KiB of output:
+			// keep a batch well inside the coordinator's request limit.
+			outputBytes += len(v.GetCompute().GetOutput())
+			if len(batch) < k.cfg.batchSize && outputBytes < maxBatchOutputBytes {
 				continue
 			}
 		case <-flush:
@@ -252,9 +273,13 @@ func (k *Keeper) sendVotes(ctx context.Context, votes <-chan *lightkeeperv1.Vote
 			return
 		}
 		k.submit(ctx, batch)
-		batch, flush = nil, nil
+		batch, flush, outputBytes = nil, nil, 0
 	}
 }
+
+// maxBatchOutputBytes is the compute output one vote batch carries at most
+// (before the vote that crosses it is sent with it).
+const maxBatchOutputBytes = 1 << 20
 
 func (k *Keeper) submit(ctx context.Context, batch []*lightkeeperv1.Vote) {
 	delay := k.cfg.minBackoff

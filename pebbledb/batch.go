@@ -231,6 +231,31 @@ func (b *Batch) PutVerifyingKey(vk *lightkeeperv1.VerifyingKey) error {
 	return b.put(idKey(prefixVerifyingKey, id), vk)
 }
 
+// PutProgram stores a registered program: its metadata under "w" and,
+// when p.Module is set, the whole record with the module bytes under "x"
+// (so listing programs never reads modules).
+func (b *Batch) PutProgram(p *lightkeeperv1.Program) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	if p == nil {
+		return invalid("program")
+	}
+	id, err := parseID("program id", p.GetId())
+	if err != nil {
+		return err
+	}
+	meta := proto.Clone(p).(*lightkeeperv1.Program)
+	meta.Module = nil
+	if err := b.put(idKey(prefixProgram, id), meta); err != nil {
+		return err
+	}
+	if len(p.GetModule()) == 0 {
+		return nil
+	}
+	return b.put(idKey(prefixModule, id), p)
+}
+
 // PutEvidence stores equivocation evidence under (height, keeper id,
 // round id).
 func (b *Batch) PutEvidence(e *lightkeeperv1.Evidence) error {

@@ -35,17 +35,22 @@
 //	"p"           "p" ‖ group_id[32]                                  Group                  Batch.PutGroup          Group, Groups
 //	"u"           "u" ‖ u64be(entry id)                               UnbondingEntry         Batch.PutUnbonding [4]  Unbonding
 //	"h"           "h" ‖ u64be(epoch)                                  EpochRecord            Batch.PutEpoch          Epoch, LastEpoch
+//	"w"           "w" ‖ program_id[32]                                Program, no module     Batch.PutProgram        Program, Programs
+//	"x"           "x" ‖ program_id[32]                                Program with module    Batch.PutProgram [5]    Program (withModule)
 //
 //	[1] set while the round's phase is not CLOSED, deleted when it is.
 //	[2] when a stored round is put again with another submitted_height,
 //	    its old listing entry is deleted in the same batch.
 //	[3] a guarantee with amount 0 deletes the key.
 //	[4] Batch.DeleteUnbonding deletes an entry paid out or cancelled.
+//	[5] only when the record carries its module bytes; listings read "w"
+//	    and never load modules.
 //
-// The economy's families ("a" … "h", DESIGN §4) were added without a
-// layout bump: no existing key changed meaning, and a directory written
-// before them lacks the staking parameters in its meta, which Open's
-// caller refuses anyway.
+// The economy's families ("a" … "h", DESIGN §4) and the compute programs'
+// ("w", "x", COMPUTE rounds) were added without a layout bump: no existing
+// key changed meaning, and a directory written before them lacks the
+// staking (or compute) parameters in its meta, which Open's caller refuses
+// anyway.
 //
 // docs/storage.md in this package has the same table. A change to the
 // layout must bump LayoutVersion: Open refuses a directory whose stored

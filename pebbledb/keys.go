@@ -26,6 +26,8 @@ const (
 	prefixGroup        byte = 'p' // "p" group id               -> Group
 	prefixUnbonding    byte = 'u' // "u" entry id               -> UnbondingEntry
 	prefixEpoch        byte = 'h' // "h" epoch                  -> EpochRecord
+	prefixProgram      byte = 'w' // "w" program id             -> Program (without module bytes)
+	prefixModule       byte = 'x' // "x" program id             -> Program (with module bytes)
 )
 
 // layoutKey holds the layout version as an 8-byte big-endian integer. It is
@@ -66,6 +68,8 @@ var families = []family{
 	{prefixGroup, "group"},
 	{prefixUnbonding, "unbonding entry"},
 	{prefixEpoch, "epoch record"},
+	{prefixProgram, "program"},
+	{prefixModule, "program module"},
 }
 
 // familyName returns the name of the family a key belongs to.

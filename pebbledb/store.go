@@ -435,6 +435,26 @@ func (s *Store) VerifyingKey(id string) (*lightkeeperv1.VerifyingKey, error) {
 	return vk, nil
 }
 
+// Program returns a registered program, with its module bytes when
+// withModule is set.
+func (s *Store) Program(id string, withModule bool) (*lightkeeperv1.Program, error) {
+	prefix := prefixProgram
+	if withModule {
+		prefix = prefixModule
+	}
+	p := new(lightkeeperv1.Program)
+	if err := s.getByID(prefix, "program", id, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Programs returns every registered program without its module bytes,
+// sorted by id.
+func (s *Store) Programs() ([]*lightkeeperv1.Program, error) {
+	return scanRecords(s, prefixProgram, func() *lightkeeperv1.Program { return new(lightkeeperv1.Program) })
+}
+
 // VerifyingKeys returns every verifying key, sorted by id.
 func (s *Store) VerifyingKeys() ([]*lightkeeperv1.VerifyingKey, error) {
 	return scanRecords(s, prefixVerifyingKey, func() *lightkeeperv1.VerifyingKey { return new(lightkeeperv1.VerifyingKey) })

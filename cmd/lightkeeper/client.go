@@ -30,7 +30,7 @@ func newClients(url string) clients {
 	url = strings.TrimRight(url, "/")
 	h := http.DefaultClient
 	return clients{
-		Submitter: workload.NewSubmitter(h, url),
+		Submitter: workload.NewSubmitter(h, url), // rounds, verifying keys, programs
 		ledger:    lightkeeperv1connect.NewLedgerServiceClient(h, url),
 		keeper:    lightkeeperv1connect.NewKeeperServiceClient(h, url),
 	}

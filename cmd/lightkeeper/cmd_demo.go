@@ -23,10 +23,11 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 func init() {
-	register("demo", "run a devnet with Byzantine keepers through a workload of real proofs", cmdDemo)
+	register("demo", "run a devnet with Byzantine keepers through real proofs and compute jobs", cmdDemo)
 }
 
 func cmdDemo(ctx context.Context, args []string) error {
@@ -36,6 +37,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
 	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
 	epochSection := fs.Bool("epoch", true, "end with an epoch turning over: election, rewards, a Byzantine keeper slashed out of the active set")
+	computeSection := fs.Bool("compute", true, "also run COMPUTE rounds over the example programs (built with the go command)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	out := os.Stdout
 	proofgen.QuietGnark()
 
-	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves\n\n",
+	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves, WebAssembly compute jobs\n\n",
 		*n, len(byz), *byzList)
 	start := time.Now()
 	fmt.Fprint(out, "proving:")
@@ -67,8 +69,24 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(out, "  (%d requests in %v)\n", len(items), time.Since(start).Round(time.Millisecond))
+	var mods map[string][]byte
+	if *computeSection {
+		mods = buildExamples(ctx, out)
+	}
 
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: *n, Byzantine: byz, Logger: log})
+	// The demo's keepers run compute jobs on wazero's interpreter: it
+	// compiles a Go program in a fraction of a second where the optimising
+	// compiler takes seconds (keepers keep compiled programs for good, but
+	// the demo starts cold), and both give byte-identical results
+	// (tests/compute_test.go puts them in one committee).
+	kc := keeper.NewConfig().WithLogger(log).WithEngine(keeper.NativeEngine{
+		Limits: keeper.NewNativeEngine().Limits, ComputeKind: compute.EngineInterpreter})
+	// Rounds that cannot be decided (a compute committee whose two
+	// Byzantine members disagree with each other) end sooner than at the
+	// default 30 s; every other round is decided in milliseconds.
+	cfg := config.Default()
+	cfg.Consensus.VerificationTimeout = 10
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg})
 	if err != nil {
 		return err
 	}
@@ -76,20 +94,38 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online\n\n", d.URL, d.Dir, *n)
+	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online, verification_timeout %ds\n\n", d.URL, d.Dir, *n, cfg.Consensus.VerificationTimeout)
 
+	// The compute jobs run alongside the proof rounds, on the same
+	// keepers, while the Byzantine ones are still bonded enough to be drawn
+	// (their incorrect proof votes slash them out of committees soon).
+	var cres []computeResult
+	var computeDone sync.WaitGroup
+	if mods != nil {
+		computeDone.Add(1)
+		go func() { defer computeDone.Done(); cres = runCompute(ctx, d.URL, mods, nil) }()
+	}
 	results := runWorkload(ctx, d.URL, items, out)
+	computeDone.Wait()
 	fmt.Fprintln(out)
 	ok := printOutcomes(out, items, results)
+	if mods != nil {
+		fmt.Fprintf(out, "\n== COMPUTE rounds, run alongside: committees of 3, decided by 2 matching results (trap, exit code, fuel used, output) ==\n\n")
+		ok = printComputeOutcomes(out, cres, keeperRoles(d, byz)) && ok
+		fmt.Fprintln(out)
+	}
 	printLatency(out, results)
 	printKeepers(out, d, byz)
 	if err := demoCertificate(ctx, d.URL, results, out); err != nil {
 		return err
 	}
+	if err := demoComputeCertificate(ctx, d.URL, cres, out); err != nil {
+		return err
+	}
 	if !ok {
 		return errors.New("some rounds did not end as expected")
 	}
-	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items)+len(cres), time.Since(start).Round(time.Millisecond))
 	if *epochSection {
 		d.Close()
 		if err := demoEpoch(ctx, items, log, out); err != nil {

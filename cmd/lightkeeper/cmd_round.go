@@ -60,11 +60,20 @@ func cmdRound(ctx context.Context, args []string) error {
 	if err := printRoundSummary(r, false); err != nil {
 		return err
 	}
+	if r.GetKind() == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		printComputeResult(r)
+	}
 	for i, id := range r.GetCommittee() {
 		vote := "-"
 		for _, v := range r.GetVotes() {
 			if v.GetKeeperId() == id {
 				vote = enumName(v.GetKind().String(), "VOTE_KIND_")
+				if v.GetCompute() != nil {
+					vote += fmt.Sprintf("  result %x", v.GetResultHash()[:6])
+					if r.GetResult() != nil && !bytes.Equal(v.GetResultHash(), r.GetResultHash()) {
+						vote += " (differs from the agreed result)"
+					}
+				}
 			}
 		}
 		fmt.Printf("  seat %-2d %s  %s\n", i, id, vote)

@@ -3,21 +3,30 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 func init() {
-	register("submit", "submit work: 'submit proof …'", cmdSubmit)
+	register("submit", "submit work: 'submit proof …', 'submit compute …'", cmdSubmit)
 }
 
+const computeUsage = "submit compute --coordinator URL --program FILE.wasm|ID [--input FILE] --fuel N [--wait] [--json]"
+
 func cmdSubmit(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "compute" {
+		return cmdSubmitCompute(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "proof" {
-		return usagef("usage: lightkeeper submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]")
+		return usagef("usage: lightkeeper submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]\n       lightkeeper %s", computeUsage)
 	}
 	fs := newFlags("submit proof", "submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]")
 	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
@@ -70,6 +79,71 @@ func cmdSubmit(ctx context.Context, args []string) error {
 	return printRoundSummary(round, *asJSON)
 }
 
+// cmdSubmitCompute submits a COMPUTE round: the program is a module file
+// (registered first if new) or the id of a registered one.
+func cmdSubmitCompute(ctx context.Context, args []string) error {
+	fs := newFlags("submit compute", computeUsage)
+	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
+	program := fs.String("program", "", "the program: a wasip1 module file (registered if new) or a registered program id (required)")
+	inputPath := fs.String("input", "", "file whose bytes are the job's stdin ('-': read stdin; none: empty input)")
+	fuel := fs.Uint64("fuel", 0, "fuel limit; running out is the deterministic trap out_of_fuel (required)")
+	wait := fs.Bool("wait", false, "wait for the outcome (and for the leader's output)")
+	asJSON := fs.Bool("json", false, "print one JSON object: round_id, outcome, output_hash, fuel_used, output (base64), …")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up waiting after this long")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *program == "" {
+		return usagef("--program is required")
+	}
+	if *fuel == 0 {
+		return usagef("--fuel is required (a positive number)")
+	}
+	var input []byte
+	var err error
+	switch *inputPath {
+	case "":
+	case "-":
+		input, err = io.ReadAll(os.Stdin)
+	default:
+		input, err = os.ReadFile(*inputPath)
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := newClients(*url)
+	id := *program
+	if module, err := os.ReadFile(*program); err == nil {
+		p, _, err := registerProgram(ctx, c, *program, module)
+		if err != nil {
+			return err
+		}
+		id = p.GetId()
+	} else if !state.ValidID(*program) {
+		return usagef("--program %q: neither a readable module file nor a program id (64 lowercase hex digits): %v", *program, err)
+	}
+	round, err := c.SubmitCompute(ctx, id, input, *fuel, randomNonce())
+	if err != nil {
+		return describe(err)
+	}
+	accepted := round.GetId()
+	if *wait {
+		if round, err = c.WaitResult(ctx, round.GetId(), 5*time.Second); err != nil {
+			return fmt.Errorf("round %s accepted, but waiting failed: %w", accepted, describe(err))
+		}
+	}
+	if *asJSON {
+		return printJSON(computeSummary(round))
+	}
+	if err := printRoundSummary(round, false); err != nil {
+		return err
+	}
+	printComputeResult(round)
+	return nil
+}
+
 func printRoundSummary(r *lightkeeperv1.Round, asJSON bool) error {
 	vkID := r.GetRequest().GetProof().GetVerifyingKeyId()
 	if asJSON {
@@ -85,7 +159,11 @@ func printRoundSummary(r *lightkeeperv1.Round, asJSON bool) error {
 			"decided_height":   r.GetDecidedHeight(),
 		})
 	}
-	fmt.Printf("round     %s\noutcome   %s\n", r.GetId(), outcomeName(r))
+	outcome := outcomeName(r)
+	if res := r.GetResult(); res != nil && res.GetTrap() != 0 {
+		outcome += " (trap " + compute.TrapKind(res.GetTrap()).String() + ")"
+	}
+	fmt.Printf("round     %s\noutcome   %s\n", r.GetId(), outcome)
 	if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
 		fmt.Printf("votes     %d approve, %d reject, %d abstain (threshold %d)\nheight    %d\n",
 			r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), r.GetThreshold(), r.GetDecidedHeight())

@@ -17,6 +17,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -32,6 +33,21 @@ type Config struct {
 	Staking         Staking         `toml:"staking"`
 	Rewards         Rewards         `toml:"rewards"`
 	Slashing        Slashing        `toml:"slashing"`
+	Compute         Compute         `toml:"compute"`
+}
+
+// Compute holds the consensus limits of COMPUTE rounds (DESIGN §3,
+// docs/compute.md). They are chain parameters, stored at genesis like
+// [consensus]: every keeper must check and run programs under the same
+// values.
+type Compute struct {
+	MaxModuleBytes   int64 `toml:"max_module_bytes"`
+	MaxMemoryPages   int64 `toml:"max_memory_pages"`
+	MaxTableElements int64 `toml:"max_table_elements"`
+	MaxCallDepth     int64 `toml:"max_call_depth"`
+	MaxOutputBytes   int64 `toml:"max_output_bytes"`
+	MaxFuel          int64 `toml:"max_fuel"`
+	MaxInputBytes    int64 `toml:"max_input_bytes"`
 }
 
 // Consensus holds the round rules.
@@ -102,6 +118,7 @@ type Staking struct {
 	MinTxFee                 int64 `toml:"min_tx_fee"`
 	WorkUnitsGroth16         int64 `toml:"work_units_groth16"`
 	WorkUnitsPlonk           int64 `toml:"work_units_plonk"`
+	FuelPerUnit              int64 `toml:"fuel_per_unit"`
 }
 
 // Rewards holds the epoch reward rules.
@@ -127,6 +144,7 @@ type Slashing struct {
 // Default returns the configuration with every key at its default.
 func Default() Config {
 	lim := verifier.DefaultLimits()
+	cl := compute.DefaultLimits()
 	return Config{
 		Consensus: Consensus{
 			Threshold:           7,
@@ -173,6 +191,7 @@ func Default() Config {
 			MinTxFee:                 0,
 			WorkUnitsGroth16:         1,
 			WorkUnitsPlonk:           2,
+			FuelPerUnit:              1_000_000,
 		},
 		Rewards: Rewards{
 			EpochIssuance:     100_000,
@@ -189,6 +208,15 @@ func Default() Config {
 			DowntimeMaxMissed:     50,
 			DowntimeJail:          600,
 			ForgivenessPeriod:     30 * 86400,
+		},
+		Compute: Compute{
+			MaxModuleBytes:   int64(cl.MaxModuleBytes),
+			MaxMemoryPages:   int64(cl.MaxMemoryPages),
+			MaxTableElements: int64(cl.MaxTableElements),
+			MaxCallDepth:     int64(cl.MaxCallDepth),
+			MaxOutputBytes:   int64(cl.MaxOutputBytes),
+			MaxFuel:          int64(cl.MaxFuel),
+			MaxInputBytes:    1 << 20,
 		},
 	}
 }
@@ -307,7 +335,7 @@ func (c Config) Validate() error {
 	return c.validateEconomy()
 }
 
-// validateEconomy checks the [staking], [rewards] and [slashing] keys: no
+// validateEconomy checks the [staking], [rewards], [slashing] and [compute] keys: no
 // key may be negative, durations are whole seconds of at most ten years,
 // and the state machine's own validation (state.ValidateParams, which
 // names the same keys) does the rest.
@@ -356,6 +384,14 @@ func (c Config) economyKeys() []keyValue {
 		{"staking.min_tx_fee", s.MinTxFee, false},
 		{"staking.work_units_groth16", s.WorkUnitsGroth16, false},
 		{"staking.work_units_plonk", s.WorkUnitsPlonk, false},
+		{"staking.fuel_per_unit", s.FuelPerUnit, false},
+		{"compute.max_module_bytes", c.Compute.MaxModuleBytes, false},
+		{"compute.max_memory_pages", c.Compute.MaxMemoryPages, false},
+		{"compute.max_table_elements", c.Compute.MaxTableElements, false},
+		{"compute.max_call_depth", c.Compute.MaxCallDepth, false},
+		{"compute.max_output_bytes", c.Compute.MaxOutputBytes, false},
+		{"compute.max_fuel", c.Compute.MaxFuel, false},
+		{"compute.max_input_bytes", c.Compute.MaxInputBytes, false},
 		{"rewards.epoch_issuance", r.EpochIssuance, false},
 		{"rewards.issuance_cap", r.IssuanceCap, false},
 		{"rewards.uptime_grace_bps", r.UptimeGraceBps, false},
@@ -396,6 +432,20 @@ func (c Config) Params() *lightkeeperv1.ConsensusParams {
 		Staking:                  c.stakingParams(),
 		Rewards:                  c.rewardParams(),
 		Slashing:                 c.slashingParams(),
+		Compute:                  c.computeParams(),
+	}
+}
+
+func (c Config) computeParams() *lightkeeperv1.ComputeParams {
+	x := c.Compute
+	return &lightkeeperv1.ComputeParams{
+		MaxModuleBytes:   u64(x.MaxModuleBytes),
+		MaxMemoryPages:   u32(x.MaxMemoryPages),
+		MaxTableElements: u32(x.MaxTableElements),
+		MaxCallDepth:     u32(x.MaxCallDepth),
+		MaxOutputBytes:   u32(x.MaxOutputBytes),
+		MaxFuel:          u64(x.MaxFuel),
+		MaxInputBytes:    u64(x.MaxInputBytes),
 	}
 }
 
@@ -435,6 +485,7 @@ func (c Config) stakingParams() *lightkeeperv1.StakingParams {
 		MinTxFee:                 u64(s.MinTxFee),
 		WorkUnitsGroth16:         u64(s.WorkUnitsGroth16),
 		WorkUnitsPlonk:           u64(s.WorkUnitsPlonk),
+		FuelPerUnit:              u64(s.FuelPerUnit),
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 func TestEconomyDefaultsMatchState(t *testing.T) {
 	p := Default().Params()
 	d := state.DefaultParams()
-	if !proto.Equal(p.Staking, d.Staking) || !proto.Equal(p.Rewards, d.Rewards) || !proto.Equal(p.Slashing, d.Slashing) {
+	if !proto.Equal(p.Staking, d.Staking) || !proto.Equal(p.Rewards, d.Rewards) || !proto.Equal(p.Slashing, d.Slashing) ||
+		!proto.Equal(p.Compute, d.Compute) {
 		t.Fatalf("config defaults\n%v\n%v\n%v\nstate defaults\n%v\n%v\n%v", p.Staking, p.Rewards, p.Slashing, d.Staking, d.Rewards, d.Slashing)
 	}
 }
@@ -35,6 +36,14 @@ func TestEconomyErrorsNameTheKey(t *testing.T) {
 		{"[slashing]\nslash_incorrect_bps = 20000\n", "slashing.slash_incorrect_bps"},
 		{"[slashing]\ndowntime_max_missed = 100\n", "slashing.downtime_max_missed"},
 		{"[slashing]\ndowntime_jail = 0\n", "slashing.downtime_jail"},
+		{"[staking]\nfuel_per_unit = 0\n", "staking.fuel_per_unit"},
+		{"[compute]\nmax_call_depth = 2000\n", "compute.max_call_depth"},
+		{"[compute]\nmax_output_bytes = 65537\n", "compute.max_output_bytes"},
+		{"[compute]\nmax_fuel = -1\n", "compute.max_fuel"},
+		{"[compute]\nmax_module_bytes = 4\n", "compute.max_module_bytes"},
+		{"[compute]\nmax_input_bytes = 17000000\n", "compute.max_input_bytes"},
+		{"[compute]\nmax_memory_pages = 0\n", "compute.max_memory_pages"},
+		{"[compute]\nbogus = 1\n", "compute.bogus"},
 	} {
 		_, err := Parse(tc.text)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.key) {

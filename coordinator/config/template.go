@@ -113,6 +113,12 @@ min_tx_fee = 0
 # Work units of one verified proof by scheme.
 work_units_groth16 = 1
 work_units_plonk = 2
+# A COMPUTE round is worth ceil(fuel / fuel_per_unit) work units, at least 1
+# (the fuel used when capacity is measured, the fuel limit when a paid
+# submission is charged). One unit of fuel is roughly a nanosecond of
+# compiled WebAssembly, so the default makes a unit about a millisecond of
+# work, like a groth16 verification.
+fuel_per_unit = 1000000
 
 [rewards]
 # Tokens minted per epoch: after e epochs e × epoch_issuance in total.
@@ -140,4 +146,26 @@ downtime_jail = 600
 # A slash halves the group's reward multiplier; it returns to 1 this long
 # after the last slash.
 forgiveness_period = 2592000
+
+# Deterministic compute (COMPUTE rounds, docs/compute.md). Stored with the
+# chain at genesis like [consensus]: every keeper checks and runs programs
+# under these values, which decide results.
+[compute]
+# Largest program (WebAssembly module) that can be registered, in bytes.
+max_module_bytes = 8388608
+# Largest linear memory, in 64 KiB pages (2048 = 128 MiB).
+max_memory_pages = 2048
+# Most elements of a program's table.
+max_table_elements = 65536
+# Deepest call nesting; deeper is the deterministic trap stack_exhausted
+# (at most 1900, below every engine's own limit).
+max_call_depth = 1024
+# Most bytes a program may write to stdout (at most 65536: the output rides
+# in the leader's vote); more is the trap output_limit.
+max_output_bytes = 65536
+# Most fuel a job may ask for (2^40).
+max_fuel = 1099511627776
+# Largest job input (stdin), in bytes (at most 16 MiB; a submission must
+# also fit limits.max_request_bytes).
+max_input_bytes = 1048576
 `

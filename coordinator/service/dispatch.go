@@ -152,12 +152,12 @@ func (d *dispatcher) next(ctx context.Context, keeperID string, max int, wait ti
 
 // dispatchRound queues a new round's task for each committee member.
 func (n *Node) dispatchRound(r *lightkeeperv1.Round) {
-	t, err := n.task(r)
-	if err != nil {
-		n.log.Error("cannot build task", "round", r.GetId(), "err", err)
-		return
-	}
 	for _, id := range r.GetCommittee() {
+		t, err := n.task(r, id)
+		if err != nil {
+			n.log.Error("cannot build task", "round", r.GetId(), "err", err)
+			return
+		}
 		n.dispatch.push(id, t)
 	}
 }
@@ -175,7 +175,7 @@ func (n *Node) owedTasks(keeperID string) []*lightkeeperv1.Task {
 	})
 	tasks := make([]*lightkeeperv1.Task, 0, len(rounds))
 	for _, r := range rounds {
-		t, err := n.task(r)
+		t, err := n.task(r, keeperID)
 		if err != nil {
 			n.log.Error("cannot build task", "round", r.GetId(), "err", err)
 			continue
@@ -194,9 +194,22 @@ func votedIn(r *lightkeeperv1.Round, keeperID string) bool {
 	return false
 }
 
-// task builds the task of a round, inlining the verifying key.
-func (n *Node) task(r *lightkeeperv1.Round) (*lightkeeperv1.Task, error) {
+// task builds the task of a round for one committee member: a proof task
+// inlines the verifying key; a compute task names the program (keepers
+// fetch and cache it by id), carries the chain's compute limits, and tells
+// the leader (seat 0) to upload the output.
+func (n *Node) task(r *lightkeeperv1.Round, keeperID string) (*lightkeeperv1.Task, error) {
 	t := &lightkeeperv1.Task{RoundId: r.GetId(), Kind: r.GetKind(), Deadline: r.GetDeadline()}
+	if c := r.GetRequest().GetCompute(); c != nil {
+		t.Payload = &lightkeeperv1.Task_Compute{Compute: &lightkeeperv1.ComputeTask{
+			ProgramId: c.GetProgramId(),
+			Input:     c.GetInput(),
+			Fuel:      c.GetFuel(),
+			Leader:    len(r.GetCommittee()) > 0 && r.GetCommittee()[0] == keeperID,
+			Limits:    n.computeParams,
+		}}
+		return t, nil
+	}
 	if p := r.GetRequest().GetProof(); p != nil {
 		vk, err := n.verifyingKey(p.GetVerifyingKeyId())
 		if err != nil {

@@ -25,7 +25,7 @@ func toConnect(err error) error {
 	switch {
 	case errors.Is(err, state.ErrInvalidRequest), errors.Is(err, pebbledb.ErrInvalidPageToken), errors.Is(err, pebbledb.ErrInvalidID):
 		code = connect.CodeInvalidArgument
-	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound),
+	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownProgram), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound),
 		errors.Is(err, state.ErrNotFound), errors.Is(err, state.ErrUnknownRound):
 		code = connect.CodeNotFound
 	case errors.Is(err, state.ErrNotEnoughKeepers), errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),

@@ -108,6 +108,18 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 			return err
 		}
 	}
+	if c := rr.GetCompute(); c != nil {
+		cp := n.computeParams
+		switch {
+		case uint64(len(c.GetInput())) > cp.GetMaxInputBytes():
+			return invalidArgument("%s.compute.input: %d bytes, limit is %d (compute.max_input_bytes)", field, len(c.GetInput()), cp.GetMaxInputBytes())
+		case c.GetFuel() == 0 || c.GetFuel() > cp.GetMaxFuel():
+			return invalidArgument("%s.compute.fuel: %d, want 1..%d (compute.max_fuel)", field, c.GetFuel(), cp.GetMaxFuel())
+		}
+		if err := checkID(field+".compute.program_id", c.GetProgramId()); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -54,6 +54,11 @@ type Node struct {
 	metrics  *metrics
 	limiter  *limiter
 	vkCache  sync.Map // vk id -> []byte
+
+	// computeParams are the chain's compute parameters (fixed at genesis).
+	computeParams *lightkeeperv1.ComputeParams
+	// checkSlots bounds concurrent program registration checks.
+	checkSlots chan struct{}
 }
 
 type pendingTx struct {
@@ -90,6 +95,8 @@ func Open(opts Options) (*Node, error) {
 		watch:    newWatchHub(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(opts.Config.Limits.SubmitRate, opts.Config.Limits.SubmitBurst),
+
+		checkSlots: make(chan struct{}, maxConcurrentChecks),
 	}
 	if err := n.load(opts.Genesis); err != nil {
 		store.Close()
@@ -122,6 +129,7 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		}
 		n.machine = m
 		n.chainID = genesis.GetChainId()
+		n.computeParams = m.Params().GetCompute()
 		n.log.Info("new chain", "chain_id", n.chainID, "keepers", len(genesis.GetKeepers()))
 		return nil
 	}
@@ -143,6 +151,9 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		return err
 	}
 	if snap.VerifyingKeys, err = n.store.VerifyingKeys(); err != nil {
+		return err
+	}
+	if snap.Programs, err = n.store.Programs(); err != nil {
 		return err
 	}
 	if snap.RoundIDs, err = n.store.RoundIDs(); err != nil {
@@ -172,6 +183,7 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	}
 	n.machine = m
 	n.chainID = meta.GetChainId()
+	n.computeParams = m.Params().GetCompute()
 	n.log.Info("restored chain", "chain_id", n.chainID, "height", meta.GetHead().GetHeight(),
 		"open_rounds", len(snap.OpenRounds), "keepers", len(snap.Keepers))
 	return nil

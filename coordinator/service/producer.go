@@ -175,6 +175,11 @@ func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
 				return err
 			}
 		}
+		for _, p := range res.Programs {
+			if err := b.PutProgram(p); err != nil {
+				return err
+			}
+		}
 		for _, e := range res.Evidence {
 			if err := b.PutEvidence(e); err != nil {
 				return err

@@ -22,9 +22,10 @@ var serviceNames = []string{
 	lightkeeperv1connect.VerifyingKeyServiceName,
 	lightkeeperv1connect.LedgerServiceName,
 	lightkeeperv1connect.StakingServiceName,
+	lightkeeperv1connect.ProgramServiceName,
 }
 
-// Handler returns the node's HTTP handler: the five Connect services,
+// Handler returns the node's HTTP handler: the six Connect services,
 // gRPC reflection and health, and /metrics.
 func (n *Node) Handler() http.Handler {
 	opts := connect.WithHandlerOptions(
@@ -37,6 +38,12 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(lightkeeperv1connect.NewVerifyingKeyServiceHandler(verifyingKeyServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewLedgerServiceHandler(ledgerServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewStakingServiceHandler(stakingServer{n}, opts))
+	// Programs are larger than other requests: up to compute.max_module_bytes.
+	programBytes := programMessageBytes(n.computeParams.GetMaxModuleBytes(), n.cfg.Limits.MaxRequestBytes)
+	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(
+		connect.WithReadMaxBytes(programBytes),
+		connect.WithSendMaxBytes(programBytes),
+	)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -226,6 +227,14 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 	r.DecidedAt = tsMilli(a.now)
 	r.DecidedVotes = uint32(len(r.Votes))
 	a.rounds[r.Id] = r
+	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		// Uploaded outputs leave the votes here: the agreed one moves to
+		// the round's result, the others are dropped, so no certificate
+		// carries output bytes.
+		for _, v := range r.Votes {
+			fillOutput(r, v)
+		}
+	}
 	cert := &lightkeeperv1.Certificate{
 		ChainId:         a.m.chainID,
 		RoundId:         r.Id,
@@ -239,6 +248,11 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 		RejectThreshold: r.RejectThreshold,
 		Votes:           cloneAll(r.Votes),
 		DecidedAt:       tsMilli(a.now),
+	}
+	if r.Result != nil {
+		cert.ResultHash = bytes.Clone(r.ResultHash)
+		cert.Result = proto.Clone(r.Result).(*lightkeeperv1.ComputeResult)
+		cert.Result.Output = nil
 	}
 	a.certs = append(a.certs, cert)
 	a.emit(RoundDecided{Round: proto.Clone(r).(*lightkeeperv1.Round), Certificate: proto.Clone(cert).(*lightkeeperv1.Certificate)})
@@ -273,6 +287,10 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	default: // TIMEOUT: nothing was decided, so nothing is right or wrong
 		return
 	}
+	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		// The right kind is not enough: the result must be the agreed one.
+		agree = agree && bytes.Equal(v.ResultHash, r.ResultHash)
+	}
 	if agree {
 		k.VotesCorrect++
 		k.EpochWorkUnits += a.m.workUnits(r)
@@ -289,8 +307,12 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 }
 
 // workUnits is what verifying a round correctly is worth (DESIGN §4):
-// staking.work_units_groth16 or work_units_plonk for a proof round.
+// staking.work_units_groth16 or work_units_plonk for a proof round,
+// ⌈fuel used / staking.fuel_per_unit⌉ for a decided compute round.
 func (m *Machine) workUnits(r *lightkeeperv1.Round) uint64 {
+	if r.GetKind() == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		return m.computeWorkUnits(r.GetResult().GetFuelUsed())
+	}
 	if r.GetRequest().GetProof().GetScheme() == lightkeeperv1.Scheme_SCHEME_PLONK {
 		return m.params.Staking.WorkUnitsPlonk
 	}
@@ -334,6 +356,8 @@ func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
 		return a.castVote(k.CastVote)
 	case *lightkeeperv1.Transaction_Signed:
 		return a.applySigned(k.Signed)
+	case *lightkeeperv1.Transaction_RegisterProgram:
+		return a.registerProgram(k.RegisterProgram)
 	}
 	return TxResult{Err: fmt.Errorf("%w: transaction: no kind set", ErrInvalidRequest)}
 }
@@ -352,6 +376,9 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 		// committees until stake is bonded and it is elected.
 		k = newKeeper(tx.KeeperId, 0, a.m.params)
 		a.m.keepers[k.Id] = k
+		// Its stake limit comes from its initial capacity; without this a
+		// restored machine (which recomputes every limit) would differ.
+		a.m.stakesDirty = true
 	}
 	if !k.Registered {
 		k.Registered = true
@@ -453,44 +480,33 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		}
 		return res
 	}
-	pr := req.GetProof()
-	if pr == nil {
-		return TxResult{Err: fmt.Errorf("%w: submit_round.request.payload: unsupported round kind (only proof)", ErrInvalidRequest)}
+	pr, cr := req.GetProof(), req.GetCompute()
+	if pr == nil && cr == nil {
+		return TxResult{Err: fmt.Errorf("%w: submit_round.request.payload: unsupported round kind (proof or compute)", ErrInvalidRequest)}
 	}
 	if len(req.ClientNonce) > MaxClientNonceLen {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request.client_nonce: %d bytes, limit %d", ErrInvalidRequest, len(req.ClientNonce), MaxClientNonceLen)}
 	}
-	scheme, curve := verifier.Scheme(pr.Scheme), verifier.Curve(pr.Curve)
-	if !scheme.Valid() {
-		return TxResult{Err: fmt.Errorf("%w: proof.scheme: %v is not a supported scheme", ErrInvalidRequest, pr.Scheme)}
-	}
-	if !curve.Valid() {
-		return TxResult{Err: fmt.Errorf("%w: proof.curve: %v is not a supported curve", ErrInvalidRequest, pr.Curve)}
-	}
-	if err := checkID("proof.verifying_key_id", pr.VerifyingKeyId); err != nil {
+	p := m.params
+	kind := lightkeeperv1.RoundKind_ROUND_KIND_PROOF
+	committeeSize, threshold := p.TotalValidators, p.Threshold
+	var units uint64
+	if cr != nil {
+		if err := m.checkComputeRequest(cr); err != nil {
+			return TxResult{Err: err}
+		}
+		kind = lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
+		committeeSize, threshold = p.ComputeValidators, computeThreshold(p)
+		units = m.computeWorkUnits(cr.Fuel)
+	} else if err := m.checkProofRequest(pr); err != nil {
 		return TxResult{Err: err}
-	}
-	vk, ok := m.vks[pr.VerifyingKeyId]
-	if !ok {
-		return TxResult{Err: fmt.Errorf("%w: proof.verifying_key_id: %s", ErrUnknownVerifyingKey, pr.VerifyingKeyId)}
-	}
-	if vk.Scheme != pr.Scheme || vk.Curve != pr.Curve {
-		return TxResult{Err: fmt.Errorf("%w: proof: scheme %s and curve %s, but verifying key %s is %s on %s", ErrInvalidRequest,
-			scheme, curve, vk.Id, verifier.Scheme(vk.Scheme), verifier.Curve(vk.Curve))}
-	}
-	lim := verifier.DefaultLimits()
-	n, err := verifier.CheckPublicInputs(curve, pr.PublicInputs, lim)
-	if err != nil {
-		return TxResult{Err: fmt.Errorf("%w: proof.public_inputs: %v", ErrInvalidRequest, err)}
-	}
-	if n != int(vk.NumPublicInputs) {
-		return TxResult{Err: fmt.Errorf("%w: proof.public_inputs: %d values, but verifying key %s expects %d", ErrInvalidRequest, n, vk.Id, vk.NumPublicInputs)}
-	}
-	if len(pr.Proof) == 0 || len(pr.Proof) > lim.MaxProofBytes {
-		return TxResult{Err: fmt.Errorf("%w: proof.proof: %d bytes, want 1..%d", ErrInvalidRequest, len(pr.Proof), lim.MaxProofBytes)}
+	} else {
+		units = m.params.Staking.WorkUnitsGroth16
+		if pr.Scheme == lightkeeperv1.Scheme_SCHEME_PLONK {
+			units = m.params.Staking.WorkUnitsPlonk
+		}
 	}
 
-	p := m.params
 	m.recomputeStakes(a)
 	keepers := m.eligible()
 	weights := Weights(keepers, p)
@@ -500,26 +516,26 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 			nonZero++
 		}
 	}
-	size := min(int(p.TotalValidators), nonZero)
-	if size < int(p.Threshold) {
-		return TxResult{RoundID: id, Err: fmt.Errorf("%w: have %d eligible keepers, need at least threshold %d", ErrNotEnoughKeepers, nonZero, p.Threshold)}
+	size := min(int(committeeSize), nonZero)
+	if size < int(threshold) {
+		return TxResult{RoundID: id, Err: fmt.Errorf("%w: have %d eligible keepers, need at least threshold %d", ErrNotEnoughKeepers, nonZero, threshold)}
 	}
 	committee, err := DrawCommittee(a.seed, id, weights, size)
 	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
 		return TxResult{RoundID: id, Err: err}
 	}
 	if pay != nil {
-		units := m.params.Staking.WorkUnitsGroth16
-		if pr.Scheme == lightkeeperv1.Scheme_SCHEME_PLONK {
-			units = m.params.Staking.WorkUnitsPlonk
-		}
 		if err := pay(units); err != nil {
 			return TxResult{RoundID: id, Err: err}
 		}
 	}
+	rejectThreshold := uint32(size) - threshold + 1
+	if kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		rejectThreshold = threshold // one majority decides either way
+	}
 	r := &lightkeeperv1.Round{
 		Id:              id,
-		Kind:            lightkeeperv1.RoundKind_ROUND_KIND_PROOF,
+		Kind:            kind,
 		Request:         proto.Clone(req).(*lightkeeperv1.RoundRequest),
 		SubmittedHeight: a.height,
 		SubmittedAt:     tsMilli(a.now),
@@ -527,8 +543,8 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		Seed:            bytes.Clone(a.seed),
 		Committee:       committee,
 		Eligible:        weights,
-		Threshold:       p.Threshold,
-		RejectThreshold: uint32(size) - p.Threshold + 1,
+		Threshold:       threshold,
+		RejectThreshold: rejectThreshold,
 		Phase:           lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING,
 	}
 	o := newOpenRound(r)
@@ -541,6 +557,40 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 	a.emit(RoundOpened{Round: proto.Clone(r).(*lightkeeperv1.Round)})
 	return TxResult{RoundID: id, Round: proto.Clone(r).(*lightkeeperv1.Round)}
+}
+
+// checkProofRequest validates a PROOF request against the state.
+func (m *Machine) checkProofRequest(pr *lightkeeperv1.ProofRequest) error {
+	scheme, curve := verifier.Scheme(pr.Scheme), verifier.Curve(pr.Curve)
+	if !scheme.Valid() {
+		return fmt.Errorf("%w: proof.scheme: %v is not a supported scheme", ErrInvalidRequest, pr.Scheme)
+	}
+	if !curve.Valid() {
+		return fmt.Errorf("%w: proof.curve: %v is not a supported curve", ErrInvalidRequest, pr.Curve)
+	}
+	if err := checkID("proof.verifying_key_id", pr.VerifyingKeyId); err != nil {
+		return err
+	}
+	vk, ok := m.vks[pr.VerifyingKeyId]
+	if !ok {
+		return fmt.Errorf("%w: proof.verifying_key_id: %s", ErrUnknownVerifyingKey, pr.VerifyingKeyId)
+	}
+	if vk.Scheme != pr.Scheme || vk.Curve != pr.Curve {
+		return fmt.Errorf("%w: proof: scheme %s and curve %s, but verifying key %s is %s on %s", ErrInvalidRequest,
+			scheme, curve, vk.Id, verifier.Scheme(vk.Scheme), verifier.Curve(vk.Curve))
+	}
+	lim := verifier.DefaultLimits()
+	n, err := verifier.CheckPublicInputs(curve, pr.PublicInputs, lim)
+	if err != nil {
+		return fmt.Errorf("%w: proof.public_inputs: %v", ErrInvalidRequest, err)
+	}
+	if n != int(vk.NumPublicInputs) {
+		return fmt.Errorf("%w: proof.public_inputs: %d values, but verifying key %s expects %d", ErrInvalidRequest, n, vk.Id, vk.NumPublicInputs)
+	}
+	if len(pr.Proof) == 0 || len(pr.Proof) > lim.MaxProofBytes {
+		return fmt.Errorf("%w: proof.proof: %d bytes, want 1..%d", ErrInvalidRequest, len(pr.Proof), lim.MaxProofBytes)
+	}
+	return nil
 }
 
 func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
@@ -588,6 +638,14 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 		res.Err = fmt.Errorf("%w: keeper %s, round %s", ErrNotInCommittee, v.KeeperId, v.RoundId)
 		return res
 	}
+	isCompute := o.r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
+	if isCompute {
+		if msg := m.checkComputeVote(v); msg != "" {
+			return malformed("%s", msg)
+		}
+	} else if v.Compute != nil {
+		return malformed("vote.compute: set on a %s round", strings.TrimPrefix(o.r.Kind.String(), "ROUND_KIND_"))
+	}
 	if !verifier.VerifyVote(m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
 		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE
 		res.Err = fmt.Errorf("%w: vote.signature: not a valid signature by keeper %s", ErrBadSignature, v.KeeperId)
@@ -606,8 +664,8 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 			ev := &lightkeeperv1.Evidence{
 				KeeperId: v.KeeperId,
 				RoundId:  v.RoundId,
-				First:    proto.Clone(first).(*lightkeeperv1.Vote),
-				Second:   proto.Clone(v).(*lightkeeperv1.Vote),
+				First:    withoutOutput(first),
+				Second:   withoutOutput(v),
 				Height:   a.height,
 			}
 			o.evidence = append(o.evidence, ev)
@@ -639,6 +697,21 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 	a.emit(VoteAccepted{RoundID: r.Id, KeeperID: v.KeeperId, Kind: v.Kind, Late: late})
 	res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED
 	switch {
+	case isCompute && late:
+		fillOutput(r, vote) // a leader uploading after the decision
+		a.settle(r, vote)
+	case isCompute:
+		// Decided by the first result hash that threshold votes of one
+		// kind carry; approvals and rejections for other results do not
+		// add up.
+		if kind != verifier.VoteAbstain && computeAgreement(r, vote) >= r.Threshold {
+			setComputeResult(r, vote)
+			outcome := lightkeeperv1.Outcome_OUTCOME_APPROVED
+			if kind == verifier.VoteReject {
+				outcome = lightkeeperv1.Outcome_OUTCOME_REJECTED
+			}
+			a.decide(o, outcome)
+		}
 	case late:
 		a.settle(r, vote)
 	case r.Approvals >= r.Threshold:

@@ -19,7 +19,12 @@ var ErrBadCertificate = errors.New("bad certificate")
 // size − threshold + 1; every vote must be for this round, from a distinct
 // committee member, well formed and validly signed over c.ChainId; and the
 // tally must match the outcome (APPROVED: approvals ≥ threshold; REJECTED:
-// rejections ≥ reject_threshold; TIMEOUT: neither). It returns an error
+// rejections ≥ reject_threshold; TIMEOUT: neither). A COMPUTE certificate
+// instead has reject_threshold = threshold, a majority of the committee;
+// every APPROVE or REJECT vote must open its result hash with its compute
+// result; and APPROVED (REJECTED) needs threshold APPROVE (REJECT) votes
+// for the certificate's result_hash, which its result must open (TIMEOUT:
+// no result reached the threshold). It returns an error
 // (wrapping ErrBadCertificate) naming the first problem found.
 func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 	bad := func(format string, args ...any) error {
@@ -47,7 +52,8 @@ func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 	if c.Threshold < 1 || int(c.Threshold) > size {
 		return bad("threshold: %d not in 1..%d (committee size)", c.Threshold, size)
 	}
-	if want := uint32(size) - c.Threshold + 1; c.RejectThreshold != want {
+	compute := c.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
+	if want := uint32(size) - c.Threshold + 1; !compute && c.RejectThreshold != want {
 		return bad("reject_threshold: %d, want committee size %d - threshold %d + 1 = %d", c.RejectThreshold, size, c.Threshold, want)
 	}
 	committee, err := DrawCommittee(c.Seed, c.RoundId, c.Eligible, size)
@@ -92,6 +98,12 @@ func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 		case verifier.VoteReject:
 			rejections++
 		}
+	}
+	if compute {
+		return verifyComputeCertificate(c, bad)
+	}
+	if len(c.ResultHash) != 0 || c.Result != nil {
+		return bad("result: set on a %s round", c.Kind)
 	}
 	approved := approvals >= c.Threshold
 	rejected := rejections >= c.RejectThreshold

@@ -364,6 +364,9 @@ func (g *golden) run(cmd string) string {
 	if out, ok := g.runEconomy(f, a); ok {
 		return out
 	}
+	if out, ok := g.runCompute(f, a); ok {
+		return out
+	}
 	return g.fail("unknown command %q", f[0])
 }
 
@@ -430,6 +433,7 @@ func (g *golden) doGenesis(a map[string]string) string {
 		p.VerificationTimeout = durationpb.New(d)
 	}
 	g.economyGenesis(a, p, gen)
+	g.computeGenesis(a, p)
 	m, res, err := New(gen, p)
 	if err != nil {
 		return "error: " + err.Error()
@@ -532,7 +536,7 @@ func (g *golden) doRound(name string) string {
 	fmt.Fprintf(&b, "tally: approvals=%d rejections=%d abstentions=%d\n", r.Approvals, r.Rejections, r.Abstentions)
 	var vs []string
 	for i, v := range r.Votes {
-		s := g.short(v.KeeperId) + ":" + kindName(v.Kind)
+		s := g.short(v.KeeperId) + ":" + voteLabel(v)
 		if i == int(r.DecidedVotes) && r.Outcome != 0 {
 			vs = append(vs, "|")
 		}
@@ -542,6 +546,7 @@ func (g *golden) doRound(name string) string {
 		vs = []string{"(none)"}
 	}
 	fmt.Fprintf(&b, "votes: %s\n", strings.Join(vs, " "))
+	g.computeRoundLines(&b, r)
 	if c, ok := g.certs[id]; ok {
 		res := "ok"
 		if err := VerifyCertificate(c); err != nil {

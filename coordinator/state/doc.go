@@ -1,5 +1,6 @@
 // Package state is the coordinator's deterministic state machine: keepers,
-// verifying keys, verification rounds, committees, votes, reputation, the
+// verifying keys, compute programs, verification rounds (PROOF and
+// COMPUTE), committees, votes, reputation, the
 // Guarantee Proof of Stake economy (accounts, bonds, guarantees, groups,
 // stake limits, elections, rewards, slashing) and the hash-chained ledger
 // (DESIGN §3, §4 and §5; docs/economics.md). It is written in the style of
@@ -10,9 +11,9 @@
 //
 // The only input is a BlockInput: an explicit block time (unix
 // milliseconds) and an ordered list of transactions (Transaction:
-// SubmitRound, RegisterVerifyingKey, RegisterKeeper, SetKeeperOnline,
-// CastVote, and Signed — a client's SignedTx, whose signature and nonce the
-// machine checks itself; see tx.go). The service authenticates and parses requests, wraps them in
+// SubmitRound, RegisterVerifyingKey, RegisterProgram, RegisterKeeper,
+// SetKeeperOnline, CastVote, and Signed — a client's SignedTx, whose
+// signature and nonce the machine checks itself; see tx.go). The service authenticates and parses requests, wraps them in
 // transactions, picks the time from its clock and calls ApplyBlock; the
 // Result holds the new block, one TxResult per transaction, the events in
 // the order they happened, and every record that changed (rounds, keepers,
@@ -45,6 +46,28 @@
 // one) goes into the block. Votes after the decision and before the
 // deadline are late: stored and judged at once, not in the certificate.
 //
+// # COMPUTE rounds (compute.go)
+//
+// A COMPUTE round runs a registered WebAssembly program on an input with a
+// fuel limit. Its committee has compute_validators seats (drawn like a
+// proof committee) and one threshold, ⌊compute_validators/2⌋+1, for both
+// outcomes (Round.threshold = reject_threshold). A vote's result_hash is
+// verifier/compute.ResultHash of the keeper's result and its compute field
+// opens it (trap, exit code, fuel used, output hash); APPROVE means a clean
+// run, REJECT a deterministic trap such as out_of_fuel, and a vote whose
+// fields do not hash to its signed result_hash is MALFORMED. The round is
+// decided by the first (kind, result hash) that threshold votes carry:
+// APPROVED or REJECTED with that result (Round.result_hash, Round.result),
+// else TIMEOUT at the deadline. A vote agrees with the decision only if it
+// carries the agreed hash, so a member reporting another result is judged
+// incorrect (reputation, slashing) exactly like a wrong proof vote. The
+// leader (seat 0) uploads the output bytes with its vote; the machine
+// keeps them in the (unrevealed) vote until the decision, then moves the
+// agreed output to Round.result.output and drops every upload from the
+// votes, so certificates never carry output bytes. A round decided without
+// the leader has the output's hash only, until a late leader vote brings
+// the bytes. Work units: ⌈fuel used / staking.fuel_per_unit⌉.
+//
 // # Why there is no clock
 //
 // Everything the machine does is a function of its state and its input:
@@ -62,6 +85,7 @@
 //
 // # Hashes
 //
+//   - Program id: hex SHA-256 of the module bytes.
 //   - Round id: hex SHA-256("lightkeeper/round/v1\x00" || u16be(len chain) ||
 //     chain || deterministic protobuf of the RoundRequest) (RoundID).
 //   - Block hash: SHA-256("lightkeeper/block/v1\x00" || u64be height ||

@@ -8,8 +8,8 @@ import "errors"
 //
 // Suggested Connect codes: ErrInvalidRequest, ErrInvalidParams,
 // ErrInvalidGenesis, ErrInvalidSnapshot, ErrTimeWentBackwards →
-// InvalidArgument; ErrUnknownVerifyingKey, ErrUnknownKeeper, ErrUnknownRound
-// → NotFound; ErrNotEnoughKeepers, ErrRoundClosed, ErrNotInCommittee,
+// InvalidArgument; ErrUnknownVerifyingKey, ErrUnknownProgram,
+// ErrUnknownKeeper, ErrUnknownRound → NotFound; ErrNotEnoughKeepers, ErrRoundClosed, ErrNotInCommittee,
 // ErrEquivocation → FailedPrecondition; ErrRoundExists → AlreadyExists;
 // ErrBadSignature, ErrUnauthorized → PermissionDenied; ErrBadNonce,
 // ErrInsufficientFunds, ErrLimitReached, ErrJailed, ErrPaymentRequired →
@@ -28,6 +28,9 @@ var (
 	// ErrUnknownVerifyingKey: a round names a verifying key that is not
 	// registered.
 	ErrUnknownVerifyingKey = errors.New("unknown verifying key")
+	// ErrUnknownProgram: a compute round names a program that is not
+	// registered.
+	ErrUnknownProgram = errors.New("unknown program")
 	// ErrNotEnoughKeepers: fewer eligible keepers than the threshold.
 	ErrNotEnoughKeepers = errors.New("not enough eligible keepers")
 	// ErrRoundExists: the request's round id is already known (open or

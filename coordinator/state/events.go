@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // Event is something that happened while a block was applied. Events are
@@ -78,6 +79,9 @@ type KeeperOnlineChanged struct {
 // VerifyingKeyRegistered: a new verifying key was registered.
 type VerifyingKeyRegistered struct{ ID string }
 
+// ProgramRegistered: a new compute program was registered.
+type ProgramRegistered struct{ ID string }
+
 func (RoundOpened) isEvent()            {}
 func (VoteAccepted) isEvent()           {}
 func (RoundDecided) isEvent()           {}
@@ -87,6 +91,7 @@ func (EquivocationDetected) isEvent()   {}
 func (KeeperRegistered) isEvent()       {}
 func (KeeperOnlineChanged) isEvent()    {}
 func (VerifyingKeyRegistered) isEvent() {}
+func (ProgramRegistered) isEvent()      {}
 
 func (e RoundOpened) String() string {
 	r := e.Round
@@ -105,8 +110,28 @@ func (e VoteAccepted) String() string {
 
 func (e RoundDecided) String() string {
 	r := e.Round
-	return fmt.Sprintf("round decided %s: %s (approvals=%d rejections=%d abstentions=%d, %d votes in certificate)",
+	s := fmt.Sprintf("round decided %s: %s (approvals=%d rejections=%d abstentions=%d, %d votes in certificate)",
 		r.GetId(), outcomeName(r.GetOutcome()), r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), len(e.Certificate.GetVotes()))
+	if res := r.GetResult(); res != nil {
+		s += " " + resultString(r.GetResultHash(), res)
+	}
+	return s
+}
+
+// resultString describes a compute result in one line.
+func resultString(hash []byte, r *lightkeeperv1.ComputeResult) string {
+	out := "output not uploaded"
+	if OutputKnown(r) {
+		out = fmt.Sprintf("output %q", truncate(string(r.GetOutput())))
+	}
+	return fmt.Sprintf("result=%x trap=%s exit=%d fuel=%d %s", shortHash(hash), compute.TrapKind(r.GetTrap()), r.GetExitCode(), r.GetFuelUsed(), out)
+}
+
+func shortHash(b []byte) []byte {
+	if len(b) > 4 {
+		return b[:4]
+	}
+	return b
 }
 
 func (e RoundClosed) String() string {
@@ -129,6 +154,8 @@ func (e KeeperOnlineChanged) String() string {
 }
 
 func (e VerifyingKeyRegistered) String() string { return "verifying key registered " + e.ID }
+
+func (e ProgramRegistered) String() string { return "program registered " + e.ID }
 
 func kindName(k lightkeeperv1.VoteKind) string {
 	switch k {

@@ -264,6 +264,10 @@ func snapshotsEqual(a, b Snapshot) bool {
 			for _, x := range s {
 				out = append(out, x)
 			}
+		case []*lightkeeperv1.Program:
+			for _, x := range s {
+				out = append(out, x)
+			}
 		}
 		return out
 	}
@@ -277,5 +281,6 @@ func snapshotsEqual(a, b Snapshot) bool {
 	}
 	return eq(msgs(a.Keepers), msgs(b.Keepers)) && eq(msgs(a.OpenRounds), msgs(b.OpenRounds)) &&
 		eq(msgs(a.VerifyingKeys), msgs(b.VerifyingKeys)) && eq(msgs(a.Evidence), msgs(b.Evidence)) &&
+		eq(msgs(a.Programs), msgs(b.Programs)) &&
 		economyEqual(a, b)
 }

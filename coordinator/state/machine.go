@@ -43,7 +43,8 @@ type Machine struct {
 	keepers  map[string]*lightkeeperv1.Keeper
 	rounds   map[string]*openRound // VOTING or DECIDED
 	vks      map[string]*lightkeeperv1.VerifyingKey
-	roundIDs map[[32]byte]uint64 // every round ever created → submitted height
+	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
+	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
 
 	economy // accounts, bonds, guarantees, groups, epochs (staking.go)
 }
@@ -102,6 +103,8 @@ type Result struct {
 	Keepers []*lightkeeperv1.Keeper
 	// Verifying keys registered in this block, with their key bytes.
 	VerifyingKeys []*lightkeeperv1.VerifyingKey
+	// Programs registered in this block, with their module bytes.
+	Programs []*lightkeeperv1.Program
 	// Equivocation evidence found in this block (also in Block.Evidence).
 	Evidence []*lightkeeperv1.Evidence
 
@@ -131,6 +134,8 @@ type Result struct {
 //     nil for ACCEPTED and DUPLICATE).
 //   - RegisterVerifyingKey: VerifyingKey (metadata, without key bytes),
 //     also when it was already registered.
+//   - RegisterProgram: Program (metadata, without module bytes), also when
+//     it was already registered.
 //   - RegisterKeeper, SetKeeperOnline: Keeper.
 //   - Signed: Signer (once the signature was checked), Account (the
 //     signer's account after a successful transaction), UnbondingID
@@ -142,6 +147,7 @@ type TxResult struct {
 	Round        *lightkeeperv1.Round
 	VoteStatus   lightkeeperv1.VoteStatus
 	VerifyingKey *lightkeeperv1.VerifyingKey
+	Program      *lightkeeperv1.Program
 	Keeper       *lightkeeperv1.Keeper
 	Signer       string
 	Account      *lightkeeperv1.Account
@@ -158,6 +164,9 @@ type Snapshot struct {
 	OpenRounds []*lightkeeperv1.Round
 	// Key bytes may be nil: the machine needs only the metadata.
 	VerifyingKeys []*lightkeeperv1.VerifyingKey
+	// Registered programs; module bytes may be nil (the machine needs only
+	// the ids).
+	Programs []*lightkeeperv1.Program
 	// Every round ever created (open or closed).
 	RoundIDs []string
 	// Optional, parallel to RoundIDs: the height each round was submitted
@@ -216,6 +225,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		keepers:  make(map[string]*lightkeeperv1.Keeper, len(genesis.Keepers)),
 		rounds:   make(map[string]*openRound),
 		vks:      make(map[string]*lightkeeperv1.VerifyingKey),
+		programs: make(map[string]*lightkeeperv1.Program),
 		roundIDs: make(map[[32]byte]uint64),
 		economy:  newEconomy(),
 	}
@@ -331,6 +341,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		keepers:      make(map[string]*lightkeeperv1.Keeper, len(s.Keepers)),
 		rounds:       make(map[string]*openRound, len(s.OpenRounds)),
 		vks:          make(map[string]*lightkeeperv1.VerifyingKey, len(s.VerifyingKeys)),
+		programs:     make(map[string]*lightkeeperv1.Program, len(s.Programs)),
 		roundIDs:     make(map[[32]byte]uint64, len(s.RoundIDs)),
 		economy:      newEconomy(),
 	}
@@ -350,6 +361,14 @@ func Restore(s Snapshot) (*Machine, error) {
 		c := proto.Clone(vk).(*lightkeeperv1.VerifyingKey)
 		c.Key = nil
 		m.vks[vk.Id] = c
+	}
+	for i, p := range s.Programs {
+		if !ValidID(p.GetId()) {
+			return nil, bad("programs[%d].id: %q", i, p.GetId())
+		}
+		c := proto.Clone(p).(*lightkeeperv1.Program)
+		c.Module = nil
+		m.programs[p.Id] = c
 	}
 	for i, id := range s.RoundIDs {
 		rid, ok := parseID(id)
@@ -440,6 +459,9 @@ func (m *Machine) Snapshot() Snapshot {
 	}
 	for _, id := range sortedKeys(m.vks) {
 		s.VerifyingKeys = append(s.VerifyingKeys, proto.Clone(m.vks[id]).(*lightkeeperv1.VerifyingKey))
+	}
+	for _, id := range sortedKeys(m.programs) {
+		s.Programs = append(s.Programs, proto.Clone(m.programs[id]).(*lightkeeperv1.Program))
 	}
 	s.RoundIDs = make([]string, 0, len(m.roundIDs))
 	for rid := range m.roundIDs {

@@ -52,6 +52,7 @@ func DefaultParams() *lightkeeperv1.ConsensusParams {
 		Staking:                  DefaultStakingParams(),
 		Rewards:                  DefaultRewardParams(),
 		Slashing:                 DefaultSlashingParams(),
+		Compute:                  DefaultComputeParams(),
 	}
 }
 
@@ -122,7 +123,10 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 	if p.ReputationWeightBps > BPS || p.StakeWeightBps+p.ReputationWeightBps != BPS {
 		return bad("leader_selection.reputation_weight", "stake_weight + reputation_weight must be %d basis points (got %d + %d)", BPS, p.StakeWeightBps, p.ReputationWeightBps)
 	}
-	return validateEconomy(p)
+	if err := validateEconomy(p); err != nil {
+		return err
+	}
+	return validateCompute(p)
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -55,6 +55,19 @@ func TestValidateParams(t *testing.T) {
 		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = -1 }},
 		{"leader_selection.stake_weight", func(p *lightkeeperv1.ConsensusParams) { p.StakeWeightBps = 10_001 }},
 		{"leader_selection.reputation_weight", func(p *lightkeeperv1.ConsensusParams) { p.ReputationWeightBps = 2000 }},
+		{"staking.fuel_per_unit", func(p *lightkeeperv1.ConsensusParams) { p.Staking.FuelPerUnit = 0 }},
+		{"compute", func(p *lightkeeperv1.ConsensusParams) { p.Compute = nil }},
+		{"compute.max_module_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxModuleBytes = 8 }},
+		{"compute.max_module_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxModuleBytes = MaxComputeModuleBytes + 1 }},
+		{"compute.max_memory_pages", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxMemoryPages = 0 }},
+		{"compute.max_memory_pages", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxMemoryPages = 65_537 }},
+		{"compute.max_table_elements", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxTableElements = 10_000_001 }},
+		{"compute.max_call_depth", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxCallDepth = 0 }},
+		{"compute.max_call_depth", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxCallDepth = 1901 }},
+		{"compute.max_output_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxOutputBytes = 64<<10 + 1 }},
+		{"compute.max_fuel", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxFuel = 0 }},
+		{"compute.max_fuel", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxFuel = 1<<62 + 1 }},
+		{"compute.max_input_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxInputBytes = 16<<20 + 1 }},
 	} {
 		p := DefaultParams()
 		tc.mut(p)
@@ -77,6 +90,8 @@ func TestValidateParams(t *testing.T) {
 		func(p *lightkeeperv1.ConsensusParams) { p.StakeWeightBps, p.ReputationWeightBps = 10_000, 0 },
 		func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = 0 },
 		func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(time.Millisecond) },
+		func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxOutputBytes, p.Compute.MaxInputBytes = 0, 0 },
+		func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxCallDepth, p.Compute.MaxFuel = 1900, 1<<62 },
 	} {
 		p := DefaultParams()
 		mut(p)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // Keeper behaviours in the simulation, by keeper index modulo 8.
@@ -23,10 +24,35 @@ const (
 )
 
 type simRound struct {
-	id    string
-	valid bool
-	r     *lightkeeperv1.Round
-	voted map[int]bool
+	id      string
+	valid   bool
+	compute bool // a COMPUTE round: valid means a clean run, else a trap
+	r       *lightkeeperv1.Round
+	voted   map[int]bool
+}
+
+// simResult is the honest result of a simulated compute round, or (wrong)
+// a Byzantine one.
+func simResult(sr *simRound, wrong int) compute.Result {
+	res := compute.Result{Output: []byte("out " + sr.id[:8]), FuelUsed: 1000, ExitCode: 0}
+	if !sr.valid {
+		res.Trap, res.FuelUsed = compute.TrapOutOfFuel, 5000
+	}
+	if wrong > 0 {
+		res.Output = fmt.Appendf(nil, "wrong %d", wrong)
+	}
+	return res
+}
+
+// simVote is keeper i's vote on sr: truth (honest), flipped (the
+// opposite kind for a proof round, a wrong result for a compute round),
+// or abstain. A compute round's leader uploads its output.
+func simVote(sr *simRound, i int, kind lightkeeperv1.VoteKind, wrong int) *lightkeeperv1.Transaction {
+	if !sr.compute || kind == abstain {
+		return voteTx(sr.id, i, kind)
+	}
+	leader := sr.r != nil && sr.r.Committee[0] == keeperID(i)
+	return computeVoteTx(testChain, sr.id, i, simResult(sr, wrong), leader)
 }
 
 // TestSimulation drives machines with random but seeded blocks — honest
@@ -86,6 +112,8 @@ func simulate(t *testing.T, seed int64, steps int) {
 		setup = append(setup, registerTx(testChain, i), onlineTx(i, true))
 	}
 	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 2))
+	simProgram := fakeModule("sim", 0)
+	setup = append(setup, programTx(simProgram))
 	now := testGenesisMs
 
 	check := func(step int, res *Result) {
@@ -108,6 +136,9 @@ func simulate(t *testing.T, seed int64, steps int) {
 			switch e := e.(type) {
 			case RoundDecided:
 				seen[outcomeName(e.Round.Outcome)]++
+				if e.Round.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+					seen["COMPUTE "+outcomeName(e.Round.Outcome)]++
+				}
 				decided[e.Round.Id]++
 				if decided[e.Round.Id] > 1 {
 					fail("round %s decided twice", e.Round.Id)
@@ -219,8 +250,12 @@ func simulate(t *testing.T, seed int64, steps int) {
 		for range rng.Intn(3) {
 			nonce++
 			req := proofRequest(vkID(fakeVK), fmt.Sprint("sim", nonce))
+			isCompute := rng.Intn(3) == 0
+			if isCompute {
+				req = computeRequest(programID(simProgram), "input", 5000, fmt.Sprint("sim", nonce))
+			}
 			id := RoundID(testChain, req)
-			rounds[id] = &simRound{id: id, valid: rng.Intn(3) > 0, voted: map[int]bool{}}
+			rounds[id] = &simRound{id: id, valid: rng.Intn(3) > 0, compute: isCompute, voted: map[int]bool{}}
 			txs = append(txs, submitTx(req))
 			if rng.Intn(10) == 0 { // an idempotent resubmission
 				txs = append(txs, submitTx(req))
@@ -241,14 +276,17 @@ func simulate(t *testing.T, seed int64, steps int) {
 				}
 				if sr.voted[i] {
 					if rng.Intn(10) == 0 { // replay
-						txs = append(txs, voteTx(id, i, truth(sr)))
+						txs = append(txs, simVote(sr, i, truth(sr), 0))
 					}
 					continue
 				}
-				kind := truth(sr)
+				kind, wrong := truth(sr), 0
 				switch i % 8 {
 				case byzantine:
-					kind = flip(kind)
+					kind, wrong = flip(kind), 1
+					if sr.compute && rng.Intn(2) == 0 {
+						kind = truth(sr) // a wrong result of the right kind
+					}
 				case lazy:
 					if rng.Intn(4) > 0 {
 						continue
@@ -259,16 +297,23 @@ func simulate(t *testing.T, seed int64, steps int) {
 					}
 				case forger:
 					if rng.Intn(3) == 0 {
-						tx := voteTx(id, i, kind)
+						tx := simVote(sr, i, kind, 0)
 						tx.GetCastVote().Vote.Signature[3] ^= 0x10
 						txs = append(txs, tx)
 						continue
 					}
 				}
+				if sr.compute && kind != abstain && kind != truth(sr) && wrong == 0 {
+					wrong = 1
+				}
 				sr.voted[i] = true
-				txs = append(txs, voteTx(id, i, kind))
+				txs = append(txs, simVote(sr, i, kind, wrong))
 				if i%8 == equivocator && rng.Intn(2) == 0 {
-					txs = append(txs, voteTx(id, i, flip(kind)))
+					if sr.compute {
+						txs = append(txs, simVote(sr, i, kind, 2+rng.Intn(2)))
+					} else {
+						txs = append(txs, voteTx(id, i, flip(kind)))
+					}
 				}
 			}
 			if rng.Intn(10) == 0 { // an outsider
@@ -305,7 +350,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 	if !snapshotsEqual(m.Snapshot(), twin.Snapshot()) || (restored != nil && !snapshotsEqual(m.Snapshot(), restored.Snapshot())) {
 		t.Fatalf("seed %d: final states differ", seed)
 	}
-	for _, want := range []string{"APPROVED", "REJECTED", "TIMEOUT", "late", CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay,
+	for _, want := range []string{"APPROVED", "REJECTED", "TIMEOUT", "late", "COMPUTE APPROVED", "COMPUTE REJECTED", "COMPUTE TIMEOUT", CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay,
 		"VOTE_STATUS_DUPLICATE", "VOTE_STATUS_EQUIVOCATION", "VOTE_STATUS_BAD_SIGNATURE", "VOTE_STATUS_NOT_IN_COMMITTEE", "VOTE_STATUS_ROUND_CLOSED"} {
 		if seen[want] == 0 {
 			t.Errorf("seed %d: the run never exercised %s", seed, want)
@@ -331,6 +376,10 @@ func flip(k lightkeeperv1.VoteKind) lightkeeperv1.VoteKind {
 // checkRound checks a round record against its own votes.
 func checkRound(t *testing.T, fail func(string, ...any), r *lightkeeperv1.Round) {
 	t.Helper()
+	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		checkComputeRound(fail, r)
+		return
+	}
 	seen := map[string]bool{}
 	var a, rj, ab uint32
 	tally := func(votes []*lightkeeperv1.Vote) (a, r uint32) {
@@ -390,5 +439,66 @@ func checkRound(t *testing.T, fail func(string, ...any), r *lightkeeperv1.Round)
 		}
 	default:
 		fail("round %s: phase %v without outcome", r.Id, r.Phase)
+	}
+}
+
+// checkComputeRound checks a compute round: it is decided by the first vote
+// that makes threshold votes of one kind agree on one result hash, with
+// that result; no vote keeps an uploaded output once it is decided; the
+// result's output, when known, hashes to its output_hash.
+func checkComputeRound(fail func(string, ...any), r *lightkeeperv1.Round) {
+	if r.Threshold != r.RejectThreshold || 2*r.Threshold <= uint32(len(r.Committee)) {
+		fail("round %s: compute thresholds %d/%d for %d seats", r.Id, r.Threshold, r.RejectThreshold, len(r.Committee))
+	}
+	// first returns the index of the vote at which some result first
+	// reached the threshold, or -1.
+	first := func(votes []*lightkeeperv1.Vote) int {
+		count := map[string]uint32{}
+		for i, v := range votes {
+			if v.Kind == abstain {
+				continue
+			}
+			k := fmt.Sprintf("%d/%x", v.Kind, v.ResultHash)
+			if count[k]++; count[k] == r.Threshold {
+				return i
+			}
+		}
+		return -1
+	}
+	at := first(r.Votes)
+	switch {
+	case r.Phase == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING:
+		if at >= 0 || r.Result != nil {
+			fail("round %s: voting, but a result reached the threshold", r.Id)
+		}
+		return
+	case r.Outcome == lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
+		if at >= 0 || r.Result != nil || int(r.DecidedVotes) != len(r.Votes) {
+			fail("round %s: bad compute TIMEOUT", r.Id)
+		}
+	default:
+		if at < 0 || int(r.DecidedVotes) != at+1 || !bytes.Equal(r.Votes[at].ResultHash, r.ResultHash) {
+			fail("round %s: decided at vote %d of %d, first agreement at %d", r.Id, r.DecidedVotes, len(r.Votes), at)
+		}
+		want := lightkeeperv1.Outcome_OUTCOME_APPROVED
+		if r.Votes[at].Kind == reject {
+			want = lightkeeperv1.Outcome_OUTCOME_REJECTED
+		}
+		if r.Outcome != want {
+			fail("round %s: outcome %v, agreed kind %v", r.Id, r.Outcome, r.Votes[at].Kind)
+		}
+		res := r.Result
+		h := compute.ResultHashFromOutputHash(compute.TrapKind(res.GetTrap()), res.GetExitCode(), res.GetFuelUsed(), [32]byte(res.GetOutputHash()))
+		if !bytes.Equal(h[:], r.ResultHash) {
+			fail("round %s: result does not open result_hash", r.Id)
+		}
+		if len(res.Output) > 0 && !OutputKnown(res) {
+			fail("round %s: output does not hash to output_hash", r.Id)
+		}
+	}
+	for _, v := range r.Votes {
+		if len(v.GetCompute().GetOutput()) > 0 {
+			fail("round %s: a decided round keeps an output in a vote", r.Id)
+		}
 	}
 }

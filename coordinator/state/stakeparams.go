@@ -29,7 +29,7 @@ const (
 // electing up to 100 keepers over a 0.1 % threshold, 1,000 tokens of stake
 // limit per work unit of capacity with a presumed initial capacity of
 // 1,000 units, capacity EMA α = 0.5, no fees, groth16 = 1 and plonk = 2
-// work units.
+// work units, and one work unit per million fuel of a compute round.
 func DefaultStakingParams() *lightkeeperv1.StakingParams {
 	return &lightkeeperv1.StakingParams{
 		MinSelfBond:              100,
@@ -47,6 +47,7 @@ func DefaultStakingParams() *lightkeeperv1.StakingParams {
 		MinTxFee:                 0,
 		WorkUnitsGroth16:         1,
 		WorkUnitsPlonk:           2,
+		FuelPerUnit:              1_000_000,
 	}
 }
 

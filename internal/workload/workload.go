@@ -1,7 +1,8 @@
 // Package workload builds real proof workloads — valid proofs and each kind
-// of invalid one, on every scheme and curve — and submits them to a
-// coordinator. The demo, the end-to-end tests and the benchmarks share it,
-// so they all exercise the same cases.
+// of invalid one, on every scheme and curve — and compute jobs over the
+// example programs (compute.go), and submits them to a coordinator. The
+// demo, the end-to-end tests and the benchmarks share it, so they all
+// exercise the same cases.
 package workload
 
 import (
@@ -134,15 +135,17 @@ func Build(o Options, progress func(string)) ([]Item, error) {
 
 // Submitter sends items to one coordinator.
 type Submitter struct {
-	Rounds lightkeeperv1connect.RoundServiceClient
-	VKs    lightkeeperv1connect.VerifyingKeyServiceClient
+	Rounds   lightkeeperv1connect.RoundServiceClient
+	VKs      lightkeeperv1connect.VerifyingKeyServiceClient
+	Programs lightkeeperv1connect.ProgramServiceClient
 }
 
 // NewSubmitter returns a Submitter for the coordinator at url.
 func NewSubmitter(h connect.HTTPClient, url string) Submitter {
 	return Submitter{
-		Rounds: lightkeeperv1connect.NewRoundServiceClient(h, url),
-		VKs:    lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url),
+		Rounds:   lightkeeperv1connect.NewRoundServiceClient(h, url),
+		VKs:      lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url),
+		Programs: lightkeeperv1connect.NewProgramServiceClient(h, url),
 	}
 }
 

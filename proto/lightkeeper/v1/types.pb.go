@@ -354,6 +354,12 @@ const (
 	RejectReason_REJECT_REASON_INVALID_PROOF           RejectReason = 5
 	RejectReason_REJECT_REASON_OVERSIZED               RejectReason = 6
 	RejectReason_REJECT_REASON_UNSUPPORTED             RejectReason = 7
+	// COMPUTE rounds. A REJECT vote: the program trapped (the trap kind is in
+	// the vote's compute result). An ABSTAIN vote: the keeper could not run
+	// the job within its own limits (wall clock, memory) or could not load
+	// the program.
+	RejectReason_REJECT_REASON_COMPUTE_TRAP RejectReason = 8
+	RejectReason_REJECT_REASON_LOCAL_LIMIT  RejectReason = 9
 )
 
 // Enum value maps for RejectReason.
@@ -367,6 +373,8 @@ var (
 		5: "REJECT_REASON_INVALID_PROOF",
 		6: "REJECT_REASON_OVERSIZED",
 		7: "REJECT_REASON_UNSUPPORTED",
+		8: "REJECT_REASON_COMPUTE_TRAP",
+		9: "REJECT_REASON_LOCAL_LIMIT",
 	}
 	RejectReason_value = map[string]int32{
 		"REJECT_REASON_UNSPECIFIED":             0,
@@ -377,6 +385,8 @@ var (
 		"REJECT_REASON_INVALID_PROOF":           5,
 		"REJECT_REASON_OVERSIZED":               6,
 		"REJECT_REASON_UNSUPPORTED":             7,
+		"REJECT_REASON_COMPUTE_TRAP":            8,
+		"REJECT_REASON_LOCAL_LIMIT":             9,
 	}
 )
 
@@ -430,9 +440,11 @@ type ConsensusParams struct {
 	ReputationWeightBps uint32 `protobuf:"varint,15,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
 	// The Guarantee Proof of Stake economy (DESIGN §4): the [staking],
 	// [rewards] and [slashing] sections of config.toml.
-	Staking       *StakingParams  `protobuf:"bytes,16,opt,name=staking,proto3" json:"staking,omitempty"`
-	Rewards       *RewardParams   `protobuf:"bytes,17,opt,name=rewards,proto3" json:"rewards,omitempty"`
-	Slashing      *SlashingParams `protobuf:"bytes,18,opt,name=slashing,proto3" json:"slashing,omitempty"`
+	Staking  *StakingParams  `protobuf:"bytes,16,opt,name=staking,proto3" json:"staking,omitempty"`
+	Rewards  *RewardParams   `protobuf:"bytes,17,opt,name=rewards,proto3" json:"rewards,omitempty"`
+	Slashing *SlashingParams `protobuf:"bytes,18,opt,name=slashing,proto3" json:"slashing,omitempty"`
+	// Deterministic compute (DESIGN §3 COMPUTE): the [compute] section.
+	Compute       *ComputeParams `protobuf:"bytes,19,opt,name=compute,proto3" json:"compute,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -593,6 +605,117 @@ func (x *ConsensusParams) GetSlashing() *SlashingParams {
 	return nil
 }
 
+func (x *ConsensusParams) GetCompute() *ComputeParams {
+	if x != nil {
+		return x.Compute
+	}
+	return nil
+}
+
+// ComputeParams are the consensus limits of COMPUTE rounds. Every keeper
+// must run jobs under the same values (they shape the metered module and
+// decide results), so they are chain parameters, sent to keepers with each
+// compute task (verifier/compute.Limits).
+type ComputeParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Largest program (WebAssembly module) that can be registered, in bytes.
+	MaxModuleBytes uint64 `protobuf:"varint,1,opt,name=max_module_bytes,json=maxModuleBytes,proto3" json:"max_module_bytes,omitempty"`
+	// Largest linear memory, in 64 KiB pages.
+	MaxMemoryPages uint32 `protobuf:"varint,2,opt,name=max_memory_pages,json=maxMemoryPages,proto3" json:"max_memory_pages,omitempty"`
+	// Most elements of the program's table.
+	MaxTableElements uint32 `protobuf:"varint,3,opt,name=max_table_elements,json=maxTableElements,proto3" json:"max_table_elements,omitempty"`
+	// Deepest call nesting; deeper is the deterministic trap stack_exhausted.
+	MaxCallDepth uint32 `protobuf:"varint,4,opt,name=max_call_depth,json=maxCallDepth,proto3" json:"max_call_depth,omitempty"`
+	// Most bytes a program may write to stdout (at most 64 KiB, the size of
+	// a leader's upload).
+	MaxOutputBytes uint32 `protobuf:"varint,5,opt,name=max_output_bytes,json=maxOutputBytes,proto3" json:"max_output_bytes,omitempty"`
+	// Most fuel a job may ask for.
+	MaxFuel uint64 `protobuf:"varint,6,opt,name=max_fuel,json=maxFuel,proto3" json:"max_fuel,omitempty"`
+	// Largest job input (stdin), in bytes.
+	MaxInputBytes uint64 `protobuf:"varint,7,opt,name=max_input_bytes,json=maxInputBytes,proto3" json:"max_input_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeParams) Reset() {
+	*x = ComputeParams{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeParams) ProtoMessage() {}
+
+func (x *ComputeParams) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeParams.ProtoReflect.Descriptor instead.
+func (*ComputeParams) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ComputeParams) GetMaxModuleBytes() uint64 {
+	if x != nil {
+		return x.MaxModuleBytes
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxMemoryPages() uint32 {
+	if x != nil {
+		return x.MaxMemoryPages
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxTableElements() uint32 {
+	if x != nil {
+		return x.MaxTableElements
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxCallDepth() uint32 {
+	if x != nil {
+		return x.MaxCallDepth
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxOutputBytes() uint32 {
+	if x != nil {
+		return x.MaxOutputBytes
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxFuel() uint64 {
+	if x != nil {
+		return x.MaxFuel
+	}
+	return 0
+}
+
+func (x *ComputeParams) GetMaxInputBytes() uint64 {
+	if x != nil {
+		return x.MaxInputBytes
+	}
+	return 0
+}
+
 // StakingParams: accounts, bonding, stake limits, groups and elections.
 // Amounts are in the smallest token unit; durations are whole seconds in
 // config.toml.
@@ -631,13 +754,17 @@ type StakingParams struct {
 	// Work units of one proof round by scheme.
 	WorkUnitsGroth16 uint64 `protobuf:"varint,14,opt,name=work_units_groth16,json=workUnitsGroth16,proto3" json:"work_units_groth16,omitempty"`
 	WorkUnitsPlonk   uint64 `protobuf:"varint,15,opt,name=work_units_plonk,json=workUnitsPlonk,proto3" json:"work_units_plonk,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// A COMPUTE round is worth ceil(fuel / fuel_per_unit) work units (at
+	// least 1): fuel used when judging votes, the fuel limit when charging
+	// a paid submission.
+	FuelPerUnit   uint64 `protobuf:"varint,16,opt,name=fuel_per_unit,json=fuelPerUnit,proto3" json:"fuel_per_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StakingParams) Reset() {
 	*x = StakingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +776,7 @@ func (x *StakingParams) String() string {
 func (*StakingParams) ProtoMessage() {}
 
 func (x *StakingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +789,7 @@ func (x *StakingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StakingParams.ProtoReflect.Descriptor instead.
 func (*StakingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *StakingParams) GetMinSelfBond() uint64 {
@@ -770,6 +897,13 @@ func (x *StakingParams) GetWorkUnitsPlonk() uint64 {
 	return 0
 }
 
+func (x *StakingParams) GetFuelPerUnit() uint64 {
+	if x != nil {
+		return x.FuelPerUnit
+	}
+	return 0
+}
+
 // RewardParams: what is paid at the end of each epoch.
 type RewardParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -791,7 +925,7 @@ type RewardParams struct {
 
 func (x *RewardParams) Reset() {
 	*x = RewardParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +937,7 @@ func (x *RewardParams) String() string {
 func (*RewardParams) ProtoMessage() {}
 
 func (x *RewardParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +950,7 @@ func (x *RewardParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewardParams.ProtoReflect.Descriptor instead.
 func (*RewardParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RewardParams) GetEpochIssuance() uint64 {
@@ -877,7 +1011,7 @@ type SlashingParams struct {
 
 func (x *SlashingParams) Reset() {
 	*x = SlashingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1023,7 @@ func (x *SlashingParams) String() string {
 func (*SlashingParams) ProtoMessage() {}
 
 func (x *SlashingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1036,7 @@ func (x *SlashingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlashingParams.ProtoReflect.Descriptor instead.
 func (*SlashingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SlashingParams) GetSlashIncorrectBps() uint32 {
@@ -971,7 +1105,7 @@ type ProofRequest struct {
 
 func (x *ProofRequest) Reset() {
 	*x = ProofRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1117,7 @@ func (x *ProofRequest) String() string {
 func (*ProofRequest) ProtoMessage() {}
 
 func (x *ProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1130,7 @@ func (x *ProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofRequest.ProtoReflect.Descriptor instead.
 func (*ProofRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ProofRequest) GetScheme() Scheme {
@@ -1034,12 +1168,78 @@ func (x *ProofRequest) GetPublicInputs() []byte {
 	return nil
 }
 
+// ComputeRequest asks for a deterministic WebAssembly job to be run by a
+// committee of compute_validators keepers (DESIGN §3, docs/compute.md).
+type ComputeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SHA-256 of the registered program's module bytes (ProgramService).
+	ProgramId string `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// The job's stdin.
+	Input []byte `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	// Fuel limit; running out is the deterministic trap out_of_fuel.
+	Fuel          uint64 `protobuf:"varint,3,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeRequest) Reset() {
+	*x = ComputeRequest{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeRequest) ProtoMessage() {}
+
+func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeRequest.ProtoReflect.Descriptor instead.
+func (*ComputeRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ComputeRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ComputeRequest) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *ComputeRequest) GetFuel() uint64 {
+	if x != nil {
+		return x.Fuel
+	}
+	return 0
+}
+
 // RoundRequest is what a client submits.
 type RoundRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*RoundRequest_Proof
+	//	*RoundRequest_Compute
 	Payload isRoundRequest_Payload `protobuf_oneof:"payload"`
 	// Makes otherwise identical requests distinct. Submitting the same request
 	// with the same nonce twice returns the same round (idempotent retries).
@@ -1050,7 +1250,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1262,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1275,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -1089,6 +1289,15 @@ func (x *RoundRequest) GetProof() *ProofRequest {
 	if x != nil {
 		if x, ok := x.Payload.(*RoundRequest_Proof); ok {
 			return x.Proof
+		}
+	}
+	return nil
+}
+
+func (x *RoundRequest) GetCompute() *ComputeRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*RoundRequest_Compute); ok {
+			return x.Compute
 		}
 	}
 	return nil
@@ -1109,7 +1318,14 @@ type RoundRequest_Proof struct {
 	Proof *ProofRequest `protobuf:"bytes,1,opt,name=proof,proto3,oneof"`
 }
 
+type RoundRequest_Compute struct {
+	// Field numbers follow RoundKind (2 is kept for WITHDRAWAL).
+	Compute *ComputeRequest `protobuf:"bytes,3,opt,name=compute,proto3,oneof"`
+}
+
 func (*RoundRequest_Proof) isRoundRequest_Payload() {}
+
+func (*RoundRequest_Compute) isRoundRequest_Payload() {}
 
 // Vote is a keeper's signed verdict. The signature covers
 // "lightkeeper/vote/v1\x00" || u16be(len(chain_id)) || chain_id || round_id
@@ -1120,16 +1336,24 @@ type Vote struct {
 	KeeperId string                 `protobuf:"bytes,2,opt,name=keeper_id,json=keeperId,proto3" json:"keeper_id,omitempty"`
 	Kind     VoteKind               `protobuf:"varint,3,opt,name=kind,proto3,enum=lightkeeper.v1.VoteKind" json:"kind,omitempty"`
 	// 32 bytes; all zero for proof rounds, the result digest for compute.
-	ResultHash    []byte       `protobuf:"bytes,4,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
-	Reason        RejectReason `protobuf:"varint,5,opt,name=reason,proto3,enum=lightkeeper.v1.RejectReason" json:"reason,omitempty"`
-	Signature     []byte       `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	ResultHash []byte       `protobuf:"bytes,4,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Reason     RejectReason `protobuf:"varint,5,opt,name=reason,proto3,enum=lightkeeper.v1.RejectReason" json:"reason,omitempty"`
+	Signature  []byte       `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	// COMPUTE rounds: the result the keeper computed, which result_hash
+	// commits to. It is not covered by the signature; the coordinator
+	// accepts an APPROVE or REJECT vote only if result_hash =
+	// ResultHashFromOutputHash(trap, exit_code, fuel_used, output_hash) and,
+	// when output is set, output_hash = SHA-256(output). Only the leader
+	// (seat 0) uploads output; it is moved to the round's result and never
+	// kept in stored votes or certificates.
+	Compute       *ComputeResult `protobuf:"bytes,7,opt,name=compute,proto3" json:"compute,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1365,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1378,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -1199,6 +1423,99 @@ func (x *Vote) GetSignature() []byte {
 	return nil
 }
 
+func (x *Vote) GetCompute() *ComputeResult {
+	if x != nil {
+		return x.Compute
+	}
+	return nil
+}
+
+// ComputeResult is the deterministic result of a compute job
+// (verifier/compute.Result) in the form votes and rounds carry it.
+type ComputeResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SHA-256 of the output (stdout), 32 bytes.
+	OutputHash []byte `protobuf:"bytes,1,opt,name=output_hash,json=outputHash,proto3" json:"output_hash,omitempty"`
+	// proc_exit's code; 0 when _start returned or the run trapped.
+	ExitCode uint32 `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	FuelUsed uint64 `protobuf:"varint,3,opt,name=fuel_used,json=fuelUsed,proto3" json:"fuel_used,omitempty"`
+	// verifier/compute.TrapKind: 0 none, 1 out_of_fuel, 2 stack_exhausted,
+	// 3 output_limit, 4 unreachable, 5 memory_access, 6 divide_by_zero,
+	// 7 integer_overflow, 8 indirect_call. A number rather than an enum
+	// because 0 means "no trap", and the values are fixed by the result hash.
+	Trap uint32 `protobuf:"varint,4,opt,name=trap,proto3" json:"trap,omitempty"`
+	// The output itself (at most 64 KiB): in the leader's vote and in a
+	// decided round once the leader uploaded it; empty elsewhere.
+	Output        []byte `protobuf:"bytes,5,opt,name=output,proto3" json:"output,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeResult) Reset() {
+	*x = ComputeResult{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeResult) ProtoMessage() {}
+
+func (x *ComputeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeResult.ProtoReflect.Descriptor instead.
+func (*ComputeResult) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ComputeResult) GetOutputHash() []byte {
+	if x != nil {
+		return x.OutputHash
+	}
+	return nil
+}
+
+func (x *ComputeResult) GetExitCode() uint32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *ComputeResult) GetFuelUsed() uint64 {
+	if x != nil {
+		return x.FuelUsed
+	}
+	return 0
+}
+
+func (x *ComputeResult) GetTrap() uint32 {
+	if x != nil {
+		return x.Trap
+	}
+	return 0
+}
+
+func (x *ComputeResult) GetOutput() []byte {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
 // WeightedKeeper is one entry of the eligible set a committee was drawn from.
 type WeightedKeeper struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1210,7 +1527,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1539,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1552,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -1276,18 +1593,24 @@ type Round struct {
 	DecidedAt       *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
 	// Accepted votes in arrival order. The first decided_votes of them are the
 	// ones the decision was made on and form the certificate.
-	Votes         []*Vote `protobuf:"bytes,16,rep,name=votes,proto3" json:"votes,omitempty"`
-	DecidedVotes  uint32  `protobuf:"varint,17,opt,name=decided_votes,json=decidedVotes,proto3" json:"decided_votes,omitempty"`
-	Approvals     uint32  `protobuf:"varint,18,opt,name=approvals,proto3" json:"approvals,omitempty"`
-	Rejections    uint32  `protobuf:"varint,19,opt,name=rejections,proto3" json:"rejections,omitempty"`
-	Abstentions   uint32  `protobuf:"varint,20,opt,name=abstentions,proto3" json:"abstentions,omitempty"`
+	Votes        []*Vote `protobuf:"bytes,16,rep,name=votes,proto3" json:"votes,omitempty"`
+	DecidedVotes uint32  `protobuf:"varint,17,opt,name=decided_votes,json=decidedVotes,proto3" json:"decided_votes,omitempty"`
+	Approvals    uint32  `protobuf:"varint,18,opt,name=approvals,proto3" json:"approvals,omitempty"`
+	Rejections   uint32  `protobuf:"varint,19,opt,name=rejections,proto3" json:"rejections,omitempty"`
+	Abstentions  uint32  `protobuf:"varint,20,opt,name=abstentions,proto3" json:"abstentions,omitempty"`
+	// COMPUTE rounds decided APPROVED or REJECTED: the agreed result hash and
+	// the result it opens to. result.output holds the output once the leader
+	// uploaded it (with its vote, before or after the decision); a round
+	// decided by the other members alone has output_hash but no output.
+	ResultHash    []byte         `protobuf:"bytes,21,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Result        *ComputeResult `protobuf:"bytes,22,opt,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1622,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1635,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Round) GetId() string {
@@ -1455,6 +1778,20 @@ func (x *Round) GetAbstentions() uint32 {
 	return 0
 }
 
+func (x *Round) GetResultHash() []byte {
+	if x != nil {
+		return x.ResultHash
+	}
+	return nil
+}
+
+func (x *Round) GetResult() *ComputeResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // chain id and the keepers' public keys (their ids) anyone can check it
 // offline (lightkeeper verify-cert).
@@ -1472,13 +1809,18 @@ type Certificate struct {
 	RejectThreshold uint32                 `protobuf:"varint,10,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
 	Votes           []*Vote                `protobuf:"bytes,11,rep,name=votes,proto3" json:"votes,omitempty"`
 	DecidedAt       *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// COMPUTE rounds decided APPROVED or REJECTED: the result hash that
+	// threshold votes of the outcome's kind agree on, and the result it opens
+	// to (without the output bytes; output_hash commits to them).
+	ResultHash    []byte         `protobuf:"bytes,13,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Result        *ComputeResult `protobuf:"bytes,14,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1832,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1845,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -1590,6 +1932,20 @@ func (x *Certificate) GetDecidedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Certificate) GetResultHash() []byte {
+	if x != nil {
+		return x.ResultHash
+	}
+	return nil
+}
+
+func (x *Certificate) GetResult() *ComputeResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 // Evidence of equivocation: two different signed votes by one committee
 // member for one round.
 type Evidence struct {
@@ -1605,7 +1961,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1617,7 +1973,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1630,7 +1986,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -1724,7 +2080,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +2092,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +2105,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Keeper) GetId() string {
@@ -1969,6 +2325,130 @@ func (x *Keeper) GetRewardsTotal() uint64 {
 	return 0
 }
 
+// Program is a registered WebAssembly program (DESIGN §3 COMPUTE). Its id
+// is SHA-256 of the module bytes; the other fields describe what the
+// registration checks (verifier/compute.Check) found.
+type Program struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The module as registered; set only where asked for (GetProgram with
+	// include_module, the store).
+	Module []byte `protobuf:"bytes,2,opt,name=module,proto3" json:"module,omitempty"`
+	Size   uint64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	// SHA-256 of the metered module every keeper runs, under the chain's
+	// compute parameters (keepers compare it with their own Check).
+	MeteredHash    []byte `protobuf:"bytes,4,opt,name=metered_hash,json=meteredHash,proto3" json:"metered_hash,omitempty"`
+	MemoryPages    uint32 `protobuf:"varint,5,opt,name=memory_pages,json=memoryPages,proto3" json:"memory_pages,omitempty"`
+	MaxMemoryPages uint32 `protobuf:"varint,6,opt,name=max_memory_pages,json=maxMemoryPages,proto3" json:"max_memory_pages,omitempty"`
+	Functions      uint32 `protobuf:"varint,7,opt,name=functions,proto3" json:"functions,omitempty"`
+	UsesFloat      bool   `protobuf:"varint,8,opt,name=uses_float,json=usesFloat,proto3" json:"uses_float,omitempty"`
+	// The WASI functions it imports, in module order.
+	Imports          []string `protobuf:"bytes,9,rep,name=imports,proto3" json:"imports,omitempty"`
+	RegisteredHeight uint64   `protobuf:"varint,10,opt,name=registered_height,json=registeredHeight,proto3" json:"registered_height,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Program) Reset() {
+	*x = Program{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Program) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Program) ProtoMessage() {}
+
+func (x *Program) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Program.ProtoReflect.Descriptor instead.
+func (*Program) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Program) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Program) GetModule() []byte {
+	if x != nil {
+		return x.Module
+	}
+	return nil
+}
+
+func (x *Program) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Program) GetMeteredHash() []byte {
+	if x != nil {
+		return x.MeteredHash
+	}
+	return nil
+}
+
+func (x *Program) GetMemoryPages() uint32 {
+	if x != nil {
+		return x.MemoryPages
+	}
+	return 0
+}
+
+func (x *Program) GetMaxMemoryPages() uint32 {
+	if x != nil {
+		return x.MaxMemoryPages
+	}
+	return 0
+}
+
+func (x *Program) GetFunctions() uint32 {
+	if x != nil {
+		return x.Functions
+	}
+	return 0
+}
+
+func (x *Program) GetUsesFloat() bool {
+	if x != nil {
+		return x.UsesFloat
+	}
+	return false
+}
+
+func (x *Program) GetImports() []string {
+	if x != nil {
+		return x.Imports
+	}
+	return nil
+}
+
+func (x *Program) GetRegisteredHeight() uint64 {
+	if x != nil {
+		return x.RegisteredHeight
+	}
+	return 0
+}
+
 // VerifyingKey is a registered verifying key.
 type VerifyingKey struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1984,7 +2464,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2476,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2489,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2068,6 +2548,7 @@ type Transaction struct {
 	//	*Transaction_SetKeeperOnline
 	//	*Transaction_CastVote
 	//	*Transaction_Signed
+	//	*Transaction_RegisterProgram
 	Kind          isTransaction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2075,7 +2556,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2568,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2581,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -2164,6 +2645,15 @@ func (x *Transaction) GetSigned() *SignedTx {
 	return nil
 }
 
+func (x *Transaction) GetRegisterProgram() *RegisterProgramTx {
+	if x != nil {
+		if x, ok := x.Kind.(*Transaction_RegisterProgram); ok {
+			return x.RegisterProgram
+		}
+	}
+	return nil
+}
+
 type isTransaction_Kind interface {
 	isTransaction_Kind()
 }
@@ -2194,6 +2684,10 @@ type Transaction_Signed struct {
 	Signed *SignedTx `protobuf:"bytes,6,opt,name=signed,proto3,oneof"`
 }
 
+type Transaction_RegisterProgram struct {
+	RegisterProgram *RegisterProgramTx `protobuf:"bytes,7,opt,name=register_program,json=registerProgram,proto3,oneof"`
+}
+
 func (*Transaction_SubmitRound) isTransaction_Kind() {}
 
 func (*Transaction_RegisterVerifyingKey) isTransaction_Kind() {}
@@ -2205,6 +2699,8 @@ func (*Transaction_SetKeeperOnline) isTransaction_Kind() {}
 func (*Transaction_CastVote) isTransaction_Kind() {}
 
 func (*Transaction_Signed) isTransaction_Kind() {}
+
+func (*Transaction_RegisterProgram) isTransaction_Kind() {}
 
 // SignedTx is a client's transaction. body is the serialized TxBody (see
 // staking.proto) exactly as signed; public_key is the signer's ed25519 key
@@ -2221,7 +2717,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2729,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2742,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -2280,7 +2776,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2788,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2801,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -2328,7 +2824,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2836,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2849,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -2384,6 +2880,101 @@ func (x *RegisterVerifyingKeyTx) GetNumPublicInputs() uint32 {
 	return 0
 }
 
+// RegisterProgramTx registers a program the coordinator has already
+// checked (verifier/compute.Check); the other fields are what the check
+// found, taken on trust as num_public_inputs is for verifying keys.
+type RegisterProgramTx struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Module         []byte                 `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	MeteredHash    []byte                 `protobuf:"bytes,2,opt,name=metered_hash,json=meteredHash,proto3" json:"metered_hash,omitempty"`
+	MemoryPages    uint32                 `protobuf:"varint,3,opt,name=memory_pages,json=memoryPages,proto3" json:"memory_pages,omitempty"`
+	MaxMemoryPages uint32                 `protobuf:"varint,4,opt,name=max_memory_pages,json=maxMemoryPages,proto3" json:"max_memory_pages,omitempty"`
+	Functions      uint32                 `protobuf:"varint,5,opt,name=functions,proto3" json:"functions,omitempty"`
+	UsesFloat      bool                   `protobuf:"varint,6,opt,name=uses_float,json=usesFloat,proto3" json:"uses_float,omitempty"`
+	Imports        []string               `protobuf:"bytes,7,rep,name=imports,proto3" json:"imports,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RegisterProgramTx) Reset() {
+	*x = RegisterProgramTx{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterProgramTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterProgramTx) ProtoMessage() {}
+
+func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
+func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RegisterProgramTx) GetModule() []byte {
+	if x != nil {
+		return x.Module
+	}
+	return nil
+}
+
+func (x *RegisterProgramTx) GetMeteredHash() []byte {
+	if x != nil {
+		return x.MeteredHash
+	}
+	return nil
+}
+
+func (x *RegisterProgramTx) GetMemoryPages() uint32 {
+	if x != nil {
+		return x.MemoryPages
+	}
+	return 0
+}
+
+func (x *RegisterProgramTx) GetMaxMemoryPages() uint32 {
+	if x != nil {
+		return x.MaxMemoryPages
+	}
+	return 0
+}
+
+func (x *RegisterProgramTx) GetFunctions() uint32 {
+	if x != nil {
+		return x.Functions
+	}
+	return 0
+}
+
+func (x *RegisterProgramTx) GetUsesFloat() bool {
+	if x != nil {
+		return x.UsesFloat
+	}
+	return false
+}
+
+func (x *RegisterProgramTx) GetImports() []string {
+	if x != nil {
+		return x.Imports
+	}
+	return nil
+}
+
 // RegisterKeeperTx registers a keeper with its proof of key possession.
 type RegisterKeeperTx struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2395,7 +2986,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2998,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +3011,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -2449,7 +3040,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +3052,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +3065,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -2501,7 +3092,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2513,7 +3104,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2526,7 +3117,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -2551,7 +3142,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +3154,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +3167,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -2629,7 +3220,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2641,7 +3232,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2654,7 +3245,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -2703,7 +3294,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2715,7 +3306,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2728,7 +3319,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -2756,7 +3347,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +3359,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +3372,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -2812,7 +3403,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2824,7 +3415,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2837,7 +3428,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -2884,7 +3475,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2896,7 +3487,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2909,7 +3500,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -2954,6 +3545,97 @@ func (x *ProofTask) GetPublicInputs() []byte {
 	return nil
 }
 
+// ComputeTask is the compute part of a task.
+type ComputeTask struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// The module, when inlined. The coordinator sends only the id; the
+	// keeper fetches the module once (ProgramService.GetProgram), checks
+	// SHA-256(module) = program_id and caches it, then runs
+	// verifier/compute.Check on it under limits, which is deterministic.
+	Program []byte `protobuf:"bytes,2,opt,name=program,proto3" json:"program,omitempty"`
+	Input   []byte `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	Fuel    uint64 `protobuf:"varint,4,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	// This keeper holds seat 0: it uploads the output with its vote.
+	Leader bool `protobuf:"varint,5,opt,name=leader,proto3" json:"leader,omitempty"`
+	// The chain's compute parameters, which Check and Run must use.
+	Limits        *ComputeParams `protobuf:"bytes,6,opt,name=limits,proto3" json:"limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComputeTask) Reset() {
+	*x = ComputeTask{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComputeTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComputeTask) ProtoMessage() {}
+
+func (x *ComputeTask) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
+func (*ComputeTask) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ComputeTask) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ComputeTask) GetProgram() []byte {
+	if x != nil {
+		return x.Program
+	}
+	return nil
+}
+
+func (x *ComputeTask) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *ComputeTask) GetFuel() uint64 {
+	if x != nil {
+		return x.Fuel
+	}
+	return 0
+}
+
+func (x *ComputeTask) GetLeader() bool {
+	if x != nil {
+		return x.Leader
+	}
+	return false
+}
+
+func (x *ComputeTask) GetLimits() *ComputeParams {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
 // Task is what a committee member receives.
 type Task struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -2963,6 +3645,7 @@ type Task struct {
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Task_Proof
+	//	*Task_Compute
 	Payload       isTask_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2970,7 +3653,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2982,7 +3665,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2995,7 +3678,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Task) GetRoundId() string {
@@ -3035,6 +3718,15 @@ func (x *Task) GetProof() *ProofTask {
 	return nil
 }
 
+func (x *Task) GetCompute() *ComputeTask {
+	if x != nil {
+		if x, ok := x.Payload.(*Task_Compute); ok {
+			return x.Compute
+		}
+	}
+	return nil
+}
+
 type isTask_Payload interface {
 	isTask_Payload()
 }
@@ -3043,7 +3735,14 @@ type Task_Proof struct {
 	Proof *ProofTask `protobuf:"bytes,10,opt,name=proof,proto3,oneof"`
 }
 
+type Task_Compute struct {
+	// 11 is kept for WITHDRAWAL (RoundKind order).
+	Compute *ComputeTask `protobuf:"bytes,12,opt,name=compute,proto3,oneof"`
+}
+
 func (*Task_Proof) isTask_Payload() {}
+
+func (*Task_Compute) isTask_Payload() {}
 
 // StateMeta is the state machine's own scalar state, stored with every
 // block so a restart resumes exactly where the last block left it.
@@ -3061,7 +3760,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3073,7 +3772,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3086,7 +3785,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -3128,7 +3827,7 @@ var File_lightkeeper_v1_types_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x92\a\n" +
+	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\a\n" +
 	"\x0fConsensusParams\x12\x1c\n" +
 	"\tthreshold\x18\x01 \x01(\rR\tthreshold\x12)\n" +
 	"\x10total_validators\x18\x02 \x01(\rR\x0ftotalValidators\x12-\n" +
@@ -3148,7 +3847,16 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x15reputation_weight_bps\x18\x0f \x01(\rR\x13reputationWeightBps\x127\n" +
 	"\astaking\x18\x10 \x01(\v2\x1d.lightkeeper.v1.StakingParamsR\astaking\x126\n" +
 	"\arewards\x18\x11 \x01(\v2\x1c.lightkeeper.v1.RewardParamsR\arewards\x12:\n" +
-	"\bslashing\x18\x12 \x01(\v2\x1e.lightkeeper.v1.SlashingParamsR\bslashing\"\xbe\x05\n" +
+	"\bslashing\x18\x12 \x01(\v2\x1e.lightkeeper.v1.SlashingParamsR\bslashing\x127\n" +
+	"\acompute\x18\x13 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\acompute\"\xa4\x02\n" +
+	"\rComputeParams\x12(\n" +
+	"\x10max_module_bytes\x18\x01 \x01(\x04R\x0emaxModuleBytes\x12(\n" +
+	"\x10max_memory_pages\x18\x02 \x01(\rR\x0emaxMemoryPages\x12,\n" +
+	"\x12max_table_elements\x18\x03 \x01(\rR\x10maxTableElements\x12$\n" +
+	"\x0emax_call_depth\x18\x04 \x01(\rR\fmaxCallDepth\x12(\n" +
+	"\x10max_output_bytes\x18\x05 \x01(\rR\x0emaxOutputBytes\x12\x19\n" +
+	"\bmax_fuel\x18\x06 \x01(\x04R\amaxFuel\x12&\n" +
+	"\x0fmax_input_bytes\x18\a \x01(\x04R\rmaxInputBytes\"\xe2\x05\n" +
 	"\rStakingParams\x12\"\n" +
 	"\rmin_self_bond\x18\x01 \x01(\x04R\vminSelfBond\x12D\n" +
 	"\x10unbonding_period\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0funbondingPeriod\x122\n" +
@@ -3167,7 +3875,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"min_tx_fee\x18\r \x01(\x04R\bminTxFee\x12,\n" +
 	"\x12work_units_groth16\x18\x0e \x01(\x04R\x10workUnitsGroth16\x12(\n" +
-	"\x10work_units_plonk\x18\x0f \x01(\x04R\x0eworkUnitsPlonk\"\xdc\x01\n" +
+	"\x10work_units_plonk\x18\x0f \x01(\x04R\x0eworkUnitsPlonk\x12\"\n" +
+	"\rfuel_per_unit\x18\x10 \x01(\x04R\vfuelPerUnit\"\xdc\x01\n" +
 	"\fRewardParams\x12%\n" +
 	"\x0eepoch_issuance\x18\x01 \x01(\x04R\repochIssuance\x12!\n" +
 	"\fissuance_cap\x18\x02 \x01(\x04R\vissuanceCap\x12(\n" +
@@ -3187,11 +3896,17 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
 	"\x10verifying_key_id\x18\x03 \x01(\tR\x0everifyingKeyId\x12\x14\n" +
 	"\x05proof\x18\x04 \x01(\fR\x05proof\x12#\n" +
-	"\rpublic_inputs\x18\x05 \x01(\fR\fpublicInputs\"r\n" +
+	"\rpublic_inputs\x18\x05 \x01(\fR\fpublicInputs\"Y\n" +
+	"\x0eComputeRequest\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tR\tprogramId\x12\x14\n" +
+	"\x05input\x18\x02 \x01(\fR\x05input\x12\x12\n" +
+	"\x04fuel\x18\x03 \x01(\x04R\x04fuel\"\xae\x01\n" +
 	"\fRoundRequest\x124\n" +
-	"\x05proof\x18\x01 \x01(\v2\x1c.lightkeeper.v1.ProofRequestH\x00R\x05proof\x12!\n" +
+	"\x05proof\x18\x01 \x01(\v2\x1c.lightkeeper.v1.ProofRequestH\x00R\x05proof\x12:\n" +
+	"\acompute\x18\x03 \x01(\v2\x1e.lightkeeper.v1.ComputeRequestH\x00R\acompute\x12!\n" +
 	"\fclient_nonce\x18\x0f \x01(\tR\vclientNonceB\t\n" +
-	"\apayload\"\xe1\x01\n" +
+	"\apayload\"\x9a\x02\n" +
 	"\x04Vote\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12\x1b\n" +
 	"\tkeeper_id\x18\x02 \x01(\tR\bkeeperId\x12,\n" +
@@ -3199,10 +3914,18 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vresult_hash\x18\x04 \x01(\fR\n" +
 	"resultHash\x124\n" +
 	"\x06reason\x18\x05 \x01(\x0e2\x1c.lightkeeper.v1.RejectReasonR\x06reason\x12\x1c\n" +
-	"\tsignature\x18\x06 \x01(\fR\tsignature\"E\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\x127\n" +
+	"\acompute\x18\a \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\acompute\"\x96\x01\n" +
+	"\rComputeResult\x12\x1f\n" +
+	"\voutput_hash\x18\x01 \x01(\fR\n" +
+	"outputHash\x12\x1b\n" +
+	"\texit_code\x18\x02 \x01(\rR\bexitCode\x12\x1b\n" +
+	"\tfuel_used\x18\x03 \x01(\x04R\bfuelUsed\x12\x12\n" +
+	"\x04trap\x18\x04 \x01(\rR\x04trap\x12\x16\n" +
+	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xcf\x06\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa7\a\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -3227,7 +3950,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"rejections\x18\x13 \x01(\rR\n" +
 	"rejections\x12 \n" +
-	"\vabstentions\x18\x14 \x01(\rR\vabstentions\"\xdb\x03\n" +
+	"\vabstentions\x18\x14 \x01(\rR\vabstentions\x12\x1f\n" +
+	"\vresult_hash\x18\x15 \x01(\fR\n" +
+	"resultHash\x125\n" +
+	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\"\xb3\x04\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -3242,7 +3968,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	" \x01(\rR\x0frejectThreshold\x12*\n" +
 	"\x05votes\x18\v \x03(\v2\x14.lightkeeper.v1.VoteR\x05votes\x129\n" +
 	"\n" +
-	"decided_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"\xb4\x01\n" +
+	"decided_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1f\n" +
+	"\vresult_hash\x18\r \x01(\fR\n" +
+	"resultHash\x125\n" +
+	"\x06result\x18\x0e \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
@@ -3292,21 +4021,35 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x15reward_multiplier_bps\x18\x1c \x01(\rR\x13rewardMultiplierBps\x12J\n" +
 	"\x13multiplier_reset_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\x11multiplierResetAt\x12#\n" +
 	"\rslashed_total\x18\x1e \x01(\x04R\fslashedTotal\x12#\n" +
-	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\"\xe6\x01\n" +
+	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\"\xb9\x02\n" +
+	"\aProgram\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06module\x18\x02 \x01(\fR\x06module\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12!\n" +
+	"\fmetered_hash\x18\x04 \x01(\fR\vmeteredHash\x12!\n" +
+	"\fmemory_pages\x18\x05 \x01(\rR\vmemoryPages\x12(\n" +
+	"\x10max_memory_pages\x18\x06 \x01(\rR\x0emaxMemoryPages\x12\x1c\n" +
+	"\tfunctions\x18\a \x01(\rR\tfunctions\x12\x1d\n" +
+	"\n" +
+	"uses_float\x18\b \x01(\bR\tusesFloat\x12\x18\n" +
+	"\aimports\x18\t \x03(\tR\aimports\x12+\n" +
+	"\x11registered_height\x18\n" +
+	" \x01(\x04R\x10registeredHeight\"\xe6\x01\n" +
 	"\fVerifyingKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06scheme\x18\x02 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x03 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
 	"\x03key\x18\x04 \x01(\fR\x03key\x12*\n" +
 	"\x11num_public_inputs\x18\x05 \x01(\rR\x0fnumPublicInputs\x12+\n" +
-	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\xc6\x03\n" +
+	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\x96\x04\n" +
 	"\vTransaction\x12B\n" +
 	"\fsubmit_round\x18\x01 \x01(\v2\x1d.lightkeeper.v1.SubmitRoundTxH\x00R\vsubmitRound\x12^\n" +
 	"\x16register_verifying_key\x18\x02 \x01(\v2&.lightkeeper.v1.RegisterVerifyingKeyTxH\x00R\x14registerVerifyingKey\x12K\n" +
 	"\x0fregister_keeper\x18\x03 \x01(\v2 .lightkeeper.v1.RegisterKeeperTxH\x00R\x0eregisterKeeper\x12O\n" +
 	"\x11set_keeper_online\x18\x04 \x01(\v2!.lightkeeper.v1.SetKeeperOnlineTxH\x00R\x0fsetKeeperOnline\x129\n" +
 	"\tcast_vote\x18\x05 \x01(\v2\x1a.lightkeeper.v1.CastVoteTxH\x00R\bcastVote\x122\n" +
-	"\x06signed\x18\x06 \x01(\v2\x18.lightkeeper.v1.SignedTxH\x00R\x06signedB\x06\n" +
+	"\x06signed\x18\x06 \x01(\v2\x18.lightkeeper.v1.SignedTxH\x00R\x06signed\x12N\n" +
+	"\x10register_program\x18\a \x01(\v2!.lightkeeper.v1.RegisterProgramTxH\x00R\x0fregisterProgramB\x06\n" +
 	"\x04kind\"[\n" +
 	"\bSignedTx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1d\n" +
@@ -3319,7 +4062,16 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
 	"\x03key\x18\x03 \x01(\fR\x03key\x12*\n" +
-	"\x11num_public_inputs\x18\x04 \x01(\rR\x0fnumPublicInputs\"M\n" +
+	"\x11num_public_inputs\x18\x04 \x01(\rR\x0fnumPublicInputs\"\xf2\x01\n" +
+	"\x11RegisterProgramTx\x12\x16\n" +
+	"\x06module\x18\x01 \x01(\fR\x06module\x12!\n" +
+	"\fmetered_hash\x18\x02 \x01(\fR\vmeteredHash\x12!\n" +
+	"\fmemory_pages\x18\x03 \x01(\rR\vmemoryPages\x12(\n" +
+	"\x10max_memory_pages\x18\x04 \x01(\rR\x0emaxMemoryPages\x12\x1c\n" +
+	"\tfunctions\x18\x05 \x01(\rR\tfunctions\x12\x1d\n" +
+	"\n" +
+	"uses_float\x18\x06 \x01(\bR\tusesFloat\x12\x18\n" +
+	"\aimports\x18\a \x03(\tR\aimports\"M\n" +
 	"\x10RegisterKeeperTx\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"H\n" +
@@ -3359,13 +4111,22 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x10verifying_key_id\x18\x03 \x01(\tR\x0everifyingKeyId\x12#\n" +
 	"\rverifying_key\x18\x04 \x01(\fR\fverifyingKey\x12\x14\n" +
 	"\x05proof\x18\x05 \x01(\fR\x05proof\x12#\n" +
-	"\rpublic_inputs\x18\x06 \x01(\fR\fpublicInputs\"\xc6\x01\n" +
+	"\rpublic_inputs\x18\x06 \x01(\fR\fpublicInputs\"\xbf\x01\n" +
+	"\vComputeTask\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tR\tprogramId\x12\x18\n" +
+	"\aprogram\x18\x02 \x01(\fR\aprogram\x12\x14\n" +
+	"\x05input\x18\x03 \x01(\fR\x05input\x12\x12\n" +
+	"\x04fuel\x18\x04 \x01(\x04R\x04fuel\x12\x16\n" +
+	"\x06leader\x18\x05 \x01(\bR\x06leader\x125\n" +
+	"\x06limits\x18\x06 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\x06limits\"\xff\x01\n" +
 	"\x04Task\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
 	"\bdeadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x121\n" +
 	"\x05proof\x18\n" +
-	" \x01(\v2\x19.lightkeeper.v1.ProofTaskH\x00R\x05proofB\t\n" +
+	" \x01(\v2\x19.lightkeeper.v1.ProofTaskH\x00R\x05proof\x127\n" +
+	"\acompute\x18\f \x01(\v2\x1b.lightkeeper.v1.ComputeTaskH\x00R\acomputeB\t\n" +
 	"\apayload\"\xd3\x01\n" +
 	"\tStateMeta\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x127\n" +
@@ -3401,7 +4162,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x15VOTE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11VOTE_KIND_APPROVE\x10\x01\x12\x14\n" +
 	"\x10VOTE_KIND_REJECT\x10\x02\x12\x15\n" +
-	"\x11VOTE_KIND_ABSTAIN\x10\x03*\xa8\x02\n" +
+	"\x11VOTE_KIND_ABSTAIN\x10\x03*\xe7\x02\n" +
 	"\fRejectReason\x12\x1d\n" +
 	"\x19REJECT_REASON_UNSPECIFIED\x10\x00\x12)\n" +
 	"%REJECT_REASON_MALFORMED_VERIFYING_KEY\x10\x01\x12!\n" +
@@ -3410,7 +4171,9 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x1fREJECT_REASON_WRONG_INPUT_COUNT\x10\x04\x12\x1f\n" +
 	"\x1bREJECT_REASON_INVALID_PROOF\x10\x05\x12\x1b\n" +
 	"\x17REJECT_REASON_OVERSIZED\x10\x06\x12\x1d\n" +
-	"\x19REJECT_REASON_UNSUPPORTED\x10\aB\xc4\x01\n" +
+	"\x19REJECT_REASON_UNSUPPORTED\x10\a\x12\x1e\n" +
+	"\x1aREJECT_REASON_COMPUTE_TRAP\x10\b\x12\x1d\n" +
+	"\x19REJECT_REASON_LOCAL_LIMIT\x10\tB\xc4\x01\n" +
 	"\x12com.lightkeeper.v1B\n" +
 	"TypesProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
@@ -3427,7 +4190,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -3437,100 +4200,114 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(VoteKind)(0),                  // 5: lightkeeper.v1.VoteKind
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
 	(*ConsensusParams)(nil),        // 7: lightkeeper.v1.ConsensusParams
-	(*StakingParams)(nil),          // 8: lightkeeper.v1.StakingParams
-	(*RewardParams)(nil),           // 9: lightkeeper.v1.RewardParams
-	(*SlashingParams)(nil),         // 10: lightkeeper.v1.SlashingParams
-	(*ProofRequest)(nil),           // 11: lightkeeper.v1.ProofRequest
-	(*RoundRequest)(nil),           // 12: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 13: lightkeeper.v1.Vote
-	(*WeightedKeeper)(nil),         // 14: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 15: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 16: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 17: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 18: lightkeeper.v1.Keeper
-	(*VerifyingKey)(nil),           // 19: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 20: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 21: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 22: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 23: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterKeeperTx)(nil),       // 24: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 25: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 26: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 27: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 28: lightkeeper.v1.Block
-	(*GenesisKeeper)(nil),          // 29: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 30: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 31: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 32: lightkeeper.v1.ProofTask
-	(*Task)(nil),                   // 33: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 34: lightkeeper.v1.StateMeta
-	(*durationpb.Duration)(nil),    // 35: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 36: google.protobuf.Timestamp
+	(*ComputeParams)(nil),          // 8: lightkeeper.v1.ComputeParams
+	(*StakingParams)(nil),          // 9: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 10: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 11: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 12: lightkeeper.v1.ProofRequest
+	(*ComputeRequest)(nil),         // 13: lightkeeper.v1.ComputeRequest
+	(*RoundRequest)(nil),           // 14: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 15: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 16: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 17: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 18: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 19: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 20: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 21: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 22: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 23: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 24: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 25: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 26: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 27: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 28: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 29: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 30: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 31: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 32: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 33: lightkeeper.v1.Block
+	(*GenesisKeeper)(nil),          // 34: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 35: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 36: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 37: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 38: lightkeeper.v1.ComputeTask
+	(*Task)(nil),                   // 39: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 40: lightkeeper.v1.StateMeta
+	(*durationpb.Duration)(nil),    // 41: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 42: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	35, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	8,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
-	9,  // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
-	10, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
-	35, // 4: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	35, // 5: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	35, // 6: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	35, // 7: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
-	0,  // 8: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 9: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	11, // 10: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	5,  // 11: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 12: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	2,  // 13: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	12, // 14: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	36, // 15: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	36, // 16: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	14, // 17: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 18: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 19: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	36, // 20: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	13, // 21: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	2,  // 22: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 23: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	14, // 24: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	13, // 25: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	36, // 26: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	13, // 27: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	13, // 28: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	36, // 29: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	36, // 30: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	0,  // 31: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 32: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	22, // 33: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	23, // 34: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	24, // 35: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	25, // 36: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	26, // 37: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	21, // 38: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	12, // 39: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	0,  // 40: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 41: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	13, // 42: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	36, // 43: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	27, // 44: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	20, // 45: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	16, // 46: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	17, // 47: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	36, // 48: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	29, // 49: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	30, // 50: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 51: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 52: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	2,  // 53: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	36, // 54: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	32, // 55: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	7,  // 56: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	27, // 57: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	58, // [58:58] is the sub-list for method output_type
-	58, // [58:58] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	41, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	9,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	10, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	11, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	8,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
+	41, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	41, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	41, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	41, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
+	12, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	13, // 12: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	5,  // 13: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 14: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	16, // 15: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 16: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	14, // 17: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	42, // 18: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	42, // 19: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	17, // 20: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 21: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 22: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	42, // 23: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	15, // 24: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	16, // 25: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 26: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 27: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	17, // 28: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	15, // 29: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	42, // 30: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	16, // 31: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	15, // 32: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	15, // 33: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	42, // 34: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	42, // 35: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	0,  // 36: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 37: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	26, // 38: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	27, // 39: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	29, // 40: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	30, // 41: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	31, // 42: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	25, // 43: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	28, // 44: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	14, // 45: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	0,  // 46: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 47: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	15, // 48: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	42, // 49: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	32, // 50: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	24, // 51: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	19, // 52: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	20, // 53: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	42, // 54: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	34, // 55: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	35, // 56: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 57: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 58: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	8,  // 59: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	2,  // 60: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	42, // 61: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	37, // 62: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	38, // 63: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	7,  // 64: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	32, // 65: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	66, // [66:66] is the sub-list for method output_type
+	66, // [66:66] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -3538,19 +4315,22 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[5].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[7].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
+		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[13].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[17].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
 		(*Transaction_SetKeeperOnline)(nil),
 		(*Transaction_CastVote)(nil),
 		(*Transaction_Signed)(nil),
+		(*Transaction_RegisterProgram)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[26].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[32].OneofWrappers = []any{
 		(*Task_Proof)(nil),
+		(*Task_Compute)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3558,7 +4338,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   28,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
