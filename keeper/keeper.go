@@ -186,17 +186,7 @@ func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, vot
 		if !k.firstTime(t) {
 			continue
 		}
-		var honest Verdict
-		if k.cfg.strategy.needsCheck() {
-			honest = k.cfg.engine.Check(ctx, t)
-		}
-		for _, v := range k.cfg.strategy.votesFor(t, honest) {
-			vote, err := k.sign(t.GetRoundId(), v)
-			if err != nil {
-				k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
-				break
-			}
-			k.stats.record(t.GetRoundId(), v)
+		for _, vote := range k.signAll(t, k.verdicts(ctx, t)) {
 			select {
 			case votes <- vote:
 			case <-ctx.Done():
@@ -204,6 +194,31 @@ func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, vot
 			}
 		}
 	}
+}
+
+// verdicts checks a task (unless the strategy does not look at tasks) and
+// returns the verdicts the strategy casts on it.
+func (k *Keeper) verdicts(ctx context.Context, t *lightkeeperv1.Task) []Verdict {
+	var honest Verdict
+	if k.cfg.strategy.needsCheck() {
+		honest = k.cfg.engine.Check(ctx, t)
+	}
+	return k.cfg.strategy.votesFor(t, honest)
+}
+
+// signAll signs verdicts on a task and records them in the stats.
+func (k *Keeper) signAll(t *lightkeeperv1.Task, verdicts []Verdict) []*lightkeeperv1.Vote {
+	votes := make([]*lightkeeperv1.Vote, 0, len(verdicts))
+	for _, v := range verdicts {
+		vote, err := k.sign(t.GetRoundId(), v)
+		if err != nil {
+			k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
+			break
+		}
+		k.stats.record(t.GetRoundId(), v)
+		votes = append(votes, vote)
+	}
+	return votes
 }
 
 // firstTime reports whether the task's round has not been handled yet, and

@@ -79,21 +79,9 @@ func (k *Keeper) Poll(ctx context.Context, o PollOptions) (handled int, err erro
 			verdicts = []Verdict{abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED,
 				fmt.Sprintf("not checked: this invocation's budget of %v was spent", o.Budget))}
 		default:
-			var honest Verdict
-			if k.cfg.strategy.needsCheck() {
-				honest = k.cfg.engine.Check(ctx, t)
-			}
-			verdicts = k.cfg.strategy.votes(honest)
+			verdicts = k.verdicts(ctx, t)
 		}
-		for _, v := range verdicts {
-			vote, err := k.sign(t.GetRoundId(), v)
-			if err != nil {
-				k.cfg.logger.Error("cannot sign vote", "round", t.GetRoundId(), "err", err)
-				break
-			}
-			k.stats.record(t.GetRoundId(), v)
-			batch = append(batch, vote)
-		}
+		batch = append(batch, k.signAll(t, verdicts)...)
 		handled++
 	}
 	if len(batch) == 0 {
