@@ -17,7 +17,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -35,7 +34,6 @@ var (
 func allItems(t *testing.T) []workload.Item {
 	t.Helper()
 	itemsOnce.Do(func() {
-		proofgen.QuietGnark()
 		items, itemsErr = workload.Build(workload.Options{Valid: 2, Invalid: true, JSONInputs: true}, nil)
 	})
 	if itemsErr != nil {

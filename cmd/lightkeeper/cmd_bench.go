@@ -87,7 +87,6 @@ func cmdBench(ctx context.Context, args []string) error {
 		return err
 	}
 	out := os.Stdout
-	proofgen.QuietGnark()
 
 	// One real proof, made before anything runs so proving is not timed.
 	fix, err := proofgen.New(verifier.SchemeGroth16, verifier.CurveBN254)

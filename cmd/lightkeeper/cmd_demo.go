@@ -19,7 +19,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -57,7 +56,6 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	out := os.Stdout
-	proofgen.QuietGnark()
 
 	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves, WebAssembly compute jobs\n\n",
 		*n, len(byz), *byzList)

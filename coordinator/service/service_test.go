@@ -38,7 +38,6 @@ var (
 func validItem(t *testing.T) workload.Item {
 	t.Helper()
 	fixtureOnce.Do(func() {
-		proofgen.QuietGnark()
 		fixture, fixtureErr = proofgen.New(verifier.SchemeGroth16, verifier.CurveBN254)
 	})
 	if fixtureErr != nil {

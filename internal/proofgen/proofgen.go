@@ -8,8 +8,7 @@
 //
 // gnark logs through a global logger that writes debug lines to stdout
 // outside tests. Package verifier, which this package imports, turns it off
-// when it is initialised, so programs using proofgen are quiet already;
-// QuietGnark remains for callers that want to say so explicitly.
+// when it is initialised, so programs using proofgen are quiet.
 package proofgen
 
 import (
@@ -27,7 +26,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
-	"github.com/consensys/gnark/logger"
 	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -365,9 +363,3 @@ func clone(p Proof) Proof {
 		curve:        p.curve,
 	}
 }
-
-// QuietGnark turns off gnark's global logger, which otherwise prints debug
-// lines on stdout while compiling, setting up and proving. It changes
-// process-wide state in gnark. Importing package verifier already does the
-// same (see verifier/gnarklog.go), so calling it is redundant but harmless.
-func QuietGnark() { logger.Disable() }

@@ -18,7 +18,6 @@ import (
 // and of the verdict out; the module runs on one instance, as each
 // keeper check does.
 func BenchmarkVerify(b *testing.B) {
-	proofgen.QuietGnark()
 	jobs := make([]verifier.ProofJob, len(workload.Combos))
 	for i, c := range workload.Combos {
 		f, err := proofgen.New(c.Scheme, c.Curve)

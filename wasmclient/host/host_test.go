@@ -40,7 +40,6 @@ var (
 func jobs(t testing.TB) []job {
 	t.Helper()
 	jobsOnce.Do(func() {
-		proofgen.QuietGnark()
 		items, err := workload.Build(workload.Options{Valid: 2, Invalid: true, JSONInputs: true}, nil)
 		if err != nil {
 			jobsErr = err
