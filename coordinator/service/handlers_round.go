@@ -70,7 +70,7 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		return nil, err
 	}
 	open := 0
-	n.readMachine(func(m *state.Machine) { open = len(m.OpenRounds()) })
+	n.readMachine(func(m *state.Machine) { open = m.OpenRoundCount() })
 	if open >= n.cfg.Limits.MaxOpenRounds {
 		return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%d rounds are open, the limit is %d: retry later", open, n.cfg.Limits.MaxOpenRounds))
 	}

@@ -25,12 +25,18 @@ var serviceNames = []string{
 	lightkeeperv1connect.ProgramServiceName,
 }
 
+// compressMinBytes leaves small messages (tasks, votes, rounds: a few
+// hundred bytes) uncompressed: gzipping each of them cost a fifth of the
+// coordinator's CPU under load (docs/benchmarks.md) and saves little.
+var compressMinBytes = connect.WithCompressMinBytes(4 << 10)
+
 // Handler returns the node's HTTP handler: the six Connect services,
 // gRPC reflection and health, and /metrics.
 func (n *Node) Handler() http.Handler {
 	opts := connect.WithHandlerOptions(
 		connect.WithReadMaxBytes(n.cfg.Limits.MaxRequestBytes),
 		connect.WithSendMaxBytes(n.cfg.Limits.MaxRequestBytes),
+		compressMinBytes,
 	)
 	mux := http.NewServeMux()
 	mux.Handle(lightkeeperv1connect.NewRoundServiceHandler(roundServer{n}, opts))
@@ -43,6 +49,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(
 		connect.WithReadMaxBytes(programBytes),
 		connect.WithSendMaxBytes(programBytes),
+		compressMinBytes,
 	)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

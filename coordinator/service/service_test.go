@@ -379,3 +379,18 @@ func TestProtocols(t *testing.T) {
 		t.Fatalf("bad page token: %v, want InvalidArgument", err)
 	}
 }
+
+func TestMaxOpenRounds(t *testing.T) {
+	cfg := config.Default()
+	cfg.Limits.MaxOpenRounds = 1
+	d := startDevnet(t, cfg, 10, 0)
+	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
+	if _, err := sub.Submit(context.Background(), validItem(t), "first"); err != nil {
+		t.Fatal(err)
+	}
+	// The silent keepers never vote: the first round stays open.
+	_, err := sub.Submit(context.Background(), validItem(t), "second")
+	if connect.CodeOf(err) != connect.CodeResourceExhausted || !strings.Contains(err.Error(), "1 rounds are open") {
+		t.Fatalf("second round while one is open: %v, want ResourceExhausted", err)
+	}
+}

@@ -527,6 +527,10 @@ func (m *Machine) OpenRound(id string) (*lightkeeperv1.Round, bool) {
 	return proto.Clone(o.r).(*lightkeeperv1.Round), true
 }
 
+// OpenRoundCount returns how many rounds are open (decided rounds stay open
+// until their deadline), without copying them.
+func (m *Machine) OpenRoundCount() int { return len(m.rounds) }
+
 // OpenRounds returns copies of the open rounds sorted by deadline, then id.
 func (m *Machine) OpenRounds() []*lightkeeperv1.Round {
 	os := m.openByDeadline(func(*openRound) bool { return true })
