@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"syscall/js"
 	"time"
 
@@ -32,8 +31,6 @@ import (
 	"github.com/syumai/workers/cloudflare/fetch"
 
 	"github.com/lightkeeper-net/lightkeeper/keeper"
-	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 // version is set with -ldflags "-X main.version=…" by the build.
@@ -89,7 +86,7 @@ func scheduled(ctx context.Context) error {
 	// before the session ends and wait its full PullWait.
 	ctx, cancel := context.WithTimeout(ctx, cfg.Session+cfg.PullWait+30*time.Second)
 	defer cancel()
-	engine := newTimedEngine(keeper.NewNativeEngine())
+	engine := keeper.NewTimedEngine(keeper.NewNativeEngine(), "+edge")
 	k := newKeeper(cfg, log, engine)
 	start := time.Now()
 	polls, handled := 0, 0
@@ -114,7 +111,7 @@ func scheduled(ctx context.Context) error {
 		"keeper", k.ID(), "coordinator", cfg.Coordinator, "version", version,
 		"polls", polls, "tasks", handled, "approvals", s.Approvals, "rejections", s.Rejections,
 		"abstains", s.Abstains, "accepted", s.Accepted, "refused", s.Refused, "lost", s.Lost,
-		"wall_ms", time.Since(start).Milliseconds(), "checks", engine.snapshot(),
+		"wall_ms", time.Since(start).Milliseconds(), "checks", engine.Snapshot(),
 	}
 	if pollErr != nil {
 		log.Error("lightkeeper edge keeper: scheduled run failed", append(attrs, "err", pollErr.Error())...)
@@ -249,62 +246,4 @@ func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}()
 		return nil, req.Context().Err()
 	}
-}
-
-// timedEngine sums check times by scheme/curve for the event's log line.
-// Deployed on Cloudflare the clock advances only across I/O, so there the
-// sums read 0; workerd run locally (and browsers) measure real times.
-type timedEngine struct {
-	inner keeper.Engine
-	mu    sync.Mutex
-	by    map[string]*checkTiming
-}
-
-type checkTiming struct {
-	Count   int     `json:"count"`
-	TotalMs float64 `json:"totalMs"`
-	MinMs   float64 `json:"minMs"`
-	MaxMs   float64 `json:"maxMs"`
-}
-
-func newTimedEngine(inner keeper.Engine) *timedEngine {
-	return &timedEngine{inner: inner, by: map[string]*checkTiming{}}
-}
-
-func (e *timedEngine) Name() string { return e.inner.Name() + "+edge" }
-
-func (e *timedEngine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
-	start := time.Now()
-	v := e.inner.Check(ctx, t)
-	ms := float64(time.Since(start).Microseconds()) / 1000
-	name := "other"
-	if p := t.GetProof(); p != nil {
-		name = verifier.Scheme(p.GetScheme()).String() + "/" + verifier.Curve(p.GetCurve()).String()
-	}
-	// Approvals are full verifications; a rejection may stop at parsing,
-	// so it is timed apart to keep the per-proof figure honest.
-	if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {
-		name += "/not-approved"
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.by[name]
-	if c == nil {
-		c = &checkTiming{MinMs: ms}
-		e.by[name] = c
-	}
-	c.Count++
-	c.TotalMs += ms
-	c.MinMs, c.MaxMs = min(c.MinMs, ms), max(c.MaxMs, ms)
-	return v
-}
-
-func (e *timedEngine) snapshot() map[string]checkTiming {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[string]checkTiming, len(e.by))
-	for k, v := range e.by {
-		out[k] = *v
-	}
-	return out
 }

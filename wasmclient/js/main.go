@@ -33,7 +33,6 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 // version is set with -ldflags "-X main.version=…" by the build.
@@ -76,7 +75,7 @@ type running struct {
 	started     time.Time
 	cancel      context.CancelFunc
 	done        chan struct{}
-	engine      *timedEngine
+	engine      *keeper.TimedEngine
 	lastErr     atomic.Pointer[string]
 	info        atomic.Pointer[infoSnapshot]
 	infoErr     atomic.Pointer[string]
@@ -260,7 +259,7 @@ func (h *host) jsStats(js.Value, []js.Value) any {
 func (h *host) start(cfg Config) *running {
 	key, _ := parseSeed(cfg.Seed) // validated by parseConfig
 	r := &running{coordinator: cfg.Coordinator, started: time.Now(), done: make(chan struct{})}
-	r.engine = newTimedEngine(keeper.NewNativeEngine())
+	r.engine = keeper.NewTimedEngine(keeper.NewNativeEngine(), "+js")
 	log := slog.New(&captureHandler{
 		next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}),
 		last: &r.lastErr,
@@ -336,24 +335,24 @@ func (r *running) pollInfo(ctx context.Context, every time.Duration) {
 
 // Stats is what stats() returns, as JSON.
 type Stats struct {
-	Version        string                 `json:"version"`
-	State          string                 `json:"state"` // stopped, connecting, connected, reconnecting
-	KeeperID       string                 `json:"keeperId,omitempty"`
-	Coordinator    string                 `json:"coordinator,omitempty"`
-	StartedAt      int64                  `json:"startedAt,omitempty"` // unix ms
-	RoundsVerified int64                  `json:"roundsVerified"`      // approvals + rejections
-	Approvals      int64                  `json:"approvals"`
-	Rejections     int64                  `json:"rejections"`
-	Abstains       int64                  `json:"abstains"`
-	Accepted       int64                  `json:"accepted"` // votes the coordinator accepted
-	Refused        int64                  `json:"refused"`
-	Lost           int64                  `json:"lost"`
-	Reconnects     int64                  `json:"reconnects"`
-	LastError      string                 `json:"lastError,omitempty"`
-	Keeper         *KeeperInfo            `json:"keeper,omitempty"` // from GetKeeper
-	InfoError      string                 `json:"infoError,omitempty"`
-	LastVotes      []VoteInfo             `json:"lastVotes"` // newest first
-	Checks         map[string]CheckTiming `json:"checks"`    // by "scheme/curve"
+	Version        string                        `json:"version"`
+	State          string                        `json:"state"` // stopped, connecting, connected, reconnecting
+	KeeperID       string                        `json:"keeperId,omitempty"`
+	Coordinator    string                        `json:"coordinator,omitempty"`
+	StartedAt      int64                         `json:"startedAt,omitempty"` // unix ms
+	RoundsVerified int64                         `json:"roundsVerified"`      // approvals + rejections
+	Approvals      int64                         `json:"approvals"`
+	Rejections     int64                         `json:"rejections"`
+	Abstains       int64                         `json:"abstains"`
+	Accepted       int64                         `json:"accepted"` // votes the coordinator accepted
+	Refused        int64                         `json:"refused"`
+	Lost           int64                         `json:"lost"`
+	Reconnects     int64                         `json:"reconnects"`
+	LastError      string                        `json:"lastError,omitempty"`
+	Keeper         *KeeperInfo                   `json:"keeper,omitempty"` // from GetKeeper
+	InfoError      string                        `json:"infoError,omitempty"`
+	LastVotes      []VoteInfo                    `json:"lastVotes"` // newest first
+	Checks         map[string]keeper.CheckTiming `json:"checks"`    // by "scheme/curve"
 }
 
 // KeeperInfo is the coordinator's record of this keeper.
@@ -379,7 +378,7 @@ type VoteInfo struct {
 }
 
 func (r *running) stats() Stats {
-	s := Stats{Version: version, State: "stopped", LastVotes: []VoteInfo{}, Checks: map[string]CheckTiming{}}
+	s := Stats{Version: version, State: "stopped", LastVotes: []VoteInfo{}, Checks: map[string]keeper.CheckTiming{}}
 	if r == nil {
 		return s
 	}
@@ -425,67 +424,8 @@ func (r *running) stats() Stats {
 		}
 		s.LastVotes = append(s.LastVotes, vi)
 	}
-	s.Checks = r.engine.snapshot()
+	s.Checks = r.engine.Snapshot()
 	return s
-}
-
-// timedEngine measures how long each check takes, by scheme and curve, so
-// the popup and the tests can show WebAssembly verification times.
-type timedEngine struct {
-	inner keeper.Engine
-	mu    sync.Mutex
-	by    map[string]*CheckTiming
-}
-
-// CheckTiming sums the checks of one scheme × curve.
-type CheckTiming struct {
-	Count   int64   `json:"count"`
-	TotalMs float64 `json:"totalMs"`
-	MinMs   float64 `json:"minMs"`
-	MaxMs   float64 `json:"maxMs"`
-	LastMs  float64 `json:"lastMs"`
-}
-
-func newTimedEngine(inner keeper.Engine) *timedEngine {
-	return &timedEngine{inner: inner, by: map[string]*CheckTiming{}}
-}
-
-func (e *timedEngine) Name() string { return e.inner.Name() + "+js" }
-
-func (e *timedEngine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
-	start := time.Now()
-	v := e.inner.Check(ctx, t)
-	ms := float64(time.Since(start).Microseconds()) / 1000
-	name := "other"
-	if p := t.GetProof(); p != nil {
-		name = verifier.Scheme(p.GetScheme()).String() + "/" + verifier.Curve(p.GetCurve()).String()
-	}
-	// Approvals are full verifications; a rejection may stop at parsing,
-	// so it is timed apart to keep the per-proof figure honest.
-	if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {
-		name += "/not-approved"
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.by[name]
-	if c == nil {
-		c = &CheckTiming{MinMs: ms}
-		e.by[name] = c
-	}
-	c.Count++
-	c.TotalMs += ms
-	c.MinMs, c.MaxMs, c.LastMs = min(c.MinMs, ms), max(c.MaxMs, ms), ms
-	return v
-}
-
-func (e *timedEngine) snapshot() map[string]CheckTiming {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[string]CheckTiming, len(e.by))
-	for k, v := range e.by {
-		out[k] = *v
-	}
-	return out
 }
 
 // captureHandler remembers the last warning or error (with its err
