@@ -220,10 +220,12 @@ func (m *Machine) checkWithdrawal(w *lightkeeperv1.WithdrawalRequest) error {
 
 func (m *Machine) checkSpendable(pub shielded.PublicInputs) error {
 	if m.pool.spent[pub.Nullifier.Bytes()] {
-		return fmt.Errorf("%w: %s", ErrNullifierSpent, pub.Nullifier)
+		nb := pub.Nullifier.Bytes()
+		return fmt.Errorf("%w: %x…", ErrNullifierSpent, nb[:4])
 	}
 	if !m.pool.tree.KnownRoot(pub.Root) {
-		return fmt.Errorf("%w: %s is not one of the pool's last %d roots", ErrUnknownRoot, pub.Root, shielded.DefaultRootHistory)
+		rb := pub.Root.Bytes()
+		return fmt.Errorf("%w: %x… is not one of the pool's last %d roots", ErrUnknownRoot, rb[:4], shielded.DefaultRootHistory)
 	}
 	if pub.Amount > m.pool.balance {
 		return fmt.Errorf("%w: withdrawal.amount %d exceeds the pool balance %d", ErrInsufficientFunds, pub.Amount, m.pool.balance)
@@ -300,13 +302,13 @@ func (WithdrawalPaid) isEvent()   {}
 func (WithdrawalVoided) isEvent() {}
 
 func (e DepositAdded) String() string {
-	return fmt.Sprintf("deposit %s index=%d amount=%d leaf=%x root=%x", shortID(e.AccountID), e.Index, e.Amount, e.Leaf[:4], e.Root[:4])
+	return fmt.Sprintf("deposit by %s index=%d amount=%d leaf=%x root=%x", e.AccountID, e.Index, e.Amount, e.Leaf[:4], e.Root[:4])
 }
 
 func (e WithdrawalPaid) String() string {
-	return fmt.Sprintf("withdrawal paid round=%s to=%s amount=%d nullifier=%x", shortID(e.Spent.RoundId), shortID(e.Spent.Recipient), e.Spent.Amount, e.Spent.Nullifier[:4])
+	return fmt.Sprintf("withdrawal paid %s to %s amount=%d nullifier=%x", e.Spent.RoundId, e.Spent.Recipient, e.Spent.Amount, e.Spent.Nullifier[:4])
 }
 
 func (e WithdrawalVoided) String() string {
-	return fmt.Sprintf("withdrawal voided round=%s: %s", shortID(e.RoundID), e.Reason)
+	return fmt.Sprintf("withdrawal voided %s: %s", e.RoundID, e.Reason)
 }
