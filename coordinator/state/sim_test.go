@@ -98,7 +98,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 	}
 	var notes []simNote
 	pending := map[[32]byte]shielded.Note{} // leaf → note, deposited this block
-	spent := map[[32]byte]string{}         // nullifier → round that spent it
+	spent := map[[32]byte]string{}          // nullifier → round that spent it
 	var deposited, paid uint64
 	m, gres, err := New(g, p)
 	if err != nil {
