@@ -56,6 +56,11 @@ func persistEconomy(b *pebbledb.Batch, res *state.Result) error {
 			return err
 		}
 	}
+	for _, sn := range res.SpentNullifiers {
+		if err := b.PutSpentNullifier(sn); err != nil {
+			return err
+		}
+	}
 	if res.Staking != nil {
 		return b.PutStaking(res.Staking)
 	}
