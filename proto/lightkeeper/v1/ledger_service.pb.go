@@ -22,6 +22,123 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type WatchWithdrawalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "HEIGHT:INDEX": the first withdrawal to send is the one at or after
+	// it. Empty: from the first withdrawal. Pass a response's next_cursor to
+	// resume after that withdrawal.
+	FromCursor    string `protobuf:"bytes,1,opt,name=from_cursor,json=fromCursor,proto3" json:"from_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchWithdrawalsRequest) Reset() {
+	*x = WatchWithdrawalsRequest{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchWithdrawalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchWithdrawalsRequest) ProtoMessage() {}
+
+func (x *WatchWithdrawalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchWithdrawalsRequest.ProtoReflect.Descriptor instead.
+func (*WatchWithdrawalsRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *WatchWithdrawalsRequest) GetFromCursor() string {
+	if x != nil {
+		return x.FromCursor
+	}
+	return ""
+}
+
+type WatchWithdrawalsResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Withdrawal  *SpentNullifier        `protobuf:"bytes,1,opt,name=withdrawal,proto3" json:"withdrawal,omitempty"`
+	Certificate *Certificate           `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// This withdrawal's position ("HEIGHT:INDEX").
+	Cursor string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// The position right after it: from_cursor to resume.
+	NextCursor    string `protobuf:"bytes,4,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchWithdrawalsResponse) Reset() {
+	*x = WatchWithdrawalsResponse{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchWithdrawalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchWithdrawalsResponse) ProtoMessage() {}
+
+func (x *WatchWithdrawalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchWithdrawalsResponse.ProtoReflect.Descriptor instead.
+func (*WatchWithdrawalsResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WatchWithdrawalsResponse) GetWithdrawal() *SpentNullifier {
+	if x != nil {
+		return x.Withdrawal
+	}
+	return nil
+}
+
+func (x *WatchWithdrawalsResponse) GetCertificate() *Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+func (x *WatchWithdrawalsResponse) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *WatchWithdrawalsResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
 type GetChainInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -30,7 +147,7 @@ type GetChainInfoRequest struct {
 
 func (x *GetChainInfoRequest) Reset() {
 	*x = GetChainInfoRequest{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -42,7 +159,7 @@ func (x *GetChainInfoRequest) String() string {
 func (*GetChainInfoRequest) ProtoMessage() {}
 
 func (x *GetChainInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -55,7 +172,7 @@ func (x *GetChainInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChainInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetChainInfoRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{2}
 }
 
 type GetChainInfoResponse struct {
@@ -71,7 +188,7 @@ type GetChainInfoResponse struct {
 
 func (x *GetChainInfoResponse) Reset() {
 	*x = GetChainInfoResponse{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -83,7 +200,7 @@ func (x *GetChainInfoResponse) String() string {
 func (*GetChainInfoResponse) ProtoMessage() {}
 
 func (x *GetChainInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -96,7 +213,7 @@ func (x *GetChainInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChainInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetChainInfoResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetChainInfoResponse) GetChainId() string {
@@ -143,7 +260,7 @@ type GetBlockRequest struct {
 
 func (x *GetBlockRequest) Reset() {
 	*x = GetBlockRequest{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +272,7 @@ func (x *GetBlockRequest) String() string {
 func (*GetBlockRequest) ProtoMessage() {}
 
 func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +285,7 @@ func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockRequest.ProtoReflect.Descriptor instead.
 func (*GetBlockRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetBlockRequest) GetHeight() uint64 {
@@ -187,7 +304,7 @@ type GetBlockResponse struct {
 
 func (x *GetBlockResponse) Reset() {
 	*x = GetBlockResponse{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -199,7 +316,7 @@ func (x *GetBlockResponse) String() string {
 func (*GetBlockResponse) ProtoMessage() {}
 
 func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -212,7 +329,7 @@ func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockResponse.ProtoReflect.Descriptor instead.
 func (*GetBlockResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetBlockResponse) GetBlock() *Block {
@@ -226,7 +343,18 @@ var File_lightkeeper_v1_ledger_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\n" +
-	"#lightkeeper/v1/ledger_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"\x15\n" +
+	"#lightkeeper/v1/ledger_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\":\n" +
+	"\x17WatchWithdrawalsRequest\x12\x1f\n" +
+	"\vfrom_cursor\x18\x01 \x01(\tR\n" +
+	"fromCursor\"\xd2\x01\n" +
+	"\x18WatchWithdrawalsResponse\x12>\n" +
+	"\n" +
+	"withdrawal\x18\x01 \x01(\v2\x1e.lightkeeper.v1.SpentNullifierR\n" +
+	"withdrawal\x12=\n" +
+	"\vcertificate\x18\x02 \x01(\v2\x1b.lightkeeper.v1.CertificateR\vcertificate\x12\x16\n" +
+	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12\x1f\n" +
+	"\vnext_cursor\x18\x04 \x01(\tR\n" +
+	"nextCursor\"\x15\n" +
 	"\x13GetChainInfoRequest\"\xe7\x01\n" +
 	"\x14GetChainInfoResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
@@ -238,10 +366,11 @@ const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\x0fGetBlockRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\"?\n" +
 	"\x10GetBlockResponse\x12+\n" +
-	"\x05block\x18\x01 \x01(\v2\x15.lightkeeper.v1.BlockR\x05block2\xc3\x01\n" +
+	"\x05block\x18\x01 \x01(\v2\x15.lightkeeper.v1.BlockR\x05block2\xb1\x02\n" +
 	"\rLedgerService\x12^\n" +
 	"\fGetChainInfo\x12#.lightkeeper.v1.GetChainInfoRequest\x1a$.lightkeeper.v1.GetChainInfoResponse\"\x03\x90\x02\x01\x12R\n" +
-	"\bGetBlock\x12\x1f.lightkeeper.v1.GetBlockRequest\x1a .lightkeeper.v1.GetBlockResponse\"\x03\x90\x02\x01B\xcc\x01\n" +
+	"\bGetBlock\x12\x1f.lightkeeper.v1.GetBlockRequest\x1a .lightkeeper.v1.GetBlockResponse\"\x03\x90\x02\x01\x12l\n" +
+	"\x10WatchWithdrawals\x12'.lightkeeper.v1.WatchWithdrawalsRequest\x1a(.lightkeeper.v1.WatchWithdrawalsResponse\"\x03\x90\x02\x010\x01B\xcc\x01\n" +
 	"\x12com.lightkeeper.v1B\x12LedgerServiceProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
 var (
@@ -256,29 +385,37 @@ func file_lightkeeper_v1_ledger_service_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_ledger_service_proto_rawDescData
 }
 
-var file_lightkeeper_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_lightkeeper_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_lightkeeper_v1_ledger_service_proto_goTypes = []any{
-	(*GetChainInfoRequest)(nil),   // 0: lightkeeper.v1.GetChainInfoRequest
-	(*GetChainInfoResponse)(nil),  // 1: lightkeeper.v1.GetChainInfoResponse
-	(*GetBlockRequest)(nil),       // 2: lightkeeper.v1.GetBlockRequest
-	(*GetBlockResponse)(nil),      // 3: lightkeeper.v1.GetBlockResponse
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*ConsensusParams)(nil),       // 5: lightkeeper.v1.ConsensusParams
-	(*Block)(nil),                 // 6: lightkeeper.v1.Block
+	(*WatchWithdrawalsRequest)(nil),  // 0: lightkeeper.v1.WatchWithdrawalsRequest
+	(*WatchWithdrawalsResponse)(nil), // 1: lightkeeper.v1.WatchWithdrawalsResponse
+	(*GetChainInfoRequest)(nil),      // 2: lightkeeper.v1.GetChainInfoRequest
+	(*GetChainInfoResponse)(nil),     // 3: lightkeeper.v1.GetChainInfoResponse
+	(*GetBlockRequest)(nil),          // 4: lightkeeper.v1.GetBlockRequest
+	(*GetBlockResponse)(nil),         // 5: lightkeeper.v1.GetBlockResponse
+	(*SpentNullifier)(nil),           // 6: lightkeeper.v1.SpentNullifier
+	(*Certificate)(nil),              // 7: lightkeeper.v1.Certificate
+	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
+	(*ConsensusParams)(nil),          // 9: lightkeeper.v1.ConsensusParams
+	(*Block)(nil),                    // 10: lightkeeper.v1.Block
 }
 var file_lightkeeper_v1_ledger_service_proto_depIdxs = []int32{
-	4, // 0: lightkeeper.v1.GetChainInfoResponse.genesis_time:type_name -> google.protobuf.Timestamp
-	5, // 1: lightkeeper.v1.GetChainInfoResponse.params:type_name -> lightkeeper.v1.ConsensusParams
-	6, // 2: lightkeeper.v1.GetBlockResponse.block:type_name -> lightkeeper.v1.Block
-	0, // 3: lightkeeper.v1.LedgerService.GetChainInfo:input_type -> lightkeeper.v1.GetChainInfoRequest
-	2, // 4: lightkeeper.v1.LedgerService.GetBlock:input_type -> lightkeeper.v1.GetBlockRequest
-	1, // 5: lightkeeper.v1.LedgerService.GetChainInfo:output_type -> lightkeeper.v1.GetChainInfoResponse
-	3, // 6: lightkeeper.v1.LedgerService.GetBlock:output_type -> lightkeeper.v1.GetBlockResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6,  // 0: lightkeeper.v1.WatchWithdrawalsResponse.withdrawal:type_name -> lightkeeper.v1.SpentNullifier
+	7,  // 1: lightkeeper.v1.WatchWithdrawalsResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	8,  // 2: lightkeeper.v1.GetChainInfoResponse.genesis_time:type_name -> google.protobuf.Timestamp
+	9,  // 3: lightkeeper.v1.GetChainInfoResponse.params:type_name -> lightkeeper.v1.ConsensusParams
+	10, // 4: lightkeeper.v1.GetBlockResponse.block:type_name -> lightkeeper.v1.Block
+	2,  // 5: lightkeeper.v1.LedgerService.GetChainInfo:input_type -> lightkeeper.v1.GetChainInfoRequest
+	4,  // 6: lightkeeper.v1.LedgerService.GetBlock:input_type -> lightkeeper.v1.GetBlockRequest
+	0,  // 7: lightkeeper.v1.LedgerService.WatchWithdrawals:input_type -> lightkeeper.v1.WatchWithdrawalsRequest
+	3,  // 8: lightkeeper.v1.LedgerService.GetChainInfo:output_type -> lightkeeper.v1.GetChainInfoResponse
+	5,  // 9: lightkeeper.v1.LedgerService.GetBlock:output_type -> lightkeeper.v1.GetBlockResponse
+	1,  // 10: lightkeeper.v1.LedgerService.WatchWithdrawals:output_type -> lightkeeper.v1.WatchWithdrawalsResponse
+	8,  // [8:11] is the sub-list for method output_type
+	5,  // [5:8] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_ledger_service_proto_init() }
@@ -293,7 +430,7 @@ func file_lightkeeper_v1_ledger_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_ledger_service_proto_rawDesc), len(file_lightkeeper_v1_ledger_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
