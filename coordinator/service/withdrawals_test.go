@@ -11,7 +11,9 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
@@ -148,5 +150,86 @@ func TestWatchWithdrawals(t *testing.T) {
 	}
 	if connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+// TestPoolSurvivesRestart: the pool's tree, balance and spent nullifiers
+// are restored from the store.
+func TestPoolSurvivesRestart(t *testing.T) {
+	cfg := config.Default()
+	dir := t.TempDir()
+	depositor := setup.NewKey()
+	recipient := setup.KeyID(setup.NewKey())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := func() *devnet.Devnet {
+		t.Helper()
+		byz := make([]keeper.Strategy, 10)
+		for i := range byz {
+			byz[i] = keeper.Silent
+		}
+		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg,
+			Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) {
+				g.WithdrawalVerifyingKey = []byte("placeholder pool key")
+				g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(depositor), Amount: 1_000})
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WaitOnline(ctx, 10, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	rng := rand.NewChaCha8([32]byte{7})
+	wt, _ := shielded.NewWalletTree(shielded.DefaultDepth)
+	deposit := func(d *devnet.Devnet, amount uint64) shielded.Note {
+		t.Helper()
+		api := newStakingAPI(t, d)
+		note, _ := shielded.NewNote(rng, amount)
+		pre := note.Precommitment().Bytes()
+		if _, err := api.submit(api.sign(depositor, 0, -1, func(b *lightkeeperv1.TxBody) {
+			b.Msg = &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: amount}}
+		})); err != nil {
+			t.Fatal(err)
+		}
+		wt.Append(note.Commitment())
+		return note
+	}
+	request := func(note shielded.Note, index uint64, nonce string) *lightkeeperv1.RoundRequest {
+		root, nf := wt.Root().Bytes(), note.Nullifier(index).Bytes()
+		return &lightkeeperv1.RoundRequest{Payload: &lightkeeperv1.RoundRequest_Withdrawal{Withdrawal: &lightkeeperv1.WithdrawalRequest{
+			Root: root[:], Nullifier: nf[:], Amount: note.Amount, Recipient: recipient, Proof: []byte("p")}}, ClientNonce: nonce}
+	}
+
+	d := start()
+	n0 := deposit(d, 40)
+	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
+	res, err := rc.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{Request: request(n0, 0, "a")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var votes []*lightkeeperv1.Vote
+	for _, id := range res.Msg.GetRound().GetCommittee() {
+		votes = append(votes, signedVote(t, d.Genesis.GetChainId(), res.Msg.GetRound().GetId(), keyByID(t, d, id), lightkeeperv1.VoteKind_VOTE_KIND_APPROVE))
+	}
+	submitVotes(t, lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL), votes...)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d = start()
+	defer d.Close()
+	rc = lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
+	if _, err := rc.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{Request: request(n0, 0, "again")})); connect.CodeOf(err) != connect.CodeInvalidArgument {
+		t.Fatalf("spent nullifier after restart: %v", err)
+	}
+	// The restored tree continues: the root after a new deposit is known.
+	n1 := deposit(d, 50)
+	if _, err := rc.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{Request: request(n1, 1, "b")})); err != nil {
+		t.Fatalf("withdrawal against the restored tree: %v", err)
+	}
+	if got := newStakingAPI(t, d).account(recipient).GetAccount().GetBalance(); got != 40 {
+		t.Fatalf("recipient %d, want 40", got)
 	}
 }
