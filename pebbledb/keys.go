@@ -30,6 +30,7 @@ const (
 	prefixModule       byte = 'x' // "x" program id             -> Program (with module bytes)
 	prefixNullifier    byte = 'n' // "n" nullifier              -> SpentNullifier
 	prefixWithdrawal   byte = 'y' // "y" height index           -> SpentNullifier (ledger order)
+	prefixPoolLeaf     byte = 'z' // "z" leaf index             -> PoolLeaf
 )
 
 // layoutKey holds the layout version as an 8-byte big-endian integer. It is
@@ -74,6 +75,7 @@ var families = []family{
 	{prefixModule, "program module"},
 	{prefixNullifier, "spent nullifier"},
 	{prefixWithdrawal, "withdrawal"},
+	{prefixPoolLeaf, "pool leaf"},
 }
 
 // familyName returns the name of the family a key belongs to.

@@ -98,3 +98,43 @@ func (s *Store) Withdrawals(height uint64, index uint32, limit int) ([]*lightkee
 	}
 	return out, it.Error()
 }
+
+// PutPoolLeaf stores a leaf of the pool's tree under its index.
+func (b *Batch) PutPoolLeaf(l *lightkeeperv1.PoolLeaf) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	if l == nil {
+		return invalid("pool leaf")
+	}
+	if len(l.GetLeaf()) != idLen {
+		return fmt.Errorf("%w: pool leaf: %d bytes, want %d", ErrInvalidRecord, len(l.GetLeaf()), idLen)
+	}
+	return b.put(seqKey(prefixPoolLeaf, l.GetIndex()), l)
+}
+
+// PoolLeaves returns up to limit leaves from index from, in order.
+func (s *Store) PoolLeaves(from uint64, limit int) ([]*lightkeeperv1.PoolLeaf, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	_, hi := prefixBounds(prefixPoolLeaf)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: seqKey(prefixPoolLeaf, from), UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []*lightkeeperv1.PoolLeaf
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		val, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		l := new(lightkeeperv1.PoolLeaf)
+		if err := proto.Unmarshal(val, l); err != nil {
+			return nil, corrupt(it.Key(), err)
+		}
+		out = append(out, l)
+	}
+	return out, it.Error()
+}

@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
@@ -100,4 +101,30 @@ func (s ledgerServer) WatchWithdrawals(ctx context.Context, req *connect.Request
 			return toConnect(ErrStopped)
 		}
 	}
+}
+
+// maxPoolLeaves bounds one GetPool page.
+const maxPoolLeaves = 10_000
+
+func (s ledgerServer) GetPool(ctx context.Context, req *connect.Request[lightkeeperv1.GetPoolRequest]) (*connect.Response[lightkeeperv1.GetPoolResponse], error) {
+	limit := int(req.Msg.GetLimit())
+	if limit == 0 || limit > maxPoolLeaves {
+		limit = maxPoolLeaves
+	}
+	res := &lightkeeperv1.GetPoolResponse{}
+	s.n.readMachine(func(m *state.Machine) {
+		res.VerifyingKeyId, res.Size, res.Balance, res.Roots = m.PoolVerifyingKeyID(), m.PoolSize(), m.PoolBalance(), m.PoolRoots()
+	})
+	leaves, err := s.n.store.PoolLeaves(req.Msg.GetFromIndex(), limit)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	// Leaves of a block not yet durable are not listed; the machine may
+	// be ahead of the store by one block, never behind.
+	for _, l := range leaves {
+		if l.GetIndex() < res.Size {
+			res.Leaves = append(res.Leaves, l)
+		}
+	}
+	return connect.NewResponse(res), nil
 }

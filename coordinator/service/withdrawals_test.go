@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"math/rand/v2"
@@ -48,15 +49,28 @@ func TestWatchWithdrawals(t *testing.T) {
 			t.Fatal(err)
 		}
 		pre := note.Precommitment().Bytes()
-		if _, err := api.submit(api.sign(depositor, 0, -1, func(b *lightkeeperv1.TxBody) {
+		res, err := api.submit(api.sign(depositor, 0, -1, func(b *lightkeeperv1.TxBody) {
 			b.Msg = &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: amount}}
-		})); err != nil {
+		}))
+		if err != nil {
 			t.Fatalf("deposit: %v", err)
 		}
-		wt.Append(note.Commitment())
+		idx, _, _ := wt.Append(note.Commitment())
+		if l := res.GetPoolLeaf(); l.GetIndex() != idx || l.GetAmount() != amount {
+			t.Fatalf("deposit leaf %v, want index %d", l, idx)
+		}
 		notes = append(notes, note)
 	}
 	root := wt.Root().Bytes()
+	// A wallet rebuilds the tree from GetPool's leaves.
+	pool, err := lc.GetPool(ctx, connect.NewRequest(&lightkeeperv1.GetPoolRequest{FromIndex: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pool.Msg; p.GetSize() != 3 || p.GetBalance() != 600 || len(p.GetLeaves()) != 2 || p.GetLeaves()[0].GetIndex() != 1 ||
+		len(p.GetRoots()) != 3 || !bytes.Equal(p.GetRoots()[2], root[:]) {
+		t.Fatalf("GetPool: %v", p)
+	}
 	recipient := setup.KeyID(setup.NewKey())
 
 	withdraw := func(i int, nonce string) *lightkeeperv1.Round {

@@ -111,6 +111,8 @@ type Result struct {
 	// Nullifiers spent by withdrawals paid in this block, in the order
 	// they were paid (Index is the position here).
 	SpentNullifiers []*lightkeeperv1.SpentNullifier
+	// Leaves deposits appended to the pool's tree, in order.
+	PoolLeaves []*lightkeeperv1.PoolLeaf
 
 	// The economy (DESIGN §4). Accounts, groups and unbonding entries
 	// created or changed in this block, sorted by id; guarantees created,
@@ -156,6 +158,8 @@ type TxResult struct {
 	Signer       string
 	Account      *lightkeeperv1.Account
 	UnbondingID  uint64
+	// The leaf a deposit appended.
+	PoolLeaf *lightkeeperv1.PoolLeaf
 	// Height of the block the transaction was applied in (every kind).
 	Height uint64
 }

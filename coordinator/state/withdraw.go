@@ -167,7 +167,10 @@ func (a *applier) deposit(signer string, acct *lightkeeperv1.Account, msg *light
 	p.balance += msg.Amount
 	p.deposits++
 	a.emit(DepositAdded{AccountID: signer, Index: index, Leaf: leaf.Bytes(), Root: root.Bytes(), Amount: msg.Amount})
-	return TxResult{}
+	lb := leaf.Bytes()
+	pl := &lightkeeperv1.PoolLeaf{Index: index, Leaf: lb[:], Amount: msg.Amount, Height: a.height}
+	a.res.PoolLeaves = append(a.res.PoolLeaves, pl)
+	return TxResult{PoolLeaf: proto.Clone(pl).(*lightkeeperv1.PoolLeaf)}
 }
 
 // withdrawalPublicInputs builds the proof's public inputs from a request,

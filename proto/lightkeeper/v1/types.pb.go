@@ -4122,6 +4122,78 @@ func (x *ShieldedPool) GetWithdrawals() uint64 {
 	return 0
 }
 
+// PoolLeaf is one leaf of the shielded pool's tree, as a deposit appended
+// it. Wallets rebuild the tree from these to compute Merkle paths.
+type PoolLeaf struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Index uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// shielded.Commitment(precommitment, amount), 32 bytes.
+	Leaf   []byte `protobuf:"bytes,2,opt,name=leaf,proto3" json:"leaf,omitempty"`
+	Amount uint64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The block that appended it.
+	Height        uint64 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolLeaf) Reset() {
+	*x = PoolLeaf{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolLeaf) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolLeaf) ProtoMessage() {}
+
+func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
+func (*PoolLeaf) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PoolLeaf) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *PoolLeaf) GetLeaf() []byte {
+	if x != nil {
+		return x.Leaf
+	}
+	return nil
+}
+
+func (x *PoolLeaf) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *PoolLeaf) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
 // SpentNullifier records a withdrawal paid: the nullifier and the round
 // that spent it, in ledger order (height, index within the block).
 type SpentNullifier struct {
@@ -4138,7 +4210,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4150,7 +4222,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4163,7 +4235,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4544,7 +4616,12 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x04tree\x18\x02 \x01(\fR\x04tree\x12\x18\n" +
 	"\abalance\x18\x03 \x01(\x04R\abalance\x12\x1a\n" +
 	"\bdeposits\x18\x04 \x01(\x04R\bdeposits\x12 \n" +
-	"\vwithdrawals\x18\x05 \x01(\x04R\vwithdrawals\"\xad\x01\n" +
+	"\vwithdrawals\x18\x05 \x01(\x04R\vwithdrawals\"d\n" +
+	"\bPoolLeaf\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04leaf\x18\x02 \x01(\fR\x04leaf\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x04R\x06height\"\xad\x01\n" +
 	"\x0eSpentNullifier\x12\x1c\n" +
 	"\tnullifier\x18\x01 \x01(\fR\tnullifier\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12\x16\n" +
@@ -4608,7 +4685,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -4654,20 +4731,21 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(*Task)(nil),                   // 41: lightkeeper.v1.Task
 	(*StateMeta)(nil),              // 42: lightkeeper.v1.StateMeta
 	(*ShieldedPool)(nil),           // 43: lightkeeper.v1.ShieldedPool
-	(*SpentNullifier)(nil),         // 44: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 45: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 46: google.protobuf.Timestamp
+	(*PoolLeaf)(nil),               // 44: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 45: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 46: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 47: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	45, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	46, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
 	9,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
 	10, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
 	11, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
 	8,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	45, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	45, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	45, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	45, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	46, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	46, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	46, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	46, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
 	12, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
@@ -4678,24 +4756,24 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	17, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
 	2,  // 17: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
 	15, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	46, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	46, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	47, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	47, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
 	18, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
 	3,  // 22: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
 	4,  // 23: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	46, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	47, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
 	16, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
 	17, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
 	2,  // 27: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
 	4,  // 28: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
 	18, // 29: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
 	16, // 30: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	46, // 31: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	47, // 31: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
 	17, // 32: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
 	16, // 33: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
 	16, // 34: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	46, // 35: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	46, // 36: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	47, // 35: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	47, // 36: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
 	0,  // 37: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 38: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
 	27, // 39: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
@@ -4709,12 +4787,12 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	0,  // 47: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 48: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
 	16, // 49: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	46, // 50: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	47, // 50: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
 	33, // 51: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
 	25, // 52: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
 	20, // 53: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
 	21, // 54: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	46, // 55: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	47, // 55: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
 	35, // 56: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
 	36, // 57: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
 	0,  // 58: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
@@ -4722,7 +4800,7 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	8,  // 60: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
 	14, // 61: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
 	2,  // 62: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	46, // 63: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	47, // 63: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
 	38, // 64: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
 	40, // 65: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
 	39, // 66: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
@@ -4766,7 +4844,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

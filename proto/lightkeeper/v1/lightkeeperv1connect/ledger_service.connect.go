@@ -41,6 +41,8 @@ const (
 	// LedgerServiceWatchWithdrawalsProcedure is the fully-qualified name of the LedgerService's
 	// WatchWithdrawals RPC.
 	LedgerServiceWatchWithdrawalsProcedure = "/lightkeeper.v1.LedgerService/WatchWithdrawals"
+	// LedgerServiceGetPoolProcedure is the fully-qualified name of the LedgerService's GetPool RPC.
+	LedgerServiceGetPoolProcedure = "/lightkeeper.v1.LedgerService/GetPool"
 )
 
 // LedgerServiceClient is a client for the lightkeeper.v1.LedgerService service.
@@ -55,6 +57,9 @@ type LedgerServiceClient interface {
 	// reconnect from the cursor of the last withdrawal it handled: nothing
 	// is missed or repeated.
 	WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest]) (*connect.ServerStreamForClient[v1.WatchWithdrawalsResponse], error)
+	// GetPool returns the shielded pool's state and a page of its leaves
+	// from from_index, for wallets to rebuild the tree.
+	GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the lightkeeper.v1.LedgerService service. By
@@ -89,6 +94,13 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getPool: connect.NewClient[v1.GetPoolRequest, v1.GetPoolResponse](
+			httpClient,
+			baseURL+LedgerServiceGetPoolProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("GetPool")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -97,6 +109,7 @@ type ledgerServiceClient struct {
 	getChainInfo     *connect.Client[v1.GetChainInfoRequest, v1.GetChainInfoResponse]
 	getBlock         *connect.Client[v1.GetBlockRequest, v1.GetBlockResponse]
 	watchWithdrawals *connect.Client[v1.WatchWithdrawalsRequest, v1.WatchWithdrawalsResponse]
+	getPool          *connect.Client[v1.GetPoolRequest, v1.GetPoolResponse]
 }
 
 // GetChainInfo calls lightkeeper.v1.LedgerService.GetChainInfo.
@@ -114,6 +127,11 @@ func (c *ledgerServiceClient) WatchWithdrawals(ctx context.Context, req *connect
 	return c.watchWithdrawals.CallServerStream(ctx, req)
 }
 
+// GetPool calls lightkeeper.v1.LedgerService.GetPool.
+func (c *ledgerServiceClient) GetPool(ctx context.Context, req *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error) {
+	return c.getPool.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the lightkeeper.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// GetChainInfo returns the chain id, parameters and head of the ledger.
@@ -126,6 +144,9 @@ type LedgerServiceHandler interface {
 	// reconnect from the cursor of the last withdrawal it handled: nothing
 	// is missed or repeated.
 	WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest], *connect.ServerStream[v1.WatchWithdrawalsResponse]) error
+	// GetPool returns the shielded pool's state and a page of its leaves
+	// from from_index, for wallets to rebuild the tree.
+	GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -156,6 +177,13 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceGetPoolHandler := connect.NewUnaryHandler(
+		LedgerServiceGetPoolProcedure,
+		svc.GetPool,
+		connect.WithSchema(ledgerServiceMethods.ByName("GetPool")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/lightkeeper.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceGetChainInfoProcedure:
@@ -164,6 +192,8 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 			ledgerServiceGetBlockHandler.ServeHTTP(w, r)
 		case LedgerServiceWatchWithdrawalsProcedure:
 			ledgerServiceWatchWithdrawalsHandler.ServeHTTP(w, r)
+		case LedgerServiceGetPoolProcedure:
+			ledgerServiceGetPoolHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -183,4 +213,8 @@ func (UnimplementedLedgerServiceHandler) GetBlock(context.Context, *connect.Requ
 
 func (UnimplementedLedgerServiceHandler) WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest], *connect.ServerStream[v1.WatchWithdrawalsResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.LedgerService.WatchWithdrawals is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.LedgerService.GetPool is not implemented"))
 }
