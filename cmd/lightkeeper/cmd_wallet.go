@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/consensys/gnark/backend/groth16"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
@@ -27,7 +30,8 @@ func init() {
 	register("bridge", "'bridge watch': stream the pool's paid withdrawals, resumable by cursor", cmdBridge)
 }
 
-const walletUsage = `wallet deposit --amount N --key FILE [--note FILE] [--coordinator URL] [--fee N] [--json]
+const walletUsage = `wallet setup --out DIR [--fast]
+       wallet deposit --amount N --key FILE [--note FILE] [--coordinator URL] [--fee N] [--json]
        wallet withdraw --note FILE --recipient ADDR --proving-key FILE [--coordinator URL] [--wait] [--json]
 
 deposit draws a fresh note (secret, nullifier key, amount), pays amount from
@@ -39,7 +43,13 @@ withdraw rebuilds the pool's tree from the coordinator's leaves, proves
 (Groth16) that the note is in it, and submits a WITHDRAWAL round paying the
 note's amount to ADDR (an account id, 64 hex digits). The proving key is
 the pool's (shielded/circuit.Setup; --proving-key or
-$LIGHTKEEPER_PROVING_KEY).`
+$LIGHTKEEPER_PROVING_KEY).
+
+setup writes the pool's key pair, DIR/pool.pk and DIR/pool.vk, unless they
+exist (it takes about a minute; the files are the cache). --fast uses
+gnark's plain groth16.Setup: seconds, but its toxic waste came from one
+process: for devnets and tests only. Start a devnet with the pool:
+lightkeeper devnet --pool-vk DIR/pool.vk (keeper keys get a balance).`
 
 // noteFile is what a note file holds.
 type noteFile struct {
@@ -61,6 +71,8 @@ func cmdWallet(ctx context.Context, args []string) error {
 		return cmdWalletDeposit(ctx, args[1:])
 	case "withdraw":
 		return cmdWalletWithdraw(ctx, args[1:])
+	case "setup":
+		return cmdWalletSetup(ctx, args[1:])
 	}
 	return usagef("usage: lightkeeper %s", walletUsage)
 }
@@ -317,4 +329,65 @@ func cmdBridge(ctx context.Context, args []string) error {
 		return describe(err)
 	}
 	return nil
+}
+
+func cmdWalletSetup(ctx context.Context, args []string) error {
+	fs := newFlags("wallet setup", walletUsage)
+	out := fs.String("out", "", "directory for pool.pk and pool.vk (required)")
+	fast := fs.Bool("fast", false, "gnark's groth16.Setup (seconds; devnets and tests only)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	pkPath, vkPath := filepath.Join(*out, "pool.pk"), filepath.Join(*out, "pool.vk")
+	_, e1 := os.Stat(pkPath)
+	_, e2 := os.Stat(vkPath)
+	if e1 == nil && e2 == nil {
+		fmt.Printf("%s and %s exist: kept\n", pkPath, vkPath)
+		return nil
+	}
+	var pk, vk []byte
+	var err error
+	start := time.Now()
+	if *fast {
+		pk, vk, err = fastPoolSetup()
+	} else {
+		pk, vk, err = circuit.Setup(rand.Reader)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(pkPath, pk, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(vkPath, vk, 0o644); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(vk)
+	fmt.Printf("wrote %s (%d bytes) and %s (id %x) in %s\n", pkPath, len(pk), vkPath, sum, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func fastPoolSetup() (pk, vk []byte, err error) {
+	ccs, err := circuit.Compile()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, v, err := groth16.Setup(ccs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a, b bytes.Buffer
+	if _, err := p.WriteTo(&a); err != nil {
+		return nil, nil, err
+	}
+	if _, err := v.WriteTo(&b); err != nil {
+		return nil, nil, err
+	}
+	return a.Bytes(), b.Bytes(), nil
 }
