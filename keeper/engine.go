@@ -48,6 +48,9 @@ func (e NativeEngine) Check(ctx context.Context, t *lightkeeperv1.Task) Verdict 
 	if t.GetCompute() != nil {
 		return e.checkCompute(ctx, t)
 	}
+	if w := t.GetWithdrawal(); w != nil {
+		return e.checkWithdrawal(w)
+	}
 	p := t.GetProof()
 	if p == nil {
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")

@@ -37,6 +37,9 @@
 //	"h"           "h" ‖ u64be(epoch)                                  EpochRecord            Batch.PutEpoch          Epoch, LastEpoch
 //	"w"           "w" ‖ program_id[32]                                Program, no module     Batch.PutProgram        Program, Programs
 //	"x"           "x" ‖ program_id[32]                                Program with module    Batch.PutProgram [5]    Program (withModule)
+//	"n"           "n" ‖ nullifier[32]                                 SpentNullifier         Batch.PutSpentNullifier SpentNullifier, SpentNullifiers
+//	"y"           "y" ‖ u64be(height) ‖ u32be(index)                  SpentNullifier         Batch.PutSpentNullifier Withdrawals
+//	"z"           "z" ‖ u64be(leaf index)                             PoolLeaf               Batch.PutPoolLeaf       PoolLeaves
 //
 //	[1] set while the round's phase is not CLOSED, deleted when it is.
 //	[2] when a stored round is put again with another submitted_height,

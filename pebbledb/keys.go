@@ -28,6 +28,9 @@ const (
 	prefixEpoch        byte = 'h' // "h" epoch                  -> EpochRecord
 	prefixProgram      byte = 'w' // "w" program id             -> Program (without module bytes)
 	prefixModule       byte = 'x' // "x" program id             -> Program (with module bytes)
+	prefixNullifier    byte = 'n' // "n" nullifier              -> SpentNullifier
+	prefixWithdrawal   byte = 'y' // "y" height index           -> SpentNullifier (ledger order)
+	prefixPoolLeaf     byte = 'z' // "z" leaf index             -> PoolLeaf
 )
 
 // layoutKey holds the layout version as an 8-byte big-endian integer. It is
@@ -70,6 +73,9 @@ var families = []family{
 	{prefixEpoch, "epoch record"},
 	{prefixProgram, "program"},
 	{prefixModule, "program module"},
+	{prefixNullifier, "spent nullifier"},
+	{prefixWithdrawal, "withdrawal"},
+	{prefixPoolLeaf, "pool leaf"},
 }
 
 // familyName returns the name of the family a key belongs to.

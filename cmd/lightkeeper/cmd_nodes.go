@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
@@ -167,12 +169,20 @@ func cmdDevnet(ctx context.Context, args []string) error {
 	nwasm := fs.Int("wasm-keepers", 0, "how many of them (the first ones) check tasks in the wasip1 module under wazero")
 	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	poolVK := fs.String("pool-vk", "", "enable the shielded pool with this verifying key (from 'wallet setup'); a new chain only")
+	poolBalance := fs.Uint64("pool-balance", 1_000_000, "with --pool-vk: the genesis balance of every keeper key, to deposit from")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
 		return err
+	}
+	var poolKey []byte
+	if *poolVK != "" {
+		if poolKey, err = os.ReadFile(*poolVK); err != nil {
+			return err
+		}
 	}
 	st, err := keeper.ParseStrategy(*strategy)
 	if err != nil {
@@ -186,6 +196,14 @@ func cmdDevnet(ctx context.Context, args []string) error {
 	}
 	opts := devnet.Options{
 		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]keeper.Strategy{st}, *byz), Logger: log,
+	}
+	if poolKey != nil {
+		opts.Genesis = func(g *lightkeeperv1.Genesis, keys []ed25519.PrivateKey) {
+			g.WithdrawalVerifyingKey = poolKey
+			for _, k := range keys {
+				g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(k), Amount: *poolBalance})
+			}
+		}
 	}
 	if *nwasm > 0 {
 		// One host (one compiled module, pooled instances) serves every

@@ -210,6 +210,27 @@ func (n *Node) task(r *lightkeeperv1.Round, keeperID string) (*lightkeeperv1.Tas
 		}}
 		return t, nil
 	}
+	if w := r.GetRequest().GetWithdrawal(); w != nil {
+		var vkID string
+		var roots [][]byte
+		n.readMachine(func(m *state.Machine) { vkID, roots = m.PoolVerifyingKeyID(), m.PoolRoots() })
+		vk, err := n.verifyingKey(vkID)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := state.WithdrawalPublicInputs(w)
+		if err != nil {
+			return nil, err
+		}
+		t.Payload = &lightkeeperv1.Task_Withdrawal{Withdrawal: &lightkeeperv1.WithdrawalTask{
+			Request:        w,
+			VerifyingKeyId: vkID,
+			VerifyingKey:   vk,
+			PublicInputs:   pub,
+			Roots:          roots,
+		}}
+		return t, nil
+	}
 	if p := r.GetRequest().GetProof(); p != nil {
 		vk, err := n.verifyingKey(p.GetVerifyingKeyId())
 		if err != nil {

@@ -108,6 +108,11 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 			return err
 		}
 	}
+	if w := rr.GetWithdrawal(); w != nil {
+		if lim := n.cfg.Limits.MaxProofBytes; len(w.GetProof()) > lim {
+			return invalidArgument("%s.withdrawal.proof: %d bytes, limit is %d", field, len(w.GetProof()), lim)
+		}
+	}
 	if c := rr.GetCompute(); c != nil {
 		cp := n.computeParams
 		switch {

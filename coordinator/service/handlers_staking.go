@@ -56,6 +56,16 @@ func persistEconomy(b *pebbledb.Batch, res *state.Result) error {
 			return err
 		}
 	}
+	for _, l := range res.PoolLeaves {
+		if err := b.PutPoolLeaf(l); err != nil {
+			return err
+		}
+	}
+	for _, sn := range res.SpentNullifiers {
+		if err := b.PutSpentNullifier(sn); err != nil {
+			return err
+		}
+	}
 	if res.Staking != nil {
 		return b.PutStaking(res.Staking)
 	}
@@ -126,6 +136,7 @@ func (s stakingServer) SubmitTx(ctx context.Context, req *connect.Request[lightk
 		Account:     res.Account,
 		UnbondingId: res.UnbondingID,
 		RoundId:     res.RoundID,
+		PoolLeaf:    res.PoolLeaf,
 	}), nil
 }
 

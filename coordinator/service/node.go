@@ -177,6 +177,9 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	if err := n.loadEconomy(&snap); err != nil {
 		return err
 	}
+	if snap.SpentNullifiers, err = n.store.SpentNullifiers(); err != nil {
+		return err
+	}
 	m, err := state.Restore(snap)
 	if err != nil {
 		return fmt.Errorf("restore state: %w", err)

@@ -220,4 +220,7 @@ func (n *Node) afterBlock(res *state.Result) {
 		}
 		n.watch.notify(r.GetId())
 	}
+	if len(res.SpentNullifiers) > 0 {
+		n.watch.notify(withdrawalsTopic)
+	}
 }

@@ -56,13 +56,24 @@ func validItem(t *testing.T) workload.Item {
 // d.Keys.
 func startDevnet(t *testing.T, cfg config.Config, silent, extra int) *devnet.Devnet {
 	t.Helper()
+	return startDevnetOpts(t, cfg, silent, extra, nil)
+}
+
+// startDevnetWith is startDevnet with a genesis edit.
+func startDevnetWith(t *testing.T, cfg config.Config, silent int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
+	t.Helper()
+	return startDevnetOpts(t, cfg, silent, 0, edit)
+}
+
+func startDevnetOpts(t *testing.T, cfg config.Config, silent, extra int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	byz := make([]keeper.Strategy, silent)
 	for i := range byz {
 		byz[i] = keeper.Silent
 	}
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: silent, Byzantine: byz, ExtraGenesisKeepers: extra, Config: &cfg})
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: silent, Byzantine: byz, ExtraGenesisKeepers: extra, Config: &cfg, Genesis: edit})
 	if err != nil {
 		t.Fatal(err)
 	}

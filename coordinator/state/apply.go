@@ -221,6 +221,14 @@ func (a *applier) closeDue() {
 
 func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 	r := o.r
+	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL && outcome == lightkeeperv1.Outcome_OUTCOME_APPROVED {
+		// The spend and the payment happen here, in the block (and so the
+		// store batch) that records the outcome.
+		if err := a.spendWithdrawal(r); err != nil {
+			outcome = lightkeeperv1.Outcome_OUTCOME_REJECTED // Voided(r)
+			a.emit(WithdrawalVoided{RoundID: r.Id, Reason: err.Error()})
+		}
+	}
 	r.Phase = lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED
 	r.Outcome = outcome
 	r.DecidedHeight = a.height
@@ -277,6 +285,9 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
 		k.VotesAbstained++
 		return
+	}
+	if Voided(r) {
+		return // nobody is wrong about a valid proof for a note spent meanwhile
 	}
 	var agree bool
 	switch r.Outcome {
@@ -480,9 +491,9 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		}
 		return res
 	}
-	pr, cr := req.GetProof(), req.GetCompute()
-	if pr == nil && cr == nil {
-		return TxResult{Err: fmt.Errorf("%w: submit_round.request.payload: unsupported round kind (proof or compute)", ErrInvalidRequest)}
+	pr, cr, wr := req.GetProof(), req.GetCompute(), req.GetWithdrawal()
+	if pr == nil && cr == nil && wr == nil {
+		return TxResult{Err: fmt.Errorf("%w: submit_round.request.payload: unsupported round kind (proof, withdrawal or compute)", ErrInvalidRequest)}
 	}
 	if len(req.ClientNonce) > MaxClientNonceLen {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request.client_nonce: %d bytes, limit %d", ErrInvalidRequest, len(req.ClientNonce), MaxClientNonceLen)}
@@ -491,16 +502,25 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	kind := lightkeeperv1.RoundKind_ROUND_KIND_PROOF
 	committeeSize, threshold := p.TotalValidators, p.Threshold
 	var units uint64
-	if cr != nil {
+	switch {
+	case wr != nil:
+		// Committee and tally as a PROOF round (a Groth16 verification).
+		if err := m.checkWithdrawal(wr); err != nil {
+			return TxResult{Err: err}
+		}
+		kind = lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL
+		units = m.params.Staking.WorkUnitsGroth16
+	case cr != nil:
 		if err := m.checkComputeRequest(cr); err != nil {
 			return TxResult{Err: err}
 		}
 		kind = lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
 		committeeSize, threshold = p.ComputeValidators, computeThreshold(p)
 		units = m.computeWorkUnits(cr.Fuel)
-	} else if err := m.checkProofRequest(pr); err != nil {
-		return TxResult{Err: err}
-	} else {
+	default:
+		if err := m.checkProofRequest(pr); err != nil {
+			return TxResult{Err: err}
+		}
 		units = m.params.Staking.WorkUnitsGroth16
 		if pr.Scheme == lightkeeperv1.Scheme_SCHEME_PLONK {
 			units = m.params.Staking.WorkUnitsPlonk

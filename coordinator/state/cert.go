@@ -19,7 +19,8 @@ var ErrBadCertificate = errors.New("bad certificate")
 // size − threshold + 1; every vote must be for this round, from a distinct
 // committee member, well formed and validly signed over c.ChainId; and the
 // tally must match the outcome (APPROVED: approvals ≥ threshold; REJECTED:
-// rejections ≥ reject_threshold; TIMEOUT: neither). A COMPUTE certificate
+// rejections ≥ reject_threshold, or for a WITHDRAWAL voided at the
+// decision approvals ≥ threshold; TIMEOUT: neither). A COMPUTE certificate
 // instead has reject_threshold = threshold, a majority of the committee;
 // every APPROVE or REJECT vote must open its result hash with its compute
 // result; and APPROVED (REJECTED) needs threshold APPROVE (REJECT) votes
@@ -113,7 +114,11 @@ func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 			return bad("outcome APPROVED with %d approvals, threshold %d", approvals, c.Threshold)
 		}
 	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
-		if !rejected {
+		// A WITHDRAWAL approved by the committee but not payable at the
+		// decision (nullifier spent meanwhile, root expired) is REJECTED
+		// with approvals at the threshold: see Voided.
+		voided := c.Kind == lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL && approved
+		if !rejected && !voided {
 			return bad("outcome REJECTED with %d rejections, reject_threshold %d", rejections, c.RejectThreshold)
 		}
 	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:

@@ -257,6 +257,18 @@ func (g *golden) doTx(f []string, a map[string]string) string {
 		g.name(rid, name)
 		body.Msg = &lightkeeperv1.TxBody_SubmitRound{SubmitRound: &lightkeeperv1.SubmitRoundMsg{Request: req}}
 		label += " " + name
+	case "deposit":
+		n, ok := g.notes[a["note"]]
+		if !ok {
+			return g.fail("unknown note %q", a["note"])
+		}
+		amount := n.Amount
+		if _, ok := a["amount"]; ok {
+			amount = g.num(a, "amount")
+		}
+		pre := n.Precommitment().Bytes()
+		body.Msg = &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: amount}}
+		label += " " + a["note"]
 	default:
 		return g.fail("unknown tx kind %q", f[2])
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -41,7 +42,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	keepers [<keepers>] / round R / restart / head
 //
 // The economy's commands (signed transactions, stakes, epochs) are listed
-// in datadriven_staking_test.go.
+// in datadriven_staking_test.go, the shielded pool's in
+// datadriven_withdraw_test.go.
 //
 // <keepers> and <seats> are "all", "3", "0..6" or "0,2,5".
 func TestGolden(t *testing.T) {
@@ -146,6 +148,7 @@ type golden struct {
 	repl    *strings.Replacer
 	nKeeper int
 	nonces  map[string]uint64 // signer → nonce of its next queued tx
+	notes   map[string]shielded.Note
 }
 
 func (g *golden) fail(format string, args ...any) string {
@@ -367,6 +370,9 @@ func (g *golden) run(cmd string) string {
 	if out, ok := g.runCompute(f, a); ok {
 		return out
 	}
+	if out, ok := g.runPool(f, a); ok {
+		return out
+	}
 	return g.fail("unknown command %q", f[0])
 }
 
@@ -434,13 +440,16 @@ func (g *golden) doGenesis(a map[string]string) string {
 	}
 	g.economyGenesis(a, p, gen)
 	g.computeGenesis(a, p)
+	if _, ok := a["pool"]; ok {
+		gen.WithdrawalVerifyingKey = fakePoolVK
+	}
 	m, res, err := New(gen, p)
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	*g = golden{t: g.t, m: m, genesis: testGenesisMs, nKeeper: n, names: map[string]string{},
 		rounds: map[string]string{}, vks: map[string]string{}, last: map[string]*lightkeeperv1.Round{},
-		certs: map[string]*lightkeeperv1.Certificate{}}
+		certs: map[string]*lightkeeperv1.Certificate{}, notes: map[string]shielded.Note{}}
 	for i := 0; i < n+20; i++ {
 		g.name(keeperID(i), fmt.Sprintf("k%d", i))
 	}

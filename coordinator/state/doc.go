@@ -1,6 +1,6 @@
 // Package state is the coordinator's deterministic state machine: keepers,
-// verifying keys, compute programs, verification rounds (PROOF and
-// COMPUTE), committees, votes, reputation, the
+// verifying keys, compute programs, verification rounds (PROOF,
+// WITHDRAWAL and COMPUTE), the shielded pool, committees, votes, reputation, the
 // Guarantee Proof of Stake economy (accounts, bonds, guarantees, groups,
 // stake limits, elections, rewards, slashing) and the hash-chained ledger
 // (DESIGN §3, §4 and §5; docs/economics.md). It is written in the style of
@@ -67,6 +67,28 @@
 // votes, so certificates never carry output bytes. A round decided without
 // the leader has the output's hash only, until a late leader vote brings
 // the bytes. Work units: ⌈fuel used / staking.fuel_per_unit⌉.
+//
+// # The shielded pool and WITHDRAWAL rounds (withdraw.go)
+//
+// Genesis.withdrawal_verifying_key enables the pool (docs/withdrawals.md):
+// the key is registered at genesis (Groth16, BN254, 4 public inputs) and
+// its id kept as the pool's. A signed deposit {precommitment, amount} pays
+// amount from the signer's balance into the pool balance and appends
+// shielded.Commitment(precommitment, amount) to the pool's tree (depth
+// 20, last 100 roots); TotalSupply counts the pool balance. A WITHDRAWAL
+// round {root, nullifier, amount, recipient, proof} is refused at
+// submission when the nullifier is spent, the root is not one of the last
+// 100, or the pool holds less than amount; its committee, thresholds, work
+// units and tally are a Groth16 PROOF round's. When it reaches APPROVED
+// the machine re-checks nullifier, root and balance and, if they hold,
+// marks the nullifier spent and credits the recipient in that same block
+// (Result.SpentNullifiers, so the same store batch as the certificate).
+// If they no longer hold — another round with the same nullifier was
+// approved first, in this block or an earlier one, or the root left the
+// history — the round is decided REJECTED instead, with approvals at the
+// threshold (Voided), and its votes, late ones too, are not judged: the
+// keepers were right about the proof. The pool's tree and balance are in
+// StateMeta.pool; spent nullifiers are in Snapshot.SpentNullifiers.
 //
 // # Why there is no clock
 //

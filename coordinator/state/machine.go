@@ -46,7 +46,8 @@ type Machine struct {
 	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
 	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
 
-	economy // accounts, bonds, guarantees, groups, epochs (staking.go)
+	economy      // accounts, bonds, guarantees, groups, epochs (staking.go)
+	pool    pool // the shielded pool (withdraw.go)
 }
 
 // openRound is a round still in memory with its indexes.
@@ -107,6 +108,11 @@ type Result struct {
 	Programs []*lightkeeperv1.Program
 	// Equivocation evidence found in this block (also in Block.Evidence).
 	Evidence []*lightkeeperv1.Evidence
+	// Nullifiers spent by withdrawals paid in this block, in the order
+	// they were paid (Index is the position here).
+	SpentNullifiers []*lightkeeperv1.SpentNullifier
+	// Leaves deposits appended to the pool's tree, in order.
+	PoolLeaves []*lightkeeperv1.PoolLeaf
 
 	// The economy (DESIGN §4). Accounts, groups and unbonding entries
 	// created or changed in this block, sorted by id; guarantees created,
@@ -152,6 +158,8 @@ type TxResult struct {
 	Signer       string
 	Account      *lightkeeperv1.Account
 	UnbondingID  uint64
+	// The leaf a deposit appended.
+	PoolLeaf *lightkeeperv1.PoolLeaf
 	// Height of the block the transaction was applied in (every kind).
 	Height uint64
 }
@@ -185,6 +193,10 @@ type Snapshot struct {
 	Guarantees []*lightkeeperv1.Guarantee
 	Groups     []*lightkeeperv1.Group
 	Unbonding  []*lightkeeperv1.UnbondingEntry
+
+	// Every nullifier spent by a withdrawal (32 bytes each); the pool's
+	// tree and balance are in Meta.Pool.
+	SpentNullifiers [][]byte
 }
 
 // New creates the machine at genesis. params nil means DefaultParams(). The
@@ -228,6 +240,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		programs: make(map[string]*lightkeeperv1.Program),
 		roundIDs: make(map[[32]byte]uint64),
 		economy:  newEconomy(),
+		pool:     newPool(),
 	}
 	for i, gk := range genesis.Keepers {
 		if !ValidID(gk.GetKeeperId()) {
@@ -239,6 +252,10 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		m.keepers[gk.KeeperId] = newKeeper(gk.KeeperId, gk.Stake, params)
 	}
 	if err := m.initGenesis(genesis, t); err != nil {
+		return nil, nil, err
+	}
+	poolKey, err := m.initPool(genesis)
+	if err != nil {
 		return nil, nil, err
 	}
 	gb, err := detMarshal.Marshal(genesis)
@@ -267,6 +284,9 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		Keepers:  m.Keepers(),
 		Accounts: m.Accounts(),
 		Staking:  m.Staking(),
+	}
+	if poolKey != nil {
+		res.VerifyingKeys = append(res.VerifyingKeys, poolKey)
 	}
 	return m, res, nil
 }
@@ -306,7 +326,17 @@ func (m *Machine) meta() *lightkeeperv1.StateMeta {
 		Head:         cloneHeader(m.head),
 		HeadHash:     bytes.Clone(m.headHash),
 		LastDecayDay: m.lastDecayDay,
+		Pool:         m.poolMeta(),
 	}
+}
+
+// poolMeta is nil for a disabled, empty pool, so chains without a pool
+// keep their meta unchanged.
+func (m *Machine) poolMeta() *lightkeeperv1.ShieldedPool {
+	if m.pool.vkID == "" && m.pool.tree.Size() == 0 && m.pool.balance == 0 {
+		return nil
+	}
+	return m.pool.meta()
 }
 
 // Restore rebuilds a machine from a Snapshot (as persisted from the Results
@@ -370,6 +400,16 @@ func Restore(s Snapshot) (*Machine, error) {
 		c.Module = nil
 		m.programs[p.Id] = c
 	}
+	pl, perr := restorePool(meta.Pool, s.SpentNullifiers)
+	if perr != nil {
+		return nil, bad("%v", perr)
+	}
+	if pl.vkID != "" {
+		if _, ok := m.vks[pl.vkID]; !ok {
+			return nil, bad("meta.pool.verifying_key_id: %s is not a verifying key", pl.vkID)
+		}
+	}
+	m.pool = pl
 	for i, id := range s.RoundIDs {
 		rid, ok := parseID(id)
 		if !ok {
@@ -463,6 +503,10 @@ func (m *Machine) Snapshot() Snapshot {
 	for _, id := range sortedKeys(m.programs) {
 		s.Programs = append(s.Programs, proto.Clone(m.programs[id]).(*lightkeeperv1.Program))
 	}
+	for n := range m.pool.spent {
+		s.SpentNullifiers = append(s.SpentNullifiers, bytes.Clone(n[:]))
+	}
+	slices.SortFunc(s.SpentNullifiers, bytes.Compare)
 	s.RoundIDs = make([]string, 0, len(m.roundIDs))
 	for rid := range m.roundIDs {
 		s.RoundIDs = append(s.RoundIDs, hex.EncodeToString(rid[:]))

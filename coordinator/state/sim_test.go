@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"google.golang.org/protobuf/proto"
 )
 
 // Keeper behaviours in the simulation, by keeper index modulo 8.
@@ -83,6 +85,21 @@ func simulate(t *testing.T, seed int64, steps int) {
 			k.Stake += 1 // enough keepers always have stake
 		}
 	}
+	// The shielded pool: depositors 40..43 put notes in, withdrawals take
+	// them out (sometimes the same note twice, in one block or later).
+	g.WithdrawalVerifyingKey = fakePoolVK
+	const depositors = 4
+	for j := range depositors {
+		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: keeperID(40 + j), Amount: 1_000_000})
+	}
+	type simNote struct {
+		note  shielded.Note
+		index uint64
+	}
+	var notes []simNote
+	pending := map[[32]byte]shielded.Note{} // leaf → note, deposited this block
+	spent := map[[32]byte]string{}          // nullifier → round that spent it
+	var deposited, paid uint64
 	m, gres, err := New(g, p)
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +151,25 @@ func simulate(t *testing.T, seed int64, steps int) {
 		}
 		for _, e := range res.Events {
 			switch e := e.(type) {
+			case DepositAdded:
+				n, ok := pending[e.Leaf]
+				if !ok {
+					fail("deposit of an unknown leaf")
+				}
+				notes = append(notes, simNote{n, e.Index})
+				deposited += e.Amount
+				seen["deposit"]++
+			case WithdrawalPaid:
+				// The invariant: no nullifier is ever spent twice.
+				nf := [32]byte(e.Spent.Nullifier)
+				if prev, dup := spent[nf]; dup {
+					fail("nullifier %x spent twice (rounds %s and %s)", nf[:4], prev, e.Spent.RoundId)
+				}
+				spent[nf] = e.Spent.RoundId
+				paid += e.Spent.Amount
+				seen["withdrawal paid"]++
+			case WithdrawalVoided:
+				seen["withdrawal voided"]++
 			case RoundDecided:
 				seen[outcomeName(e.Round.Outcome)]++
 				if e.Round.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
@@ -201,6 +237,18 @@ func simulate(t *testing.T, seed int64, steps int) {
 				fail("round %s open past its deadline", o.Id)
 			}
 		}
+		for _, sn := range res.SpentNullifiers {
+			if c := certOf(b, sn.RoundId); c == nil || c.Outcome != lightkeeperv1.Outcome_OUTCOME_APPROVED {
+				fail("nullifier spent by round %s without an APPROVED certificate in its block", sn.RoundId)
+			}
+		}
+		if m.PoolBalance() != deposited-paid {
+			fail("pool balance %d, deposited %d - paid %d", m.PoolBalance(), deposited, paid)
+		}
+		if st := m.Staking(); m.TotalSupply() != st.GenesisSupply+st.TotalMinted {
+			fail("supply %d, want %d", m.TotalSupply(), st.GenesisSupply+st.TotalMinted)
+		}
+		clear(pending)
 	}
 
 	apply := func(step int, txs []*lightkeeperv1.Transaction) *Result {
@@ -247,6 +295,43 @@ func simulate(t *testing.T, seed int64, steps int) {
 			now += int64(1+rng.Intn(3)) * MillisPerDay
 		}
 		var txs []*lightkeeperv1.Transaction
+		for j := range depositors {
+			if rng.Intn(4) > 0 {
+				continue
+			}
+			note, _ := shielded.NewNote(rng, uint64(1+rng.Intn(1000)))
+			acct, _ := m.Account(keeperID(40 + j))
+			pre := note.Precommitment().Bytes()
+			stx, err := SignTx(keeperKey(40+j), testChain, &lightkeeperv1.TxBody{Nonce: acct.GetNonce(),
+				Msg: &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: note.Amount}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending[note.Commitment().Bytes()] = note
+			txs = append(txs, SignedTransaction(stx))
+		}
+		for range rng.Intn(3) {
+			if len(notes) == 0 {
+				break
+			}
+			sn := notes[rng.Intn(len(notes))] // spent already, maybe
+			nonce++
+			req := withdrawalRequest(m.pool.tree.Root(), sn.note.Nullifier(sn.index), sn.note.Amount, keeperID(44+rng.Intn(4)), fmt.Sprint("sim", nonce))
+			id := RoundID(testChain, req)
+			if m.NullifierSpent(req.GetWithdrawal().Nullifier) {
+				continue // refused at submission
+			}
+			rounds[id] = &simRound{id: id, valid: true, voted: map[int]bool{}}
+			txs = append(txs, submitTx(req))
+			if rng.Intn(2) == 0 { // a second round for the same note
+				nonce++
+				req2 := proto.Clone(req).(*lightkeeperv1.RoundRequest)
+				req2.ClientNonce = fmt.Sprint("sim", nonce)
+				id2 := RoundID(testChain, req2)
+				rounds[id2] = &simRound{id: id2, valid: true, voted: map[int]bool{}}
+				txs = append(txs, submitTx(req2))
+			}
+		}
 		for range rng.Intn(3) {
 			nonce++
 			req := proofRequest(vkID(fakeVK), fmt.Sprint("sim", nonce))
@@ -350,7 +435,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 	if !snapshotsEqual(m.Snapshot(), twin.Snapshot()) || (restored != nil && !snapshotsEqual(m.Snapshot(), restored.Snapshot())) {
 		t.Fatalf("seed %d: final states differ", seed)
 	}
-	for _, want := range []string{"APPROVED", "REJECTED", "TIMEOUT", "late", "COMPUTE APPROVED", "COMPUTE REJECTED", "COMPUTE TIMEOUT", CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay,
+	for _, want := range []string{"deposit", "withdrawal paid", "withdrawal voided", "APPROVED", "REJECTED", "TIMEOUT", "late", "COMPUTE APPROVED", "COMPUTE REJECTED", "COMPUTE TIMEOUT", CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay,
 		"VOTE_STATUS_DUPLICATE", "VOTE_STATUS_EQUIVOCATION", "VOTE_STATUS_BAD_SIGNATURE", "VOTE_STATUS_NOT_IN_COMMITTEE", "VOTE_STATUS_ROUND_CLOSED"} {
 		if seen[want] == 0 {
 			t.Errorf("seed %d: the run never exercised %s", seed, want)
@@ -379,6 +464,10 @@ func checkRound(t *testing.T, fail func(string, ...any), r *lightkeeperv1.Round)
 	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
 		checkComputeRound(fail, r)
 		return
+	}
+	outcome := r.Outcome
+	if Voided(r) {
+		outcome = lightkeeperv1.Outcome_OUTCOME_APPROVED // reached by the tally, then not payable
 	}
 	seen := map[string]bool{}
 	var a, rj, ab uint32
@@ -422,16 +511,16 @@ func checkRound(t *testing.T, fail func(string, ...any), r *lightkeeperv1.Round)
 		fail("round %s: decided_votes %d > %d", r.Id, d, len(r.Votes))
 	}
 	da, dr := tally(r.Votes[:d])
-	switch r.Outcome {
+	switch outcome {
 	case lightkeeperv1.Outcome_OUTCOME_APPROVED, lightkeeperv1.Outcome_OUTCOME_REJECTED:
 		// Decided at the first vote that reached a threshold.
 		pa, pr := tally(r.Votes[:d-1])
 		if pa >= r.Threshold || pr >= r.RejectThreshold {
 			fail("round %s: decided late", r.Id)
 		}
-		if (r.Outcome == lightkeeperv1.Outcome_OUTCOME_APPROVED) != (da >= r.Threshold) ||
-			(r.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != (dr >= r.RejectThreshold) {
-			fail("round %s: outcome %v with %d/%d", r.Id, r.Outcome, da, dr)
+		if (outcome == lightkeeperv1.Outcome_OUTCOME_APPROVED) != (da >= r.Threshold) ||
+			(outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != (dr >= r.RejectThreshold) {
+			fail("round %s: outcome %v with %d/%d", r.Id, outcome, da, dr)
 		}
 	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
 		if da >= r.Threshold || dr >= r.RejectThreshold || d != len(r.Votes) || r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
@@ -501,4 +590,14 @@ func checkComputeRound(fail func(string, ...any), r *lightkeeperv1.Round) {
 			fail("round %s: a decided round keeps an output in a vote", r.Id)
 		}
 	}
+}
+
+// certOf is the certificate of round id in block b, or nil.
+func certOf(b *lightkeeperv1.Block, id string) *lightkeeperv1.Certificate {
+	for _, c := range b.Certificates {
+		if c.RoundId == id {
+			return c
+		}
+	}
+	return nil
 }

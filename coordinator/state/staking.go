@@ -302,7 +302,7 @@ func (m *Machine) TotalSupply() uint64 {
 	for _, e := range m.unbonding {
 		sum += e.Amount
 	}
-	return sum + m.staking.FeePot + m.staking.CommunityFund
+	return sum + m.staking.FeePot + m.staking.CommunityFund + m.pool.balance
 }
 
 // EpochAt returns the epoch index of a time (unix ms) and when it starts.

@@ -67,6 +67,8 @@ func (a *applier) applySigned(stx *lightkeeperv1.SignedTx) TxResult {
 		res = a.evidenceTx(signer, msg.Evidence)
 	case *lightkeeperv1.TxBody_SubmitRound:
 		res = a.paidSubmit(signer, acct, msg.SubmitRound)
+	case *lightkeeperv1.TxBody_Deposit:
+		res = a.deposit(signer, acct, msg.Deposit)
 	default:
 		res = TxResult{Err: fmt.Errorf("%w: signed.body.msg: no message set", ErrInvalidRequest)}
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	// serves every wasm keeper, as it is safe for concurrent use.
 	WasmEngine keeper.Engine
 	Logger     *slog.Logger
+	// Genesis, when set, edits a new chain's genesis before it is written
+	// (a shielded pool key, balances); an existing Dir's genesis is kept.
+	Genesis func(g *lightkeeperv1.Genesis, keys []ed25519.PrivateKey)
 }
 
 // Devnet is a running network.
@@ -99,7 +102,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	if o.Config != nil {
 		cfg = *o.Config
 	}
-	if err := d.loadOrInit(o.Keepers + o.ExtraGenesisKeepers); err != nil {
+	if err := d.loadOrInit(o.Keepers+o.ExtraGenesisKeepers, o.Genesis); err != nil {
 		d.cleanup()
 		return nil, err
 	}
@@ -147,7 +150,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	return d, nil
 }
 
-func (d *Devnet) loadOrInit(n int) error {
+func (d *Devnet) loadOrInit(n int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) error {
 	gpath := filepath.Join(d.Dir, setup.GenesisFile)
 	if _, err := os.Stat(gpath); err == nil {
 		g, err := setup.ReadGenesis(gpath)
@@ -166,6 +169,10 @@ func (d *Devnet) loadOrInit(n int) error {
 	}
 	keys, g, err := setup.Init(d.Dir, "lightkeeper-devnet", n)
 	d.Genesis, d.Keys = g, keys
+	if err == nil && edit != nil {
+		edit(g, keys)
+		err = setup.WriteGenesis(gpath, g)
+	}
 	return err
 }
 

@@ -31,11 +31,22 @@ func (*Engine) Name() string { return "wasm" }
 // its buffer) the keeper abstains: a keeper that could not check a task
 // has no evidence against it.
 func (e *Engine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
-	p := t.GetProof()
-	if p == nil {
+	var job verifier.ProofJob
+	switch {
+	case t.GetProof() != nil:
+		job = keeper.ProofJob(t.GetProof())
+	case t.GetWithdrawal() != nil:
+		// The root-in-list check and the public inputs, as natively;
+		// the proof check in the module.
+		j, verdict := keeper.WithdrawalJob(t.GetWithdrawal())
+		if verdict != nil {
+			return *verdict
+		}
+		job = j
+	default:
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")
 	}
-	v, err := e.host.Verify(ctx, keeper.ProofJob(p))
+	v, err := e.host.Verify(ctx, job)
 	switch {
 	case errors.Is(err, ErrInputTooLarge):
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED, err.Error())

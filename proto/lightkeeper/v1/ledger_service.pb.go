@@ -22,6 +22,254 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GetPoolRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FromIndex uint64                 `protobuf:"varint,1,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	// At most this many leaves (default and limit 10,000).
+	Limit         uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPoolRequest) Reset() {
+	*x = GetPoolRequest{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPoolRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPoolRequest) ProtoMessage() {}
+
+func (x *GetPoolRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPoolRequest.ProtoReflect.Descriptor instead.
+func (*GetPoolRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetPoolRequest) GetFromIndex() uint64 {
+	if x != nil {
+		return x.FromIndex
+	}
+	return 0
+}
+
+func (x *GetPoolRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type GetPoolResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the pool is disabled.
+	VerifyingKeyId string `protobuf:"bytes,1,opt,name=verifying_key_id,json=verifyingKeyId,proto3" json:"verifying_key_id,omitempty"`
+	Size           uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Balance        uint64 `protobuf:"varint,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	// The known roots, oldest first; the last is the current root.
+	Roots         [][]byte    `protobuf:"bytes,4,rep,name=roots,proto3" json:"roots,omitempty"`
+	Leaves        []*PoolLeaf `protobuf:"bytes,5,rep,name=leaves,proto3" json:"leaves,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPoolResponse) Reset() {
+	*x = GetPoolResponse{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPoolResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPoolResponse) ProtoMessage() {}
+
+func (x *GetPoolResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPoolResponse.ProtoReflect.Descriptor instead.
+func (*GetPoolResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetPoolResponse) GetVerifyingKeyId() string {
+	if x != nil {
+		return x.VerifyingKeyId
+	}
+	return ""
+}
+
+func (x *GetPoolResponse) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *GetPoolResponse) GetBalance() uint64 {
+	if x != nil {
+		return x.Balance
+	}
+	return 0
+}
+
+func (x *GetPoolResponse) GetRoots() [][]byte {
+	if x != nil {
+		return x.Roots
+	}
+	return nil
+}
+
+func (x *GetPoolResponse) GetLeaves() []*PoolLeaf {
+	if x != nil {
+		return x.Leaves
+	}
+	return nil
+}
+
+type WatchWithdrawalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "HEIGHT:INDEX": the first withdrawal to send is the one at or after
+	// it. Empty: from the first withdrawal. Pass a response's next_cursor to
+	// resume after that withdrawal.
+	FromCursor    string `protobuf:"bytes,1,opt,name=from_cursor,json=fromCursor,proto3" json:"from_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchWithdrawalsRequest) Reset() {
+	*x = WatchWithdrawalsRequest{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchWithdrawalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchWithdrawalsRequest) ProtoMessage() {}
+
+func (x *WatchWithdrawalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchWithdrawalsRequest.ProtoReflect.Descriptor instead.
+func (*WatchWithdrawalsRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WatchWithdrawalsRequest) GetFromCursor() string {
+	if x != nil {
+		return x.FromCursor
+	}
+	return ""
+}
+
+type WatchWithdrawalsResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Withdrawal  *SpentNullifier        `protobuf:"bytes,1,opt,name=withdrawal,proto3" json:"withdrawal,omitempty"`
+	Certificate *Certificate           `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// This withdrawal's position ("HEIGHT:INDEX").
+	Cursor string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// The position right after it: from_cursor to resume.
+	NextCursor    string `protobuf:"bytes,4,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchWithdrawalsResponse) Reset() {
+	*x = WatchWithdrawalsResponse{}
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchWithdrawalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchWithdrawalsResponse) ProtoMessage() {}
+
+func (x *WatchWithdrawalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchWithdrawalsResponse.ProtoReflect.Descriptor instead.
+func (*WatchWithdrawalsResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WatchWithdrawalsResponse) GetWithdrawal() *SpentNullifier {
+	if x != nil {
+		return x.Withdrawal
+	}
+	return nil
+}
+
+func (x *WatchWithdrawalsResponse) GetCertificate() *Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+func (x *WatchWithdrawalsResponse) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *WatchWithdrawalsResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
 type GetChainInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -30,7 +278,7 @@ type GetChainInfoRequest struct {
 
 func (x *GetChainInfoRequest) Reset() {
 	*x = GetChainInfoRequest{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -42,7 +290,7 @@ func (x *GetChainInfoRequest) String() string {
 func (*GetChainInfoRequest) ProtoMessage() {}
 
 func (x *GetChainInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[0]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -55,7 +303,7 @@ func (x *GetChainInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChainInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetChainInfoRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{0}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{4}
 }
 
 type GetChainInfoResponse struct {
@@ -71,7 +319,7 @@ type GetChainInfoResponse struct {
 
 func (x *GetChainInfoResponse) Reset() {
 	*x = GetChainInfoResponse{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -83,7 +331,7 @@ func (x *GetChainInfoResponse) String() string {
 func (*GetChainInfoResponse) ProtoMessage() {}
 
 func (x *GetChainInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -96,7 +344,7 @@ func (x *GetChainInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChainInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetChainInfoResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetChainInfoResponse) GetChainId() string {
@@ -143,7 +391,7 @@ type GetBlockRequest struct {
 
 func (x *GetBlockRequest) Reset() {
 	*x = GetBlockRequest{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +403,7 @@ func (x *GetBlockRequest) String() string {
 func (*GetBlockRequest) ProtoMessage() {}
 
 func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +416,7 @@ func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockRequest.ProtoReflect.Descriptor instead.
 func (*GetBlockRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetBlockRequest) GetHeight() uint64 {
@@ -187,7 +435,7 @@ type GetBlockResponse struct {
 
 func (x *GetBlockResponse) Reset() {
 	*x = GetBlockResponse{}
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -199,7 +447,7 @@ func (x *GetBlockResponse) String() string {
 func (*GetBlockResponse) ProtoMessage() {}
 
 func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_ledger_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -212,7 +460,7 @@ func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockResponse.ProtoReflect.Descriptor instead.
 func (*GetBlockResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_ledger_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetBlockResponse) GetBlock() *Block {
@@ -226,7 +474,28 @@ var File_lightkeeper_v1_ledger_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\n" +
-	"#lightkeeper/v1/ledger_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"\x15\n" +
+	"#lightkeeper/v1/ledger_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"E\n" +
+	"\x0eGetPoolRequest\x12\x1d\n" +
+	"\n" +
+	"from_index\x18\x01 \x01(\x04R\tfromIndex\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\"\xb1\x01\n" +
+	"\x0fGetPoolResponse\x12(\n" +
+	"\x10verifying_key_id\x18\x01 \x01(\tR\x0everifyingKeyId\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x18\n" +
+	"\abalance\x18\x03 \x01(\x04R\abalance\x12\x14\n" +
+	"\x05roots\x18\x04 \x03(\fR\x05roots\x120\n" +
+	"\x06leaves\x18\x05 \x03(\v2\x18.lightkeeper.v1.PoolLeafR\x06leaves\":\n" +
+	"\x17WatchWithdrawalsRequest\x12\x1f\n" +
+	"\vfrom_cursor\x18\x01 \x01(\tR\n" +
+	"fromCursor\"\xd2\x01\n" +
+	"\x18WatchWithdrawalsResponse\x12>\n" +
+	"\n" +
+	"withdrawal\x18\x01 \x01(\v2\x1e.lightkeeper.v1.SpentNullifierR\n" +
+	"withdrawal\x12=\n" +
+	"\vcertificate\x18\x02 \x01(\v2\x1b.lightkeeper.v1.CertificateR\vcertificate\x12\x16\n" +
+	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12\x1f\n" +
+	"\vnext_cursor\x18\x04 \x01(\tR\n" +
+	"nextCursor\"\x15\n" +
 	"\x13GetChainInfoRequest\"\xe7\x01\n" +
 	"\x14GetChainInfoResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
@@ -238,10 +507,12 @@ const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\x0fGetBlockRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\"?\n" +
 	"\x10GetBlockResponse\x12+\n" +
-	"\x05block\x18\x01 \x01(\v2\x15.lightkeeper.v1.BlockR\x05block2\xc3\x01\n" +
+	"\x05block\x18\x01 \x01(\v2\x15.lightkeeper.v1.BlockR\x05block2\x82\x03\n" +
 	"\rLedgerService\x12^\n" +
 	"\fGetChainInfo\x12#.lightkeeper.v1.GetChainInfoRequest\x1a$.lightkeeper.v1.GetChainInfoResponse\"\x03\x90\x02\x01\x12R\n" +
-	"\bGetBlock\x12\x1f.lightkeeper.v1.GetBlockRequest\x1a .lightkeeper.v1.GetBlockResponse\"\x03\x90\x02\x01B\xcc\x01\n" +
+	"\bGetBlock\x12\x1f.lightkeeper.v1.GetBlockRequest\x1a .lightkeeper.v1.GetBlockResponse\"\x03\x90\x02\x01\x12l\n" +
+	"\x10WatchWithdrawals\x12'.lightkeeper.v1.WatchWithdrawalsRequest\x1a(.lightkeeper.v1.WatchWithdrawalsResponse\"\x03\x90\x02\x010\x01\x12O\n" +
+	"\aGetPool\x12\x1e.lightkeeper.v1.GetPoolRequest\x1a\x1f.lightkeeper.v1.GetPoolResponse\"\x03\x90\x02\x01B\xcc\x01\n" +
 	"\x12com.lightkeeper.v1B\x12LedgerServiceProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
 var (
@@ -256,29 +527,43 @@ func file_lightkeeper_v1_ledger_service_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_ledger_service_proto_rawDescData
 }
 
-var file_lightkeeper_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_lightkeeper_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_lightkeeper_v1_ledger_service_proto_goTypes = []any{
-	(*GetChainInfoRequest)(nil),   // 0: lightkeeper.v1.GetChainInfoRequest
-	(*GetChainInfoResponse)(nil),  // 1: lightkeeper.v1.GetChainInfoResponse
-	(*GetBlockRequest)(nil),       // 2: lightkeeper.v1.GetBlockRequest
-	(*GetBlockResponse)(nil),      // 3: lightkeeper.v1.GetBlockResponse
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*ConsensusParams)(nil),       // 5: lightkeeper.v1.ConsensusParams
-	(*Block)(nil),                 // 6: lightkeeper.v1.Block
+	(*GetPoolRequest)(nil),           // 0: lightkeeper.v1.GetPoolRequest
+	(*GetPoolResponse)(nil),          // 1: lightkeeper.v1.GetPoolResponse
+	(*WatchWithdrawalsRequest)(nil),  // 2: lightkeeper.v1.WatchWithdrawalsRequest
+	(*WatchWithdrawalsResponse)(nil), // 3: lightkeeper.v1.WatchWithdrawalsResponse
+	(*GetChainInfoRequest)(nil),      // 4: lightkeeper.v1.GetChainInfoRequest
+	(*GetChainInfoResponse)(nil),     // 5: lightkeeper.v1.GetChainInfoResponse
+	(*GetBlockRequest)(nil),          // 6: lightkeeper.v1.GetBlockRequest
+	(*GetBlockResponse)(nil),         // 7: lightkeeper.v1.GetBlockResponse
+	(*PoolLeaf)(nil),                 // 8: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),           // 9: lightkeeper.v1.SpentNullifier
+	(*Certificate)(nil),              // 10: lightkeeper.v1.Certificate
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(*ConsensusParams)(nil),          // 12: lightkeeper.v1.ConsensusParams
+	(*Block)(nil),                    // 13: lightkeeper.v1.Block
 }
 var file_lightkeeper_v1_ledger_service_proto_depIdxs = []int32{
-	4, // 0: lightkeeper.v1.GetChainInfoResponse.genesis_time:type_name -> google.protobuf.Timestamp
-	5, // 1: lightkeeper.v1.GetChainInfoResponse.params:type_name -> lightkeeper.v1.ConsensusParams
-	6, // 2: lightkeeper.v1.GetBlockResponse.block:type_name -> lightkeeper.v1.Block
-	0, // 3: lightkeeper.v1.LedgerService.GetChainInfo:input_type -> lightkeeper.v1.GetChainInfoRequest
-	2, // 4: lightkeeper.v1.LedgerService.GetBlock:input_type -> lightkeeper.v1.GetBlockRequest
-	1, // 5: lightkeeper.v1.LedgerService.GetChainInfo:output_type -> lightkeeper.v1.GetChainInfoResponse
-	3, // 6: lightkeeper.v1.LedgerService.GetBlock:output_type -> lightkeeper.v1.GetBlockResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	8,  // 0: lightkeeper.v1.GetPoolResponse.leaves:type_name -> lightkeeper.v1.PoolLeaf
+	9,  // 1: lightkeeper.v1.WatchWithdrawalsResponse.withdrawal:type_name -> lightkeeper.v1.SpentNullifier
+	10, // 2: lightkeeper.v1.WatchWithdrawalsResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	11, // 3: lightkeeper.v1.GetChainInfoResponse.genesis_time:type_name -> google.protobuf.Timestamp
+	12, // 4: lightkeeper.v1.GetChainInfoResponse.params:type_name -> lightkeeper.v1.ConsensusParams
+	13, // 5: lightkeeper.v1.GetBlockResponse.block:type_name -> lightkeeper.v1.Block
+	4,  // 6: lightkeeper.v1.LedgerService.GetChainInfo:input_type -> lightkeeper.v1.GetChainInfoRequest
+	6,  // 7: lightkeeper.v1.LedgerService.GetBlock:input_type -> lightkeeper.v1.GetBlockRequest
+	2,  // 8: lightkeeper.v1.LedgerService.WatchWithdrawals:input_type -> lightkeeper.v1.WatchWithdrawalsRequest
+	0,  // 9: lightkeeper.v1.LedgerService.GetPool:input_type -> lightkeeper.v1.GetPoolRequest
+	5,  // 10: lightkeeper.v1.LedgerService.GetChainInfo:output_type -> lightkeeper.v1.GetChainInfoResponse
+	7,  // 11: lightkeeper.v1.LedgerService.GetBlock:output_type -> lightkeeper.v1.GetBlockResponse
+	3,  // 12: lightkeeper.v1.LedgerService.WatchWithdrawals:output_type -> lightkeeper.v1.WatchWithdrawalsResponse
+	1,  // 13: lightkeeper.v1.LedgerService.GetPool:output_type -> lightkeeper.v1.GetPoolResponse
+	10, // [10:14] is the sub-list for method output_type
+	6,  // [6:10] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_ledger_service_proto_init() }
@@ -293,7 +578,7 @@ func file_lightkeeper_v1_ledger_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_ledger_service_proto_rawDesc), len(file_lightkeeper_v1_ledger_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

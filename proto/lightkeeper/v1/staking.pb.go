@@ -107,6 +107,7 @@ type TxBody struct {
 	//	*TxBody_Unjail
 	//	*TxBody_Evidence
 	//	*TxBody_SubmitRound
+	//	*TxBody_Deposit
 	Msg           isTxBody_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -271,6 +272,15 @@ func (x *TxBody) GetSubmitRound() *SubmitRoundMsg {
 	return nil
 }
 
+func (x *TxBody) GetDeposit() *DepositMsg {
+	if x != nil {
+		if x, ok := x.Msg.(*TxBody_Deposit); ok {
+			return x.Deposit
+		}
+	}
+	return nil
+}
+
 type isTxBody_Msg interface {
 	isTxBody_Msg()
 }
@@ -323,6 +333,10 @@ type TxBody_SubmitRound struct {
 	SubmitRound *SubmitRoundMsg `protobuf:"bytes,21,opt,name=submit_round,json=submitRound,proto3,oneof"`
 }
 
+type TxBody_Deposit struct {
+	Deposit *DepositMsg `protobuf:"bytes,22,opt,name=deposit,proto3,oneof"`
+}
+
 func (*TxBody_Transfer) isTxBody_Msg() {}
 
 func (*TxBody_Bond) isTxBody_Msg() {}
@@ -347,6 +361,64 @@ func (*TxBody_Evidence) isTxBody_Msg() {}
 
 func (*TxBody_SubmitRound) isTxBody_Msg() {}
 
+func (*TxBody_Deposit) isTxBody_Msg() {}
+
+// DepositMsg moves amount from the signer's balance into the shielded
+// pool. The state machine appends the leaf
+// shielded.Commitment(precommitment, amount) to the pool's tree.
+type DepositMsg struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// shielded.Precommitment(nk, secret): 32 bytes, a canonical BN254 scalar.
+	Precommitment []byte `protobuf:"bytes,1,opt,name=precommitment,proto3" json:"precommitment,omitempty"`
+	Amount        uint64 `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepositMsg) Reset() {
+	*x = DepositMsg{}
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepositMsg) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepositMsg) ProtoMessage() {}
+
+func (x *DepositMsg) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepositMsg.ProtoReflect.Descriptor instead.
+func (*DepositMsg) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DepositMsg) GetPrecommitment() []byte {
+	if x != nil {
+		return x.Precommitment
+	}
+	return nil
+}
+
+func (x *DepositMsg) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
 // TransferMsg moves liquid tokens to another account.
 type TransferMsg struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -358,7 +430,7 @@ type TransferMsg struct {
 
 func (x *TransferMsg) Reset() {
 	*x = TransferMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -370,7 +442,7 @@ func (x *TransferMsg) String() string {
 func (*TransferMsg) ProtoMessage() {}
 
 func (x *TransferMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -383,7 +455,7 @@ func (x *TransferMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferMsg.ProtoReflect.Descriptor instead.
 func (*TransferMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TransferMsg) GetTo() string {
@@ -411,7 +483,7 @@ type BondMsg struct {
 
 func (x *BondMsg) Reset() {
 	*x = BondMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +495,7 @@ func (x *BondMsg) String() string {
 func (*BondMsg) ProtoMessage() {}
 
 func (x *BondMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +508,7 @@ func (x *BondMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BondMsg.ProtoReflect.Descriptor instead.
 func (*BondMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *BondMsg) GetAmount() uint64 {
@@ -456,7 +528,7 @@ type UnbondMsg struct {
 
 func (x *UnbondMsg) Reset() {
 	*x = UnbondMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +540,7 @@ func (x *UnbondMsg) String() string {
 func (*UnbondMsg) ProtoMessage() {}
 
 func (x *UnbondMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +553,7 @@ func (x *UnbondMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbondMsg.ProtoReflect.Descriptor instead.
 func (*UnbondMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UnbondMsg) GetAmount() uint64 {
@@ -502,7 +574,7 @@ type CancelUnbondMsg struct {
 
 func (x *CancelUnbondMsg) Reset() {
 	*x = CancelUnbondMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +586,7 @@ func (x *CancelUnbondMsg) String() string {
 func (*CancelUnbondMsg) ProtoMessage() {}
 
 func (x *CancelUnbondMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +599,7 @@ func (x *CancelUnbondMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelUnbondMsg.ProtoReflect.Descriptor instead.
 func (*CancelUnbondMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CancelUnbondMsg) GetEntryId() uint64 {
@@ -549,7 +621,7 @@ type GuaranteeMsg struct {
 
 func (x *GuaranteeMsg) Reset() {
 	*x = GuaranteeMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +633,7 @@ func (x *GuaranteeMsg) String() string {
 func (*GuaranteeMsg) ProtoMessage() {}
 
 func (x *GuaranteeMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +646,7 @@ func (x *GuaranteeMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuaranteeMsg.ProtoReflect.Descriptor instead.
 func (*GuaranteeMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GuaranteeMsg) GetTarget() string {
@@ -602,7 +674,7 @@ type UnguaranteeMsg struct {
 
 func (x *UnguaranteeMsg) Reset() {
 	*x = UnguaranteeMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +686,7 @@ func (x *UnguaranteeMsg) String() string {
 func (*UnguaranteeMsg) ProtoMessage() {}
 
 func (x *UnguaranteeMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +699,7 @@ func (x *UnguaranteeMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnguaranteeMsg.ProtoReflect.Descriptor instead.
 func (*UnguaranteeMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UnguaranteeMsg) GetTarget() string {
@@ -656,7 +728,7 @@ type GroupCreateMsg struct {
 
 func (x *GroupCreateMsg) Reset() {
 	*x = GroupCreateMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +740,7 @@ func (x *GroupCreateMsg) String() string {
 func (*GroupCreateMsg) ProtoMessage() {}
 
 func (x *GroupCreateMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +753,7 @@ func (x *GroupCreateMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupCreateMsg.ProtoReflect.Descriptor instead.
 func (*GroupCreateMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GroupCreateMsg) GetCommissionBps() uint32 {
@@ -704,7 +776,7 @@ type GroupJoinMsg struct {
 
 func (x *GroupJoinMsg) Reset() {
 	*x = GroupJoinMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +788,7 @@ func (x *GroupJoinMsg) String() string {
 func (*GroupJoinMsg) ProtoMessage() {}
 
 func (x *GroupJoinMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +801,7 @@ func (x *GroupJoinMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinMsg.ProtoReflect.Descriptor instead.
 func (*GroupJoinMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GroupJoinMsg) GetGroupId() string {
@@ -758,7 +830,7 @@ type GroupLeaveMsg struct {
 
 func (x *GroupLeaveMsg) Reset() {
 	*x = GroupLeaveMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +842,7 @@ func (x *GroupLeaveMsg) String() string {
 func (*GroupLeaveMsg) ProtoMessage() {}
 
 func (x *GroupLeaveMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +855,7 @@ func (x *GroupLeaveMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLeaveMsg.ProtoReflect.Descriptor instead.
 func (*GroupLeaveMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GroupLeaveMsg) GetGroupId() string {
@@ -810,7 +882,7 @@ type UnjailMsg struct {
 
 func (x *UnjailMsg) Reset() {
 	*x = UnjailMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -822,7 +894,7 @@ func (x *UnjailMsg) String() string {
 func (*UnjailMsg) ProtoMessage() {}
 
 func (x *UnjailMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -835,7 +907,7 @@ func (x *UnjailMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnjailMsg.ProtoReflect.Descriptor instead.
 func (*UnjailMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{12}
 }
 
 // EvidenceMsg reports equivocation: two different votes for one round,
@@ -852,7 +924,7 @@ type EvidenceMsg struct {
 
 func (x *EvidenceMsg) Reset() {
 	*x = EvidenceMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +936,7 @@ func (x *EvidenceMsg) String() string {
 func (*EvidenceMsg) ProtoMessage() {}
 
 func (x *EvidenceMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +949,7 @@ func (x *EvidenceMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvidenceMsg.ProtoReflect.Descriptor instead.
 func (*EvidenceMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EvidenceMsg) GetFirst() *Vote {
@@ -905,7 +977,7 @@ type SubmitRoundMsg struct {
 
 func (x *SubmitRoundMsg) Reset() {
 	*x = SubmitRoundMsg{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +989,7 @@ func (x *SubmitRoundMsg) String() string {
 func (*SubmitRoundMsg) ProtoMessage() {}
 
 func (x *SubmitRoundMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1002,7 @@ func (x *SubmitRoundMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundMsg.ProtoReflect.Descriptor instead.
 func (*SubmitRoundMsg) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SubmitRoundMsg) GetRequest() *RoundRequest {
@@ -954,7 +1026,7 @@ type Guarantee struct {
 
 func (x *Guarantee) Reset() {
 	*x = Guarantee{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +1038,7 @@ func (x *Guarantee) String() string {
 func (*Guarantee) ProtoMessage() {}
 
 func (x *Guarantee) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +1051,7 @@ func (x *Guarantee) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Guarantee.ProtoReflect.Descriptor instead.
 func (*Guarantee) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Guarantee) GetGuarantorId() string {
@@ -1032,7 +1104,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1116,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1129,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Group) GetId() string {
@@ -1131,7 +1203,7 @@ type UnbondingEntry struct {
 
 func (x *UnbondingEntry) Reset() {
 	*x = UnbondingEntry{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1215,7 @@ func (x *UnbondingEntry) String() string {
 func (*UnbondingEntry) ProtoMessage() {}
 
 func (x *UnbondingEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1228,7 @@ func (x *UnbondingEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbondingEntry.ProtoReflect.Descriptor instead.
 func (*UnbondingEntry) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UnbondingEntry) GetId() uint64 {
@@ -1242,7 +1314,7 @@ type StakingState struct {
 
 func (x *StakingState) Reset() {
 	*x = StakingState{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1326,7 @@ func (x *StakingState) String() string {
 func (*StakingState) ProtoMessage() {}
 
 func (x *StakingState) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1339,7 @@ func (x *StakingState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StakingState.ProtoReflect.Descriptor instead.
 func (*StakingState) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StakingState) GetEpoch() uint64 {
@@ -1369,7 +1441,7 @@ type KeeperReward struct {
 
 func (x *KeeperReward) Reset() {
 	*x = KeeperReward{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1453,7 @@ func (x *KeeperReward) String() string {
 func (*KeeperReward) ProtoMessage() {}
 
 func (x *KeeperReward) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1466,7 @@ func (x *KeeperReward) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeeperReward.ProtoReflect.Descriptor instead.
 func (*KeeperReward) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *KeeperReward) GetKeeperId() string {
@@ -1484,7 +1556,7 @@ type EpochRecord struct {
 
 func (x *EpochRecord) Reset() {
 	*x = EpochRecord{}
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1568,7 @@ func (x *EpochRecord) String() string {
 func (*EpochRecord) ProtoMessage() {}
 
 func (x *EpochRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_staking_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_staking_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1581,7 @@ func (x *EpochRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochRecord.ProtoReflect.Descriptor instead.
 func (*EpochRecord) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_staking_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EpochRecord) GetEpoch() uint64 {
@@ -1597,7 +1669,7 @@ const file_lightkeeper_v1_staking_proto_rawDesc = "" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\abalance\x18\x02 \x01(\x04R\abalance\x12\x14\n" +
-	"\x05nonce\x18\x03 \x01(\x04R\x05nonce\"\x9b\x06\n" +
+	"\x05nonce\x18\x03 \x01(\x04R\x05nonce\"\xd3\x06\n" +
 	"\x06TxBody\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\x12\x10\n" +
 	"\x03fee\x18\x02 \x01(\x04R\x03fee\x129\n" +
@@ -1615,8 +1687,13 @@ const file_lightkeeper_v1_staking_proto_rawDesc = "" +
 	"groupLeave\x123\n" +
 	"\x06unjail\x18\x13 \x01(\v2\x19.lightkeeper.v1.UnjailMsgH\x00R\x06unjail\x129\n" +
 	"\bevidence\x18\x14 \x01(\v2\x1b.lightkeeper.v1.EvidenceMsgH\x00R\bevidence\x12C\n" +
-	"\fsubmit_round\x18\x15 \x01(\v2\x1e.lightkeeper.v1.SubmitRoundMsgH\x00R\vsubmitRoundB\x05\n" +
-	"\x03msg\"5\n" +
+	"\fsubmit_round\x18\x15 \x01(\v2\x1e.lightkeeper.v1.SubmitRoundMsgH\x00R\vsubmitRound\x126\n" +
+	"\adeposit\x18\x16 \x01(\v2\x1a.lightkeeper.v1.DepositMsgH\x00R\adepositB\x05\n" +
+	"\x03msg\"J\n" +
+	"\n" +
+	"DepositMsg\x12$\n" +
+	"\rprecommitment\x18\x01 \x01(\fR\rprecommitment\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x04R\x06amount\"5\n" +
 	"\vTransferMsg\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\tR\x02to\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x04R\x06amount\"!\n" +
@@ -1728,61 +1805,63 @@ func file_lightkeeper_v1_staking_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_staking_proto_rawDescData
 }
 
-var file_lightkeeper_v1_staking_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_lightkeeper_v1_staking_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_lightkeeper_v1_staking_proto_goTypes = []any{
 	(*Account)(nil),               // 0: lightkeeper.v1.Account
 	(*TxBody)(nil),                // 1: lightkeeper.v1.TxBody
-	(*TransferMsg)(nil),           // 2: lightkeeper.v1.TransferMsg
-	(*BondMsg)(nil),               // 3: lightkeeper.v1.BondMsg
-	(*UnbondMsg)(nil),             // 4: lightkeeper.v1.UnbondMsg
-	(*CancelUnbondMsg)(nil),       // 5: lightkeeper.v1.CancelUnbondMsg
-	(*GuaranteeMsg)(nil),          // 6: lightkeeper.v1.GuaranteeMsg
-	(*UnguaranteeMsg)(nil),        // 7: lightkeeper.v1.UnguaranteeMsg
-	(*GroupCreateMsg)(nil),        // 8: lightkeeper.v1.GroupCreateMsg
-	(*GroupJoinMsg)(nil),          // 9: lightkeeper.v1.GroupJoinMsg
-	(*GroupLeaveMsg)(nil),         // 10: lightkeeper.v1.GroupLeaveMsg
-	(*UnjailMsg)(nil),             // 11: lightkeeper.v1.UnjailMsg
-	(*EvidenceMsg)(nil),           // 12: lightkeeper.v1.EvidenceMsg
-	(*SubmitRoundMsg)(nil),        // 13: lightkeeper.v1.SubmitRoundMsg
-	(*Guarantee)(nil),             // 14: lightkeeper.v1.Guarantee
-	(*Group)(nil),                 // 15: lightkeeper.v1.Group
-	(*UnbondingEntry)(nil),        // 16: lightkeeper.v1.UnbondingEntry
-	(*StakingState)(nil),          // 17: lightkeeper.v1.StakingState
-	(*KeeperReward)(nil),          // 18: lightkeeper.v1.KeeperReward
-	(*EpochRecord)(nil),           // 19: lightkeeper.v1.EpochRecord
-	(*Vote)(nil),                  // 20: lightkeeper.v1.Vote
-	(*RoundRequest)(nil),          // 21: lightkeeper.v1.RoundRequest
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*DepositMsg)(nil),            // 2: lightkeeper.v1.DepositMsg
+	(*TransferMsg)(nil),           // 3: lightkeeper.v1.TransferMsg
+	(*BondMsg)(nil),               // 4: lightkeeper.v1.BondMsg
+	(*UnbondMsg)(nil),             // 5: lightkeeper.v1.UnbondMsg
+	(*CancelUnbondMsg)(nil),       // 6: lightkeeper.v1.CancelUnbondMsg
+	(*GuaranteeMsg)(nil),          // 7: lightkeeper.v1.GuaranteeMsg
+	(*UnguaranteeMsg)(nil),        // 8: lightkeeper.v1.UnguaranteeMsg
+	(*GroupCreateMsg)(nil),        // 9: lightkeeper.v1.GroupCreateMsg
+	(*GroupJoinMsg)(nil),          // 10: lightkeeper.v1.GroupJoinMsg
+	(*GroupLeaveMsg)(nil),         // 11: lightkeeper.v1.GroupLeaveMsg
+	(*UnjailMsg)(nil),             // 12: lightkeeper.v1.UnjailMsg
+	(*EvidenceMsg)(nil),           // 13: lightkeeper.v1.EvidenceMsg
+	(*SubmitRoundMsg)(nil),        // 14: lightkeeper.v1.SubmitRoundMsg
+	(*Guarantee)(nil),             // 15: lightkeeper.v1.Guarantee
+	(*Group)(nil),                 // 16: lightkeeper.v1.Group
+	(*UnbondingEntry)(nil),        // 17: lightkeeper.v1.UnbondingEntry
+	(*StakingState)(nil),          // 18: lightkeeper.v1.StakingState
+	(*KeeperReward)(nil),          // 19: lightkeeper.v1.KeeperReward
+	(*EpochRecord)(nil),           // 20: lightkeeper.v1.EpochRecord
+	(*Vote)(nil),                  // 21: lightkeeper.v1.Vote
+	(*RoundRequest)(nil),          // 22: lightkeeper.v1.RoundRequest
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_staking_proto_depIdxs = []int32{
-	2,  // 0: lightkeeper.v1.TxBody.transfer:type_name -> lightkeeper.v1.TransferMsg
-	3,  // 1: lightkeeper.v1.TxBody.bond:type_name -> lightkeeper.v1.BondMsg
-	4,  // 2: lightkeeper.v1.TxBody.unbond:type_name -> lightkeeper.v1.UnbondMsg
-	5,  // 3: lightkeeper.v1.TxBody.cancel_unbond:type_name -> lightkeeper.v1.CancelUnbondMsg
-	6,  // 4: lightkeeper.v1.TxBody.guarantee:type_name -> lightkeeper.v1.GuaranteeMsg
-	7,  // 5: lightkeeper.v1.TxBody.unguarantee:type_name -> lightkeeper.v1.UnguaranteeMsg
-	8,  // 6: lightkeeper.v1.TxBody.group_create:type_name -> lightkeeper.v1.GroupCreateMsg
-	9,  // 7: lightkeeper.v1.TxBody.group_join:type_name -> lightkeeper.v1.GroupJoinMsg
-	10, // 8: lightkeeper.v1.TxBody.group_leave:type_name -> lightkeeper.v1.GroupLeaveMsg
-	11, // 9: lightkeeper.v1.TxBody.unjail:type_name -> lightkeeper.v1.UnjailMsg
-	12, // 10: lightkeeper.v1.TxBody.evidence:type_name -> lightkeeper.v1.EvidenceMsg
-	13, // 11: lightkeeper.v1.TxBody.submit_round:type_name -> lightkeeper.v1.SubmitRoundMsg
-	20, // 12: lightkeeper.v1.EvidenceMsg.first:type_name -> lightkeeper.v1.Vote
-	20, // 13: lightkeeper.v1.EvidenceMsg.second:type_name -> lightkeeper.v1.Vote
-	21, // 14: lightkeeper.v1.SubmitRoundMsg.request:type_name -> lightkeeper.v1.RoundRequest
-	22, // 15: lightkeeper.v1.Group.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	22, // 16: lightkeeper.v1.UnbondingEntry.created_at:type_name -> google.protobuf.Timestamp
-	22, // 17: lightkeeper.v1.UnbondingEntry.completes_at:type_name -> google.protobuf.Timestamp
-	22, // 18: lightkeeper.v1.StakingState.epoch_started_at:type_name -> google.protobuf.Timestamp
-	22, // 19: lightkeeper.v1.StakingState.genesis_time:type_name -> google.protobuf.Timestamp
-	22, // 20: lightkeeper.v1.EpochRecord.started_at:type_name -> google.protobuf.Timestamp
-	22, // 21: lightkeeper.v1.EpochRecord.ended_at:type_name -> google.protobuf.Timestamp
-	18, // 22: lightkeeper.v1.EpochRecord.rewards:type_name -> lightkeeper.v1.KeeperReward
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	3,  // 0: lightkeeper.v1.TxBody.transfer:type_name -> lightkeeper.v1.TransferMsg
+	4,  // 1: lightkeeper.v1.TxBody.bond:type_name -> lightkeeper.v1.BondMsg
+	5,  // 2: lightkeeper.v1.TxBody.unbond:type_name -> lightkeeper.v1.UnbondMsg
+	6,  // 3: lightkeeper.v1.TxBody.cancel_unbond:type_name -> lightkeeper.v1.CancelUnbondMsg
+	7,  // 4: lightkeeper.v1.TxBody.guarantee:type_name -> lightkeeper.v1.GuaranteeMsg
+	8,  // 5: lightkeeper.v1.TxBody.unguarantee:type_name -> lightkeeper.v1.UnguaranteeMsg
+	9,  // 6: lightkeeper.v1.TxBody.group_create:type_name -> lightkeeper.v1.GroupCreateMsg
+	10, // 7: lightkeeper.v1.TxBody.group_join:type_name -> lightkeeper.v1.GroupJoinMsg
+	11, // 8: lightkeeper.v1.TxBody.group_leave:type_name -> lightkeeper.v1.GroupLeaveMsg
+	12, // 9: lightkeeper.v1.TxBody.unjail:type_name -> lightkeeper.v1.UnjailMsg
+	13, // 10: lightkeeper.v1.TxBody.evidence:type_name -> lightkeeper.v1.EvidenceMsg
+	14, // 11: lightkeeper.v1.TxBody.submit_round:type_name -> lightkeeper.v1.SubmitRoundMsg
+	2,  // 12: lightkeeper.v1.TxBody.deposit:type_name -> lightkeeper.v1.DepositMsg
+	21, // 13: lightkeeper.v1.EvidenceMsg.first:type_name -> lightkeeper.v1.Vote
+	21, // 14: lightkeeper.v1.EvidenceMsg.second:type_name -> lightkeeper.v1.Vote
+	22, // 15: lightkeeper.v1.SubmitRoundMsg.request:type_name -> lightkeeper.v1.RoundRequest
+	23, // 16: lightkeeper.v1.Group.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	23, // 17: lightkeeper.v1.UnbondingEntry.created_at:type_name -> google.protobuf.Timestamp
+	23, // 18: lightkeeper.v1.UnbondingEntry.completes_at:type_name -> google.protobuf.Timestamp
+	23, // 19: lightkeeper.v1.StakingState.epoch_started_at:type_name -> google.protobuf.Timestamp
+	23, // 20: lightkeeper.v1.StakingState.genesis_time:type_name -> google.protobuf.Timestamp
+	23, // 21: lightkeeper.v1.EpochRecord.started_at:type_name -> google.protobuf.Timestamp
+	23, // 22: lightkeeper.v1.EpochRecord.ended_at:type_name -> google.protobuf.Timestamp
+	19, // 23: lightkeeper.v1.EpochRecord.rewards:type_name -> lightkeeper.v1.KeeperReward
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_staking_proto_init() }
@@ -1804,6 +1883,7 @@ func file_lightkeeper_v1_staking_proto_init() {
 		(*TxBody_Unjail)(nil),
 		(*TxBody_Evidence)(nil),
 		(*TxBody_SubmitRound)(nil),
+		(*TxBody_Deposit)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1811,7 +1891,7 @@ func file_lightkeeper_v1_staking_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_staking_proto_rawDesc), len(file_lightkeeper_v1_staking_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -77,7 +77,9 @@ type SubmitTxResponse struct {
 	// The unbonding entry an unbond or unguarantee created.
 	UnbondingId uint64 `protobuf:"varint,4,opt,name=unbonding_id,json=unbondingId,proto3" json:"unbonding_id,omitempty"`
 	// The round a submit_round opened.
-	RoundId       string `protobuf:"bytes,5,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	RoundId string `protobuf:"bytes,5,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	// The leaf a deposit appended to the shielded pool.
+	PoolLeaf      *PoolLeaf `protobuf:"bytes,6,opt,name=pool_leaf,json=poolLeaf,proto3" json:"pool_leaf,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -145,6 +147,13 @@ func (x *SubmitTxResponse) GetRoundId() string {
 		return x.RoundId
 	}
 	return ""
+}
+
+func (x *SubmitTxResponse) GetPoolLeaf() *PoolLeaf {
+	if x != nil {
+		return x.PoolLeaf
+	}
+	return nil
 }
 
 type GetAccountRequest struct {
@@ -838,13 +847,14 @@ const file_lightkeeper_v1_staking_service_proto_rawDesc = "" +
 	"\n" +
 	"$lightkeeper/v1/staking_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1clightkeeper/v1/staking.proto\x1a\x1alightkeeper/v1/types.proto\";\n" +
 	"\x0fSubmitTxRequest\x12(\n" +
-	"\x02tx\x18\x01 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x02tx\"\xb4\x01\n" +
+	"\x02tx\x18\x01 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x02tx\"\xeb\x01\n" +
 	"\x10SubmitTxResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x17\n" +
 	"\atx_hash\x18\x02 \x01(\tR\x06txHash\x121\n" +
 	"\aaccount\x18\x03 \x01(\v2\x17.lightkeeper.v1.AccountR\aaccount\x12!\n" +
 	"\funbonding_id\x18\x04 \x01(\x04R\vunbondingId\x12\x19\n" +
-	"\bround_id\x18\x05 \x01(\tR\aroundId\"2\n" +
+	"\bround_id\x18\x05 \x01(\tR\aroundId\x125\n" +
+	"\tpool_leaf\x18\x06 \x01(\v2\x18.lightkeeper.v1.PoolLeafR\bpoolLeaf\"2\n" +
 	"\x11GetAccountRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\"\xdd\x01\n" +
@@ -939,46 +949,48 @@ var file_lightkeeper_v1_staking_service_proto_goTypes = []any{
 	(*GetCommunityFundResponse)(nil), // 13: lightkeeper.v1.GetCommunityFundResponse
 	(*SignedTx)(nil),                 // 14: lightkeeper.v1.SignedTx
 	(*Account)(nil),                  // 15: lightkeeper.v1.Account
-	(*UnbondingEntry)(nil),           // 16: lightkeeper.v1.UnbondingEntry
-	(*Guarantee)(nil),                // 17: lightkeeper.v1.Guarantee
-	(*Keeper)(nil),                   // 18: lightkeeper.v1.Keeper
-	(*Group)(nil),                    // 19: lightkeeper.v1.Group
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(*EpochRecord)(nil),              // 21: lightkeeper.v1.EpochRecord
+	(*PoolLeaf)(nil),                 // 16: lightkeeper.v1.PoolLeaf
+	(*UnbondingEntry)(nil),           // 17: lightkeeper.v1.UnbondingEntry
+	(*Guarantee)(nil),                // 18: lightkeeper.v1.Guarantee
+	(*Keeper)(nil),                   // 19: lightkeeper.v1.Keeper
+	(*Group)(nil),                    // 20: lightkeeper.v1.Group
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
+	(*EpochRecord)(nil),              // 22: lightkeeper.v1.EpochRecord
 }
 var file_lightkeeper_v1_staking_service_proto_depIdxs = []int32{
 	14, // 0: lightkeeper.v1.SubmitTxRequest.tx:type_name -> lightkeeper.v1.SignedTx
 	15, // 1: lightkeeper.v1.SubmitTxResponse.account:type_name -> lightkeeper.v1.Account
-	15, // 2: lightkeeper.v1.GetAccountResponse.account:type_name -> lightkeeper.v1.Account
-	16, // 3: lightkeeper.v1.GetAccountResponse.unbonding:type_name -> lightkeeper.v1.UnbondingEntry
-	17, // 4: lightkeeper.v1.GetAccountResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
-	18, // 5: lightkeeper.v1.GetKeeperStakeResponse.keeper:type_name -> lightkeeper.v1.Keeper
-	17, // 6: lightkeeper.v1.GetKeeperStakeResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
-	19, // 7: lightkeeper.v1.GetGroupResponse.group:type_name -> lightkeeper.v1.Group
-	18, // 8: lightkeeper.v1.GetGroupResponse.members:type_name -> lightkeeper.v1.Keeper
-	17, // 9: lightkeeper.v1.ListGuaranteesResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
-	20, // 10: lightkeeper.v1.GetEpochResponse.current_started_at:type_name -> google.protobuf.Timestamp
-	20, // 11: lightkeeper.v1.GetEpochResponse.next_epoch_at:type_name -> google.protobuf.Timestamp
-	21, // 12: lightkeeper.v1.GetEpochResponse.record:type_name -> lightkeeper.v1.EpochRecord
-	0,  // 13: lightkeeper.v1.StakingService.SubmitTx:input_type -> lightkeeper.v1.SubmitTxRequest
-	2,  // 14: lightkeeper.v1.StakingService.GetAccount:input_type -> lightkeeper.v1.GetAccountRequest
-	4,  // 15: lightkeeper.v1.StakingService.GetKeeperStake:input_type -> lightkeeper.v1.GetKeeperStakeRequest
-	6,  // 16: lightkeeper.v1.StakingService.GetGroup:input_type -> lightkeeper.v1.GetGroupRequest
-	8,  // 17: lightkeeper.v1.StakingService.ListGuarantees:input_type -> lightkeeper.v1.ListGuaranteesRequest
-	10, // 18: lightkeeper.v1.StakingService.GetEpoch:input_type -> lightkeeper.v1.GetEpochRequest
-	12, // 19: lightkeeper.v1.StakingService.GetCommunityFund:input_type -> lightkeeper.v1.GetCommunityFundRequest
-	1,  // 20: lightkeeper.v1.StakingService.SubmitTx:output_type -> lightkeeper.v1.SubmitTxResponse
-	3,  // 21: lightkeeper.v1.StakingService.GetAccount:output_type -> lightkeeper.v1.GetAccountResponse
-	5,  // 22: lightkeeper.v1.StakingService.GetKeeperStake:output_type -> lightkeeper.v1.GetKeeperStakeResponse
-	7,  // 23: lightkeeper.v1.StakingService.GetGroup:output_type -> lightkeeper.v1.GetGroupResponse
-	9,  // 24: lightkeeper.v1.StakingService.ListGuarantees:output_type -> lightkeeper.v1.ListGuaranteesResponse
-	11, // 25: lightkeeper.v1.StakingService.GetEpoch:output_type -> lightkeeper.v1.GetEpochResponse
-	13, // 26: lightkeeper.v1.StakingService.GetCommunityFund:output_type -> lightkeeper.v1.GetCommunityFundResponse
-	20, // [20:27] is the sub-list for method output_type
-	13, // [13:20] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	16, // 2: lightkeeper.v1.SubmitTxResponse.pool_leaf:type_name -> lightkeeper.v1.PoolLeaf
+	15, // 3: lightkeeper.v1.GetAccountResponse.account:type_name -> lightkeeper.v1.Account
+	17, // 4: lightkeeper.v1.GetAccountResponse.unbonding:type_name -> lightkeeper.v1.UnbondingEntry
+	18, // 5: lightkeeper.v1.GetAccountResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
+	19, // 6: lightkeeper.v1.GetKeeperStakeResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	18, // 7: lightkeeper.v1.GetKeeperStakeResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
+	20, // 8: lightkeeper.v1.GetGroupResponse.group:type_name -> lightkeeper.v1.Group
+	19, // 9: lightkeeper.v1.GetGroupResponse.members:type_name -> lightkeeper.v1.Keeper
+	18, // 10: lightkeeper.v1.ListGuaranteesResponse.guarantees:type_name -> lightkeeper.v1.Guarantee
+	21, // 11: lightkeeper.v1.GetEpochResponse.current_started_at:type_name -> google.protobuf.Timestamp
+	21, // 12: lightkeeper.v1.GetEpochResponse.next_epoch_at:type_name -> google.protobuf.Timestamp
+	22, // 13: lightkeeper.v1.GetEpochResponse.record:type_name -> lightkeeper.v1.EpochRecord
+	0,  // 14: lightkeeper.v1.StakingService.SubmitTx:input_type -> lightkeeper.v1.SubmitTxRequest
+	2,  // 15: lightkeeper.v1.StakingService.GetAccount:input_type -> lightkeeper.v1.GetAccountRequest
+	4,  // 16: lightkeeper.v1.StakingService.GetKeeperStake:input_type -> lightkeeper.v1.GetKeeperStakeRequest
+	6,  // 17: lightkeeper.v1.StakingService.GetGroup:input_type -> lightkeeper.v1.GetGroupRequest
+	8,  // 18: lightkeeper.v1.StakingService.ListGuarantees:input_type -> lightkeeper.v1.ListGuaranteesRequest
+	10, // 19: lightkeeper.v1.StakingService.GetEpoch:input_type -> lightkeeper.v1.GetEpochRequest
+	12, // 20: lightkeeper.v1.StakingService.GetCommunityFund:input_type -> lightkeeper.v1.GetCommunityFundRequest
+	1,  // 21: lightkeeper.v1.StakingService.SubmitTx:output_type -> lightkeeper.v1.SubmitTxResponse
+	3,  // 22: lightkeeper.v1.StakingService.GetAccount:output_type -> lightkeeper.v1.GetAccountResponse
+	5,  // 23: lightkeeper.v1.StakingService.GetKeeperStake:output_type -> lightkeeper.v1.GetKeeperStakeResponse
+	7,  // 24: lightkeeper.v1.StakingService.GetGroup:output_type -> lightkeeper.v1.GetGroupResponse
+	9,  // 25: lightkeeper.v1.StakingService.ListGuarantees:output_type -> lightkeeper.v1.ListGuaranteesResponse
+	11, // 26: lightkeeper.v1.StakingService.GetEpoch:output_type -> lightkeeper.v1.GetEpochResponse
+	13, // 27: lightkeeper.v1.StakingService.GetCommunityFund:output_type -> lightkeeper.v1.GetCommunityFundResponse
+	21, // [21:28] is the sub-list for method output_type
+	14, // [14:21] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_staking_service_proto_init() }

@@ -1233,12 +1233,98 @@ func (x *ComputeRequest) GetFuel() uint64 {
 	return 0
 }
 
+// WithdrawalRequest takes amount out of the shielded pool to recipient
+// (docs/withdrawals.md). The public inputs of the Groth16 proof are built
+// by the coordinator from these fields (root, nullifier, amount,
+// shielded.RecipientFromAddress(recipient's 32 key bytes)); they are never
+// taken from the submitter. Refused at submit when the nullifier is spent
+// or the root is not one of the pool's last root_history roots.
+type WithdrawalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 32 bytes, a canonical BN254 scalar each.
+	Root      []byte `protobuf:"bytes,1,opt,name=root,proto3" json:"root,omitempty"`
+	Nullifier []byte `protobuf:"bytes,2,opt,name=nullifier,proto3" json:"nullifier,omitempty"`
+	Amount    uint64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The account paid when the round is approved (64 hex digits).
+	Recipient string `protobuf:"bytes,4,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// Groth16 proof on BN254 for the pool's verifying key.
+	Proof         []byte `protobuf:"bytes,5,opt,name=proof,proto3" json:"proof,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawalRequest) Reset() {
+	*x = WithdrawalRequest{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalRequest) ProtoMessage() {}
+
+func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawalRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WithdrawalRequest) GetRoot() []byte {
+	if x != nil {
+		return x.Root
+	}
+	return nil
+}
+
+func (x *WithdrawalRequest) GetNullifier() []byte {
+	if x != nil {
+		return x.Nullifier
+	}
+	return nil
+}
+
+func (x *WithdrawalRequest) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *WithdrawalRequest) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *WithdrawalRequest) GetProof() []byte {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
 // RoundRequest is what a client submits.
 type RoundRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*RoundRequest_Proof
+	//	*RoundRequest_Withdrawal
 	//	*RoundRequest_Compute
 	Payload isRoundRequest_Payload `protobuf_oneof:"payload"`
 	// Makes otherwise identical requests distinct. Submitting the same request
@@ -1250,7 +1336,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1348,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1361,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -1289,6 +1375,15 @@ func (x *RoundRequest) GetProof() *ProofRequest {
 	if x != nil {
 		if x, ok := x.Payload.(*RoundRequest_Proof); ok {
 			return x.Proof
+		}
+	}
+	return nil
+}
+
+func (x *RoundRequest) GetWithdrawal() *WithdrawalRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*RoundRequest_Withdrawal); ok {
+			return x.Withdrawal
 		}
 	}
 	return nil
@@ -1318,12 +1413,18 @@ type RoundRequest_Proof struct {
 	Proof *ProofRequest `protobuf:"bytes,1,opt,name=proof,proto3,oneof"`
 }
 
+type RoundRequest_Withdrawal struct {
+	// Field numbers follow RoundKind.
+	Withdrawal *WithdrawalRequest `protobuf:"bytes,2,opt,name=withdrawal,proto3,oneof"`
+}
+
 type RoundRequest_Compute struct {
-	// Field numbers follow RoundKind (2 is kept for WITHDRAWAL).
 	Compute *ComputeRequest `protobuf:"bytes,3,opt,name=compute,proto3,oneof"`
 }
 
 func (*RoundRequest_Proof) isRoundRequest_Payload() {}
+
+func (*RoundRequest_Withdrawal) isRoundRequest_Payload() {}
 
 func (*RoundRequest_Compute) isRoundRequest_Payload() {}
 
@@ -1353,7 +1454,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1466,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1479,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -1453,7 +1554,7 @@ type ComputeResult struct {
 
 func (x *ComputeResult) Reset() {
 	*x = ComputeResult{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1566,7 @@ func (x *ComputeResult) String() string {
 func (*ComputeResult) ProtoMessage() {}
 
 func (x *ComputeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1579,7 @@ func (x *ComputeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeResult.ProtoReflect.Descriptor instead.
 func (*ComputeResult) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ComputeResult) GetOutputHash() []byte {
@@ -1527,7 +1628,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1640,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1653,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -1610,7 +1711,7 @@ type Round struct {
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1723,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1736,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Round) GetId() string {
@@ -1820,7 +1921,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1933,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1946,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -1961,7 +2062,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2074,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2087,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2080,7 +2181,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2193,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2206,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Keeper) GetId() string {
@@ -2351,7 +2452,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2464,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2477,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Program) GetId() string {
@@ -2464,7 +2565,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2577,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2590,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2556,7 +2657,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2669,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2682,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -2717,7 +2818,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +2830,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +2843,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -2776,7 +2877,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2889,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2902,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -2824,7 +2925,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2836,7 +2937,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +2950,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -2898,7 +2999,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2910,7 +3011,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2923,7 +3024,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -2986,7 +3087,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3099,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3112,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3040,7 +3141,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3052,7 +3153,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3065,7 +3166,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3092,7 +3193,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3205,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3218,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3142,7 +3243,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3154,7 +3255,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3167,7 +3268,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3220,7 +3321,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3232,7 +3333,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3245,7 +3346,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3294,7 +3395,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3306,7 +3407,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3319,7 +3420,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3347,7 +3448,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3359,7 +3460,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3372,7 +3473,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -3392,18 +3493,23 @@ func (x *GenesisBalance) GetAmount() uint64 {
 // Genesis is the content of genesis.json. A genesis keeper's stake is its
 // bonded own stake; the genesis keepers form the genesis active set.
 type Genesis struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChainId       string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
-	GenesisTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=genesis_time,json=genesisTime,proto3" json:"genesis_time,omitempty"`
-	Keepers       []*GenesisKeeper       `protobuf:"bytes,3,rep,name=keepers,proto3" json:"keepers,omitempty"`
-	Balances      []*GenesisBalance      `protobuf:"bytes,4,rep,name=balances,proto3" json:"balances,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChainId     string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	GenesisTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=genesis_time,json=genesisTime,proto3" json:"genesis_time,omitempty"`
+	Keepers     []*GenesisKeeper       `protobuf:"bytes,3,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	Balances    []*GenesisBalance      `protobuf:"bytes,4,rep,name=balances,proto3" json:"balances,omitempty"`
+	// The shielded pool's Groth16 (BN254) verifying key
+	// (shielded/circuit.Setup). Empty: the pool is disabled (deposits and
+	// withdrawals are refused). Registered at genesis as a verifying key;
+	// its id is the pool's verifying_key_id.
+	WithdrawalVerifyingKey []byte `protobuf:"bytes,5,opt,name=withdrawal_verifying_key,json=withdrawalVerifyingKey,proto3" json:"withdrawal_verifying_key,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3415,7 +3521,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3428,7 +3534,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -3459,6 +3565,13 @@ func (x *Genesis) GetBalances() []*GenesisBalance {
 	return nil
 }
 
+func (x *Genesis) GetWithdrawalVerifyingKey() []byte {
+	if x != nil {
+		return x.WithdrawalVerifyingKey
+	}
+	return nil
+}
+
 // ProofTask is the proof part of a task, with the key inlined so a keeper
 // needs no second request.
 type ProofTask struct {
@@ -3475,7 +3588,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3487,7 +3600,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3500,7 +3613,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -3566,7 +3679,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3578,7 +3691,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3591,7 +3704,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -3636,6 +3749,88 @@ func (x *ComputeTask) GetLimits() *ComputeParams {
 	return nil
 }
 
+// WithdrawalTask is the withdrawal part of a task: the proof with the
+// public inputs the coordinator built from the request, the pool's key,
+// and the pool's known roots when the task was made. A keeper approves iff
+// the proof verifies and the request's root is in roots.
+type WithdrawalTask struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Request        *WithdrawalRequest     `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	VerifyingKeyId string                 `protobuf:"bytes,2,opt,name=verifying_key_id,json=verifyingKeyId,proto3" json:"verifying_key_id,omitempty"`
+	VerifyingKey   []byte                 `protobuf:"bytes,3,opt,name=verifying_key,json=verifyingKey,proto3" json:"verifying_key,omitempty"`
+	// The gnark public witness (shielded.PublicInputs.MarshalBinary).
+	PublicInputs []byte `protobuf:"bytes,4,opt,name=public_inputs,json=publicInputs,proto3" json:"public_inputs,omitempty"`
+	// The pool's root history, oldest first (32 bytes each).
+	Roots         [][]byte `protobuf:"bytes,5,rep,name=roots,proto3" json:"roots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawalTask) Reset() {
+	*x = WithdrawalTask{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalTask) ProtoMessage() {}
+
+func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
+func (*WithdrawalTask) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *WithdrawalTask) GetVerifyingKeyId() string {
+	if x != nil {
+		return x.VerifyingKeyId
+	}
+	return ""
+}
+
+func (x *WithdrawalTask) GetVerifyingKey() []byte {
+	if x != nil {
+		return x.VerifyingKey
+	}
+	return nil
+}
+
+func (x *WithdrawalTask) GetPublicInputs() []byte {
+	if x != nil {
+		return x.PublicInputs
+	}
+	return nil
+}
+
+func (x *WithdrawalTask) GetRoots() [][]byte {
+	if x != nil {
+		return x.Roots
+	}
+	return nil
+}
+
 // Task is what a committee member receives.
 type Task struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -3645,6 +3840,7 @@ type Task struct {
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Task_Proof
+	//	*Task_Withdrawal
 	//	*Task_Compute
 	Payload       isTask_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
@@ -3653,7 +3849,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3665,7 +3861,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3678,7 +3874,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Task) GetRoundId() string {
@@ -3718,6 +3914,15 @@ func (x *Task) GetProof() *ProofTask {
 	return nil
 }
 
+func (x *Task) GetWithdrawal() *WithdrawalTask {
+	if x != nil {
+		if x, ok := x.Payload.(*Task_Withdrawal); ok {
+			return x.Withdrawal
+		}
+	}
+	return nil
+}
+
 func (x *Task) GetCompute() *ComputeTask {
 	if x != nil {
 		if x, ok := x.Payload.(*Task_Compute); ok {
@@ -3735,12 +3940,17 @@ type Task_Proof struct {
 	Proof *ProofTask `protobuf:"bytes,10,opt,name=proof,proto3,oneof"`
 }
 
+type Task_Withdrawal struct {
+	Withdrawal *WithdrawalTask `protobuf:"bytes,11,opt,name=withdrawal,proto3,oneof"`
+}
+
 type Task_Compute struct {
-	// 11 is kept for WITHDRAWAL (RoundKind order).
 	Compute *ComputeTask `protobuf:"bytes,12,opt,name=compute,proto3,oneof"`
 }
 
 func (*Task_Proof) isTask_Payload() {}
+
+func (*Task_Withdrawal) isTask_Payload() {}
 
 func (*Task_Compute) isTask_Payload() {}
 
@@ -3753,14 +3963,15 @@ type StateMeta struct {
 	Head     *BlockHeader           `protobuf:"bytes,3,opt,name=head,proto3" json:"head,omitempty"`
 	HeadHash []byte                 `protobuf:"bytes,4,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
 	// Days since the Unix epoch up to which daily reputation decay is applied.
-	LastDecayDay  int64 `protobuf:"varint,5,opt,name=last_decay_day,json=lastDecayDay,proto3" json:"last_decay_day,omitempty"`
+	LastDecayDay  int64         `protobuf:"varint,5,opt,name=last_decay_day,json=lastDecayDay,proto3" json:"last_decay_day,omitempty"`
+	Pool          *ShieldedPool `protobuf:"bytes,6,opt,name=pool,proto3" json:"pool,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3772,7 +3983,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3785,7 +3996,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -3819,6 +4030,252 @@ func (x *StateMeta) GetHeadHash() []byte {
 func (x *StateMeta) GetLastDecayDay() int64 {
 	if x != nil {
 		return x.LastDecayDay
+	}
+	return 0
+}
+
+func (x *StateMeta) GetPool() *ShieldedPool {
+	if x != nil {
+		return x.Pool
+	}
+	return nil
+}
+
+// ShieldedPool is the shielded pool's scalar state (docs/withdrawals.md).
+// Spent nullifiers are stored apart, one record each.
+type ShieldedPool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the pool is disabled.
+	VerifyingKeyId string `protobuf:"bytes,1,opt,name=verifying_key_id,json=verifyingKeyId,proto3" json:"verifying_key_id,omitempty"`
+	// shielded.Tree.MarshalBinary: frontier, size and root history.
+	Tree []byte `protobuf:"bytes,2,opt,name=tree,proto3" json:"tree,omitempty"`
+	// Tokens deposited and not yet withdrawn.
+	Balance       uint64 `protobuf:"varint,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	Deposits      uint64 `protobuf:"varint,4,opt,name=deposits,proto3" json:"deposits,omitempty"`
+	Withdrawals   uint64 `protobuf:"varint,5,opt,name=withdrawals,proto3" json:"withdrawals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShieldedPool) Reset() {
+	*x = ShieldedPool{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShieldedPool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShieldedPool) ProtoMessage() {}
+
+func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
+func (*ShieldedPool) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ShieldedPool) GetVerifyingKeyId() string {
+	if x != nil {
+		return x.VerifyingKeyId
+	}
+	return ""
+}
+
+func (x *ShieldedPool) GetTree() []byte {
+	if x != nil {
+		return x.Tree
+	}
+	return nil
+}
+
+func (x *ShieldedPool) GetBalance() uint64 {
+	if x != nil {
+		return x.Balance
+	}
+	return 0
+}
+
+func (x *ShieldedPool) GetDeposits() uint64 {
+	if x != nil {
+		return x.Deposits
+	}
+	return 0
+}
+
+func (x *ShieldedPool) GetWithdrawals() uint64 {
+	if x != nil {
+		return x.Withdrawals
+	}
+	return 0
+}
+
+// PoolLeaf is one leaf of the shielded pool's tree, as a deposit appended
+// it. Wallets rebuild the tree from these to compute Merkle paths.
+type PoolLeaf struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Index uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// shielded.Commitment(precommitment, amount), 32 bytes.
+	Leaf   []byte `protobuf:"bytes,2,opt,name=leaf,proto3" json:"leaf,omitempty"`
+	Amount uint64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The block that appended it.
+	Height        uint64 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolLeaf) Reset() {
+	*x = PoolLeaf{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolLeaf) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolLeaf) ProtoMessage() {}
+
+func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
+func (*PoolLeaf) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PoolLeaf) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *PoolLeaf) GetLeaf() []byte {
+	if x != nil {
+		return x.Leaf
+	}
+	return nil
+}
+
+func (x *PoolLeaf) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *PoolLeaf) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+// SpentNullifier records a withdrawal paid: the nullifier and the round
+// that spent it, in ledger order (height, index within the block).
+type SpentNullifier struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nullifier     []byte                 `protobuf:"bytes,1,opt,name=nullifier,proto3" json:"nullifier,omitempty"`
+	RoundId       string                 `protobuf:"bytes,2,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	Height        uint64                 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	Index         uint32                 `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`
+	Recipient     string                 `protobuf:"bytes,5,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	Amount        uint64                 `protobuf:"varint,6,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpentNullifier) Reset() {
+	*x = SpentNullifier{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpentNullifier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpentNullifier) ProtoMessage() {}
+
+func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
+func (*SpentNullifier) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *SpentNullifier) GetNullifier() []byte {
+	if x != nil {
+		return x.Nullifier
+	}
+	return nil
+}
+
+func (x *SpentNullifier) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *SpentNullifier) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *SpentNullifier) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *SpentNullifier) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *SpentNullifier) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
 	}
 	return 0
 }
@@ -3901,9 +4358,18 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"program_id\x18\x01 \x01(\tR\tprogramId\x12\x14\n" +
 	"\x05input\x18\x02 \x01(\fR\x05input\x12\x12\n" +
-	"\x04fuel\x18\x03 \x01(\x04R\x04fuel\"\xae\x01\n" +
+	"\x04fuel\x18\x03 \x01(\x04R\x04fuel\"\x91\x01\n" +
+	"\x11WithdrawalRequest\x12\x12\n" +
+	"\x04root\x18\x01 \x01(\fR\x04root\x12\x1c\n" +
+	"\tnullifier\x18\x02 \x01(\fR\tnullifier\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x1c\n" +
+	"\trecipient\x18\x04 \x01(\tR\trecipient\x12\x14\n" +
+	"\x05proof\x18\x05 \x01(\fR\x05proof\"\xf3\x01\n" +
 	"\fRoundRequest\x124\n" +
-	"\x05proof\x18\x01 \x01(\v2\x1c.lightkeeper.v1.ProofRequestH\x00R\x05proof\x12:\n" +
+	"\x05proof\x18\x01 \x01(\v2\x1c.lightkeeper.v1.ProofRequestH\x00R\x05proof\x12C\n" +
+	"\n" +
+	"withdrawal\x18\x02 \x01(\v2!.lightkeeper.v1.WithdrawalRequestH\x00R\n" +
+	"withdrawal\x12:\n" +
 	"\acompute\x18\x03 \x01(\v2\x1e.lightkeeper.v1.ComputeRequestH\x00R\acompute\x12!\n" +
 	"\fclient_nonce\x18\x0f \x01(\tR\vclientNonceB\t\n" +
 	"\apayload\"\x9a\x02\n" +
@@ -4099,12 +4565,13 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x0eGenesisBalance\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\xd8\x01\n" +
+	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\x92\x02\n" +
 	"\aGenesis\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
 	"\fgenesis_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vgenesisTime\x127\n" +
 	"\akeepers\x18\x03 \x03(\v2\x1d.lightkeeper.v1.GenesisKeeperR\akeepers\x12:\n" +
-	"\bbalances\x18\x04 \x03(\v2\x1e.lightkeeper.v1.GenesisBalanceR\bbalances\"\xf2\x01\n" +
+	"\bbalances\x18\x04 \x03(\v2\x1e.lightkeeper.v1.GenesisBalanceR\bbalances\x128\n" +
+	"\x18withdrawal_verifying_key\x18\x05 \x01(\fR\x16withdrawalVerifyingKey\"\xf2\x01\n" +
 	"\tProofTask\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
@@ -4119,21 +4586,49 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x05input\x18\x03 \x01(\fR\x05input\x12\x12\n" +
 	"\x04fuel\x18\x04 \x01(\x04R\x04fuel\x12\x16\n" +
 	"\x06leader\x18\x05 \x01(\bR\x06leader\x125\n" +
-	"\x06limits\x18\x06 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\x06limits\"\xff\x01\n" +
+	"\x06limits\x18\x06 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\x06limits\"\xd7\x01\n" +
+	"\x0eWithdrawalTask\x12;\n" +
+	"\arequest\x18\x01 \x01(\v2!.lightkeeper.v1.WithdrawalRequestR\arequest\x12(\n" +
+	"\x10verifying_key_id\x18\x02 \x01(\tR\x0everifyingKeyId\x12#\n" +
+	"\rverifying_key\x18\x03 \x01(\fR\fverifyingKey\x12#\n" +
+	"\rpublic_inputs\x18\x04 \x01(\fR\fpublicInputs\x12\x14\n" +
+	"\x05roots\x18\x05 \x03(\fR\x05roots\"\xc1\x02\n" +
 	"\x04Task\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
 	"\bdeadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x121\n" +
 	"\x05proof\x18\n" +
-	" \x01(\v2\x19.lightkeeper.v1.ProofTaskH\x00R\x05proof\x127\n" +
+	" \x01(\v2\x19.lightkeeper.v1.ProofTaskH\x00R\x05proof\x12@\n" +
+	"\n" +
+	"withdrawal\x18\v \x01(\v2\x1e.lightkeeper.v1.WithdrawalTaskH\x00R\n" +
+	"withdrawal\x127\n" +
 	"\acompute\x18\f \x01(\v2\x1b.lightkeeper.v1.ComputeTaskH\x00R\acomputeB\t\n" +
-	"\apayload\"\xd3\x01\n" +
+	"\apayload\"\x85\x02\n" +
 	"\tStateMeta\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x127\n" +
 	"\x06params\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ConsensusParamsR\x06params\x12/\n" +
 	"\x04head\x18\x03 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\x04head\x12\x1b\n" +
 	"\thead_hash\x18\x04 \x01(\fR\bheadHash\x12$\n" +
-	"\x0elast_decay_day\x18\x05 \x01(\x03R\flastDecayDay*F\n" +
+	"\x0elast_decay_day\x18\x05 \x01(\x03R\flastDecayDay\x120\n" +
+	"\x04pool\x18\x06 \x01(\v2\x1c.lightkeeper.v1.ShieldedPoolR\x04pool\"\xa4\x01\n" +
+	"\fShieldedPool\x12(\n" +
+	"\x10verifying_key_id\x18\x01 \x01(\tR\x0everifyingKeyId\x12\x12\n" +
+	"\x04tree\x18\x02 \x01(\fR\x04tree\x12\x18\n" +
+	"\abalance\x18\x03 \x01(\x04R\abalance\x12\x1a\n" +
+	"\bdeposits\x18\x04 \x01(\x04R\bdeposits\x12 \n" +
+	"\vwithdrawals\x18\x05 \x01(\x04R\vwithdrawals\"d\n" +
+	"\bPoolLeaf\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04leaf\x18\x02 \x01(\fR\x04leaf\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x04R\x06height\"\xad\x01\n" +
+	"\x0eSpentNullifier\x12\x1c\n" +
+	"\tnullifier\x18\x01 \x01(\fR\tnullifier\x12\x19\n" +
+	"\bround_id\x18\x02 \x01(\tR\aroundId\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x04R\x06height\x12\x14\n" +
+	"\x05index\x18\x04 \x01(\rR\x05index\x12\x1c\n" +
+	"\trecipient\x18\x05 \x01(\tR\trecipient\x12\x16\n" +
+	"\x06amount\x18\x06 \x01(\x04R\x06amount*F\n" +
 	"\x06Scheme\x12\x16\n" +
 	"\x12SCHEME_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSCHEME_GROTH16\x10\x01\x12\x10\n" +
@@ -4190,7 +4685,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -4206,108 +4701,117 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(*SlashingParams)(nil),         // 11: lightkeeper.v1.SlashingParams
 	(*ProofRequest)(nil),           // 12: lightkeeper.v1.ProofRequest
 	(*ComputeRequest)(nil),         // 13: lightkeeper.v1.ComputeRequest
-	(*RoundRequest)(nil),           // 14: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 15: lightkeeper.v1.Vote
-	(*ComputeResult)(nil),          // 16: lightkeeper.v1.ComputeResult
-	(*WeightedKeeper)(nil),         // 17: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 18: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 19: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 20: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 21: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 22: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 23: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 24: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 25: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 26: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 27: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 28: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 29: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 30: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 31: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 32: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 33: lightkeeper.v1.Block
-	(*GenesisKeeper)(nil),          // 34: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 35: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 36: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 37: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 38: lightkeeper.v1.ComputeTask
-	(*Task)(nil),                   // 39: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 40: lightkeeper.v1.StateMeta
-	(*durationpb.Duration)(nil),    // 41: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 42: google.protobuf.Timestamp
+	(*WithdrawalRequest)(nil),      // 14: lightkeeper.v1.WithdrawalRequest
+	(*RoundRequest)(nil),           // 15: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 16: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 17: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 18: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 19: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 20: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 21: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 22: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 23: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 24: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 25: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 26: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 27: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 28: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 29: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 30: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 31: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 32: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 33: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 34: lightkeeper.v1.Block
+	(*GenesisKeeper)(nil),          // 35: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 36: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 37: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 38: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 39: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 40: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 41: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 42: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 43: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 44: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 45: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 46: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 47: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	41, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	46, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
 	9,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
 	10, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
 	11, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
 	8,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	41, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	41, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	41, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	41, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	46, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	46, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	46, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	46, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
 	12, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	13, // 12: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
-	5,  // 13: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 14: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	16, // 15: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 16: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	14, // 17: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	42, // 18: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	42, // 19: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	17, // 20: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 21: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 22: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	42, // 23: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	15, // 24: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	16, // 25: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 26: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 27: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	17, // 28: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	15, // 29: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	42, // 30: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	16, // 31: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	15, // 32: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	15, // 33: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	42, // 34: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	42, // 35: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	0,  // 36: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 37: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	26, // 38: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	27, // 39: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	29, // 40: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	30, // 41: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	31, // 42: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	25, // 43: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	28, // 44: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	14, // 45: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	0,  // 46: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 47: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	15, // 48: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	42, // 49: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	32, // 50: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	24, // 51: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	19, // 52: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	20, // 53: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	42, // 54: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	34, // 55: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	35, // 56: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 57: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 58: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 59: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	2,  // 60: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	42, // 61: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	37, // 62: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	38, // 63: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	7,  // 64: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	32, // 65: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	66, // [66:66] is the sub-list for method output_type
-	66, // [66:66] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	14, // 12: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
+	13, // 13: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	5,  // 14: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 15: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	17, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 17: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	15, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	47, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	47, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	18, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 22: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 23: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	47, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	16, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	17, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 27: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 28: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	18, // 29: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	16, // 30: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	47, // 31: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	17, // 32: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	16, // 33: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	16, // 34: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	47, // 35: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	47, // 36: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	0,  // 37: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 38: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	27, // 39: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	28, // 40: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	30, // 41: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	31, // 42: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	32, // 43: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	26, // 44: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	29, // 45: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	15, // 46: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	0,  // 47: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 48: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	16, // 49: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	47, // 50: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	33, // 51: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	25, // 52: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	20, // 53: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	21, // 54: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	47, // 55: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	35, // 56: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	36, // 57: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 58: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 59: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	8,  // 60: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	14, // 61: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 62: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	47, // 63: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	38, // 64: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	40, // 65: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	39, // 66: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	7,  // 67: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	33, // 68: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	43, // 69: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -4315,11 +4819,12 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[7].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[8].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
+		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[17].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[18].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -4328,8 +4833,9 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[32].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[34].OneofWrappers = []any{
 		(*Task_Proof)(nil),
+		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
 	}
 	type x struct{}
@@ -4338,7 +4844,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   34,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

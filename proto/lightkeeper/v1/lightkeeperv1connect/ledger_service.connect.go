@@ -38,6 +38,11 @@ const (
 	LedgerServiceGetChainInfoProcedure = "/lightkeeper.v1.LedgerService/GetChainInfo"
 	// LedgerServiceGetBlockProcedure is the fully-qualified name of the LedgerService's GetBlock RPC.
 	LedgerServiceGetBlockProcedure = "/lightkeeper.v1.LedgerService/GetBlock"
+	// LedgerServiceWatchWithdrawalsProcedure is the fully-qualified name of the LedgerService's
+	// WatchWithdrawals RPC.
+	LedgerServiceWatchWithdrawalsProcedure = "/lightkeeper.v1.LedgerService/WatchWithdrawals"
+	// LedgerServiceGetPoolProcedure is the fully-qualified name of the LedgerService's GetPool RPC.
+	LedgerServiceGetPoolProcedure = "/lightkeeper.v1.LedgerService/GetPool"
 )
 
 // LedgerServiceClient is a client for the lightkeeper.v1.LedgerService service.
@@ -46,6 +51,15 @@ type LedgerServiceClient interface {
 	GetChainInfo(context.Context, *connect.Request[v1.GetChainInfoRequest]) (*connect.Response[v1.GetChainInfoResponse], error)
 	// GetBlock returns a block by height; height 0 means the head.
 	GetBlock(context.Context, *connect.Request[v1.GetBlockRequest]) (*connect.Response[v1.GetBlockResponse], error)
+	// WatchWithdrawals streams the withdrawals paid by the shielded pool, in
+	// ledger order, each with its round's certificate, starting at
+	// from_cursor, then waits for new ones. A bridge resumes after a
+	// reconnect from the cursor of the last withdrawal it handled: nothing
+	// is missed or repeated.
+	WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest]) (*connect.ServerStreamForClient[v1.WatchWithdrawalsResponse], error)
+	// GetPool returns the shielded pool's state and a page of its leaves
+	// from from_index, for wallets to rebuild the tree.
+	GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error)
 }
 
 // NewLedgerServiceClient constructs a client for the lightkeeper.v1.LedgerService service. By
@@ -73,13 +87,29 @@ func NewLedgerServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		watchWithdrawals: connect.NewClient[v1.WatchWithdrawalsRequest, v1.WatchWithdrawalsResponse](
+			httpClient,
+			baseURL+LedgerServiceWatchWithdrawalsProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("WatchWithdrawals")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getPool: connect.NewClient[v1.GetPoolRequest, v1.GetPoolResponse](
+			httpClient,
+			baseURL+LedgerServiceGetPoolProcedure,
+			connect.WithSchema(ledgerServiceMethods.ByName("GetPool")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // ledgerServiceClient implements LedgerServiceClient.
 type ledgerServiceClient struct {
-	getChainInfo *connect.Client[v1.GetChainInfoRequest, v1.GetChainInfoResponse]
-	getBlock     *connect.Client[v1.GetBlockRequest, v1.GetBlockResponse]
+	getChainInfo     *connect.Client[v1.GetChainInfoRequest, v1.GetChainInfoResponse]
+	getBlock         *connect.Client[v1.GetBlockRequest, v1.GetBlockResponse]
+	watchWithdrawals *connect.Client[v1.WatchWithdrawalsRequest, v1.WatchWithdrawalsResponse]
+	getPool          *connect.Client[v1.GetPoolRequest, v1.GetPoolResponse]
 }
 
 // GetChainInfo calls lightkeeper.v1.LedgerService.GetChainInfo.
@@ -92,12 +122,31 @@ func (c *ledgerServiceClient) GetBlock(ctx context.Context, req *connect.Request
 	return c.getBlock.CallUnary(ctx, req)
 }
 
+// WatchWithdrawals calls lightkeeper.v1.LedgerService.WatchWithdrawals.
+func (c *ledgerServiceClient) WatchWithdrawals(ctx context.Context, req *connect.Request[v1.WatchWithdrawalsRequest]) (*connect.ServerStreamForClient[v1.WatchWithdrawalsResponse], error) {
+	return c.watchWithdrawals.CallServerStream(ctx, req)
+}
+
+// GetPool calls lightkeeper.v1.LedgerService.GetPool.
+func (c *ledgerServiceClient) GetPool(ctx context.Context, req *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error) {
+	return c.getPool.CallUnary(ctx, req)
+}
+
 // LedgerServiceHandler is an implementation of the lightkeeper.v1.LedgerService service.
 type LedgerServiceHandler interface {
 	// GetChainInfo returns the chain id, parameters and head of the ledger.
 	GetChainInfo(context.Context, *connect.Request[v1.GetChainInfoRequest]) (*connect.Response[v1.GetChainInfoResponse], error)
 	// GetBlock returns a block by height; height 0 means the head.
 	GetBlock(context.Context, *connect.Request[v1.GetBlockRequest]) (*connect.Response[v1.GetBlockResponse], error)
+	// WatchWithdrawals streams the withdrawals paid by the shielded pool, in
+	// ledger order, each with its round's certificate, starting at
+	// from_cursor, then waits for new ones. A bridge resumes after a
+	// reconnect from the cursor of the last withdrawal it handled: nothing
+	// is missed or repeated.
+	WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest], *connect.ServerStream[v1.WatchWithdrawalsResponse]) error
+	// GetPool returns the shielded pool's state and a page of its leaves
+	// from from_index, for wallets to rebuild the tree.
+	GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error)
 }
 
 // NewLedgerServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -121,12 +170,30 @@ func NewLedgerServiceHandler(svc LedgerServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	ledgerServiceWatchWithdrawalsHandler := connect.NewServerStreamHandler(
+		LedgerServiceWatchWithdrawalsProcedure,
+		svc.WatchWithdrawals,
+		connect.WithSchema(ledgerServiceMethods.ByName("WatchWithdrawals")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	ledgerServiceGetPoolHandler := connect.NewUnaryHandler(
+		LedgerServiceGetPoolProcedure,
+		svc.GetPool,
+		connect.WithSchema(ledgerServiceMethods.ByName("GetPool")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/lightkeeper.v1.LedgerService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case LedgerServiceGetChainInfoProcedure:
 			ledgerServiceGetChainInfoHandler.ServeHTTP(w, r)
 		case LedgerServiceGetBlockProcedure:
 			ledgerServiceGetBlockHandler.ServeHTTP(w, r)
+		case LedgerServiceWatchWithdrawalsProcedure:
+			ledgerServiceWatchWithdrawalsHandler.ServeHTTP(w, r)
+		case LedgerServiceGetPoolProcedure:
+			ledgerServiceGetPoolHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -142,4 +209,12 @@ func (UnimplementedLedgerServiceHandler) GetChainInfo(context.Context, *connect.
 
 func (UnimplementedLedgerServiceHandler) GetBlock(context.Context, *connect.Request[v1.GetBlockRequest]) (*connect.Response[v1.GetBlockResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.LedgerService.GetBlock is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) WatchWithdrawals(context.Context, *connect.Request[v1.WatchWithdrawalsRequest], *connect.ServerStream[v1.WatchWithdrawalsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.LedgerService.WatchWithdrawals is not implemented"))
+}
+
+func (UnimplementedLedgerServiceHandler) GetPool(context.Context, *connect.Request[v1.GetPoolRequest]) (*connect.Response[v1.GetPoolResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.LedgerService.GetPool is not implemented"))
 }
