@@ -228,7 +228,7 @@ func TestVoteStatuses(t *testing.T) {
 func TestSubmitRefusals(t *testing.T) {
 	cfg := config.Default()
 	cfg.Limits.SubmitRate = 0.001 // effectively only the burst
-	cfg.Limits.SubmitBurst = 8    // each Submit spends two: key registration and round
+	cfg.Limits.SubmitBurst = 5    // the key is registered once per Submitter, then one per round
 	d := startDevnet(t, cfg, 10, 0)
 	ctx := context.Background()
 	sub := workload.NewSubmitter(http.DefaultClient, d.URL)

@@ -7,7 +7,9 @@ package workload
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"sync"
 
 	"connectrpc.com/connect"
 
@@ -138,6 +140,11 @@ type Submitter struct {
 	Rounds   lightkeeperv1connect.RoundServiceClient
 	VKs      lightkeeperv1connect.VerifyingKeyServiceClient
 	Programs lightkeeperv1connect.ProgramServiceClient
+
+	// vkIDs remembers the keys already registered (SHA-256 of the bytes →
+	// id), so a stream of rounds under one key registers it once instead
+	// of spending a request, a rate-limit token and a store read per round.
+	vkIDs *sync.Map
 }
 
 // NewSubmitter returns a Submitter for the coordinator at url.
@@ -146,15 +153,32 @@ func NewSubmitter(h connect.HTTPClient, url string) Submitter {
 		Rounds:   lightkeeperv1connect.NewRoundServiceClient(h, url),
 		VKs:      lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url),
 		Programs: lightkeeperv1connect.NewProgramServiceClient(h, url),
+		vkIDs:    new(sync.Map),
 	}
+}
+
+// verifyingKeyID registers the item's key unless this Submitter already
+// did, and returns its id.
+func (s Submitter) verifyingKeyID(ctx context.Context, it Item) (string, error) {
+	sum := sha256.Sum256(it.VK)
+	if id, ok := s.vkIDs.Load(sum); ok {
+		return id.(string), nil
+	}
+	vk, err := s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
+		Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
+	}))
+	if err != nil {
+		return "", err
+	}
+	id := vk.Msg.GetVerifyingKey().GetId()
+	s.vkIDs.Store(sum, id)
+	return id, nil
 }
 
 // Submit registers the item's key and submits it; nonce makes repeated
 // submissions of the same item distinct rounds.
 func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkeeperv1.Round, error) {
-	vk, err := s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
-		Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
-	}))
+	vkID, err := s.verifyingKeyID(ctx, it)
 	if err != nil {
 		return nil, fmt.Errorf("verifying key refused: %w", err)
 	}
@@ -163,7 +187,7 @@ func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkee
 			Payload: &lightkeeperv1.RoundRequest_Proof{Proof: &lightkeeperv1.ProofRequest{
 				Scheme:         lightkeeperv1.Scheme(it.Scheme),
 				Curve:          lightkeeperv1.Curve(it.Curve),
-				VerifyingKeyId: vk.Msg.GetVerifyingKey().GetId(),
+				VerifyingKeyId: vkID,
 				Proof:          it.Proof,
 				PublicInputs:   it.Public,
 			}},
