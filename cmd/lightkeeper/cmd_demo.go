@@ -251,6 +251,19 @@ func printKeepers(out io.Writer, d *devnet.Devnet, byz []keeper.Strategy) {
 	tw.Flush()
 }
 
+// verifiedCertificate fetches a round's certificate and checks it offline.
+func verifiedCertificate(ctx context.Context, url, roundID string) (*lightkeeperv1.Certificate, error) {
+	res, err := newClients(url).Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: roundID}))
+	if err != nil {
+		return nil, describe(err)
+	}
+	cert := res.Msg.GetCertificate()
+	if err := state.VerifyCertificate(cert); err != nil {
+		return nil, fmt.Errorf("certificate of round %s: %w", roundID, err)
+	}
+	return cert, nil
+}
+
 // demoCertificate fetches one certificate and checks it offline, as
 // 'lightkeeper verify-cert' does.
 func demoCertificate(ctx context.Context, url string, results []demoResult, out io.Writer) error {
@@ -258,14 +271,9 @@ func demoCertificate(ctx context.Context, url string, results []demoResult, out 
 		if r.err != nil || r.round.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED {
 			continue
 		}
-		c := newClients(url)
-		res, err := c.Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: r.round.GetId()}))
+		cert, err := verifiedCertificate(ctx, url, r.round.GetId())
 		if err != nil {
-			return describe(err)
-		}
-		cert := res.Msg.GetCertificate()
-		if err := state.VerifyCertificate(cert); err != nil {
-			return fmt.Errorf("certificate of round %s: %w", cert.GetRoundId(), err)
+			return err
 		}
 		fmt.Fprintf(out, "\ncertificate of round %s verified offline: %d signatures from a committee recomputed from seed %x…\n",
 			short(cert.GetRoundId()), len(cert.GetVotes()), cert.GetSeed()[:6])

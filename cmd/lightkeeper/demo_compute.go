@@ -12,8 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"connectrpc.com/connect"
-
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
@@ -218,14 +216,9 @@ func demoComputeCertificate(ctx context.Context, url string, results []computeRe
 		if r.err != nil || r.round.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED || !state.OutputKnown(r.round.GetResult()) {
 			continue
 		}
-		c := newClients(url)
-		res, err := c.Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: r.round.GetId()}))
+		cert, err := verifiedCertificate(ctx, url, r.round.GetId())
 		if err != nil {
-			return describe(err)
-		}
-		cert := res.Msg.GetCertificate()
-		if err := state.VerifyCertificate(cert); err != nil {
-			return fmt.Errorf("certificate of compute round %s: %w", cert.GetRoundId(), err)
+			return err
 		}
 		oh := compute.OutputHash(r.round.GetResult().GetOutput())
 		if !bytes.Equal(oh[:], cert.GetResult().GetOutputHash()) {
