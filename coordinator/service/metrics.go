@@ -56,10 +56,11 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) blockCommitted(res *state.Result, took time.Duration) {
-	m.height.Set(float64(res.Block.GetHeader().GetHeight()))
+// blockApplied counts a block's votes and rounds. It runs before the block
+// is written: once it is in the store a reader may see a decision, and a
+// scrape after that must already count it. A failed write stops the node.
+func (m *metrics) blockApplied(res *state.Result) {
 	m.blockTxs.Observe(float64(len(res.Block.GetTransactions())))
-	m.blockSeconds.Observe(took.Seconds())
 	for i, tx := range res.Block.GetTransactions() {
 		if tx.GetCastVote() != nil {
 			m.votes.WithLabelValues(res.TxResults[i].VoteStatus.String()).Inc()
@@ -77,4 +78,9 @@ func (m *metrics) blockCommitted(res *state.Result, took time.Duration) {
 			m.evidence.Inc()
 		}
 	}
+}
+
+func (m *metrics) blockCommitted(res *state.Result, took time.Duration) {
+	m.height.Set(float64(res.Block.GetHeader().GetHeight()))
+	m.blockSeconds.Observe(took.Seconds())
 }

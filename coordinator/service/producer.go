@@ -144,6 +144,7 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 		}
 		return nil
 	}
+	n.metrics.blockApplied(res)
 	if err := n.persistInto(n.store.NewBatch(), res); err != nil {
 		return err
 	}
