@@ -134,7 +134,7 @@ func checkCertificates(t *testing.T, url string, outs []outcome) {
 		}
 		blk := b.Msg.GetBlock()
 		if !bytes.Equal(state.BlockHash(blk.GetHeader()), blk.GetHash()) ||
-			!bytes.Equal(state.ResultsHash(blk.GetCertificates(), blk.GetEvidence()), blk.GetHeader().GetResultsHash()) {
+			!bytes.Equal(state.ResultsHash(blk.GetCertificates(), blk.GetEvidence(), blk.GetChallenges()...), blk.GetHeader().GetResultsHash()) {
 			t.Errorf("%s: block %d hashes do not match its contents", o.item.Name, cert.GetHeight())
 		}
 	}

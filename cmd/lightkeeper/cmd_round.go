@@ -150,7 +150,7 @@ func certificateInBlock(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block)
 	want := state.CertificateHash(cert)
 	for _, c := range b.GetCertificates() {
 		if bytes.Equal(state.CertificateHash(c), want) {
-			if !bytes.Equal(state.ResultsHash(b.GetCertificates(), b.GetEvidence()), b.GetHeader().GetResultsHash()) {
+			if !bytes.Equal(state.ResultsHash(b.GetCertificates(), b.GetEvidence(), b.GetChallenges()...), b.GetHeader().GetResultsHash()) {
 				return errors.New("block results hash does not match its certificates")
 			}
 			return nil

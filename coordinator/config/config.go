@@ -34,7 +34,32 @@ type Config struct {
 	Rewards         Rewards         `toml:"rewards"`
 	Slashing        Slashing        `toml:"slashing"`
 	Compute         Compute         `toml:"compute"`
+	Challenges      Challenges      `toml:"challenges"`
 }
+
+// Challenges configures the coordinator's random challenges (GPoW,
+// docs/challenges.md). They are the node's own policy, not chain
+// parameters: the machine judges a challenge by the answer it carries,
+// however it was scheduled.
+type Challenges struct {
+	Enabled bool `toml:"enabled"`
+	// Rate is how many challenges are opened per client round (a
+	// fraction; 0.1 mixes in one for every ten).
+	Rate float64 `toml:"rate"`
+	// Interval is the longest stretch, in seconds, without a challenge
+	// while keepers are online: an idle network is still tested (the
+	// wait is drawn uniformly from half to one and a half of it).
+	Interval int64 `toml:"interval"`
+	// CPUBudget is the fraction of one core that generating fresh
+	// challenge proofs ahead of time may use.
+	CPUBudget float64 `toml:"cpu_budget"`
+	// ComputeShare is the fraction of challenges that are compute jobs
+	// (when clients have run programs to draw from).
+	ComputeShare float64 `toml:"compute_share"`
+}
+
+// IntervalDuration is Interval as a duration.
+func (c Challenges) IntervalDuration() time.Duration { return seconds(c.Interval) }
 
 // Compute holds the consensus limits of COMPUTE rounds (DESIGN §3,
 // docs/compute.md). They are chain parameters, stored at genesis like
@@ -167,6 +192,13 @@ func Default() Config {
 			SubmitRate:           200,
 			SubmitBurst:          400,
 			MaxOpenRounds:        10000,
+		},
+		Challenges: Challenges{
+			Enabled:      true,
+			Rate:         0.1,
+			Interval:     30,
+			CPUBudget:    0.1,
+			ComputeShare: 0.25,
 		},
 		Network: Network{
 			Listen:         "127.0.0.1:8080",
@@ -331,6 +363,17 @@ func (c Config) Validate() error {
 		return rangeErr("network.session_skew", "%d seconds must be at least 1", n.SessionSkew)
 	case n.MaxTxsPerBlock < 1:
 		return rangeErr("network.max_txs_per_block", "%d must be at least 1", n.MaxTxsPerBlock)
+	}
+	ch := c.Challenges
+	switch {
+	case !(ch.Rate >= 0 && ch.Rate <= 10):
+		return rangeErr("challenges.rate", "%v is outside 0..10", ch.Rate)
+	case ch.Interval < 1 || ch.Interval > 86400:
+		return rangeErr("challenges.interval", "%d seconds is outside 1..86400", ch.Interval)
+	case !(ch.CPUBudget > 0 && ch.CPUBudget <= 1):
+		return rangeErr("challenges.cpu_budget", "%v is outside (0, 1]", ch.CPUBudget)
+	case !(ch.ComputeShare >= 0 && ch.ComputeShare <= 1):
+		return rangeErr("challenges.compute_share", "%v is outside 0..1", ch.ComputeShare)
 	}
 	return c.validateEconomy()
 }

@@ -72,6 +72,23 @@ session_skew = 300
 # Most transactions applied in one block.
 max_txs_per_block = 2000
 
+# Random challenges (GPoW, docs/challenges.md): rounds whose answer the
+# coordinator knows, indistinguishable from clients' until they close. A
+# wrong answer is an incorrect vote; right answers are verified work that
+# raises a keeper's capacity and so its stake limit. Node policy, not a
+# chain parameter.
+[challenges]
+enabled = true
+# Challenges per client round.
+rate = 0.1
+# Longest stretch in seconds without one while keepers are online.
+interval = 30
+# Fraction of one core for proving fresh challenges ahead of time.
+cpu_budget = 0.1
+# Fraction of challenges that are compute jobs (drawn from programs
+# clients have run).
+compute_share = 0.25
+
 # The Guarantee Proof of Stake economy (DESIGN §4, docs/economics.md).
 # Amounts are in the smallest token unit, rates in basis points
 # (10000 = 100 %), durations in seconds. These keys are stored with the chain

@@ -32,6 +32,7 @@ type applier struct {
 	rounds  map[string]*lightkeeperv1.Round // created or changed (live pointers)
 	keepers map[string]bool                 // changed
 	certs   []*lightkeeperv1.Certificate
+	reveals []*lightkeeperv1.ChallengeReveal // challenges closed in this block
 
 	// The economy's changes.
 	accounts          map[string]bool
@@ -80,7 +81,17 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	if in.TimeUnixMilli > MaxTimeUnixMilli {
 		return nil, fmt.Errorf("%w: block time %d is after %d", ErrInvalidRequest, in.TimeUnixMilli, int64(MaxTimeUnixMilli))
 	}
-	txHash, err := TransactionsHash(in.Txs)
+	// The block records each transaction without a challenge's answer
+	// (see challenge.go); the machine applies it with the answer.
+	txs := make([]*lightkeeperv1.Transaction, len(in.Txs))
+	answers := make([]*lightkeeperv1.ChallengeAnswer, len(in.Txs))
+	for i, tx := range in.Txs {
+		txs[i] = proto.Clone(tx).(*lightkeeperv1.Transaction)
+		if sr := txs[i].GetSubmitRound(); sr != nil {
+			answers[i], sr.Challenge = sr.Challenge, nil
+		}
+	}
+	txHash, err := TransactionsHash(txs)
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +100,12 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	a.decay()
 	a.closeDue()
 	a.stakingTick()
-	txs := make([]*lightkeeperv1.Transaction, len(in.Txs))
-	for i, tx := range in.Txs {
-		txs[i] = proto.Clone(tx).(*lightkeeperv1.Transaction)
-		a.res.TxResults[i] = a.apply(txs[i])
+	for i, tx := range txs {
+		if answers[i] != nil {
+			tx = proto.Clone(tx).(*lightkeeperv1.Transaction)
+			tx.GetSubmitRound().Challenge = answers[i]
+		}
+		a.res.TxResults[i] = a.apply(tx)
 		a.res.TxResults[i].Height = a.height
 	}
 	m.recomputeStakes(a)
@@ -102,7 +115,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		Time:             tsMilli(a.now),
 		PreviousHash:     bytes.Clone(m.headHash),
 		TransactionsHash: txHash,
-		ResultsHash:      ResultsHash(a.certs, a.res.Evidence),
+		ResultsHash:      ResultsHash(a.certs, a.res.Evidence, a.reveals...),
 	}
 	hash := BlockHash(header)
 	m.head, m.headHash, m.headTime = header, hash, a.now
@@ -118,6 +131,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		Transactions: txs,
 		Certificates: a.certs,
 		Evidence:     evidence,
+		Challenges:   a.reveals,
 	}
 	res.Meta = m.meta()
 	for _, id := range sortedKeys(a.rounds) {
@@ -289,6 +303,10 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	if Voided(r) {
 		return // nobody is wrong about a valid proof for a note spent meanwhile
 	}
+	if r.Challenge != nil {
+		a.settleChallenge(r, k, v)
+		return
+	}
 	var agree bool
 	switch r.Outcome {
 	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
@@ -322,6 +340,9 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 // ⌈fuel used / staking.fuel_per_unit⌉ for a decided compute round.
 func (m *Machine) workUnits(r *lightkeeperv1.Round) uint64 {
 	if r.GetKind() == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		if ch := r.GetChallenge(); ch != nil {
+			return m.computeWorkUnits(ch.GetResult().GetFuelUsed())
+		}
 		return m.computeWorkUnits(r.GetResult().GetFuelUsed())
 	}
 	if r.GetRequest().GetProof().GetScheme() == lightkeeperv1.Scheme_SCHEME_PLONK {
@@ -341,6 +362,9 @@ func (a *applier) close(o *openRound) {
 	}
 	delete(a.m.rounds, r.Id)
 	a.rounds[r.Id] = r
+	if r.Challenge != nil {
+		a.revealChallenge(r)
+	}
 	a.emit(RoundClosed{Round: proto.Clone(r).(*lightkeeperv1.Round), Missed: slices.Clone(missed)})
 	for _, id := range r.Committee {
 		_, voted := o.voteOf[id]
@@ -466,18 +490,27 @@ func (m *Machine) eligible() []*lightkeeperv1.Keeper {
 }
 
 // submitRound opens a round without payment: only while
-// staking.fee_per_work_unit is 0.
+// staking.fee_per_work_unit is 0, or for a random challenge (the
+// coordinator's own, see challenge.go).
 func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
+	if ch := tx.GetChallenge(); ch != nil {
+		if err := checkChallenge(tx.GetRequest(), ch); err != nil {
+			return TxResult{Err: err}
+		}
+		return a.openRound(tx.GetRequest(), nil, ch)
+	}
 	if fee := a.m.params.Staking.FeePerWorkUnit; fee > 0 {
 		return TxResult{Err: fmt.Errorf("%w: staking.fee_per_work_unit is %d: submit the round as a signed submit_round transaction", ErrPaymentRequired, fee)}
 	}
-	return a.openRound(tx.GetRequest(), nil)
+	return a.openRound(tx.GetRequest(), nil, nil)
 }
 
 // openRound validates a request, draws its committee and opens the round.
 // pay, when not nil, is called with the round's work units once nothing
-// else can fail; its error refuses the round.
-func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint64) error) TxResult {
+// else can fail; its error refuses the round. challenge, when not nil,
+// makes it a random challenge: its committee may come from the candidates
+// instead of the active set, and its votes are judged by the answer.
+func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint64) error, challenge *lightkeeperv1.ChallengeAnswer) TxResult {
 	m := a.m
 	if req == nil {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request: missing", ErrInvalidRequest)}
@@ -529,6 +562,15 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 
 	m.recomputeStakes(a)
 	keepers := m.eligible()
+	if challenge.GetCandidates() {
+		keepers = m.candidates()
+		// Candidates need not reach the threshold: their challenges are
+		// judged by the answer, not decided by their number.
+		threshold = min(threshold, uint32(len(keepers)))
+		if threshold == 0 {
+			return TxResult{RoundID: id, Err: fmt.Errorf("%w: no online candidate outside the active set", ErrNotEnoughKeepers)}
+		}
+	}
 	weights := Weights(keepers, p)
 	nonZero := 0
 	for _, w := range weights {
@@ -551,7 +593,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 	rejectThreshold := uint32(size) - threshold + 1
 	if kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
-		rejectThreshold = threshold // one majority decides either way
+		rejectThreshold = min(threshold, uint32(size)) // one majority decides either way
 	}
 	r := &lightkeeperv1.Round{
 		Id:              id,
@@ -566,6 +608,9 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		Threshold:       threshold,
 		RejectThreshold: rejectThreshold,
 		Phase:           lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING,
+	}
+	if challenge != nil {
+		r.Challenge = proto.Clone(challenge).(*lightkeeperv1.ChallengeAnswer)
 	}
 	o := newOpenRound(r)
 	m.rounds[id] = o

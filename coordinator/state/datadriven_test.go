@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -262,7 +263,14 @@ func (g *golden) run(cmd string) string {
 			g.rounds[name] = id
 			g.name(id, name)
 		}
-		g.enqueue(submitTx(req), "submit "+name)
+		tx := submitTx(req)
+		if c := a["challenge"]; c != "" {
+			// A random challenge whose answer is c (approve or reject).
+			kind := map[string]lightkeeperv1.VoteKind{"approve": approve, "reject": reject}[c]
+			_, cand := a["candidates"]
+			tx.GetSubmitRound().Challenge = &lightkeeperv1.ChallengeAnswer{Kind: kind, ResultHash: make([]byte, 32), Candidates: cand}
+		}
+		g.enqueue(tx, "submit "+name)
 		return ""
 	case "vote", "raw-vote":
 		id := g.rounds[f[1]]
@@ -346,9 +354,13 @@ func (g *golden) run(cmd string) string {
 					flags = append(flags, fl.name)
 				}
 			}
-			fmt.Fprintf(&b, "k%d: stake=%d rep=%d [%s] assigned=%d correct=%d incorrect=%d abstained=%d missed=%d equivocations=%d\n",
+			fmt.Fprintf(&b, "k%d: stake=%d rep=%d [%s] assigned=%d correct=%d incorrect=%d abstained=%d missed=%d equivocations=%d",
 				i, k.Stake, k.Reputation, strings.Join(flags, " "), k.RoundsAssigned, k.VotesCorrect, k.VotesIncorrect,
 				k.VotesAbstained, k.RoundsMissed, k.Equivocations)
+			if k.ChallengesPassed+k.ChallengeFailures > 0 {
+				fmt.Fprintf(&b, " challenges passed=%d failed=%d work_units=%d", k.ChallengesPassed, k.ChallengeFailures, k.EpochWorkUnits)
+			}
+			b.WriteString("\n")
 		}
 		return b.String()
 	case "round":
@@ -491,8 +503,20 @@ func (g *golden) doBlock(f []string) string {
 	}
 	var b strings.Builder
 	bl := res.Block
-	fmt.Fprintf(&b, "block %d time=%s hash=%s txs=%d certificates=%d evidence=%d\n", bl.Header.Height,
+	fmt.Fprintf(&b, "block %d time=%s hash=%s txs=%d certificates=%d evidence=%d", bl.Header.Height,
 		g.rel(bl.Header.Time.AsTime().UnixMilli()), hex.EncodeToString(bl.Hash)[:16], len(bl.Transactions), len(bl.Certificates), len(bl.Evidence))
+	if len(bl.Challenges) > 0 {
+		fmt.Fprintf(&b, " challenges=%d", len(bl.Challenges))
+	}
+	b.WriteString("\n")
+	for _, tx := range bl.Transactions {
+		if tx.GetSubmitRound().GetChallenge() != nil {
+			g.fail("block %d records a challenge's answer in its transactions", bl.Header.Height)
+		}
+	}
+	if !bytes.Equal(ResultsHash(bl.Certificates, bl.Evidence, bl.Challenges...), bl.Header.ResultsHash) {
+		g.fail("block %d: results hash does not cover its certificates, evidence and challenges", bl.Header.Height)
+	}
 	for i, tr := range res.TxResults {
 		var s string
 		switch {
@@ -556,6 +580,9 @@ func (g *golden) doRound(name string) string {
 	}
 	fmt.Fprintf(&b, "votes: %s\n", strings.Join(vs, " "))
 	g.computeRoundLines(&b, r)
+	if ch := r.Challenge; ch != nil {
+		fmt.Fprintf(&b, "challenge: answer %s candidates=%v\n", kindName(ch.Kind), ch.Candidates)
+	}
 	if c, ok := g.certs[id]; ok {
 		res := "ok"
 		if err := VerifyCertificate(c); err != nil {

@@ -52,6 +52,13 @@ type RoundClosed struct {
 	Missed []string
 }
 
+// ChallengeRevealed: a random challenge's round closed; its answer is in
+// the block from now on (Block.challenges).
+type ChallengeRevealed struct {
+	RoundID string
+	Answer  *lightkeeperv1.ChallengeAnswer
+}
+
 // ReputationChanged: a keeper's reputation moved From → To (after
 // clamping; no event when clamping leaves it unchanged). Cause is one of
 // CauseCorrect, CauseIncorrect, CauseTimeout, CauseDecay. Decay over several
@@ -86,6 +93,7 @@ func (RoundOpened) isEvent()            {}
 func (VoteAccepted) isEvent()           {}
 func (RoundDecided) isEvent()           {}
 func (RoundClosed) isEvent()            {}
+func (ChallengeRevealed) isEvent()      {}
 func (ReputationChanged) isEvent()      {}
 func (EquivocationDetected) isEvent()   {}
 func (KeeperRegistered) isEvent()       {}
@@ -136,6 +144,14 @@ func shortHash(b []byte) []byte {
 
 func (e RoundClosed) String() string {
 	return fmt.Sprintf("round closed %s: %s missed=[%s]", e.Round.GetId(), outcomeName(e.Round.GetOutcome()), strings.Join(e.Missed, " "))
+}
+
+func (e ChallengeRevealed) String() string {
+	s := "challenge revealed " + shortID(e.RoundID) + " answer " + kindName(e.Answer.GetKind())
+	if e.Answer.GetCandidates() {
+		s += " (candidates)"
+	}
+	return s
 }
 
 func (e ReputationChanged) String() string {

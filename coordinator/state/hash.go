@@ -142,7 +142,7 @@ func TransactionsHash(txs []*lightkeeperv1.Transaction) ([]byte, error) {
 // ResultsHash returns SHA-256 of the concatenated CertificateHash of each
 // certificate followed by EvidenceHash of each evidence (SHA-256 of nothing
 // when there are neither).
-func ResultsHash(certs []*lightkeeperv1.Certificate, evidence []*lightkeeperv1.Evidence) []byte {
+func ResultsHash(certs []*lightkeeperv1.Certificate, evidence []*lightkeeperv1.Evidence, reveals ...*lightkeeperv1.ChallengeReveal) []byte {
 	d := sha256.New()
 	for _, c := range certs {
 		d.Write(CertificateHash(c))
@@ -150,5 +150,21 @@ func ResultsHash(certs []*lightkeeperv1.Certificate, evidence []*lightkeeperv1.E
 	for _, e := range evidence {
 		d.Write(EvidenceHash(e))
 	}
+	// Blocks without revealed challenges hash as they did before
+	// challenges existed; the domain keeps a reveal's hash from passing for
+	// a certificate's or evidence's.
+	for _, r := range reveals {
+		d.Write(ChallengeRevealHash(r))
+	}
+	return d.Sum(nil)
+}
+
+// ChallengeRevealHash is SHA-256("lightkeeper/challenge/v1\x00" ||
+// deterministic protobuf encoding of r).
+func ChallengeRevealHash(r *lightkeeperv1.ChallengeReveal) []byte {
+	b, _ := detMarshal.Marshal(r)
+	d := sha256.New()
+	d.Write([]byte("lightkeeper/challenge/v1\x00"))
+	d.Write(b)
 	return d.Sum(nil)
 }

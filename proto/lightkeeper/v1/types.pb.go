@@ -1703,8 +1703,11 @@ type Round struct {
 	// the result it opens to. result.output holds the output once the leader
 	// uploaded it (with its vote, before or after the decision); a round
 	// decided by the other members alone has output_hash but no output.
-	ResultHash    []byte         `protobuf:"bytes,21,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
-	Result        *ComputeResult `protobuf:"bytes,22,opt,name=result,proto3" json:"result,omitempty"`
+	ResultHash []byte         `protobuf:"bytes,21,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Result     *ComputeResult `protobuf:"bytes,22,opt,name=result,proto3" json:"result,omitempty"`
+	// Random challenges only, and only once the round is CLOSED: the API
+	// never shows it before (the store keeps it from the start).
+	Challenge     *ChallengeAnswer `protobuf:"bytes,23,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1893,6 +1896,13 @@ func (x *Round) GetResult() *ComputeResult {
 	return nil
 }
 
+func (x *Round) GetChallenge() *ChallengeAnswer {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // chain id and the keepers' public keys (their ids) anyone can check it
 // offline (lightkeeper verify-cert).
@@ -1913,8 +1923,12 @@ type Certificate struct {
 	// COMPUTE rounds decided APPROVED or REJECTED: the result hash that
 	// threshold votes of the outcome's kind agree on, and the result it opens
 	// to (without the output bytes; output_hash commits to them).
-	ResultHash    []byte         `protobuf:"bytes,13,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
-	Result        *ComputeResult `protobuf:"bytes,14,opt,name=result,proto3" json:"result,omitempty"`
+	ResultHash []byte         `protobuf:"bytes,13,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Result     *ComputeResult `protobuf:"bytes,14,opt,name=result,proto3" json:"result,omitempty"`
+	// Set by the API (GetCertificate) once a random challenge's round has
+	// closed; not part of the certificate as hashed into the deciding block
+	// (the closing block's challenges carry it).
+	Challenge     *ChallengeAnswer `protobuf:"bytes,15,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2047,6 +2061,13 @@ func (x *Certificate) GetResult() *ComputeResult {
 	return nil
 }
 
+func (x *Certificate) GetChallenge() *ChallengeAnswer {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
+}
+
 // Evidence of equivocation: two different signed votes by one committee
 // member for one round.
 type Evidence struct {
@@ -2175,8 +2196,12 @@ type Keeper struct {
 	MultiplierResetAt   *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=multiplier_reset_at,json=multiplierResetAt,proto3" json:"multiplier_reset_at,omitempty"`
 	SlashedTotal        uint64                 `protobuf:"varint,30,opt,name=slashed_total,json=slashedTotal,proto3" json:"slashed_total,omitempty"`
 	RewardsTotal        uint64                 `protobuf:"varint,31,opt,name=rewards_total,json=rewardsTotal,proto3" json:"rewards_total,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Random challenges (docs/challenges.md) this keeper answered wrongly
+	// and correctly; a challenge it did not answer counts in rounds_missed.
+	ChallengeFailures uint64 `protobuf:"varint,32,opt,name=challenge_failures,json=challengeFailures,proto3" json:"challenge_failures,omitempty"`
+	ChallengesPassed  uint64 `protobuf:"varint,33,opt,name=challenges_passed,json=challengesPassed,proto3" json:"challenges_passed,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Keeper) Reset() {
@@ -2422,6 +2447,20 @@ func (x *Keeper) GetSlashedTotal() uint64 {
 func (x *Keeper) GetRewardsTotal() uint64 {
 	if x != nil {
 		return x.RewardsTotal
+	}
+	return 0
+}
+
+func (x *Keeper) GetChallengeFailures() uint64 {
+	if x != nil {
+		return x.ChallengeFailures
+	}
+	return 0
+}
+
+func (x *Keeper) GetChallengesPassed() uint64 {
+	if x != nil {
+		return x.ChallengesPassed
 	}
 	return 0
 }
@@ -2869,8 +2908,13 @@ func (x *SignedTx) GetSignature() []byte {
 
 // SubmitRoundTx opens a round.
 type SubmitRoundTx struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Request       *RoundRequest          `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Request *RoundRequest          `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// Set only by the coordinator for a random challenge. The machine keeps
+	// it in the round and records the transaction in the block without it,
+	// so the ledger shows the submission exactly like a client's until the
+	// round closes and the block that closes it reveals the answer.
+	Challenge     *ChallengeAnswer `protobuf:"bytes,2,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2908,6 +2952,13 @@ func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
 	if x != nil {
 		return x.Request
+	}
+	return nil
+}
+
+func (x *SubmitRoundTx) GetChallenge() *ChallengeAnswer {
+	if x != nil {
+		return x.Challenge
 	}
 	return nil
 }
@@ -3313,8 +3364,11 @@ type Block struct {
 	Hash         []byte                 `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
 	Transactions []*Transaction         `protobuf:"bytes,3,rep,name=transactions,proto3" json:"transactions,omitempty"`
 	// Certificates of the rounds decided in this block.
-	Certificates  []*Certificate `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
-	Evidence      []*Evidence    `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Certificates []*Certificate `protobuf:"bytes,4,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	Evidence     []*Evidence    `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// Random challenges whose rounds closed in this block, with their
+	// answers: the first place a challenge is told apart from a real round.
+	Challenges    []*ChallengeReveal `protobuf:"bytes,6,rep,name=challenges,proto3" json:"challenges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3384,6 +3438,142 @@ func (x *Block) GetEvidence() []*Evidence {
 	return nil
 }
 
+func (x *Block) GetChallenges() []*ChallengeReveal {
+	if x != nil {
+		return x.Challenges
+	}
+	return nil
+}
+
+// ChallengeAnswer is the known answer of a random challenge (GPoW,
+// docs/challenges.md): the vote every honest committee member casts.
+type ChallengeAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// APPROVE or REJECT.
+	Kind VoteKind `protobuf:"varint,1,opt,name=kind,proto3,enum=lightkeeper.v1.VoteKind" json:"kind,omitempty"`
+	// 32 bytes: all zero for proof rounds; compute rounds the result hash.
+	ResultHash []byte `protobuf:"bytes,2,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	// COMPUTE challenges: the result result_hash opens to (no output bytes).
+	Result *ComputeResult `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	// The committee was drawn from the online keepers outside the active
+	// set (candidates earning capacity), not from the active set.
+	Candidates    bool `protobuf:"varint,4,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengeAnswer) Reset() {
+	*x = ChallengeAnswer{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeAnswer) ProtoMessage() {}
+
+func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
+func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ChallengeAnswer) GetKind() VoteKind {
+	if x != nil {
+		return x.Kind
+	}
+	return VoteKind_VOTE_KIND_UNSPECIFIED
+}
+
+func (x *ChallengeAnswer) GetResultHash() []byte {
+	if x != nil {
+		return x.ResultHash
+	}
+	return nil
+}
+
+func (x *ChallengeAnswer) GetResult() *ComputeResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *ChallengeAnswer) GetCandidates() bool {
+	if x != nil {
+		return x.Candidates
+	}
+	return false
+}
+
+// ChallengeReveal discloses, once its round has closed, that it was a
+// random challenge and what the answer was.
+type ChallengeReveal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoundId       string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	Answer        *ChallengeAnswer       `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengeReveal) Reset() {
+	*x = ChallengeReveal{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeReveal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeReveal) ProtoMessage() {}
+
+func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
+func (*ChallengeReveal) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChallengeReveal) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *ChallengeReveal) GetAnswer() *ChallengeAnswer {
+	if x != nil {
+		return x.Answer
+	}
+	return nil
+}
+
 // GenesisKeeper is a keeper of the genesis file.
 type GenesisKeeper struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3395,7 +3585,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +3597,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,7 +3610,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3448,7 +3638,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3460,7 +3650,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3473,7 +3663,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -3509,7 +3699,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3521,7 +3711,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3534,7 +3724,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -3588,7 +3778,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3600,7 +3790,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3613,7 +3803,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -3679,7 +3869,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3691,7 +3881,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3704,7 +3894,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -3768,7 +3958,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3780,7 +3970,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3793,7 +3983,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -3849,7 +4039,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3861,7 +4051,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3874,7 +4064,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Task) GetRoundId() string {
@@ -3971,7 +4161,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3983,7 +4173,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3996,7 +4186,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4059,7 +4249,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4071,7 +4261,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4084,7 +4274,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4138,7 +4328,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4150,7 +4340,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4163,7 +4353,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4210,7 +4400,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4222,7 +4412,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4235,7 +4425,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4391,7 +4581,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa7\a\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xe6\a\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -4419,7 +4609,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vabstentions\x18\x14 \x01(\rR\vabstentions\x12\x1f\n" +
 	"\vresult_hash\x18\x15 \x01(\fR\n" +
 	"resultHash\x125\n" +
-	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\"\xb3\x04\n" +
+	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
+	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xf2\x04\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -4437,13 +4628,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"decided_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1f\n" +
 	"\vresult_hash\x18\r \x01(\fR\n" +
 	"resultHash\x125\n" +
-	"\x06result\x18\x0e \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\"\xb4\x01\n" +
+	"\x06result\x18\x0e \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
+	"\tchallenge\x18\x0f \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
 	"\x05first\x18\x03 \x01(\v2\x14.lightkeeper.v1.VoteR\x05first\x12,\n" +
 	"\x06second\x18\x04 \x01(\v2\x14.lightkeeper.v1.VoteR\x06second\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x04R\x06height\"\xf4\b\n" +
+	"\x06height\x18\x05 \x01(\x04R\x06height\"\xd0\t\n" +
 	"\x06Keeper\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05stake\x18\x02 \x01(\x04R\x05stake\x12\x1e\n" +
@@ -4487,7 +4679,9 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x15reward_multiplier_bps\x18\x1c \x01(\rR\x13rewardMultiplierBps\x12J\n" +
 	"\x13multiplier_reset_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\x11multiplierResetAt\x12#\n" +
 	"\rslashed_total\x18\x1e \x01(\x04R\fslashedTotal\x12#\n" +
-	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\"\xb9\x02\n" +
+	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\x12-\n" +
+	"\x12challenge_failures\x18  \x01(\x04R\x11challengeFailures\x12+\n" +
+	"\x11challenges_passed\x18! \x01(\x04R\x10challengesPassed\"\xb9\x02\n" +
 	"\aProgram\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06module\x18\x02 \x01(\fR\x06module\x12\x12\n" +
@@ -4521,9 +4715,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"G\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x86\x01\n" +
 	"\rSubmitRoundTx\x126\n" +
-	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\"\xb3\x01\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x12=\n" +
+	"\tchallenge\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xb3\x01\n" +
 	"\x16RegisterVerifyingKeyTx\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
@@ -4552,13 +4747,27 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12#\n" +
 	"\rprevious_hash\x18\x03 \x01(\fR\fpreviousHash\x12+\n" +
 	"\x11transactions_hash\x18\x04 \x01(\fR\x10transactionsHash\x12!\n" +
-	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\"\x88\x02\n" +
+	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\"\xc9\x02\n" +
 	"\x05Block\x123\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\x06header\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\fR\x04hash\x12?\n" +
 	"\ftransactions\x18\x03 \x03(\v2\x1b.lightkeeper.v1.TransactionR\ftransactions\x12?\n" +
 	"\fcertificates\x18\x04 \x03(\v2\x1b.lightkeeper.v1.CertificateR\fcertificates\x124\n" +
-	"\bevidence\x18\x05 \x03(\v2\x18.lightkeeper.v1.EvidenceR\bevidence\"B\n" +
+	"\bevidence\x18\x05 \x03(\v2\x18.lightkeeper.v1.EvidenceR\bevidence\x12?\n" +
+	"\n" +
+	"challenges\x18\x06 \x03(\v2\x1f.lightkeeper.v1.ChallengeRevealR\n" +
+	"challenges\"\xb7\x01\n" +
+	"\x0fChallengeAnswer\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.lightkeeper.v1.VoteKindR\x04kind\x12\x1f\n" +
+	"\vresult_hash\x18\x02 \x01(\fR\n" +
+	"resultHash\x125\n" +
+	"\x06result\x18\x03 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12\x1e\n" +
+	"\n" +
+	"candidates\x18\x04 \x01(\bR\n" +
+	"candidates\"e\n" +
+	"\x0fChallengeReveal\x12\x19\n" +
+	"\bround_id\x18\x01 \x01(\tR\aroundId\x127\n" +
+	"\x06answer\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\x06answer\"B\n" +
 	"\rGenesisKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x14\n" +
 	"\x05stake\x18\x02 \x01(\x04R\x05stake\"G\n" +
@@ -4685,7 +4894,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -4722,30 +4931,32 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(*CastVoteTx)(nil),             // 32: lightkeeper.v1.CastVoteTx
 	(*BlockHeader)(nil),            // 33: lightkeeper.v1.BlockHeader
 	(*Block)(nil),                  // 34: lightkeeper.v1.Block
-	(*GenesisKeeper)(nil),          // 35: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 36: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 37: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 38: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 39: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 40: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 41: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 42: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 43: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 44: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 45: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 46: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 47: google.protobuf.Timestamp
+	(*ChallengeAnswer)(nil),        // 35: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 36: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 37: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 38: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 39: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 40: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 41: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 42: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 43: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 44: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 45: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 46: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 47: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 48: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	46, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	48, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
 	9,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
 	10, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
 	11, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
 	8,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	46, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	46, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	46, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	46, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	48, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	48, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	48, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	48, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
 	12, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
@@ -4756,62 +4967,69 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	17, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
 	2,  // 17: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
 	15, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	47, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	47, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	49, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	49, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
 	18, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
 	3,  // 22: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
 	4,  // 23: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	47, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	49, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
 	16, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
 	17, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 27: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 28: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	18, // 29: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	16, // 30: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	47, // 31: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	17, // 32: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	16, // 33: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	16, // 34: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	47, // 35: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	47, // 36: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	0,  // 37: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 38: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	27, // 39: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	28, // 40: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	30, // 41: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	31, // 42: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	32, // 43: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	26, // 44: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	29, // 45: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	15, // 46: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	0,  // 47: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 48: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	16, // 49: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	47, // 50: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	33, // 51: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	25, // 52: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	20, // 53: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	21, // 54: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	47, // 55: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	35, // 56: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	36, // 57: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 58: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 59: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 60: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	14, // 61: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 62: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	47, // 63: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	38, // 64: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	40, // 65: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	39, // 66: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	7,  // 67: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	33, // 68: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	43, // 69: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	35, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	2,  // 28: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 29: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	18, // 30: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	16, // 31: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	49, // 32: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	17, // 33: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	35, // 34: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	16, // 35: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	16, // 36: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	49, // 37: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	49, // 38: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	0,  // 39: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 40: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	27, // 41: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	28, // 42: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	30, // 43: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	31, // 44: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	32, // 45: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	26, // 46: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	29, // 47: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	15, // 48: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	35, // 49: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 50: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 51: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	16, // 52: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	49, // 53: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	33, // 54: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	25, // 55: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	20, // 56: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	21, // 57: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	36, // 58: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 59: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	17, // 60: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	35, // 61: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	49, // 62: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	37, // 63: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	38, // 64: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 65: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 66: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	8,  // 67: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	14, // 68: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 69: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	49, // 70: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	40, // 71: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	42, // 72: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	41, // 73: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	7,  // 74: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	33, // 75: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	45, // 76: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	77, // [77:77] is the sub-list for method output_type
+	77, // [77:77] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -4833,7 +5051,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[34].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[36].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -4844,7 +5062,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
