@@ -176,9 +176,13 @@ func (e NativeEngine) checkCompute(ctx context.Context, t *lightkeeperv1.Task) V
 	if err != nil {
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "program "+c.GetProgramId()[:12]+": "+err.Error())
 	}
-	eng, err := computeEngine(e.ComputeKind)
-	if err != nil {
-		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, err.Error())
+	eng := e.Compute
+	if eng == nil {
+		w, err := computeEngine(e.ComputeKind)
+		if err != nil {
+			return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, err.Error())
+		}
+		eng = w
 	}
 	seed, err := hex.DecodeString(t.GetRoundId())
 	if err != nil || len(seed) != 32 {

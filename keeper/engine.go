@@ -28,12 +28,25 @@ type Engine interface {
 
 // NativeEngine checks tasks in this process: proofs with the verifier
 // package, compute jobs with verifier/compute under wazero (one engine per
-// process, see compute.go).
+// process, see compute.go) or under the runner in Compute.
 type NativeEngine struct {
 	Limits verifier.Limits
 	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the
 	// compiler where it runs, else the interpreter) by default.
 	ComputeKind compute.EngineKind
+	// Compute, when set, runs compute jobs instead of the process's wazero
+	// engine of ComputeKind. The browser keeper sets it to the platform
+	// engine (compute.PlatformEngine, GOOS=js only: the browser's own
+	// WebAssembly engine). Results and verdicts do not depend on it.
+	Compute ComputeRunner
+}
+
+// ComputeRunner runs a checked compute program: *compute.Engine (wazero)
+// and, in GOOS=js builds, *compute.PlatformEngine. Run's contract is
+// compute.Run's: a Result, the same on every runner, or an error wrapping
+// compute.ErrAbstain.
+type ComputeRunner interface {
+	Run(ctx context.Context, p *compute.Program, input []byte, fuel uint64, seed [32]byte, opts compute.Options) (compute.Result, error)
 }
 
 // NewNativeEngine returns a native engine with the verifier's default

@@ -29,7 +29,6 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
@@ -57,7 +56,7 @@ type restartableDevnet struct {
 
 func startRestartableDevnet(t *testing.T, extra int) *restartableDevnet {
 	t.Helper()
-	cfg := config.Default()
+	cfg := testConfig()
 	r := &restartableDevnet{t: t, opts: devnet.Options{
 		Dir: t.TempDir(), Keepers: jsNativeKeepers, ExtraGenesisKeepers: extra, Config: &cfg,
 	}}

@@ -19,7 +19,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
@@ -52,7 +51,7 @@ type computeNet struct {
 
 func startComputeNet(t *testing.T, engines []keeper.NativeEngine, strategies []keeper.Strategy) *computeNet {
 	t.Helper()
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = 120 // the compiler keeper compiles each Go program once (seconds)
 	d := startDevnet(t, devnet.Options{Keepers: 0, ExtraGenesisKeepers: len(engines), Config: &cfg})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -44,6 +44,10 @@ func allItems(t *testing.T) []workload.Item {
 
 func startDevnet(t *testing.T, o devnet.Options) *devnet.Devnet {
 	t.Helper()
+	if o.Config == nil {
+		cfg := testConfig()
+		o.Config = &cfg
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	d, err := devnet.Start(ctx, o)
@@ -195,7 +199,7 @@ func waitClosed(t *testing.T, url string, outs []outcome) {
 // first, so the reputation table (DESIGN §3) does not touch them; they are
 // slashed, jailed and tombstoned instead.
 func TestByzantineKeepers(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = 8 // short, so rounds close (and missed votes count) within the test, with room for a loaded machine
 	for _, st := range []keeper.Strategy{keeper.ApproveAll, keeper.RejectAll, keeper.Random, keeper.Silent, keeper.Equivocate} {
 		t.Run(string(st), func(t *testing.T) {
@@ -252,4 +256,13 @@ func TestByzantineKeepers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testConfig is config.Default() without random challenges: they are
+// tested on their own (challenge_test.go); elsewhere they would open rounds
+// the test did not submit and spend CPU proving in the background.
+func testConfig() config.Config {
+	cfg := config.Default()
+	cfg.Challenges.Enabled = false
+	return cfg
 }

@@ -14,7 +14,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
@@ -32,7 +31,7 @@ import (
 // tombstoned, are out of the next active set. Every command is also checked
 // for its --json form and for refusals.
 func TestStaking(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Staking.UnbondingPeriod = 1
 	cfg.Staking.EpochLength = 6
 	cfg.Staking.MinSelfBond = 500_000

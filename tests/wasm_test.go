@@ -2,22 +2,25 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
@@ -59,7 +62,7 @@ func TestWasmKeepers(t *testing.T) {
 	// Ten keepers checking ~24 tasks each in wasm (10-15x native's time)
 	// on a two-core machine need several seconds for a workload that
 	// native keepers finish within the 3 s other tests use.
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = 20
 	for _, c := range []struct {
 		name string
@@ -188,7 +191,7 @@ func startDevnetWithExtra(t *testing.T, n, extra, timeout int) *devnet.Devnet {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = int64(timeout)
 	d, err := devnet.Start(ctx, devnet.Options{Keepers: n, ExtraGenesisKeepers: extra, Config: &cfg})
 	if err != nil {
@@ -254,4 +257,92 @@ func startWasmProcess(t *testing.T, want string, args ...string) string {
 		t.Fatalf("%s did not print %q within 2 minutes", args[0], want)
 	}
 	return ""
+}
+
+// TestWasmKeepersCompute: three keepers whose compute jobs run inside the
+// wasip1 module, on wazero's interpreter there, hold every seat of the
+// compute committees and decide COMPUTE rounds as native keepers do: a
+// clean run APPROVED with the program's output, and a job that runs out
+// of fuel REJECTED with the out_of_fuel trap. Every keeper votes the
+// result of a local native run, and none abstains.
+func TestWasmKeepersCompute(t *testing.T) {
+	module := wasmModule(t)
+	mods := exampleModules(t)
+	ctx := context.Background()
+	// One instance for the three keepers: it checks and compiles the
+	// program once (seconds in the module), then runs the six jobs.
+	h, err := wasmhost.Load(ctx, module, wasmhost.NewConfig().WithCompilationCacheDir(t.TempDir()).WithMaxInstances(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(ctx) }) // after the devnet's cleanup: the keepers stop first
+	eng := &countingEngine{Engine: h.Engine()}
+	cfg := testConfig()
+	// A round's deadline bounds its compute runs; the interpreter inside
+	// wasm is slow and the first run also checks and compiles the program.
+	cfg.Consensus.VerificationTimeout = 120
+	d := startDevnet(t, devnet.Options{Keepers: 3, Config: &cfg, WasmKeepers: 3, WasmEngine: eng})
+	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
+	wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	p, _, err := sub.RegisterProgram(wctx, mods["primes"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One program for both jobs, so the module checks one: primes runs
+	// out of fuel in the Go runtime's start-up when given too little.
+	jobs := []workload.ComputeJob{
+		{Name: "primes/1000", Program: "primes", Input: []byte("1000"), Fuel: 50_000_000, Want: workload.Approved, Output: "primes below 1000: 168, largest 997"},
+		{Name: "primes/out-of-fuel", Program: "primes", Input: []byte("1000"), Fuel: 500_000, Want: workload.Rejected, Trap: compute.TrapOutOfFuel},
+	}
+	rounds := make([]*lightkeeperv1.Round, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := sub.SubmitCompute(wctx, p.GetId(), j.Input, j.Fuel, "wasm-"+j.Name)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			rounds[i], errs[i] = sub.WaitResult(wctx, r.GetId(), 10*time.Second)
+		}()
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		if errs[i] != nil {
+			t.Fatalf("%s: %v", j.Name, errs[i])
+		}
+		r := waitVotes(t, wctx, sub, rounds[i].GetId(), 3)
+		if !j.Matches(r) {
+			t.Errorf("%s: %s, result %v; want %s", j.Name, r.GetOutcome(), r.GetResult(), j.Want)
+			continue
+		}
+		want := localResult(t, mods[j.Program], r.GetId(), j.Input, j.Fuel)
+		wh := compute.ResultHash(want)
+		if !bytes.Equal(r.GetResultHash(), wh[:]) || !bytes.Equal(r.GetResult().GetOutput(), want.Output) {
+			t.Errorf("%s: decided %x with output %q; a native run gives %x, %q", j.Name, r.GetResultHash(), r.GetResult().GetOutput(), wh, want.Output)
+		}
+		if len(r.GetVotes()) != 3 {
+			t.Errorf("%s: %d votes, want all three keepers'", j.Name, len(r.GetVotes()))
+		}
+		for _, v := range r.GetVotes() {
+			if v.GetKind() == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || !bytes.Equal(v.GetResultHash(), wh[:]) {
+				t.Errorf("%s: keeper %s voted %v (%v) %x, want %x", j.Name, v.GetKeeperId()[:8], v.GetKind(), v.GetReason(), v.GetResultHash(), wh)
+			}
+		}
+	}
+	if n := eng.checks.Load(); n < int64(3*len(jobs)) {
+		t.Errorf("%d checks reached the wasm engine, want %d", n, 3*len(jobs))
+	}
+	if s := h.Stats(); s.Discarded != 0 {
+		t.Errorf("wasm instances failed: %+v", s)
+	}
+	for _, k := range d.Node.Keepers() {
+		if k.GetVotesIncorrect() != 0 {
+			t.Errorf("wasm keeper %s: %d incorrect votes", k.GetId()[:8], k.GetVotesIncorrect())
+		}
+	}
 }

@@ -24,14 +24,14 @@ EXT_SOURCES  := manifest.json background.js common.js offscreen.html offscreen.j
 # Tests that drive real runtimes take a while; bounded all the same.
 JS_TEST_TIMEOUT ?= 15m
 
-.PHONY: browser-ext edge-worker test-browser test-edge js-deps js-vet
+.PHONY: browser-ext edge-worker test-browser test-edge test-js-compute js-deps js-vet
 
 # `make wasm` (part of `make test`) also type-checks the js keeper, so a
 # change in keeper/ or verifier/ that breaks it fails fast, without npm or
 # a browser.
 wasm: js-vet
 js-vet:
-	GOOS=js GOARCH=wasm $(GO) vet ./wasmclient/js ./keeper
+	GOOS=js GOARCH=wasm $(GO) vet ./wasmclient/js ./keeper ./verifier/compute
 
 # browser-ext: an unpacked extension in dist/browser-ext (load it with
 # chrome://extensions → "Load unpacked") and the same files zipped.
@@ -62,17 +62,30 @@ js-deps: $(NPM_STAMP)
 $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	cd $(NPM_DIR) && npm install --no-audit --no-fund && touch node_modules/.package-lock.json
 
+# test-js-compute: verifier/compute's platform engine (compute jobs on the
+# JavaScript host's own WebAssembly engine) against wazero's interpreter,
+# in Node's V8 (go_js_wasm_exec; the jsengine_js_test.go tests).
+test-js-compute:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^TestPlatform' ./verifier/compute/
+
 # test-browser: headless Chromium loads dist/browser-ext; the extension
 # keeps a genesis key and votes beside native keepers; then the time to
 # verify each scheme × curve in Chromium against native, in one run
-# (tests/browser_test.go; tables in test-artifacts/).
-test-browser: browser-ext js-deps
-	LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags browser -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestBrowserExtension|TestBrowserVerifyBench)$$' -v ./tests/
+# (tests/browser_test.go; tables in test-artifacts/); then the same
+# compute jobs in Chromium (V8 and the interpreter), natively and in the
+# wasip1 module, compared byte for byte and timed
+# (tests/crosshost_browser_test.go). LIGHTKEEPER_COMPUTE_BENCH=full adds
+# the full-size compute timings on V8.
+test-browser: browser-ext js-deps test-js-compute
+	LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags browser -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestBrowserExtension|TestBrowserVerifyBench|TestCrossHostBrowser)$$' -v ./tests/
 
 # test-edge: npm's workerd runs dist/edge-worker, the test fires its
 # scheduled event, and its votes must show in certificates; and
-# keeper.Poll, what the worker calls, natively (tests/edge_test.go).
-test-edge: edge-worker js-deps
-	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce)$$' -v ./tests/
+# keeper.Poll, what the worker calls, natively (tests/edge_test.go); then
+# the compute jobs in workerd (the js keeper of dist/browser-ext in a test
+# worker: every engine workerd allows, i.e. the interpreter) against
+# native, byte for byte (tests/crosshost_edge_test.go).
+test-edge: edge-worker browser-ext js-deps
+	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
 
 .DEFAULT_GOAL := $(js_mk_default_goal)

@@ -34,7 +34,9 @@ wasm-vet:
 
 # wasm-bench: verification natively and in the module side by side
 # (BenchmarkVerify/{native,wasm}/{groth16,plonk}/{bn254,bls12_381}), host
-# start-up with a cold and a warm compilation cache, and one more instance.
+# start-up with a cold and a warm compilation cache, one more instance, a
+# withdrawal proof, and a compute job (BenchmarkCompute: about a minute, as
+# it checks and compiles a Go program inside the module).
 wasm-bench: wasm-keeper
 	LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test -run '^$$' -bench . -benchmem ./wasmclient/host/
 

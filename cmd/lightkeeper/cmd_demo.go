@@ -30,13 +30,15 @@ func init() {
 }
 
 func cmdDemo(ctx context.Context, args []string) error {
-	fs := newFlags("demo", "demo [--valid N] [--keepers N] [--byzantine LIST]")
+	fs := newFlags("demo", "demo [--valid N] [--keepers N] [--byzantine LIST] [--pool-keys DIR]")
 	valid := fs.Int("valid", 6, "valid proofs per scheme × curve")
 	n := fs.Int("keepers", 10, "keepers")
 	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
 	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
 	epochSection := fs.Bool("epoch", true, "end with an epoch turning over: election, rewards, a Byzantine keeper slashed out of the active set")
 	computeSection := fs.Bool("compute", true, "also run COMPUTE rounds over the example programs (built with the go command)")
+	poolSection := fs.Bool("pool", true, "also run the shielded pool: deposits, and WITHDRAWAL rounds on a demo setup of the pool's keys")
+	poolKeys := fs.String("pool-keys", "", "reuse the pool's key pair in `DIR` (pool.pk, pool.vk), making it there on the first run as 'wallet setup --fast --out DIR' does (default: a new demo setup every run)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,9 +59,15 @@ func cmdDemo(ctx context.Context, args []string) error {
 	}
 	out := os.Stdout
 
-	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves, WebAssembly compute jobs\n\n",
+	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves, WebAssembly compute jobs, shielded-pool withdrawals\n\n",
 		*n, len(byz), *byzList)
 	start := time.Now()
+	// The pool's keys are made while the workload is proved and the
+	// programs are built: the devnet's genesis needs the verifying key.
+	var poolSetupc <-chan poolSetup
+	if *poolSection {
+		poolSetupc = startPoolSetup(*poolKeys)
+	}
 	fmt.Fprint(out, "proving:")
 	items, err := workload.Build(workload.Options{Valid: *valid, Invalid: true, JSONInputs: true},
 		func(s string) { fmt.Fprintf(out, " %s", s) })
@@ -84,7 +92,16 @@ func cmdDemo(ctx context.Context, args []string) error {
 	// default 30 s; every other round is decided in milliseconds.
 	cfg := config.Default()
 	cfg.Consensus.VerificationTimeout = 10
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg})
+	opts := devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg}
+	var pool poolSetup
+	if poolSetupc != nil {
+		if pool = <-poolSetupc; pool.err != nil {
+			return fmt.Errorf("pool keys: %w", pool.err)
+		}
+		pool.print(out)
+		opts.Genesis = poolGenesis(pool.vk, demoGenesisAmount)
+	}
+	d, err := devnet.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -92,7 +109,11 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online, verification_timeout %ds\n\n", d.URL, d.Dir, *n, cfg.Consensus.VerificationTimeout)
+	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online, verification_timeout %ds", d.URL, d.Dir, *n, cfg.Consensus.VerificationTimeout)
+	if pool.prover != nil {
+		fmt.Fprintf(out, ", shielded pool in genesis (keeper keys hold %d each)", demoGenesisAmount)
+	}
+	fmt.Fprint(out, "\n\n")
 
 	// The compute jobs run alongside the proof rounds, on the same
 	// keepers, while the Byzantine ones are still bonded enough to be drawn
@@ -112,6 +133,15 @@ func cmdDemo(ctx context.Context, args []string) error {
 		ok = printComputeOutcomes(out, cres, keeperRoles(d, byz)) && ok
 		fmt.Fprintln(out)
 	}
+	npool := 0
+	if pool.prover != nil {
+		var poolOK bool
+		npool, poolOK, err = demoPool(ctx, d, pool.prover, out)
+		if err != nil {
+			return fmt.Errorf("pool section: %w", err)
+		}
+		ok = poolOK && ok
+	}
 	printLatency(out, results)
 	printKeepers(out, d, byz)
 	if err := demoCertificate(ctx, d.URL, results, out); err != nil {
@@ -123,7 +153,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if !ok {
 		return errors.New("some rounds did not end as expected")
 	}
-	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items)+len(cres), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items)+len(cres)+npool, time.Since(start).Round(time.Millisecond))
 	if *epochSection {
 		d.Close()
 		if err := demoEpoch(ctx, items, log, out); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
-	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
@@ -198,12 +196,7 @@ func cmdDevnet(ctx context.Context, args []string) error {
 		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]keeper.Strategy{st}, *byz), Logger: log,
 	}
 	if poolKey != nil {
-		opts.Genesis = func(g *lightkeeperv1.Genesis, keys []ed25519.PrivateKey) {
-			g.WithdrawalVerifyingKey = poolKey
-			for _, k := range keys {
-				g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(k), Amount: *poolBalance})
-			}
-		}
+		opts.Genesis = poolGenesis(poolKey, *poolBalance)
 	}
 	if *nwasm > 0 {
 		// One host (one compiled module, pooled instances) serves every

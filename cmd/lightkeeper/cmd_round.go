@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -62,6 +63,13 @@ func cmdRound(ctx context.Context, args []string) error {
 	}
 	if r.GetKind() == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
 		printComputeResult(r)
+	}
+	if ch := r.GetChallenge(); ch != nil {
+		who := "the active set"
+		if ch.GetCandidates() {
+			who = "candidates outside the active set"
+		}
+		fmt.Printf("random challenge (revealed at close): answer %s, committee drawn from %s\n", enumName(ch.GetKind().String(), "VOTE_KIND_"), who)
 	}
 	for i, id := range r.GetCommittee() {
 		vote := "-"
@@ -136,6 +144,9 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		}
 		inBlock = fmt.Sprintf(", recorded in block %d", cert.GetHeight())
 	}
+	if ch := cert.GetChallenge(); ch != nil {
+		inBlock += fmt.Sprintf("; a random challenge, answer %s (docs/challenges.md)", enumName(ch.GetKind().String(), "VOTE_KIND_"))
+	}
 	fmt.Printf("certificate OK: round %s %s by %d signed votes of a %d-keeper committee recomputed from its seed%s\n",
 		cert.GetRoundId(), enumName(cert.GetOutcome().String(), "OUTCOME_"), len(cert.GetVotes()), len(cert.GetCommittee()), inBlock)
 	return nil
@@ -146,6 +157,12 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 func certificateInBlock(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block) error {
 	if !bytes.Equal(state.BlockHash(b.GetHeader()), b.GetHash()) {
 		return errors.New("block hash does not match its header")
+	}
+	// A closed challenge's certificate comes with its answer attached; the
+	// deciding block hashed it without (the closing block reveals it).
+	if cert.GetChallenge() != nil {
+		cert = proto.Clone(cert).(*lightkeeperv1.Certificate)
+		cert.Challenge = nil
 	}
 	want := state.CertificateHash(cert)
 	for _, c := range b.GetCertificates() {

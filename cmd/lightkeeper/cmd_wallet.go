@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,10 +16,10 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/consensys/gnark/backend/groth16"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
@@ -107,49 +108,60 @@ func cmdWalletDeposit(ctx context.Context, args []string) error {
 			return fmt.Errorf("%s exists: not overwriting a note", *notePath)
 		}
 	}
-	note, err := shielded.NewNote(rand.Reader, amount)
+	nf, err := depositNote(ctx, *url, key, amount, *fee)
 	if err != nil {
 		return err
 	}
-	c := newStakingClient(*url)
-	info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
-	if err != nil {
-		return describe(err)
-	}
-	pre := note.Precommitment().Bytes()
-	res, err := c.signAndSubmit(ctx, key, &lightkeeperv1.TxBody{Fee: *fee,
-		Msg: &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: amount}}}, -1)
-	if err != nil {
-		return err
-	}
-	leaf := res.GetPoolLeaf()
-	if want := note.Commitment().Bytes(); leaf == nil || !bytes.Equal(leaf.GetLeaf(), want[:]) {
-		return fmt.Errorf("the coordinator reported leaf %x, want %x: note not saved", leaf.GetLeaf(), want)
-	}
-	nb, _ := note.MarshalBinary()
-	nf := noteFile{ChainID: info.Msg.GetChainId(), Note: hex.EncodeToString(nb), Amount: amount,
-		Index: leaf.GetIndex(), Leaf: hex.EncodeToString(leaf.GetLeaf()), Height: res.GetHeight()}
 	path := *notePath
 	if path == "" {
-		path = fmt.Sprintf("note-%d.json", leaf.GetIndex())
+		path = fmt.Sprintf("note-%d.json", nf.Index)
 	}
 	b, _ := json.MarshalIndent(nf, "", "  ")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("deposit made (leaf %d) but the note could not be written: %w; note: %s", leaf.GetIndex(), err, nf.Note)
+		return fmt.Errorf("deposit made (leaf %d) but the note could not be written: %w; note: %s", nf.Index, err, nf.Note)
 	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
 		f.Close()
-		return fmt.Errorf("deposit made (leaf %d) but writing the note failed: %w; note: %s", leaf.GetIndex(), err, nf.Note)
+		return fmt.Errorf("deposit made (leaf %d) but writing the note failed: %w; note: %s", nf.Index, err, nf.Note)
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(map[string]any{"index": leaf.GetIndex(), "amount": amount, "leaf": nf.Leaf, "height": res.GetHeight(), "note_file": path})
+		return printJSON(map[string]any{"index": nf.Index, "amount": amount, "leaf": nf.Leaf, "height": nf.Height, "note_file": path})
 	}
-	fmt.Printf("deposited %d at leaf %d (height %d)\nnote      %s (keep it secret: it withdraws the deposit)\n", amount, leaf.GetIndex(), res.GetHeight(), path)
+	fmt.Printf("deposited %d at leaf %d (height %d)\nnote      %s (keep it secret: it withdraws the deposit)\n", amount, nf.Index, nf.Height, path)
 	return nil
+}
+
+// depositNote is a wallet's deposit: it draws a fresh note for amount,
+// pays amount from key's account into the pool with the note's
+// precommitment, checks that the leaf the coordinator appended is the
+// note's commitment, and returns what a note file holds.
+func depositNote(ctx context.Context, url string, key ed25519.PrivateKey, amount, fee uint64) (noteFile, error) {
+	note, err := shielded.NewNote(rand.Reader, amount)
+	if err != nil {
+		return noteFile{}, err
+	}
+	c := newStakingClient(url)
+	info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		return noteFile{}, describe(err)
+	}
+	pre := note.Precommitment().Bytes()
+	res, err := c.signAndSubmit(ctx, key, &lightkeeperv1.TxBody{Fee: fee,
+		Msg: &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: amount}}}, -1)
+	if err != nil {
+		return noteFile{}, err
+	}
+	leaf := res.GetPoolLeaf()
+	if want := note.Commitment().Bytes(); leaf == nil || !bytes.Equal(leaf.GetLeaf(), want[:]) {
+		return noteFile{}, fmt.Errorf("the coordinator reported leaf %x, want %x: note not saved", leaf.GetLeaf(), want)
+	}
+	nb, _ := note.MarshalBinary()
+	return noteFile{ChainID: info.Msg.GetChainId(), Note: hex.EncodeToString(nb), Amount: amount,
+		Index: leaf.GetIndex(), Leaf: hex.EncodeToString(leaf.GetLeaf()), Height: res.GetHeight()}, nil
 }
 
 func readNoteFile(path string) (noteFile, shielded.Note, error) {
@@ -162,14 +174,23 @@ func readNoteFile(path string) (noteFile, shielded.Note, error) {
 	if err := json.Unmarshal(b, &nf); err != nil {
 		return nf, note, fmt.Errorf("%s: %v", path, err)
 	}
-	raw, err := hex.DecodeString(nf.Note)
-	if err != nil {
-		return nf, note, fmt.Errorf("%s: note: %v", path, err)
-	}
-	if err := note.UnmarshalBinary(raw); err != nil {
-		return nf, note, fmt.Errorf("%s: note: %v", path, err)
+	if note, err = nf.note(); err != nil {
+		return nf, note, fmt.Errorf("%s: %v", path, err)
 	}
 	return nf, note, nil
+}
+
+// note decodes the note a note file holds.
+func (nf noteFile) note() (shielded.Note, error) {
+	var note shielded.Note
+	raw, err := hex.DecodeString(nf.Note)
+	if err != nil {
+		return note, fmt.Errorf("note: %v", err)
+	}
+	if err := note.UnmarshalBinary(raw); err != nil {
+		return note, fmt.Errorf("note: %v", err)
+	}
+	return note, nil
 }
 
 func cmdWalletWithdraw(ctx context.Context, args []string) error {
@@ -201,31 +222,61 @@ func cmdWalletWithdraw(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	prover, err := circuit.NewProver(pk)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	c := newClients(*url)
-	// Rebuild the tree from the pool's leaves.
-	wt, err := shielded.NewWalletTree(circuit.Depth)
+	w, err := proveWithdrawal(ctx, c, prover, note, nf.Index, *recipient)
 	if err != nil {
 		return err
+	}
+	round, err := submitWithdrawal(ctx, c, w, *wait)
+	if err != nil {
+		return describe(err)
+	}
+	nul := w.GetNullifier()
+	paid := round.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_APPROVED
+	if *asJSON {
+		return printJSON(map[string]any{"round_id": round.GetId(), "outcome": outcomeName(round), "amount": note.Amount,
+			"recipient": *recipient, "nullifier": hex.EncodeToString(nul), "paid": paid, "decided_height": round.GetDecidedHeight()})
+	}
+	fmt.Printf("round     %s\noutcome   %s\namount    %d to %s\nnullifier %x\n", round.GetId(), outcomeName(round), note.Amount, *recipient, nul)
+	if round.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_REJECTED && round.GetApprovals() >= round.GetThreshold() {
+		fmt.Println("not paid: the note was spent (or its root expired) before the decision")
+	}
+	return nil
+}
+
+// proveWithdrawal is a wallet's withdrawal of the note at leaf index to
+// recipient (an account id): it rebuilds the pool's tree from the
+// coordinator's leaves, checks that the note is that leaf under one of the
+// pool's known roots, and proves it (Groth16, with prover's key). The
+// request it returns is ready for submitWithdrawal.
+func proveWithdrawal(ctx context.Context, c clients, prover *circuit.Prover, note shielded.Note, index uint64, recipient string) (*lightkeeperv1.WithdrawalRequest, error) {
+	wt, err := shielded.NewWalletTree(circuit.Depth)
+	if err != nil {
+		return nil, err
 	}
 	var roots [][]byte
 	for from := uint64(0); ; {
 		page, err := c.ledger.GetPool(ctx, connect.NewRequest(&lightkeeperv1.GetPoolRequest{FromIndex: from}))
 		if err != nil {
-			return describe(err)
+			return nil, describe(err)
 		}
 		if page.Msg.GetVerifyingKeyId() == "" {
-			return errors.New("this chain has no shielded pool")
+			return nil, errors.New("this chain has no shielded pool")
 		}
 		roots = page.Msg.GetRoots()
 		for _, l := range page.Msg.GetLeaves() {
 			s, err := shielded.ParseScalar(l.GetLeaf())
 			if err != nil || l.GetIndex() != wt.Size() {
-				return fmt.Errorf("pool leaf %d: bad record", l.GetIndex())
+				return nil, fmt.Errorf("pool leaf %d: bad record", l.GetIndex())
 			}
 			if _, _, err := wt.Append(s); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if len(page.Msg.GetLeaves()) == 0 || wt.Size() >= page.Msg.GetSize() {
@@ -233,15 +284,15 @@ func cmdWalletWithdraw(ctx context.Context, args []string) error {
 		}
 		from = wt.Size()
 	}
-	if nf.Index >= wt.Size() {
-		return fmt.Errorf("leaf %d is not in the pool (%d leaves)", nf.Index, wt.Size())
+	if index >= wt.Size() {
+		return nil, fmt.Errorf("leaf %d is not in the pool (%d leaves)", index, wt.Size())
 	}
-	path, err := wt.Path(nf.Index)
+	path, err := wt.Path(index)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := path.Verify(wt.Root(), note.Commitment()); err != nil {
-		return fmt.Errorf("the note is not the pool's leaf %d: %v", nf.Index, err)
+		return nil, fmt.Errorf("the note is not the pool's leaf %d: %v", index, err)
 	}
 	root := wt.Root().Bytes()
 	known := false
@@ -249,37 +300,48 @@ func cmdWalletWithdraw(ctx context.Context, args []string) error {
 		known = known || bytes.Equal(r, root[:])
 	}
 	if !known {
-		return errors.New("the rebuilt tree's root is not one of the pool's known roots; retry")
+		return nil, errors.New("the rebuilt tree's root is not one of the pool's known roots; retry")
 	}
-	addr, _ := hex.DecodeString(*recipient)
-	proof, _, err := circuit.Prove(pk, circuit.Witness{Note: note, Path: path, Root: wt.Root(), Recipient: shielded.RecipientFromAddress(addr)})
+	addr, err := hex.DecodeString(recipient)
+	if err != nil || !state.ValidID(recipient) {
+		return nil, fmt.Errorf("recipient %q: want an account id (64 lowercase hex digits)", recipient)
+	}
+	proof, _, err := prover.Prove(circuit.Witness{Note: note, Path: path, Root: wt.Root(), Recipient: shielded.RecipientFromAddress(addr)})
 	if err != nil {
-		return fmt.Errorf("prove: %w", err)
+		return nil, fmt.Errorf("prove: %w", err)
 	}
-	nul := note.Nullifier(nf.Index).Bytes()
-	req := &lightkeeperv1.RoundRequest{Payload: &lightkeeperv1.RoundRequest_Withdrawal{Withdrawal: &lightkeeperv1.WithdrawalRequest{
-		Root: root[:], Nullifier: nul[:], Amount: note.Amount, Recipient: *recipient, Proof: proof,
-	}}, ClientNonce: randomNonce()}
+	nul := note.Nullifier(index).Bytes()
+	return &lightkeeperv1.WithdrawalRequest{Root: root[:], Nullifier: nul[:], Amount: note.Amount, Recipient: recipient, Proof: proof}, nil
+}
+
+// submitWithdrawal submits a WITHDRAWAL round and, with wait, follows it
+// until it is decided. Errors wrap the coordinator's Connect errors (a
+// refusal, such as a spent nullifier, is one): pass them to describe.
+func submitWithdrawal(ctx context.Context, c clients, w *lightkeeperv1.WithdrawalRequest, wait bool) (*lightkeeperv1.Round, error) {
+	req := &lightkeeperv1.RoundRequest{Payload: &lightkeeperv1.RoundRequest_Withdrawal{Withdrawal: w}, ClientNonce: randomNonce()}
 	res, err := c.Rounds.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{Request: req}))
 	if err != nil {
-		return describe(err)
+		return nil, err
 	}
 	round := res.Msg.GetRound()
-	if *wait {
+	if wait {
 		if round, err = c.WaitResult(ctx, round.GetId(), 0); err != nil {
-			return fmt.Errorf("round %s accepted, but waiting failed: %w", res.Msg.GetRound().GetId(), describe(err))
+			return nil, fmt.Errorf("round %s accepted, but waiting failed: %w", res.Msg.GetRound().GetId(), err)
 		}
 	}
-	paid := round.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_APPROVED
-	if *asJSON {
-		return printJSON(map[string]any{"round_id": round.GetId(), "outcome": outcomeName(round), "amount": note.Amount,
-			"recipient": *recipient, "nullifier": hex.EncodeToString(nul[:]), "paid": paid, "decided_height": round.GetDecidedHeight()})
+	return round, nil
+}
+
+// poolGenesis enables the shielded pool in a new chain's genesis with the
+// pool's verifying key and gives every keeper key a balance to deposit
+// from ('devnet --pool-vk', the demo).
+func poolGenesis(vk []byte, balance uint64) func(*lightkeeperv1.Genesis, []ed25519.PrivateKey) {
+	return func(g *lightkeeperv1.Genesis, keys []ed25519.PrivateKey) {
+		g.WithdrawalVerifyingKey = vk
+		for _, k := range keys {
+			g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(k), Amount: balance})
+		}
 	}
-	fmt.Printf("round     %s\noutcome   %s\namount    %d to %s\nnullifier %x\n", round.GetId(), outcomeName(round), note.Amount, *recipient, nul)
-	if round.GetOutcome() == lightkeeperv1.Outcome_OUTCOME_REJECTED && round.GetApprovals() >= round.GetThreshold() {
-		fmt.Println("not paid: the note was spent (or its root expired) before the decision")
-	}
-	return nil
 }
 
 const bridgeUsage = `bridge watch [--from CURSOR] [--coordinator URL] [--json]
@@ -322,13 +384,19 @@ func cmdBridge(ctx context.Context, args []string) error {
 			}
 			continue
 		}
-		fmt.Printf("%s  height %d  round %s  %d to %s  nullifier %x  next %s\n", m.GetCursor(), w.GetHeight(),
-			short(w.GetRoundId()), w.GetAmount(), w.GetRecipient(), w.GetNullifier()[:8], m.GetNextCursor())
+		fmt.Println(bridgeLine(m))
 	}
 	if err := st.Err(); err != nil && ctx.Err() == nil {
 		return describe(err)
 	}
 	return nil
+}
+
+// bridgeLine is how 'bridge watch' prints a paid withdrawal.
+func bridgeLine(m *lightkeeperv1.WatchWithdrawalsResponse) string {
+	w := m.GetWithdrawal()
+	return fmt.Sprintf("%s  height %d  round %s  %d to %s  nullifier %x  next %s", m.GetCursor(), w.GetHeight(),
+		short(w.GetRoundId()), w.GetAmount(), w.GetRecipient(), w.GetNullifier()[:min(8, len(w.GetNullifier()))], m.GetNextCursor())
 }
 
 func cmdWalletSetup(ctx context.Context, args []string) error {
@@ -341,53 +409,17 @@ func cmdWalletSetup(ctx context.Context, args []string) error {
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	pkPath, vkPath := filepath.Join(*out, "pool.pk"), filepath.Join(*out, "pool.vk")
-	_, e1 := os.Stat(pkPath)
-	_, e2 := os.Stat(vkPath)
-	if e1 == nil && e2 == nil {
-		fmt.Printf("%s and %s exist: kept\n", pkPath, vkPath)
-		return nil
-	}
-	var pk, vk []byte
-	var err error
+	pkPath, vkPath := filepath.Join(*out, poolkeys.ProvingKeyFile), filepath.Join(*out, poolkeys.VerifyingKeyFile)
 	start := time.Now()
-	if *fast {
-		pk, vk, err = fastPoolSetup()
-	} else {
-		pk, vk, err = circuit.Setup(rand.Reader)
-	}
+	pk, vk, made, err := poolkeys.LoadOrMake(*out, *fast)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(pkPath, pk, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(vkPath, vk, 0o644); err != nil {
-		return err
+	if !made {
+		fmt.Printf("%s and %s exist: kept\n", pkPath, vkPath)
+		return nil
 	}
 	sum := sha256.Sum256(vk)
 	fmt.Printf("wrote %s (%d bytes) and %s (id %x) in %s\n", pkPath, len(pk), vkPath, sum, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func fastPoolSetup() (pk, vk []byte, err error) {
-	ccs, err := circuit.Compile()
-	if err != nil {
-		return nil, nil, err
-	}
-	p, v, err := groth16.Setup(ccs)
-	if err != nil {
-		return nil, nil, err
-	}
-	var a, b bytes.Buffer
-	if _, err := p.WriteTo(&a); err != nil {
-		return nil, nil, err
-	}
-	if _, err := v.WriteTo(&b); err != nil {
-		return nil, nil, err
-	}
-	return a.Bytes(), b.Bytes(), nil
 }

@@ -13,7 +13,6 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -76,7 +75,7 @@ func computeVote(t *testing.T, chainID, roundID string, key ed25519.PrivateKey, 
 // restart.
 func TestComputeService(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config.Default()
+	cfg := testConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, ExtraGenesisKeepers: 3, Config: &cfg})

@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 type ledgerServer struct{ n *Node }
@@ -73,28 +70,11 @@ func (s verifyingKeyServer) RegisterVerifyingKey(ctx context.Context, req *conne
 	if m.GetCurve() == lightkeeperv1.Curve_CURVE_UNSPECIFIED {
 		return nil, invalidArgument("curve: missing")
 	}
-	sum := sha256.Sum256(m.GetKey())
-	if vk, err := n.store.VerifyingKey(hex.EncodeToString(sum[:])); err == nil {
-		return connect.NewResponse(&lightkeeperv1.RegisterVerifyingKeyResponse{VerifyingKey: vk}), nil
-	}
-	// Parsing a key checks every point, which costs milliseconds: do it
-	// here, once, so the state machine can take the count on trust.
-	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(m.GetScheme()), verifier.Curve(m.GetCurve()), m.GetKey(), n.cfg.VerifierLimits())
+	vk, created, err := n.registerVerifyingKey(ctx, m.GetScheme(), m.GetCurve(), m.GetKey())
 	if err != nil {
-		return nil, invalidArgument("key: %v", err)
+		return nil, err
 	}
-	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterVerifyingKey{
-		RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{
-			Scheme: m.GetScheme(), Curve: m.GetCurve(), Key: m.GetKey(), NumPublicInputs: uint32(nIn),
-		},
-	}})
-	if err == nil {
-		err = res.Err
-	}
-	if err != nil {
-		return nil, toConnect(err)
-	}
-	return connect.NewResponse(&lightkeeperv1.RegisterVerifyingKeyResponse{VerifyingKey: res.VerifyingKey, Created: true}), nil
+	return connect.NewResponse(&lightkeeperv1.RegisterVerifyingKeyResponse{VerifyingKey: vk, Created: created}), nil
 }
 
 func (s verifyingKeyServer) GetVerifyingKey(ctx context.Context, req *connect.Request[lightkeeperv1.GetVerifyingKeyRequest]) (*connect.Response[lightkeeperv1.GetVerifyingKeyResponse], error) {

@@ -34,11 +34,20 @@ func checkID(field, id string) error {
 // coordinator never reveals a vote before the round is decided, so a lazy
 // keeper cannot copy its peers.
 func redact(r *lightkeeperv1.Round) *lightkeeperv1.Round {
-	if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+	voting := r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING
+	// A random challenge is told apart only once it has closed
+	// (docs/challenges.md).
+	hidden := r.GetChallenge() != nil && r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED
+	if !voting && !hidden {
 		return r
 	}
 	r = proto.Clone(r).(*lightkeeperv1.Round)
-	r.Votes, r.Approvals, r.Rejections, r.Abstentions = nil, 0, 0, 0
+	if voting {
+		r.Votes, r.Approvals, r.Rejections, r.Abstentions = nil, 0, 0, 0
+	}
+	if hidden {
+		r.Challenge = nil
+	}
 	return r
 }
 
@@ -213,6 +222,9 @@ func (s roundServer) GetCertificate(ctx context.Context, req *connect.Request[li
 	}
 	for _, c := range b.GetCertificates() {
 		if c.GetRoundId() == r.GetId() {
+			if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
+				c.Challenge = r.GetChallenge()
+			}
 			return connect.NewResponse(&lightkeeperv1.GetCertificateResponse{Certificate: c}), nil
 		}
 	}

@@ -21,6 +21,7 @@ type metrics struct {
 	decisionSeconds prometheus.Histogram
 	votes           *prometheus.CounterVec
 	evidence        prometheus.Counter
+	challenges      *prometheus.CounterVec
 	rateLimited     prometheus.Counter
 }
 
@@ -45,13 +46,15 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
 		votes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lightkeeper_votes_total", Help: "Votes received, by status."}, []string{"status"}),
+		challenges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lightkeeper_challenges_revealed_total", Help: "Random challenges whose rounds closed, by answer."}, []string{"answer"}),
 		evidence: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lightkeeper_equivocations_total", Help: "Equivocation evidence recorded."}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lightkeeper_rate_limited_total", Help: "Requests refused by the rate limiter."}),
 	}
 	r.MustRegister(m.height, m.blockTxs, m.blockSeconds, m.roundsOpened, m.roundsDecided,
-		m.decisionSeconds, m.votes, m.evidence, m.rateLimited,
+		m.decisionSeconds, m.votes, m.evidence, m.rateLimited, m.challenges,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -76,6 +79,11 @@ func (m *metrics) blockApplied(res *state.Result) {
 			m.decisionSeconds.Observe(d.Seconds())
 		case state.EquivocationDetected:
 			m.evidence.Inc()
+		case state.ChallengeRevealed:
+			// Counted at the reveal, never at the opening: a metric that
+			// moved when a challenge opened would tell keepers which
+			// round it is.
+			m.challenges.WithLabelValues(e.Answer.GetKind().String()).Inc()
 		}
 	}
 }

@@ -59,6 +59,10 @@ type Node struct {
 	computeParams *lightkeeperv1.ComputeParams
 	// checkSlots bounds concurrent program registration checks.
 	checkSlots chan struct{}
+
+	dataDir string
+	// challenges is nil when [challenges] enabled = false.
+	challenges *challenger
 }
 
 type pendingTx struct {
@@ -97,6 +101,10 @@ func Open(opts Options) (*Node, error) {
 		limiter:  newLimiter(opts.Config.Limits.SubmitRate, opts.Config.Limits.SubmitBurst),
 
 		checkSlots: make(chan struct{}, maxConcurrentChecks),
+		dataDir:    opts.DataDir,
+	}
+	if opts.Config.Challenges.Enabled {
+		n.challenges = newChallenger(n, opts.Config.Challenges)
 	}
 	if err := n.load(opts.Genesis); err != nil {
 		store.Close()

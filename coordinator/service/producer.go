@@ -27,6 +27,9 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if n.challenges != nil {
+		go n.challenges.run(ctx)
+	}
 	timer := time.NewTimer(tick)
 	defer timer.Stop()
 	maxTxs := n.cfg.Network.MaxTxsPerBlock
@@ -204,6 +207,9 @@ func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
 // afterBlock reacts to a durable block: new rounds go to their committees,
 // watchers hear of changed rounds.
 func (n *Node) afterBlock(res *state.Result) {
+	if n.challenges != nil {
+		n.challenges.observe(res)
+	}
 	for _, ev := range res.Events {
 		switch e := ev.(type) {
 		case state.RoundOpened:

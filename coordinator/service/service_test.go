@@ -129,7 +129,7 @@ func submitVotes(t *testing.T, kc lightkeeperv1connect.KeeperServiceClient, vote
 }
 
 func TestVoteStatuses(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	d := startDevnet(t, cfg, 10, 1)
 	ctx := context.Background()
 	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
@@ -226,7 +226,7 @@ func TestVoteStatuses(t *testing.T) {
 }
 
 func TestSubmitRefusals(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Limits.SubmitRate = 0.001 // effectively only the burst
 	cfg.Limits.SubmitBurst = 5    // the key is registered once per Submitter, then one per round
 	d := startDevnet(t, cfg, 10, 0)
@@ -263,7 +263,7 @@ func TestSubmitRefusals(t *testing.T) {
 }
 
 func TestRequestSizeLimit(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Limits.MaxRequestBytes = 64 << 10
 	cfg.Limits.MaxVerifyingKeyBytes = 32 << 10
 	cfg.Limits.MaxProofBytes = 32 << 10
@@ -285,7 +285,7 @@ func TestRequestSizeLimit(t *testing.T) {
 }
 
 func TestSessionAuth(t *testing.T) {
-	d := startDevnet(t, config.Default(), 10, 1)
+	d := startDevnet(t, testConfig(), 10, 1)
 	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL)
 	chainID := d.Genesis.GetChainId()
 	key := d.Keys[0]
@@ -328,7 +328,7 @@ func TestSessionAuth(t *testing.T) {
 // TestProtocols checks that one port serves Connect (JSON, as in the
 // README's curl example), gRPC and gRPC-Web, plus health and metrics.
 func TestProtocols(t *testing.T) {
-	d := startDevnet(t, config.Default(), 10, 0)
+	d := startDevnet(t, testConfig(), 10, 0)
 	ctx := context.Background()
 
 	res, err := http.Post(d.URL+"/lightkeeper.v1.LedgerService/GetChainInfo", "application/json", strings.NewReader("{}"))
@@ -392,7 +392,7 @@ func TestProtocols(t *testing.T) {
 }
 
 func TestMaxOpenRounds(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Limits.MaxOpenRounds = 1
 	d := startDevnet(t, cfg, 10, 0)
 	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
@@ -404,4 +404,13 @@ func TestMaxOpenRounds(t *testing.T) {
 	if connect.CodeOf(err) != connect.CodeResourceExhausted || !strings.Contains(err.Error(), "1 rounds are open") {
 		t.Fatalf("second round while one is open: %v, want ResourceExhausted", err)
 	}
+}
+
+// testConfig is config.Default() without random challenges: they are
+// tested on their own (challenge_test.go); elsewhere they would open rounds
+// the test did not submit and spend CPU proving in the background.
+func testConfig() config.Config {
+	cfg := config.Default()
+	cfg.Challenges.Enabled = false
+	return cfg
 }

@@ -9,7 +9,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
@@ -65,7 +64,7 @@ func (s *stakingAPI) submit(stx *lightkeeperv1.SignedTx) (*lightkeeperv1.SubmitT
 // signature, a wrong nonce — and a data directory refuses to start under
 // other staking parameters.
 func TestStakingServiceRefusals(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Staking.MinTxFee = 1
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -113,7 +112,7 @@ func TestStakingServiceRefusals(t *testing.T) {
 // allowed there), waits for the payout, then pays for a round through the
 // signed form of SubmitRound; the unsigned form is refused.
 func TestPaidSubmissions(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	cfg.Staking.FeePerWorkUnit = 5
 	cfg.Staking.UnbondingPeriod = 1
 	dir := t.TempDir()

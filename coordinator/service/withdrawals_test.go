@@ -11,7 +11,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
@@ -26,7 +25,7 @@ import (
 // The coordinator does not verify proofs (keepers do; here the test casts
 // the votes), so the pool key and proofs are placeholders.
 func TestWatchWithdrawals(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	depositor := setup.NewKey()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -170,7 +169,7 @@ func TestWatchWithdrawals(t *testing.T) {
 // TestPoolSurvivesRestart: the pool's tree, balance and spent nullifiers
 // are restored from the store.
 func TestPoolSurvivesRestart(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	dir := t.TempDir()
 	depositor := setup.NewKey()
 	recipient := setup.KeyID(setup.NewKey())

@@ -13,10 +13,12 @@ package proofgen
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -100,13 +102,35 @@ func New(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
 // It never has fewer constraints than the small circuit (5 in R1CS, 6 in
 // PLONK); Constraints reports the exact count.
 func NewWithSize(scheme verifier.Scheme, curve verifier.Curve, constraints int) (*Fixture, error) {
-	// With gnark v0.16 the small circuit compiles to 5 R1CS / 6 PLONK
-	// constraints, and each step v = v² + X adds 1 R1CS / 2 PLONK ones.
-	chain := max(0, constraints-5)
-	if scheme == verifier.SchemePlonk {
-		chain = max(0, (constraints-6)/2)
+	return newFixture(scheme, curve, chainFor(scheme, constraints), false)
+}
+
+// Config names one fixture circuit: the small circuit (Constraints 0),
+// or one of about Constraints constraints as NewWithSize makes, with or
+// without the BSB22 commitment of NewCommitted.
+type Config struct {
+	Scheme      verifier.Scheme
+	Curve       verifier.Curve
+	Constraints int
+	Commit      bool
+}
+
+// NewFromConfig returns a fixture for the circuit c names.
+func NewFromConfig(c Config) (*Fixture, error) {
+	if c.Constraints < 0 {
+		return nil, fmt.Errorf("proofgen: %d constraints asked for", c.Constraints)
 	}
-	return newFixture(scheme, curve, chain, false)
+	return newFixture(c.Scheme, c.Curve, chainFor(c.Scheme, c.Constraints), c.Commit)
+}
+
+// chainFor is the number of squaring steps that gives about constraints
+// constraints. With gnark v0.16 the small circuit compiles to 5 R1CS / 6
+// PLONK constraints, and each step v = v² + X adds 1 R1CS / 2 PLONK ones.
+func chainFor(scheme verifier.Scheme, constraints int) int {
+	if scheme == verifier.SchemePlonk {
+		return max(0, (constraints-6)/2)
+	}
+	return max(0, constraints-5)
 }
 
 // NewCommitted returns a fixture for the small circuit plus a BSB22
@@ -183,13 +207,21 @@ type Proof struct {
 	PublicInputs []byte // gnark public witness binary (MarshalBinary)
 	PublicJSON   []byte // JSON list of decimal strings
 
-	curve verifier.Curve // set by Prove; tells FlipBit the point encoding
+	// Set by Prove: the point encoding (FlipBit) and the proof's layout
+	// (TamperPoint, ReplacePublicInput).
+	curve  verifier.Curve
+	scheme verifier.Scheme
 }
 
 // Public returns the public inputs (Y, Z) that Prove(secret) proves.
 func (f *Fixture) Public(secret uint64) []*big.Int {
+	return f.PublicOf(new(big.Int).SetUint64(secret))
+}
+
+// PublicOf returns the public inputs (Y, Z) that ProveSecret(x) proves, for
+// x in the scalar field.
+func (f *Fixture) PublicOf(x *big.Int) []*big.Int {
 	r := f.curveID.ScalarField()
-	x := new(big.Int).SetUint64(secret)
 	y := new(big.Int).Exp(x, big.NewInt(3), r)
 	y.Add(y, x).Add(y, big.NewInt(5)).Mod(y, r)
 	v := new(big.Int).Mul(x, x)
@@ -205,8 +237,33 @@ func (f *Fixture) Public(secret uint64) []*big.Int {
 // Prove returns a fresh valid proof that the prover knows secret. Different
 // secrets give different public inputs.
 func (f *Fixture) Prove(secret uint64) (Proof, error) {
-	pub := f.Public(secret)
-	assignment := &circuit{X: new(big.Int).SetUint64(secret), Y: pub[0], Z: pub[1], chain: f.chain, commit: f.commit}
+	return f.ProveSecret(new(big.Int).SetUint64(secret))
+}
+
+// ScalarField returns the modulus of the fixture curve's scalar field, the
+// range of secrets and public inputs.
+func (f *Fixture) ScalarField() *big.Int { return f.curveID.ScalarField() }
+
+// RandomSecret returns a secret drawn uniformly from the whole scalar
+// field, so that the public inputs of its proof are spread over the whole
+// field too (a uint64 secret gives Y < 2¹⁹³, which would tell such proofs
+// apart).
+func (f *Fixture) RandomSecret(r io.Reader) (*big.Int, error) {
+	x, err := rand.Int(r, f.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("proofgen: random secret: %w", err)
+	}
+	return x, nil
+}
+
+// ProveSecret is Prove for a secret anywhere in the scalar field
+// (0 ≤ x < ScalarField()).
+func (f *Fixture) ProveSecret(x *big.Int) (Proof, error) {
+	if x == nil || x.Sign() < 0 || x.Cmp(f.ScalarField()) >= 0 {
+		return Proof{}, fmt.Errorf("proofgen: secret outside the %s scalar field", f.Curve)
+	}
+	pub := f.PublicOf(x)
+	assignment := &circuit{X: new(big.Int).Set(x), Y: pub[0], Z: pub[1], chain: f.chain, commit: f.commit}
 	full, err := frontend.NewWitness(assignment, f.curveID.ScalarField())
 	if err != nil {
 		return Proof{}, fmt.Errorf("proofgen: witness: %w", err)
@@ -238,7 +295,7 @@ func (f *Fixture) Prove(secret uint64) (Proof, error) {
 	if err != nil {
 		return Proof{}, err
 	}
-	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve}, nil
+	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve, scheme: f.Scheme}, nil
 }
 
 // Job packages a proof for verifier.VerifyProof (binary public inputs).
@@ -361,5 +418,6 @@ func clone(p Proof) Proof {
 		PublicInputs: bytes.Clone(p.PublicInputs),
 		PublicJSON:   bytes.Clone(p.PublicJSON),
 		curve:        p.curve,
+		scheme:       p.scheme,
 	}
 }

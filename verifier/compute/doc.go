@@ -16,9 +16,10 @@
 // Everything a program can do (finish, exit with a code, trap, run out of
 // fuel, write too much, recurse too deep) is a Result, the same on every
 // honest keeper and every engine: wazero's compiler and interpreter, and
-// the platform engines of the browser and edge keepers (V8, workerd) when
-// they run the same metered module with the same host (Host, which is
-// engine-independent). Only local conditions (a wall-clock limit, the
+// the browser's own engine (V8, PlatformEngine in js builds) running the
+// same metered module with the same host (Host, which is
+// engine-independent). workerd refuses to compile WebAssembly at run time,
+// so the edge keeper uses wazero's interpreter (RATIONALE.md). Only local conditions (a wall-clock limit, the
 // keeper's own memory budget, an engine failure) are errors, and they mean
 // ABSTAIN.
 //

@@ -86,6 +86,13 @@ func scheduled(ctx context.Context) error {
 	// before the session ends and wait its full PullWait.
 	ctx, cancel := context.WithTimeout(ctx, cfg.Session+cfg.PullWait+30*time.Second)
 	defer cancel()
+	// Compute jobs run on wazero's interpreter compiled into this program
+	// (keeper.NativeEngine's default on js), not on the runtime's V8 as in
+	// the browser keeper: workerd and Cloudflare refuse to compile
+	// WebAssembly at run time ("CompileError: WebAssembly.Module(): Wasm
+	// code generation disallowed by embedder", observed with workerd
+	// 1.20261117.1 by tests/crosshost_edge_test.go), and a job's program
+	// is only known at run time. See docs/compute.md.
 	engine := keeper.NewTimedEngine(keeper.NewNativeEngine(), "+edge")
 	k := newKeeper(cfg, log, engine)
 	start := time.Now()

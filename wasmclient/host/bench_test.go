@@ -2,11 +2,22 @@ package wasmhost
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	mrand "math/rand/v2"
 	"testing"
+	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
+	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/shielded"
+	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // BenchmarkVerify measures one whole job (parse key, proof and inputs,
@@ -66,6 +77,82 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyWithdrawal measures a keeper's whole check of one
+// WITHDRAWAL task, natively (keeper.NativeEngine) and with the proof
+// verified inside the module (Engine), side by side in one run:
+//
+//	go test -run '^$' -bench BenchmarkVerifyWithdrawal ./wasmclient/host/
+//
+// The check is keeper.WithdrawalJob (the request's root looked up in the
+// task's list of the pool's last 100 roots, the four public inputs built
+// from the request), then the Groth16/BN254 verification of the withdrawal
+// circuit's proof against the pool key: natively in this process, or in
+// the module on one instance. Set-up (not timed): the pool keys from
+// poolkeys.Fast (gnark's groth16.Setup; verification costs the same as
+// with circuit.Setup's keys), 100 deposits, one proof.
+func BenchmarkVerifyWithdrawal(b *testing.B) {
+	pk, vk, err := poolkeys.Fast()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prover, err := circuit.NewProver(pk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := mrand.NewChaCha8([32]byte{'w'})
+	wt, err := shielded.NewWalletTree(circuit.Depth)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const deposits, mine = shielded.DefaultRootHistory, 41
+	var note shielded.Note
+	var roots [][]byte
+	for i := range deposits {
+		n, err := shielded.NewNote(rng, uint64(100+i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, root, err := wt.Append(n.Commitment())
+		if err != nil {
+			b.Fatal(err)
+		}
+		rb := root.Bytes()
+		roots = append(roots, rb[:])
+		if i == mine {
+			note = n
+		}
+	}
+	path, err := wt.Path(mine)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recipient := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	proof, _, err := prover.Prove(circuit.Witness{Note: note, Path: path, Root: wt.Root(), Recipient: shielded.RecipientFromAddress(recipient)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, nf := wt.Root().Bytes(), note.Nullifier(mine).Bytes()
+	task := &lightkeeperv1.Task{Kind: lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL, Payload: &lightkeeperv1.Task_Withdrawal{
+		Withdrawal: &lightkeeperv1.WithdrawalTask{
+			Request: &lightkeeperv1.WithdrawalRequest{Root: root[:], Nullifier: nf[:], Amount: note.Amount,
+				Recipient: hex.EncodeToString(recipient), Proof: proof},
+			VerifyingKey: vk,
+			Roots:        roots, // the proof's root is the newest: the whole list is scanned
+		}}}
+	h := newHost(b, NewConfig().WithMaxInstances(1))
+	ctx := context.Background()
+	for _, e := range []keeper.Engine{keeper.NewNativeEngine(), h.Engine()} {
+		b.Run(e.Name(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if v := e.Check(ctx, task); v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {
+					b.Fatal(v)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkLoad measures starting a host (compile the module, instantiate
 // it, run _initialize): "cold" compiles into an empty cache directory
 // every time, "cached" loads machine code from a warm one.
@@ -105,4 +192,124 @@ func BenchmarkInstantiate(b *testing.B) {
 		}
 		in.mod.Close(ctx)
 	}
+}
+
+// BenchmarkCompute measures one compute job, primes below 10,000 (the
+// workload's "primes/10000", 3.47 M fuel), natively on wazero's compiler
+// and interpreter and inside the module on its interpreter, each as a
+// first run and as a repeated one:
+//
+//	go test -run '^$' -bench BenchmarkCompute -benchtime 3x ./wasmclient/host/
+//
+// "first" is what a keeper pays the first time it meets the program:
+// compute.Check, compiling the metered module and the run (natively: a
+// new engine; in the module: a new instance, which the host then keeps).
+// "repeated" runs the checked and compiled program again. Besides the
+// wall time, each reports cpu-ns/op, the process's processor time in the
+// timed part, which other work on a shared machine inflates less.
+func BenchmarkCompute(b *testing.B) {
+	mods, err := exampleprog.Modules(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	module, input, fuel := mods["primes"], []byte("10000"), uint64(200_000_000)
+	lim := compute.DefaultLimits()
+	ctx := context.Background()
+	// loop runs one timed job per iteration after an untimed setup, and
+	// reports its fuel and processor time.
+	loop := func(b *testing.B, setup func(), job func() (compute.Result, error)) {
+		var cpu time.Duration
+		for b.Loop() {
+			if setup != nil {
+				b.StopTimer()
+				setup()
+				b.StartTimer()
+			}
+			c0 := processCPU()
+			r, err := job()
+			cpu += processCPU() - c0
+			if err != nil || r.Trap != compute.TrapNone || r.FuelUsed == 0 {
+				b.Fatal(r, err)
+			}
+			b.ReportMetric(float64(r.FuelUsed), "fuel/op")
+		}
+		if processCPU() >= 0 {
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+		}
+	}
+	for _, kind := range []compute.EngineKind{compute.EngineCompiler, compute.EngineInterpreter} {
+		b.Run("native-"+kind.String(), func(b *testing.B) {
+			b.Run("first", func(b *testing.B) {
+				loop(b, nil, func() (compute.Result, error) {
+					p, err := compute.Check(module, lim)
+					if err != nil {
+						return compute.Result{}, err
+					}
+					e, err := compute.NewEngine(ctx, compute.EngineConfig{Kind: kind})
+					if err != nil {
+						return compute.Result{}, err
+					}
+					defer e.Close(ctx)
+					return e.Run(ctx, p, input, fuel, [32]byte{1}, compute.Options{})
+				})
+			})
+			b.Run("repeated", func(b *testing.B) {
+				p, err := compute.Check(module, lim)
+				if err != nil {
+					b.Fatal(err)
+				}
+				e, err := compute.NewEngine(ctx, compute.EngineConfig{Kind: kind})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close(ctx)
+				if _, err := e.Run(ctx, p, input, fuel, [32]byte{1}, compute.Options{}); err != nil {
+					b.Fatal(err)
+				}
+				loop(b, nil, func() (compute.Result, error) {
+					return e.Run(ctx, p, input, fuel, [32]byte{1}, compute.Options{})
+				})
+			})
+		})
+	}
+	b.Run("wasm-interpreter", func(b *testing.B) {
+		h := newHost(b, NewConfig().WithMaxInstances(1))
+		// fresh replaces the host's one instance by a new one, which holds
+		// no program; its start (15-25 ms) is not timed.
+		fresh := func() {
+			in, err := h.acquire(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.broken = true
+			h.release(in)
+			if in, err = h.acquire(ctx); err != nil {
+				b.Fatal(err)
+			}
+			h.release(in)
+		}
+		b.Run("first", func(b *testing.B) {
+			loop(b, fresh, func() (compute.Result, error) {
+				return h.RunCompute(ctx, module, lim, input, fuel, [32]byte{1})
+			})
+		})
+		// As a keeper runs it: with a deadline, which the module keeps
+		// with fuel, so that a run on an instance that has not timed the
+		// program yet starts with a probe of probeFuel.
+		b.Run("first-with-deadline", func(b *testing.B) {
+			loop(b, fresh, func() (compute.Result, error) {
+				dctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+				defer cancel()
+				return h.RunCompute(dctx, module, lim, input, fuel, [32]byte{1})
+			})
+		})
+		b.Run("repeated", func(b *testing.B) {
+			if _, err := h.RunCompute(ctx, module, lim, input, fuel, [32]byte{1}); err != nil {
+				b.Fatal(err)
+			}
+			loop(b, nil, func() (compute.Result, error) {
+				return h.RunCompute(ctx, module, lim, input, fuel, [32]byte{1})
+			})
+		})
+	})
 }

@@ -19,15 +19,20 @@ type Config struct {
 	logger           *slog.Logger
 }
 
-// DefaultMemoryLimitPages bounds each instance's linear memory: 8192 pages
-// of 64 KiB, 512 MiB. Verifying one job within the verifier's default
-// limits needs a few tens of MiB; the bound only stops a runaway instance
-// from taking the machine with it (the Go runtime in the module then
-// fails, the call returns an error and the instance is discarded).
-const DefaultMemoryLimitPages = 8192
+// DefaultMemoryLimitPages bounds each instance's linear memory: 16384
+// pages of 64 KiB, 1 GiB. Verifying one job within the verifier's default
+// limits needs a few tens of MiB; a compute job needs far more (wazero's
+// interpreter holds a compiled Go program in about 150-220 MiB, and the
+// program's own memory may reach the chain's default 128 MiB), and the
+// module divides the limit between them (ABI.md, "lk_compute"). The bound
+// only stops a runaway instance from taking the machine with it (the Go
+// runtime in the module then fails, the call returns an error and the
+// instance is discarded); an instance's memory is committed only as it
+// grows.
+const DefaultMemoryLimitPages = 16384
 
 // NewConfig returns the defaults: compiled code cached in memory only, at
-// most GOMAXPROCS instances, 512 MiB per instance, the verifier's default
+// most GOMAXPROCS instances, 1 GiB per instance, the verifier's default
 // limits, module stderr kept only for error messages, no logging.
 func NewConfig() Config {
 	return Config{

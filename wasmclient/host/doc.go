@@ -1,6 +1,8 @@
 // Package wasmhost runs Lightkeeper's keeper module (../wasip1, a GOOS=wasip1
 // reactor) under wazero, and plugs it into the keeper core as a
-// keeper.Engine whose every verification happens inside the module.
+// keeper.Engine whose every check happens inside the module: proofs with
+// the verifier, compute jobs with verifier/compute on wazero's
+// interpreter inside the module (Host.RunCompute).
 //
 // One Host holds one wazero runtime and one compiled module; instances of
 // it are created on demand, up to a configured maximum, and pooled, so

@@ -2,17 +2,26 @@ package wasmhost
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
-// Engine is a keeper.Engine whose every verification runs inside the
-// module: the host only copies the task's bytes in and the verdict out.
-// It is safe for concurrent use (the host pools instances), so one Engine
-// can serve many keepers.
+// Engine is a keeper.Engine whose every check runs inside the module,
+// proofs and compute jobs alike: the host only copies the task's bytes in
+// and the verdict out. It is safe for concurrent use (the host pools
+// instances), so one Engine can serve many keepers.
+//
+// It does not implement keeper.ProgramHolder: checked programs live in
+// the module's instances, and whichever instance runs a job needs the
+// module bytes the first time, so the keeper inlines them in every
+// compute task.
 type Engine struct {
 	host *Host
 }
@@ -26,13 +35,16 @@ func (h *Host) Engine() *Engine { return &Engine{host: h} }
 func (*Engine) Name() string { return "wasm" }
 
 // Check implements keeper.Engine. Verdicts are the native engine's: the
-// same verifier, the same mapping to votes (keeper.FromVerifier). When the
-// module cannot give a verdict (it failed, or the task is too large for
-// its buffer) the keeper abstains: a keeper that could not check a task
-// has no evidence against it.
+// same verifier, the same mapping to votes (keeper.FromVerifier), and for
+// compute tasks the same result (checkCompute). When the module cannot
+// give a verdict (it failed, the task is too large for its buffer, a
+// compute job cannot finish before the deadline) the keeper abstains: a
+// keeper that could not check a task has no evidence against it.
 func (e *Engine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
 	var job verifier.ProofJob
 	switch {
+	case t.GetCompute() != nil:
+		return e.checkCompute(ctx, t)
 	case t.GetProof() != nil:
 		job = keeper.ProofJob(t.GetProof())
 	case t.GetWithdrawal() != nil:
@@ -66,4 +78,58 @@ func (e *Engine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdic
 
 func abstain(reason lightkeeperv1.RejectReason, detail string) keeper.Verdict {
 	return keeper.Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN, Reason: reason, Detail: detail}
+}
+
+// checkCompute runs a compute task in the module and votes as the native
+// engine does (keeper.NativeEngine): the same checks of the task first,
+// with the same abstentions, then keeper.ComputeVerdict on the result
+// (APPROVE, or REJECT for a trap; the leader attaches the output). The
+// task's deadline less keeper.ComputeMargin is the run's wall-clock limit.
+func (e *Engine) checkCompute(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
+	c := t.GetCompute()
+	id, err := compute.ParseProgramID(c.GetProgramId())
+	if err != nil {
+		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, err.Error())
+	}
+	module := c.GetProgram()
+	unloadable := func(err string) keeper.Verdict {
+		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "program "+c.GetProgramId()[:12]+": "+err)
+	}
+	switch {
+	case len(module) == 0:
+		return unloadable("program bytes not loaded")
+	case compute.ProgramIDOf(module) != id:
+		return unloadable(fmt.Sprintf("program bytes hash to %s, not to the program id", compute.ProgramIDOf(module)))
+	}
+	seed, err := hex.DecodeString(t.GetRoundId())
+	if err != nil || len(seed) != 32 {
+		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "round id is not 32 hex bytes")
+	}
+	if d := t.GetDeadline(); d != nil {
+		deadline := d.AsTime().Add(-keeper.ComputeMargin)
+		if time.Until(deadline) <= 0 {
+			return abstain(lightkeeperv1.RejectReason_REJECT_REASON_LOCAL_LIMIT, "no time left before the round's deadline")
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	res, err := e.host.runCompute(ctx, id, module, keeper.ComputeLimits(c.GetLimits()), c.GetInput(), c.GetFuel(), [32]byte(seed))
+	var refused *ProgramRefusedError
+	switch {
+	case errors.As(err, &refused):
+		return unloadable(refused.Message)
+	case err != nil:
+		var ae *AbstainError
+		if errors.As(err, &ae) {
+			// compute.Run's own words, as the native engine reports them.
+			return abstain(lightkeeperv1.RejectReason_REJECT_REASON_LOCAL_LIMIT, ae.Message)
+		}
+		if ctx.Err() == nil {
+			// Not the deadline and not the job: the module failed.
+			e.host.cfg.logger.Warn("wasm engine could not run a compute task; abstaining", "round", t.GetRoundId(), "err", err)
+		}
+		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_LOCAL_LIMIT, err.Error())
+	}
+	return keeper.ComputeVerdict(res, c.GetLeader())
 }

@@ -37,6 +37,12 @@ const (
 	StatusBadInput = 1 // the input did not follow the operation's layout: a host bug
 	StatusRefused  = 2 // the verifier refused to sign the fields
 	StatusInternal = 3 // a panic inside the module, recovered: a module bug
+	// StatusProgramRefused: compute.Check refused the compute program
+	// (lk_compute only).
+	StatusProgramRefused = 4
+	// StatusAbstain: the compute job ran to no result, compute.ErrAbstain
+	// inside the module (lk_compute only).
+	StatusAbstain = 5
 )
 
 // ErrInputTooLarge is returned for a call whose input exceeds MaxInput.
@@ -57,6 +63,7 @@ func (e *StatusError) Error() string {
 var exports = []string{
 	"lk_abi_version", "lk_input", "lk_output_ptr", "lk_output_len",
 	"lk_verify", "lk_sign_vote", "lk_sign_session", "lk_sign_registration",
+	"lk_compute",
 }
 
 // Host runs the keeper module under wazero: one runtime and one compiled
@@ -380,6 +387,7 @@ type instance struct {
 	fn     struct {
 		version, input, outPtr, outLen                  api.Function
 		verify, signVote, signSession, signRegistration api.Function
+		compute                                         api.Function
 	}
 }
 
@@ -420,6 +428,7 @@ func (h *Host) instantiate(ctx context.Context) (*instance, error) {
 		{"lk_output_ptr", &in.fn.outPtr}, {"lk_output_len", &in.fn.outLen},
 		{"lk_verify", &in.fn.verify}, {"lk_sign_vote", &in.fn.signVote},
 		{"lk_sign_session", &in.fn.signSession}, {"lk_sign_registration", &in.fn.signRegistration},
+		{"lk_compute", &in.fn.compute},
 	} {
 		if *f.fn = mod.ExportedFunction(f.name); *f.fn == nil {
 			mod.Close(ctx)

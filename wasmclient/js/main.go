@@ -48,6 +48,8 @@ func main() {
 	api.Set("stop", js.FuncOf(h.jsStop))
 	api.Set("stats", js.FuncOf(h.jsStats))
 	api.Set("check", js.FuncOf(jsCheck))
+	api.Set("computeRun", js.FuncOf(jsComputeRun))
+	api.Set("computeEngines", js.FuncOf(jsComputeEngines))
 	js.Global().Set("lightkeeper", api)
 	// The loader waits for this call: before it the API is not there yet.
 	if ready := js.Global().Get("lightkeeperReady"); ready.Type() == js.TypeFunction {
@@ -76,6 +78,7 @@ type running struct {
 	cancel      context.CancelFunc
 	done        chan struct{}
 	engine      *keeper.TimedEngine
+	computeDesc string // the compute engine in use (see compute.go)
 	lastErr     atomic.Pointer[string]
 	info        atomic.Pointer[infoSnapshot]
 	infoErr     atomic.Pointer[string]
@@ -93,6 +96,9 @@ type Config struct {
 	Seed        string // 32-byte ed25519 seed in hex
 	PullWait    time.Duration
 	InfoEvery   time.Duration
+	// ComputeEngine is "platform", "interpreter" or "" (the platform
+	// engine where the host allows it, else the interpreter).
+	ComputeEngine string
 }
 
 func parseConfig(v js.Value) (Config, error) {
@@ -100,10 +106,16 @@ func parseConfig(v js.Value) (Config, error) {
 		return Config{}, errors.New("start(config): config must be an object {coordinator, seed}")
 	}
 	c := Config{
-		Coordinator: strings.TrimRight(jsString(v, "coordinator"), "/"),
-		Seed:        strings.TrimSpace(jsString(v, "seed")),
-		PullWait:    jsMillis(v, "pullWaitMs", 15*time.Second),
-		InfoEvery:   jsMillis(v, "infoEveryMs", 5*time.Second),
+		Coordinator:   strings.TrimRight(jsString(v, "coordinator"), "/"),
+		Seed:          strings.TrimSpace(jsString(v, "seed")),
+		PullWait:      jsMillis(v, "pullWaitMs", 15*time.Second),
+		InfoEvery:     jsMillis(v, "infoEveryMs", 5*time.Second),
+		ComputeEngine: jsString(v, "computeEngine"),
+	}
+	switch c.ComputeEngine {
+	case "", enginePlatform, engineInterpreter:
+	default:
+		return Config{}, fmt.Errorf("config.computeEngine %q: want %q, %q or nothing", c.ComputeEngine, enginePlatform, engineInterpreter)
 	}
 	u, err := url.Parse(c.Coordinator)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -183,7 +195,10 @@ func (h *host) jsStart(_ js.Value, args []js.Value) any {
 		h.lifecycle.Lock()
 		defer h.lifecycle.Unlock()
 		h.stop()
-		r := h.start(cfg)
+		r, err := h.start(cfg)
+		if err != nil {
+			return nil, err
+		}
 		out := js.Global().Get("Object").New()
 		out.Set("keeperId", r.k.ID())
 		return out, nil
@@ -225,7 +240,10 @@ func jsCheck(_ js.Value, args []js.Value) any {
 		if argErr != nil {
 			return nil, argErr
 		}
-		e := keeper.NewNativeEngine()
+		e, _, err := nativeEngine("")
+		if err != nil {
+			return nil, err
+		}
 		var v keeper.Verdict
 		ms := js.Global().Get("Array").New()
 		for i := range reps {
@@ -256,10 +274,15 @@ func (h *host) jsStats(js.Value, []js.Value) any {
 	return string(b)
 }
 
-func (h *host) start(cfg Config) *running {
+func (h *host) start(cfg Config) (*running, error) {
 	key, _ := parseSeed(cfg.Seed) // validated by parseConfig
 	r := &running{coordinator: cfg.Coordinator, started: time.Now(), done: make(chan struct{})}
-	r.engine = keeper.NewTimedEngine(keeper.NewNativeEngine(), "+js")
+	ne, desc, err := nativeEngine(cfg.ComputeEngine)
+	if err != nil {
+		return nil, fmt.Errorf("config.computeEngine: %w", err)
+	}
+	r.computeDesc = desc
+	r.engine = keeper.NewTimedEngine(ne, "+js")
 	log := slog.New(&captureHandler{
 		next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}),
 		last: &r.lastErr,
@@ -288,8 +311,8 @@ func (h *host) start(cfg Config) *running {
 	h.mu.Lock()
 	h.cur = r
 	h.mu.Unlock()
-	log.Info("keeper started", "keeper", r.k.ID(), "coordinator", cfg.Coordinator, "version", version)
-	return r
+	log.Info("keeper started", "keeper", r.k.ID(), "coordinator", cfg.Coordinator, "version", version, "compute", desc)
+	return r, nil
 }
 
 func (h *host) stop() {
@@ -339,8 +362,9 @@ type Stats struct {
 	State          string                        `json:"state"` // stopped, connecting, connected, reconnecting
 	KeeperID       string                        `json:"keeperId,omitempty"`
 	Coordinator    string                        `json:"coordinator,omitempty"`
-	StartedAt      int64                         `json:"startedAt,omitempty"` // unix ms
-	RoundsVerified int64                         `json:"roundsVerified"`      // approvals + rejections
+	ComputeEngine  string                        `json:"computeEngine,omitempty"` // platform, or interpreter (and why)
+	StartedAt      int64                         `json:"startedAt,omitempty"`     // unix ms
+	RoundsVerified int64                         `json:"roundsVerified"`          // approvals + rejections
 	Approvals      int64                         `json:"approvals"`
 	Rejections     int64                         `json:"rejections"`
 	Abstains       int64                         `json:"abstains"`
@@ -384,6 +408,7 @@ func (r *running) stats() Stats {
 	}
 	ks := r.k.Stats()
 	s.KeeperID, s.Coordinator, s.StartedAt = r.k.ID(), r.coordinator, r.started.UnixMilli()
+	s.ComputeEngine = r.computeDesc
 	switch {
 	case r.stopped.Load():
 		s.State = "stopped"

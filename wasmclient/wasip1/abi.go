@@ -30,12 +30,20 @@ const (
 	statusRefused = 2
 	// statusInternal: a panic inside the module, recovered. A bug.
 	statusInternal = 3
+	// statusProgramRefused: compute.Check refused the compute program
+	// under the job's limits (or the limits are unusable). Only
+	// lk_compute returns it.
+	statusProgramRefused = 4
+	// statusAbstain: the compute job ran to no result (compute.Run
+	// returned an error wrapping compute.ErrAbstain: a local limit, an
+	// engine failure, fuel above the limit). Only lk_compute returns it.
+	statusAbstain = 5
 )
 
 // maxInput bounds lk_input. The verifier's own default limits total a
-// little over 1 MiB per job; 64 MiB leaves room for raised limits while
-// keeping a hostile or buggy caller from growing the instance's memory
-// without bound.
+// little over 1 MiB per job, a compute job's module and input about 9 MiB;
+// 64 MiB leaves room for raised limits while keeping a hostile or buggy
+// caller from growing the instance's memory without bound.
 const maxInput = 64 << 20
 
 // Fixed header sizes of each operation's input.
@@ -56,6 +64,9 @@ const (
 type module struct {
 	in  []byte
 	out []byte
+	// cs is the compute engine and checked programs, made by the first
+	// lk_compute call (compute.go).
+	cs *computeState
 }
 
 func newModule() *module {

@@ -51,3 +51,6 @@ func lkSignSession(n uint32) int32 { return mod.signSession(n) }
 
 //go:wasmexport lk_sign_registration
 func lkSignRegistration(n uint32) int32 { return mod.signRegistration(n) }
+
+//go:wasmexport lk_compute
+func lkCompute(n uint32) int32 { return mod.compute(n) }

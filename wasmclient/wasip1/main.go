@@ -1,6 +1,7 @@
 // Command wasip1 is the Lightkeeper keeper module for WebAssembly hosts:
-// a GOOS=wasip1 reactor that exposes the verifier and the keeper's
-// signatures through the byte ABI of ../ABI.md. Build it with
+// a GOOS=wasip1 reactor that exposes the verifier, the compute core (run on
+// wazero's interpreter inside the module) and the keeper's signatures
+// through the byte ABI of ../ABI.md. Build it with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o keeper-wasip1.wasm ./wasmclient/wasip1
 //

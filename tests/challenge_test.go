@@ -1,0 +1,141 @@
+package tests
+
+import (
+	"context"
+	"crypto/ed25519"
+	"net/http"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	"github.com/lightkeeper-net/lightkeeper/keeper"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+)
+
+// TestLazyKeeperEndToEnd: a real coordinator issues random challenges
+// (fresh proofs from its built-in circuits, valid and invalid) to six real
+// keepers, five seats; keeper 5 approves without verifying. Nothing else
+// is submitted. The lazy keeper fails challenges, loses reputation and
+// bond, and drops out of the active set; the honest keepers' measured
+// capacity and stake limits grow. The API never shows a challenge before
+// its round closes, and shows it, with its answer, after.
+func TestLazyKeeperEndToEnd(t *testing.T) {
+	cfg := config.Default()
+	cfg.Consensus.Threshold, cfg.Consensus.TotalValidators = 4, 5
+	cfg.Consensus.VerificationTimeout = 3
+	cfg.Staking.MaxElected = 5
+	cfg.Staking.EpochLength = 5
+	cfg.Staking.InitialCapacity = 1
+	cfg.Staking.StakePerUnit = 1_000_000 // stage one: limit = capacity × stake_per_unit
+	cfg.Slashing.SlashIncorrectBps = 3000
+	cfg.Challenges = config.Challenges{Enabled: true, Rate: 0, Interval: 1, CPUBudget: 1, ComputeShare: 0}
+	// Keeper 0 bonds least, so the genesis election leaves it out and
+	// seats the lazy keeper: what the lazy keeper loses is a seat it had.
+	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []keeper.Strategy{keeper.ApproveAll}, Config: &cfg,
+		Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) { g.Keepers[0].Stake = 600_000 }})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	keepers := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL)
+	rounds := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
+	lazy := setup.KeyID(d.Keys[5])
+
+	list := func() map[string]*lightkeeperv1.Keeper {
+		t.Helper()
+		res, err := keepers.ListKeepers(ctx, connect.NewRequest(&lightkeeperv1.ListKeepersRequest{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*lightkeeperv1.Keeper{}
+		for _, k := range res.Msg.GetKeepers() {
+			out[k.GetId()] = k
+		}
+		return out
+	}
+	before := list()
+	if !before[lazy].GetActive() || before[setup.KeyID(d.Keys[0])].GetActive() {
+		t.Fatalf("genesis election: want the lazy keeper in the active set and keeper 0 out")
+	}
+
+	// Wait for the lazy keeper to be caught and unseated, checking on the
+	// way that no round shows its answer before it closes.
+	var after map[string]*lightkeeperv1.Keeper
+	var revealed *lightkeeperv1.Round
+	for {
+		if ctx.Err() != nil {
+			l := after[lazy]
+			t.Fatalf("lazy keeper still standing: failures %d, active %v, reputation %d", l.GetChallengeFailures(), l.GetActive(), l.GetReputation())
+		}
+		res, err := rounds.ListRounds(ctx, connect.NewRequest(&lightkeeperv1.ListRoundsRequest{PageSize: 1000}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Msg.GetRounds() {
+			closed := r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED
+			if !closed && r.GetChallenge() != nil {
+				t.Fatalf("round %s in phase %v shows its challenge answer", r.GetId(), r.GetPhase())
+			}
+			if closed && r.GetChallenge() != nil && revealed == nil {
+				revealed = r
+			}
+		}
+		after = list()
+		if l := after[lazy]; l.GetChallengeFailures() > 0 && !l.GetActive() && revealed != nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	l0, l := before[lazy], after[lazy]
+	t.Logf("lazy: failures %d passed %d, reputation %d→%d, bond %d→%d, capacity %d→%d, active %v",
+		l.GetChallengeFailures(), l.GetChallengesPassed(), l0.GetReputation(), l.GetReputation(), l0.GetStake(), l.GetStake(),
+		l0.GetCapacityMilli(), l.GetCapacityMilli(), l.GetActive())
+	if l.GetReputation() >= l0.GetReputation() || l.GetStake() >= l0.GetStake() {
+		t.Errorf("lazy keeper: reputation %d→%d, bond %d→%d: want both to fall", l0.GetReputation(), l.GetReputation(), l0.GetStake(), l.GetStake())
+	}
+	for i := 0; i < 5; i++ {
+		id := setup.KeyID(d.Keys[i])
+		k0, k := before[id], after[id]
+		t.Logf("honest %d: passed %d, capacity %d→%d, stake limit %d→%d, active %v", i, k.GetChallengesPassed(),
+			k0.GetCapacityMilli(), k.GetCapacityMilli(), k0.GetStakeLimit(), k.GetStakeLimit(), k.GetActive())
+		if k.GetChallengeFailures() != 0 {
+			t.Errorf("honest keeper %d failed %d challenges", i, k.GetChallengeFailures())
+		}
+		if k.GetCapacityMilli() <= k0.GetCapacityMilli() || k.GetStakeLimit() <= k0.GetStakeLimit() {
+			t.Errorf("honest keeper %d: capacity %d→%d, stake limit %d→%d: want both to grow", i,
+				k0.GetCapacityMilli(), k.GetCapacityMilli(), k0.GetStakeLimit(), k.GetStakeLimit())
+		}
+	}
+
+	// A closed challenge: the certificate carries the answer, and the
+	// block that closed it lists it while the block that opened it records
+	// a plain submission.
+	cert, err := rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: revealed.GetId()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Msg.GetCertificate().GetChallenge().GetKind() != revealed.GetChallenge().GetKind() {
+		t.Errorf("certificate of closed challenge %s: challenge %v, round says %v", revealed.GetId(), cert.Msg.GetCertificate().GetChallenge(), revealed.GetChallenge())
+	}
+	ledger := lightkeeperv1connect.NewLedgerServiceClient(http.DefaultClient, d.URL)
+	blk, err := ledger.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: revealed.GetSubmittedHeight()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, tx := range blk.Msg.GetBlock().GetTransactions() {
+		if sr := tx.GetSubmitRound(); sr != nil {
+			if sr.GetChallenge() != nil {
+				t.Errorf("block %d records a challenge answer in its transactions", revealed.GetSubmittedHeight())
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("block %d, where challenge %s was submitted, has no submission", revealed.GetSubmittedHeight(), revealed.GetId())
+	}
+}
