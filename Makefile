@@ -8,7 +8,7 @@ BIN       := bin/lightkeeper
 FUZZTIME  ?= 20s
 GOTESTFLAGS ?=
 
-.PHONY: all build demo test unit wasm generate checkgenerate lint fmt bench fuzz clean
+.PHONY: all build demo test test-go unit wasm generate checkgenerate lint fmt bench fuzz clean
 
 all: build
 
@@ -19,10 +19,16 @@ demo:
 	$(GO) run ./cmd/lightkeeper demo
 
 # test is the whole default suite: generated code is current, lint is
-# clean, the verifier builds for both WebAssembly targets, and every test
+# clean, the verifier builds for both WebAssembly targets, every Go test
 # (including the fuzz seed corpora and the end-to-end tests on loopback)
-# passes.
-test: checkgenerate lint wasm unit
+# passes, and so do the tests in real JavaScript runtimes — headless
+# Chromium and workerd, including the cross-host compute comparison
+# (test-browser, test-edge: they need Debian's chromium and the npm
+# packages of tests/browser, which .ci/run installs). test-go is the Go
+# part alone.
+test: test-go test-browser test-edge
+
+test-go: checkgenerate lint wasm unit
 
 unit:
 	$(GO) test $(GOTESTFLAGS) -count=1 -timeout 20m ./...

@@ -92,6 +92,9 @@ func cmdDemo(ctx context.Context, args []string) error {
 	// default 30 s; every other round is decided in milliseconds.
 	cfg := config.Default()
 	cfg.Consensus.VerificationTimeout = 10
+	// Random challenges every few seconds, so that some close (and are
+	// revealed and judged) while the demo runs.
+	cfg.Challenges.Interval = 2
 	opts := devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg}
 	var pool poolSetup
 	if poolSetupc != nil {
@@ -265,20 +268,18 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 func printKeepers(out io.Writer, d *devnet.Devnet, byz []keeper.Strategy) {
-	role := map[string]string{}
-	for i, k := range d.Keepers {
-		role[k.ID()] = string(keeper.Honest)
-		if b := i - (len(d.Keepers) - len(byz)); b >= 0 {
-			role[k.ID()] = string(byz[b])
-		}
-	}
+	role := keeperRoles(d, byz)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "keeper\tstrategy\treputation\tcorrect\tincorrect\tabstained\tmissed\tequivocations\t")
+	fmt.Fprintln(tw, "keeper\tstrategy\treputation\tcorrect\tincorrect\tabstained\tmissed\tequivocations\tchallenges passed\tfailed\t")
+	var revealed uint64
 	for _, k := range d.Node.Keepers() {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", short(k.GetId()), role[k.GetId()], k.GetReputation(),
-			k.GetVotesCorrect(), k.GetVotesIncorrect(), k.GetVotesAbstained(), k.GetRoundsMissed(), k.GetEquivocations())
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", short(k.GetId()), role[k.GetId()], k.GetReputation(),
+			k.GetVotesCorrect(), k.GetVotesIncorrect(), k.GetVotesAbstained(), k.GetRoundsMissed(), k.GetEquivocations(),
+			k.GetChallengesPassed(), k.GetChallengeFailures())
+		revealed += k.GetChallengesPassed() + k.GetChallengeFailures()
 	}
 	tw.Flush()
+	fmt.Fprintf(out, "random challenges (docs/challenges.md) were mixed in all along; %d answers to challenges whose rounds have closed were judged so far\n", revealed)
 }
 
 // verifiedCertificate fetches a round's certificate and checks it offline.
