@@ -237,28 +237,24 @@ func TestEdgeWorker(t *testing.T) {
 	}
 	cronMu.Unlock()
 
-	// What each event logged: together they voted on every round.
+	// What each event logged: together they voted on every round. An
+	// event's log line can reach us after the votes it sent were counted,
+	// so wait (bounded) until every fired event has logged its run.
+	cronMu.Lock()
+	nFired := fired
+	cronMu.Unlock()
 	var runs []edgeRun
 	var sum edgeRun
-	for _, line := range strings.Split(out.String(), "\n") {
-		i := strings.Index(line, `{"time"`)
-		if i < 0 {
-			continue
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		runs, sum = parseEdgeRuns(out.String())
+		if len(runs) >= nFired || time.Now().After(deadline) {
+			break
 		}
-		var r edgeRun
-		if json.Unmarshal([]byte(line[i:]), &r) != nil || !strings.Contains(r.Msg, "scheduled run") {
-			continue
-		}
+	}
+	for _, r := range runs {
 		if r.Err != "" {
 			t.Errorf("scheduled run failed: %s", r.Err)
 		}
-		runs = append(runs, r)
-		sum.Approvals += r.Approvals
-		sum.Rejections += r.Rejections
-		sum.Abstains += r.Abstains
-		sum.Accepted += r.Accepted
-		sum.Lost += r.Lost
-		sum.Tasks += r.Tasks
 	}
 	var valid, invalid int64
 	for _, it := range append(slices.Clone(items), again...) {
@@ -397,4 +393,27 @@ func TestPollOnce(t *testing.T) {
 	if last := s.LastVotes[len(s.LastVotes)-1]; last.Kind != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || last.Reason != lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED {
 		t.Errorf("last vote %v %v, want ABSTAIN for OVERSIZED", last.Kind, last.Reason)
 	}
+}
+
+// parseEdgeRuns reads the "scheduled run" lines the worker logged and
+// their sum.
+func parseEdgeRuns(log string) (runs []edgeRun, sum edgeRun) {
+	for _, line := range strings.Split(log, "\n") {
+		i := strings.Index(line, `{"time"`)
+		if i < 0 {
+			continue
+		}
+		var r edgeRun
+		if json.Unmarshal([]byte(line[i:]), &r) != nil || !strings.Contains(r.Msg, "scheduled run") {
+			continue
+		}
+		runs = append(runs, r)
+		sum.Approvals += r.Approvals
+		sum.Rejections += r.Rejections
+		sum.Abstains += r.Abstains
+		sum.Accepted += r.Accepted
+		sum.Lost += r.Lost
+		sum.Tasks += r.Tasks
+	}
+	return runs, sum
 }
