@@ -1,40 +1,27 @@
 package keeper
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	mrand "math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark/backend/groth16"
-
+	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 )
 
-// insecureSetup is gnark's own groth16.Setup of the withdrawal circuit:
-// seconds instead of circuit.Setup's minute, for tests only.
+// insecureSetup is poolkeys.Fast (gnark's own groth16.Setup): seconds
+// instead of circuit.Setup's minute, for tests only.
 func insecureSetup(t *testing.T) (pk, vk []byte) {
 	t.Helper()
-	ccs, err := circuit.Compile()
+	pk, vk, err := poolkeys.Fast()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, v, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a, b bytes.Buffer
-	if _, err := p.WriteTo(&a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	return a.Bytes(), b.Bytes()
+	return pk, vk
 }
 
 // TestWithdrawalTask: a WITHDRAWAL task is approved iff its proof verifies

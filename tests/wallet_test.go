@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -11,36 +10,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/consensys/gnark/backend/groth16"
-
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 )
 
 // TestWallet: deposit and withdraw through the CLI against a devnet whose
 // keepers verify real withdrawal proofs, then follow the payment with
-// `bridge watch`. The pool's keys come from gnark's groth16.Setup (seconds;
+// `bridge watch`. The pool's keys come from poolkeys.Fast (seconds;
 // circuit.Setup, the real ceremony, takes a minute).
 func TestWallet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sets up and proves the withdrawal circuit")
 	}
-	ccs, err := circuit.Compile()
+	pk, vk, err := poolkeys.Fast()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, v, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkBuf, vkBuf bytes.Buffer
-	p.WriteTo(&pkBuf)
-	v.WriteTo(&vkBuf)
 	dir := t.TempDir()
 	pkFile := filepath.Join(dir, "pool.pk")
-	if err := os.WriteFile(pkFile, pkBuf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(pkFile, pk, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	depositor := setup.NewKey()
@@ -50,7 +40,7 @@ func TestWallet(t *testing.T) {
 	}
 	recipient := setup.KeyID(setup.NewKey())
 	d := startDevnet(t, devnet.Options{Keepers: 10, Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) {
-		g.WithdrawalVerifyingKey = vkBuf.Bytes()
+		g.WithdrawalVerifyingKey = vk
 		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(depositor), Amount: 1_000})
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
 	"path/filepath"
@@ -257,7 +255,7 @@ func (c *challenger) computeMaterial(ctx context.Context) (challenge.Material, b
 // milliseconds, so the machine takes the input count on trust) unless it
 // is registered already.
 func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Scheme, curve lightkeeperv1.Curve, key []byte) (*lightkeeperv1.VerifyingKey, bool, error) {
-	if vk, err := n.store.VerifyingKey(verifyingKeyID(key)); err == nil {
+	if vk, err := n.store.VerifyingKey(state.VerifyingKeyID(key)); err == nil {
 		return vk, false, nil
 	}
 	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), key, n.cfg.VerifierLimits())
@@ -276,9 +274,4 @@ func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Sc
 		return nil, false, toConnect(err)
 	}
 	return res.VerifyingKey, true, nil
-}
-
-func verifyingKeyID(key []byte) string {
-	sum := sha256.Sum256(key)
-	return hex.EncodeToString(sum[:])
 }

@@ -3,8 +3,6 @@ package state
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -453,8 +451,7 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	if n := tx.GetNumPublicInputs(); n > uint32(lim.MaxPublicInputs) {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, limit %d", ErrInvalidRequest, n, lim.MaxPublicInputs)}
 	}
-	sum := sha256.Sum256(tx.Key)
-	id := hex.EncodeToString(sum[:])
+	id := VerifyingKeyID(tx.Key)
 	if vk, ok := a.m.vks[id]; ok {
 		return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
 	}

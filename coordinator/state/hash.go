@@ -168,3 +168,9 @@ func ChallengeRevealHash(r *lightkeeperv1.ChallengeReveal) []byte {
 	d.Write(b)
 	return d.Sum(nil)
 }
+
+// VerifyingKeyID is a verifying key's id: the hex SHA-256 of its bytes.
+func VerifyingKeyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:])
+}
