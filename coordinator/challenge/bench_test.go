@@ -1,6 +1,8 @@
 package challenge
 
 import (
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
+
 	"bytes"
 	"context"
 	"os"
@@ -120,12 +122,12 @@ func BenchmarkSetup(b *testing.B) {
 func measure(b *testing.B, f func()) {
 	b.Helper()
 	b.ResetTimer()
-	c0 := processCPU()
+	c0 := cputime.Process()
 	for range b.N {
 		f()
 	}
 	b.StopTimer()
 	if c0 >= 0 {
-		b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -1,6 +1,8 @@
 package challenge
 
 import (
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
+
 	"context"
 	"flag"
 	"testing"
@@ -28,12 +30,12 @@ func TestMeasure(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		w0, c0 := time.Now(), processCPU()
+		w0, c0 := time.Now(), cputime.Process()
 		g.Start(ctx)
 		time.Sleep(*measureFor)
 		cancel()
 		<-g.done
-		wall, cpu := time.Since(w0), processCPU()-c0
+		wall, cpu := time.Since(w0), cputime.Process()-c0
 		var n uint64
 		var cost time.Duration
 		for _, s := range g.Stats() {
@@ -51,11 +53,11 @@ func TestMeasure(t *testing.T) {
 	}
 	defer g.Close(context.Background())
 	for _, what := range []string{"first (compiles)", "second"} {
-		c0 := processCPU()
+		c0 := cputime.Process()
 		m, err := g.Compute(context.Background(), p, p.ID.String(), 24, 1<<36)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("compute/primes %s: Cost %v, process CPU %v (metered module %d bytes)", what, m.Cost, processCPU()-c0, len(p.Metered))
+		t.Logf("compute/primes %s: Cost %v, process CPU %v (metered module %d bytes)", what, m.Cost, cputime.Process()-c0, len(p.Metered))
 	}
 }

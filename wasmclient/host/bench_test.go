@@ -1,6 +1,8 @@
 package wasmhost
 
 import (
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
+
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -225,15 +227,15 @@ func BenchmarkCompute(b *testing.B) {
 				setup()
 				b.StartTimer()
 			}
-			c0 := processCPU()
+			c0 := cputime.Process()
 			r, err := job()
-			cpu += processCPU() - c0
+			cpu += cputime.Process() - c0
 			if err != nil || r.Trap != compute.TrapNone || r.FuelUsed == 0 {
 				b.Fatal(r, err)
 			}
 			b.ReportMetric(float64(r.FuelUsed), "fuel/op")
 		}
-		if processCPU() >= 0 {
+		if cputime.Process() >= 0 {
 			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 		}
 	}

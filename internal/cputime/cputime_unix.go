@@ -1,14 +1,15 @@
 //go:build unix
 
-package wasmhost
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the process's user + system time.
-func processCPU() time.Duration {
+// Process is the process's user + system time so far, or -1 when the
+// system cannot tell.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1

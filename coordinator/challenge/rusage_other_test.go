@@ -1,8 +1,0 @@
-//go:build !unix
-
-package challenge
-
-import "time"
-
-// processCPU is unknown here: benchmarks report wall time only.
-func processCPU() time.Duration { return -1 }
