@@ -1,14 +1,13 @@
 package challenge
 
 import (
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
-
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
 	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
 )
 
