@@ -1,12 +1,12 @@
 package challenge
 
 import (
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
-
 	"context"
 	"flag"
 	"testing"
 	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
 )
 
 // measureFor enables TestMeasure, which is not a test: it prints figures

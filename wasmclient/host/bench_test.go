@@ -1,8 +1,6 @@
 package wasmhost
 
 import (
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
-
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -10,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
 	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
 	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
