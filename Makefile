@@ -1,83 +1,195 @@
 # Lightkeeper. `make demo` shows the system working; `make test` is what CI
-# runs. Tools (buf, protoc-gen-go, protoc-gen-connect-go) are pinned in
-# go.mod and tools/go.mod and run through `go tool`: nothing to install.
+# runs (.ci/run installs what it needs first). `make help` lists every
+# target. Code generators and buf are pinned in go.mod / tools/go.mod and run
+# through `go tool`: nothing to install but Go.
 
-GO        ?= go
-BUF       := $(GO) tool -modfile=tools/go.mod buf
-BIN       := bin/lightkeeper
-FUZZTIME  ?= 20s
+GO          ?= go
+BUF         := $(GO) tool -modfile=tools/go.mod buf
+BIN         := bin/lightkeeper
+FUZZTIME    ?= 20s
 GOTESTFLAGS ?=
 
-.PHONY: all build demo test test-go unit wasm generate checkgenerate lint fmt bench fuzz clean
+# The wasip1 keeper module; `lightkeeper keeper --engine wasm` and
+# `lightkeeper devnet --wasm-keepers N` load it from here unless given --wasm.
+WASM_KEEPER ?= bin/keeper-wasip1.wasm
+# The GOOS=js builds (browser extension, edge worker) go to dist/.
+DIST        ?= dist
+EXT_DIR     := $(DIST)/browser-ext
+EXT_ZIP     := $(DIST)/lightkeeper-browser-ext.zip
+EDGE_DIR    := $(DIST)/edge-worker
+EXT_SOURCES := manifest.json background.js common.js offscreen.html offscreen.js keeper-worker.js \
+               popup.html popup.js options.html options.js style.css
+JS_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+JS_LDFLAGS  := -s -w -X main.version=$(JS_VERSION)
+NPM_DIR     := tests/browser
+NPM_STAMP   := $(NPM_DIR)/node_modules/.package-lock.json
+# Tests that drive real runtimes take a while; bounded all the same.
+JS_TEST_TIMEOUT ?= 15m
+EXAMPLES_DIR ?= bin/examples
+EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 
-all: build
+.DEFAULT_GOAL := help
+.PHONY: help build demo test test-go test-browser test-edge test-js-compute unit wasm \
+        generate checkgenerate lint fmt bench fuzz clean \
+        wasm-keeper browser-ext edge-worker examples js-deps wasm-bench compute-bench
 
-build:
-	$(GO) build -o $(BIN) ./cmd/lightkeeper
+## help: list the targets
+help:
+	@echo "Lightkeeper — make targets:"
+	@awk -F': ' '/^## /{sub(/^## /,""); printf "  %-16s %s\n", $$1, substr($$0, length($$1)+3)}' $(MAKEFILE_LIST)
 
+# ---------------------------------------------------------------------------
+# The two commands of the README
+
+## demo: an embedded coordinator, keepers (3 Byzantine), real proofs, results on screen
 demo:
 	$(GO) run ./cmd/lightkeeper demo
 
-# test is the whole default suite: generated code is current, lint is
-# clean, the verifier builds for both WebAssembly targets, every Go test
-# (including the fuzz seed corpora and the end-to-end tests on loopback)
-# passes, and so do the tests in real JavaScript runtimes — headless
-# Chromium and workerd, including the cross-host compute comparison
-# (test-browser, test-edge: they need Debian's chromium and the npm
-# packages of tests/browser, which .ci/run installs). test-go is the Go
-# part alone.
+## test: everything CI checks: test-go, then the tests in Chromium and workerd
 test: test-go test-browser test-edge
 
+# ---------------------------------------------------------------------------
+# Go: build, generated code, lint, tests
+
+## build: the CLI in bin/lightkeeper
+build:
+	$(GO) build -o $(BIN) ./cmd/lightkeeper
+
+## test-go: generated code current, lint clean, wasm builds, every Go test
 test-go: checkgenerate lint wasm unit
 
-unit:
-	$(GO) test $(GOTESTFLAGS) -count=1 -timeout 20m ./...
+## unit: every Go test incl. end-to-end and the fuzz seed corpora (builds the wasip1 keeper first)
+unit: wasm-keeper
+	LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test $(GOTESTFLAGS) -count=1 -timeout 20m ./...
 
+## wasm: the verifier and the js keeper build and vet for both WebAssembly targets
 wasm:
 	GOOS=wasip1 GOARCH=wasm $(GO) build ./verifier/...
 	GOOS=js GOARCH=wasm $(GO) build ./verifier/...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasmclient/js ./keeper ./verifier/compute
 
+# generate writes into a temporary directory and replaces the committed
+# files only when buf succeeded, so a failed generation (no module proxy,
+# a bad .proto) never leaves the tree without its generated code.
+## generate: regenerate the protobuf and Connect code from proto/
 generate:
-	find proto -name '*.pb.go' -delete
-	find proto -name '*.connect.go' -delete
-	$(BUF) generate
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUF) generate -o "$$tmp" && \
+	test -n "$$(find "$$tmp/proto" -name '*.pb.go' 2>/dev/null)" && \
+	find proto -name '*.pb.go' -delete && find proto -name '*.connect.go' -delete && \
+	cp -R "$$tmp/proto/." proto/
 
-# checkgenerate fails when the committed generated code differs from what
-# `make generate` writes.
+## checkgenerate: fail when the committed generated code differs from what generate writes
 checkgenerate: generate
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \
 		echo "generated code is out of date; run 'make generate' and commit:"; \
 		git status --porcelain -- proto; exit 1; fi
 
+## lint: gofmt, go vet (also for the wasip1 module) and buf lint
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasmclient/wasip1/
 	$(BUF) lint
 
+## fmt: gofmt every tracked Go file
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# bench prints the micro-benchmarks (verification per scheme × curve, the
-# state machine's vote path, the store's block commit) and then the
-# whole-system load figures of `lightkeeper bench`.
-bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./verifier/ ./coordinator/state/ ./pebbledb/
-	$(BIN) bench
-
-# fuzz runs each fuzz target for FUZZTIME (the seed corpora already run in
-# `make test`).
-fuzz:
-	@for pkg in $$($(GO) list ./...); do \
+## fuzz: run each fuzz target for FUZZTIME (the seed corpora already run in unit)
+fuzz: wasm-keeper
+	@export LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)); \
+	for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
 
+## clean: remove bin/ and dist/
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)
 
-include wasmclient/wasm.mk
-include wasmclient/js.mk
-include compute.mk
+# ---------------------------------------------------------------------------
+# Keeper hosts: the wasip1 module, the browser extension, the edge worker
+
+# wasm-keeper always runs go build rather than being a file target: go
+# build knows what is stale (an unchanged rebuild takes about a second).
+## wasm-keeper: the GOOS=wasip1 keeper module (wasmclient/wasip1) in bin/
+wasm-keeper:
+	@mkdir -p $(dir $(WASM_KEEPER))
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(WASM_KEEPER) ./wasmclient/wasip1
+	@ls -l $(WASM_KEEPER)
+
+## browser-ext: the unpacked Manifest V3 extension in dist/browser-ext, and zipped
+browser-ext:
+	rm -rf $(EXT_DIR) $(EXT_ZIP)
+	mkdir -p $(EXT_DIR)
+	cp $(addprefix browser-ext/,$(EXT_SOURCES)) $(EXT_DIR)/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(EXT_DIR)/
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="$(JS_LDFLAGS)" -o $(EXT_DIR)/keeper.wasm ./wasmclient/js
+	$(GO) run wasmclient/js/zipdir.go $(EXT_DIR) $(EXT_ZIP)
+	@ls -l $(EXT_DIR)/keeper.wasm $(EXT_ZIP)
+
+## edge-worker: the edge worker (syumai/workers) in dist/edge-worker, with a workerd config
+edge-worker:
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(abspath $(EDGE_DIR))
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="$(JS_LDFLAGS)" -o $(abspath $(EDGE_DIR))/app.wasm ./wasmclient/edge
+	cp wasmclient/edge/workerd.capnp wasmclient/edge/cron-trigger.mjs $(EDGE_DIR)/
+	GOOS=js GOARCH=wasm $(GO) vet ./wasmclient/edge
+	@ls -l $(EDGE_DIR)/app.wasm
+
+## examples: the example compute programs (GOOS=wasip1) in bin/examples
+examples:
+	@mkdir -p $(EXAMPLES_DIR)
+	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -trimpath -o $(EXAMPLES_DIR)/ ./examples/...
+	@for e in $(EXAMPLES); do mv -f $(EXAMPLES_DIR)/$$e $(EXAMPLES_DIR)/$$e.wasm; done
+	@ls -l $(EXAMPLES_DIR)
+
+# npm install rather than npm ci: the registry reached here has only the
+# Linux builds of workerd's platform packages, so the lock cannot list the
+# others and npm ci refuses it.
+## js-deps: playwright-core and workerd at the versions of tests/browser's lock file
+js-deps: $(NPM_STAMP)
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm install --no-audit --no-fund && touch node_modules/.package-lock.json
+
+# ---------------------------------------------------------------------------
+# Tests in real JavaScript runtimes (Debian's chromium, npm's workerd)
+
+## test-js-compute: compute jobs on V8's own WebAssembly engine vs wazero, in Node
+test-js-compute:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^TestPlatform' ./verifier/compute/
+
+# The extension keeps a genesis key and votes beside native keepers; then
+# each scheme × curve timed in Chromium against native; then the compute
+# jobs in Chromium (V8 and the interpreter) compared byte for byte with
+# native and the wasip1 module. LIGHTKEEPER_COMPUTE_BENCH=full adds the
+# full-size compute timings.
+## test-browser: headless Chromium runs the extension keeper and the cross-host compute jobs
+test-browser: browser-ext js-deps test-js-compute
+	LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags browser -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestBrowserExtension|TestBrowserVerifyBench|TestCrossHostBrowser)$$' -v ./tests/
+
+# workerd runs dist/edge-worker, the test fires its scheduled event and its
+# votes must show in certificates; then the compute jobs in workerd (the
+# interpreter: workerd forbids run-time compilation) against native.
+## test-edge: npm's workerd runs the edge worker keeper and the cross-host compute jobs
+test-edge: edge-worker browser-ext js-deps
+	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
+
+# ---------------------------------------------------------------------------
+# Measurements (docs/benchmarks.md)
+
+## bench: verification, state machine and store micro-benchmarks, then `lightkeeper bench`
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./verifier/ ./coordinator/state/ ./pebbledb/
+	$(BIN) bench
+
+## wasm-bench: verification natively and in the wasip1 module side by side
+wasm-bench: wasm-keeper
+	LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test -run '^$$' -bench . -benchmem ./wasmclient/host/
+
+## compute-bench: metered vs unmetered, compiler vs interpreter, registration speed
+compute-bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./verifier/compute/
