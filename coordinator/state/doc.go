@@ -50,7 +50,7 @@
 //
 // A COMPUTE round runs a registered WebAssembly program on an input with a
 // fuel limit. Its committee has compute_validators seats (drawn like a
-// proof committee) and one threshold, ⌊compute_validators/2⌋+1, for both
+// proof committee) and one threshold, ⌈2·compute_validators/3⌉ (ComputeThreshold), for both
 // outcomes (Round.threshold = reject_threshold). A vote's result_hash is
 // verifier/compute.ResultHash of the keeper's result and its compute field
 // opens it (trap, exit code, fuel used, output hash); APPROVE means a clean
