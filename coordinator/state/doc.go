@@ -32,7 +32,7 @@
 //  3. The economy's timers: unbonding entries that are due are paid out,
 //     reward multipliers past their forgiveness time return to 1, and if
 //     the block's time is in a later epoch the current epoch ends —
-//     rewards, capacities, then the election of the next active set
+//     rewards, capacities, downtime jails, then the election of the next active set
 //     (epoch.go).
 //  4. The transactions, in order. A failing transaction changes nothing
 //     and reports its error in its TxResult; it is still part of the block,

@@ -742,8 +742,9 @@ type StakingParams struct {
 	// Stage one of the stake limit: tokens of limit per work unit of
 	// capacity.
 	StakePerUnit uint64 `protobuf:"varint,9,opt,name=stake_per_unit,json=stakePerUnit,proto3" json:"stake_per_unit,omitempty"`
-	// Capacity (work units per epoch) a keeper is presumed to have until it
-	// has been measured.
+	// Capacity (work units per epoch) a genesis keeper is presumed to have
+	// until it has been measured (the bootstrap allowance); keepers
+	// registered later start at 0 and prove work by challenges.
 	InitialCapacity uint64 `protobuf:"varint,10,opt,name=initial_capacity,json=initialCapacity,proto3" json:"initial_capacity,omitempty"`
 	// Weight of the last epoch in the capacity EMA.
 	CapacityEmaAlphaBps uint32 `protobuf:"varint,11,opt,name=capacity_ema_alpha_bps,json=capacityEmaAlphaBps,proto3" json:"capacity_ema_alpha_bps,omitempty"`
