@@ -416,6 +416,7 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 	}
 	if !k.Registered {
 		k.Registered = true
+		a.onlineChanged(k) // downtime is counted from the registration
 		a.keepers[k.Id] = true
 		a.emit(KeeperRegistered{KeeperID: k.Id})
 	}

@@ -110,8 +110,8 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	for _, id := range ids {
 		k := m.keepers[id]
 		online[id] = UptimeOne
-		if !k.Active {
-			continue
+		if !k.Active || !k.Registered {
+			continue // a genesis keeper that never registered is not measured
 		}
 		off := k.EpochOfflineMs
 		if !k.Online {
@@ -408,9 +408,10 @@ func shuffle(ids []string, seed []byte, epoch uint64) {
 }
 
 // onlineChanged keeps the epoch's downtime of a keeper whose session
-// opened or closed (SetKeeperOnline) at the block's time: going offline
-// starts a period, coming back adds it (from the epoch's start at the
-// earliest) to epoch_offline_ms. endEpoch closes a period still open.
+// opened or closed (SetKeeperOnline), or that registered, at the block's
+// time: going offline (or registering offline) starts a period, coming
+// back adds it (from the epoch's start at the earliest) to
+// epoch_offline_ms. endEpoch closes a period still open.
 func (a *applier) onlineChanged(k *lightkeeperv1.Keeper) {
 	if !k.Online {
 		k.OfflineSince = tsMilli(a.now)
