@@ -362,3 +362,22 @@ func TestDecayExactNearFloor(t *testing.T) {
 		t.Errorf("reputation after 100 days from 200: %d, want about 181", r)
 	}
 }
+
+// #15.3: downtime is counted from a keeper's registration (its first
+// connection): a genesis keeper that connects late in the first epoch is
+// not jailed for the time before, one that never connects is not measured.
+func TestDowntimeFromRegistration(t *testing.T) {
+	h := econHarness(t, 5, func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators, p.Threshold = 3, 2 })
+	h.mutate(func(s *Snapshot) {
+		for _, i := range []int{3, 4} {
+			setKeeper(s, keeperID(i), func(k *lightkeeperv1.Keeper) { k.Registered, k.Online = false, false })
+		}
+	})
+	h.ok(h.apply(50*time.Minute, registerTx(testChain, 3), onlineTx(3, true)))
+	h.endEpoch()
+	for _, i := range []int{3, 4} {
+		if k := h.keeper(i); k.Jailed || !k.Active {
+			t.Errorf("k%d: jailed %t active %t", i, k.Jailed, k.Active)
+		}
+	}
+}
