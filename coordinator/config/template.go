@@ -117,8 +117,9 @@ electability_threshold_bps = 10
 # network's total limit (stage one); above it, each keeper gets its
 # capacity's share of the demand (stage two).
 stake_per_unit = 1000
-# Capacity (work units per epoch) a keeper is presumed to have until its
-# verified work has been measured.
+# Capacity (work units per epoch) a genesis keeper is presumed to have
+# until its verified work has been measured (the bootstrap allowance);
+# keepers registered later start at 0 and prove work by challenges.
 initial_capacity = 1000
 # Weight of the last epoch in the capacity moving average (5000 = 0.5).
 capacity_ema_alpha_bps = 5000

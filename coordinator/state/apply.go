@@ -190,11 +190,11 @@ func (a *applier) setReputation(k *lightkeeperv1.Keeper, to int64, cause string)
 	k.Reputation = to
 }
 
-// decay applies rep = ⌊rep·(10⁶−ppm)/10⁶⌋ (×999/1000 at the default) once
+// decay takes ppm/10⁶ of every reputation (0.1 % at the default) once
 // per day boundary crossed (at most MaxDecayDays), to every keeper in id
-// order, as one event per keeper. Truncating the product rather than the
-// decrement means every reputation above the floor decays, not only those
-// of 1,000 and more.
+// order, as one event per keeper; the fraction of a point that an integer
+// cannot lose is carried to the next day (decayed), so the rate is exact
+// at every level.
 func (a *applier) decay() {
 	m := a.m
 	day := dayOf(a.now)
@@ -209,9 +209,10 @@ func (a *applier) decay() {
 	}
 	for _, id := range sortedKeys(m.keepers) {
 		k := m.keepers[id]
-		r := k.Reputation
-		for d := int64(0); d < days && r > m.params.ReputationMin; d++ {
-			r = max(r*(PPM-ppm)/PPM, m.params.ReputationMin)
+		r, carry := decayed(k.Reputation, k.DecayCarry, days, ppm, m.params.ReputationMin)
+		if carry != k.DecayCarry {
+			k.DecayCarry = carry
+			a.keepers[id] = true
 		}
 		if r != k.Reputation {
 			a.setReputation(k, r, CauseDecay)
@@ -415,6 +416,7 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 	}
 	if !k.Registered {
 		k.Registered = true
+		a.onlineChanged(k) // downtime is counted from the registration
 		a.keepers[k.Id] = true
 		a.emit(KeeperRegistered{KeeperID: k.Id})
 	}
@@ -431,6 +433,7 @@ func (a *applier) setKeeperOnline(tx *lightkeeperv1.SetKeeperOnlineTx) TxResult 
 	}
 	if k.Online != tx.Online {
 		k.Online = tx.Online
+		a.onlineChanged(k)
 		a.keepers[k.Id] = true
 		a.emit(KeeperOnlineChanged{KeeperID: k.Id, Online: k.Online})
 	}

@@ -21,7 +21,7 @@ var ErrBadCertificate = errors.New("bad certificate")
 // tally must match the outcome (APPROVED: approvals ≥ threshold; REJECTED:
 // rejections ≥ reject_threshold, or for a WITHDRAWAL voided at the
 // decision approvals ≥ threshold; TIMEOUT: neither). A COMPUTE certificate
-// instead has reject_threshold = threshold, a majority of the committee;
+// instead has reject_threshold = threshold, at least ComputeThreshold(committee size);
 // every APPROVE or REJECT vote must open its result hash with its compute
 // result; and APPROVED (REJECTED) needs threshold APPROVE (REJECT) votes
 // for the certificate's result_hash, which its result must open (TIMEOUT:

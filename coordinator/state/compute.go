@@ -17,9 +17,10 @@ import (
 // compute.ResultHash of the keeper's result; APPROVE means the run ended
 // without a trap, REJECT that it trapped (a deterministic trap such as
 // out_of_fuel is a result, not an error). The round is decided by the first
-// result hash that threshold = ⌊compute_validators/2⌋+1 votes of the same
-// kind carry: APPROVED or REJECTED with that result. Since the threshold is
-// a majority of the committee, two results can never both reach it.
+// result hash that threshold = ⌈2·compute_validators/3⌉ votes of the same
+// kind carry (ComputeThreshold): APPROVED or REJECTED with that result.
+// Since the threshold is more than half the committee, two results can
+// never both reach it.
 
 // Bounds of the [compute] parameters.
 const (
@@ -108,9 +109,19 @@ func validateCompute(p *lightkeeperv1.ConsensusParams) error {
 }
 
 // computeThreshold is the number of matching results that decide a
-// compute round: a majority of compute_validators.
+// compute round: ComputeThreshold(compute_validators).
 func computeThreshold(p *lightkeeperv1.ConsensusParams) uint32 {
-	return p.ComputeValidators/2 + 1
+	return ComputeThreshold(p.ComputeValidators)
+}
+
+// ComputeThreshold is the one rule for compute thresholds: two thirds of
+// the committee, ⌈2n/3⌉ (Paraloom's 2/3 WASM verification). It is always a
+// majority (2·⌈2n/3⌉ > n), so two different results can never both be
+// decided. Opening a round uses it on compute_validators; a certificate's
+// check uses it on the committee actually drawn (a smaller committee needs
+// fewer, and the fixed threshold of a shrunk committee is still above it).
+func ComputeThreshold(n uint32) uint32 {
+	return (2*n + 2) / 3
 }
 
 // computeWorkUnits is ⌈fuel / fuel_per_unit⌉, at least 1 and at most
@@ -299,13 +310,13 @@ func (m *Machine) Program(id string) (*lightkeeperv1.Program, bool) {
 }
 
 // verifyComputeCertificate checks the compute part of a certificate: the
-// thresholds form a majority, every APPROVE or REJECT vote opens its result
+// thresholds are two thirds (ComputeThreshold), every APPROVE or REJECT vote opens its result
 // hash, and the outcome is the one result that threshold votes of one kind
 // agree on (none for TIMEOUT).
 func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...any) error) error {
 	size := uint32(len(c.Committee))
-	if c.RejectThreshold != c.Threshold || 2*c.Threshold <= size {
-		return bad("compute thresholds %d/%d: want one majority threshold of the %d-keeper committee", c.Threshold, c.RejectThreshold, size)
+	if c.RejectThreshold != c.Threshold || c.Threshold < ComputeThreshold(size) {
+		return bad("compute thresholds %d/%d: want one two-thirds threshold (at least %d) of the %d-keeper committee", c.Threshold, c.RejectThreshold, ComputeThreshold(size), size)
 	}
 	count := map[string]uint32{}
 	for i, v := range c.Votes {

@@ -286,3 +286,16 @@ func testGenesisWithBalances(n int, stake, balance uint64) *lightkeeperv1.Genesi
 	}
 	return g
 }
+
+// TestComputeThresholdTwoThirds: a compute round is decided by two thirds
+// of compute_validators (Paraloom's 2/3 WASM verification), not by a bare
+// majority: ⌈2n/3⌉ = 2, 3, 4, 4, 5, 6, 6 for n = 3, 4, 5, 6, 7, 8, 9.
+func TestComputeThresholdTwoThirds(t *testing.T) {
+	for n, want := range map[uint32]uint32{1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5, 8: 6, 9: 6, 10: 7} {
+		p := DefaultParams()
+		p.ComputeValidators = n
+		if got := computeThreshold(p); got != want {
+			t.Errorf("compute_validators %d: threshold %d, want %d", n, got, want)
+		}
+	}
+}

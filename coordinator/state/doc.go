@@ -32,7 +32,7 @@
 //  3. The economy's timers: unbonding entries that are due are paid out,
 //     reward multipliers past their forgiveness time return to 1, and if
 //     the block's time is in a later epoch the current epoch ends —
-//     rewards, capacities, then the election of the next active set
+//     rewards, capacities, downtime jails, then the election of the next active set
 //     (epoch.go).
 //  4. The transactions, in order. A failing transaction changes nothing
 //     and reports its error in its TxResult; it is still part of the block,
@@ -50,7 +50,7 @@
 //
 // A COMPUTE round runs a registered WebAssembly program on an input with a
 // fuel limit. Its committee has compute_validators seats (drawn like a
-// proof committee) and one threshold, ⌊compute_validators/2⌋+1, for both
+// proof committee) and one threshold, ⌈2·compute_validators/3⌉ (ComputeThreshold), for both
 // outcomes (Round.threshold = reject_threshold). A vote's result_hash is
 // verifier/compute.ResultHash of the keeper's result and its compute field
 // opens it (trap, exit code, fuel used, output hash); APPROVE means a clean

@@ -327,7 +327,13 @@ func (s *econSim) randomEconomyTx() *lightkeeperv1.Transaction {
 		}
 		ids := sortedKeys(s.rounds)
 		rid := ids[rng.Intn(len(ids))]
-		culprit := 8 // the equivocator class (index % 4 == 0) contains 0, 4, 8
+		culprit := 8 // the equivocator class (index % 4 == 0) contains 0, 4, 8, 12
+		for _, c := range []int{8, 4, 12, 0} {
+			if k, _ := s.m.Keeper(keeperID(c)); !k.Tombstoned {
+				culprit = c
+				break
+			}
+		}
 		v1 := voteTx(rid, culprit, approve).GetCastVote().Vote
 		v2 := voteTx(rid, culprit, reject).GetCastVote().Vote
 		return s.signed(acct, fee, func(b *lightkeeperv1.TxBody) {
@@ -620,5 +626,185 @@ func (s *econSim) checkEconomy(step int, res *Result) {
 		if rec.Paid+rec.ToCommunityFund != rec.Fees+rec.Minted {
 			fail("epoch %d: paid %d + fund %d != fees %d + minted %d", rec.Epoch, rec.Paid, rec.ToCommunityFund, rec.Fees, rec.Minted)
 		}
+		// Only the elected earn (candidates' challenges pay nothing).
+		for _, rw := range rec.Rewards {
+			if !slices.Contains(rec.ActiveSet, rw.KeeperId) {
+				fail("epoch %d: keeper %s paid %d outside the active set", rec.Epoch, rw.KeeperId, rw.Share)
+			}
+		}
+	}
+	// Downtime: an elected keeper offline for more than the downtime share
+	// of an epoch is jailed by its end, so it is not in the next active set.
+	for _, rec := range res.Epochs {
+		for _, id := range rec.NextActiveSet {
+			if k, _ := m.Keeper(id); k.Jailed {
+				fail("epoch %d: jailed keeper %s elected", rec.Epoch, id)
+			}
+		}
+	}
+}
+
+// TestEconomyAdversaries runs the exploits of issue #15 against honest
+// keepers of equal stake and capacity over six epochs, and checks for each
+// that the strategy earns no more per unit of stake than honest
+// participation:
+//
+//   - k2 votes wrong once, is slashed, and moves to a clean group it
+//     controls (the penalty must follow it);
+//   - k8, never elected, answers every candidates' challenge (candidates
+//     must not be paid);
+//   - k5 stays offline for most of every epoch and comes back before its
+//     end (downtime must cost uptime and the seat);
+//   - a guarantor grinds guarantee, unguarantee, cancel-unbond, bond and
+//     group joins around the vote cap (TestVoteCapGrinding).
+func TestEconomyAdversaries(t *testing.T) {
+	const n, leaver, farmer, absent = 8, 2, 8, 5
+	h := econHarness(t, n, func(p *lightkeeperv1.ConsensusParams) {
+		p.Threshold = 6
+		p.Staking.MaxElected = n
+		p.Staking.StakePerUnit = 1_000
+		p.Slashing.SlashIncorrectBps = 100
+	})
+	h.mutate(func(s *Snapshot) {
+		s.Keepers = append(s.Keepers, newKeeper(keeperID(farmer), 1_000, h.m.params))
+	})
+	h.ok(h.apply(0, registerTx(testChain, farmer), onlineTx(farmer, true)))
+	h.mustSigned(20, groupCreate) // honest group: k0, k1
+	h.join(20, 0)
+	h.join(20, 1)
+	h.mustSigned(21, groupCreate) // the leaver's group
+	h.join(21, leaver)
+	h.join(21, 3)
+	h.mustSigned(22, groupCreate) // the clean group the leaver controls
+	for e := 0; e < 6; e++ {
+		if e > 0 {
+			h.ok(h.apply(0, onlineTx(absent, false)))
+			if k := h.keeper(absent); k.Jailed && k.JailedUntil.AsTime().UnixMilli() <= h.now() {
+				h.mustSigned(absent, func(b *lightkeeperv1.TxBody) {
+					b.Msg = &lightkeeperv1.TxBody_Unjail{Unjail: &lightkeeperv1.UnjailMsg{}}
+				})
+			}
+		}
+		for r := 0; r < 5; r++ {
+			if e == 1 && r == 0 {
+				h.round(leaver)
+				if h.keeper(leaver).GroupId != "" {
+					h.mustSigned(leaver, groupLeave(21, leaver))
+				}
+				h.join(22, leaver)
+				continue
+			}
+			h.round()
+			if h.m.HasCandidates() {
+				h.nonce++
+				res := h.ok(h.apply(0, challengeTx(h.vk, fmt.Sprint("c", h.nonce), approve, true)))
+				rd := res.TxResults[0].Round
+				var txs []*lightkeeperv1.Transaction
+				for _, i := range h.seats(rd) {
+					txs = append(txs, voteTx(rd.Id, i, approve))
+				}
+				h.ok(h.apply(time.Second, txs...))
+				h.apply(time.Minute)
+			}
+		}
+		if e > 0 {
+			// Back just before the epoch ends.
+			if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.m.NextEpochAt() - 60_000, Txs: []*lightkeeperv1.Transaction{onlineTx(absent, true)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.endEpoch()
+	}
+	perStake := func(i int) uint64 { k := h.keeper(i); return k.RewardsTotal * 1_000_000 / 1_000 }
+	honest := perStake(4)
+	for _, i := range []int{0, 1, 3, 6, 7} {
+		honest = min(honest, perStake(i))
+	}
+	if honest == 0 {
+		t.Fatal("honest keepers earned nothing: nothing was tested")
+	}
+	for _, adv := range []struct {
+		name string
+		i    int
+	}{{"leave a group after a slash", leaver}, {"farm challenges while unelected", farmer}, {"go offline and keep the seat", absent}} {
+		got := perStake(adv.i)
+		t.Logf("%s (k%d): %d per million of stake; honest at least %d", adv.name, adv.i, got, honest)
+		if got > honest {
+			t.Errorf("%s (k%d) earned %d per million of stake, honest keepers at least %d", adv.name, adv.i, got, honest)
+		}
+	}
+	if h.keeper(absent).Active {
+		t.Errorf("the absent keeper kept its seat")
+	}
+}
+
+// TestVoteCapGrinding: random guarantees, unguarantees, cancellations,
+// bonds and group joins around the vote cap. Invariant: every accepted
+// transaction that adds backing leaves its candidate at or under its cap.
+func TestVoteCapGrinding(t *testing.T) {
+	h := econHarness(t, 6, func(p *lightkeeperv1.ConsensusParams) {
+		p.Staking.StakePerUnit = 1_000
+		p.Staking.MaxGroupSize = 3
+	})
+	rng := rand.New(rand.NewSource(5))
+	for i := 20; i < 26; i++ {
+		h.m.accounts[keeperID(i)] = &lightkeeperv1.Account{Id: keeperID(i), Balance: 50_000}
+	}
+	for i := 0; i < 6; i++ {
+		h.m.accounts[keeperID(i)] = &lightkeeperv1.Account{Id: keeperID(i), Balance: 20_000}
+	}
+	h.mustSigned(20, groupCreate)
+	h.mustSigned(21, groupCreate)
+	targets := []int{0, 1, 2, 3, 4, 5, 20, 21}
+	accepted := 0
+	for step := 0; step < 400; step++ {
+		var signer int
+		var msg func(b *lightkeeperv1.TxBody)
+		var added string // candidate key whose backing the tx adds to
+		switch rng.Intn(5) {
+		case 0, 1:
+			signer = 22 + rng.Intn(4)
+			tgt := targets[rng.Intn(len(targets))]
+			msg = guaranteeMsg(tgt, uint64(100+rng.Intn(3_000)))
+			added, _ = h.m.candidateKeyOf(keeperID(tgt))
+		case 2:
+			signer = 22 + rng.Intn(4)
+			tgt := targets[rng.Intn(len(targets))]
+			msg = func(b *lightkeeperv1.TxBody) {
+				b.Msg = &lightkeeperv1.TxBody_Unguarantee{Unguarantee: &lightkeeperv1.UnguaranteeMsg{Target: keeperID(tgt), Amount: uint64(100 + rng.Intn(2_000))}}
+			}
+		case 3:
+			es := h.m.Unbonding("")
+			if len(es) == 0 {
+				continue
+			}
+			e := es[rng.Intn(len(es))]
+			signer = h.index[e.OwnerId]
+			msg = func(b *lightkeeperv1.TxBody) {
+				b.Msg = &lightkeeperv1.TxBody_CancelUnbond{CancelUnbond: &lightkeeperv1.CancelUnbondMsg{EntryId: e.Id}}
+			}
+			added, _ = h.m.candidateKeyOf(e.TargetId)
+		default:
+			k := rng.Intn(6)
+			if rng.Intn(2) == 0 {
+				signer, msg = k, func(b *lightkeeperv1.TxBody) {
+					b.Msg = &lightkeeperv1.TxBody_Bond{Bond: &lightkeeperv1.BondMsg{Amount: uint64(100 + rng.Intn(3_000))}}
+				}
+				added = candidateKeyOfKeeper(h.m.keepers[keeperID(k)])
+			} else {
+				g := 20 + rng.Intn(2)
+				h.signed(g, groupJoin(g, k)) // invite (may fail: already member)
+				signer, msg, added = k, groupJoin(g, k), "g"+keeperID(g)
+			}
+		}
+		if r := h.signed(signer, msg); r.Err == nil && added != "" {
+			accepted++
+			if raw, cap := h.m.voteCap(added); raw > cap {
+				t.Fatalf("step %d: %s accepted with backing %d above the cap %d", step, added[:9], raw, cap)
+			}
+		}
+	}
+	if accepted < 50 {
+		t.Fatalf("only %d transactions adding backing were accepted", accepted)
 	}
 }

@@ -1,11 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"math/big"
 	"math/bits"
 	"slices"
+	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"google.golang.org/protobuf/proto"
@@ -101,16 +103,38 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	st.FeePot = 0
 
 	ids := sortedKeys(m.keepers)
+	// Downtime: the part of the epoch each elected keeper spent offline
+	// (sessions reach the machine as SetKeeperOnline at block times).
+	epochMs := uint64(max(end-st.EpochStartedAt.AsTime().UnixMilli(), 1))
+	online := make(map[string]uint64, len(ids)) // ppm of the epoch online
+	for _, id := range ids {
+		k := m.keepers[id]
+		online[id] = UptimeOne
+		if !k.Active || !k.Registered {
+			continue // a genesis keeper that never registered is not measured
+		}
+		off := k.EpochOfflineMs
+		if !k.Online {
+			since := st.EpochStartedAt.AsTime().UnixMilli()
+			if k.OfflineSince != nil {
+				since = max(since, k.OfflineSince.AsTime().UnixMilli())
+			}
+			off += uint64(max(end-since, 0))
+		}
+		online[id] = UptimeOne - mulDiv(min(off, epochMs), UptimeOne, epochMs)
+	}
 	var earners []earner
 	sum := new(big.Int)
 	for _, id := range ids {
 		k := m.keepers[id]
-		if k.EpochAssigned > 0 {
-			s := epochUptime(k.EpochAssigned, k.EpochMissed, rp.UptimeGraceBps, rp.UptimeExponent)
+		if k.EpochAssigned > 0 || online[id] < UptimeOne {
+			s := epochUptime(k.EpochAssigned, k.EpochMissed, online[id], rp.UptimeGraceBps, rp.UptimeExponent)
 			k.UptimePpm = uint32(ema(uint64(k.UptimePpm), s, rp.UptimeEmaAlphaBps))
 			a.keepers[id] = true
 		}
-		if k.EpochWorkUnits > 0 && k.UptimePpm > 0 && !k.Jailed && !k.Tombstoned && k.Stake >= sp.MinSelfBond {
+		// Only the elected earn (Celo pays elected validators): a
+		// candidate's challenges measure its capacity, not its pay.
+		if k.Active && k.EpochWorkUnits > 0 && k.UptimePpm > 0 && !k.Jailed && !k.Tombstoned && k.Stake >= sp.MinSelfBond {
 			sc := new(big.Int).SetUint64(k.EpochWorkUnits)
 			sc.Mul(sc, new(big.Int).SetUint64(uint64(k.UptimePpm)))
 			earners = append(earners, earner{k, sc})
@@ -124,11 +148,11 @@ func (a *applier) endEpoch(next uint64, start int64) {
 		k := e.k
 		share := shareOf(pot, e.score, sum)
 		shared += share
-		mult, commissionBps := k.RewardMultiplierBps, uint32(0)
+		mult, commissionBps := m.rewardMultiplier(k), uint32(0)
 		key := "k" + k.Id
 		g := m.groups[k.GroupId]
 		if k.GroupId != "" && g != nil {
-			mult, commissionBps, key = g.RewardMultiplierBps, g.CommissionBps, "g"+g.Id
+			commissionBps, key = g.CommissionBps, "g"+g.Id
 		}
 		kept := mulBps(share, mult)
 		commission := mulBps(kept, commissionBps)
@@ -155,22 +179,38 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	st.CommunityFund += toFund
 	rec.Paid, rec.ToCommunityFund = paid, toFund
 
-	// Capacity is measured on the keepers that were given work: an epoch in
-	// which a keeper was assigned no round (offline, outside the active set,
-	// or a quiet network) says nothing about its capacity and leaves it as
-	// it was. Random challenges (GPoW) will later measure keepers outside
-	// the active set too.
+	// Capacity is measured on the keepers that were given work (rounds, or
+	// candidates' challenges) and on elected keepers that were offline: an
+	// absence is a measurement (it proved less work), while an epoch in
+	// which a keeper online all along was assigned nothing (a quiet
+	// network, no challenge for it) says nothing and leaves it as it was.
 	for _, id := range ids {
-		if k := m.keepers[id]; k.EpochAssigned > 0 {
+		if k := m.keepers[id]; k.EpochAssigned > 0 || online[id] < UptimeOne {
 			k.CapacityMilli = ema(k.CapacityMilli, mulDiv(k.EpochWorkUnits, MilliUnits, 1), sp.CapacityEmaAlphaBps)
 			a.keepers[id] = true
 			m.stakesDirty = true
 		}
 	}
+	// Downtime jails (no slash), as missed rounds do: an elected keeper
+	// offline for more than downtime_max_missed / downtime_window of the
+	// epoch is jailed before the election, so it loses its seat.
+	sl := m.params.Slashing
 	for _, id := range ids {
 		k := m.keepers[id]
-		if k.EpochWorkUnits != 0 || k.EpochAssigned != 0 || k.EpochMissed != 0 {
+		offPpm := UptimeOne - online[id]
+		if k.Active && !k.Jailed && offPpm*uint64(sl.DowntimeWindow) > uint64(sl.DowntimeMaxMissed)*UptimeOne {
+			until := a.now + millis(sl.DowntimeJail)
+			k.Jailed, k.JailedUntil = true, tsMilli(until)
+			a.keepers[id] = true
+			m.stakesDirty = true
+			a.emit(Jailed{KeeperID: id, Cause: CauseDowntime, Until: until})
+		}
+	}
+	for _, id := range ids {
+		k := m.keepers[id]
+		if k.EpochWorkUnits != 0 || k.EpochAssigned != 0 || k.EpochMissed != 0 || k.EpochOfflineMs != 0 || k.OfflineSince != nil {
 			k.EpochWorkUnits, k.EpochAssigned, k.EpochMissed = 0, 0, 0
+			k.EpochOfflineMs, k.OfflineSince = 0, nil
 			a.keepers[id] = true
 		}
 	}
@@ -250,7 +290,7 @@ func (a *applier) payBackers(key string, net uint64) uint64 {
 // elect runs the election of the current epoch (Celo): candidates below
 // electability_threshold_bps of all effective stake are excluded; seats go
 // one by one to the candidate with the highest effective / (seats won + 1)
-// (D'Hondt; ties to the lower candidate key), each seat to its next member
+// (D'Hondt; ties by tieHash of the seed, epoch and candidate id), each seat to its next member
 // by stake limit, until max_elected seats are filled or no candidate has an
 // unseated member; the active set is then shuffled by the seed.
 func (a *applier) elect() {
@@ -267,11 +307,20 @@ func (a *applier) elect() {
 			running = append(running, c)
 		}
 	}
+	// D'Hondt gives a tie to the lower index: order the candidates by a
+	// hash of the seed, the epoch and the candidate's id, so no kind of
+	// candidate (group or lone keeper) and no id is favoured, and nobody
+	// can grind a key that wins ties (the key order breaks a hash tie).
+	tie := make(map[string][32]byte, len(running))
+	for _, c := range running {
+		tie[c.key] = tieHash(a.seed, m.staking.Epoch, c.id)
+	}
 	slices.SortFunc(running, func(x, y *candidate) int {
-		if x.key < y.key {
-			return -1
+		tx, ty := tie[x.key], tie[y.key]
+		if c := bytes.Compare(tx[:], ty[:]); c != 0 {
+			return c
 		}
-		return 1
+		return strings.Compare(x.key, y.key)
 	})
 	votes := make([]uint64, len(running))
 	room := make([]int, len(running))
@@ -324,6 +373,21 @@ func DHondt(votes []uint64, room []int, seats int) []int {
 	return out
 }
 
+// TieDomain separates the election's tie order from other uses of the
+// seed.
+const TieDomain = "lightkeeper/election-tie/v1\x00"
+
+// tieHash is SHA-256(TieDomain || seed || u64be(epoch) || id): the order
+// in which D'Hondt breaks ties between equal quotients.
+func tieHash(seed []byte, epoch uint64, id string) [32]byte {
+	buf := make([]byte, 0, len(TieDomain)+len(seed)+8+len(id))
+	buf = append(buf, TieDomain...)
+	buf = append(buf, seed...)
+	buf = binary.BigEndian.AppendUint64(buf, epoch)
+	buf = append(buf, id...)
+	return sha256.Sum256(buf)
+}
+
 // shuffle permutes ids (Fisher–Yates from the end): position i swaps with
 // j = SHA-256(ElectionDomain || seed || u64be(epoch) || u32be(i)) mod (i+1).
 func shuffle(ids []string, seed []byte, epoch uint64) {
@@ -341,4 +405,24 @@ func shuffle(ids []string, seed []byte, epoch uint64) {
 		}
 		ids[i], ids[r] = ids[r], ids[i]
 	}
+}
+
+// onlineChanged keeps the epoch's downtime of a keeper whose session
+// opened or closed (SetKeeperOnline), or that registered, at the block's
+// time: going offline (or registering offline) starts a period, coming
+// back adds it (from the epoch's start at the earliest) to
+// epoch_offline_ms. endEpoch closes a period still open.
+func (a *applier) onlineChanged(k *lightkeeperv1.Keeper) {
+	if !k.Online {
+		k.OfflineSince = tsMilli(a.now)
+		return
+	}
+	start := a.m.staking.EpochStartedAt.AsTime().UnixMilli()
+	if k.OfflineSince != nil {
+		start = max(start, k.OfflineSince.AsTime().UnixMilli())
+	}
+	if k.Active {
+		k.EpochOfflineMs += uint64(max(a.now-start, 0))
+	}
+	k.OfflineSince = nil
 }

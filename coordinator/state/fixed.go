@@ -43,17 +43,24 @@ func ema(old, sample uint64, alphaBps uint32) uint64 {
 
 // epochUptime is the uptime score of one epoch in parts per million:
 //
+//	participation_ppm = voted / assigned (10⁶ without assignments) × online_ppm / 10⁶
 //	x = min(participation_ppm + grace_bps·100, 10⁶)
 //	score = x^exponent / 10^(6·(exponent−1))
 //
 // computed as `exponent` successive truncating multiplications
 // s ← ⌊s·x/10⁶⌋ starting from s = 10⁶, so every step stays below 10¹².
-func epochUptime(assigned, missed uint64, graceBps, exponent uint32) uint64 {
-	if assigned == 0 {
+// online_ppm is the part of the epoch the keeper was online (10⁶ when it
+// never went offline).
+func epochUptime(assigned, missed, onlinePpm uint64, graceBps, exponent uint32) uint64 {
+	if assigned == 0 && onlinePpm >= UptimeOne {
 		return UptimeOne
 	}
-	voted := assigned - min(missed, assigned)
-	x := mulDiv(voted, UptimeOne, assigned) + uint64(graceBps)*100
+	p := uint64(UptimeOne)
+	if assigned > 0 {
+		voted := assigned - min(missed, assigned)
+		p = mulDiv(voted, UptimeOne, assigned)
+	}
+	x := mulDiv(p, min(onlinePpm, UptimeOne), UptimeOne) + uint64(graceBps)*100
 	x = min(x, UptimeOne)
 	s := uint64(UptimeOne)
 	for range exponent {
@@ -103,4 +110,23 @@ func addSat(a, b uint64) uint64 {
 		return math.MaxUint64
 	}
 	return s
+}
+
+// decayed applies days of daily decay at ppm to a reputation with its
+// carried remainder (millionths of a point): each day the loss is
+// rep·ppm + carry millionths, of which the whole points are taken and the
+// rest carried, so a reputation loses exactly ppm/10⁶ a day on average,
+// near the floor too (0.2 of a point a day at 200, carried until it makes
+// a point). It stops at floor, where the carry is dropped.
+func decayed(rep int64, carry uint32, days, ppm, floor int64) (int64, uint32) {
+	c := int64(carry)
+	for d := int64(0); d < days && rep > floor; d++ {
+		loss := rep*ppm + c
+		rep -= loss / PPM
+		c = loss % PPM
+		if rep <= floor {
+			rep, c = floor, 0
+		}
+	}
+	return rep, uint32(c)
 }

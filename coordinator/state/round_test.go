@@ -539,12 +539,17 @@ func TestDailyDecay(t *testing.T) {
 		{"same day", 1000, 1000, []time.Duration{day - time.Millisecond}, 1000, 0},
 		{"one day", 1000, 1000, []time.Duration{day}, 999, 1},
 		{"one day at max", 10_000, 1000, []time.Duration{day}, 9_990, 1},
-		// ×999/1000 truncated: 10000 → 9990 → 9980 (9980.01) → 9970 (9970.02)
-		{"three days in one block", 10_000, 1000, []time.Duration{3 * day}, 9_970, 1},
-		{"three days in three blocks", 10_000, 1000, []time.Duration{day, day, day}, 9_970, 3},
+		// 0.1 % of the integer a day, the fraction carried: 10000 → 9990
+		// → 9981 (carry .99) → 9971 (10.971 lost, carry .971); the exact
+		// 9970.03 is never more than one point away.
+		{"three days in one block", 10_000, 1000, []time.Duration{3 * day}, 9_971, 1},
+		{"three days in three blocks", 10_000, 1000, []time.Duration{day, day, day}, 9_971, 3},
 		{"boundary crossed by a short step", 1000, 1000, []time.Duration{day - 1, 2 * time.Millisecond}, 999, 1},
-		// 999 → 998 (998.001) → 997 → … : small values decay too.
-		{"small values decay", 999, 1000, []time.Duration{10 * day}, 989, 1},
+		// ≈ 0.999 a day, carried: 999·0.999¹⁰ = 989.06; the integer is 990
+		// with 0.9 of a point carried. Small values decay at the same rate.
+		{"small values decay", 999, 1000, []time.Duration{10 * day}, 990, 1},
+		// 0.2 a day at 200: a point every five days, not a point a day.
+		{"near the floor", 200, 1000, []time.Duration{10 * day}, 199, 1},
 		{"clamped at the minimum", 150, 500_000, []time.Duration{day}, 100, 1},
 		{"no decay configured", 1000, 0, []time.Duration{5 * day}, 1000, 0},
 	} {
@@ -584,9 +589,10 @@ func TestDailyDecay(t *testing.T) {
 func TestDecayBounded(t *testing.T) {
 	const rep = int64(1_000_000_000_000)
 	ref := func(days int) int64 {
-		r := rep
+		r, carry := rep, int64(0)
 		for range days {
-			r = r * (PPM - 1) / PPM
+			loss := r + carry // r·ppm with ppm = 1
+			r, carry = r-loss/PPM, loss%PPM
 		}
 		return r
 	}

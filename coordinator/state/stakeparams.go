@@ -27,7 +27,8 @@ const (
 // minimum self-bond of 100, a 3-day unbonding period (100 entries per
 // account at most), 16 guarantees per guarantor, groups of 5, daily epochs
 // electing up to 100 keepers over a 0.1 % threshold, 1,000 tokens of stake
-// limit per work unit of capacity with a presumed initial capacity of
+// limit per work unit of capacity with a presumed initial capacity (for
+// genesis keepers only: the bootstrap allowance) of
 // 1,000 units, capacity EMA α = 0.5, no fees, groth16 = 1 and plonk = 2
 // work units, and one work unit per million fuel of a compute round.
 func DefaultStakingParams() *lightkeeperv1.StakingParams {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -179,6 +180,61 @@ func (m *Machine) recomputeStakes(a *applier) {
 // keeper counts as one member.
 func (m *Machine) voteCap(key string) (raw, limit uint64) {
 	return m.voteCapWith(key, 0)
+}
+
+// candidateKeyOfKeeper names the candidate a keeper's own bond counts for:
+// its group, or itself standing alone (also when its id names a group it
+// is not a member of).
+func candidateKeyOfKeeper(k *lightkeeperv1.Keeper) string {
+	if k.GroupId != "" {
+		return "g" + k.GroupId
+	}
+	return "k" + k.Id
+}
+
+// checkVoteCap refuses to add extra to a candidate's backing when that
+// would take it above the candidate's vote cap. Every path that adds
+// backing calls it — guarantee, bond, cancel_unbond; group_join uses
+// voteCapJoin — only reward compounding may pass the cap (as Celo's
+// compounding votes do).
+func (m *Machine) checkVoteCap(field, key string, extra uint64) error {
+	if raw, cap := m.voteCapWith(key, extra); raw > cap {
+		return fmt.Errorf("%w: %s: backing of %s would be %d, above its vote cap %d", ErrLimitReached, field, key[1:], raw, cap)
+	}
+	return nil
+}
+
+// voteCapJoin is the group's raw backing and vote cap as they would be
+// after keeper joins it: its own bond and the guarantees to it come along,
+// and the group counts one more member.
+func (m *Machine) voteCapJoin(gkey, keeper string) (raw, limit uint64) {
+	brought, _ := m.voteCap("k" + keeper) // its bond, and guarantees to it unless its id names a group
+	raw, _ = m.voteCap(gkey)
+	n := min(uint64(m.params.Staking.MaxElected), uint64(max(m.registeredKeepers(), 1)))
+	members := uint64(len(m.groups[gkey[1:]].Members)) + 1
+	return raw + brought, mulDiv(members+1, m.totalBacking(), n)
+}
+
+// totalBacking is every bond and guarantee of the chain.
+func (m *Machine) totalBacking() uint64 {
+	var total uint64
+	for _, k := range m.keepers {
+		total += k.Stake
+	}
+	for _, g := range m.guarantees {
+		total += g.Amount
+	}
+	return total
+}
+
+func (m *Machine) registeredKeepers() int {
+	n := 0
+	for _, k := range m.keepers {
+		if k.Registered {
+			n++
+		}
+	}
+	return n
 }
 
 // voteCapWith is voteCap as it would be after adding extra to the

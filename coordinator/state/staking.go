@@ -60,6 +60,10 @@ func (m *Machine) initGenesis(g *lightkeeperv1.Genesis, t int64) error {
 		if err := add(fmt.Sprintf("keepers[%d].stake", i), k.Stake); err != nil {
 			return err
 		}
+		// The bootstrap allowance (docs/economics.md §3): genesis keepers
+		// are presumed to have initial_capacity units; it is measured away
+		// by the capacity EMA like any other capacity.
+		m.keepers[k.KeeperId].CapacityMilli = m.params.Staking.InitialCapacity * MilliUnits
 	}
 	for i, b := range g.Balances {
 		if !ValidID(b.GetAccountId()) {
@@ -84,12 +88,15 @@ func (m *Machine) initGenesis(g *lightkeeperv1.Genesis, t int64) error {
 }
 
 // newKeeper is a keeper record as a genesis or a registration creates it.
+// Its capacity is 0: a keeper's stake limit follows proven work (Crust),
+// which a newcomer earns by answering candidates' challenges. Only
+// genesis keepers get staking.initial_capacity (initGenesis), the
+// bootstrap allowance without which no committee could ever be drawn.
 func newKeeper(id string, stake uint64, p *lightkeeperv1.ConsensusParams) *lightkeeperv1.Keeper {
 	return &lightkeeperv1.Keeper{
 		Id:                  id,
 		Stake:               stake,
 		Reputation:          p.ReputationInitial,
-		CapacityMilli:       p.Staking.InitialCapacity * MilliUnits,
 		RewardMultiplierBps: BPS,
 	}
 }

@@ -70,9 +70,18 @@ func TestEpochUptime(t *testing.T) {
 		{4, 4, 0, 10, 0},
 		{3, 1, 0, 1, 666_666},
 	} {
-		if got := epochUptime(tc.assigned, tc.missed, tc.grace, tc.exp); got != tc.want {
+		if got := epochUptime(tc.assigned, tc.missed, UptimeOne, tc.grace, tc.exp); got != tc.want {
 			t.Errorf("epochUptime(%d, %d, grace %d, ^%d) = %d, want %d", tc.assigned, tc.missed, tc.grace, tc.exp, got, tc.want)
 		}
+	}
+	// Offline for half the epoch with every assignment voted: 0.5 + 0.05
+	// grace = 0.55, ^10 = 0.0025 (by truncating steps: 2532).
+	if got := epochUptime(10, 0, 500_000, 500, 10); got != 2_532 {
+		t.Errorf("half offline: %d, want 2532", got)
+	}
+	// Offline all epoch, never assigned: only the grace is left.
+	if got := epochUptime(0, 0, 0, 500, 1); got != 50_000 {
+		t.Errorf("all offline: %d, want 50000", got)
 	}
 	// The EMA with α = 0.1: ⌊(348677·1000 + 500000·9000)/10000⌋ = 484867.
 	if got := ema(500_000, 348_677, 1_000); got != 484_867 {

@@ -152,6 +152,9 @@ func (a *applier) bond(signer string, acct *lightkeeperv1.Account, msg *lightkee
 	if acct.Balance < msg.Amount {
 		return failWith(ErrInsufficientFunds, "bond of %d, balance %d after the fee", msg.Amount, acct.Balance)
 	}
+	if err := a.m.checkVoteCap("bond", candidateKeyOfKeeper(k), msg.Amount); err != nil {
+		return TxResult{Err: err}
+	}
 	acct.Balance -= msg.Amount
 	k.Stake += msg.Amount
 	a.keeperStakeChanged(k)
@@ -242,6 +245,9 @@ func (a *applier) cancelUnbond(signer string, msg *lightkeeperv1.CancelUnbondMsg
 		if k == nil || k.Tombstoned {
 			return failWith(ErrJailed, "cancel_unbond: keeper %s is tombstoned", signer)
 		}
+		if err := m.checkVoteCap("cancel_unbond", candidateKeyOfKeeper(k), e.Amount); err != nil {
+			return TxResult{Err: err}
+		}
 		k.Stake += e.Amount
 		a.keeperStakeChanged(k)
 	} else {
@@ -252,6 +258,10 @@ func (a *applier) cancelUnbond(signer string, msg *lightkeeperv1.CancelUnbondMsg
 		g, exists := m.guarantees[key]
 		if !exists && uint32(m.guaranteeCount[signer]) >= m.params.Staking.MaxGuarantees {
 			return failWith(ErrLimitReached, "cancel_unbond: %s already backs %d targets (staking.max_guarantees)", signer, m.params.Staking.MaxGuarantees)
+		}
+		ckey, _ := m.candidateKeyOf(e.TargetId)
+		if err := m.checkVoteCap("cancel_unbond", ckey, e.Amount); err != nil {
+			return TxResult{Err: err}
 		}
 		if !exists {
 			g = &lightkeeperv1.Guarantee{GuarantorId: signer, TargetId: e.TargetId}
@@ -297,8 +307,8 @@ func (a *applier) guarantee(signer string, acct *lightkeeperv1.Account, msg *lig
 		return failWith(ErrLimitReached, "guarantee: %s already backs %d targets (staking.max_guarantees)", signer, m.params.Staking.MaxGuarantees)
 	}
 	ckey, _ := m.candidateKeyOf(msg.Target)
-	if raw, cap := m.voteCapWith(ckey, msg.Amount); raw > cap {
-		return failWith(ErrLimitReached, "guarantee: backing of %s would be %d, above its vote cap %d", ckey[1:], raw, cap)
+	if err := m.checkVoteCap("guarantee", ckey, msg.Amount); err != nil {
+		return TxResult{Err: err}
 	}
 	acct.Balance -= msg.Amount
 	if !exists {
@@ -406,6 +416,9 @@ func (a *applier) groupJoin(signer string, msg *lightkeeperv1.GroupJoinMsg) TxRe
 		if uint32(len(g.Members)) >= m.params.Staking.MaxGroupSize {
 			return failWith(ErrLimitReached, "group_join: group %s has %d members (staking.max_group_size)", g.Id, len(g.Members))
 		}
+		if raw, cap := m.voteCapJoin("g"+g.Id, k.Id); raw > cap {
+			return failWith(ErrLimitReached, "group_join: backing of group %s would be %d with %s, above its vote cap %d", g.Id, raw, k.Id, cap)
+		}
 		g.Invited = slices.DeleteFunc(g.Invited, func(id string) bool { return id == k.Id })
 		g.Members = append(g.Members, k.Id)
 		k.GroupId = g.Id
@@ -456,7 +469,16 @@ func (a *applier) groupLeave(signer string, msg *lightkeeperv1.GroupLeaveMsg) Tx
 	return TxResult{}
 }
 
+// removeMember takes k out of g. A member leaving a penalised group takes
+// the group's multiplier with it (the lower of the two, forgiven at the
+// later time), so leaving is no way out of a slash.
 func (a *applier) removeMember(g *lightkeeperv1.Group, k *lightkeeperv1.Keeper, what string) {
+	if g.RewardMultiplierBps < k.RewardMultiplierBps {
+		k.RewardMultiplierBps = g.RewardMultiplierBps
+		if k.MultiplierResetAt == nil || (g.MultiplierResetAt != nil && g.MultiplierResetAt.AsTime().After(k.MultiplierResetAt.AsTime())) {
+			k.MultiplierResetAt = g.MultiplierResetAt
+		}
+	}
 	g.Members = slices.DeleteFunc(g.Members, func(id string) bool { return id == k.Id })
 	k.GroupId = ""
 	a.keepers[k.Id] = true

@@ -742,8 +742,9 @@ type StakingParams struct {
 	// Stage one of the stake limit: tokens of limit per work unit of
 	// capacity.
 	StakePerUnit uint64 `protobuf:"varint,9,opt,name=stake_per_unit,json=stakePerUnit,proto3" json:"stake_per_unit,omitempty"`
-	// Capacity (work units per epoch) a keeper is presumed to have until it
-	// has been measured.
+	// Capacity (work units per epoch) a genesis keeper is presumed to have
+	// until it has been measured (the bootstrap allowance); keepers
+	// registered later start at 0 and prove work by challenges.
 	InitialCapacity uint64 `protobuf:"varint,10,opt,name=initial_capacity,json=initialCapacity,proto3" json:"initial_capacity,omitempty"`
 	// Weight of the last epoch in the capacity EMA.
 	CapacityEmaAlphaBps uint32 `protobuf:"varint,11,opt,name=capacity_ema_alpha_bps,json=capacityEmaAlphaBps,proto3" json:"capacity_ema_alpha_bps,omitempty"`
@@ -2200,8 +2201,16 @@ type Keeper struct {
 	// and correctly; a challenge it did not answer counts in rounds_missed.
 	ChallengeFailures uint64 `protobuf:"varint,32,opt,name=challenge_failures,json=challengeFailures,proto3" json:"challenge_failures,omitempty"`
 	ChallengesPassed  uint64 `protobuf:"varint,33,opt,name=challenges_passed,json=challengesPassed,proto3" json:"challenges_passed,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Downtime (docs/economics.md §6): while an active-set keeper is offline,
+	// offline_since is when its session closed; epoch_offline_ms is the time
+	// it spent offline in the current epoch. Both reset at the epoch's end.
+	OfflineSince   *timestamppb.Timestamp `protobuf:"bytes,34,opt,name=offline_since,json=offlineSince,proto3" json:"offline_since,omitempty"`
+	EpochOfflineMs uint64                 `protobuf:"varint,35,opt,name=epoch_offline_ms,json=epochOfflineMs,proto3" json:"epoch_offline_ms,omitempty"`
+	// Daily decay's remainder in millionths of a reputation point, carried so
+	// that reputation decays by exactly reputation_daily_decay_ppm a day.
+	DecayCarry    uint32 `protobuf:"varint,36,opt,name=decay_carry,json=decayCarry,proto3" json:"decay_carry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Keeper) Reset() {
@@ -2461,6 +2470,27 @@ func (x *Keeper) GetChallengeFailures() uint64 {
 func (x *Keeper) GetChallengesPassed() uint64 {
 	if x != nil {
 		return x.ChallengesPassed
+	}
+	return 0
+}
+
+func (x *Keeper) GetOfflineSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OfflineSince
+	}
+	return nil
+}
+
+func (x *Keeper) GetEpochOfflineMs() uint64 {
+	if x != nil {
+		return x.EpochOfflineMs
+	}
+	return 0
+}
+
+func (x *Keeper) GetDecayCarry() uint32 {
+	if x != nil {
+		return x.DecayCarry
 	}
 	return 0
 }
@@ -4635,7 +4665,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
 	"\x05first\x18\x03 \x01(\v2\x14.lightkeeper.v1.VoteR\x05first\x12,\n" +
 	"\x06second\x18\x04 \x01(\v2\x14.lightkeeper.v1.VoteR\x06second\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x04R\x06height\"\xd0\t\n" +
+	"\x06height\x18\x05 \x01(\x04R\x06height\"\xdc\n" +
+	"\n" +
 	"\x06Keeper\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05stake\x18\x02 \x01(\x04R\x05stake\x12\x1e\n" +
@@ -4681,7 +4712,11 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\rslashed_total\x18\x1e \x01(\x04R\fslashedTotal\x12#\n" +
 	"\rrewards_total\x18\x1f \x01(\x04R\frewardsTotal\x12-\n" +
 	"\x12challenge_failures\x18  \x01(\x04R\x11challengeFailures\x12+\n" +
-	"\x11challenges_passed\x18! \x01(\x04R\x10challengesPassed\"\xb9\x02\n" +
+	"\x11challenges_passed\x18! \x01(\x04R\x10challengesPassed\x12?\n" +
+	"\roffline_since\x18\" \x01(\v2\x1a.google.protobuf.TimestampR\fofflineSince\x12(\n" +
+	"\x10epoch_offline_ms\x18# \x01(\x04R\x0eepochOfflineMs\x12\x1f\n" +
+	"\vdecay_carry\x18$ \x01(\rR\n" +
+	"decayCarry\"\xb9\x02\n" +
 	"\aProgram\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06module\x18\x02 \x01(\fR\x06module\x12\x12\n" +
@@ -4987,49 +5022,50 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	16, // 36: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
 	49, // 37: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
 	49, // 38: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	0,  // 39: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 40: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	27, // 41: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	28, // 42: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	30, // 43: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	31, // 44: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	32, // 45: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	26, // 46: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	29, // 47: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	15, // 48: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	35, // 49: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 50: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 51: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	16, // 52: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	49, // 53: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	33, // 54: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	25, // 55: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	20, // 56: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	21, // 57: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	36, // 58: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 59: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	17, // 60: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 61: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	49, // 62: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	37, // 63: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	38, // 64: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 65: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 66: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 67: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	14, // 68: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 69: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	49, // 70: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	40, // 71: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	42, // 72: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	41, // 73: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	7,  // 74: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	33, // 75: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	45, // 76: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	77, // [77:77] is the sub-list for method output_type
-	77, // [77:77] is the sub-list for method input_type
-	77, // [77:77] is the sub-list for extension type_name
-	77, // [77:77] is the sub-list for extension extendee
-	0,  // [0:77] is the sub-list for field type_name
+	49, // 39: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	0,  // 40: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 41: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	27, // 42: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	28, // 43: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	30, // 44: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	31, // 45: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	32, // 46: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	26, // 47: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	29, // 48: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	15, // 49: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	35, // 50: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 51: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 52: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	16, // 53: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	49, // 54: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	33, // 55: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	25, // 56: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	20, // 57: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	21, // 58: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	36, // 59: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 60: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	17, // 61: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	35, // 62: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	49, // 63: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	37, // 64: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	38, // 65: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 66: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 67: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	8,  // 68: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	14, // 69: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 70: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	49, // 71: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	40, // 72: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	42, // 73: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	41, // 74: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	7,  // 75: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	33, // 76: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	45, // 77: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	78, // [78:78] is the sub-list for method output_type
+	78, // [78:78] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
