@@ -453,6 +453,12 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	}
 	id := VerifyingKeyID(tx.Key)
 	if vk, ok := a.m.vks[id]; ok {
+		// The same key under another scheme, curve or input count is a
+		// contradiction, not a re-registration: answering with the stored
+		// record would let the caller believe its claim was accepted.
+		if err := sameVerifyingKeyClaim(vk, tx); err != nil {
+			return TxResult{Err: err}
+		}
 		return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
 	}
 	vk := &lightkeeperv1.VerifyingKey{
@@ -468,6 +474,23 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	a.res.VerifyingKeys = append(a.res.VerifyingKeys, full)
 	a.emit(VerifyingKeyRegistered{ID: id})
 	return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
+}
+
+// sameVerifyingKeyClaim refuses a registration of an already registered
+// key whose scheme, curve or public input count differ from the record's.
+func sameVerifyingKeyClaim(vk *lightkeeperv1.VerifyingKey, tx *lightkeeperv1.RegisterVerifyingKeyTx) error {
+	switch {
+	case vk.Scheme != tx.Scheme:
+		return fmt.Errorf("%w: register_verifying_key.scheme: %s, but key %s is registered as %s", ErrInvalidRequest,
+			verifier.Scheme(tx.Scheme), vk.Id, verifier.Scheme(vk.Scheme))
+	case vk.Curve != tx.Curve:
+		return fmt.Errorf("%w: register_verifying_key.curve: %s, but key %s is registered on %s", ErrInvalidRequest,
+			verifier.Curve(tx.Curve), vk.Id, verifier.Curve(vk.Curve))
+	case vk.NumPublicInputs != tx.NumPublicInputs:
+		return fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, but key %s is registered with %d", ErrInvalidRequest,
+			tx.NumPublicInputs, vk.Id, vk.NumPublicInputs)
+	}
+	return nil
 }
 
 // eligible returns the keepers that may sit on a committee, sorted by id:

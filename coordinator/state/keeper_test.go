@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -348,5 +349,32 @@ func TestVerifyCertificate(t *testing.T) {
 	c.Votes = append(c.Votes, v)
 	if err := VerifyCertificate(c); !errors.Is(err, ErrBadCertificate) {
 		t.Fatal("vote signed for another chain accepted")
+	}
+}
+
+// Registering a known key under another scheme, curve or input count is a
+// contradiction, refused rather than answered with the stored record.
+func TestRegisterVerifyingKeyContradiction(t *testing.T) {
+	h := newHarness(t, 1, 1, nil)
+	key := []byte("contradicted key")
+	h.ok(h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3)))
+	res := h.apply(0,
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254, 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 4),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve(99), 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
+	)
+	for i, want := range []string{"scheme", "curve", "num_public_inputs", "curve", ""} {
+		err := res.TxResults[i].Err
+		if want == "" {
+			if err != nil || res.TxResults[i].VerifyingKey.GetId() != vkID(key) {
+				t.Errorf("tx %d: %v, want the stored record", i, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), want) || res.TxResults[i].VerifyingKey != nil {
+			t.Errorf("tx %d: %v (%v), want ErrInvalidRequest naming %s", i, err, res.TxResults[i].VerifyingKey, want)
+		}
 	}
 }
