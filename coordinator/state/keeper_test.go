@@ -290,7 +290,7 @@ func TestVerifyCertificate(t *testing.T) {
 	s := h.seats(r)
 	res := h.ok(h.apply(time.Second, append(votes(r, h, reject, 0, 1), votes(r, h, approve, seatRange(2, 9)...)...)...))
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert); err != nil {
+	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	outsider := h.nonMember(r)
@@ -333,21 +333,21 @@ func TestVerifyCertificate(t *testing.T) {
 			c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 			tc.mut(c)
 		}
-		if err := VerifyCertificate(c); !errors.Is(err, ErrBadCertificate) {
+		if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
 	// A TIMEOUT certificate with too few votes for either side is valid.
 	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes, c.Outcome = c.Votes[:8], lightkeeperv1.Outcome_OUTCOME_TIMEOUT
-	if err := VerifyCertificate(c); err != nil {
+	if err := VerifyCertificate(c, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// A member's vote signed for another chain fails.
 	v := voteTxHash("other", r.Id, s[9], approve, [32]byte{}).GetCastVote().Vote
 	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes = append(c.Votes, v)
-	if err := VerifyCertificate(c); !errors.Is(err, ErrBadCertificate) {
+	if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
 		t.Fatal("vote signed for another chain accepted")
 	}
 }
