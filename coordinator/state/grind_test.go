@@ -151,3 +151,47 @@ func TestGrindAgainstHeadGainsNothing(t *testing.T) {
 	}
 	checkNoGain(t, "grinding against the head", got, rounds, p, meanSeats)
 }
+
+// predictSeed is the committee a submitter alone in the next block, at the
+// head's time, would get if the block carried no entropy: everything else
+// in the seed is public or its own.
+func predictSeed(h *harness, req *lightkeeperv1.RoundRequest, el []*lightkeeperv1.WeightedKeeper) []string {
+	head, hash := h.m.Head()
+	txHash, _ := TransactionsHash([]*lightkeeperv1.Transaction{submitTx(req)})
+	seed := CommitteeSeed(&lightkeeperv1.BlockHeader{Height: head.Height + 1, Time: head.Time, PreviousHash: hash, TransactionsHash: txHash})
+	c, _ := DrawCommittee(seed, RoundID(testChain, req), el, grindSize)
+	return c
+}
+
+func entropyBlock(h *harness, tx *lightkeeperv1.Transaction) *Result {
+	h.t.Helper()
+	hd, _ := h.m.Head()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], hd.Height)
+	e := sha256.Sum256(append([]byte("producer entropy"), b[:]...)) // stands in for crypto/rand
+	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Txs: []*lightkeeperv1.Transaction{tx}, Entropy: e[:]})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+// A submitter that predicts the whole including block (it is alone in it,
+// and knows the time) still gains nothing once the producer adds entropy;
+// without entropy it would choose its committee again. This is why the
+// service always supplies entropy (RATIONALE.md).
+func TestGrindAgainstPredictedBlock(t *testing.T) {
+	h, colluder, el := grindSetup(t)
+	p, meanSeats := honestRate(t, el, colluder, 20_000)
+	rounds := grindRounds()
+	predict := func(h *harness, req *lightkeeperv1.RoundRequest) []string { return predictSeed(h, req, el) }
+	got := runGrind(t, h, colluder, rounds, "predicted", predict, entropyBlock)
+	checkNoGain(t, "grinding against the predicted block, producer entropy", got, rounds, p, meanSeats)
+
+	got = runGrind(t, h, colluder, rounds, "no-entropy", predict,
+		func(h *harness, tx *lightkeeperv1.Transaction) *Result { return h.apply(0, tx) })
+	t.Logf("without producer entropy: %d of %d ground nonces hit", got.hits, rounds)
+	if got.hits != rounds {
+		t.Errorf("without entropy a submitter alone in a predictable block chooses its committee: want %d hits, got %d (is the seed still the documented one?)", rounds, got.hits)
+	}
+}
