@@ -1680,7 +1680,8 @@ type Round struct {
 	SubmittedHeight uint64                 `protobuf:"varint,4,opt,name=submitted_height,json=submittedHeight,proto3" json:"submitted_height,omitempty"`
 	SubmittedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
 	Deadline        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	// Hash of the block before the one that created the round.
+	// The committee seed: CommitteeSeed(seed_block), fixed by the block that
+	// includes the submission (see seed_block).
 	Seed []byte `protobuf:"bytes,7,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Keeper ids by seat; seat 0 is the leader.
 	Committee []string `protobuf:"bytes,8,rep,name=committee,proto3" json:"committee,omitempty"`
@@ -1708,7 +1709,12 @@ type Round struct {
 	Result     *ComputeResult `protobuf:"bytes,22,opt,name=result,proto3" json:"result,omitempty"`
 	// Random challenges only, and only once the round is CLOSED: the API
 	// never shows it before (the store keeps it from the start).
-	Challenge     *ChallengeAnswer `protobuf:"bytes,23,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *ChallengeAnswer `protobuf:"bytes,23,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// The header of the block that created the round as it stood before the
+	// block's transactions ran (results_hash empty): height, time,
+	// previous_hash, transactions_hash (which covers this round's
+	// submission) and entropy. seed = CommitteeSeed(seed_block).
+	SeedBlock     *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1904,9 +1910,17 @@ func (x *Round) GetChallenge() *ChallengeAnswer {
 	return nil
 }
 
+func (x *Round) GetSeedBlock() *BlockHeader {
+	if x != nil {
+		return x.SeedBlock
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
-// chain id and the keepers' public keys (their ids) anyone can check it
-// offline (lightkeeper verify-cert).
+// keepers' public keys (their ids) and the chain's consensus parameters
+// (or a pinned params hash) anyone can check it offline (lightkeeper
+// verify-cert; docs/committees.md says what only its block can confirm).
 type Certificate struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	ChainId         string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
@@ -1929,7 +1943,17 @@ type Certificate struct {
 	// Set by the API (GetCertificate) once a random challenge's round has
 	// closed; not part of the certificate as hashed into the deciding block
 	// (the closing block's challenges carry it).
-	Challenge     *ChallengeAnswer `protobuf:"bytes,15,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *ChallengeAnswer `protobuf:"bytes,15,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// The header of the block that created the round, before its
+	// transactions ran (see Round.seed_block): seed must equal
+	// CommitteeSeed(seed_block), and verify-cert ID checks it against that
+	// block.
+	SeedBlock *BlockHeader `protobuf:"bytes,16,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	// ParamsHash(chain_id, consensus parameters) of the chain that decided
+	// the round: an offline verifier compares it with the parameters it
+	// trusts and takes committee size and thresholds from those, never from
+	// the certificate (verify-cert --params / --params-hash).
+	ParamsHash    []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2065,6 +2089,20 @@ func (x *Certificate) GetResult() *ComputeResult {
 func (x *Certificate) GetChallenge() *ChallengeAnswer {
 	if x != nil {
 		return x.Challenge
+	}
+	return nil
+}
+
+func (x *Certificate) GetSeedBlock() *BlockHeader {
+	if x != nil {
+		return x.SeedBlock
+	}
+	return nil
+}
+
+func (x *Certificate) GetParamsHash() []byte {
+	if x != nil {
+		return x.ParamsHash
 	}
 	return nil
 }
@@ -3318,8 +3356,14 @@ type BlockHeader struct {
 	PreviousHash     []byte                 `protobuf:"bytes,3,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
 	TransactionsHash []byte                 `protobuf:"bytes,4,opt,name=transactions_hash,json=transactionsHash,proto3" json:"transactions_hash,omitempty"`
 	ResultsHash      []byte                 `protobuf:"bytes,5,opt,name=results_hash,json=resultsHash,proto3" json:"results_hash,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// 32 bytes the block producer drew at random when it made the block,
+	// after the block's transactions were fixed (empty in blocks made
+	// without). Part of the committee seed of the rounds the block opens, so
+	// that a submitter cannot predict its committee (coordinator/state
+	// CommitteeSeed); hashed after results_hash when not empty.
+	Entropy       []byte `protobuf:"bytes,6,opt,name=entropy,proto3" json:"entropy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BlockHeader) Reset() {
@@ -3383,6 +3427,13 @@ func (x *BlockHeader) GetTransactionsHash() []byte {
 func (x *BlockHeader) GetResultsHash() []byte {
 	if x != nil {
 		return x.ResultsHash
+	}
+	return nil
+}
+
+func (x *BlockHeader) GetEntropy() []byte {
+	if x != nil {
+		return x.Entropy
 	}
 	return nil
 }
@@ -4611,7 +4662,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xe6\a\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa2\b\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -4640,7 +4691,9 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vresult_hash\x18\x15 \x01(\fR\n" +
 	"resultHash\x125\n" +
 	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
-	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xf2\x04\n" +
+	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
+	"\n" +
+	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\"\xcf\x05\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -4659,7 +4712,11 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vresult_hash\x18\r \x01(\fR\n" +
 	"resultHash\x125\n" +
 	"\x06result\x18\x0e \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
-	"\tchallenge\x18\x0f \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xb4\x01\n" +
+	"\tchallenge\x18\x0f \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
+	"\n" +
+	"seed_block\x18\x10 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12\x1f\n" +
+	"\vparams_hash\x18\x11 \x01(\fR\n" +
+	"paramsHash\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
@@ -4776,13 +4833,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06online\x18\x02 \x01(\bR\x06online\"6\n" +
 	"\n" +
 	"CastVoteTx\x12(\n" +
-	"\x04vote\x18\x01 \x01(\v2\x14.lightkeeper.v1.VoteR\x04vote\"\xca\x01\n" +
+	"\x04vote\x18\x01 \x01(\v2\x14.lightkeeper.v1.VoteR\x04vote\"\xe4\x01\n" +
 	"\vBlockHeader\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12#\n" +
 	"\rprevious_hash\x18\x03 \x01(\fR\fpreviousHash\x12+\n" +
 	"\x11transactions_hash\x18\x04 \x01(\fR\x10transactionsHash\x12!\n" +
-	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\"\xc9\x02\n" +
+	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\x12\x18\n" +
+	"\aentropy\x18\x06 \x01(\fR\aentropy\"\xc9\x02\n" +
 	"\x05Block\x123\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\x06header\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\fR\x04hash\x12?\n" +
@@ -5011,61 +5069,63 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	16, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
 	17, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
 	35, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	2,  // 28: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 29: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	18, // 30: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	16, // 31: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	49, // 32: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	17, // 33: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 34: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	16, // 35: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	16, // 36: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	49, // 37: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	49, // 38: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	49, // 39: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	0,  // 40: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 41: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	27, // 42: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	28, // 43: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	30, // 44: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	31, // 45: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	32, // 46: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	26, // 47: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	29, // 48: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	15, // 49: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	35, // 50: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 51: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 52: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	16, // 53: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	49, // 54: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	33, // 55: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	25, // 56: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	20, // 57: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	21, // 58: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	36, // 59: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 60: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	17, // 61: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 62: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	49, // 63: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	37, // 64: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	38, // 65: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 66: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 67: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 68: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	14, // 69: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 70: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	49, // 71: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	40, // 72: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	42, // 73: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	41, // 74: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	7,  // 75: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	33, // 76: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	45, // 77: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	78, // [78:78] is the sub-list for method output_type
-	78, // [78:78] is the sub-list for method input_type
-	78, // [78:78] is the sub-list for extension type_name
-	78, // [78:78] is the sub-list for extension extendee
-	0,  // [0:78] is the sub-list for field type_name
+	33, // 28: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 29: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 30: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	18, // 31: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	16, // 32: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	49, // 33: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	17, // 34: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	35, // 35: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	33, // 36: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	16, // 37: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	16, // 38: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	49, // 39: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	49, // 40: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	49, // 41: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	0,  // 42: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 43: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	27, // 44: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	28, // 45: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	30, // 46: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	31, // 47: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	32, // 48: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	26, // 49: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	29, // 50: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	15, // 51: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	35, // 52: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 53: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	16, // 55: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	49, // 56: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	33, // 57: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	25, // 58: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	20, // 59: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	21, // 60: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	36, // 61: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 62: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	17, // 63: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	35, // 64: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	49, // 65: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	37, // 66: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	38, // 67: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 68: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 69: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	8,  // 70: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	14, // 71: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 72: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	49, // 73: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	40, // 74: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	42, // 75: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	41, // 76: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	7,  // 77: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	33, // 78: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	45, // 79: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	80, // [80:80] is the sub-list for method output_type
+	80, // [80:80] is the sub-list for method input_type
+	80, // [80:80] is the sub-list for extension type_name
+	80, // [80:80] is the sub-list for extension extendee
+	0,  // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
