@@ -11,6 +11,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -62,12 +63,21 @@ type Engine struct {
 type cacheEntry struct {
 	metered [32]byte
 	ready   chan struct{}
+	cancel  context.CancelFunc // abandons the compile (between functions)
 	cm      wazero.CompiledModule
 	err     error
-	refs    int
+	refs    int // runs holding or waiting for the entry
 	lastUse uint64
 	evicted bool
 }
+
+// compileWorkers is how many goroutines wazero's compiler uses per module.
+// Two, not one, because only its parallel path checks the context between
+// functions (wazero v1.12.0, internal/engine/wazevo/engine.go): with one
+// worker a compile can never be abandoned. Inside one function nothing
+// checks it, so the compile-complexity limits (limits.go) bound how long an
+// abandoned compile goes on.
+const compileWorkers = 2
 
 type hostKey struct{}
 
@@ -123,6 +133,9 @@ func (e *Engine) Kind() EngineKind { return e.kind }
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.closed = true
+	for _, ent := range e.cache {
+		ent.cancel() // abandons compiles still running; no-op for the rest
+	}
 	e.cache = map[ProgramID]*cacheEntry{}
 	e.mu.Unlock()
 	return e.rt.Close(ctx)
@@ -202,17 +215,20 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 	if opts.MaxMemoryPages > 0 && p.MaxMemoryPages > opts.MaxMemoryPages {
 		return Result{}, abstain(fmt.Sprintf("program may use %d memory pages, this keeper gives %d", p.MaxMemoryPages, opts.MaxMemoryPages), nil)
 	}
-	ent, err := e.compiled(p)
-	if err != nil {
-		return Result{}, abstain("compile", err)
-	}
-	defer e.release(ent)
-
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	ent, err := e.compiled(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, abstain("wall-clock limit while compiling", err)
+		}
+		return Result{}, abstain("compile", err)
+	}
+	defer e.release(ent)
+
 	h := NewHost(input, fuel, seed, p.Limits.MaxOutputBytes, nil, opts.Stderr)
 	ctx = context.WithValue(ctx, hostKey{}, h)
 	mod, err := e.rt.InstantiateModule(ctx, ent.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
@@ -295,7 +311,12 @@ func engineTrap(err error) (TrapKind, bool) {
 
 // compiled returns the compiled module of p, compiling it once per program
 // id; concurrent callers for the same program wait for one compilation.
-func (e *Engine) compiled(p *Program) (*cacheEntry, error) {
+// The compile runs under the deadline of the runs that wait for it: a
+// caller whose ctx ends stops waiting (the run abstains), and when no run
+// waits any more the compile is abandoned — wazero stops at the next
+// function — and its entry dropped, so that an overrunning compile holds
+// neither a core nor memory for longer than one function's compile.
+func (e *Engine) compiled(ctx context.Context, p *Program) (*cacheEntry, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -308,48 +329,65 @@ func (e *Engine) compiled(p *Program) (*cacheEntry, error) {
 		ent = nil
 	}
 	e.tick++
-	if ent != nil {
-		ent.refs++
-		ent.lastUse = e.tick
-		e.mu.Unlock()
-		<-ent.ready
-		if ent.err != nil {
-			e.release(ent)
-			return nil, ent.err
-		}
-		return ent, nil
-	}
-	ent = &cacheEntry{metered: p.MeteredHash, ready: make(chan struct{}), refs: 1, lastUse: e.tick}
-	e.cache[p.ID] = ent
-	for len(e.cache) > e.maxSize {
-		var oldID ProgramID
-		var old *cacheEntry
-		for id, c := range e.cache {
-			if c != ent && (old == nil || c.lastUse < old.lastUse) {
-				oldID, old = id, c
+	if ent == nil {
+		cctx, cancel := context.WithCancel(experimental.WithCompilationWorkers(context.Background(), compileWorkers))
+		ent = &cacheEntry{metered: p.MeteredHash, ready: make(chan struct{}), cancel: cancel}
+		e.cache[p.ID] = ent
+		for len(e.cache) > e.maxSize {
+			var oldID ProgramID
+			var old *cacheEntry
+			for id, c := range e.cache {
+				if c != ent && (old == nil || c.lastUse < old.lastUse) {
+					oldID, old = id, c
+				}
 			}
+			e.dropLocked(oldID, old)
 		}
-		e.dropLocked(oldID, old)
+		go e.compile(cctx, p, ent)
 	}
+	ent.refs++
+	ent.lastUse = e.tick
 	e.mu.Unlock()
 
-	// Compilation does not depend on the run's context: a cancelled run
-	// must not leave a failed entry for the next one.
-	ent.cm, ent.err = e.rt.CompileModule(context.Background(), p.Metered)
-	close(ent.ready)
+	select {
+	case <-ent.ready:
+	case <-ctx.Done():
+		e.release(ent)
+		return nil, ctx.Err()
+	}
 	if ent.err != nil {
-		e.mu.Lock()
-		if e.cache[p.ID] == ent {
-			delete(e.cache, p.ID)
-		}
-		e.mu.Unlock()
 		e.release(ent)
 		return nil, ent.err
 	}
 	return ent, nil
 }
 
-// dropLocked removes an entry; its module is closed once no run uses it.
+// compile fills ent. It does not depend on any run's context (a cancelled
+// run must not fail the others waiting), only on the entry's own, which
+// release cancels when the last waiter has gone.
+func (e *Engine) compile(ctx context.Context, p *Program, ent *cacheEntry) {
+	cm, err := e.rt.CompileModule(ctx, p.Metered)
+	if err == nil && ctx.Err() != nil {
+		// Abandoned, but the last function finished anyway: nobody waits.
+		_ = cm.Close(context.Background())
+		cm, err = nil, ctx.Err()
+	}
+	e.mu.Lock()
+	ent.cm, ent.err = cm, err
+	ent.cancel()
+	if err != nil && e.cache[p.ID] == ent {
+		delete(e.cache, p.ID)
+	}
+	close(ent.ready)
+	if ent.refs == 0 && ent.cm != nil && (ent.evicted || e.closed) {
+		_ = ent.cm.Close(context.Background())
+		ent.cm = nil
+	}
+	e.mu.Unlock()
+}
+
+// dropLocked removes an entry; its module is closed once no run uses it,
+// and a compile nobody waits for is abandoned.
 func (e *Engine) dropLocked(id ProgramID, ent *cacheEntry) {
 	delete(e.cache, id)
 	ent.evicted = true
@@ -362,11 +400,29 @@ func (e *Engine) release(ent *cacheEntry) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ent.refs--
-	if ent.refs == 0 && (ent.evicted || e.closed) {
-		closeCompiled(ent)
+	if ent.refs > 0 {
+		return
+	}
+	select {
+	case <-ent.ready:
+		if ent.evicted || e.closed {
+			closeCompiled(ent)
+		}
+	default:
+		// The last waiter gave up: abandon the compile and forget it, so
+		// that the next run starts afresh rather than wait for it.
+		ent.cancel()
+		for id, c := range e.cache {
+			if c == ent {
+				delete(e.cache, id)
+			}
+		}
+		ent.evicted = true
 	}
 }
 
+// closeCompiled closes a finished entry's module, or abandons its compile
+// (compile closes what an abandoned compile still produced).
 func closeCompiled(ent *cacheEntry) {
 	select {
 	case <-ent.ready:
@@ -374,6 +430,7 @@ func closeCompiled(ent *cacheEntry) {
 			_ = ent.cm.Close(context.Background())
 			ent.cm = nil
 		}
-	default: // still compiling; the compiler's caller releases it
+	default:
+		ent.cancel()
 	}
 }
