@@ -161,6 +161,22 @@ func (c *programCache) get(id compute.ProgramID, module []byte, limits compute.L
 	return e.p, e.err
 }
 
+// PrepareProgram checks module under the chain's compute parameters and
+// compiles it in this process's engine of kind, as the first task on it
+// would, so that the first task does not spend its round compiling. The
+// demo warms its programs this way; any keeper process may.
+func PrepareProgram(ctx context.Context, module []byte, params *lightkeeperv1.ComputeParams, kind compute.EngineKind) error {
+	p, err := programs.get(compute.ProgramIDOf(module), module, ComputeLimits(params))
+	if err != nil {
+		return err
+	}
+	e, err := computeEngine(kind)
+	if err != nil {
+		return err
+	}
+	return e.Prepare(ctx, p)
+}
+
 // checkCompute runs a compute task: check the program (cached), run the job
 // with the round id as seed and a wall-clock limit before the deadline, and
 // vote on the result — APPROVE for a clean run, REJECT for a deterministic

@@ -284,6 +284,22 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 	return res, nil
 }
 
+// Prepare compiles p into the engine's cache without running it, so that a
+// later Run does not spend its wall-clock limit compiling (a keeper that
+// knows which programs are coming warms them). ctx bounds the wait as it
+// does a Run's: when it ends first, the compile is abandoned as for a run.
+func (e *Engine) Prepare(ctx context.Context, p *Program) error {
+	if p == nil || len(p.Metered) == 0 {
+		return ErrBadRequest
+	}
+	ent, err := e.compiled(ctx, p)
+	if err != nil {
+		return err
+	}
+	e.release(ent)
+	return nil
+}
+
 // engineTrap maps a wazero trap to its kind. wazero wraps its runtime
 // errors once ("wasm error: %w\nwasm stack trace: ..."); the wrapped
 // error's text is one of wazero's fixed messages. A stack overflow of the
