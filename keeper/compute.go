@@ -36,7 +36,9 @@ func computeEngine(kind compute.EngineKind) (*compute.Engine, error) {
 	if e := engines[kind]; e != nil {
 		return e, nil
 	}
-	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16})
+	// Tiered: a program's first runs go to the interpreter while the
+	// compiler works, so a cold program does not spend a round compiling.
+	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16, Tiered: true})
 	if err != nil {
 		return nil, err
 	}

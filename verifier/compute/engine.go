@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,18 @@ type EngineConfig struct {
 	// CacheSize is how many compiled programs the engine keeps (least
 	// recently used first out). Zero means 16.
 	CacheSize int
+	// Tiered (compiler only): a run whose program is not compiled yet runs
+	// on wazero's interpreter, which compiles a Go program in a fraction
+	// of a second, while the compiler compiles it in the background for
+	// later runs. Results are byte-identical on both (the metering is in
+	// the module), so which tier ran is never visible in a result. Without
+	// it a first run waits for the compiler, seconds for a Go program.
+	Tiered bool
+	// BackgroundCompileTimeout bounds a tiered engine's background
+	// compile, which no run waits for; zero means one minute. A compile
+	// still running then is abandoned (its program keeps running on the
+	// interpreter).
+	BackgroundCompileTimeout time.Duration
 }
 
 // Engine runs programs under wazero. It keeps one compiled module per
@@ -58,6 +71,16 @@ type Engine struct {
 	cache  map[ProgramID]*cacheEntry
 	tick   uint64
 	closed bool
+
+	// Tiering (EngineConfig.Tiered): the interpreter that runs programs
+	// the compiler has not finished, and one background compile at a time
+	// (a keeper's cores are for runs; a program whose turn did not come
+	// is compiled on a later run).
+	tier      *Engine
+	bgBusy    chan struct{}
+	bgTimeout time.Duration
+	bgCtx     context.Context
+	bgStop    context.CancelFunc
 }
 
 type cacheEntry struct {
@@ -115,7 +138,8 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		WithCustomSections(false).
 		WithDebugInfoEnabled(false)
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := instantiateHost(ctx, rt); err != nil {
+	err := instantiateHost(ctx, rt)
+	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
@@ -123,7 +147,17 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if size <= 0 {
 		size = 16
 	}
-	return &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}, nil
+	e := &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}
+	if cfg.Tiered && kind == EngineCompiler {
+		if e.tier, err = NewEngine(ctx, EngineConfig{Kind: EngineInterpreter, CacheSize: size}); err != nil {
+			_ = rt.Close(ctx)
+			return nil, err
+		}
+		e.bgBusy = make(chan struct{}, 1)
+		e.bgTimeout = cmp.Or(cfg.BackgroundCompileTimeout, time.Minute)
+		e.bgCtx, e.bgStop = context.WithCancel(context.Background())
+	}
+	return e, nil
 }
 
 // Kind is the engine actually in use (never EngineAuto).
@@ -138,6 +172,10 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.cache = map[ProgramID]*cacheEntry{}
 	e.mu.Unlock()
+	if e.tier != nil {
+		e.bgStop()
+		_ = e.tier.Close(ctx)
+	}
 	return e.rt.Close(ctx)
 }
 
@@ -220,7 +258,16 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	ent, err := e.compiled(ctx, p)
+	var ent *cacheEntry
+	var err error
+	if e.tier != nil {
+		if ent = e.ready(p); ent == nil {
+			e.compileInBackground(p)
+			return e.tier.Run(ctx, p, input, fuel, seed, opts)
+		}
+	} else {
+		ent, err = e.compiled(ctx, p)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, abstain("wall-clock limit while compiling", err)
@@ -376,6 +423,58 @@ func (e *Engine) compiled(ctx context.Context, p *Program) (*cacheEntry, error) 
 		return nil, ent.err
 	}
 	return ent, nil
+}
+
+// ready returns p's compiled entry, held for a run, if it is compiled;
+// nil otherwise.
+func (e *Engine) ready(p *Program) *cacheEntry {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ent := e.cache[p.ID]
+	if ent == nil || ent.metered != p.MeteredHash {
+		return nil
+	}
+	select {
+	case <-ent.ready:
+		if ent.err != nil {
+			return nil
+		}
+		e.tick++
+		ent.refs++
+		ent.lastUse = e.tick
+		return ent
+	default:
+		return nil
+	}
+}
+
+// compileInBackground starts compiling p for a tiered engine unless a
+// background compile is running already. The compile waits as a run
+// would, under bgTimeout instead of a run's deadline; once it is done the
+// interpreter's copy of the program is dropped.
+func (e *Engine) compileInBackground(p *Program) {
+	select {
+	case e.bgBusy <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-e.bgBusy }()
+		ctx, cancel := context.WithTimeout(e.bgCtx, e.bgTimeout)
+		defer cancel()
+		if e.Prepare(ctx, p) == nil {
+			e.tier.forget(p.ID)
+		}
+	}()
+}
+
+// forget drops p's entry (closed once no run uses it).
+func (e *Engine) forget(id ProgramID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ent := e.cache[id]; ent != nil {
+		e.dropLocked(id, ent)
+	}
 }
 
 // compile fills ent. It does not depend on any run's context (a cancelled
