@@ -74,7 +74,7 @@ const (
 	// maxNestingWork bounds, over the whole module, the sum of each body's
 	// block count times its deepest nesting: the compile cost that a deep
 	// body has beyond its size. One body at maxBlockDepth costs up to
-	// about 10^6; Go programs of 2.6–6.2 MB total 3.4–8.0 million.
+	// about 10^6; Go programs of 2.6–6.2 MB total 3.2–8.0 million.
 	maxNestingWork = 16_000_000
 	// maxBodyBytes bounds one function body as written (Go: 50,636 bytes).
 	maxBodyBytes = 512 << 10
