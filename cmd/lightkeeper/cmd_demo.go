@@ -22,7 +22,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 func init() {
@@ -80,13 +79,14 @@ func cmdDemo(ctx context.Context, args []string) error {
 		mods = buildExamples(ctx, out)
 	}
 
-	// The demo's keepers run compute jobs on wazero's interpreter: it
-	// compiles a Go program in a fraction of a second where the optimising
-	// compiler takes seconds (keepers keep compiled programs for good, but
-	// the demo starts cold), and both give byte-identical results
-	// (tests/compute_test.go puts them in one committee).
+	// The demo's keepers run compute jobs as every native keeper does, on
+	// wazero's compiler, tiered (a program not compiled yet runs on the
+	// interpreter). runCompute compiles the programs before the jobs: on
+	// the interpreter the jobs run 24–84× slower, and on a busy 2-core
+	// machine the longest (spin's 20 M units) then outlasted its round
+	// and held its keepers' queues while the other jobs' rounds ran out.
 	kc := keeper.NewConfig().WithLogger(log).WithEngine(keeper.NativeEngine{
-		Limits: keeper.NewNativeEngine().Limits, ComputeKind: compute.EngineInterpreter})
+		Limits: keeper.NewNativeEngine().Limits, ComputeKind: demoComputeKind})
 	// Rounds that cannot be decided (a compute committee whose two
 	// Byzantine members disagree with each other) end sooner than at the
 	// default 30 s; every other round is decided in milliseconds.
@@ -127,7 +127,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 		computeDone.Add(1)
 		go func() {
 			defer computeDone.Done()
-			cres = runCompute(ctx, d.URL, mods, cfg.Params().GetCompute(), compute.EngineInterpreter, nil)
+			cres = runCompute(ctx, d.URL, mods, cfg.Params().GetCompute(), demoComputeKind, nil)
 		}()
 	}
 	results := runWorkload(ctx, d.URL, items, out)

@@ -26,6 +26,10 @@ import (
 // by committees of three keepers drawn from the same devnet as the proof
 // rounds, Byzantine keepers included.
 
+// demoComputeKind is the engine the demo's keepers run compute jobs on:
+// the compiler where wazero has one (tiered), else the interpreter.
+const demoComputeKind = compute.EngineAuto
+
 // buildExamples builds the example programs, or explains why the compute
 // rounds are skipped.
 func buildExamples(ctx context.Context, out io.Writer) map[string][]byte {
