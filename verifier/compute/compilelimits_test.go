@@ -191,7 +191,8 @@ func TestCompileAbandonedAtDeadline(t *testing.T) {
 	}
 	defer e.Close(context.Background())
 
-	entc := make(chan *cacheEntry, 1)
+	entc, stop := make(chan *cacheEntry, 1), make(chan struct{})
+	defer close(stop)
 	go func() { // the entry, as soon as the run has created it
 		for {
 			e.mu.Lock()
@@ -201,15 +202,24 @@ func TestCompileAbandonedAtDeadline(t *testing.T) {
 				entc <- ent
 				return
 			}
-			time.Sleep(time.Millisecond)
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
 		}
 	}()
-	_, err = e.Run(context.Background(), p, nil, 1000, [32]byte{}, Options{Timeout: 500 * time.Millisecond})
+	_, err = e.Run(context.Background(), p, nil, 1000, [32]byte{}, Options{Timeout: 2 * time.Second})
 	if !errors.Is(err, ErrAbstain) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run = %v, want an abstention at the wall-clock limit", err)
 	}
-	ent := <-entc
 	gaveUp := time.Now()
+	var ent *cacheEntry
+	select {
+	case ent = <-entc:
+	default:
+		t.Fatal("the run never created a cache entry for its compile")
+	}
 	e.mu.Lock()
 	n := len(e.cache)
 	e.mu.Unlock()
