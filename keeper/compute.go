@@ -36,7 +36,9 @@ func computeEngine(kind compute.EngineKind) (*compute.Engine, error) {
 	if e := engines[kind]; e != nil {
 		return e, nil
 	}
-	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16})
+	// Tiered: a program's first runs go to the interpreter while the
+	// compiler works, so a cold program does not spend a round compiling.
+	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16, Tiered: true})
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +161,22 @@ func (c *programCache) get(id compute.ProgramID, module []byte, limits compute.L
 	}
 	close(e.ready)
 	return e.p, e.err
+}
+
+// PrepareProgram checks module under the chain's compute parameters and
+// compiles it in this process's engine of kind, as the first task on it
+// would, so that the first task does not spend its round compiling. The
+// demo warms its programs this way; any keeper process may.
+func PrepareProgram(ctx context.Context, module []byte, params *lightkeeperv1.ComputeParams, kind compute.EngineKind) error {
+	p, err := programs.get(compute.ProgramIDOf(module), module, ComputeLimits(params))
+	if err != nil {
+		return err
+	}
+	e, err := computeEngine(kind)
+	if err != nil {
+		return err
+	}
+	return e.Prepare(ctx, p)
 }
 
 // checkCompute runs a compute task: check the program (cached), run the job

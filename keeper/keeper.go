@@ -202,6 +202,11 @@ func (k *Keeper) verdicts(ctx context.Context, t *lightkeeperv1.Task) []Verdict 
 	var honest Verdict
 	if k.cfg.strategy.needsCheck() {
 		honest = k.cfg.engine.Check(ctx, t)
+		if honest.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
+			// The vote carries the reason code only; the detail (which
+			// limit, which error) exists only here.
+			k.cfg.logger.Warn("abstaining", "round", t.GetRoundId(), "reason", honest.Reason, "detail", honest.Detail)
+		}
 	}
 	return k.cfg.strategy.votesFor(t, honest)
 }
@@ -334,8 +339,9 @@ type stats struct {
 	refused    atomic.Int64
 	lost       atomic.Int64
 
-	mu   sync.Mutex
-	last []VoteRecord
+	mu         sync.Mutex
+	last       []VoteRecord
+	abstainLog []VoteRecord
 }
 
 // VoteRecord is one vote the keeper cast.
@@ -343,7 +349,10 @@ type VoteRecord struct {
 	RoundID string
 	Kind    lightkeeperv1.VoteKind
 	Reason  lightkeeperv1.RejectReason
-	Time    time.Time
+	// Detail is the keeper's own explanation (e.g. why it abstained); it
+	// is not part of the vote.
+	Detail string
+	Time   time.Time
 }
 
 // Stats is a snapshot of a keeper's counters.
@@ -353,6 +362,9 @@ type Stats struct {
 	Approvals, Rejections, Abstains int64
 	Accepted, Refused, Lost         int64
 	LastVotes                       []VoteRecord // newest last, at most 16
+	// LastAbstentions are the latest ABSTAIN votes with their detail,
+	// newest last, at most 16: why this keeper could not vote.
+	LastAbstentions []VoteRecord
 }
 
 func (s *stats) record(roundID string, v Verdict) {
@@ -365,9 +377,16 @@ func (s *stats) record(roundID string, v Verdict) {
 		s.abstains.Add(1)
 	}
 	s.mu.Lock()
-	s.last = append(s.last, VoteRecord{RoundID: roundID, Kind: v.Kind, Reason: v.Reason, Time: time.Now()})
+	rec := VoteRecord{RoundID: roundID, Kind: v.Kind, Reason: v.Reason, Detail: v.Detail, Time: time.Now()}
+	s.last = append(s.last, rec)
 	if len(s.last) > 16 {
 		s.last = s.last[len(s.last)-16:]
+	}
+	if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
+		s.abstainLog = append(s.abstainLog, rec)
+		if len(s.abstainLog) > 16 {
+			s.abstainLog = s.abstainLog[len(s.abstainLog)-16:]
+		}
 	}
 	s.mu.Unlock()
 }
@@ -385,11 +404,12 @@ func (k *Keeper) Stats() Stats {
 	s := &k.stats
 	s.mu.Lock()
 	last := append([]VoteRecord(nil), s.last...)
+	abstentions := append([]VoteRecord(nil), s.abstainLog...)
 	s.mu.Unlock()
 	return Stats{
 		Connected: s.connected.Load(), Reconnects: s.reconnects.Load(),
 		Approvals: s.approvals.Load(), Rejections: s.rejections.Load(), Abstains: s.abstains.Load(),
 		Accepted: s.accepted.Load(), Refused: s.refused.Load(), Lost: s.lost.Load(),
-		LastVotes: last,
+		LastVotes: last, LastAbstentions: abstentions,
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 func init() {
@@ -80,18 +79,19 @@ func cmdDemo(ctx context.Context, args []string) error {
 		mods = buildExamples(ctx, out)
 	}
 
-	// The demo's keepers run compute jobs on wazero's interpreter: it
-	// compiles a Go program in a fraction of a second where the optimising
-	// compiler takes seconds (keepers keep compiled programs for good, but
-	// the demo starts cold), and both give byte-identical results
-	// (tests/compute_test.go puts them in one committee).
+	// The demo's keepers run compute jobs as every native keeper does, on
+	// wazero's compiler, tiered (a program not compiled yet runs on the
+	// interpreter). runCompute compiles the programs before the jobs: on
+	// the interpreter the jobs run 24–84× slower, and on a busy 2-core
+	// machine the longest (spin's 20 M units) then outlasted its round
+	// and held its keepers' queues while the other jobs' rounds ran out.
 	kc := keeper.NewConfig().WithLogger(log).WithEngine(keeper.NativeEngine{
-		Limits: keeper.NewNativeEngine().Limits, ComputeKind: compute.EngineInterpreter})
+		Limits: keeper.NewNativeEngine().Limits, ComputeKind: demoComputeKind})
 	// Rounds that cannot be decided (a compute committee whose two
 	// Byzantine members disagree with each other) end sooner than at the
 	// default 30 s; every other round is decided in milliseconds.
 	cfg := config.Default()
-	cfg.Consensus.VerificationTimeout = 10
+	cfg.Consensus.VerificationTimeout = 15
 	// Random challenges every few seconds, so that some close (and are
 	// revealed and judged) while the demo runs.
 	cfg.Challenges.Interval = 2
@@ -125,7 +125,10 @@ func cmdDemo(ctx context.Context, args []string) error {
 	var computeDone sync.WaitGroup
 	if mods != nil {
 		computeDone.Add(1)
-		go func() { defer computeDone.Done(); cres = runCompute(ctx, d.URL, mods, nil) }()
+		go func() {
+			defer computeDone.Done()
+			cres = runCompute(ctx, d.URL, mods, cfg.Params().GetCompute(), demoComputeKind, nil)
+		}()
 	}
 	results := runWorkload(ctx, d.URL, items, out)
 	computeDone.Wait()
@@ -133,7 +136,8 @@ func cmdDemo(ctx context.Context, args []string) error {
 	ok := printOutcomes(out, items, results)
 	if mods != nil {
 		fmt.Fprintf(out, "\n== COMPUTE rounds, run alongside: committees of 3, decided by 2 matching results (trap, exit code, fuel used, output) ==\n\n")
-		ok = printComputeOutcomes(out, cres, keeperRoles(d, byz)) && ok
+		role := keeperRoles(d, byz)
+		ok = printComputeOutcomes(out, cres, role, roundVotes(d, role)) && ok
 		fmt.Fprintln(out)
 	}
 	npool := 0
@@ -153,15 +157,21 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if err := demoComputeCertificate(ctx, d.URL, cres, out); err != nil {
 		return err
 	}
-	if !ok {
-		return errors.New("some rounds did not end as expected")
+	if ok {
+		fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items)+len(cres)+npool, time.Since(start).Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(out, "\nsome rounds did not end as expected (see above); the epoch section runs anyway")
 	}
-	fmt.Fprintf(out, "\nall %d requests ended as expected in %v\n", len(items)+len(cres)+npool, time.Since(start).Round(time.Millisecond))
+	// The epoch section runs on a devnet of its own, so a round above that
+	// went wrong does not stop it; the demo still fails at the end.
 	if *epochSection {
 		d.Close()
 		if err := demoEpoch(ctx, items, log, out); err != nil {
 			return fmt.Errorf("epoch section: %w", err)
 		}
+	}
+	if !ok {
+		return errors.New("some rounds did not end as expected")
 	}
 	return nil
 }

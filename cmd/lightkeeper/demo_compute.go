@@ -26,6 +26,10 @@ import (
 // by committees of three keepers drawn from the same devnet as the proof
 // rounds, Byzantine keepers included.
 
+// demoComputeKind is the engine the demo's keepers run compute jobs on:
+// the compiler where wazero has one (tiered), else the interpreter.
+const demoComputeKind = compute.EngineAuto
+
 // buildExamples builds the example programs, or explains why the compute
 // rounds are skipped.
 func buildExamples(ctx context.Context, out io.Writer) map[string][]byte {
@@ -52,9 +56,13 @@ type computeResult struct {
 	elapsed time.Duration
 }
 
-// runCompute registers the programs and runs every compute job, drawing
-// progress on out unless it is nil.
-func runCompute(ctx context.Context, url string, mods map[string][]byte, out io.Writer) []computeResult {
+// runCompute registers the programs, warms them in the keepers (checked
+// and compiled under the chain's compute parameters, as a first task
+// would), and runs every compute job, drawing progress on out unless it is
+// nil. Warming first keeps the first compile of each program out of the
+// rounds' verification timeout, which a busy machine could otherwise
+// spend compiling.
+func runCompute(ctx context.Context, url string, mods map[string][]byte, params *lightkeeperv1.ComputeParams, kind compute.EngineKind, out io.Writer) []computeResult {
 	if out == nil {
 		out = io.Discard
 	}
@@ -72,8 +80,14 @@ func runCompute(ctx context.Context, url string, mods map[string][]byte, out io.
 			return results
 		}
 		ids[name] = p.GetId()
+		if err := keeper.PrepareProgram(ctx, m, params, kind); err != nil {
+			for i := range results {
+				results[i] = computeResult{job: jobs[i], err: fmt.Errorf("warming %s: %w", name, err)}
+			}
+			return results
+		}
 	}
-	fmt.Fprintf(out, "programs: %d registered (checked, metered) in %v; each keeper process compiles a program once\n",
+	fmt.Fprintf(out, "programs: %d registered (checked, metered) and compiled in the keepers in %v\n",
 		len(ids), time.Since(start).Round(time.Millisecond))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -123,9 +137,10 @@ func localRun(ctx context.Context, module []byte, roundID string, input []byte, 
 // expected when the round decided the result a local run computes; with
 // two Byzantine keepers on a committee of three there may be no majority,
 // and a TIMEOUT is then the expected outcome (nothing wrong was decided).
-func printComputeOutcomes(out io.Writer, results []computeResult, role map[string]string) bool {
+func printComputeOutcomes(out io.Writer, results []computeResult, role map[string]string, why func(*lightkeeperv1.Round) []string) bool {
 	all := true
 	counts := map[string]int{}
+	var unexpected []*lightkeeperv1.Round
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "compute job\texpected\toutcome\tresult (trap, exit, fuel used)\toutput\tcommittee\tlocal run\t")
 	for _, res := range results {
@@ -172,10 +187,17 @@ func printComputeOutcomes(out io.Writer, results []computeResult, role map[strin
 		}
 		if mark != "ok" {
 			all = false
+			unexpected = append(unexpected, r)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", j.Name, want, got, result, output, strings.Join(seats, ","), local, mark)
 	}
 	tw.Flush()
+	for _, r := range unexpected {
+		fmt.Fprintf(out, "\nwhy round %s ended %s:\n", short(r.GetId()), outcomeName(r))
+		for _, l := range why(r) {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+	}
 	fmt.Fprintf(out, "\nby outcome: APPROVED %d, REJECTED %d, TIMEOUT %d\n", counts["APPROVED"], counts["REJECTED"], counts["TIMEOUT"])
 	fmt.Fprintln(out, "- spin loops for ever: it ends REJECTED with the trap out_of_fuel, a result every honest keeper computes, not a TIMEOUT.")
 	fmt.Fprintln(out, "- a Byzantine member's wrong result is outvoted (see its incorrect votes below); a committee holding two Byzantine")
@@ -206,6 +228,47 @@ func keeperRoles(d *devnet.Devnet, byz []keeper.Strategy) map[string]string {
 		}
 	}
 	return role
+}
+
+// roundVotes explains a round seat by seat: the vote each member cast (or
+// none), and for an abstention the member's own reason, which the vote
+// does not carry (keeper.Stats.LastAbstentions).
+func roundVotes(d *devnet.Devnet, role map[string]string) func(*lightkeeperv1.Round) []string {
+	byID := map[string]*keeper.Keeper{}
+	for _, k := range d.Keepers {
+		byID[k.ID()] = k
+	}
+	return func(r *lightkeeperv1.Round) []string {
+		votes := map[string]*lightkeeperv1.Vote{}
+		for _, v := range r.GetVotes() {
+			votes[v.GetKeeperId()] = v
+		}
+		var lines []string
+		for seat, id := range r.GetCommittee() {
+			l := fmt.Sprintf("seat %d, %s (%s): ", seat, short(id), role[id])
+			v := votes[id]
+			switch {
+			case v == nil:
+				l += "no vote before the deadline"
+			case v.GetKind() == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN:
+				l += "ABSTAIN, " + v.GetReason().String()
+			default:
+				l += v.GetKind().String()
+				if c := v.GetCompute(); c != nil {
+					l += fmt.Sprintf(" (%s, exit %d, fuel %d)", compute.TrapKind(c.GetTrap()), c.GetExitCode(), c.GetFuelUsed())
+				}
+			}
+			if k := byID[id]; k != nil {
+				for _, a := range k.Stats().LastAbstentions {
+					if a.RoundID == r.GetId() {
+						l += ": " + a.Detail
+					}
+				}
+			}
+			lines = append(lines, l)
+		}
+		return lines
+	}
 }
 
 // demoComputeCertificate checks one compute round's certificate offline:

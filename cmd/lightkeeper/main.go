@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 type command struct {
@@ -33,10 +34,31 @@ type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// shutdownGrace is how long a command may take to shut down after SIGTERM
+// or an interrupt. Shutting down cancels every context, which stops
+// servers, keepers and compute runs (a compile nobody waits for is
+// abandoned); whatever still holds the process after this long (a compile
+// inside one function, a stuck handler) does not get to keep it: the
+// process exits with status 1. The chain loses nothing: every block is
+// synced before it is acknowledged.
+const shutdownGrace = 10 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go exitAfterGrace(ctx, stop, shutdownGrace, os.Stderr)
 	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+}
+
+// exitAfterGrace exits the process grace after ctx ends (the first
+// signal). It also restores the signals' default action, so a second
+// SIGTERM or interrupt ends the process at once.
+func exitAfterGrace(ctx context.Context, stop context.CancelFunc, grace time.Duration, stderr io.Writer) {
+	<-ctx.Done()
+	stop()
+	time.Sleep(grace)
+	fmt.Fprintf(stderr, "lightkeeper: still shutting down %v after the signal; exiting\n", grace)
+	os.Exit(1)
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {

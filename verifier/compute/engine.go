@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -43,6 +45,18 @@ type EngineConfig struct {
 	// CacheSize is how many compiled programs the engine keeps (least
 	// recently used first out). Zero means 16.
 	CacheSize int
+	// Tiered (compiler only): a run whose program is not compiled yet runs
+	// on wazero's interpreter, which compiles a Go program in a fraction
+	// of a second, while the compiler compiles it in the background for
+	// later runs. Results are byte-identical on both (the metering is in
+	// the module), so which tier ran is never visible in a result. Without
+	// it a first run waits for the compiler, seconds for a Go program.
+	Tiered bool
+	// BackgroundCompileTimeout bounds a tiered engine's background
+	// compile, which no run waits for; zero means one minute. A compile
+	// still running then is abandoned (its program keeps running on the
+	// interpreter).
+	BackgroundCompileTimeout time.Duration
 }
 
 // Engine runs programs under wazero. It keeps one compiled module per
@@ -57,17 +71,36 @@ type Engine struct {
 	cache  map[ProgramID]*cacheEntry
 	tick   uint64
 	closed bool
+
+	// Tiering (EngineConfig.Tiered): the interpreter that runs programs
+	// the compiler has not finished, and one background compile at a time
+	// (a keeper's cores are for runs; a program whose turn did not come
+	// is compiled on a later run).
+	tier      *Engine
+	bgBusy    chan struct{}
+	bgTimeout time.Duration
+	bgCtx     context.Context
+	bgStop    context.CancelFunc
 }
 
 type cacheEntry struct {
 	metered [32]byte
 	ready   chan struct{}
+	cancel  context.CancelFunc // abandons the compile (between functions)
 	cm      wazero.CompiledModule
 	err     error
-	refs    int
+	refs    int // runs holding or waiting for the entry
 	lastUse uint64
 	evicted bool
 }
+
+// compileWorkers is how many goroutines wazero's compiler uses per module.
+// Two, not one, because only its parallel path checks the context between
+// functions (wazero v1.12.0, internal/engine/wazevo/engine.go): with one
+// worker a compile can never be abandoned. Inside one function nothing
+// checks it, so the compile-complexity limits (limits.go) bound how long an
+// abandoned compile goes on.
+const compileWorkers = 2
 
 type hostKey struct{}
 
@@ -105,7 +138,8 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		WithCustomSections(false).
 		WithDebugInfoEnabled(false)
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := instantiateHost(ctx, rt); err != nil {
+	err := instantiateHost(ctx, rt)
+	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
@@ -113,7 +147,17 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if size <= 0 {
 		size = 16
 	}
-	return &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}, nil
+	e := &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}
+	if cfg.Tiered && kind == EngineCompiler {
+		if e.tier, err = NewEngine(ctx, EngineConfig{Kind: EngineInterpreter, CacheSize: size}); err != nil {
+			_ = rt.Close(ctx)
+			return nil, err
+		}
+		e.bgBusy = make(chan struct{}, 1)
+		e.bgTimeout = cmp.Or(cfg.BackgroundCompileTimeout, time.Minute)
+		e.bgCtx, e.bgStop = context.WithCancel(context.Background())
+	}
+	return e, nil
 }
 
 // Kind is the engine actually in use (never EngineAuto).
@@ -123,8 +167,15 @@ func (e *Engine) Kind() EngineKind { return e.kind }
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.closed = true
+	for _, ent := range e.cache {
+		ent.cancel() // abandons compiles still running; no-op for the rest
+	}
 	e.cache = map[ProgramID]*cacheEntry{}
 	e.mu.Unlock()
+	if e.tier != nil {
+		e.bgStop()
+		_ = e.tier.Close(ctx)
+	}
 	return e.rt.Close(ctx)
 }
 
@@ -202,17 +253,29 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 	if opts.MaxMemoryPages > 0 && p.MaxMemoryPages > opts.MaxMemoryPages {
 		return Result{}, abstain(fmt.Sprintf("program may use %d memory pages, this keeper gives %d", p.MaxMemoryPages, opts.MaxMemoryPages), nil)
 	}
-	ent, err := e.compiled(p)
-	if err != nil {
-		return Result{}, abstain("compile", err)
-	}
-	defer e.release(ent)
-
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	var ent *cacheEntry
+	var err error
+	if e.tier != nil {
+		if ent = e.ready(p); ent == nil {
+			e.compileInBackground(p)
+			return e.tier.Run(ctx, p, input, fuel, seed, opts)
+		}
+	} else {
+		ent, err = e.compiled(ctx, p)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, abstain("wall-clock limit while compiling", err)
+		}
+		return Result{}, abstain("compile", err)
+	}
+	defer e.release(ent)
+
 	h := NewHost(input, fuel, seed, p.Limits.MaxOutputBytes, nil, opts.Stderr)
 	ctx = context.WithValue(ctx, hostKey{}, h)
 	mod, err := e.rt.InstantiateModule(ctx, ent.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
@@ -268,6 +331,22 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 	return res, nil
 }
 
+// Prepare compiles p into the engine's cache without running it, so that a
+// later Run does not spend its wall-clock limit compiling (a keeper that
+// knows which programs are coming warms them). ctx bounds the wait as it
+// does a Run's: when it ends first, the compile is abandoned as for a run.
+func (e *Engine) Prepare(ctx context.Context, p *Program) error {
+	if p == nil || len(p.Metered) == 0 {
+		return ErrBadRequest
+	}
+	ent, err := e.compiled(ctx, p)
+	if err != nil {
+		return err
+	}
+	e.release(ent)
+	return nil
+}
+
 // engineTrap maps a wazero trap to its kind. wazero wraps its runtime
 // errors once ("wasm error: %w\nwasm stack trace: ..."); the wrapped
 // error's text is one of wazero's fixed messages. A stack overflow of the
@@ -295,7 +374,12 @@ func engineTrap(err error) (TrapKind, bool) {
 
 // compiled returns the compiled module of p, compiling it once per program
 // id; concurrent callers for the same program wait for one compilation.
-func (e *Engine) compiled(p *Program) (*cacheEntry, error) {
+// The compile runs under the deadline of the runs that wait for it: a
+// caller whose ctx ends stops waiting (the run abstains), and when no run
+// waits any more the compile is abandoned — wazero stops at the next
+// function — and its entry dropped, so that an overrunning compile holds
+// neither a core nor memory for longer than one function's compile.
+func (e *Engine) compiled(ctx context.Context, p *Program) (*cacheEntry, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -308,48 +392,117 @@ func (e *Engine) compiled(p *Program) (*cacheEntry, error) {
 		ent = nil
 	}
 	e.tick++
-	if ent != nil {
-		ent.refs++
-		ent.lastUse = e.tick
-		e.mu.Unlock()
-		<-ent.ready
-		if ent.err != nil {
-			e.release(ent)
-			return nil, ent.err
-		}
-		return ent, nil
-	}
-	ent = &cacheEntry{metered: p.MeteredHash, ready: make(chan struct{}), refs: 1, lastUse: e.tick}
-	e.cache[p.ID] = ent
-	for len(e.cache) > e.maxSize {
-		var oldID ProgramID
-		var old *cacheEntry
-		for id, c := range e.cache {
-			if c != ent && (old == nil || c.lastUse < old.lastUse) {
-				oldID, old = id, c
+	if ent == nil {
+		cctx, cancel := context.WithCancel(experimental.WithCompilationWorkers(context.Background(), compileWorkers))
+		ent = &cacheEntry{metered: p.MeteredHash, ready: make(chan struct{}), cancel: cancel}
+		e.cache[p.ID] = ent
+		for len(e.cache) > e.maxSize {
+			var oldID ProgramID
+			var old *cacheEntry
+			for id, c := range e.cache {
+				if c != ent && (old == nil || c.lastUse < old.lastUse) {
+					oldID, old = id, c
+				}
 			}
+			e.dropLocked(oldID, old)
 		}
-		e.dropLocked(oldID, old)
+		go e.compile(cctx, p, ent)
 	}
+	ent.refs++
+	ent.lastUse = e.tick
 	e.mu.Unlock()
 
-	// Compilation does not depend on the run's context: a cancelled run
-	// must not leave a failed entry for the next one.
-	ent.cm, ent.err = e.rt.CompileModule(context.Background(), p.Metered)
-	close(ent.ready)
+	select {
+	case <-ent.ready:
+	case <-ctx.Done():
+		e.release(ent)
+		return nil, ctx.Err()
+	}
 	if ent.err != nil {
-		e.mu.Lock()
-		if e.cache[p.ID] == ent {
-			delete(e.cache, p.ID)
-		}
-		e.mu.Unlock()
 		e.release(ent)
 		return nil, ent.err
 	}
 	return ent, nil
 }
 
-// dropLocked removes an entry; its module is closed once no run uses it.
+// ready returns p's compiled entry, held for a run, if it is compiled;
+// nil otherwise.
+func (e *Engine) ready(p *Program) *cacheEntry {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ent := e.cache[p.ID]
+	if ent == nil || ent.metered != p.MeteredHash {
+		return nil
+	}
+	select {
+	case <-ent.ready:
+		if ent.err != nil {
+			return nil
+		}
+		e.tick++
+		ent.refs++
+		ent.lastUse = e.tick
+		return ent
+	default:
+		return nil
+	}
+}
+
+// compileInBackground starts compiling p for a tiered engine unless a
+// background compile is running already. The compile waits as a run
+// would, under bgTimeout instead of a run's deadline; once it is done the
+// interpreter's copy of the program is dropped.
+func (e *Engine) compileInBackground(p *Program) {
+	select {
+	case e.bgBusy <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-e.bgBusy }()
+		ctx, cancel := context.WithTimeout(e.bgCtx, e.bgTimeout)
+		defer cancel()
+		if e.Prepare(ctx, p) == nil {
+			e.tier.forget(p.ID)
+		}
+	}()
+}
+
+// forget drops p's entry (closed once no run uses it).
+func (e *Engine) forget(id ProgramID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ent := e.cache[id]; ent != nil {
+		e.dropLocked(id, ent)
+	}
+}
+
+// compile fills ent. It does not depend on any run's context (a cancelled
+// run must not fail the others waiting), only on the entry's own, which
+// release cancels when the last waiter has gone.
+func (e *Engine) compile(ctx context.Context, p *Program, ent *cacheEntry) {
+	cm, err := e.rt.CompileModule(ctx, p.Metered)
+	if err == nil && ctx.Err() != nil {
+		// Abandoned, but the last function finished anyway: nobody waits.
+		_ = cm.Close(context.Background())
+		cm, err = nil, ctx.Err()
+	}
+	e.mu.Lock()
+	ent.cm, ent.err = cm, err
+	ent.cancel()
+	if err != nil && e.cache[p.ID] == ent {
+		delete(e.cache, p.ID)
+	}
+	close(ent.ready)
+	if ent.refs == 0 && ent.cm != nil && (ent.evicted || e.closed) {
+		_ = ent.cm.Close(context.Background())
+		ent.cm = nil
+	}
+	e.mu.Unlock()
+}
+
+// dropLocked removes an entry; its module is closed once no run uses it,
+// and a compile nobody waits for is abandoned.
 func (e *Engine) dropLocked(id ProgramID, ent *cacheEntry) {
 	delete(e.cache, id)
 	ent.evicted = true
@@ -362,11 +515,29 @@ func (e *Engine) release(ent *cacheEntry) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ent.refs--
-	if ent.refs == 0 && (ent.evicted || e.closed) {
-		closeCompiled(ent)
+	if ent.refs > 0 {
+		return
+	}
+	select {
+	case <-ent.ready:
+		if ent.evicted || e.closed {
+			closeCompiled(ent)
+		}
+	default:
+		// The last waiter gave up: abandon the compile and forget it, so
+		// that the next run starts afresh rather than wait for it.
+		ent.cancel()
+		for id, c := range e.cache {
+			if c == ent {
+				delete(e.cache, id)
+			}
+		}
+		ent.evicted = true
 	}
 }
 
+// closeCompiled closes a finished entry's module, or abandons its compile
+// (compile closes what an abandoned compile still produced).
 func closeCompiled(ent *cacheEntry) {
 	select {
 	case <-ent.ready:
@@ -374,6 +545,7 @@ func closeCompiled(ent *cacheEntry) {
 			_ = ent.cm.Close(context.Background())
 			ent.cm = nil
 		}
-	default: // still compiling; the compiler's caller releases it
+	default:
+		ent.cancel()
 	}
 }

@@ -31,6 +31,18 @@ type bodyInfo struct {
 	needF64    bool
 	needI32    bool
 	floats     bool
+	shape      funcShape
+}
+
+// funcShape is what makes a body expensive to compile rather than to run:
+// the figures the compile-complexity limits bound (limits.go).
+type funcShape struct {
+	bytes      int // the body as written: locals and expression
+	instrs     int // instructions
+	locals     int // params and declared locals
+	blocks     int // block, loop and if instructions
+	maxDepth   int // deepest nesting of block, loop and if (0: none)
+	maxBrTable int // most entries of one br_table, default included
 }
 
 type localDecl struct {
@@ -79,14 +91,15 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 			return info, buf, err
 		}
 		total += uint64(n)
-		if total+scratchLocalsAdded > maxLocals {
-			return info, buf, refuse(ReasonTooLarge, "function %d has more than %d locals", fi, maxLocals-scratchLocalsAdded)
+		if total > maxFunctionLocals {
+			return info, buf, refuse(ReasonTooLarge, "function %d (body %d) has more than %d params and locals", m.nImpFuncs+uint32(fi), fi, maxFunctionLocals)
 		}
 		info.localDecls = append(info.localDecls, localDecl{count: n, typ: t})
 		info.nLocals += n
 	}
 	info.localsEnd = uint32(r.off)
 	nAllLocals := uint32(total)
+	info.shape.bytes, info.shape.locals = len(b), int(total)
 	nFuncs := m.nImpFuncs + uint32(len(m.funcs))
 	nGlobals := uint32(len(m.globals))
 
@@ -106,6 +119,11 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 			e = m.blockType(r)
 			depth++
 			cls = clsOpen
+			info.shape.blocks++
+			info.shape.maxDepth = max(info.shape.maxDepth, depth)
+			if depth > maxBlockDepth {
+				return info, buf, refuse(ReasonTooLarge, "function %d (body %d): blocks nested deeper than %d", m.nImpFuncs+uint32(fi), fi, maxBlockDepth)
+			}
 		case op == 0x05:
 			cls = clsElse
 		case op == 0x0b:
@@ -116,9 +134,10 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 		case op == 0x0e:
 			var n uint32
 			if n, e = r.u32(); e == nil {
-				if n > maxBrTableEntries {
-					return info, buf, refuse(ReasonTooLarge, "br_table with %d entries (limit %d)", n, maxBrTableEntries)
+				if n >= maxBrTableTargets {
+					return info, buf, refuse(ReasonTooLarge, "function %d (body %d): br_table with %d targets (limit %d)", m.nImpFuncs+uint32(fi), fi, uint64(n)+1, maxBrTableTargets)
 				}
+				info.shape.maxBrTable = max(info.shape.maxBrTable, int(n)+1)
 				for k := uint32(0); k <= n && e == nil; k++ {
 					_, e = r.u32()
 				}
@@ -259,6 +278,7 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 			return info, buf, invalid("function %d at byte %d: %v", fi, start, e)
 		}
 		buf = append(buf, instr{start: start, end: uint32(r.off), cls: cls})
+		info.shape.instrs++
 		if depth < 0 {
 			if !r.done() {
 				return info, buf, invalid("function %d: %d bytes after the final end", fi, r.rest())

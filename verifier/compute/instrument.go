@@ -159,11 +159,19 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 	var ins []instr
 	var costs []uint32
 	var body []byte
+	work := 0
 	for fi := range m.codes {
 		info, list, err := m.scanBody(fi, ins[:0])
 		ins = list
 		if err != nil {
 			return nil, err
+		}
+		// Nesting work (limits.go): what a deep body costs the compiler
+		// beyond its size, summed so that many deep bodies cannot add up
+		// to a long compile either.
+		work += info.shape.blocks * info.shape.maxDepth
+		if work > maxNestingWork {
+			return nil, refuse(ReasonTooLarge, "function %d (body %d): nesting work (blocks × depth, summed over the bodies so far) reaches %d (limit %d)", m.nImpFuncs+uint32(fi), fi, work, maxNestingWork)
 		}
 		m.usesFloat = m.usesFloat || info.floats
 		src := m.codes[fi].body

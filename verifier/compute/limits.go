@@ -57,6 +57,38 @@ const (
 	scratchLocalsAdded = 3
 )
 
+// Compile-complexity limits: consensus rules, like the ceilings above, but
+// chosen for a different reason. wazero's optimising compiler is
+// super-linear in the nesting of control flow (a function of 5,000 nested
+// blocks took 11.5 s of CPU, one of 20,000 more than 8 minutes, in
+// passBuildLoopNestingForest), and a compile cannot be interrupted inside
+// one function. These limits refuse at registration the shapes no honest
+// program has and that make a compile long, so that every accepted module
+// compiles within the bound documented in docs/compute.md ("Compile
+// limits"), which lists the values measured on real Go programs beside each
+// one. A module is refused with ReasonTooLarge, naming the function.
+const (
+	// maxBlockDepth bounds the nesting of block, loop and if in one body
+	// (Go: at most 549, in its runtime's dispatch loops).
+	maxBlockDepth = 1_000
+	// maxNestingWork bounds, over the whole module, the sum of each body's
+	// block count times its deepest nesting: the compile cost that a deep
+	// body has beyond its size. One body at maxBlockDepth costs up to
+	// about 10^6; Go programs of 2.6–6.2 MB total 3.2–8.0 million.
+	maxNestingWork = 16_000_000
+	// maxBodyBytes bounds one function body as written (Go: 50,636 bytes).
+	maxBodyBytes = 512 << 10
+	// maxFunctionLocals bounds params plus declared locals of one function
+	// (Go: 18).
+	maxFunctionLocals = 10_000
+	// maxBrTableTargets bounds the targets of one br_table, default
+	// included (Go: 1,145).
+	maxBrTableTargets = 16_384
+	// maxDefinedFunctions bounds the functions a module defines
+	// (Go: 1,760–3,481).
+	maxDefinedFunctions = 100_000
+)
+
 // DefaultLimits are the defaults of the [limits] configuration keys.
 func DefaultLimits() Limits {
 	return Limits{

@@ -193,7 +193,7 @@ func (m *module) decodeSection(id byte, r *reader) error {
 	case secImport:
 		return m.decodeImports(r)
 	case secFunction:
-		n, err := vecLen(r, "functions", 1, maxFunctions)
+		n, err := vecLen(r, "functions", 1, maxDefinedFunctions)
 		if err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func (m *module) decodeSection(id byte, r *reader) error {
 		m.dataCount = int64(n)
 		return nil
 	case secCode:
-		n, err := vecLen(r, "function bodies", 2, maxFunctions)
+		n, err := vecLen(r, "function bodies", 2, maxDefinedFunctions)
 		if err != nil {
 			return err
 		}
@@ -316,8 +316,8 @@ func (m *module) decodeSection(id byte, r *reader) error {
 			if err != nil {
 				return invalid("body %d size: %v", i, err)
 			}
-			if size > maxFunctionBytes {
-				return refuse(ReasonTooLarge, "function body %d has %d bytes (limit %d)", i, size, maxFunctionBytes)
+			if size > maxBodyBytes {
+				return refuse(ReasonTooLarge, "function %d (body %d) has %d bytes (limit %d)", m.nImpFuncs+uint32(i), i, size, maxBodyBytes)
 			}
 			b, err := r.bytes(size)
 			if err != nil {
