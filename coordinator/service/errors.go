@@ -28,7 +28,13 @@ func toConnect(err error) error {
 	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownProgram), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound),
 		errors.Is(err, state.ErrNotFound), errors.Is(err, state.ErrUnknownRound):
 		code = connect.CodeNotFound
-	case errors.Is(err, state.ErrNotEnoughKeepers), errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),
+	case errors.Is(err, state.ErrNotEnoughKeepers):
+		// Transient after a restart, while keepers reconnect: clients
+		// retry (same client nonce, same round) after the hint.
+		ce := connect.NewError(connect.CodeUnavailable, err)
+		ce.Meta().Set(RetryAfterHeader, "1")
+		return ce
+	case errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),
 		errors.Is(err, state.ErrLimitReached), errors.Is(err, state.ErrJailed), errors.Is(err, state.ErrPaymentRequired):
 		code = connect.CodeFailedPrecondition
 	case errors.Is(err, state.ErrRoundExists):
@@ -38,7 +44,9 @@ func toConnect(err error) error {
 	case errors.Is(err, errBusy):
 		code = connect.CodeResourceExhausted
 	case errors.Is(err, ErrStopped):
-		code = connect.CodeUnavailable
+		ce := connect.NewError(connect.CodeUnavailable, err)
+		ce.Meta().Set(RetryAfterHeader, "1")
+		return ce
 	case errors.Is(err, context.Canceled):
 		code = connect.CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):
@@ -46,6 +54,11 @@ func toConnect(err error) error {
 	}
 	return connect.NewError(code, err)
 }
+
+// RetryAfterHeader is the metadata key (a response header or trailer) of
+// the seconds after which an Unavailable request is worth retrying, as
+// HTTP's Retry-After (internal/workload reads it).
+const RetryAfterHeader = "Retry-After"
 
 func invalidArgument(format string, args ...any) error {
 	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))

@@ -87,6 +87,10 @@ func (n *Node) openSession(ctx context.Context, id string, stream bool) error {
 	return toConnect(err)
 }
 
+// SessionHeader is the response header with which Subscribe tells a keeper
+// that its session is open, before any task.
+const SessionHeader = "Lightkeeper-Session"
+
 func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightkeeperv1.SubscribeRequest], stream *connect.ServerStream[lightkeeperv1.SubscribeResponse]) error {
 	n := s.n
 	id, err := n.authenticate(req.Msg.GetAuth())
@@ -100,6 +104,13 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 		return err
 	}
 	n.log.Debug("keeper subscribed", "keeper", id)
+	// Send the headers now, marked: the keeper takes them as the session
+	// being open (keeper.Run reconnects at once after an open session
+	// fails, and backs off after a refused one).
+	stream.ResponseHeader().Set(SessionHeader, "open")
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
 	for {
 		tasks := n.dispatch.next(ctx, id, 64, 0)
 		if ctx.Err() != nil {
