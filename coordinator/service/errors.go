@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -52,8 +53,27 @@ func toConnect(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		code = connect.CodeDeadlineExceeded
 	}
-	return connect.NewError(code, err)
+	return connect.NewError(code, clientFacing(err))
 }
+
+// clientFacing drops the storage layer's "pebbledb: " prefix from an
+// error's message (clients see the message; the package is an internal
+// detail), keeping the error itself for errors.Is.
+func clientFacing(err error) error {
+	msg, ok := strings.CutPrefix(err.Error(), "pebbledb: ")
+	if !ok {
+		return err
+	}
+	return messageError{msg, err}
+}
+
+type messageError struct {
+	msg string
+	err error
+}
+
+func (e messageError) Error() string { return e.msg }
+func (e messageError) Unwrap() error { return e.err }
 
 // RetryAfterHeader is the metadata key (a response header or trailer) of
 // the seconds after which an Unavailable request is worth retrying, as

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
@@ -20,13 +20,21 @@ type roundServer struct{ n *Node }
 
 var _ lightkeeperv1connect.RoundServiceHandler = roundServer{}
 
-// checkID validates a 64-hex-digit id field.
+// checkID validates a 64-hex-digit id field. Ids are lowercase hex (as
+// every response shows them, and as they are hashed and signed), so an
+// uppercase digit is refused, saying so.
 func checkID(field, id string) error {
 	if len(id) != 64 {
-		return invalidArgument("%s: want 64 hex digits, got %d characters", field, len(id))
+		return invalidArgument("%s: want 64 lowercase hex digits, got %d characters", field, len(id))
 	}
-	if _, err := hex.DecodeString(id); err != nil {
-		return invalidArgument("%s: not hex: %v", field, err)
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			return invalidArgument("%s: want 64 lowercase hex digits; character %d is %q (ids are lowercase: %s)", field, i, c, strings.ToLower(id))
+		default:
+			return invalidArgument("%s: want 64 lowercase hex digits; character %d is %q", field, i, c)
+		}
 	}
 	return nil
 }

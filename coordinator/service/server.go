@@ -35,11 +35,11 @@ var compressMinBytes = connect.WithCompressMinBytes(4 << 10)
 // Handler returns the node's HTTP handler: the six Connect services,
 // gRPC reflection and health, and /metrics.
 func (n *Node) Handler() http.Handler {
-	opts := connect.WithHandlerOptions(
+	opts := connect.WithHandlerOptions(append([]connect.HandlerOption{
 		connect.WithReadMaxBytes(n.cfg.Limits.MaxRequestBytes),
 		connect.WithSendMaxBytes(n.cfg.Limits.MaxRequestBytes),
 		compressMinBytes,
-	)
+	}, strictJSONCodecs...)...)
 	mux := http.NewServeMux()
 	mux.Handle(lightkeeperv1connect.NewRoundServiceHandler(roundServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewKeeperServiceHandler(keeperServer{n}, opts))
@@ -48,11 +48,11 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(lightkeeperv1connect.NewStakingServiceHandler(stakingServer{n}, opts))
 	// Programs are larger than other requests: up to compute.max_module_bytes.
 	programBytes := programMessageBytes(n.computeParams.GetMaxModuleBytes(), n.cfg.Limits.MaxRequestBytes)
-	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(
+	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(append([]connect.HandlerOption{
 		connect.WithReadMaxBytes(programBytes),
 		connect.WithSendMaxBytes(programBytes),
 		compressMinBytes,
-	)))
+	}, strictJSONCodecs...)...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
