@@ -142,7 +142,7 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		return usagef("give a round id or --file")
 	}
 	if *save != "" {
-		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(cert)
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(cert)
 		if err != nil {
 			return err
 		}
