@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
@@ -205,9 +208,32 @@ func (s keeperServer) GetKeeper(ctx context.Context, req *connect.Request[lightk
 }
 
 func (s keeperServer) ListKeepers(ctx context.Context, req *connect.Request[lightkeeperv1.ListKeepersRequest]) (*connect.Response[lightkeeperv1.ListKeepersResponse], error) {
+	after := req.Msg.GetPageToken()
+	if after != "" {
+		if err := checkID("page_token", after); err != nil {
+			return nil, err
+		}
+	}
+	size := int(req.Msg.GetPageSize())
 	ks, err := s.n.store.Keepers()
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	return connect.NewResponse(&lightkeeperv1.ListKeepersResponse{Keepers: ks}), nil
+	// Keepers come sorted by id; the page token is the last id returned.
+	start, _ := slices.BinarySearchFunc(ks, after, func(k *lightkeeperv1.Keeper, id string) int { return strings.Compare(k.GetId(), id) })
+	if start < len(ks) && ks[start].GetId() == after {
+		start++
+	}
+	out := &lightkeeperv1.ListKeepersResponse{}
+	budget, used := listPageBudget(s.n.cfg.Limits.MaxRequestBytes), 0
+	for _, k := range ks[start:] {
+		n := proto.Size(k) + 8
+		if (size > 0 && len(out.Keepers) == size) || (used+n > budget && len(out.Keepers) > 0) {
+			out.NextPageToken = out.Keepers[len(out.Keepers)-1].GetId()
+			break
+		}
+		used += n
+		out.Keepers = append(out.Keepers, k)
+	}
+	return connect.NewResponse(out), nil
 }

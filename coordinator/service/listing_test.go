@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"net/http"
 	"strings"
 	"sync"
@@ -198,4 +199,36 @@ func postJSON(url, body string) ([]byte, error) {
 		return b, fmt.Errorf("%s: %s", resp.Status, b)
 	}
 	return b, nil
+}
+
+// ListKeepers pages by count and by bytes; following next_page_token
+// lists every keeper exactly once, in id order.
+func TestListKeepersPages(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.MaxRequestBytes = 8 << 10 // a 2 KiB budget: a few keepers a page
+	cfg.Limits.MaxProofBytes, cfg.Limits.MaxPublicInputBytes, cfg.Limits.MaxVerifyingKeyBytes = 4<<10, 1<<10, 4<<10
+	d := startDevnet(t, cfg, 10, 20)
+	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL)
+	for _, size := range []uint32{0, 3} {
+		var ids []string
+		token, pages := "", 0
+		for pages = 1; pages <= 100; pages++ {
+			res, err := kc.ListKeepers(context.Background(), connect.NewRequest(&lightkeeperv1.ListKeepersRequest{PageSize: size, PageToken: token}))
+			if err != nil {
+				t.Fatalf("page size %d, page %d: %v", size, pages, err)
+			}
+			if size > 0 && len(res.Msg.GetKeepers()) > int(size) {
+				t.Fatalf("page size %d: %d keepers", size, len(res.Msg.GetKeepers()))
+			}
+			for _, k := range res.Msg.GetKeepers() {
+				ids = append(ids, k.GetId())
+			}
+			if token = res.Msg.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if len(ids) != 30 || pages < 2 || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != 30 {
+			t.Fatalf("page size %d: %d keepers over %d pages, want each of 30 once, sorted, over several pages", size, len(ids), pages)
+		}
+	}
 }
