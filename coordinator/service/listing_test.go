@@ -40,6 +40,11 @@ func bigProof(size int, salt int) []byte {
 // fillRounds submits n rounds carrying proofs of proofBytes bytes, from
 // a few goroutines, and returns their ids.
 func fillRounds(t *testing.T, url string, n, proofBytes int) map[string]bool {
+	return fillRoundsFrom(t, url, n, proofBytes, 8)
+}
+
+// fillRoundsFrom is fillRounds from the given number of goroutines.
+func fillRoundsFrom(t *testing.T, url string, n, proofBytes, workers int) map[string]bool {
 	t.Helper()
 	sub := workload.NewSubmitter(http.DefaultClient, url)
 	it := validItem(t)
@@ -50,9 +55,9 @@ func fillRounds(t *testing.T, url string, n, proofBytes int) map[string]bool {
 		ids  = map[string]bool{}
 		next atomic.Int64
 		wg   sync.WaitGroup
-		errs = make(chan error, 8)
+		errs = make(chan error, workers)
 	)
-	for range 8 {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -93,7 +98,8 @@ func TestListRoundsMaxPageOfMaxSizeRounds(t *testing.T) {
 	cfg.Consensus.VerificationTimeout = 600 // stay open: nothing votes
 	d := startDevnet(t, cfg, 10, 0)
 	const maxPage = 1000
-	ids := fillRounds(t, d.URL, maxPage, cfg.Limits.MaxProofBytes)
+	// 200 at once: group commit puts many of them in each block.
+	ids := fillRoundsFrom(t, d.URL, maxPage, cfg.Limits.MaxProofBytes, 200)
 
 	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
 	ctx := context.Background()
@@ -132,6 +138,23 @@ func TestListRoundsMaxPageOfMaxSizeRounds(t *testing.T) {
 		t.Fatalf("JSON max page: %d rounds, %v (%d bytes)", len(page.Rounds), err, len(body))
 	}
 	t.Logf("max page of %d max-size rounds: %d bytes as JSON", maxPage, len(body))
+
+	// Blocks hold the requests themselves: they are bounded in bytes too,
+	// so every block can still be read (verify-cert reads them).
+	lc := lightkeeperv1connect.NewLedgerServiceClient(http.DefaultClient, d.URL)
+	info, err := lc.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for h := uint64(1); h <= info.Msg.GetHeadHeight(); h++ {
+		b, err := lc.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: h}))
+		if err != nil {
+			t.Fatalf("GetBlock %d: %v", h, err)
+		}
+		most = max(most, len(b.Msg.GetBlock().GetTransactions()))
+	}
+	t.Logf("%d blocks, at most %d transactions in one", info.Msg.GetHeadHeight(), most)
 }
 
 // A small send limit gives shorter pages, never an error: the page stops
