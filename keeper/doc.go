@@ -2,7 +2,8 @@
 // register with proof of key possession, open a task session (a Subscribe
 // stream, or PullTasks long-polls where a host cannot hold a stream), check
 // each task with an Engine, sign the vote, and send votes in batches,
-// reconnecting with backoff whenever the coordinator goes away.
+// reconnecting whenever the coordinator goes away: at once after an open
+// session breaks, then with backoff.
 //
 // Hosts differ only in the Engine (the native verifier, or the same
 // verifier inside a WebAssembly module) and in the HTTP client they hand

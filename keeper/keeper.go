@@ -81,17 +81,26 @@ func (k *Keeper) Run(ctx context.Context) error {
 	}
 	backoff := k.cfg.minBackoff
 	for ctx.Err() == nil {
-		start := time.Now()
+		k.stats.connected.Store(false)
 		err := k.session(ctx, tasks)
 		if ctx.Err() != nil {
 			break
 		}
+		// A session that was established (the coordinator answered the
+		// subscription or a pull) and then failed is most likely a
+		// coordinator restart: reconnect at once, and back off from the
+		// start only if that fails too. Waiting here would leave the
+		// restarted coordinator without eligible keepers, refusing every
+		// submission meanwhile.
+		healthy := k.stats.connected.Load()
 		k.stats.connected.Store(false)
 		k.stats.reconnects.Add(1)
-		if time.Since(start) > 10*time.Second {
-			backoff = k.cfg.minBackoff // it worked for a while: start over gently
+		if healthy {
+			backoff = k.cfg.minBackoff
+			k.cfg.logger.Warn("session ended; reconnecting now", "keeper", k.id[:12], "err", err)
+			continue
 		}
-		k.cfg.logger.Warn("session ended; reconnecting", "keeper", k.id[:12], "err", err, "backoff", backoff)
+		k.cfg.logger.Warn("session failed; reconnecting", "keeper", k.id[:12], "err", err, "backoff", backoff)
 		jitter := time.Duration(rand.Int64N(int64(backoff)/2 + 1))
 		select {
 		case <-time.After(backoff + jitter):
@@ -130,7 +139,13 @@ func (k *Keeper) session(ctx context.Context, tasks chan<- *lightkeeperv1.Task) 
 		return fmt.Errorf("subscribe: %w", err)
 	}
 	defer stream.Close()
-	k.stats.connected.Store(true)
+	// The coordinator sends the response headers, marked, once the
+	// session is open (an error otherwise): only then is the session
+	// established. (The header's name is service.SessionHeader; the
+	// keeper does not import the coordinator.)
+	if stream.ResponseHeader().Get("Lightkeeper-Session") == "open" {
+		k.stats.connected.Store(true)
+	}
 	for stream.Receive() {
 		select {
 		case tasks <- stream.Msg().GetTask():

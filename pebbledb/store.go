@@ -2,6 +2,7 @@ package pebbledb
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -522,6 +523,17 @@ func (s *Store) RoundIDs() ([]string, error) {
 }
 
 var pageTokenEncoding = base64.RawURLEncoding.Strict()
+
+// RoundPageToken returns the page token that continues a listing right
+// after r (the next token of a page that ended with r), for callers that
+// cut a ListRounds page short.
+func RoundPageToken(r *lightkeeperv1.Round) (string, error) {
+	raw, err := hex.DecodeString(r.GetId())
+	if err != nil || len(raw) != idLen {
+		return "", fmt.Errorf("%w: round id %q", ErrInvalidID, r.GetId())
+	}
+	return pageTokenEncoding.EncodeToString(listingKey(r.GetSubmittedHeight(), [idLen]byte(raw))), nil
+}
 
 // ListRounds returns up to limit rounds (DefaultListLimit if limit <= 0),
 // newest first: by submitted_height, then id, both descending. pageToken

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,6 +75,36 @@ func TestCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "APPROVED") || !strings.Contains(out, "seat 0") {
 		t.Errorf("round get: exit %d, %q %q", code, out, errOut)
 	}
+	// round get and round list show the same heights (submitted, and
+	// decided), and every --json output uses one key style: snake_case,
+	// protobuf's field names.
+	got, _, code := run(t, ctx, "round", "get", roundID, "--coordinator", d.URL, "--json")
+	var full map[string]any
+	if code != 0 || json.Unmarshal([]byte(got), &full) != nil || full["submitted_height"] == nil || full["decided_height"] == nil || full["submittedHeight"] != nil {
+		t.Fatalf("round get --json: exit %d, %q; want snake_case keys", code, got)
+	}
+	heights := fmt.Sprintf("submitted %v decided %v", full["submitted_height"], full["decided_height"])
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), fmt.Sprintf("submitted height %v, decided height %v", full["submitted_height"], full["decided_height"])) {
+		t.Errorf("round get shows %q; want both heights of %s", out, heights)
+	}
+	listed, _, code := run(t, ctx, "round", "list", "--coordinator", d.URL, "--limit", "1000")
+	found := false
+	for _, line := range strings.Split(listed, "\n") {
+		if strings.HasPrefix(line, roundID) {
+			found = true
+			if !strings.Contains(strings.Join(strings.Fields(line), " "), heights) {
+				t.Errorf("round list shows %q; round get has %s", line, heights)
+			}
+		}
+	}
+	if code != 0 || !found {
+		t.Errorf("round list: exit %d, round %s not in %q", code, roundID, listed)
+	}
+	listJSON, _, code := run(t, ctx, "round", "list", "--coordinator", d.URL, "--json")
+	if code != 0 || !strings.Contains(listJSON, `"submitted_height"`) || strings.Contains(listJSON, `"submittedHeight"`) {
+		t.Errorf("round list --json: exit %d, %q; want snake_case keys", code, listJSON)
+	}
+
 	certFile := filepath.Join(dir, "cert.json")
 	out, errOut, code = run(t, ctx, "verify-cert", roundID, "--coordinator", d.URL, "--save", certFile)
 	if code != 0 || !strings.Contains(out, "certificate OK") {

@@ -165,12 +165,12 @@ func TestStaking(t *testing.T) {
 	// The epoch turns over: its statement adds up, rewards went to the
 	// keepers that verified, and the next active set leaves out the
 	// slashed reject-all keeper (bond under min_self_bond) and keeper 10.
-	start := num(cli("query", "epoch"), "currentEpoch")
+	start := num(cli("query", "epoch"), "current_epoch")
 	var ep map[string]any
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		ep = cli("query", "epoch")
-		if rec, ok := ep["record"].(map[string]any); ok && num(ep, "currentEpoch") > start && num(rec, "epoch") >= start {
+		if rec, ok := ep["record"].(map[string]any); ok && num(ep, "current_epoch") > start && num(rec, "epoch") >= start {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -188,7 +188,7 @@ func TestStaking(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatal(err)
 		}
-		if p, f, i := num(r, "record", "paid"), num(r, "record", "toCommunityFund"), num(r, "record", "fees")+num(r, "record", "minted"); p+f != i {
+		if p, f, i := num(r, "record", "paid"), num(r, "record", "to_community_fund"), num(r, "record", "fees")+num(r, "record", "minted"); p+f != i {
 			t.Fatalf("epoch %d: paid %d + fund %d != fees + minted %d", e, p, f, i)
 		} else {
 			paid, fund, in = paid+p, fund+f, in+i
@@ -197,7 +197,7 @@ func TestStaking(t *testing.T) {
 	if paid == 0 || in == 0 {
 		t.Fatalf("no rewards paid (paid %d, fund %d, in %d)", paid, fund, in)
 	}
-	active, _ := ep["activeSet"].([]any)
+	active, _ := ep["active_set"].([]any)
 	var set []string
 	for _, a := range active {
 		set = append(set, a.(string))
@@ -206,11 +206,11 @@ func TestStaking(t *testing.T) {
 		t.Fatalf("next active set %v: want keepers 1 and 2, not 9 (reject-all) or 10 (tombstoned)", set)
 	}
 	k9 := cli("query", "keeper", id(9))
-	if num(k9, "keeper", "stake") >= 500_000 || num(k9, "keeper", "slashedTotal") == 0 {
+	if num(k9, "keeper", "stake") >= 500_000 || num(k9, "keeper", "slashed_total") == 0 {
 		t.Fatalf("reject-all keeper: %v", k9)
 	}
 	cf := cli("query", "community-fund")
-	if num(cf, "totalSlashed") == 0 || num(cf, "communityFund") == 0 {
+	if num(cf, "total_slashed") == 0 || num(cf, "community_fund") == 0 {
 		t.Fatalf("community fund: %v", cf)
 	}
 	// The guarantee is still there (rewards compound into it, never out).

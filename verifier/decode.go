@@ -207,3 +207,35 @@ func readExactly(v io.ReaderFrom, b []byte) error {
 	}
 	return nil
 }
+
+// ErrTrailingBytes is wrapped by CheckProofEncoding's error when a proof's
+// encoding ends before its last byte.
+var ErrTrailingBytes = errTrailingBytes
+
+// CheckProofEncoding walks a proof's binary encoding (the pre-check every
+// verification runs first, without decoding points) and reports trailing
+// bytes after its end: an error wrapping ErrTrailingBytes, with the count.
+// It returns nil for an encoding that ends exactly at the last byte, and
+// also for one the walk cannot finish (truncated, or a length prefix larger
+// than the bytes left): those are malformed proofs, which keepers reject
+// by vote (ReasonMalformedProof) like any other invalid proof. Keepers
+// reject trailing bytes the same way (VerifyProof runs the same walk), so
+// the coordinator refusing them at submission (InvalidArgument) agrees
+// with the committee while keeping padded proofs out of the ledger. An
+// unsupported scheme or curve returns nil (refused elsewhere).
+func CheckProofEncoding(scheme Scheme, curve Curve, proof []byte) error {
+	if !scheme.Valid() || !curve.Valid() {
+		return nil
+	}
+	var err error
+	switch scheme {
+	case SchemeGroth16:
+		err = scanGroth16Proof(curve, proof)
+	case SchemePlonk:
+		err = scanPlonkProof(curve, proof)
+	}
+	if errors.Is(err, errTrailingBytes) {
+		return err
+	}
+	return nil
+}

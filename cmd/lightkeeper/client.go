@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 
@@ -28,7 +27,7 @@ type clients struct {
 
 func newClients(url string) clients {
 	url = strings.TrimRight(url, "/")
-	h := http.DefaultClient
+	h := mustAPIClient()
 	return clients{
 		Submitter: workload.NewSubmitter(h, url), // rounds, verifying keys, programs
 		ledger:    lightkeeperv1connect.NewLedgerServiceClient(h, url),
@@ -59,7 +58,7 @@ func printJSON(v any) error {
 }
 
 func printProto(m proto.Message) error {
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(m)
 	if err != nil {
 		return err
 	}

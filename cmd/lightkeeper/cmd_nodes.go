@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,12 +62,14 @@ func cmdInit(ctx context.Context, args []string) error {
 }
 
 func cmdCoordinator(ctx context.Context, args []string) error {
-	fs := newFlags("coordinator", "coordinator --config FILE --data DIR [--listen ADDR] [--genesis FILE]")
+	fs := newFlags("coordinator", "coordinator --config FILE --data DIR [--listen ADDR] [--genesis FILE] [--tls-cert FILE --tls-key FILE]")
 	cfgPath := fs.String("config", "", "config.toml (defaults for every key when empty)")
 	data := fs.String("data", "", "Pebble data directory (required)")
 	listen := fs.String("listen", "", "address to serve on (overrides network.listen)")
 	genesisPath := fs.String("genesis", "", "genesis.json (default: beside --config)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) (overrides network.tls_cert)")
+	tlsKey := fs.String("tls-key", "", "the certificate's PEM private key (overrides network.tls_key)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,6 +92,9 @@ func cmdCoordinator(ctx context.Context, args []string) error {
 	if *listen != "" {
 		cfg.Network.Listen = *listen
 	}
+	if err := tlsSettings(&cfg.Network, *cfgPath, *tlsCert, *tlsKey); err != nil {
+		return err
+	}
 	var opts = service.Options{Config: cfg, DataDir: *data, Logger: log}
 	if *genesisPath != "" {
 		if _, err := os.Stat(*genesisPath); err == nil {
@@ -106,12 +112,41 @@ func cmdCoordinator(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("coordinator serving", "url", "http://"+ln.Addr().String(), "chain_id", node.ChainID(), "data", *data)
-	fmt.Printf("coordinator listening on http://%s\n", ln.Addr())
+	scheme := "http"
+	if cfg.Network.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("coordinator serving", "url", scheme+"://"+ln.Addr().String(), "chain_id", node.ChainID(), "data", *data)
+	fmt.Printf("coordinator listening on %s://%s\n", scheme, ln.Addr())
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return node.Run(ctx) })
 	g.Go(func() error { return node.Serve(ctx, ln) })
 	return g.Wait()
+}
+
+// tlsSettings applies --tls-cert and --tls-key over the config's, makes
+// the config's paths relative to its file, and checks that both or
+// neither are set and that the pair loads.
+func tlsSettings(n *config.Network, cfgPath, cert, key string) error {
+	if cfgPath != "" {
+		for _, p := range []*string{&n.TLSCert, &n.TLSKey} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(filepath.Dir(cfgPath), *p)
+			}
+		}
+	}
+	if cert != "" || key != "" {
+		n.TLSCert, n.TLSKey = cert, key
+	}
+	if (n.TLSCert == "") != (n.TLSKey == "") {
+		return usagef("TLS needs both a certificate and a key (--tls-cert and --tls-key, or network.tls_cert and tls_key)")
+	}
+	if n.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(n.TLSCert, n.TLSKey); err != nil {
+			return fmt.Errorf("TLS certificate %s, key %s: %w", n.TLSCert, n.TLSKey, err)
+		}
+	}
+	return nil
 }
 
 func cmdKeeper(ctx context.Context, args []string) error {
@@ -145,7 +180,7 @@ func cmdKeeper(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	cfg := keeper.NewConfig().WithLogger(log).WithStrategy(st).WithWorkers(*workers)
+	cfg := keeper.NewConfig().WithLogger(log).WithStrategy(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
 	if *pull {
 		cfg = cfg.WithPull(20 * time.Second)
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -103,7 +105,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 			if !e.GetSelfBond() {
 				from = "guarantee to " + short(e.GetTargetId())
 			}
-			fmt.Printf("unbonding #%d: %d from %s, paid out at %s\n", e.GetId(), e.GetAmount(), from, e.GetCompletesAt().AsTime().UTC().Format("2006-01-02 15:04:05Z"))
+			fmt.Printf("unbonding #%d: %d from %s, paid out at %s\n", e.GetId(), e.GetAmount(), from, timeText(e.GetCompletesAt()))
 		}
 		return nil
 	case "keeper":
@@ -123,7 +125,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 		case k.GetTombstoned():
 			jail = "tombstoned (for ever)"
 		case k.GetJailed():
-			jail = "until " + k.GetJailedUntil().AsTime().UTC().Format("2006-01-02 15:04:05Z")
+			jail = "until " + timeText(k.GetJailedUntil())
 		}
 		group := k.GetGroupId()
 		if group == "" {
@@ -220,16 +222,24 @@ func cmdQuery(ctx context.Context, args []string) error {
 	return usagef("unknown query %q\nusage: lightkeeper %s", what, queryUsage)
 }
 
-func printEpoch(m *lightkeeperv1.GetEpochResponse) {
-	fmt.Printf("epoch %d since %s, next at %s\nactive set (%d): %s\n", m.GetCurrentEpoch(),
-		m.GetCurrentStartedAt().AsTime().UTC().Format("15:04:05Z"), m.GetNextEpochAt().AsTime().UTC().Format("15:04:05Z"),
+func printEpoch(m *lightkeeperv1.GetEpochResponse) { printEpochTo(os.Stdout, m) }
+
+// timeText shows a time as RFC 3339 in UTC, date included (an epoch can
+// start on another day than it is shown).
+func timeText(ts interface{ AsTime() time.Time }) string {
+	return ts.AsTime().UTC().Format(time.RFC3339)
+}
+
+func printEpochTo(w io.Writer, m *lightkeeperv1.GetEpochResponse) {
+	fmt.Fprintf(w, "epoch %d since %s, next at %s\nactive set (%d): %s\n", m.GetCurrentEpoch(),
+		timeText(m.GetCurrentStartedAt()), timeText(m.GetNextEpochAt()),
 		len(m.GetActiveSet()), shortList(m.GetActiveSet()))
 	r := m.GetRecord()
 	if r == nil {
 		return
 	}
-	fmt.Printf("epoch %d statement: fees %d + minted %d = paid %d + community fund %d\n", r.GetEpoch(), r.GetFees(), r.GetMinted(), r.GetPaid(), r.GetToCommunityFund())
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "epoch %d statement: fees %d + minted %d = paid %d + community fund %d\n", r.GetEpoch(), r.GetFees(), r.GetMinted(), r.GetPaid(), r.GetToCommunityFund())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "keeper\twork\tuptime\tshare\tmultiplier\tcommission\tto backers\twithheld\t")
 	for _, kr := range r.GetRewards() {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", short(kr.GetKeeperId()), kr.GetWorkUnits(), ppm(kr.GetUptimePpm()),

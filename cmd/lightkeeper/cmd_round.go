@@ -21,6 +21,10 @@ func init() {
 	register("verify-cert", "check a round's certificate offline", cmdVerifyCert)
 }
 
+// maxListPage is the coordinator's largest ListRounds page
+// (service.MaxListPageSize).
+const maxListPage = 1000
+
 func cmdRound(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "get" && args[0] != "list") {
 		return usagef("usage: lightkeeper round get ID | round list [--coordinator URL] [--json]")
@@ -28,23 +32,40 @@ func cmdRound(ctx context.Context, args []string) error {
 	fs := newFlags("round "+args[0], "round get ID | round list [--coordinator URL] [--json]")
 	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
 	asJSON := fs.Bool("json", false, "print the full record as JSON")
-	limit := fs.Int("limit", 20, "rounds to list")
+	limit := fs.Int("limit", 20, fmt.Sprintf("rounds to list (at most %d)", maxListPage))
+	pageToken := fs.String("page-token", "", "continue a listing from a previous response's next_page_token")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
 	}
+	if *limit < 1 || *limit > maxListPage {
+		return usagef("--limit: %d, want 1..%d", *limit, maxListPage)
+	}
 	c := newClients(*url)
 	if args[0] == "list" {
-		res, err := c.Rounds.ListRounds(ctx, connect.NewRequest(&lightkeeperv1.ListRoundsRequest{PageSize: uint32(*limit)}))
+		res, err := c.Rounds.ListRounds(ctx, connect.NewRequest(&lightkeeperv1.ListRoundsRequest{PageSize: uint32(*limit), PageToken: *pageToken}))
 		if err != nil {
 			return describe(err)
 		}
 		if *asJSON {
 			return printProto(res.Msg)
 		}
+		// The same heights as round get: submitted, then decided ("-"
+		// while voting).
 		for _, r := range res.Msg.GetRounds() {
-			fmt.Printf("%s  %-9s  height %-6d  %d/%d/%d\n", r.GetId(), outcomeName(r), r.GetSubmittedHeight(),
+			decided := "-"
+			if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+				decided = fmt.Sprint(r.GetDecidedHeight())
+			}
+			outcome := enumName(r.GetOutcome().String(), "OUTCOME_")
+			if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+				outcome = "PENDING"
+			}
+			fmt.Printf("%s  %-9s  submitted %-6d decided %-6s  %d/%d/%d\n", r.GetId(), outcome, r.GetSubmittedHeight(), decided,
 				r.GetApprovals(), r.GetRejections(), r.GetAbstentions())
+		}
+		if next := res.Msg.GetNextPageToken(); next != "" && len(res.Msg.GetRounds()) < *limit {
+			fmt.Fprintf(os.Stderr, "(%d rounds fit in one response; more with --page-token %s)\n", len(res.Msg.GetRounds()), next)
 		}
 		return nil
 	}
@@ -157,7 +178,7 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		return usagef("give a round id or --file")
 	}
 	if *save != "" {
-		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(cert)
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(cert)
 		if err != nil {
 			return err
 		}

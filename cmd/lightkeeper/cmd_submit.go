@@ -156,6 +156,7 @@ func printRoundSummary(r *lightkeeperv1.Round, asJSON bool) error {
 			"approvals":        r.GetApprovals(),
 			"rejections":       r.GetRejections(),
 			"abstentions":      r.GetAbstentions(),
+			"submitted_height": r.GetSubmittedHeight(),
 			"decided_height":   r.GetDecidedHeight(),
 		})
 	}
@@ -165,9 +166,15 @@ func printRoundSummary(r *lightkeeperv1.Round, asJSON bool) error {
 	}
 	fmt.Printf("round     %s\noutcome   %s\n", r.GetId(), outcome)
 	if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
-		fmt.Printf("votes     %d approve, %d reject, %d abstain (threshold %d)\nheight    %d\n",
-			r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), r.GetThreshold(), r.GetDecidedHeight())
+		fmt.Printf("votes     %d approve, %d reject, %d abstain (threshold %d)\n",
+			r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), r.GetThreshold())
 	}
+	// The same heights as round list: submitted, then decided.
+	decided := "-"
+	if r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+		decided = fmt.Sprint(r.GetDecidedHeight())
+	}
+	fmt.Printf("submitted height %d, decided height %s\n", r.GetSubmittedHeight(), decided)
 	fmt.Printf("committee %d keepers, leader %s\n", len(r.GetCommittee()), short(first(r.GetCommittee())))
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -49,8 +48,8 @@ type stakingClient struct {
 func newStakingClient(url string) stakingClient {
 	url = strings.TrimRight(url, "/")
 	return stakingClient{
-		staking: lightkeeperv1connect.NewStakingServiceClient(http.DefaultClient, url),
-		ledger:  lightkeeperv1connect.NewLedgerServiceClient(http.DefaultClient, url),
+		staking: lightkeeperv1connect.NewStakingServiceClient(mustAPIClient(), url),
+		ledger:  lightkeeperv1connect.NewLedgerServiceClient(mustAPIClient(), url),
 	}
 }
 

@@ -105,6 +105,7 @@ func printUsage(w io.Writer) {
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&caFile, "ca", "", "PEM file of a CA to trust for https coordinator URLs, besides the system's (default $"+CAEnv+")")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: lightkeeper %s\n\n", usage)
 		fs.PrintDefaults()
@@ -124,6 +125,9 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
+			if _, err := apiClient(); err != nil {
+				return nil, usageError{err}
+			}
 			return positional, nil
 		}
 		positional = append(positional, args[0])

@@ -122,6 +122,12 @@ type Network struct {
 	MaxPullWait    int64  `toml:"max_pull_wait"` // seconds
 	SessionSkew    int64  `toml:"session_skew"`  // seconds
 	MaxTxsPerBlock int    `toml:"max_txs_per_block"`
+	// TLS: PEM files of the certificate (chain) and its key. Both set: the
+	// API is served over HTTPS (HTTP/2 by ALPN, and HTTP/1.1); both
+	// empty: plain HTTP and h2c. Relative paths are relative to the
+	// config file.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 }
 
 // Staking holds the economy's bonding, limit, group and election rules
@@ -363,6 +369,10 @@ func (c Config) Validate() error {
 		return rangeErr("network.session_skew", "%d seconds must be at least 1", n.SessionSkew)
 	case n.MaxTxsPerBlock < 1:
 		return rangeErr("network.max_txs_per_block", "%d must be at least 1", n.MaxTxsPerBlock)
+	case n.TLSCert != "" && n.TLSKey == "":
+		return rangeErr("network.tls_key", "must be set with network.tls_cert")
+	case n.TLSKey != "" && n.TLSCert == "":
+		return rangeErr("network.tls_cert", "must be set with network.tls_key")
 	}
 	ch := c.Challenges
 	switch {

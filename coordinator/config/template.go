@@ -71,6 +71,12 @@ max_pull_wait = 20
 session_skew = 300
 # Most transactions applied in one block.
 max_txs_per_block = 2000
+# HTTPS: PEM files of the certificate (with any intermediates) and its
+# private key, relative to this file or absolute. Both set: the API is
+# served over TLS only (HTTP/2 by ALPN for gRPC, and HTTP/1.1); both empty:
+# plain HTTP and h2c. Also --tls-cert and --tls-key.
+tls_cert = ""
+tls_key = ""
 
 # Random challenges (GPoW, docs/challenges.md): rounds whose answer the
 # coordinator knows, indistinguishable from clients' until they close. A

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -28,7 +29,13 @@ func toConnect(err error) error {
 	case errors.Is(err, state.ErrUnknownVerifyingKey), errors.Is(err, state.ErrUnknownProgram), errors.Is(err, state.ErrUnknownKeeper), errors.Is(err, pebbledb.ErrNotFound),
 		errors.Is(err, state.ErrNotFound), errors.Is(err, state.ErrUnknownRound):
 		code = connect.CodeNotFound
-	case errors.Is(err, state.ErrNotEnoughKeepers), errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),
+	case errors.Is(err, state.ErrNotEnoughKeepers):
+		// Transient after a restart, while keepers reconnect: clients
+		// retry (same client nonce, same round) after the hint.
+		ce := connect.NewError(connect.CodeUnavailable, err)
+		ce.Meta().Set(RetryAfterHeader, "1")
+		return ce
+	case errors.Is(err, state.ErrBadNonce), errors.Is(err, state.ErrInsufficientFunds),
 		errors.Is(err, state.ErrLimitReached), errors.Is(err, state.ErrJailed), errors.Is(err, state.ErrPaymentRequired):
 		code = connect.CodeFailedPrecondition
 	case errors.Is(err, state.ErrRoundExists):
@@ -38,14 +45,40 @@ func toConnect(err error) error {
 	case errors.Is(err, errBusy):
 		code = connect.CodeResourceExhausted
 	case errors.Is(err, ErrStopped):
-		code = connect.CodeUnavailable
+		ce := connect.NewError(connect.CodeUnavailable, err)
+		ce.Meta().Set(RetryAfterHeader, "1")
+		return ce
 	case errors.Is(err, context.Canceled):
 		code = connect.CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):
 		code = connect.CodeDeadlineExceeded
 	}
-	return connect.NewError(code, err)
+	return connect.NewError(code, clientFacing(err))
 }
+
+// clientFacing drops the storage layer's "pebbledb: " prefix from an
+// error's message (clients see the message; the package is an internal
+// detail), keeping the error itself for errors.Is.
+func clientFacing(err error) error {
+	msg, ok := strings.CutPrefix(err.Error(), "pebbledb: ")
+	if !ok {
+		return err
+	}
+	return messageError{msg, err}
+}
+
+type messageError struct {
+	msg string
+	err error
+}
+
+func (e messageError) Error() string { return e.msg }
+func (e messageError) Unwrap() error { return e.err }
+
+// RetryAfterHeader is the metadata key (a response header or trailer) of
+// the seconds after which an Unavailable request is worth retrying, as
+// HTTP's Retry-After (internal/workload reads it).
+const RetryAfterHeader = "Retry-After"
 
 func invalidArgument(format string, args ...any) error {
 	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
@@ -87,6 +90,10 @@ func (n *Node) openSession(ctx context.Context, id string, stream bool) error {
 	return toConnect(err)
 }
 
+// SessionHeader is the response header with which Subscribe tells a keeper
+// that its session is open, before any task.
+const SessionHeader = "Lightkeeper-Session"
+
 func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightkeeperv1.SubscribeRequest], stream *connect.ServerStream[lightkeeperv1.SubscribeResponse]) error {
 	n := s.n
 	id, err := n.authenticate(req.Msg.GetAuth())
@@ -100,6 +107,13 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 		return err
 	}
 	n.log.Debug("keeper subscribed", "keeper", id)
+	// Send the headers now, marked: the keeper takes them as the session
+	// being open (keeper.Run reconnects at once after an open session
+	// fails, and backs off after a refused one).
+	stream.ResponseHeader().Set(SessionHeader, "open")
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
 	for {
 		tasks := n.dispatch.next(ctx, id, 64, 0)
 		if ctx.Err() != nil {
@@ -194,9 +208,32 @@ func (s keeperServer) GetKeeper(ctx context.Context, req *connect.Request[lightk
 }
 
 func (s keeperServer) ListKeepers(ctx context.Context, req *connect.Request[lightkeeperv1.ListKeepersRequest]) (*connect.Response[lightkeeperv1.ListKeepersResponse], error) {
+	after := req.Msg.GetPageToken()
+	if after != "" {
+		if err := checkID("page_token", after); err != nil {
+			return nil, err
+		}
+	}
+	size := int(req.Msg.GetPageSize())
 	ks, err := s.n.store.Keepers()
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	return connect.NewResponse(&lightkeeperv1.ListKeepersResponse{Keepers: ks}), nil
+	// Keepers come sorted by id; the page token is the last id returned.
+	start, _ := slices.BinarySearchFunc(ks, after, func(k *lightkeeperv1.Keeper, id string) int { return strings.Compare(k.GetId(), id) })
+	if start < len(ks) && ks[start].GetId() == after {
+		start++
+	}
+	out := &lightkeeperv1.ListKeepersResponse{}
+	budget, used := listPageBudget(s.n.cfg.Limits.MaxRequestBytes), 0
+	for _, k := range ks[start:] {
+		n := proto.Size(k) + 8
+		if (size > 0 && len(out.Keepers) == size) || (used+n > budget && len(out.Keepers) > 0) {
+			out.NextPageToken = out.Keepers[len(out.Keepers)-1].GetId()
+			break
+		}
+		used += n
+		out.Keepers = append(out.Keepers, k)
+	}
+	return connect.NewResponse(out), nil
 }

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
@@ -13,19 +13,28 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 type roundServer struct{ n *Node }
 
 var _ lightkeeperv1connect.RoundServiceHandler = roundServer{}
 
-// checkID validates a 64-hex-digit id field.
+// checkID validates a 64-hex-digit id field. Ids are lowercase hex (as
+// every response shows them, and as they are hashed and signed), so an
+// uppercase digit is refused, saying so.
 func checkID(field, id string) error {
 	if len(id) != 64 {
-		return invalidArgument("%s: want 64 hex digits, got %d characters", field, len(id))
+		return invalidArgument("%s: want 64 lowercase hex digits, got %d characters", field, len(id))
 	}
-	if _, err := hex.DecodeString(id); err != nil {
-		return invalidArgument("%s: not hex: %v", field, err)
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			return invalidArgument("%s: want 64 lowercase hex digits; character %d is %q (ids are lowercase: %s)", field, i, c, strings.ToLower(id))
+		default:
+			return invalidArgument("%s: want 64 lowercase hex digits; character %d is %q", field, i, c)
+		}
 	}
 	return nil
 }
@@ -116,10 +125,19 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 		if err := checkID(field+".proof.verifying_key_id", p.GetVerifyingKeyId()); err != nil {
 			return err
 		}
+		// Bytes after the proof's encoding: keepers would reject the
+		// proof for them (the same walk), so refuse it here instead of
+		// storing and dispatching the padding.
+		if err := verifier.CheckProofEncoding(verifier.Scheme(p.GetScheme()), verifier.Curve(p.GetCurve()), p.GetProof()); err != nil {
+			return invalidArgument("%s.proof.proof: %v", field, err)
+		}
 	}
 	if w := rr.GetWithdrawal(); w != nil {
 		if lim := n.cfg.Limits.MaxProofBytes; len(w.GetProof()) > lim {
 			return invalidArgument("%s.withdrawal.proof: %d bytes, limit is %d", field, len(w.GetProof()), lim)
+		}
+		if err := verifier.CheckProofEncoding(verifier.SchemeGroth16, verifier.CurveBN254, w.GetProof()); err != nil {
+			return invalidArgument("%s.withdrawal.proof: %v", field, err)
 		}
 	}
 	if c := rr.GetCompute(); c != nil {
@@ -190,22 +208,99 @@ func (s roundServer) WatchRound(ctx context.Context, req *connect.Request[lightk
 	}
 }
 
+// MaxListPageSize is the largest ListRounds page_size; DefaultListPageSize
+// is the size of a page when none is asked for.
+const (
+	MaxListPageSize     = 1000
+	DefaultListPageSize = 100
+)
+
+// listPageBudget is the encoded size a ListRounds page stays under: a
+// quarter of the send limit (limits.max_request_bytes), which leaves room
+// for the JSON encoding (at most about three times the binary one for a
+// summary). With the default 4 MiB that is 1 MiB, and a summary takes
+// about 300 bytes, so a full page of 1,000 fits with room to spare; a
+// smaller limit gives shorter pages, never an error.
+func listPageBudget(sendMaxBytes int) int { return sendMaxBytes / 4 }
+
 func (s roundServer) ListRounds(ctx context.Context, req *connect.Request[lightkeeperv1.ListRoundsRequest]) (*connect.Response[lightkeeperv1.ListRoundsResponse], error) {
 	size := int(req.Msg.GetPageSize())
 	switch {
 	case size == 0:
-		size = 100
-	case size > 1000:
-		return nil, invalidArgument("page_size: %d is over the limit of 1000", size)
+		size = DefaultListPageSize
+	case size > MaxListPageSize:
+		return nil, invalidArgument("page_size: %d is over the limit of %d", size, MaxListPageSize)
 	}
 	rounds, next, err := s.n.store.ListRounds(req.Msg.GetPageToken(), size)
 	if err != nil {
 		return nil, toConnect(err)
 	}
+	budget := listPageBudget(s.n.cfg.Limits.MaxRequestBytes)
+	out := &lightkeeperv1.ListRoundsResponse{Rounds: make([]*lightkeeperv1.RoundSummary, 0, len(rounds))}
+	used := 0
 	for i, r := range rounds {
-		rounds[i] = redact(r)
+		sum := summarize(redact(r))
+		n := proto.Size(sum) + 8 // the field's tag and length prefix
+		if used+n > budget && i > 0 {
+			// Stop here; the next page starts right after the last
+			// round returned.
+			if next, err = pebbledb.RoundPageToken(rounds[i-1]); err != nil {
+				return nil, toConnect(err)
+			}
+			break
+		}
+		used += n
+		out.Rounds = append(out.Rounds, sum)
 	}
-	return connect.NewResponse(&lightkeeperv1.ListRoundsResponse{Rounds: rounds, NextPageToken: next}), nil
+	out.NextPageToken = next
+	return connect.NewResponse(out), nil
+}
+
+// summarize is the listing view of a (redacted) round: nothing whose size
+// a client chooses.
+func summarize(r *lightkeeperv1.Round) *lightkeeperv1.RoundSummary {
+	sum := &lightkeeperv1.RoundSummary{
+		Id:              r.GetId(),
+		Kind:            r.GetKind(),
+		SubmittedHeight: r.GetSubmittedHeight(),
+		SubmittedAt:     r.GetSubmittedAt(),
+		Deadline:        r.GetDeadline(),
+		Phase:           r.GetPhase(),
+		Outcome:         r.GetOutcome(),
+		DecidedHeight:   r.GetDecidedHeight(),
+		DecidedAt:       r.GetDecidedAt(),
+		CommitteeSize:   uint32(len(r.GetCommittee())),
+		Threshold:       r.GetThreshold(),
+		RejectThreshold: r.GetRejectThreshold(),
+		Approvals:       r.GetApprovals(),
+		Rejections:      r.GetRejections(),
+		Abstentions:     r.GetAbstentions(),
+	}
+	if len(r.GetCommittee()) > 0 {
+		sum.Leader = r.GetCommittee()[0]
+	}
+	// Ids are checked at submission (64 hex digits); anything else is
+	// left out rather than copied.
+	switch req := r.GetRequest(); {
+	case req.GetProof() != nil:
+		p := req.GetProof()
+		sum.Scheme, sum.Curve = p.GetScheme(), p.GetCurve()
+		if state.ValidID(p.GetVerifyingKeyId()) {
+			sum.VerifyingKeyId = p.GetVerifyingKeyId()
+		}
+	case req.GetWithdrawal() != nil:
+		sum.Scheme, sum.Curve = lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254
+	case req.GetCompute() != nil:
+		c := req.GetCompute()
+		sum.Fuel = c.GetFuel()
+		if state.ValidID(c.GetProgramId()) {
+			sum.ProgramId = c.GetProgramId()
+		}
+	}
+	if len(r.GetResultHash()) <= 64 {
+		sum.ResultHash = r.GetResultHash()
+	}
+	return sum
 }
 
 func (s roundServer) GetCertificate(ctx context.Context, req *connect.Request[lightkeeperv1.GetCertificateRequest]) (*connect.Response[lightkeeperv1.GetCertificateResponse], error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,7 +150,11 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		return fmt.Errorf("data directory holds chain %q, the genesis file is for %q", meta.GetChainId(), genesis.GetChainId())
 	}
 	if !proto.Equal(meta.GetParams(), params) {
-		return fmt.Errorf("the consensus parameters of config.toml differ from those this data directory was created with (%v); replaying it under other rules would change its history", meta.GetParams())
+		diff := config.ParamsDiff(meta.GetParams(), params)
+		if len(diff) == 0 {
+			diff = []string{fmt.Sprintf("stored %v", meta.GetParams())}
+		}
+		return fmt.Errorf("the consensus parameters of config.toml differ from those this data directory was created with (%s); replaying it under other rules would change its history: restore those values or use a new data directory", strings.Join(diff, "; "))
 	}
 	snap := state.Snapshot{Meta: meta}
 	if snap.Keepers, err = n.store.Keepers(); err != nil {

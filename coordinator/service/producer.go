@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -34,26 +36,43 @@ func (n *Node) Run(ctx context.Context) error {
 	timer := time.NewTimer(tick)
 	defer timer.Stop()
 	maxTxs := n.cfg.Network.MaxTxsPerBlock
+	// A block is read back whole (GetBlock, verify-cert), so its
+	// transactions stay under the same byte budget as a listing page: a
+	// transaction that would cross it waits for the next block (one
+	// larger than the budget still gets a block of its own).
+	maxBytes := listPageBudget(n.cfg.Limits.MaxRequestBytes)
+	var carry *pendingTx
 	for {
 		var batch []*pendingTx
-		select {
-		case p := <-n.txs:
-			batch = append(batch, p)
-		case <-timer.C:
-			timer.Reset(tick)
-		case <-ctx.Done():
-			n.stop(ErrStopped)
-			return nil
-		case <-n.stopped:
-			return n.stopErr
-		}
-		// Group commit: everything that queued up while the last block
-		// was being synced goes into this one.
-	drain:
-		for len(batch) < maxTxs {
+		size := 0
+		if carry != nil {
+			batch, size, carry = append(batch, carry), proto.Size(carry.tx), nil
+		} else {
 			select {
 			case p := <-n.txs:
-				batch = append(batch, p)
+				batch, size = append(batch, p), proto.Size(p.tx)
+			case <-timer.C:
+				timer.Reset(tick)
+			case <-ctx.Done():
+				n.stop(ErrStopped)
+				return nil
+			case <-n.stopped:
+				return n.stopErr
+			}
+		}
+		// Group commit: everything that queued up while the last block
+		// was being synced goes into this one, up to the count and byte
+		// limits.
+	drain:
+		for len(batch) < maxTxs && size < maxBytes {
+			select {
+			case p := <-n.txs:
+				sz := proto.Size(p.tx)
+				if size+sz > maxBytes {
+					carry = p
+					break drain
+				}
+				batch, size = append(batch, p), size+sz
 			default:
 				break drain
 			}

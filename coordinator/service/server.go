@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -33,11 +35,11 @@ var compressMinBytes = connect.WithCompressMinBytes(4 << 10)
 // Handler returns the node's HTTP handler: the six Connect services,
 // gRPC reflection and health, and /metrics.
 func (n *Node) Handler() http.Handler {
-	opts := connect.WithHandlerOptions(
+	opts := connect.WithHandlerOptions(append([]connect.HandlerOption{
 		connect.WithReadMaxBytes(n.cfg.Limits.MaxRequestBytes),
 		connect.WithSendMaxBytes(n.cfg.Limits.MaxRequestBytes),
 		compressMinBytes,
-	)
+	}, strictJSONCodecs...)...)
 	mux := http.NewServeMux()
 	mux.Handle(lightkeeperv1connect.NewRoundServiceHandler(roundServer{n}, opts))
 	mux.Handle(lightkeeperv1connect.NewKeeperServiceHandler(keeperServer{n}, opts))
@@ -46,11 +48,11 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(lightkeeperv1connect.NewStakingServiceHandler(stakingServer{n}, opts))
 	// Programs are larger than other requests: up to compute.max_module_bytes.
 	programBytes := programMessageBytes(n.computeParams.GetMaxModuleBytes(), n.cfg.Limits.MaxRequestBytes)
-	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(
+	mux.Handle(lightkeeperv1connect.NewProgramServiceHandler(programServer{n}, connect.WithHandlerOptions(append([]connect.HandlerOption{
 		connect.WithReadMaxBytes(programBytes),
 		connect.WithSendMaxBytes(programBytes),
 		compressMinBytes,
-	)))
+	}, strictJSONCodecs...)...)))
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
@@ -59,17 +61,34 @@ func (n *Node) Handler() http.Handler {
 	return mux
 }
 
-// Serve serves the API on ln (HTTP/1.1 and HTTP/2 without TLS, so Connect,
-// gRPC and gRPC-Web share the port) until ctx is done.
+// Serve serves the API on ln until ctx is done: over TLS when
+// network.tls_cert and tls_key are set (HTTP/2 by ALPN, and HTTP/1.1),
+// else plain HTTP/1.1 and HTTP/2 without TLS (h2c), so Connect, gRPC and
+// gRPC-Web share the port either way.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
 		Handler:           n.Handler(),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+	netCfg := n.cfg.Network
+	if netCfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(netCfg.TLSCert, netCfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("network.tls_cert, network.tls_key: %w", err)
+		}
+		protocols.SetHTTP2(true)
+		srv.TLSConfig = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"h2", "http/1.1"},
+		}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -320,16 +320,26 @@ func waitOnline(ctx context.Context, ks lightkeeperv1connect.KeeperServiceClient
 	deadline := time.Now().Add(timeout)
 	for {
 		online := 0
-		res, err := ks.ListKeepers(ctx, connect.NewRequest(&lightkeeperv1.ListKeepersRequest{}))
-		if err == nil {
+		var err error
+		// Page through every keeper (a page holds what fits in one
+		// response; 10,000 keepers take several).
+		for token, pages := "", 0; pages < 1000; pages++ {
+			var res *connect.Response[lightkeeperv1.ListKeepersResponse]
+			res, err = ks.ListKeepers(ctx, connect.NewRequest(&lightkeeperv1.ListKeepersRequest{PageToken: token}))
+			if err != nil {
+				break
+			}
 			for _, k := range res.Msg.GetKeepers() {
 				if ids[k.GetId()] && k.GetOnline() {
 					online++
 				}
 			}
-			if online == len(ids) {
-				return nil
+			if token = res.Msg.GetNextPageToken(); token == "" {
+				break
 			}
+		}
+		if err == nil && online == len(ids) {
+			return nil
 		}
 		if time.Now().After(deadline) {
 			if err != nil {

@@ -46,7 +46,9 @@ func ComputeJobs() []ComputeJob {
 
 // RegisterProgram registers a module (idempotent) and returns its record.
 func (s Submitter) RegisterProgram(ctx context.Context, module []byte) (*lightkeeperv1.Program, bool, error) {
-	res, err := s.Programs.RegisterProgram(ctx, connect.NewRequest(&lightkeeperv1.RegisterProgramRequest{Module: module}))
+	res, err := retry(ctx, "RegisterProgram", s.OnRetry, func() (*connect.Response[lightkeeperv1.RegisterProgramResponse], error) {
+		return s.Programs.RegisterProgram(ctx, connect.NewRequest(&lightkeeperv1.RegisterProgramRequest{Module: module}))
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("program refused: %w", err)
 	}
@@ -55,24 +57,31 @@ func (s Submitter) RegisterProgram(ctx context.Context, module []byte) (*lightke
 
 // SubmitCompute submits a COMPUTE round.
 func (s Submitter) SubmitCompute(ctx context.Context, programID string, input []byte, fuel uint64, nonce string) (*lightkeeperv1.Round, error) {
-	res, err := s.Rounds.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{
+	res, err := s.SubmitRound(ctx, &lightkeeperv1.SubmitRoundRequest{
 		Request: &lightkeeperv1.RoundRequest{
 			Payload:     &lightkeeperv1.RoundRequest_Compute{Compute: &lightkeeperv1.ComputeRequest{ProgramId: programID, Input: input, Fuel: fuel}},
 			ClientNonce: nonce,
 		},
-	}))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("round refused: %w", err)
 	}
-	return res.Msg.GetRound(), nil
+	return res.GetRound(), nil
 }
 
 // WaitResult follows a round until it is decided and, for a compute round
 // decided with a result whose output bytes have not arrived yet (the
 // leader's vote comes after the deciding ones), a little longer: until the
 // output is known, the round closes, or grace has passed since the
-// decision. It returns the last record seen.
+// decision. It returns the last record seen. It watches again after a
+// broken stream or a restarting coordinator.
 func (s Submitter) WaitResult(ctx context.Context, roundID string, grace time.Duration) (*lightkeeperv1.Round, error) {
+	return retry(ctx, "WatchRound", s.OnRetry, func() (*lightkeeperv1.Round, error) {
+		return s.waitResult(ctx, roundID, grace)
+	})
+}
+
+func (s Submitter) waitResult(ctx context.Context, roundID string, grace time.Duration) (*lightkeeperv1.Round, error) {
 	stream, err := s.Rounds.WatchRound(ctx, connect.NewRequest(&lightkeeperv1.WatchRoundRequest{RoundId: roundID}))
 	if err != nil {
 		return nil, err
@@ -118,7 +127,8 @@ func (s Submitter) WaitResult(ctx context.Context, roundID string, grace time.Du
 			if err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("watch of round %s ended before a decision", roundID)
+			// The stream ended without a decision: the coordinator stopped.
+			return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("watch of round %s ended before a decision", roundID))
 		case <-ctx.Done():
 			if decided != nil {
 				return decided, nil

@@ -141,6 +141,12 @@ type Submitter struct {
 	VKs      lightkeeperv1connect.VerifyingKeyServiceClient
 	Programs lightkeeperv1connect.ProgramServiceClient
 
+	// OnRetry, if set, is called for each failed request that is retried
+	// (see Retryable): a coordinator restarting or without eligible
+	// keepers yet. Requests are retried until they succeed, fail for
+	// another reason, or their context ends.
+	OnRetry func(op string, err error)
+
 	// vkIDs remembers the keys already registered (SHA-256 of the bytes →
 	// id), so a stream of rounds under one key registers it once instead
 	// of spending a request, a rate-limit token and a store read per round.
@@ -164,9 +170,11 @@ func (s Submitter) verifyingKeyID(ctx context.Context, it Item) (string, error) 
 	if id, ok := s.vkIDs.Load(sum); ok {
 		return id.(string), nil
 	}
-	vk, err := s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
-		Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
-	}))
+	vk, err := retry(ctx, "RegisterVerifyingKey", s.OnRetry, func() (*connect.Response[lightkeeperv1.RegisterVerifyingKeyResponse], error) {
+		return s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
+			Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
+		}))
+	})
 	if err != nil {
 		return "", err
 	}
@@ -182,7 +190,7 @@ func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkee
 	if err != nil {
 		return nil, fmt.Errorf("verifying key refused: %w", err)
 	}
-	res, err := s.Rounds.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{
+	res, err := s.SubmitRound(ctx, &lightkeeperv1.SubmitRoundRequest{
 		Request: &lightkeeperv1.RoundRequest{
 			Payload: &lightkeeperv1.RoundRequest_Proof{Proof: &lightkeeperv1.ProofRequest{
 				Scheme:         lightkeeperv1.Scheme(it.Scheme),
@@ -193,29 +201,47 @@ func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkee
 			}},
 			ClientNonce: nonce,
 		},
-	}))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("round refused: %w", err)
 	}
-	return res.Msg.GetRound(), nil
+	return res.GetRound(), nil
 }
 
-// WaitDecided follows a round until it is decided.
-func (s Submitter) WaitDecided(ctx context.Context, roundID string) (*lightkeeperv1.Round, error) {
-	stream, err := s.Rounds.WatchRound(ctx, connect.NewRequest(&lightkeeperv1.WatchRoundRequest{RoundId: roundID}))
+// SubmitRound sends req, retrying while the coordinator is unavailable
+// (see Retryable). A retry carries the same client nonce, so it names the
+// same round: a submission acknowledged before a crash is answered with
+// that round (created false), never opened twice.
+func (s Submitter) SubmitRound(ctx context.Context, req *lightkeeperv1.SubmitRoundRequest) (*lightkeeperv1.SubmitRoundResponse, error) {
+	res, err := retry(ctx, "SubmitRound", s.OnRetry, func() (*connect.Response[lightkeeperv1.SubmitRoundResponse], error) {
+		return s.Rounds.SubmitRound(ctx, connect.NewRequest(req))
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer stream.Close()
-	for stream.Receive() {
-		if r := stream.Msg().GetRound(); r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
-			return r, nil
+	return res.Msg, nil
+}
+
+// WaitDecided follows a round until it is decided, watching again after a
+// broken stream or a restarting coordinator.
+func (s Submitter) WaitDecided(ctx context.Context, roundID string) (*lightkeeperv1.Round, error) {
+	return retry(ctx, "WatchRound", s.OnRetry, func() (*lightkeeperv1.Round, error) {
+		stream, err := s.Rounds.WatchRound(ctx, connect.NewRequest(&lightkeeperv1.WatchRoundRequest{RoundId: roundID}))
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err := stream.Err(); err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("watch of round %s ended before a decision", roundID)
+		defer stream.Close()
+		for stream.Receive() {
+			if r := stream.Msg().GetRound(); r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
+				return r, nil
+			}
+		}
+		if err := stream.Err(); err != nil {
+			return nil, err
+		}
+		// The stream ended without a decision: the coordinator stopped.
+		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("watch of round %s ended before a decision", roundID))
+	})
 }
 
 // Matches reports whether a decided round's outcome is what the item

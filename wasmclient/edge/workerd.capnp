@@ -24,6 +24,8 @@ const config :Workerd.Config = (
     # Outbound fetches: a devnet listens on loopback, which workerd's
     # default network refuses, so this one also allows local and private
     # addresses. Drop "local" and "private" for a public coordinator.
+    # An https coordinator whose certificate comes from a private CA needs
+    # that CA here: tlsOptions = (trustedCertificates = [embed "ca.pem"]).
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
   sockets = [

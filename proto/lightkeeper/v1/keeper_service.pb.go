@@ -693,7 +693,11 @@ func (x *GetKeeperResponse) GetKeeper() *Keeper {
 }
 
 type ListKeepersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many keepers; 0 means as many as fit in one response.
+	PageSize uint32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,9 +732,26 @@ func (*ListKeepersRequest) Descriptor() ([]byte, []int) {
 	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{12}
 }
 
+func (x *ListKeepersRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListKeepersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListKeepersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Keepers       []*Keeper              `protobuf:"bytes,1,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Keepers []*Keeper              `protobuf:"bytes,1,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	// Set when more keepers follow: the page ended at page_size or before
+	// the response would exceed the coordinator's byte budget for a page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -772,6 +793,13 @@ func (x *ListKeepersResponse) GetKeepers() []*Keeper {
 	return nil
 }
 
+func (x *ListKeepersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_lightkeeper_v1_keeper_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
@@ -809,10 +837,14 @@ const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
 	"\x10GetKeeperRequest\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\"C\n" +
 	"\x11GetKeeperResponse\x12.\n" +
-	"\x06keeper\x18\x01 \x01(\v2\x16.lightkeeper.v1.KeeperR\x06keeper\"\x14\n" +
-	"\x12ListKeepersRequest\"G\n" +
+	"\x06keeper\x18\x01 \x01(\v2\x16.lightkeeper.v1.KeeperR\x06keeper\"P\n" +
+	"\x12ListKeepersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"o\n" +
 	"\x13ListKeepersResponse\x120\n" +
-	"\akeepers\x18\x01 \x03(\v2\x16.lightkeeper.v1.KeeperR\akeepers*\x95\x02\n" +
+	"\akeepers\x18\x01 \x03(\v2\x16.lightkeeper.v1.KeeperR\akeepers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x95\x02\n" +
 	"\n" +
 	"VoteStatus\x12\x1b\n" +
 	"\x17VOTE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +

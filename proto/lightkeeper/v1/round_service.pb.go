@@ -9,6 +9,7 @@ package lightkeeperv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -310,7 +311,8 @@ func (x *WatchRoundResponse) GetRound() *Round {
 
 type ListRoundsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// At most 1000; 0 means 100.
+	// At most 1000; 0 means 100. A page may hold fewer rounds (see
+	// ListRounds); follow next_page_token for the rest.
 	PageSize uint32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -363,9 +365,10 @@ func (x *ListRoundsRequest) GetPageToken() string {
 }
 
 type ListRoundsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rounds        []*Round               `protobuf:"bytes,1,rep,name=rounds,proto3" json:"rounds,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Rounds []*RoundSummary        `protobuf:"bytes,3,rep,name=rounds,proto3" json:"rounds,omitempty"`
+	// Empty after the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -400,7 +403,7 @@ func (*ListRoundsResponse) Descriptor() ([]byte, []int) {
 	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *ListRoundsResponse) GetRounds() []*Round {
+func (x *ListRoundsResponse) GetRounds() []*RoundSummary {
 	if x != nil {
 		return x.Rounds
 	}
@@ -414,6 +417,229 @@ func (x *ListRoundsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// RoundSummary is a round as listings show it: what was asked, where it
+// stands and the tally, without the request's bytes, the eligible list,
+// the committee or the votes (GetRound has them). Its size does not depend
+// on what a client submitted.
+type RoundSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind  RoundKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=lightkeeper.v1.RoundKind" json:"kind,omitempty"`
+	// PROOF and WITHDRAWAL rounds.
+	Scheme         Scheme `protobuf:"varint,3,opt,name=scheme,proto3,enum=lightkeeper.v1.Scheme" json:"scheme,omitempty"`
+	Curve          Curve  `protobuf:"varint,4,opt,name=curve,proto3,enum=lightkeeper.v1.Curve" json:"curve,omitempty"`
+	VerifyingKeyId string `protobuf:"bytes,5,opt,name=verifying_key_id,json=verifyingKeyId,proto3" json:"verifying_key_id,omitempty"`
+	// COMPUTE rounds.
+	ProgramId       string                 `protobuf:"bytes,6,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	Fuel            uint64                 `protobuf:"varint,7,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	SubmittedHeight uint64                 `protobuf:"varint,8,opt,name=submitted_height,json=submittedHeight,proto3" json:"submitted_height,omitempty"`
+	SubmittedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
+	Deadline        *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Phase           RoundPhase             `protobuf:"varint,11,opt,name=phase,proto3,enum=lightkeeper.v1.RoundPhase" json:"phase,omitempty"`
+	Outcome         Outcome                `protobuf:"varint,12,opt,name=outcome,proto3,enum=lightkeeper.v1.Outcome" json:"outcome,omitempty"`
+	// 0 while the round is being voted on.
+	DecidedHeight uint64                 `protobuf:"varint,13,opt,name=decided_height,json=decidedHeight,proto3" json:"decided_height,omitempty"`
+	DecidedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
+	CommitteeSize uint32                 `protobuf:"varint,15,opt,name=committee_size,json=committeeSize,proto3" json:"committee_size,omitempty"`
+	// The leader (seat 0).
+	Leader          string `protobuf:"bytes,16,opt,name=leader,proto3" json:"leader,omitempty"`
+	Threshold       uint32 `protobuf:"varint,17,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	RejectThreshold uint32 `protobuf:"varint,18,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
+	// The tally; 0 while the round is being voted on (votes are never
+	// revealed before the decision).
+	Approvals   uint32 `protobuf:"varint,19,opt,name=approvals,proto3" json:"approvals,omitempty"`
+	Rejections  uint32 `protobuf:"varint,20,opt,name=rejections,proto3" json:"rejections,omitempty"`
+	Abstentions uint32 `protobuf:"varint,21,opt,name=abstentions,proto3" json:"abstentions,omitempty"`
+	// COMPUTE rounds decided APPROVED or REJECTED: the agreed result hash.
+	ResultHash    []byte `protobuf:"bytes,22,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoundSummary) Reset() {
+	*x = RoundSummary{}
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoundSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoundSummary) ProtoMessage() {}
+
+func (x *RoundSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoundSummary.ProtoReflect.Descriptor instead.
+func (*RoundSummary) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RoundSummary) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RoundSummary) GetKind() RoundKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoundKind_ROUND_KIND_UNSPECIFIED
+}
+
+func (x *RoundSummary) GetScheme() Scheme {
+	if x != nil {
+		return x.Scheme
+	}
+	return Scheme_SCHEME_UNSPECIFIED
+}
+
+func (x *RoundSummary) GetCurve() Curve {
+	if x != nil {
+		return x.Curve
+	}
+	return Curve_CURVE_UNSPECIFIED
+}
+
+func (x *RoundSummary) GetVerifyingKeyId() string {
+	if x != nil {
+		return x.VerifyingKeyId
+	}
+	return ""
+}
+
+func (x *RoundSummary) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *RoundSummary) GetFuel() uint64 {
+	if x != nil {
+		return x.Fuel
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetSubmittedHeight() uint64 {
+	if x != nil {
+		return x.SubmittedHeight
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetSubmittedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmittedAt
+	}
+	return nil
+}
+
+func (x *RoundSummary) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *RoundSummary) GetPhase() RoundPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return RoundPhase_ROUND_PHASE_UNSPECIFIED
+}
+
+func (x *RoundSummary) GetOutcome() Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return Outcome_OUTCOME_UNSPECIFIED
+}
+
+func (x *RoundSummary) GetDecidedHeight() uint64 {
+	if x != nil {
+		return x.DecidedHeight
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetDecidedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecidedAt
+	}
+	return nil
+}
+
+func (x *RoundSummary) GetCommitteeSize() uint32 {
+	if x != nil {
+		return x.CommitteeSize
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetLeader() string {
+	if x != nil {
+		return x.Leader
+	}
+	return ""
+}
+
+func (x *RoundSummary) GetThreshold() uint32 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetRejectThreshold() uint32 {
+	if x != nil {
+		return x.RejectThreshold
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetApprovals() uint32 {
+	if x != nil {
+		return x.Approvals
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetRejections() uint32 {
+	if x != nil {
+		return x.Rejections
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetAbstentions() uint32 {
+	if x != nil {
+		return x.Abstentions
+	}
+	return 0
+}
+
+func (x *RoundSummary) GetResultHash() []byte {
+	if x != nil {
+		return x.ResultHash
+	}
+	return nil
+}
+
 type GetCertificateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoundId       string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
@@ -423,7 +649,7 @@ type GetCertificateRequest struct {
 
 func (x *GetCertificateRequest) Reset() {
 	*x = GetCertificateRequest{}
-	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -435,7 +661,7 @@ func (x *GetCertificateRequest) String() string {
 func (*GetCertificateRequest) ProtoMessage() {}
 
 func (x *GetCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -448,7 +674,7 @@ func (x *GetCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCertificateRequest.ProtoReflect.Descriptor instead.
 func (*GetCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetCertificateRequest) GetRoundId() string {
@@ -467,7 +693,7 @@ type GetCertificateResponse struct {
 
 func (x *GetCertificateResponse) Reset() {
 	*x = GetCertificateResponse{}
-	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +705,7 @@ func (x *GetCertificateResponse) String() string {
 func (*GetCertificateResponse) ProtoMessage() {}
 
 func (x *GetCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +718,7 @@ func (x *GetCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCertificateResponse.ProtoReflect.Descriptor instead.
 func (*GetCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetCertificateResponse) GetCertificate() *Certificate {
@@ -506,7 +732,7 @@ var File_lightkeeper_v1_round_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\n" +
-	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"~\n" +
+	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"~\n" +
 	"\x12SubmitRoundRequest\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x120\n" +
 	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\"\\\n" +
@@ -524,10 +750,39 @@ const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\x11ListRoundsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\rR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"k\n" +
-	"\x12ListRoundsResponse\x12-\n" +
-	"\x06rounds\x18\x01 \x03(\v2\x15.lightkeeper.v1.RoundR\x06rounds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"2\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"x\n" +
+	"\x12ListRoundsResponse\x124\n" +
+	"\x06rounds\x18\x03 \x03(\v2\x1c.lightkeeper.v1.RoundSummaryR\x06rounds\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageTokenJ\x04\b\x01\x10\x02\"\xf9\x06\n" +
+	"\fRoundSummary\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x12.\n" +
+	"\x06scheme\x18\x03 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
+	"\x05curve\x18\x04 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
+	"\x10verifying_key_id\x18\x05 \x01(\tR\x0everifyingKeyId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x06 \x01(\tR\tprogramId\x12\x12\n" +
+	"\x04fuel\x18\a \x01(\x04R\x04fuel\x12)\n" +
+	"\x10submitted_height\x18\b \x01(\x04R\x0fsubmittedHeight\x12=\n" +
+	"\fsubmitted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x126\n" +
+	"\bdeadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x120\n" +
+	"\x05phase\x18\v \x01(\x0e2\x1a.lightkeeper.v1.RoundPhaseR\x05phase\x121\n" +
+	"\aoutcome\x18\f \x01(\x0e2\x17.lightkeeper.v1.OutcomeR\aoutcome\x12%\n" +
+	"\x0edecided_height\x18\r \x01(\x04R\rdecidedHeight\x129\n" +
+	"\n" +
+	"decided_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12%\n" +
+	"\x0ecommittee_size\x18\x0f \x01(\rR\rcommitteeSize\x12\x16\n" +
+	"\x06leader\x18\x10 \x01(\tR\x06leader\x12\x1c\n" +
+	"\tthreshold\x18\x11 \x01(\rR\tthreshold\x12)\n" +
+	"\x10reject_threshold\x18\x12 \x01(\rR\x0frejectThreshold\x12\x1c\n" +
+	"\tapprovals\x18\x13 \x01(\rR\tapprovals\x12\x1e\n" +
+	"\n" +
+	"rejections\x18\x14 \x01(\rR\n" +
+	"rejections\x12 \n" +
+	"\vabstentions\x18\x15 \x01(\rR\vabstentions\x12\x1f\n" +
+	"\vresult_hash\x18\x16 \x01(\fR\n" +
+	"resultHash\"2\n" +
 	"\x15GetCertificateRequest\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\"W\n" +
 	"\x16GetCertificateResponse\x12=\n" +
@@ -554,7 +809,7 @@ func file_lightkeeper_v1_round_service_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_round_service_proto_rawDescData
 }
 
-var file_lightkeeper_v1_round_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_lightkeeper_v1_round_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*SubmitRoundRequest)(nil),     // 0: lightkeeper.v1.SubmitRoundRequest
 	(*SubmitRoundResponse)(nil),    // 1: lightkeeper.v1.SubmitRoundResponse
@@ -564,36 +819,51 @@ var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*WatchRoundResponse)(nil),     // 5: lightkeeper.v1.WatchRoundResponse
 	(*ListRoundsRequest)(nil),      // 6: lightkeeper.v1.ListRoundsRequest
 	(*ListRoundsResponse)(nil),     // 7: lightkeeper.v1.ListRoundsResponse
-	(*GetCertificateRequest)(nil),  // 8: lightkeeper.v1.GetCertificateRequest
-	(*GetCertificateResponse)(nil), // 9: lightkeeper.v1.GetCertificateResponse
-	(*RoundRequest)(nil),           // 10: lightkeeper.v1.RoundRequest
-	(*SignedTx)(nil),               // 11: lightkeeper.v1.SignedTx
-	(*Round)(nil),                  // 12: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 13: lightkeeper.v1.Certificate
+	(*RoundSummary)(nil),           // 8: lightkeeper.v1.RoundSummary
+	(*GetCertificateRequest)(nil),  // 9: lightkeeper.v1.GetCertificateRequest
+	(*GetCertificateResponse)(nil), // 10: lightkeeper.v1.GetCertificateResponse
+	(*RoundRequest)(nil),           // 11: lightkeeper.v1.RoundRequest
+	(*SignedTx)(nil),               // 12: lightkeeper.v1.SignedTx
+	(*Round)(nil),                  // 13: lightkeeper.v1.Round
+	(RoundKind)(0),                 // 14: lightkeeper.v1.RoundKind
+	(Scheme)(0),                    // 15: lightkeeper.v1.Scheme
+	(Curve)(0),                     // 16: lightkeeper.v1.Curve
+	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
+	(RoundPhase)(0),                // 18: lightkeeper.v1.RoundPhase
+	(Outcome)(0),                   // 19: lightkeeper.v1.Outcome
+	(*Certificate)(nil),            // 20: lightkeeper.v1.Certificate
 }
 var file_lightkeeper_v1_round_service_proto_depIdxs = []int32{
-	10, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
-	11, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
-	12, // 2: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 3: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 4: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 5: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.Round
-	13, // 6: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
-	0,  // 7: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
-	2,  // 8: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
-	4,  // 9: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
-	6,  // 10: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
-	8,  // 11: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
-	1,  // 12: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
-	3,  // 13: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
-	5,  // 14: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
-	7,  // 15: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
-	9,  // 16: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	11, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
+	12, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
+	13, // 2: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 3: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 4: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
+	8,  // 5: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.RoundSummary
+	14, // 6: lightkeeper.v1.RoundSummary.kind:type_name -> lightkeeper.v1.RoundKind
+	15, // 7: lightkeeper.v1.RoundSummary.scheme:type_name -> lightkeeper.v1.Scheme
+	16, // 8: lightkeeper.v1.RoundSummary.curve:type_name -> lightkeeper.v1.Curve
+	17, // 9: lightkeeper.v1.RoundSummary.submitted_at:type_name -> google.protobuf.Timestamp
+	17, // 10: lightkeeper.v1.RoundSummary.deadline:type_name -> google.protobuf.Timestamp
+	18, // 11: lightkeeper.v1.RoundSummary.phase:type_name -> lightkeeper.v1.RoundPhase
+	19, // 12: lightkeeper.v1.RoundSummary.outcome:type_name -> lightkeeper.v1.Outcome
+	17, // 13: lightkeeper.v1.RoundSummary.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 14: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	0,  // 15: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
+	2,  // 16: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
+	4,  // 17: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
+	6,  // 18: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
+	9,  // 19: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
+	1,  // 20: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
+	3,  // 21: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
+	5,  // 22: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
+	7,  // 23: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
+	10, // 24: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_round_service_proto_init() }
@@ -608,7 +878,7 @@ func file_lightkeeper_v1_round_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_round_service_proto_rawDesc), len(file_lightkeeper_v1_round_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

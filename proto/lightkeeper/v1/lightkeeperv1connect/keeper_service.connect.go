@@ -67,7 +67,8 @@ type KeeperServiceClient interface {
 	SubmitVotes(context.Context, *connect.Request[v1.SubmitVotesRequest]) (*connect.Response[v1.SubmitVotesResponse], error)
 	// GetKeeper returns one keeper's record.
 	GetKeeper(context.Context, *connect.Request[v1.GetKeeperRequest]) (*connect.Response[v1.GetKeeperResponse], error)
-	// ListKeepers returns every known keeper, sorted by id.
+	// ListKeepers returns the known keepers, sorted by id, a page at a time:
+	// follow next_page_token until it is empty.
 	ListKeepers(context.Context, *connect.Request[v1.ListKeepersRequest]) (*connect.Response[v1.ListKeepersResponse], error)
 }
 
@@ -180,7 +181,8 @@ type KeeperServiceHandler interface {
 	SubmitVotes(context.Context, *connect.Request[v1.SubmitVotesRequest]) (*connect.Response[v1.SubmitVotesResponse], error)
 	// GetKeeper returns one keeper's record.
 	GetKeeper(context.Context, *connect.Request[v1.GetKeeperRequest]) (*connect.Response[v1.GetKeeperResponse], error)
-	// ListKeepers returns every known keeper, sorted by id.
+	// ListKeepers returns the known keepers, sorted by id, a page at a time:
+	// follow next_page_token until it is empty.
 	ListKeepers(context.Context, *connect.Request[v1.ListKeepersRequest]) (*connect.Response[v1.ListKeepersResponse], error)
 }
 

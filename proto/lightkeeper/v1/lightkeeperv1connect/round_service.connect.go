@@ -59,7 +59,10 @@ type RoundServiceClient interface {
 	// WatchRound streams the round each time it changes, ending once it is
 	// closed. Votes are never revealed before the round is decided.
 	WatchRound(context.Context, *connect.Request[v1.WatchRoundRequest]) (*connect.ServerStreamForClient[v1.WatchRoundResponse], error)
-	// ListRounds lists rounds, newest first.
+	// ListRounds lists rounds, newest first, as summaries (GetRound has the
+	// full record). A page ends at page_size rounds or before the response
+	// would exceed the coordinator's byte budget for a page, whichever comes
+	// first; next_page_token continues right after the last round returned.
 	ListRounds(context.Context, *connect.Request[v1.ListRoundsRequest]) (*connect.Response[v1.ListRoundsResponse], error)
 	// GetCertificate returns the certificate of a decided round.
 	GetCertificate(context.Context, *connect.Request[v1.GetCertificateRequest]) (*connect.Response[v1.GetCertificateResponse], error)
@@ -158,7 +161,10 @@ type RoundServiceHandler interface {
 	// WatchRound streams the round each time it changes, ending once it is
 	// closed. Votes are never revealed before the round is decided.
 	WatchRound(context.Context, *connect.Request[v1.WatchRoundRequest], *connect.ServerStream[v1.WatchRoundResponse]) error
-	// ListRounds lists rounds, newest first.
+	// ListRounds lists rounds, newest first, as summaries (GetRound has the
+	// full record). A page ends at page_size rounds or before the response
+	// would exceed the coordinator's byte budget for a page, whichever comes
+	// first; next_page_token continues right after the last round returned.
 	ListRounds(context.Context, *connect.Request[v1.ListRoundsRequest]) (*connect.Response[v1.ListRoundsResponse], error)
 	// GetCertificate returns the certificate of a decided round.
 	GetCertificate(context.Context, *connect.Request[v1.GetCertificateRequest]) (*connect.Response[v1.GetCertificateResponse], error)
