@@ -185,6 +185,7 @@ func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[ligh
 		for i, v := range votes {
 			if res, ok := m.PrecheckVote(v); ok {
 				out[i], final[i] = voteResult(v, res), true
+				n.metrics.votes.WithLabelValues(res.VoteStatus.String()).Inc()
 			}
 		}
 	})
