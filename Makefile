@@ -6,6 +6,10 @@ GO        ?= go
 BUF       := $(GO) tool -modfile=tools/go.mod buf
 BIN       := bin/lightkeeper
 FUZZTIME  ?= 20s
+# FUZZFLAGS go to every fuzz run. Minimizing each new input for up to 60 s
+# (Go's default) starved the slower targets (docs/fuzzing.md); add
+# -parallel=1 for one worker per target on a shared machine.
+FUZZFLAGS ?= -fuzzminimizetime=100x
 GOTESTFLAGS ?=
 
 .PHONY: all build demo test test-go unit wasm generate checkgenerate lint fmt bench fuzz clean
@@ -66,12 +70,12 @@ bench: build
 	$(BIN) bench
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora already run in
-# `make test`).
+# `make test`); docs/fuzzing.md lists the targets and what a run costs.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 		done; \
 	done
 
