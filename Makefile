@@ -7,6 +7,10 @@ GO          ?= go
 BUF         := $(GO) tool -modfile=tools/go.mod buf
 BIN         := bin/lightkeeper
 FUZZTIME    ?= 20s
+# FUZZFLAGS go to every fuzz run. Minimizing each new input for up to 60 s
+# (Go's default) starved the slower targets (docs/fuzzing.md); add
+# -parallel=1 for one worker per target on a shared machine.
+FUZZFLAGS   ?= -fuzzminimizetime=100x
 GOTESTFLAGS ?=
 
 # The wasip1 keeper module; `lightkeeper keeper --engine wasm` and
@@ -97,13 +101,14 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# docs/fuzzing.md lists the targets and what a run costs.
 ## fuzz: run each fuzz target for FUZZTIME (the seed corpora already run in unit)
 fuzz: wasm-keeper
 	@export LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)); \
 	for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 		done; \
 	done
 

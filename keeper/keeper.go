@@ -29,7 +29,11 @@ type Keeper struct {
 	programs lightkeeperv1connect.ProgramServiceClient
 
 	chainID string
-	stats   stats
+	// lastAuth is the time of the last session signed (unix ms): the
+	// coordinator takes each session signature once, so every session is
+	// signed with a later time than the one before.
+	lastAuth atomic.Int64
+	stats    stats
 	// seen remembers the rounds already voted on (until their deadline),
 	// so a task redelivered after a reconnect is not checked twice.
 	seenMu sync.Mutex
@@ -181,11 +185,18 @@ func (k *Keeper) pullSession(ctx context.Context, tasks chan<- *lightkeeperv1.Ta
 }
 
 func (k *Keeper) auth() *lightkeeperv1.SessionAuth {
-	now := time.Now()
+	ms := time.Now().UnixMilli()
+	for {
+		last := k.lastAuth.Load()
+		ms = max(ms, last+1)
+		if k.lastAuth.CompareAndSwap(last, ms) {
+			break
+		}
+	}
 	return &lightkeeperv1.SessionAuth{
 		KeeperId:  k.id,
-		Time:      timestamppb.New(time.UnixMilli(now.UnixMilli())),
-		Signature: verifier.SignSession(k.key, k.chainID, now.UnixMilli()),
+		Time:      timestamppb.New(time.UnixMilli(ms)),
+		Signature: verifier.SignSession(k.key, k.chainID, ms),
 	}
 }
 

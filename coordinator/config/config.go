@@ -113,6 +113,15 @@ type Limits struct {
 	SubmitRate           float64 `toml:"submit_rate"` // requests per second per client address
 	SubmitBurst          int     `toml:"submit_burst"`
 	MaxOpenRounds        int     `toml:"max_open_rounds"`
+	// The abuse limits (docs/limits.md).
+	BadVoteRate              float64 `toml:"bad_vote_rate"` // refused votes per second per client address
+	BadVoteBurst             int     `toml:"bad_vote_burst"`
+	MaxSessionsPerKeeper     int     `toml:"max_sessions_per_keeper"`
+	MaxStreamsPerAddress     int     `toml:"max_streams_per_address"`
+	MaxStreams               int     `toml:"max_streams"`
+	MaxUnbondedKeepers       int     `toml:"max_unbonded_keepers"`
+	RegistrationBytesPerHour int64   `toml:"registration_bytes_per_hour"` // per client address
+	MaxRegisteredBytes       int64   `toml:"max_registered_bytes"`
 }
 
 // Network holds the service's connection settings.
@@ -198,6 +207,15 @@ func Default() Config {
 			SubmitRate:           200,
 			SubmitBurst:          400,
 			MaxOpenRounds:        10000,
+			BadVoteRate:          10,
+			BadVoteBurst:         100,
+			MaxSessionsPerKeeper: 4,
+			MaxStreamsPerAddress: 1024,
+			MaxStreams:           16384,
+			MaxUnbondedKeepers:   1000,
+			// 64 MiB an hour per address, 4 GiB in all.
+			RegistrationBytesPerHour: 64 << 20,
+			MaxRegisteredBytes:       4 << 30,
 		},
 		Challenges: Challenges{
 			Enabled:      true,
@@ -356,6 +374,22 @@ func (c Config) Validate() error {
 		return rangeErr("limits.submit_burst", "%d must be at least 1", l.SubmitBurst)
 	case l.MaxOpenRounds < 1:
 		return rangeErr("limits.max_open_rounds", "%d must be at least 1", l.MaxOpenRounds)
+	case !(l.BadVoteRate > 0) || math.IsInf(l.BadVoteRate, 0):
+		return rangeErr("limits.bad_vote_rate", "%v must be a positive number", l.BadVoteRate)
+	case l.BadVoteBurst < 1:
+		return rangeErr("limits.bad_vote_burst", "%d must be at least 1", l.BadVoteBurst)
+	case l.MaxSessionsPerKeeper < 1:
+		return rangeErr("limits.max_sessions_per_keeper", "%d must be at least 1", l.MaxSessionsPerKeeper)
+	case l.MaxStreamsPerAddress < 1:
+		return rangeErr("limits.max_streams_per_address", "%d must be at least 1", l.MaxStreamsPerAddress)
+	case l.MaxStreams < l.MaxStreamsPerAddress:
+		return rangeErr("limits.max_streams", "%d is below max_streams_per_address (%d)", l.MaxStreams, l.MaxStreamsPerAddress)
+	case l.MaxUnbondedKeepers < 0:
+		return rangeErr("limits.max_unbonded_keepers", "%d is negative", l.MaxUnbondedKeepers)
+	case l.RegistrationBytesPerHour < 1:
+		return rangeErr("limits.registration_bytes_per_hour", "%d must be at least 1", l.RegistrationBytesPerHour)
+	case l.MaxRegisteredBytes < 1:
+		return rangeErr("limits.max_registered_bytes", "%d must be at least 1", l.MaxRegisteredBytes)
 	}
 	n := c.Network
 	switch {

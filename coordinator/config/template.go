@@ -58,6 +58,28 @@ submit_rate = 200.0
 submit_burst = 400
 # Most rounds open at once; further submissions get ResourceExhausted.
 max_open_rounds = 10000
+# Abuse limits (docs/limits.md). Refusals are ResourceExhausted and name
+# the key.
+# Votes refused as malformed, for an unknown round, from outside the
+# round's committee or with a bad signature, per second per client
+# address, and the burst above that rate. Once spent, SubmitVotes from the
+# address is refused until the budget refills. Honest votes never count.
+bad_vote_rate = 10.0
+bad_vote_burst = 100
+# Open Subscribe streams and waiting PullTasks calls of one keeper.
+max_sessions_per_keeper = 4
+# Open streams and waiting long-polls (Subscribe, PullTasks, WatchRound,
+# WatchWithdrawals) per client address, and in all.
+max_streams_per_address = 1024
+max_streams = 16384
+# Registered keepers with no bond of their own. A new key whose account
+# cannot pay staking.min_self_bond is refused once this many exist.
+max_unbonded_keepers = 1000
+# Bytes of programs and verifying keys one client address may register
+# per hour (a new module or key; one already stored is free), and the
+# most they may take in all.
+registration_bytes_per_hour = 67108864
+max_registered_bytes = 4294967296
 
 [network]
 # Address the API listens on (Connect, gRPC and gRPC-Web on one port).

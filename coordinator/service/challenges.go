@@ -288,5 +288,6 @@ func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Sc
 	if err != nil {
 		return nil, false, toConnect(err)
 	}
+	n.registeredBytes.Add(int64(len(key)))
 	return res.VerifyingKey, true, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
@@ -39,10 +38,8 @@ func commandModule(tag byte) []byte {
 // pullTasks opens (or renews) a pull session for key and returns the tasks it gets.
 func pullTasks(t *testing.T, kc lightkeeperv1connect.KeeperServiceClient, chainID string, key ed25519.PrivateKey, wait time.Duration) []*lightkeeperv1.Task {
 	t.Helper()
-	now := time.Now()
 	res, err := kc.PullTasks(context.Background(), connect.NewRequest(&lightkeeperv1.PullTasksRequest{
-		Auth: &lightkeeperv1.SessionAuth{KeeperId: setup.KeyID(key), Time: timestamppb.New(time.UnixMilli(now.UnixMilli())),
-			Signature: verifier.SignSession(key, chainID, now.UnixMilli())},
+		Auth:   sessionAuth(key, chainID),
 		WaitMs: uint32(wait.Milliseconds()),
 	}))
 	if err != nil {

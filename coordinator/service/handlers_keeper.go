@@ -31,6 +31,12 @@ func (s keeperServer) RegisterKeeper(ctx context.Context, req *connect.Request[l
 	if err := checkID("keeper_id", req.Msg.GetKeeperId()); err != nil {
 		return nil, err
 	}
+	if k, done, err := s.n.admitKeeper(req.Peer().Addr, req.Msg.GetKeeperId(), req.Msg.GetSignature()); err != nil || done {
+		if err != nil {
+			return nil, err
+		}
+		return connect.NewResponse(&lightkeeperv1.RegisterKeeperResponse{Keeper: k, ChainId: s.n.chainID}), nil
+	}
 	res, err := s.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterKeeper{
 		RegisterKeeper: &lightkeeperv1.RegisterKeeperTx{KeeperId: req.Msg.GetKeeperId(), Signature: req.Msg.GetSignature()},
 	}})
@@ -70,6 +76,10 @@ func (n *Node) authenticate(auth *lightkeeperv1.SessionAuth) (string, error) {
 	if !registered {
 		return "", connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("keeper %s is not registered: call RegisterKeeper first", id))
 	}
+	// A signature is good for one session: replayed, it opens nothing.
+	if err := n.sessions.advance(id, t.UnixMilli()); err != nil {
+		return "", err
+	}
 	return id, nil
 }
 
@@ -100,6 +110,11 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 	if err != nil {
 		return err
 	}
+	release, err := n.streams.acquire(req.Peer().Addr, id)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// The producer takes a keeper offline once it is out of session, so
 	// ending the stream is all there is to do here.
 	defer n.dispatch.endStream(id)
@@ -148,6 +163,11 @@ func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightk
 		wait = 20 * time.Second
 	}
 	wait = min(wait, n.cfg.Network.MaxPullWaitDuration())
+	release, err := n.streams.acquire(req.Peer().Addr, id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := n.openSession(ctx, id, false); err != nil {
 		return nil, err
 	}
@@ -156,6 +176,13 @@ func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightk
 }
 
 func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[lightkeeperv1.SubmitVotesRequest]) (*connect.Response[lightkeeperv1.SubmitVotesResponse], error) {
+	n := s.n
+	addr := req.Peer().Addr
+	if !n.badVotes.ok(addr, n.now()) {
+		n.metrics.rateLimited.Inc()
+		return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("this address sent more refused votes than %v a second (burst %d) allow (limits.bad_vote_rate, limits.bad_vote_burst): retry later",
+			n.cfg.Limits.BadVoteRate, n.cfg.Limits.BadVoteBurst))
+	}
 	votes := req.Msg.GetVotes()
 	if len(votes) == 0 {
 		return nil, invalidArgument("votes: empty")
@@ -163,33 +190,70 @@ func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[ligh
 	if len(votes) > maxVoteBatch {
 		return nil, invalidArgument("votes: %d in one batch, the limit is %d", len(votes), maxVoteBatch)
 	}
-	// Queue every vote before waiting on any, so a batch lands in one
-	// block rather than one block per vote.
+	// Votes that cannot count whatever their signature (malformed, unknown
+	// or closed round, not in the committee) and exact repeats are
+	// answered here, without a signature check or a place in a block.
+	out := make([]*lightkeeperv1.VoteResult, len(votes))
+	final := make([]bool, len(votes))
+	n.readMachine(func(m *state.Machine) {
+		for i, v := range votes {
+			if res, ok := m.PrecheckVote(v); ok {
+				out[i], final[i] = voteResult(v, res), true
+				n.metrics.votes.WithLabelValues(res.VoteStatus.String()).Inc()
+			}
+		}
+	})
+	// Queue every other vote before waiting on any, so a batch lands in
+	// one block rather than one block per vote.
 	pending := make([]*pendingTx, len(votes))
 	errs := make([]error, len(votes))
 	for i, v := range votes {
-		pending[i], errs[i] = s.n.enqueue(&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{
-			CastVote: &lightkeeperv1.CastVoteTx{Vote: v},
-		}})
+		if !final[i] {
+			pending[i], errs[i] = n.enqueue(&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{
+				CastVote: &lightkeeperv1.CastVoteTx{Vote: v},
+			}})
+		}
 	}
-	out := make([]*lightkeeperv1.VoteResult, len(votes))
-	for i := range votes {
-		r := &lightkeeperv1.VoteResult{RoundId: votes[i].GetRoundId()}
-		out[i] = r
-		if errs[i] != nil {
-			r.Message = errs[i].Error()
-			continue
+	bad := 0
+	defer func() { n.badVotes.spend(addr, float64(bad), n.now()) }()
+	for i, v := range votes {
+		if !final[i] {
+			if errs[i] != nil {
+				out[i] = &lightkeeperv1.VoteResult{RoundId: v.GetRoundId(), Message: errs[i].Error()}
+				continue
+			}
+			res, err := n.wait(ctx, pending[i])
+			if err != nil {
+				return nil, toConnect(err)
+			}
+			out[i] = voteResult(v, res)
 		}
-		res, err := s.n.wait(ctx, pending[i])
-		if err != nil {
-			return nil, toConnect(err)
-		}
-		r.Status = res.VoteStatus
-		if res.Err != nil {
-			r.Message = res.Err.Error()
+		if refusedVote(out[i].GetStatus()) {
+			bad++
 		}
 	}
 	return connect.NewResponse(&lightkeeperv1.SubmitVotesResponse{Results: out}), nil
+}
+
+func voteResult(v *lightkeeperv1.Vote, res state.TxResult) *lightkeeperv1.VoteResult {
+	r := &lightkeeperv1.VoteResult{RoundId: v.GetRoundId(), Status: res.VoteStatus}
+	if res.Err != nil {
+		r.Message = res.Err.Error()
+	}
+	return r
+}
+
+// refusedVote reports whether a vote status counts against its sender's
+// limits.bad_vote_rate: votes an honest keeper never sends. DUPLICATE
+// (a retried batch), ROUND_CLOSED (a late vote) and EQUIVOCATION (signed by
+// a member, and punished) do not count.
+func refusedVote(st lightkeeperv1.VoteStatus) bool {
+	switch st {
+	case lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED, lightkeeperv1.VoteStatus_VOTE_STATUS_UNKNOWN_ROUND,
+		lightkeeperv1.VoteStatus_VOTE_STATUS_NOT_IN_COMMITTEE, lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE:
+		return true
+	}
+	return false
 }
 
 func (s keeperServer) GetKeeper(ctx context.Context, req *connect.Request[lightkeeperv1.GetKeeperRequest]) (*connect.Response[lightkeeperv1.GetKeeperResponse], error) {

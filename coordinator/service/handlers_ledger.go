@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
@@ -69,6 +70,11 @@ func (s verifyingKeyServer) RegisterVerifyingKey(ctx context.Context, req *conne
 	}
 	if m.GetCurve() == lightkeeperv1.Curve_CURVE_UNSPECIFIED {
 		return nil, invalidArgument("curve: missing")
+	}
+	if _, err := n.store.VerifyingKey(state.VerifyingKeyID(m.GetKey())); err != nil {
+		if err := n.admitRegistration(req.Peer().Addr, len(m.GetKey())); err != nil {
+			return nil, err
+		}
 	}
 	vk, created, err := n.registerVerifyingKey(ctx, m.GetScheme(), m.GetCurve(), m.GetKey())
 	if err != nil {

@@ -45,6 +45,9 @@ func (s programServer) RegisterProgram(ctx context.Context, req *connect.Request
 	if p, err := n.store.Program(hex.EncodeToString(sum[:]), false); err == nil {
 		return connect.NewResponse(&lightkeeperv1.RegisterProgramResponse{Program: p}), nil
 	}
+	if err := n.admitRegistration(req.Peer().Addr, len(module)); err != nil {
+		return nil, err
+	}
 	// The registration checks decode, meter and validate the whole module:
 	// run them here, once, off the block producer, so the state machine
 	// can take the result on trust (as it does a verifying key's parse).
@@ -79,6 +82,9 @@ func (s programServer) RegisterProgram(ctx context.Context, req *connect.Request
 		return nil, toConnect(err)
 	}
 	created := res.Program.GetRegisteredHeight() == res.Height
+	if created {
+		n.registeredBytes.Add(int64(len(module)))
+	}
 	return connect.NewResponse(&lightkeeperv1.RegisterProgramResponse{Program: res.Program, Created: created}), nil
 }
 

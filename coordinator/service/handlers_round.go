@@ -179,6 +179,11 @@ func (s roundServer) WatchRound(ctx context.Context, req *connect.Request[lightk
 	if err := checkID("round_id", id); err != nil {
 		return err
 	}
+	release, err := s.n.streams.acquire(req.Peer().Addr, "")
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Subscribe before the first read so no change can slip in between.
 	changed, cancel := s.n.watch.subscribe(id)
 	defer cancel()

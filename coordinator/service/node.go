@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -56,6 +57,13 @@ type Node struct {
 	limiter  *limiter
 	vkCache  sync.Map // vk id -> []byte
 
+	// The abuse limits (abuse.go, docs/limits.md).
+	badVotes        *debtBuckets
+	regBytes        *debtBuckets
+	streams         *streamGate
+	sessions        *sessionClock
+	registeredBytes atomic.Int64 // programs and verifying keys stored
+
 	// computeParams are the chain's compute parameters (fixed at genesis).
 	computeParams *lightkeeperv1.ComputeParams
 	// checkSlots bounds concurrent program registration checks.
@@ -100,6 +108,10 @@ func Open(opts Options) (*Node, error) {
 		watch:    newWatchHub(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(opts.Config.Limits.SubmitRate, opts.Config.Limits.SubmitBurst),
+		badVotes: newDebtBuckets(opts.Config.Limits.BadVoteRate, float64(opts.Config.Limits.BadVoteBurst)),
+		regBytes: newDebtBuckets(float64(opts.Config.Limits.RegistrationBytesPerHour)/3600, float64(opts.Config.Limits.RegistrationBytesPerHour)),
+		streams:  newStreamGate(opts.Config.Limits.MaxSessionsPerKeeper, opts.Config.Limits.MaxStreamsPerAddress, opts.Config.Limits.MaxStreams),
+		sessions: newSessionClock(now()),
 
 		checkSlots: make(chan struct{}, maxConcurrentChecks),
 		dataDir:    opts.DataDir,
@@ -108,6 +120,10 @@ func Open(opts Options) (*Node, error) {
 		n.challenges = newChallenger(n, opts.Config.Challenges)
 	}
 	if err := n.load(opts.Genesis); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := n.countRegisteredBytes(); err != nil {
 		store.Close()
 		return nil, err
 	}

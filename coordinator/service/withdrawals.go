@@ -58,6 +58,11 @@ func (s ledgerServer) WatchWithdrawals(ctx context.Context, req *connect.Request
 	if err != nil {
 		return invalidArgument("from_cursor: %v", err)
 	}
+	release, err := s.n.streams.acquire(req.Peer().Addr, "")
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Subscribe before the first read so no block can slip in between.
 	changed, cancel := s.n.watch.subscribe(withdrawalsTopic)
 	defer cancel()

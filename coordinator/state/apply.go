@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"slices"
-	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -695,57 +694,13 @@ func (m *Machine) checkProofRequest(pr *lightkeeperv1.ProofRequest) error {
 func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 	m := a.m
 	v := tx.GetVote()
-	malformed := func(format string, args ...any) TxResult {
-		return TxResult{
-			RoundID:    v.GetRoundId(),
-			VoteStatus: lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED,
-			Err:        fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...)),
-		}
-	}
-	if v == nil {
-		return malformed("cast_vote.vote: missing")
-	}
-	rid, ok := parseID(v.RoundId)
+	c, res, ok := m.precheckVote(v)
 	if !ok {
-		return malformed("vote.round_id: want 64 lowercase hex digits, got %q", truncate(v.RoundId))
-	}
-	kid, ok := parseID(v.KeeperId)
-	if !ok {
-		return malformed("vote.keeper_id: want 64 lowercase hex digits, got %q", truncate(v.KeeperId))
-	}
-	kind := verifier.VoteKind(v.Kind)
-	if !kind.Valid() {
-		return malformed("vote.kind: %v", v.Kind)
-	}
-	if len(v.ResultHash) != 32 {
-		return malformed("vote.result_hash: %d bytes, want 32", len(v.ResultHash))
-	}
-	res := TxResult{RoundID: v.RoundId}
-	o, open := m.rounds[v.RoundId]
-	if !open {
-		if _, known := m.roundIDs[rid]; !known {
-			res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_UNKNOWN_ROUND
-			res.Err = fmt.Errorf("%w: %s", ErrUnknownRound, v.RoundId)
-		} else {
-			res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_ROUND_CLOSED
-			res.Err = fmt.Errorf("%w: %s", ErrRoundClosed, v.RoundId)
-		}
 		return res
 	}
-	if _, member := o.seat[v.KeeperId]; !member {
-		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_NOT_IN_COMMITTEE
-		res.Err = fmt.Errorf("%w: keeper %s, round %s", ErrNotInCommittee, v.KeeperId, v.RoundId)
-		return res
-	}
+	o, kind := c.o, c.kind
 	isCompute := o.r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-	if isCompute {
-		if msg := m.checkComputeVote(v); msg != "" {
-			return malformed("%s", msg)
-		}
-	} else if v.Compute != nil {
-		return malformed("vote.compute: set on a %s round", strings.TrimPrefix(o.r.Kind.String(), "ROUND_KIND_"))
-	}
-	if !verifier.VerifyVote(m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+	if !verifier.VerifyVote(m.chainID, c.rid, ed25519.PublicKey(c.kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
 		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE
 		res.Err = fmt.Errorf("%w: vote.signature: not a valid signature by keeper %s", ErrBadSignature, v.KeeperId)
 		return res
