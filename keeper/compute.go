@@ -13,7 +13,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
-// Compute tasks (DESIGN §3 COMPUTE, docs/compute.md). A keeper process
+// Compute tasks (docs/design.md §5, docs/compute.md). A keeper process
 // keeps one compute.Engine per engine kind for its whole life (compiling a
 // Go program takes seconds; the engine caches compiled programs by id) and
 // one cache of checked programs, both shared by every keeper of the

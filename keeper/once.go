@@ -27,7 +27,7 @@ type PollOptions struct {
 	MaxTasks int
 	// Budget, when positive, stops checking once this much time has gone by
 	// since the tasks arrived; the tasks left are answered ABSTAIN (could
-	// not check within a local resource limit, DESIGN §3) rather than left
+	// not check within a local resource limit, docs/design.md §3) rather than left
 	// to time out silently.
 	Budget time.Duration
 }

@@ -49,7 +49,7 @@
 //	[5] only when the record carries its module bytes; listings read "w"
 //	    and never load modules.
 //
-// The economy's families ("a" … "h", DESIGN §4) and the compute programs'
+// The economy's families ("a" … "h", docs/design.md §9) and the compute programs'
 // ("w", "x", COMPUTE rounds) were added without a layout bump: no existing
 // key changed meaning, and a directory written before them lacks the
 // staking (or compute) parameters in its meta, which Open's caller refuses

@@ -11,7 +11,7 @@ import (
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
-// The economy's records (DESIGN §4): accounts, the global staking state,
+// The economy's records (docs/design.md §9): accounts, the global staking state,
 // guarantees, groups, unbonding entries and epoch statements.
 
 // PutAccount stores an account under its id.

@@ -14,7 +14,7 @@ const (
 	DefaultDepth = 20
 	// MaxDepth bounds the depth a Tree accepts.
 	MaxDepth = 32
-	// DefaultRootHistory is DESIGN §3's root_history: a withdrawal may use
+	// DefaultRootHistory is docs/design.md §3's root_history: a withdrawal may use
 	// any of the last 100 roots.
 	DefaultRootHistory = 100
 	// MaxRootHistory bounds the root history a Tree accepts (and so the

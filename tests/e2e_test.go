@@ -201,7 +201,7 @@ func waitClosed(t *testing.T, url string, outs []outcome) {
 // TestByzantineKeepers: with 3 of 10 keepers following each Byzantine
 // strategy, every outcome is still right, and the Byzantine keepers end
 // with less reputation than every honest one. Equivocators vote right
-// first, so the reputation table (DESIGN §3) does not touch them; they are
+// first, so the reputation table (docs/design.md §3) does not touch them; they are
 // slashed, jailed and tombstoned instead.
 func TestByzantineKeepers(t *testing.T) {
 	cfg := testConfig()

@@ -1,7 +1,7 @@
 // Package verifier holds Lightkeeper's pure verification logic: parsing and
 // checking zk proofs (gnark Groth16 and PLONK on BN254 and BLS12-381),
 // parsing public inputs, and building and checking keeper signatures over
-// votes and registrations (DESIGN §3).
+// votes and registrations (docs/design.md §3).
 //
 // The package is pure: no network, disk, clock, randomness that affects a
 // result, goroutines of its own or mutable package state (the one global it

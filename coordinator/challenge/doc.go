@@ -1,5 +1,5 @@
 // Package challenge produces the coordinator's random challenges (GPoW,
-// DESIGN §4): rounds whose correct answer the coordinator knows before it
+// docs/design.md §9): rounds whose correct answer the coordinator knows before it
 // opens them, to catch keepers that vote without checking and to measure
 // capacity. This package makes the material; the coordinator's state
 // machine and scheduler submit it and judge the votes.

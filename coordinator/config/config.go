@@ -1,4 +1,4 @@
-// Package config reads the coordinator's config.toml (DESIGN §7). Every key
+// Package config reads the coordinator's config.toml (docs/design.md §13). Every key
 // has a default; an unknown key or an out-of-range value is an error at
 // start that names the key.
 package config
@@ -61,7 +61,7 @@ type Challenges struct {
 // IntervalDuration is Interval as a duration.
 func (c Challenges) IntervalDuration() time.Duration { return seconds(c.Interval) }
 
-// Compute holds the consensus limits of COMPUTE rounds (DESIGN §3,
+// Compute holds the consensus limits of COMPUTE rounds (docs/design.md §3,
 // docs/compute.md). They are chain parameters, stored at genesis like
 // [consensus]: every keeper must check and run programs under the same
 // values.
@@ -140,7 +140,7 @@ type Network struct {
 }
 
 // Staking holds the economy's bonding, limit, group and election rules
-// (DESIGN §4). Durations are seconds; rates are basis points; amounts are
+// (docs/design.md §9). Durations are seconds; rates are basis points; amounts are
 // in the smallest token unit.
 type Staking struct {
 	MinSelfBond              int64 `toml:"min_self_bond"`

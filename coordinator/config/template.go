@@ -117,7 +117,7 @@ cpu_budget = 0.1
 # clients have run).
 compute_share = 0.25
 
-# The Guarantee Proof of Stake economy (DESIGN §4, docs/economics.md).
+# The Guarantee Proof of Stake economy (docs/design.md §9, docs/economics.md).
 # Amounts are in the smallest token unit, rates in basis points
 # (10000 = 100 %), durations in seconds. These keys are stored with the chain
 # at genesis, like [consensus]: a data directory refuses to start under

@@ -16,7 +16,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
 
-// stakingServer is the economy's API (DESIGN §2 and §4): signed
+// stakingServer is the economy's API (docs/design.md §2 and §9): signed
 // transactions in, accounts, stakes, groups, guarantees and epochs out.
 // Reads come from the state machine (live state) except completed epochs'
 // statements, which come from the store.

@@ -359,7 +359,7 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 	}
 }
 
-// workUnits is what verifying a round correctly is worth (DESIGN §4):
+// workUnits is what verifying a round correctly is worth (docs/design.md §9):
 // staking.work_units_groth16 or work_units_plonk for a proof round,
 // ⌈fuel used / staking.fuel_per_unit⌉ for a decided compute round.
 func (m *Machine) workUnits(r *lightkeeperv1.Round) uint64 {

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Random challenges (GPoW, DESIGN §4, docs/challenges.md).
+// Random challenges (GPoW, docs/design.md §9, docs/challenges.md).
 //
 // A challenge is a SubmitRoundTx whose challenge field carries the answer.
 // Only the coordinator sets it (the service builds every client

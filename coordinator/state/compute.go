@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// COMPUTE rounds (DESIGN §3, docs/compute.md): a registered WebAssembly
+// COMPUTE rounds (docs/design.md §3, docs/compute.md): a registered WebAssembly
 // program, an input and a fuel limit, re-executed by a committee of
 // compute_validators keepers. A vote's result_hash is
 // compute.ResultHash of the keeper's result; APPROVE means the run ended

@@ -3,7 +3,7 @@
 // WITHDRAWAL and COMPUTE), the shielded pool, committees, votes, reputation, the
 // Guarantee Proof of Stake economy (accounts, bonds, guarantees, groups,
 // stake limits, elections, rewards, slashing) and the hash-chained ledger
-// (DESIGN §3, §4 and §5; docs/economics.md). It is written in the style of
+// (docs/design.md §3, §9 and §10; docs/economics.md). It is written in the style of
 // etcd's raft core: a pure function from (state, block input) to (new
 // state, block, results, events), with no I/O.
 //

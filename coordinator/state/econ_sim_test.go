@@ -51,7 +51,7 @@ func economyEqual(a, b Snapshot) bool {
 // signed economy transactions (transfers, bonds, unbonds and cancels,
 // guarantees, groups, unjails, evidence, paid submissions) together with
 // rounds, honest and Byzantine votes, equivocation, downtime and epoch
-// turns, and after every block checks the invariants of DESIGN §4: total
+// turns, and after every block checks the invariants of docs/design.md §9: total
 // supply conserved (genesis + minted = balances + bonds + guarantees +
 // unbonding + fee pot + community fund), no amount wrapped below zero,
 // effective stake ≤ limit, a candidate's effective stake ≤ min(limit,

@@ -44,7 +44,7 @@ var (
 	// the only error ApplyBlock returns for valid transactions.
 	ErrTimeWentBackwards = errors.New("block time went backwards")
 
-	// Economy errors (signed transactions, DESIGN §2 and §4).
+	// Economy errors (signed transactions, docs/design.md §2 and §9).
 
 	// ErrBadNonce: a signed transaction's nonce is not the account's.
 	ErrBadNonce = errors.New("bad nonce")

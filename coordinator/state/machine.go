@@ -115,7 +115,7 @@ type Result struct {
 	// Leaves deposits appended to the pool's tree, in order.
 	PoolLeaves []*lightkeeperv1.PoolLeaf
 
-	// The economy (DESIGN §4). Accounts, groups and unbonding entries
+	// The economy (docs/design.md §9). Accounts, groups and unbonding entries
 	// created or changed in this block, sorted by id; guarantees created,
 	// changed or removed (Amount 0: delete it), sorted by (guarantor,
 	// target); unbonding entries paid out, cancelled or slashed to zero

@@ -25,7 +25,7 @@ const (
 	PPM = 1_000_000
 )
 
-// DefaultParams returns the defaults of DESIGN §3 and §7: a 7-of-10
+// DefaultParams returns the defaults of docs/design.md §3 and §13: a 7-of-10
 // committee (3 for compute rounds), a 30 s verification timeout, reputation
 // in 100..10,000 starting at 1,000 with a floor of 200 for eligibility,
 // +10 (+5 consensus bonus) for a correct vote, −50 for an incorrect one,

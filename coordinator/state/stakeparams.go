@@ -23,7 +23,7 @@ const (
 	MilliUnits = 1000
 )
 
-// DefaultStakingParams returns the [staking] defaults (DESIGN §4): a
+// DefaultStakingParams returns the [staking] defaults (docs/design.md §9): a
 // minimum self-bond of 100, a 3-day unbonding period (100 entries per
 // account at most), 16 guarantees per guarantor, groups of 5, daily epochs
 // electing up to 100 keepers over a 0.1 % threshold, 1,000 tokens of stake

@@ -11,7 +11,7 @@ import (
 )
 
 // economy is the Guarantee Proof of Stake part of the machine's state
-// (DESIGN §2 and §4). Maps are only iterated to collect keys, which are
+// (docs/design.md §2 and §9). Maps are only iterated to collect keys, which are
 // then sorted.
 type economy struct {
 	accounts   map[string]*lightkeeperv1.Account

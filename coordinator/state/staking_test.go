@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Worked examples of every formula of DESIGN §4, computed by hand.
+// Worked examples of every formula of docs/design.md §9, computed by hand.
 
 func TestDHondt(t *testing.T) {
 	for _, tc := range []struct {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The shielded pool (DESIGN §3, docs/withdrawals.md): deposits append
+// The shielded pool (docs/design.md §3, docs/withdrawals.md): deposits append
 // shielded.Commitment(precommitment, amount) to the pool's tree and move
 // the amount from the signer's balance to the pool balance; an APPROVED
 // WITHDRAWAL round spends its nullifier and pays its recipient from the

@@ -1,4 +1,4 @@
-// Package compute is Lightkeeper's deterministic compute core (DESIGN §3,
+// Package compute is Lightkeeper's deterministic compute core (docs/design.md §3,
 // COMPUTE rounds): registration checks for WebAssembly programs, fuel
 // metering injected into the module itself, and a deterministic WASI host
 // that runs the metered module under wazero.
@@ -23,7 +23,7 @@
 // keeper's own memory budget, an engine failure) are errors, and they mean
 // ABSTAIN.
 //
-// The package is pure in the sense of DESIGN §1: no network, no disk, no
+// The package is pure in the sense of docs/design.md §1: no network, no disk, no
 // clock or randomness that reaches a result, no package state. It builds
 // for linux, js/wasm and wasip1/wasm (where wazero runs its interpreter).
 //

@@ -438,12 +438,12 @@ type ConsensusParams struct {
 	// Committee weights in basis points; they add up to 10,000.
 	StakeWeightBps      uint32 `protobuf:"varint,14,opt,name=stake_weight_bps,json=stakeWeightBps,proto3" json:"stake_weight_bps,omitempty"`
 	ReputationWeightBps uint32 `protobuf:"varint,15,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
-	// The Guarantee Proof of Stake economy (DESIGN §4): the [staking],
+	// The Guarantee Proof of Stake economy (docs/design.md §9): the [staking],
 	// [rewards] and [slashing] sections of config.toml.
 	Staking  *StakingParams  `protobuf:"bytes,16,opt,name=staking,proto3" json:"staking,omitempty"`
 	Rewards  *RewardParams   `protobuf:"bytes,17,opt,name=rewards,proto3" json:"rewards,omitempty"`
 	Slashing *SlashingParams `protobuf:"bytes,18,opt,name=slashing,proto3" json:"slashing,omitempty"`
-	// Deterministic compute (DESIGN §3 COMPUTE): the [compute] section.
+	// Deterministic compute (docs/design.md §5): the [compute] section.
 	Compute       *ComputeParams `protobuf:"bytes,19,opt,name=compute,proto3" json:"compute,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1170,7 +1170,7 @@ func (x *ProofRequest) GetPublicInputs() []byte {
 }
 
 // ComputeRequest asks for a deterministic WebAssembly job to be run by a
-// committee of compute_validators keepers (DESIGN §3, docs/compute.md).
+// committee of compute_validators keepers (docs/design.md §3, docs/compute.md).
 type ComputeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// SHA-256 of the registered program's module bytes (ProgramService).
@@ -2200,7 +2200,7 @@ type Keeper struct {
 	VotesAbstained uint64                 `protobuf:"varint,10,opt,name=votes_abstained,json=votesAbstained,proto3" json:"votes_abstained,omitempty"`
 	RoundsMissed   uint64                 `protobuf:"varint,11,opt,name=rounds_missed,json=roundsMissed,proto3" json:"rounds_missed,omitempty"`
 	Equivocations  uint64                 `protobuf:"varint,12,opt,name=equivocations,proto3" json:"equivocations,omitempty"`
-	// Staking (DESIGN §4). stake above is the keeper's own bond.
+	// Staking (docs/design.md §9). stake above is the keeper's own bond.
 	// Tokens guarantors have bonded to this keeper directly.
 	Guaranteed uint64 `protobuf:"varint,13,opt,name=guaranteed,proto3" json:"guaranteed,omitempty"`
 	// GPoS stake limit, from capacity (Crust's two stages).
@@ -2533,7 +2533,7 @@ func (x *Keeper) GetDecayCarry() uint32 {
 	return 0
 }
 
-// Program is a registered WebAssembly program (DESIGN §3 COMPUTE). Its id
+// Program is a registered WebAssembly program (docs/design.md §5). Its id
 // is SHA-256 of the module bytes; the other fields describe what the
 // registration checks (verifier/compute.Check) found.
 type Program struct {
