@@ -30,7 +30,13 @@ type SubmitRoundRequest struct {
 	// signer's account pays the body's fee plus fee_per_work_unit × the
 	// round's work units (groth16 1, plonk 2). Required when
 	// fee_per_work_unit > 0; request must then be unset.
-	Signed        *SignedTx `protobuf:"bytes,2,opt,name=signed,proto3" json:"signed,omitempty"`
+	Signed *SignedTx `protobuf:"bytes,2,opt,name=signed,proto3" json:"signed,omitempty"`
+	// PROOF_FORMAT_SNARKJS: request.proof.proof and public_inputs are
+	// snarkjs's proof.json and public.json (Groth16, BN254; scheme and curve
+	// may be left unset). The coordinator converts them to gnark's form
+	// first: the round stores, and its id hashes, the converted request.
+	// Unsigned requests only (sign the converted form).
+	ProofFormat   ProofFormat `protobuf:"varint,3,opt,name=proof_format,json=proofFormat,proto3,enum=lightkeeper.v1.ProofFormat" json:"proof_format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -77,6 +83,13 @@ func (x *SubmitRoundRequest) GetSigned() *SignedTx {
 		return x.Signed
 	}
 	return nil
+}
+
+func (x *SubmitRoundRequest) GetProofFormat() ProofFormat {
+	if x != nil {
+		return x.ProofFormat
+	}
+	return ProofFormat_PROOF_FORMAT_UNSPECIFIED
 }
 
 type SubmitRoundResponse struct {
@@ -506,10 +519,11 @@ var File_lightkeeper_v1_round_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\n" +
-	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"~\n" +
+	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"\xbe\x01\n" +
 	"\x12SubmitRoundRequest\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x120\n" +
-	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\"\\\n" +
+	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\x12>\n" +
+	"\fproof_format\x18\x03 \x01(\x0e2\x1b.lightkeeper.v1.ProofFormatR\vproofFormat\"\\\n" +
 	"\x13SubmitRoundResponse\x12+\n" +
 	"\x05round\x18\x01 \x01(\v2\x15.lightkeeper.v1.RoundR\x05round\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\",\n" +
@@ -568,32 +582,34 @@ var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*GetCertificateResponse)(nil), // 9: lightkeeper.v1.GetCertificateResponse
 	(*RoundRequest)(nil),           // 10: lightkeeper.v1.RoundRequest
 	(*SignedTx)(nil),               // 11: lightkeeper.v1.SignedTx
-	(*Round)(nil),                  // 12: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 13: lightkeeper.v1.Certificate
+	(ProofFormat)(0),               // 12: lightkeeper.v1.ProofFormat
+	(*Round)(nil),                  // 13: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 14: lightkeeper.v1.Certificate
 }
 var file_lightkeeper_v1_round_service_proto_depIdxs = []int32{
 	10, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
 	11, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
-	12, // 2: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 3: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 4: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
-	12, // 5: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.Round
-	13, // 6: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
-	0,  // 7: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
-	2,  // 8: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
-	4,  // 9: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
-	6,  // 10: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
-	8,  // 11: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
-	1,  // 12: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
-	3,  // 13: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
-	5,  // 14: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
-	7,  // 15: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
-	9,  // 16: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	12, // 2: lightkeeper.v1.SubmitRoundRequest.proof_format:type_name -> lightkeeper.v1.ProofFormat
+	13, // 3: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 4: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 5: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 6: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.Round
+	14, // 7: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	0,  // 8: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
+	2,  // 9: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
+	4,  // 10: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
+	6,  // 11: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
+	8,  // 12: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
+	1,  // 13: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
+	3,  // 14: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
+	5,  // 15: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
+	7,  // 16: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
+	9,  // 17: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
+	13, // [13:18] is the sub-list for method output_type
+	8,  // [8:13] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_round_service_proto_init() }
