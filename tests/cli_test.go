@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -87,12 +88,43 @@ func TestCLI(t *testing.T) {
 	if tampered == string(b) {
 		t.Fatal("certificate has no approval to tamper with")
 	}
-	out, errOut, code = run(t, ctx, "verify-cert", "--file", write("bad.json", []byte(tampered)))
+	// Offline checks need the chain's parameters: without them, refused.
+	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile); code == 0 || !strings.Contains(errOut, "--params") {
+		t.Errorf("verify-cert --file without --params: exit %d, %q", code, errOut)
+	}
+	paramsJSON, errOut, code := run(t, ctx, "query", "params", "--json", "--coordinator", d.URL)
+	if code != 0 {
+		t.Fatalf("query params --json: exit %d, %q", code, errOut)
+	}
+	paramsFile := write("params.json", []byte(paramsJSON))
+	out, errOut, code = run(t, ctx, "query", "params", "--coordinator", d.URL)
+	var pin string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "params" && f[1] == "hash" {
+			pin = f[2]
+		}
+	}
+	if code != 0 || len(pin) != 64 {
+		t.Fatalf("query params: exit %d, %q %q", code, out, errOut)
+	}
+	out, errOut, code = run(t, ctx, "verify-cert", "--file", write("bad.json", []byte(tampered)), "--params", paramsFile)
 	if code == 0 || !strings.Contains(errOut, "BAD certificate") {
 		t.Errorf("tampered certificate: exit %d, %q %q", code, out, errOut)
 	}
-	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile); code != 0 {
+	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile, "--params", paramsFile, "--params-hash", pin); code != 0 {
 		t.Errorf("saved certificate: exit %d, %q", code, errOut)
+	}
+	// Issue #9 finding 2: thresholds written into the certificate are not
+	// believed, and a pin refuses other parameters.
+	forged := regexp.MustCompile(`"threshold":\s*[0-9]+`).ReplaceAllString(string(b), `"threshold": 1`)
+	if forged == string(b) {
+		t.Fatalf("certificate has no threshold to forge: %s", b)
+	}
+	if _, errOut, code = run(t, ctx, "verify-cert", "--file", write("forged.json", []byte(forged)), "--params", paramsFile); code == 0 || !strings.Contains(errOut, "threshold") {
+		t.Errorf("forged threshold: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile, "--params", paramsFile, "--params-hash", strings.Repeat("0", 64)); code == 0 || !strings.Contains(errOut, "--params-hash") {
+		t.Errorf("wrong pin: exit %d, %q", code, errOut)
 	}
 
 	// Refusals name the problem.

@@ -120,6 +120,11 @@ func checkCertificates(t *testing.T, url string, outs []outcome) {
 	ctx := context.Background()
 	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, url)
 	lc := lightkeeperv1connect.NewLedgerServiceClient(http.DefaultClient, url)
+	info, err := lc.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := info.Msg.GetParams()
 	for _, o := range outs {
 		if o.err != nil {
 			continue
@@ -129,7 +134,7 @@ func checkCertificates(t *testing.T, url string, outs []outcome) {
 			t.Fatalf("%s: certificate: %v", o.item.Name, err)
 		}
 		cert := res.Msg.GetCertificate()
-		if err := state.VerifyCertificate(cert); err != nil {
+		if err := state.VerifyCertificate(cert, params); err != nil {
 			t.Errorf("%s: certificate does not verify: %v", o.item.Name, err)
 		}
 		b, err := lc.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: cert.GetHeight()}))

@@ -284,12 +284,17 @@ func printKeepers(out io.Writer, d *devnet.Devnet, byz []keeper.Strategy) {
 
 // verifiedCertificate fetches a round's certificate and checks it offline.
 func verifiedCertificate(ctx context.Context, url, roundID string) (*lightkeeperv1.Certificate, error) {
-	res, err := newClients(url).Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: roundID}))
+	c := newClients(url)
+	res, err := c.Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: roundID}))
 	if err != nil {
 		return nil, describe(err)
 	}
+	params, err := chainParams(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	cert := res.Msg.GetCertificate()
-	if err := state.VerifyCertificate(cert); err != nil {
+	if err := state.VerifyCertificate(cert, params); err != nil {
 		return nil, fmt.Errorf("certificate of round %s: %w", roundID, err)
 	}
 	return cert, nil

@@ -10,12 +10,13 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
 func init() {
-	register("query", "read the economy: 'query account|keeper|group|guarantees|epoch|community-fund'", cmdQuery)
+	register("query", "read the economy and the rules: 'query account|keeper|group|guarantees|epoch|community-fund|params'", cmdQuery)
 }
 
 const queryUsage = `query <what> [ID] [--coordinator URL] [--json]
@@ -28,7 +29,10 @@ what:
   guarantees --guarantor ID | --target ID
   epoch [N]                  the current epoch and its active set; the statement of
                              epoch N (default: the last completed one)
-  community-fund             the community fund and the supply totals`
+  community-fund             the community fund and the supply totals
+  params                     the chain's consensus parameters and their params hash, which
+                             offline certificate checks pin (--json: the parameters alone,
+                             the file 'verify-cert --file CERT --params FILE' reads)`
 
 func cmdQuery(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -61,6 +65,20 @@ func cmdQuery(ctx context.Context, args []string) error {
 			return usagef("query %s needs an ID (or --key FILE)", what)
 		}
 		return checkHexID("ID", id)
+	}
+	if what == "params" {
+		info, err := newClients(*url).ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+		if err != nil {
+			return describe(err)
+		}
+		p := info.Msg.GetParams()
+		if *asJSON {
+			return printProto(p)
+		}
+		fmt.Printf("chain        %s\nparams hash  %x\ncommittees   %d seats, threshold %d (reject: seats - threshold + 1); compute %d seats, majority\n",
+			info.Msg.GetChainId(), state.ParamsHash(info.Msg.GetChainId(), p), p.GetTotalValidators(), p.GetThreshold(), p.GetComputeValidators())
+		fmt.Println("pin it: lightkeeper verify-cert --file CERT.json --params params.json --params-hash <params hash>  (params.json: query params --json)")
+		return nil
 	}
 	c := newStakingClient(*url).staking
 	switch what {

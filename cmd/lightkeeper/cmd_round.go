@@ -3,15 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
@@ -89,19 +90,47 @@ func cmdRound(ctx context.Context, args []string) error {
 	return nil
 }
 
+const verifyCertUsage = `verify-cert ID [--coordinator URL] [--params-hash HEX] | verify-cert --file CERT.json --params PARAMS.json [--params-hash HEX] [--genesis genesis.json]
+
+Offline (--file), committee size and thresholds are taken from the chain's
+consensus parameters, never from the certificate: --params is the chain's
+parameters as 'lightkeeper query params --json' prints them, and
+--params-hash (printed by 'lightkeeper query params') pins them when the
+file comes from somewhere you do not trust. Without --params the check is
+refused. By ID, the coordinator's parameters are used (pinned by
+--params-hash if given), and the certificate is also checked against its
+deciding block and the block its committee seed comes from.`
+
 func cmdVerifyCert(ctx context.Context, args []string) error {
-	fs := newFlags("verify-cert", "verify-cert ID [--coordinator URL] | verify-cert --file CERT.json")
-	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator to fetch the certificate and its block from")
+	fs := newFlags("verify-cert", verifyCertUsage)
+	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator to fetch the certificate and its blocks from")
 	file := fs.String("file", "", "check a certificate saved as JSON instead of fetching it")
 	save := fs.String("save", "", "also save the fetched certificate as JSON here")
+	paramsPath := fs.String("params", "", "the chain's consensus parameters as JSON ('lightkeeper query params --json')")
+	pin := fs.String("params-hash", "", "the chain's params hash ('lightkeeper query params'): refuse other parameters")
+	genesisPath := fs.String("genesis", "", "the chain's genesis.json: refuse certificates of another chain id")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	var params *lightkeeperv1.ConsensusParams
+	if *paramsPath != "" {
+		b, err := os.ReadFile(*paramsPath)
+		if err != nil {
+			return err
+		}
+		params = new(lightkeeperv1.ConsensusParams)
+		if err := protojson.Unmarshal(b, params); err != nil {
+			return fmt.Errorf("%s: %w", *paramsPath, err)
+		}
 	}
 	var cert *lightkeeperv1.Certificate
 	var c clients
 	switch {
 	case *file != "":
+		if params == nil {
+			return usagef("verify-cert --file cannot check committee size and thresholds without the chain's parameters: give --params PARAMS.json ('lightkeeper query params --json'; pin it with --params-hash), or verify by round id against a coordinator")
+		}
 		b, err := os.ReadFile(*file)
 		if err != nil {
 			return err
@@ -117,6 +146,13 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 			return describe(err)
 		}
 		cert = res.Msg.GetCertificate()
+		if params == nil {
+			info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+			if err != nil {
+				return describe(err)
+			}
+			params = info.Msg.GetParams()
+		}
 	default:
 		return usagef("give a round id or --file")
 	}
@@ -130,48 +166,61 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		}
 	}
 	// Everything from here on is offline: the coordinator is not trusted.
-	if err := state.VerifyCertificate(cert); err != nil {
-		return fmt.Errorf("BAD certificate for round %s: %w", cert.GetRoundId(), err)
+	fail := func(err error) error { return fmt.Errorf("BAD certificate for round %s: %w", cert.GetRoundId(), err) }
+	if *genesisPath != "" {
+		g, err := setup.ReadGenesis(*genesisPath)
+		if err != nil {
+			return err
+		}
+		if g.GetChainId() != cert.GetChainId() {
+			return fail(fmt.Errorf("chain_id %q, but %s is chain %q", cert.GetChainId(), *genesisPath, g.GetChainId()))
+		}
+	}
+	if *pin != "" {
+		if got := hex.EncodeToString(state.ParamsHash(cert.GetChainId(), params)); got != strings.ToLower(*pin) {
+			return fail(fmt.Errorf("the parameters used hash to %s on chain %q, not the pinned --params-hash %s", got, cert.GetChainId(), *pin))
+		}
 	}
 	inBlock := ""
-	if c.ledger != nil {
+	if c.ledger == nil {
+		if err := state.VerifyCertificate(cert, params); err != nil {
+			return fail(err)
+		}
+	} else {
 		res, err := c.ledger.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: cert.GetHeight()}))
 		if err != nil {
 			return describe(err)
 		}
-		if err := certificateInBlock(cert, res.Msg.GetBlock()); err != nil {
-			return fmt.Errorf("BAD certificate for round %s: %w", cert.GetRoundId(), err)
+		if err := state.VerifyCertificateInBlock(cert, params, res.Msg.GetBlock()); err != nil {
+			return fail(err)
 		}
-		inBlock = fmt.Sprintf(", recorded in block %d", cert.GetHeight())
+		sb, err := c.ledger.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: cert.GetSeedBlock().GetHeight()}))
+		if err != nil {
+			return describe(err)
+		}
+		if err := state.SeedBlockMatches(cert, sb.Msg.GetBlock()); err != nil {
+			return fail(err)
+		}
+		inBlock = fmt.Sprintf(", recorded in block %d, seed from block %d which submits it", cert.GetHeight(), cert.GetSeedBlock().GetHeight())
 	}
 	if ch := cert.GetChallenge(); ch != nil {
 		inBlock += fmt.Sprintf("; a random challenge, answer %s (docs/challenges.md)", enumName(ch.GetKind().String(), "VOTE_KIND_"))
 	}
-	fmt.Printf("certificate OK: round %s %s by %d signed votes of a %d-keeper committee recomputed from its seed%s\n",
-		cert.GetRoundId(), enumName(cert.GetOutcome().String(), "OUTCOME_"), len(cert.GetVotes()), len(cert.GetCommittee()), inBlock)
+	fmt.Printf("certificate OK: round %s %s by %d signed votes of a %d-keeper committee recomputed from its seed, under the parameters %x of chain %s%s\n",
+		cert.GetRoundId(), enumName(cert.GetOutcome().String(), "OUTCOME_"), len(cert.GetVotes()), len(cert.GetCommittee()),
+		cert.GetParamsHash(), cert.GetChainId(), inBlock)
+	if c.ledger == nil {
+		fmt.Println("offline: the eligible list is taken from the certificate; only its deciding block (verify-cert ID) vouches for it")
+	}
 	return nil
 }
 
-// certificateInBlock checks that the block's hash is right and that its
-// results hash commits to this certificate.
-func certificateInBlock(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block) error {
-	if !bytes.Equal(state.BlockHash(b.GetHeader()), b.GetHash()) {
-		return errors.New("block hash does not match its header")
+// chainParams fetches the coordinator's consensus parameters, which the
+// demo's offline certificate checks are made against.
+func chainParams(ctx context.Context, c clients) (*lightkeeperv1.ConsensusParams, error) {
+	info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		return nil, describe(err)
 	}
-	// A closed challenge's certificate comes with its answer attached; the
-	// deciding block hashed it without (the closing block reveals it).
-	if cert.GetChallenge() != nil {
-		cert = proto.Clone(cert).(*lightkeeperv1.Certificate)
-		cert.Challenge = nil
-	}
-	want := state.CertificateHash(cert)
-	for _, c := range b.GetCertificates() {
-		if bytes.Equal(state.CertificateHash(c), want) {
-			if !bytes.Equal(state.ResultsHash(b.GetCertificates(), b.GetEvidence(), b.GetChallenges()...), b.GetHeader().GetResultsHash()) {
-				return errors.New("block results hash does not match its certificates")
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("block %d does not contain this certificate", b.GetHeader().GetHeight())
+	return info.Msg.GetParams(), nil
 }

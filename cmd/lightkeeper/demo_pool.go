@@ -254,7 +254,11 @@ func demoBridge(ctx context.Context, c clients, paid *lightkeeperv1.Round, out i
 		return fmt.Errorf("the stream's first withdrawal is round %s, want %s", short(id), short(paid.GetId()))
 	}
 	cert := m.GetCertificate()
-	if err := state.VerifyCertificate(cert); err != nil {
+	params, err := chainParams(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := state.VerifyCertificate(cert, params); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "  its certificate (%s) verified offline: %d signatures from the committee; resume after it with --from %s\n",

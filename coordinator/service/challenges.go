@@ -254,8 +254,23 @@ func (c *challenger) computeMaterial(ctx context.Context) (challenge.Material, b
 // registerVerifyingKey registers a key (checked here: parsing costs
 // milliseconds, so the machine takes the input count on trust) unless it
 // is registered already.
+//
+// A key already registered under another scheme or curve (or with an
+// invalid one) is refused with InvalidArgument naming the contradiction.
 func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Scheme, curve lightkeeperv1.Curve, key []byte) (*lightkeeperv1.VerifyingKey, bool, error) {
+	if !verifier.Scheme(scheme).Valid() {
+		return nil, false, invalidArgument("scheme: %v is not a supported scheme", scheme)
+	}
+	if !verifier.Curve(curve).Valid() {
+		return nil, false, invalidArgument("curve: %v is not a supported curve", curve)
+	}
 	if vk, err := n.store.VerifyingKey(state.VerifyingKeyID(key)); err == nil {
+		if vk.GetScheme() != scheme {
+			return nil, false, invalidArgument("scheme: %s, but key %s is registered as %s", verifier.Scheme(scheme), vk.GetId(), verifier.Scheme(vk.GetScheme()))
+		}
+		if vk.GetCurve() != curve {
+			return nil, false, invalidArgument("curve: %s, but key %s is registered on %s", verifier.Curve(curve), vk.GetId(), verifier.Curve(vk.GetCurve()))
+		}
 		return vk, false, nil
 	}
 	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), key, n.cfg.VerifierLimits())

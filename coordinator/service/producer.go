@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -138,7 +139,15 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 	if ht := head.GetTime().AsTime().UnixMilli(); t < ht {
 		t = ht // the wall clock stepped back; block time never does
 	}
-	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs})
+	// Fresh entropy once the block's transactions are fixed: part of the
+	// committee seed of the rounds it opens, so no submitter can predict
+	// (and grind nonces against) its committee.
+	entropy := make([]byte, state.EntropyLen)
+	if _, err := rand.Read(entropy); err != nil {
+		n.mu.Unlock()
+		return err
+	}
+	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs, Entropy: entropy})
 	n.mu.Unlock()
 	if err != nil {
 		// A refused block leaves the machine unchanged: fail its requests.

@@ -414,3 +414,45 @@ func testConfig() config.Config {
 	cfg.Challenges.Enabled = false
 	return cfg
 }
+
+// A key registered once cannot be registered again under another scheme or
+// curve (or an invalid one): the answer is InvalidArgument naming the
+// contradiction, not the stored record.
+func TestRegisterVerifyingKeyContradiction(t *testing.T) {
+	d := startDevnet(t, testConfig(), 1, 0)
+	ctx := context.Background()
+	vc := lightkeeperv1connect.NewVerifyingKeyServiceClient(http.DefaultClient, d.URL)
+	it := validItem(t)
+	reg := func(scheme lightkeeperv1.Scheme, curve lightkeeperv1.Curve) (*lightkeeperv1.RegisterVerifyingKeyResponse, error) {
+		res, err := vc.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{Scheme: scheme, Curve: curve, Key: it.VK}))
+		if err != nil {
+			return nil, err
+		}
+		return res.Msg, nil
+	}
+	groth16, bn254 := lightkeeperv1.Scheme(it.Scheme), lightkeeperv1.Curve(it.Curve)
+	first, err := reg(groth16, bn254)
+	if err != nil || !first.GetCreated() {
+		t.Fatalf("first registration: %v %v", first, err)
+	}
+	again, err := reg(groth16, bn254)
+	if err != nil || again.GetCreated() || again.GetVerifyingKey().GetId() != first.GetVerifyingKey().GetId() {
+		t.Fatalf("same registration again: %v %v, want the stored record", again, err)
+	}
+	for _, c := range []struct {
+		scheme lightkeeperv1.Scheme
+		curve  lightkeeperv1.Curve
+		want   string
+	}{
+		{lightkeeperv1.Scheme_SCHEME_PLONK, bn254, "scheme"},
+		{groth16, lightkeeperv1.Curve_CURVE_BLS12_381, "curve"},
+		{groth16, lightkeeperv1.Curve(99), "curve"},
+		{lightkeeperv1.Scheme(42), bn254, "scheme"},
+	} {
+		res, err := reg(c.scheme, c.curve)
+		if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("key registered as %v/%v, again as %v/%v: created %v, %v; want InvalidArgument naming the %s",
+				groth16, bn254, c.scheme, c.curve, res.GetCreated(), err, c.want)
+		}
+	}
+}

@@ -17,6 +17,12 @@ import (
 type BlockInput struct {
 	TimeUnixMilli int64
 	Txs           []*lightkeeperv1.Transaction
+	// Entropy is empty or EntropyLen bytes the producer drew at random
+	// after choosing the block's transactions (the service uses
+	// crypto/rand). It goes into the header and into the committee seed of
+	// the rounds the block opens (CommitteeSeed), so that a submitter
+	// cannot predict its committee. A replay passes the header's value.
+	Entropy []byte
 }
 
 // applier holds the work in progress of one ApplyBlock.
@@ -24,8 +30,14 @@ type applier struct {
 	m      *Machine
 	height uint64
 	now    int64  // block time, unix ms
-	seed   []byte // hash of the previous block
+	seed   []byte // hash of the previous block (elections)
 	res    *Result
+
+	// The header as it stands before the transactions run (results_hash
+	// empty) and CommitteeSeed of it: the committee seed of every round
+	// opened in this block.
+	seedBlock *lightkeeperv1.BlockHeader
+	roundSeed []byte
 
 	rounds  map[string]*lightkeeperv1.Round // created or changed (live pointers)
 	keepers map[string]bool                 // changed
@@ -79,6 +91,9 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	if in.TimeUnixMilli > MaxTimeUnixMilli {
 		return nil, fmt.Errorf("%w: block time %d is after %d", ErrInvalidRequest, in.TimeUnixMilli, int64(MaxTimeUnixMilli))
 	}
+	if n := len(in.Entropy); n != 0 && n != EntropyLen {
+		return nil, fmt.Errorf("%w: block entropy is %d bytes, want 0 or %d", ErrInvalidRequest, n, EntropyLen)
+	}
 	// The block records each transaction without a challenge's answer
 	// (see challenge.go); the machine applies it with the answer.
 	txs := make([]*lightkeeperv1.Transaction, len(in.Txs))
@@ -94,6 +109,14 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		return nil, err
 	}
 	a := newApplier(m, m.head.Height+1, in.TimeUnixMilli, m.headHash)
+	a.seedBlock = &lightkeeperv1.BlockHeader{
+		Height:           a.height,
+		Time:             tsMilli(a.now),
+		PreviousHash:     bytes.Clone(m.headHash),
+		TransactionsHash: txHash,
+		Entropy:          bytes.Clone(in.Entropy),
+	}
+	a.roundSeed = CommitteeSeed(a.seedBlock)
 	a.res.TxResults = make([]TxResult, len(in.Txs))
 	a.decay()
 	a.closeDue()
@@ -114,6 +137,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		PreviousHash:     bytes.Clone(m.headHash),
 		TransactionsHash: txHash,
 		ResultsHash:      ResultsHash(a.certs, a.res.Evidence, a.reveals...),
+		Entropy:          bytes.Clone(in.Entropy),
 	}
 	hash := BlockHash(header)
 	m.head, m.headHash, m.headTime = header, hash, a.now
@@ -268,6 +292,8 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 		RejectThreshold: r.RejectThreshold,
 		Votes:           cloneAll(r.Votes),
 		DecidedAt:       tsMilli(a.now),
+		SeedBlock:       cloneHeader(r.SeedBlock),
+		ParamsHash:      bytes.Clone(a.m.paramsHash),
 	}
 	if r.Result != nil {
 		cert.ResultHash = bytes.Clone(r.ResultHash)
@@ -453,6 +479,12 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	}
 	id := VerifyingKeyID(tx.Key)
 	if vk, ok := a.m.vks[id]; ok {
+		// The same key under another scheme, curve or input count is a
+		// contradiction, not a re-registration: answering with the stored
+		// record would let the caller believe its claim was accepted.
+		if err := sameVerifyingKeyClaim(vk, tx); err != nil {
+			return TxResult{Err: err}
+		}
 		return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
 	}
 	vk := &lightkeeperv1.VerifyingKey{
@@ -468,6 +500,23 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	a.res.VerifyingKeys = append(a.res.VerifyingKeys, full)
 	a.emit(VerifyingKeyRegistered{ID: id})
 	return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
+}
+
+// sameVerifyingKeyClaim refuses a registration of an already registered
+// key whose scheme, curve or public input count differ from the record's.
+func sameVerifyingKeyClaim(vk *lightkeeperv1.VerifyingKey, tx *lightkeeperv1.RegisterVerifyingKeyTx) error {
+	switch {
+	case vk.Scheme != tx.Scheme:
+		return fmt.Errorf("%w: register_verifying_key.scheme: %s, but key %s is registered as %s", ErrInvalidRequest,
+			verifier.Scheme(tx.Scheme), vk.Id, verifier.Scheme(vk.Scheme))
+	case vk.Curve != tx.Curve:
+		return fmt.Errorf("%w: register_verifying_key.curve: %s, but key %s is registered on %s", ErrInvalidRequest,
+			verifier.Curve(tx.Curve), vk.Id, verifier.Curve(vk.Curve))
+	case vk.NumPublicInputs != tx.NumPublicInputs:
+		return fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, but key %s is registered with %d", ErrInvalidRequest,
+			tx.NumPublicInputs, vk.Id, vk.NumPublicInputs)
+	}
+	return nil
 }
 
 // eligible returns the keepers that may sit on a committee, sorted by id:
@@ -530,7 +579,6 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 	p := m.params
 	kind := lightkeeperv1.RoundKind_ROUND_KIND_PROOF
-	committeeSize, threshold := p.TotalValidators, p.Threshold
 	var units uint64
 	switch {
 	case wr != nil:
@@ -545,7 +593,6 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 			return TxResult{Err: err}
 		}
 		kind = lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-		committeeSize, threshold = p.ComputeValidators, computeThreshold(p)
 		units = m.computeWorkUnits(cr.Fuel)
 	default:
 		if err := m.checkProofRequest(pr); err != nil {
@@ -561,25 +608,14 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	keepers := m.eligible()
 	if challenge.GetCandidates() {
 		keepers = m.candidates()
-		// Candidates need not reach the threshold: their challenges are
-		// judged by the answer, not decided by their number.
-		threshold = min(threshold, uint32(len(keepers)))
-		if threshold == 0 {
-			return TxResult{RoundID: id, Err: fmt.Errorf("%w: no online candidate outside the active set", ErrNotEnoughKeepers)}
-		}
 	}
 	weights := Weights(keepers, p)
-	nonZero := 0
-	for _, w := range weights {
-		if w.Weight > 0 {
-			nonZero++
-		}
+	rule, err := CommitteeRule(p, kind, weights, challenge.GetCandidates())
+	if err != nil {
+		return TxResult{RoundID: id, Err: err}
 	}
-	size := min(int(committeeSize), nonZero)
-	if size < int(threshold) {
-		return TxResult{RoundID: id, Err: fmt.Errorf("%w: have %d eligible keepers, need at least threshold %d", ErrNotEnoughKeepers, nonZero, threshold)}
-	}
-	committee, err := DrawCommittee(a.seed, id, weights, size)
+	size, threshold := rule.Size, rule.Threshold
+	committee, err := DrawCommittee(a.roundSeed, id, weights, size)
 	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
 		return TxResult{RoundID: id, Err: err}
 	}
@@ -588,10 +624,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 			return TxResult{RoundID: id, Err: err}
 		}
 	}
-	rejectThreshold := uint32(size) - threshold + 1
-	if kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
-		rejectThreshold = min(threshold, uint32(size)) // one majority decides either way
-	}
+	rejectThreshold := rule.RejectThreshold
 	r := &lightkeeperv1.Round{
 		Id:              id,
 		Kind:            kind,
@@ -599,7 +632,8 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		SubmittedHeight: a.height,
 		SubmittedAt:     tsMilli(a.now),
 		Deadline:        tsMilli(a.now + m.timeout),
-		Seed:            bytes.Clone(a.seed),
+		Seed:            bytes.Clone(a.roundSeed),
+		SeedBlock:       cloneHeader(a.seedBlock),
 		Committee:       committee,
 		Eligible:        weights,
 		Threshold:       threshold,

@@ -8,55 +8,98 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"google.golang.org/protobuf/proto"
 )
 
 // ErrBadCertificate is wrapped by every error of VerifyCertificate.
 var ErrBadCertificate = errors.New("bad certificate")
 
-// VerifyCertificate checks a certificate offline, with nothing but its own
-// content: the committee is recomputed from seed, round id and the eligible
-// list (size = len(committee)); reject_threshold must be
-// size − threshold + 1; every vote must be for this round, from a distinct
-// committee member, well formed and validly signed over c.ChainId; and the
-// tally must match the outcome (APPROVED: approvals ≥ threshold; REJECTED:
-// rejections ≥ reject_threshold, or for a WITHDRAWAL voided at the
-// decision approvals ≥ threshold; TIMEOUT: neither). A COMPUTE certificate
-// instead has reject_threshold = threshold, a majority of the committee;
-// every APPROVE or REJECT vote must open its result hash with its compute
-// result; and APPROVED (REJECTED) needs threshold APPROVE (REJECT) votes
-// for the certificate's result_hash, which its result must open (TIMEOUT:
-// no result reached the threshold). It returns an error
-// (wrapping ErrBadCertificate) naming the first problem found.
-func VerifyCertificate(c *lightkeeperv1.Certificate) error {
+// ErrNeedsBlock is wrapped (with ErrBadCertificate) by VerifyCertificate
+// when a certificate is consistent but says something only its deciding
+// block can confirm: a WITHDRAWAL voided at the decision (REJECTED with
+// approvals at the threshold). Nothing a certificate carries is signed
+// with the round's kind, so offline such a certificate could be a PROOF
+// round's approval relabelled; CertificateInBlock settles it.
+var ErrNeedsBlock = errors.New("can only be checked against its deciding block")
+
+// VerifyCertificate checks a certificate offline against the consensus
+// parameters p of the chain the verifier trusts. Nothing the certificate
+// says about the rules is taken from it:
+//
+//   - params_hash must equal ParamsHash(chain_id, p) (so p must be the
+//     chain's parameters, and a pinned params hash pins both);
+//   - seed must equal CommitteeSeed(seed_block), and seed_block must be a
+//     header before execution (32-byte previous and transactions hashes,
+//     no results_hash, entropy empty or 32 bytes, height ≤ height);
+//   - committee size, threshold and reject_threshold must be those
+//     CommitteeRule gives for p, the kind and the eligible list (the rule
+//     the machine used; a random challenge to candidates, whose threshold
+//     the rule lowers, cannot be checked offline and is refused);
+//   - the committee is recomputed from seed, round id and eligible list;
+//   - every vote must be for this round, from a distinct committee member,
+//     well formed and validly signed over chain_id;
+//   - the tally must match the outcome (APPROVED: approvals ≥ threshold;
+//     REJECTED: rejections ≥ reject_threshold; TIMEOUT: neither). A
+//     COMPUTE certificate needs its APPROVE or REJECT votes to open their
+//     result hashes, and threshold votes of the outcome's kind for its
+//     result_hash, which its result must open. A WITHDRAWAL voided at the
+//     decision is refused with ErrNeedsBlock.
+//
+// What stays outside an offline check: the eligible list is only as
+// trustworthy as its source (the block that commits to the certificate);
+// height, decided_at and the votes' unsigned reason are bound only by the
+// deciding block's hash (CertificateInBlock); and PROOF and WITHDRAWAL
+// rounds are told apart by their request only (round_id = RoundID(chain,
+// request)). It returns an error (wrapping ErrBadCertificate) naming the
+// first problem found.
+func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusParams) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadCertificate, fmt.Sprintf(format, args...))
 	}
 	if c == nil {
 		return bad("missing")
 	}
+	if p == nil {
+		return bad("no consensus parameters to check it against: committee size and thresholds cannot be checked")
+	}
 	if c.ChainId == "" {
 		return bad("chain_id: empty")
+	}
+	if want := ParamsHash(c.ChainId, p); want == nil || !bytes.Equal(c.ParamsHash, want) {
+		return bad("params_hash: %x, but the trusted parameters of chain %q hash to %x", c.ParamsHash, c.ChainId, want)
 	}
 	rid, ok := parseID(c.RoundId)
 	if !ok {
 		return bad("round_id: %q is not 64 lowercase hex digits", c.RoundId)
+	}
+	switch c.Kind {
+	case lightkeeperv1.RoundKind_ROUND_KIND_PROOF, lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL, lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE:
+	default:
+		return bad("kind: %v is not a round kind", c.Kind)
 	}
 	switch c.Outcome {
 	case lightkeeperv1.Outcome_OUTCOME_APPROVED, lightkeeperv1.Outcome_OUTCOME_REJECTED, lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
 	default:
 		return bad("outcome: %v is not a decision", c.Outcome)
 	}
-	size := len(c.Committee)
-	if size == 0 {
-		return bad("committee: empty")
+	if err := checkSeedBlock(c); err != nil {
+		return bad("%v", err)
 	}
-	if c.Threshold < 1 || int(c.Threshold) > size {
-		return bad("threshold: %d not in 1..%d (committee size)", c.Threshold, size)
+	rule, err := CommitteeRule(p, c.Kind, c.Eligible, false)
+	if err != nil {
+		return bad("eligible: %v", err)
+	}
+	size := len(c.Committee)
+	if size != rule.Size {
+		return bad("committee: %d seats, but the chain's rule gives %d for %d eligible keepers", size, rule.Size, len(c.Eligible))
+	}
+	if c.Threshold != rule.Threshold {
+		return bad("threshold: %d, but the chain's rule gives %d (a lower one only for a random challenge to candidates, which cannot be checked offline)", c.Threshold, rule.Threshold)
+	}
+	if c.RejectThreshold != rule.RejectThreshold {
+		return bad("reject_threshold: %d, but the chain's rule gives %d", c.RejectThreshold, rule.RejectThreshold)
 	}
 	compute := c.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-	if want := uint32(size) - c.Threshold + 1; !compute && c.RejectThreshold != want {
-		return bad("reject_threshold: %d, want committee size %d - threshold %d + 1 = %d", c.RejectThreshold, size, c.Threshold, want)
-	}
 	committee, err := DrawCommittee(c.Seed, c.RoundId, c.Eligible, size)
 	if err != nil {
 		return bad("committee: cannot recompute: %v", err)
@@ -121,6 +164,9 @@ func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 		if !rejected && !voided {
 			return bad("outcome REJECTED with %d rejections, reject_threshold %d", rejections, c.RejectThreshold)
 		}
+		if !rejected {
+			return fmt.Errorf("%w: %w: REJECTED with %d approvals at threshold %d is a withdrawal voided at the decision", ErrBadCertificate, ErrNeedsBlock, approvals, c.Threshold)
+		}
 	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
 		if approved || rejected {
 			return bad("outcome TIMEOUT with %d approvals (threshold %d) and %d rejections (reject_threshold %d)", approvals, c.Threshold, rejections, c.RejectThreshold)
@@ -129,10 +175,116 @@ func VerifyCertificate(c *lightkeeperv1.Certificate) error {
 	return nil
 }
 
+// checkSeedBlock checks that the certificate's seed is the committee seed
+// of its seed_block, a header as it stood before its transactions ran.
+func checkSeedBlock(c *lightkeeperv1.Certificate) error {
+	h := c.SeedBlock
+	switch {
+	case h == nil:
+		return errors.New("seed_block: missing")
+	case h.Time == nil || h.Time.CheckValid() != nil:
+		return errors.New("seed_block.time: missing or invalid")
+	case len(h.PreviousHash) != 32 || len(h.TransactionsHash) != 32:
+		return errors.New("seed_block: previous_hash and transactions_hash must be 32 bytes")
+	case len(h.ResultsHash) != 0:
+		return errors.New("seed_block.results_hash: set, but the seed is fixed before the block's transactions run")
+	case len(h.Entropy) != 0 && len(h.Entropy) != EntropyLen:
+		return fmt.Errorf("seed_block.entropy: %d bytes, want 0 or %d", len(h.Entropy), EntropyLen)
+	case h.Height == 0 || h.Height > c.Height:
+		return fmt.Errorf("seed_block.height: %d, decided at height %d", h.Height, c.Height)
+	case !bytes.Equal(c.Seed, CommitteeSeed(h)):
+		return fmt.Errorf("seed: %x is not CommitteeSeed(seed_block) = %x", c.Seed, CommitteeSeed(h))
+	}
+	return nil
+}
+
+// CertificateInBlock checks that b is a well-formed block (its hash
+// matches its header, its results hash its certificates, evidence and
+// reveals) that contains exactly this certificate: what binds the fields
+// an offline check cannot (height, decided_at, unsigned vote fields, kind)
+// to the chain. A closed challenge's certificate is compared without the
+// answer the API attaches (the deciding block hashed it without).
+func CertificateInBlock(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block) error {
+	if !bytes.Equal(BlockHash(b.GetHeader()), b.GetHash()) {
+		return errors.New("block hash does not match its header")
+	}
+	if b.GetHeader().GetHeight() != cert.GetHeight() {
+		return fmt.Errorf("block %d is not the deciding block %d", b.GetHeader().GetHeight(), cert.GetHeight())
+	}
+	if cert.GetChallenge() != nil {
+		cert = proto.Clone(cert).(*lightkeeperv1.Certificate)
+		cert.Challenge = nil
+	}
+	want := CertificateHash(cert)
+	for _, c := range b.GetCertificates() {
+		if bytes.Equal(CertificateHash(c), want) {
+			if !bytes.Equal(ResultsHash(b.GetCertificates(), b.GetEvidence(), b.GetChallenges()...), b.GetHeader().GetResultsHash()) {
+				return errors.New("block results hash does not match its certificates")
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("block %d does not contain this certificate", b.GetHeader().GetHeight())
+}
+
+// VerifyCertificateInBlock is VerifyCertificate followed by
+// CertificateInBlock with the deciding block b, which also settles what
+// only the block can (ErrNeedsBlock: a withdrawal voided at the decision).
+func VerifyCertificateInBlock(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusParams, b *lightkeeperv1.Block) error {
+	err := VerifyCertificate(c, p)
+	if err != nil && !errors.Is(err, ErrNeedsBlock) {
+		return err
+	}
+	if berr := CertificateInBlock(c, b); berr != nil {
+		return fmt.Errorf("%w: %v", ErrBadCertificate, berr)
+	}
+	return nil
+}
+
+// SeedBlockMatches checks a certificate's seed_block against the block it
+// names (b at seed_block.height): same height, time, previous and
+// transactions hashes and entropy, a block hash that matches its header,
+// and a submission of this round among its transactions.
+func SeedBlockMatches(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block) error {
+	h, sb := b.GetHeader(), cert.GetSeedBlock()
+	if !bytes.Equal(BlockHash(h), b.GetHash()) {
+		return errors.New("seed block: hash does not match its header")
+	}
+	if h.GetHeight() != sb.GetHeight() || h.GetTime().AsTime().UnixMilli() != sb.GetTime().AsTime().UnixMilli() ||
+		!bytes.Equal(h.GetPreviousHash(), sb.GetPreviousHash()) || !bytes.Equal(h.GetTransactionsHash(), sb.GetTransactionsHash()) ||
+		!bytes.Equal(h.GetEntropy(), sb.GetEntropy()) {
+		return fmt.Errorf("seed_block differs from block %d's header", h.GetHeight())
+	}
+	for _, tx := range b.GetTransactions() {
+		req := tx.GetSubmitRound().GetRequest()
+		if req == nil {
+			req = submittedRequest(tx.GetSigned())
+		}
+		if req != nil && RoundID(cert.GetChainId(), req) == cert.GetRoundId() {
+			return nil
+		}
+	}
+	return fmt.Errorf("block %d does not submit round %s", h.GetHeight(), cert.GetRoundId())
+}
+
 // sameVote reports whether two votes say the same thing: same kind and
 // result hash (the reason and signature bytes are not compared: the reason
 // is not signed, and a keeper may produce several valid signatures of one
 // message).
 func sameVote(a, b *lightkeeperv1.Vote) bool {
 	return a.GetKind() == b.GetKind() && bytes.Equal(a.GetResultHash(), b.GetResultHash())
+}
+
+// submittedRequest is the round request a signed transaction submits, if
+// it is a well-formed submit_round (the signature is not checked: the block
+// recorded the transaction, and its round id is what is compared).
+func submittedRequest(stx *lightkeeperv1.SignedTx) *lightkeeperv1.RoundRequest {
+	if stx == nil {
+		return nil
+	}
+	body := &lightkeeperv1.TxBody{}
+	if err := proto.Unmarshal(stx.GetBody(), body); err != nil {
+		return nil
+	}
+	return body.GetSubmitRound().GetRequest()
 }

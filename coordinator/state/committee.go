@@ -139,3 +139,56 @@ func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.Weight
 	}
 	return committee, nil
 }
+
+// Rule is a round's committee size and thresholds.
+type Rule struct {
+	Size            int
+	Threshold       uint32
+	RejectThreshold uint32
+}
+
+// CommitteeRule is the one rule, used by the machine when it opens a round
+// and by VerifyCertificate when it checks one, that gives a round's
+// committee size and thresholds from the chain's parameters, the round's
+// kind and the eligible list it is drawn from:
+//
+//   - PROOF and WITHDRAWAL: threshold = p.threshold, committee size =
+//     min(p.total_validators, eligible keepers with a non-zero weight),
+//     reject_threshold = size − threshold + 1.
+//   - COMPUTE: threshold = reject_threshold = ⌊p.compute_validators/2⌋+1,
+//     size = min(p.compute_validators, non-zero weights).
+//   - A random challenge drawn from the candidates outside the active set
+//     (candidates true) lowers the threshold to the number of candidates
+//     when there are fewer: it is judged by its known answer, not decided
+//     by its number (challenge.go).
+//
+// It fails with ErrNotEnoughKeepers when the size would be below the
+// threshold.
+func CommitteeRule(p *lightkeeperv1.ConsensusParams, kind lightkeeperv1.RoundKind, eligible []*lightkeeperv1.WeightedKeeper, candidates bool) (Rule, error) {
+	seats, threshold := p.GetTotalValidators(), p.GetThreshold()
+	compute := kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
+	if compute {
+		seats, threshold = p.GetComputeValidators(), computeThreshold(p)
+	}
+	if candidates {
+		threshold = min(threshold, uint32(len(eligible)))
+		if threshold == 0 {
+			return Rule{}, fmt.Errorf("%w: no online candidate outside the active set", ErrNotEnoughKeepers)
+		}
+	}
+	nonZero := 0
+	for _, w := range eligible {
+		if w.GetWeight() > 0 {
+			nonZero++
+		}
+	}
+	size := min(int(seats), nonZero)
+	if size < int(threshold) {
+		return Rule{}, fmt.Errorf("%w: have %d eligible keepers, need at least threshold %d", ErrNotEnoughKeepers, nonZero, threshold)
+	}
+	r := Rule{Size: size, Threshold: threshold, RejectThreshold: uint32(size) - threshold + 1}
+	if compute {
+		r.RejectThreshold = threshold // one majority decides either way
+	}
+	return r, nil
+}

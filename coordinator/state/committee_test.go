@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -308,12 +309,25 @@ func TestCommitteeOfRound(t *testing.T) {
 	}
 }
 
-func TestSeedIsPreviousBlockHash(t *testing.T) {
+func TestSeedIsIncludingBlocksSeed(t *testing.T) {
 	h := newHarness(t, 10, 100, nil)
 	_, prev := h.m.Head()
-	r := h.submit()
-	if string(r.Seed) != string(prev) {
-		t.Fatal("seed is not the previous block's hash")
+	entropy := bytes.Repeat([]byte{7}, EntropyLen)
+	tx := submitTx(proofRequest(h.vk, "seed"))
+	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 5, Txs: []*lightkeeperv1.Transaction{tx}, Entropy: entropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.ok(res).TxResults[0].Round
+	hdr := res.Block.Header
+	txHash, _ := TransactionsHash([]*lightkeeperv1.Transaction{tx})
+	want := &lightkeeperv1.BlockHeader{Height: hdr.Height, Time: hdr.Time, PreviousHash: prev, TransactionsHash: txHash, Entropy: entropy}
+	mustEqualProto(t, "seed_block", r.SeedBlock, want)
+	if !bytes.Equal(r.Seed, CommitteeSeed(want)) || bytes.Equal(r.Seed, prev) || !bytes.Equal(hdr.Entropy, entropy) {
+		t.Fatal("seed is not CommitteeSeed of the including block's header before execution")
+	}
+	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Entropy: []byte{1}}); !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("1-byte entropy: %v", err)
 	}
 	// The deadline is the block time plus the verification timeout.
 	if got := r.Deadline.AsTime().UnixMilli() - r.SubmittedAt.AsTime().UnixMilli(); got != 30_000 || r.SubmittedAt.AsTime().UnixMilli() != h.now() {

@@ -177,7 +177,7 @@ func TestComputeCertificate(t *testing.T) {
 		t.Fatalf("%d certificates", len(res.Block.Certificates))
 	}
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert); err != nil {
+	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	if cert.Result == nil || len(cert.Result.Output) != 0 || cert.Result.FuelUsed != 1234 {
@@ -198,17 +198,17 @@ func TestComputeCertificate(t *testing.T) {
 		{"vote result changed", func(c *lightkeeperv1.Certificate) { c.Votes[1].Compute.ExitCode = 0 }, "votes[1]: result_hash does not match"},
 		{"vote result removed", func(c *lightkeeperv1.Certificate) { c.Votes[1].Compute = nil }, "votes[1]: compute result missing"},
 		{"a vote dropped", func(c *lightkeeperv1.Certificate) { c.Votes = c.Votes[:1] }, "1 votes for result"},
-		{"thresholds", func(c *lightkeeperv1.Certificate) { c.RejectThreshold = 1 }, "compute thresholds"},
-		{"minority threshold", func(c *lightkeeperv1.Certificate) { c.Threshold, c.RejectThreshold = 1, 1 }, "compute thresholds"},
+		{"thresholds", func(c *lightkeeperv1.Certificate) { c.RejectThreshold = 1 }, "reject_threshold: 1, but the chain's rule gives 2"},
+		{"minority threshold", func(c *lightkeeperv1.Certificate) { c.Threshold, c.RejectThreshold = 1, 1 }, "threshold: 1, but the chain's rule gives 2"},
 		{"flipped outcome", func(c *lightkeeperv1.Certificate) { c.Outcome = lightkeeperv1.Outcome_OUTCOME_REJECTED }, "outcome REJECTED"},
 		{"TIMEOUT with agreement", func(c *lightkeeperv1.Certificate) { c.Outcome = lightkeeperv1.Outcome_OUTCOME_TIMEOUT }, "outcome TIMEOUT"},
 		{"result on a proof certificate", func(c *lightkeeperv1.Certificate) {
 			c.Kind, c.RejectThreshold = lightkeeperv1.RoundKind_ROUND_KIND_PROOF, 2
-		}, "result: set on"},
+		}, "need at least threshold 7"},
 	} {
 		c := proto.Clone(cert).(*lightkeeperv1.Certificate)
 		tc.mut(c)
-		err := VerifyCertificate(c)
+		err := VerifyCertificate(c, h.m.Params())
 		if !errors.Is(err, ErrBadCertificate) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
 		}

@@ -585,7 +585,7 @@ func (g *golden) doRound(name string) string {
 	}
 	if c, ok := g.certs[id]; ok {
 		res := "ok"
-		if err := VerifyCertificate(c); err != nil {
+		if err := VerifyCertificate(c, g.m.Params()); err != nil {
 			res = g.short(err.Error())
 		}
 		fmt.Fprintf(&b, "certificate: %s, %d votes: %s\n", outcomeName(c.Outcome), len(c.Votes), res)

@@ -12,9 +12,14 @@ import (
 
 // Domain separators of the hashes defined here.
 const (
-	RoundDomain = "lightkeeper/round/v1\x00"
-	BlockDomain = "lightkeeper/block/v1\x00"
+	RoundDomain  = "lightkeeper/round/v1\x00"
+	BlockDomain  = "lightkeeper/block/v1\x00"
+	SeedDomain   = "lightkeeper/committee-seed/v1\x00"
+	ParamsDomain = "lightkeeper/params/v1\x00"
 )
+
+// EntropyLen is the length of BlockHeader.entropy when it is set.
+const EntropyLen = 32
 
 // MaxChainIDLen is the longest chain id (its length is hashed as a u16).
 const MaxChainIDLen = 128
@@ -79,8 +84,10 @@ func RoundID(chainID string, req *lightkeeperv1.RoundRequest) string {
 }
 
 // BlockHash returns SHA-256(BlockDomain || u64be height || i64be time in
-// unix milliseconds || previous_hash || transactions_hash || results_hash).
-// The three hashes are 32 bytes in every block this package makes.
+// unix milliseconds || previous_hash || transactions_hash || results_hash
+// [|| entropy]). The three hashes are 32 bytes in every block this package
+// makes; entropy is 32 bytes or absent (blocks without it hash as they did
+// before it existed).
 func BlockHash(h *lightkeeperv1.BlockHeader) []byte {
 	d := sha256.New()
 	d.Write([]byte(BlockDomain))
@@ -91,6 +98,51 @@ func BlockHash(h *lightkeeperv1.BlockHeader) []byte {
 	d.Write(h.GetPreviousHash())
 	d.Write(h.GetTransactionsHash())
 	d.Write(h.GetResultsHash())
+	d.Write(h.GetEntropy())
+	return d.Sum(nil)
+}
+
+// CommitteeSeed returns the seed of the committees drawn for the rounds
+// opened in the block with header h: SHA-256(SeedDomain || u64be height ||
+// i64be time in unix milliseconds || previous_hash || transactions_hash ||
+// entropy). It uses only what is fixed before the block's transactions run
+// (results_hash is ignored), and transactions_hash covers every
+// transaction of the block, the submissions included, so the seed exists
+// only once the submission is final: a submitter cannot try nonces against
+// it, and with the producer's entropy it cannot predict it either
+// (RATIONALE.md, "Committees nobody can choose").
+func CommitteeSeed(h *lightkeeperv1.BlockHeader) []byte {
+	d := sha256.New()
+	d.Write([]byte(SeedDomain))
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], h.GetHeight())
+	binary.BigEndian.PutUint64(b[8:], uint64(h.GetTime().AsTime().UnixMilli()))
+	d.Write(b[:])
+	d.Write(h.GetPreviousHash())
+	d.Write(h.GetTransactionsHash())
+	d.Write(h.GetEntropy())
+	return d.Sum(nil)
+}
+
+// ParamsHash returns SHA-256(ParamsDomain || u16be(len chainID) || chainID
+// || deterministic protobuf of p): what a user pins to check certificates
+// offline against a chain's rules (lightkeeper query params prints it), or
+// nil if p cannot be marshalled or chainID is longer than 65,535 bytes.
+func ParamsHash(chainID string, p *lightkeeperv1.ConsensusParams) []byte {
+	if len(chainID) > 0xFFFF {
+		return nil
+	}
+	b, err := detMarshal.Marshal(p)
+	if err != nil {
+		return nil
+	}
+	d := sha256.New()
+	d.Write([]byte(ParamsDomain))
+	var l [2]byte
+	binary.BigEndian.PutUint16(l[:], uint16(len(chainID)))
+	d.Write(l[:])
+	d.Write([]byte(chainID))
+	d.Write(b)
 	return d.Sum(nil)
 }
 

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,7 +290,7 @@ func TestVerifyCertificate(t *testing.T) {
 	s := h.seats(r)
 	res := h.ok(h.apply(time.Second, append(votes(r, h, reject, 0, 1), votes(r, h, approve, seatRange(2, 9)...)...)...))
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert); err != nil {
+	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	outsider := h.nonMember(r)
@@ -332,21 +333,48 @@ func TestVerifyCertificate(t *testing.T) {
 			c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 			tc.mut(c)
 		}
-		if err := VerifyCertificate(c); !errors.Is(err, ErrBadCertificate) {
+		if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
 	// A TIMEOUT certificate with too few votes for either side is valid.
 	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes, c.Outcome = c.Votes[:8], lightkeeperv1.Outcome_OUTCOME_TIMEOUT
-	if err := VerifyCertificate(c); err != nil {
+	if err := VerifyCertificate(c, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// A member's vote signed for another chain fails.
 	v := voteTxHash("other", r.Id, s[9], approve, [32]byte{}).GetCastVote().Vote
 	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes = append(c.Votes, v)
-	if err := VerifyCertificate(c); !errors.Is(err, ErrBadCertificate) {
+	if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
 		t.Fatal("vote signed for another chain accepted")
+	}
+}
+
+// Registering a known key under another scheme, curve or input count is a
+// contradiction, refused rather than answered with the stored record.
+func TestRegisterVerifyingKeyContradiction(t *testing.T) {
+	h := newHarness(t, 1, 1, nil)
+	key := []byte("contradicted key")
+	h.ok(h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3)))
+	res := h.apply(0,
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254, 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 4),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve(99), 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
+	)
+	for i, want := range []string{"scheme", "curve", "num_public_inputs", "curve", ""} {
+		err := res.TxResults[i].Err
+		if want == "" {
+			if err != nil || res.TxResults[i].VerifyingKey.GetId() != vkID(key) {
+				t.Errorf("tx %d: %v, want the stored record", i, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidRequest) || !strings.Contains(err.Error(), want) || res.TxResults[i].VerifyingKey != nil {
+			t.Errorf("tx %d: %v (%v), want ErrInvalidRequest naming %s", i, err, res.TxResults[i].VerifyingKey, want)
+		}
 	}
 }

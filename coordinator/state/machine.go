@@ -34,7 +34,8 @@ const (
 type Machine struct {
 	chainID      string
 	params       *lightkeeperv1.ConsensusParams
-	timeout      int64 // verification timeout, ms
+	paramsHash   []byte // ParamsHash(chainID, params), in every certificate
+	timeout      int64  // verification timeout, ms
 	head         *lightkeeperv1.BlockHeader
 	headHash     []byte
 	headTime     int64 // head.time in unix ms
@@ -242,6 +243,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		economy:  newEconomy(),
 		pool:     newPool(),
 	}
+	m.paramsHash = ParamsHash(m.chainID, m.params)
 	for i, gk := range genesis.Keepers {
 		if !ValidID(gk.GetKeeperId()) {
 			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: want 64 lowercase hex digits, got %q", ErrInvalidGenesis, i, gk.GetKeeperId())
@@ -375,6 +377,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		roundIDs:     make(map[[32]byte]uint64, len(s.RoundIDs)),
 		economy:      newEconomy(),
 	}
+	m.paramsHash = ParamsHash(m.chainID, m.params)
 	for i, k := range s.Keepers {
 		if !ValidID(k.GetId()) {
 			return nil, bad("keepers[%d].id: %q", i, k.GetId())
@@ -537,6 +540,10 @@ func (m *Machine) Head() (*lightkeeperv1.BlockHeader, []byte) {
 
 // ChainID returns the chain id.
 func (m *Machine) ChainID() string { return m.chainID }
+
+// ParamsHash returns ParamsHash(chain id, consensus parameters), the value
+// every certificate of this chain carries and users pin.
+func (m *Machine) ParamsHash() []byte { return bytes.Clone(m.paramsHash) }
 
 // Params returns a copy of the consensus parameters.
 func (m *Machine) Params() *lightkeeperv1.ConsensusParams {

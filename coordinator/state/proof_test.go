@@ -78,7 +78,7 @@ func TestRealProofRound(t *testing.T) {
 		if c.Outcome != want[i] {
 			t.Errorf("round %d: %v, want %v", i, c.Outcome, want[i])
 		}
-		if err := VerifyCertificate(c); err != nil {
+		if err := VerifyCertificate(c, h.m.Params()); err != nil {
 			t.Error(err)
 		}
 	}

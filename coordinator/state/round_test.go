@@ -200,7 +200,7 @@ func TestApprovalAtThreshold(t *testing.T) {
 		t.Fatalf("round after decision: %v", o)
 	}
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert); err != nil {
+	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	if len(cert.Votes) != 10 || cert.Outcome != lightkeeperv1.Outcome_OUTCOME_APPROVED || cert.Height != o.DecidedHeight || cert.ChainId != testChain {
@@ -222,8 +222,8 @@ func TestRejectionAtFour(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_REJECTED {
 		t.Fatal("not REJECTED at the 4th rejection")
 	}
-	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || VerifyCertificate(c) != nil {
-		t.Fatalf("certificate votes %d: %v", len(c.Votes), VerifyCertificate(c))
+	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || VerifyCertificate(c, h.m.Params()) != nil {
+		t.Fatalf("certificate votes %d: %v", len(c.Votes), VerifyCertificate(c, h.m.Params()))
 	}
 	// A decision is taken once: more rejections and approvals are late.
 	res = h.ok(h.apply(time.Second, append(votes(r, h, reject, 6), votes(r, h, approve, 7, 8, 9)...)...))
@@ -309,7 +309,7 @@ func TestTimeout(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_TIMEOUT || len(res.Block.Certificates[0].Votes) != 9 {
 		t.Fatal("no TIMEOUT certificate")
 	}
-	if err := VerifyCertificate(res.Block.Certificates[0]); err != nil {
+	if err := VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	cl := eventsOf[RoundClosed](res)

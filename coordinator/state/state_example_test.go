@@ -78,7 +78,7 @@ func Example() {
 	}
 	res, _ = m.ApplyBlock(state.BlockInput{TimeUnixMilli: t0.Add(5 * time.Second).UnixMilli(), Txs: txs})
 	cert := res.Block.Certificates[0]
-	fmt.Println("decided", cert.Outcome, "with", len(cert.Votes), "votes; certificate check:", state.VerifyCertificate(cert))
+	fmt.Println("decided", cert.Outcome, "with", len(cert.Votes), "votes; certificate check:", state.VerifyCertificate(cert, m.Params()))
 
 	// The service makes a block when the next deadline passes.
 	deadline, _ := m.NextDeadline()

@@ -1732,7 +1732,8 @@ type Round struct {
 	SubmittedHeight uint64                 `protobuf:"varint,4,opt,name=submitted_height,json=submittedHeight,proto3" json:"submitted_height,omitempty"`
 	SubmittedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
 	Deadline        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	// Hash of the block before the one that created the round.
+	// The committee seed: CommitteeSeed(seed_block), fixed by the block that
+	// includes the submission (see seed_block).
 	Seed []byte `protobuf:"bytes,7,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Keeper ids by seat; seat 0 is the leader.
 	Committee []string `protobuf:"bytes,8,rep,name=committee,proto3" json:"committee,omitempty"`
@@ -1760,7 +1761,12 @@ type Round struct {
 	Result     *ComputeResult `protobuf:"bytes,22,opt,name=result,proto3" json:"result,omitempty"`
 	// Random challenges only, and only once the round is CLOSED: the API
 	// never shows it before (the store keeps it from the start).
-	Challenge     *ChallengeAnswer `protobuf:"bytes,23,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *ChallengeAnswer `protobuf:"bytes,23,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// The header of the block that created the round as it stood before the
+	// block's transactions ran (results_hash empty): height, time,
+	// previous_hash, transactions_hash (which covers this round's
+	// submission) and entropy. seed = CommitteeSeed(seed_block).
+	SeedBlock     *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1956,6 +1962,13 @@ func (x *Round) GetChallenge() *ChallengeAnswer {
 	return nil
 }
 
+func (x *Round) GetSeedBlock() *BlockHeader {
+	if x != nil {
+		return x.SeedBlock
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // chain id and the keepers' public keys (their ids) anyone can check it
 // offline (lightkeeper verify-cert).
@@ -1981,7 +1994,17 @@ type Certificate struct {
 	// Set by the API (GetCertificate) once a random challenge's round has
 	// closed; not part of the certificate as hashed into the deciding block
 	// (the closing block's challenges carry it).
-	Challenge     *ChallengeAnswer `protobuf:"bytes,15,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *ChallengeAnswer `protobuf:"bytes,15,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// The header of the block that created the round, before its
+	// transactions ran (see Round.seed_block): seed must equal
+	// CommitteeSeed(seed_block), and verify-cert ID checks it against that
+	// block.
+	SeedBlock *BlockHeader `protobuf:"bytes,16,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	// ParamsHash(chain_id, consensus parameters) of the chain that decided
+	// the round: an offline verifier compares it with the parameters it
+	// trusts and takes committee size and thresholds from those, never from
+	// the certificate (verify-cert --params / --params-hash).
+	ParamsHash    []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2117,6 +2140,20 @@ func (x *Certificate) GetResult() *ComputeResult {
 func (x *Certificate) GetChallenge() *ChallengeAnswer {
 	if x != nil {
 		return x.Challenge
+	}
+	return nil
+}
+
+func (x *Certificate) GetSeedBlock() *BlockHeader {
+	if x != nil {
+		return x.SeedBlock
+	}
+	return nil
+}
+
+func (x *Certificate) GetParamsHash() []byte {
+	if x != nil {
+		return x.ParamsHash
 	}
 	return nil
 }
@@ -3341,8 +3378,14 @@ type BlockHeader struct {
 	PreviousHash     []byte                 `protobuf:"bytes,3,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
 	TransactionsHash []byte                 `protobuf:"bytes,4,opt,name=transactions_hash,json=transactionsHash,proto3" json:"transactions_hash,omitempty"`
 	ResultsHash      []byte                 `protobuf:"bytes,5,opt,name=results_hash,json=resultsHash,proto3" json:"results_hash,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// 32 bytes the block producer drew at random when it made the block,
+	// after the block's transactions were fixed (empty in blocks made
+	// without). Part of the committee seed of the rounds the block opens, so
+	// that a submitter cannot predict its committee (coordinator/state
+	// CommitteeSeed); hashed after results_hash when not empty.
+	Entropy       []byte `protobuf:"bytes,6,opt,name=entropy,proto3" json:"entropy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BlockHeader) Reset() {
@@ -3406,6 +3449,13 @@ func (x *BlockHeader) GetTransactionsHash() []byte {
 func (x *BlockHeader) GetResultsHash() []byte {
 	if x != nil {
 		return x.ResultsHash
+	}
+	return nil
+}
+
+func (x *BlockHeader) GetEntropy() []byte {
+	if x != nil {
+		return x.Entropy
 	}
 	return nil
 }
@@ -4634,7 +4684,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xe6\a\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa2\b\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -4663,7 +4713,9 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vresult_hash\x18\x15 \x01(\fR\n" +
 	"resultHash\x125\n" +
 	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
-	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xf2\x04\n" +
+	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
+	"\n" +
+	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\"\xcf\x05\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -4682,7 +4734,11 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\vresult_hash\x18\r \x01(\fR\n" +
 	"resultHash\x125\n" +
 	"\x06result\x18\x0e \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
-	"\tchallenge\x18\x0f \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xb4\x01\n" +
+	"\tchallenge\x18\x0f \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
+	"\n" +
+	"seed_block\x18\x10 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12\x1f\n" +
+	"\vparams_hash\x18\x11 \x01(\fR\n" +
+	"paramsHash\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
@@ -4794,13 +4850,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06online\x18\x02 \x01(\bR\x06online\"6\n" +
 	"\n" +
 	"CastVoteTx\x12(\n" +
-	"\x04vote\x18\x01 \x01(\v2\x14.lightkeeper.v1.VoteR\x04vote\"\xca\x01\n" +
+	"\x04vote\x18\x01 \x01(\v2\x14.lightkeeper.v1.VoteR\x04vote\"\xe4\x01\n" +
 	"\vBlockHeader\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12#\n" +
 	"\rprevious_hash\x18\x03 \x01(\fR\fpreviousHash\x12+\n" +
 	"\x11transactions_hash\x18\x04 \x01(\fR\x10transactionsHash\x12!\n" +
-	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\"\xc9\x02\n" +
+	"\fresults_hash\x18\x05 \x01(\fR\vresultsHash\x12\x18\n" +
+	"\aentropy\x18\x06 \x01(\fR\aentropy\"\xc9\x02\n" +
 	"\x05Block\x123\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\x06header\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\fR\x04hash\x12?\n" +
@@ -5033,60 +5090,62 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	17, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
 	18, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
 	36, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	2,  // 28: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 29: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	19, // 30: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	17, // 31: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	50, // 32: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	18, // 33: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	36, // 34: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	17, // 35: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	17, // 36: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	50, // 37: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	50, // 38: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	0,  // 39: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 40: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	28, // 41: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	29, // 42: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	31, // 43: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	32, // 44: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	33, // 45: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	27, // 46: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	30, // 47: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	16, // 48: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	36, // 49: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 50: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 51: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	17, // 52: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	50, // 53: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	34, // 54: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	26, // 55: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	21, // 56: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	22, // 57: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	37, // 58: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 59: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	18, // 60: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	36, // 61: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	50, // 62: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	38, // 63: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	39, // 64: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 65: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 66: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	9,  // 67: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	15, // 68: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 69: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	50, // 70: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	41, // 71: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	43, // 72: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	42, // 73: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 74: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	34, // 75: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	46, // 76: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	77, // [77:77] is the sub-list for method output_type
-	77, // [77:77] is the sub-list for method input_type
-	77, // [77:77] is the sub-list for extension type_name
-	77, // [77:77] is the sub-list for extension extendee
-	0,  // [0:77] is the sub-list for field type_name
+	34, // 28: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 29: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 30: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	19, // 31: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	17, // 32: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	50, // 33: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	18, // 34: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	36, // 35: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	34, // 36: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	17, // 37: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	17, // 38: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	50, // 39: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	50, // 40: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	0,  // 41: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 42: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	28, // 43: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	29, // 44: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	31, // 45: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	32, // 46: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	33, // 47: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	27, // 48: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	30, // 49: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	16, // 50: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	36, // 51: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 52: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 53: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	17, // 54: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	50, // 55: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	34, // 56: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	26, // 57: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	21, // 58: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	22, // 59: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	37, // 60: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 61: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	18, // 62: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	36, // 63: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	50, // 64: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	38, // 65: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	39, // 66: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	0,  // 67: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 68: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	9,  // 69: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	15, // 70: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 71: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	50, // 72: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	41, // 73: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	43, // 74: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	42, // 75: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 76: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	34, // 77: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	46, // 78: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	79, // [79:79] is the sub-list for method output_type
+	79, // [79:79] is the sub-list for method input_type
+	79, // [79:79] is the sub-list for extension type_name
+	79, // [79:79] is the sub-list for extension extendee
+	0,  // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
