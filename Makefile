@@ -26,7 +26,7 @@ demo:
 # (test-browser, test-edge: they need Debian's chromium and the npm
 # packages of tests/browser, which .ci/run installs). test-go is the Go
 # part alone.
-test: test-go test-browser test-edge
+test: test-go test-browser test-edge test-clients
 
 test-go: checkgenerate lint wasm unit
 
@@ -81,3 +81,4 @@ clean:
 include wasmclient/wasm.mk
 include wasmclient/js.mk
 include compute.mk
+include clients/clients.mk
