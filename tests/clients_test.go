@@ -319,8 +319,9 @@ func TestClientsSnarkjs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("TypeScript client tests: %v", err)
 		}
-		if strings.Contains(string(out), "# skipped 0") == false || !strings.Contains(string(out), "# fail 0") {
-			t.Errorf("TypeScript client tests skipped or failed some tests")
+		// The spec reporter's summary: every test ran (none skipped) and passed.
+		if s := string(out); !strings.Contains(s, "skipped 0") || !strings.Contains(s, "fail 0") || !strings.Contains(s, "pass 4") {
+			t.Errorf("TypeScript client tests: not all 4 ran and passed")
 		}
 	})
 
