@@ -93,6 +93,9 @@ func snarkjsMaterial(t *testing.T) string {
 	if materialErr != nil {
 		t.Fatal(materialErr)
 	}
+	if os.Getenv("LIGHTKEEPER_SNARKJS_DIR") == "" {
+		t.Cleanup(func() { os.RemoveAll(materialDir) }) // one test uses it
+	}
 	return materialDir
 }
 
