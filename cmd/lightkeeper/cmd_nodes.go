@@ -16,6 +16,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
@@ -47,6 +48,13 @@ func cmdInit(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, *n, filepath.Join(*dir, setup.KeysDir))
+	cfg, err := config.Load(filepath.Join(*dir, setup.ConfigFile))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("params hash %x (chain %s, the [consensus] rules of this config.toml; they are frozen at the first start,\n"+
+		"  and offline certificate checks pin them: verify-cert --file CERT --params PARAMS.json --params-hash HASH)\n",
+		state.ParamsHash(*chainID, cfg.Params()), *chainID)
 	fmt.Printf("start the coordinator: lightkeeper coordinator --config %s --data %s\n",
 		filepath.Join(*dir, setup.ConfigFile), filepath.Join(*dir, "data"))
 	return nil

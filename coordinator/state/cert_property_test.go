@@ -81,7 +81,8 @@ var offlineLimits = []*regexp.Regexp{
 	regexp.MustCompile(`^/height$`),
 	regexp.MustCompile(`^/eligible/\d+/keeper_id$`),
 	regexp.MustCompile(`^/committee/\d+$`),
-	regexp.MustCompile(`^/votes$`), // a TIMEOUT certificate without its votes
+	regexp.MustCompile(`^/votes$`),      // a TIMEOUT certificate without its votes
+	regexp.MustCompile(`^/eligible/-$`), // an entry of weight 0, which no draw can pick
 	regexp.MustCompile(`^/decided_at(/|$)`),
 	regexp.MustCompile(`^/votes/\d+/reason$`),
 	regexp.MustCompile(`^/votes/\d+$`),                // dropping a vote the tally does not need
@@ -412,6 +413,9 @@ func TestCertificateTampering(t *testing.T) {
 			// Extra fields a certificate of this kind must not carry.
 			extra := []tampering{
 				{Name: "add a challenge", Patch: []patchOp{{Op: "add", Path: "/challenge", Value: map[string]any{"kind": "VOTE_KIND_APPROVE", "candidates": true}}}},
+				{Name: "add a reason to a vote", Patch: []patchOp{{Op: "add", Path: "/votes/0/reason", Value: string(lightkeeperv1.RejectReason(1).Descriptor().Values().ByNumber(1).Name())}}},
+				{Name: "add an eligible entry of weight 0", Patch: []patchOp{{Op: "add", Path: "/eligible/-", Value: map[string]any{"keeper_id": strings.Repeat("f", 64)}}}},
+				{Name: "add an eligible entry of weight 1", Patch: []patchOp{{Op: "add", Path: "/eligible/-", Value: map[string]any{"keeper_id": strings.Repeat("f", 64), "weight": "1"}}}},
 				{Name: "add seed_block.results_hash", Patch: []patchOp{{Op: "add", Path: "/seed_block/results_hash", Value: base64.StdEncoding.EncodeToString(make([]byte, 32))}}},
 			}
 			if cc.cert.Result == nil {

@@ -100,7 +100,9 @@
 // in a single coordinator and later as a replicated application under a
 // BFT engine (CometBFT), where all replicas must reach byte-identical
 // states: two machines fed the same blocks produce the same block hashes.
-// Committees are drawn from the previous block's hash, reputation and
+// Committees are drawn from the including block's committee seed
+// (CommitteeSeed: its header before execution, with the producer's
+// entropy, which is an input like the block time), reputation and
 // weights are integers (basis points, parts per million, 2³² fixed point
 // with 128-bit intermediates), and records handed in or out are copied
 // (proto.Clone) so callers cannot reach into the state.
@@ -111,8 +113,15 @@
 //   - Round id: hex SHA-256("lightkeeper/round/v1\x00" || u16be(len chain) ||
 //     chain || deterministic protobuf of the RoundRequest) (RoundID).
 //   - Block hash: SHA-256("lightkeeper/block/v1\x00" || u64be height ||
-//     i64be time ms || previous_hash || transactions_hash || results_hash)
-//     (BlockHash). transactions_hash is SHA-256 of the concatenated SHA-256
+//     i64be time ms || previous_hash || transactions_hash || results_hash
+//     [|| entropy, 32 bytes when set]) (BlockHash).
+//   - Committee seed of the rounds a block opens: SHA-256(
+//     "lightkeeper/committee-seed/v1\x00" || u64be height || i64be time ms ||
+//     previous_hash || transactions_hash || entropy) (CommitteeSeed; the
+//     round and certificate carry the header as seed_block).
+//   - Params hash: SHA-256("lightkeeper/params/v1\x00" || u16be(len chain)
+//     || chain || deterministic protobuf of the ConsensusParams)
+//     (ParamsHash; in every certificate, pinned by offline verifiers). transactions_hash is SHA-256 of the concatenated SHA-256
 //     of each transaction's deterministic protobuf encoding; results_hash is
 //     SHA-256 of the concatenated CertificateHash of each certificate decided
 //     in the block followed by the SHA-256 of each evidence. Block 0 has

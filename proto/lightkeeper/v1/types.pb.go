@@ -1970,8 +1970,9 @@ func (x *Round) GetSeedBlock() *BlockHeader {
 }
 
 // Certificate is the self-contained record of a decided round: with the
-// chain id and the keepers' public keys (their ids) anyone can check it
-// offline (lightkeeper verify-cert).
+// keepers' public keys (their ids) and the chain's consensus parameters
+// (or a pinned params hash) anyone can check it offline (lightkeeper
+// verify-cert; docs/committees.md says what only its block can confirm).
 type Certificate struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	ChainId         string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`

@@ -919,8 +919,9 @@ export const RoundSchema: GenMessage<Round> = /*@__PURE__*/
 
 /**
  * Certificate is the self-contained record of a decided round: with the
- * chain id and the keepers' public keys (their ids) anyone can check it
- * offline (lightkeeper verify-cert).
+ * keepers' public keys (their ids) and the chain's consensus parameters
+ * (or a pinned params hash) anyone can check it offline (lightkeeper
+ * verify-cert; docs/committees.md says what only its block can confirm).
  *
  * @generated from message lightkeeper.v1.Certificate
  */
