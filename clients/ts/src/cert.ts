@@ -10,7 +10,8 @@
 // crypto/ed25519), the deterministic protobuf encoding from
 // @bufbuild/protobuf (fields in number order, like Go's Deterministic).
 
-import { clone, toBinary, type DescEnum } from "@bufbuild/protobuf";
+import { clone, create, fromBinary, toBinary, type DescEnum, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { TxBodySchema } from "./gen/lightkeeper/v1/staking_pb.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
@@ -20,12 +21,15 @@ import {
   type ChallengeReveal,
   type ConsensusParams,
   type Evidence,
+  type RoundRequest,
+  type SignedTx,
   type WeightedKeeper,
   BlockHeaderSchema,
   CertificateSchema,
   ChallengeRevealSchema,
   ConsensusParamsSchema,
   EvidenceSchema,
+  RoundRequestSchema,
   OutcomeSchema,
   RoundKindSchema,
   VoteKindSchema,
@@ -36,6 +40,7 @@ import {
 
 const enc = new TextEncoder();
 
+export const ROUND_DOMAIN = "lightkeeper/round/v1\x00";
 export const VOTE_DOMAIN = "lightkeeper/vote/v1\x00";
 export const BLOCK_DOMAIN = "lightkeeper/block/v1\x00";
 export const SEED_DOMAIN = "lightkeeper/committee-seed/v1\x00";
@@ -499,4 +504,74 @@ export function verifyCertificateInBlock(c: Certificate, p: ConsensusParams, b: 
   } catch (e) {
     throw new BadCertificateError("bad certificate: " + (e as Error).message);
   }
+}
+
+/**
+ * Go's deterministic encoding (proto.MarshalOptions{Deterministic: true})
+ * writes the fields of a oneof after every field outside oneofs (protobuf-go's
+ * LegacyFieldOrder), where @bufbuild/protobuf writes all fields in number
+ * order. Both agree on messages without oneofs (certificates, blocks'
+ * headers, evidence, parameters); for a message with oneofs this writes the
+ * plain fields, then the set oneof fields by number. Nested messages are
+ * encoded by toBinary: none of those RoundRequest carries has a oneof.
+ */
+export function goDeterministicBinary<Desc extends DescMessage>(schema: Desc, msg: MessageShape<Desc>): Uint8Array {
+  if (schema.oneofs.length === 0) return toBinary(schema, msg);
+  const plain = clone(schema, msg) as Record<string, unknown>;
+  const set: { no: number; only: MessageShape<Desc> }[] = [];
+  for (const o of schema.oneofs) {
+    const v = (msg as Record<string, unknown>)[o.localName] as { case: string | undefined };
+    plain[o.localName] = { case: undefined };
+    if (v.case === undefined) continue;
+    const only = create(schema) as Record<string, unknown>;
+    only[o.localName] = v;
+    set.push({ no: o.fields.find((f) => f.localName === v.case)!.number, only: only as MessageShape<Desc> });
+  }
+  set.sort((a, b) => a.no - b.no);
+  return concat(toBinary(schema, plain as MessageShape<Desc>), ...set.map((x) => toBinary(schema, x.only)));
+}
+
+/** RoundID: hex SHA-256(RoundDomain ‖ u16be(len chain id) ‖ chain id ‖
+ * deterministic protobuf of the request); "" for a chain id over 65,535 bytes. */
+export function roundID(chainId: string, req: RoundRequest): string {
+  const id = enc.encode(chainId);
+  if (id.length > 0xffff) return "";
+  return hex(sha256(concat(enc.encode(ROUND_DOMAIN), u16be(id.length), id, goDeterministicBinary(RoundRequestSchema, req))));
+}
+
+function submittedRequest(stx: SignedTx): RoundRequest | undefined {
+  try {
+    const body = fromBinary(TxBodySchema, stx.body);
+    return body.msg.case === "submitRound" ? body.msg.value.request : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * seedBlockMatches, Go's SeedBlockMatches: the certificate's seed_block is
+ * the header of b (the block at seed_block.height, whose hash must match
+ * its header), and b submits this round. What `lightkeeper verify-cert ID`
+ * checks besides the deciding block. Throws NotInBlockError.
+ */
+export function seedBlockMatches(cert: Certificate, b: Block | undefined): void {
+  const h = b?.header;
+  const sb = cert.seedBlock;
+  if (!eq(blockHash(h), b?.hash)) throw new NotInBlockError("seed block: hash does not match its header");
+  if (
+    (h?.height ?? 0n) !== (sb?.height ?? 0n) ||
+    unixMilli(h) !== unixMilli(sb) ||
+    !eq(h?.previousHash, sb?.previousHash) ||
+    !eq(h?.transactionsHash, sb?.transactionsHash) ||
+    !eq(h?.entropy, sb?.entropy)
+  ) {
+    throw new NotInBlockError(`seed_block differs from block ${h?.height ?? 0n}'s header`);
+  }
+  for (const tx of b!.transactions) {
+    let req: RoundRequest | undefined;
+    if (tx.kind.case === "submitRound") req = tx.kind.value.request;
+    else if (tx.kind.case === "signed") req = submittedRequest(tx.kind.value);
+    if (req && roundID(cert.chainId, req) === cert.roundId) return;
+  }
+  throw new NotInBlockError(`block ${h?.height ?? 0n} does not submit round ${cert.roundId}`);
 }

@@ -22,7 +22,7 @@ import {
   RoundPhase,
   Scheme,
 } from "./gen/lightkeeper/v1/types_pb.js";
-import { BadCertificateError, hex, paramsHash, verifyCertificateInBlock } from "./cert.js";
+import { BadCertificateError, hex, paramsHash, seedBlockMatches, verifyCertificateInBlock } from "./cert.js";
 
 const enc = new TextEncoder();
 
@@ -186,13 +186,13 @@ export class LightkeeperClient {
   }
 
   /**
-   * Fetches a round's certificate and its deciding block and checks both
-   * offline (cert.ts, the same rules as Go's verify-cert). The consensus
+   * Fetches a round's certificate, its deciding block and its seed block
+   * and checks them (cert.ts, the same rules as Go's verify-cert ID). The consensus
    * parameters are the caller's trusted ones; without them they are read
    * from the coordinator, and then trustedParamsHash (hex), when given,
    * pins them. Throws BadCertificateError.
    */
-  async verifyCertificate(roundId: string, trust: { params?: ConsensusParams; trustedParamsHash?: string } = {}): Promise<{ certificate: Certificate; block: Block }> {
+  async verifyCertificate(roundId: string, trust: { params?: ConsensusParams; trustedParamsHash?: string } = {}): Promise<{ certificate: Certificate; block: Block; seedBlock: Block }> {
     const certificate = await this.getCertificate(roundId);
     let params = trust.params;
     if (!params) {
@@ -204,7 +204,14 @@ export class LightkeeperClient {
     }
     const block = (await this.ledger.getBlock({ height: certificate.height })).block!;
     verifyCertificateInBlock(certificate, params, block);
-    return { certificate, block };
+    // As verify-cert ID: the seed block is the chain's and submits the round.
+    const seedBlock = (await this.ledger.getBlock({ height: certificate.seedBlock?.height ?? 0n })).block!;
+    try {
+      seedBlockMatches(certificate, seedBlock);
+    } catch (e) {
+      throw new BadCertificateError("bad certificate: " + (e as Error).message);
+    }
+    return { certificate, block, seedBlock };
   }
 
   /** One page of rounds, newest first. */

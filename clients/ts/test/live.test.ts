@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { clone } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNode } from "../src/node.js";
-import { BadCertificateError, CertificateSchema, Outcome, verifyCertificateInBlock, isDecided } from "../src/index.js";
+import { BadCertificateError, CertificateSchema, Outcome, roundID, seedBlockMatches, verifyCertificateInBlock, isDecided } from "../src/index.js";
 
 const url = process.env.LIGHTKEEPER_URL;
 const dir = process.env.LIGHTKEEPER_SNARKJS_DIR;
@@ -57,7 +57,10 @@ test("snarkjs proof submitted end to end, watched, certificate checked offline",
   assert.ok(decided, "the stream showed the decision");
   assert.equal(decided!.outcome, Outcome.APPROVED);
   console.log(`snarkjs proof APPROVED in ${Date.now() - t0} ms (${states.length} states streamed)`);
-  const { certificate, block } = await c.verifyCertificate(round.id);
+  const { certificate, block, seedBlock } = await c.verifyCertificate(round.id);
+  // The seed block submits the round (roundID recomputed here), and no other block passes for it.
+  assert.ok(seedBlock.transactions.some((t) => t.kind.case === "submitRound" && t.kind.value.request && roundID(certificate.chainId, t.kind.value.request) === round.id));
+  assert.throws(() => seedBlockMatches(certificate, block), (e: unknown) => e instanceof Error && /seed_block differs from block|does not submit round/.test(e.message));
   assert.equal(certificate.roundId, round.id);
   // One field changed: refused, with Go's message.
   const params = (await c.chainInfo()).params!;
