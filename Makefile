@@ -29,13 +29,17 @@ NPM_DIR     := tests/browser
 NPM_STAMP   := $(NPM_DIR)/node_modules/.package-lock.json
 # Tests that drive real runtimes take a while; bounded all the same.
 JS_TEST_TIMEOUT ?= 15m
+# The TypeScript client (clients/ts) and its npm packages.
+CLIENTS_TS      := clients/ts
+CLIENTS_STAMP   := $(CLIENTS_TS)/node_modules/.package-lock.json
+CLIENTS_TIMEOUT ?= 15m
 EXAMPLES_DIR ?= bin/examples
 EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo test test-go test-browser test-edge test-js-compute unit wasm \
-        generate checkgenerate lint fmt bench fuzz clean \
-        wasm-keeper browser-ext edge-worker examples js-deps wasm-bench compute-bench
+.PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
+        generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
+        wasm-keeper browser-ext edge-worker examples js-deps clients-deps wasm-bench compute-bench
 
 ## help: list the targets
 help:
@@ -49,8 +53,8 @@ help:
 demo:
 	$(GO) run ./cmd/lightkeeper demo
 
-## test: everything CI checks: test-go, then the tests in Chromium and workerd
-test: test-go test-browser test-edge
+## test: everything CI checks: test-go, the tests in Chromium and workerd, the clients in other languages
+test: test-go test-browser test-edge test-clients
 
 # ---------------------------------------------------------------------------
 # Go: build, generated code, lint, tests
@@ -182,6 +186,43 @@ test-browser: browser-ext js-deps test-js-compute
 ## test-edge: npm's workerd runs the edge worker keeper and the cross-host compute jobs
 test-edge: edge-worker browser-ext js-deps
 	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
+
+# ---------------------------------------------------------------------------
+# Clients in other languages: TypeScript (clients/ts), Python gRPC
+# (clients/python), circom/snarkjs material (clients/snarkjs)
+
+# npm ci: the lock file lists every package (no per-platform builds here,
+# unlike tests/browser's workerd), so the tree is exactly the lock's.
+## clients-deps: the TypeScript client's npm packages, from its lock file
+clients-deps: $(CLIENTS_STAMP)
+$(CLIENTS_STAMP): $(CLIENTS_TS)/package.json $(CLIENTS_TS)/package-lock.json
+	cd $(CLIENTS_TS) && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json
+
+# Like generate: into a temporary directory first, replacing the committed
+# code only when protoc-gen-es succeeded.
+## generate-ts: regenerate clients/ts/src/gen (protoc-gen-es from clients/ts/node_modules)
+generate-ts: clients-deps
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
+	test -d "$$tmp/$(CLIENTS_TS)/src/gen" && \
+	rm -rf $(CLIENTS_TS)/src/gen && cp -R "$$tmp/$(CLIENTS_TS)/src/gen" $(CLIENTS_TS)/src/gen
+
+## checkgenerate-ts: fail when the committed TypeScript differs from what generate-ts writes
+checkgenerate-ts: generate-ts
+	@if [ -n "$$(git status --porcelain -- $(CLIENTS_TS)/src/gen)" ]; then \
+		echo "generated TypeScript is out of date; run 'make generate-ts' and commit:"; \
+		git status --porcelain -- $(CLIENTS_TS)/src/gen; exit 1; fi
+
+## test-clients-ts: type-check the TypeScript client; the Go<->TypeScript certificate vectors in Node
+test-clients-ts: clients-deps
+	cd $(CLIENTS_TS) && rm -rf dist && npx tsc -p . && node --test dist/test/
+
+# A devnet on loopback with Byzantine and wasip1 keepers decides
+# circom/snarkjs proofs submitted through the API, the CLI, the TypeScript
+# client and the Python gRPC client (tests/clients_test.go).
+## test-clients: the TypeScript and Python clients and snarkjs proofs against a live devnet
+test-clients: checkgenerate-ts test-clients-ts wasm-keeper
+	LIGHTKEEPER_TS_BUILT=1 LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test -tags clients -count=1 -timeout $(CLIENTS_TIMEOUT) -run '^TestClientsSnarkjs$$' -v ./tests/
 
 # ---------------------------------------------------------------------------
 # Measurements (docs/benchmarks.md)

@@ -13,6 +13,7 @@ import (
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"github.com/lightkeeper-net/lightkeeper/verifier/snarkjs"
 )
 
 func init() {
@@ -26,9 +27,9 @@ func cmdSubmit(ctx context.Context, args []string) error {
 		return cmdSubmitCompute(ctx, args[1:])
 	}
 	if len(args) == 0 || args[0] != "proof" {
-		return usagef("usage: lightkeeper submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]\n       lightkeeper %s", computeUsage)
+		return usagef("usage: lightkeeper submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]\n       lightkeeper submit proof --format snarkjs --vk verification_key.json --proof proof.json --public public.json [--wait] [--json]\n       lightkeeper %s", computeUsage)
 	}
-	fs := newFlags("submit proof", "submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]")
+	fs := newFlags("submit proof", "submit proof --coordinator URL --scheme groth16|plonk --curve bn254|bls12_381 --vk FILE --proof FILE --public FILE [--wait] [--json]\n  or   submit proof --format snarkjs --vk verification_key.json --proof proof.json --public public.json [--wait] [--json]")
 	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
 	schemeName := fs.String("scheme", "", "groth16 or plonk (required)")
 	curveName := fs.String("curve", "", "bn254 or bls12_381 (required)")
@@ -38,8 +39,21 @@ func cmdSubmit(ctx context.Context, args []string) error {
 	wait := fs.Bool("wait", false, "wait for the outcome")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up waiting after this long")
+	format := fs.String("format", "gnark", "gnark (binary files) or snarkjs (circom/snarkjs Groth16 BN254 JSON, docs/snarkjs.md)")
 	if _, err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	switch *format { // --- snarkjs (issue #13) ---
+	case "gnark":
+	case "snarkjs":
+		if *schemeName == "" {
+			*schemeName = "groth16"
+		}
+		if *curveName == "" {
+			*curveName = "bn254"
+		}
+	default:
+		return usagef("--format: %q, want gnark or snarkjs", *format)
 	}
 	scheme, err := verifier.ParseScheme(*schemeName)
 	if err != nil {
@@ -60,6 +74,16 @@ func cmdSubmit(ctx context.Context, args []string) error {
 			return err
 		}
 		data[flagName] = b
+	}
+	if *format == "snarkjs" { // the one converter, verifier/snarkjs
+		if scheme != verifier.SchemeGroth16 || curve != verifier.CurveBN254 {
+			return usagef("--format snarkjs is Groth16 on BN254 only")
+		}
+		m, err := snarkjs.Convert(data["--vk"], data["--proof"], data["--public"])
+		if err != nil {
+			return err
+		}
+		data["--vk"], data["--proof"], data["--public"] = m.VerifyingKey, m.Proof, m.Public
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

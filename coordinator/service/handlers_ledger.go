@@ -64,7 +64,10 @@ func (s verifyingKeyServer) RegisterVerifyingKey(ctx context.Context, req *conne
 		n.metrics.rateLimited.Inc()
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("rate limit: too many registrations from this address"))
 	}
-	m := req.Msg
+	m, err := convertKeyFormat(req.Msg) // other formats to gnark's (snarkjs.go)
+	if err != nil {
+		return nil, err
+	}
 	if m.GetScheme() == lightkeeperv1.Scheme_SCHEME_UNSPECIFIED {
 		return nil, invalidArgument("scheme: missing")
 	}

@@ -66,11 +66,15 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		n.metrics.rateLimited.Inc()
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("rate limit: too many submissions from this address"))
 	}
+	msg, err := convertRoundFormat(req.Msg) // other formats to gnark's (snarkjs.go)
+	if err != nil {
+		return nil, err
+	}
 	// The request comes unsigned (free, while staking.fee_per_work_unit is
 	// 0) or inside a signed, paid submit_round transaction.
-	rr, field := req.Msg.GetRequest(), "request"
+	rr, field := msg.GetRequest(), "request"
 	tx := &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: rr}}}
-	if stx := req.Msg.GetSigned(); stx != nil {
+	if stx := msg.GetSigned(); stx != nil {
 		if rr != nil {
 			return nil, invalidArgument("request and signed: set only one")
 		}

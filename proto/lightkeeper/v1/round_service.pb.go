@@ -31,7 +31,13 @@ type SubmitRoundRequest struct {
 	// signer's account pays the body's fee plus fee_per_work_unit × the
 	// round's work units (groth16 1, plonk 2). Required when
 	// fee_per_work_unit > 0; request must then be unset.
-	Signed        *SignedTx `protobuf:"bytes,2,opt,name=signed,proto3" json:"signed,omitempty"`
+	Signed *SignedTx `protobuf:"bytes,2,opt,name=signed,proto3" json:"signed,omitempty"`
+	// PROOF_FORMAT_SNARKJS: request.proof.proof and public_inputs are
+	// snarkjs's proof.json and public.json (Groth16, BN254; scheme and curve
+	// may be left unset). The coordinator converts them to gnark's form
+	// first: the round stores, and its id hashes, the converted request.
+	// Unsigned requests only (sign the converted form).
+	ProofFormat   ProofFormat `protobuf:"varint,3,opt,name=proof_format,json=proofFormat,proto3,enum=lightkeeper.v1.ProofFormat" json:"proof_format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -78,6 +84,13 @@ func (x *SubmitRoundRequest) GetSigned() *SignedTx {
 		return x.Signed
 	}
 	return nil
+}
+
+func (x *SubmitRoundRequest) GetProofFormat() ProofFormat {
+	if x != nil {
+		return x.ProofFormat
+	}
+	return ProofFormat_PROOF_FORMAT_UNSPECIFIED
 }
 
 type SubmitRoundResponse struct {
@@ -732,10 +745,11 @@ var File_lightkeeper_v1_round_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\n" +
-	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"~\n" +
+	"\"lightkeeper/v1/round_service.proto\x12\x0elightkeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alightkeeper/v1/types.proto\"\xbe\x01\n" +
 	"\x12SubmitRoundRequest\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x120\n" +
-	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\"\\\n" +
+	"\x06signed\x18\x02 \x01(\v2\x18.lightkeeper.v1.SignedTxR\x06signed\x12>\n" +
+	"\fproof_format\x18\x03 \x01(\x0e2\x1b.lightkeeper.v1.ProofFormatR\vproofFormat\"\\\n" +
 	"\x13SubmitRoundResponse\x12+\n" +
 	"\x05round\x18\x01 \x01(\v2\x15.lightkeeper.v1.RoundR\x05round\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\",\n" +
@@ -824,46 +838,48 @@ var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*GetCertificateResponse)(nil), // 10: lightkeeper.v1.GetCertificateResponse
 	(*RoundRequest)(nil),           // 11: lightkeeper.v1.RoundRequest
 	(*SignedTx)(nil),               // 12: lightkeeper.v1.SignedTx
-	(*Round)(nil),                  // 13: lightkeeper.v1.Round
-	(RoundKind)(0),                 // 14: lightkeeper.v1.RoundKind
-	(Scheme)(0),                    // 15: lightkeeper.v1.Scheme
-	(Curve)(0),                     // 16: lightkeeper.v1.Curve
-	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
-	(RoundPhase)(0),                // 18: lightkeeper.v1.RoundPhase
-	(Outcome)(0),                   // 19: lightkeeper.v1.Outcome
-	(*Certificate)(nil),            // 20: lightkeeper.v1.Certificate
+	(ProofFormat)(0),               // 13: lightkeeper.v1.ProofFormat
+	(*Round)(nil),                  // 14: lightkeeper.v1.Round
+	(RoundKind)(0),                 // 15: lightkeeper.v1.RoundKind
+	(Scheme)(0),                    // 16: lightkeeper.v1.Scheme
+	(Curve)(0),                     // 17: lightkeeper.v1.Curve
+	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(RoundPhase)(0),                // 19: lightkeeper.v1.RoundPhase
+	(Outcome)(0),                   // 20: lightkeeper.v1.Outcome
+	(*Certificate)(nil),            // 21: lightkeeper.v1.Certificate
 }
 var file_lightkeeper_v1_round_service_proto_depIdxs = []int32{
 	11, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
 	12, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
-	13, // 2: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
-	13, // 3: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
-	13, // 4: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
-	8,  // 5: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.RoundSummary
-	14, // 6: lightkeeper.v1.RoundSummary.kind:type_name -> lightkeeper.v1.RoundKind
-	15, // 7: lightkeeper.v1.RoundSummary.scheme:type_name -> lightkeeper.v1.Scheme
-	16, // 8: lightkeeper.v1.RoundSummary.curve:type_name -> lightkeeper.v1.Curve
-	17, // 9: lightkeeper.v1.RoundSummary.submitted_at:type_name -> google.protobuf.Timestamp
-	17, // 10: lightkeeper.v1.RoundSummary.deadline:type_name -> google.protobuf.Timestamp
-	18, // 11: lightkeeper.v1.RoundSummary.phase:type_name -> lightkeeper.v1.RoundPhase
-	19, // 12: lightkeeper.v1.RoundSummary.outcome:type_name -> lightkeeper.v1.Outcome
-	17, // 13: lightkeeper.v1.RoundSummary.decided_at:type_name -> google.protobuf.Timestamp
-	20, // 14: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
-	0,  // 15: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
-	2,  // 16: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
-	4,  // 17: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
-	6,  // 18: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
-	9,  // 19: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
-	1,  // 20: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
-	3,  // 21: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
-	5,  // 22: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
-	7,  // 23: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
-	10, // 24: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 2: lightkeeper.v1.SubmitRoundRequest.proof_format:type_name -> lightkeeper.v1.ProofFormat
+	14, // 3: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
+	14, // 4: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
+	14, // 5: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
+	8,  // 6: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.RoundSummary
+	15, // 7: lightkeeper.v1.RoundSummary.kind:type_name -> lightkeeper.v1.RoundKind
+	16, // 8: lightkeeper.v1.RoundSummary.scheme:type_name -> lightkeeper.v1.Scheme
+	17, // 9: lightkeeper.v1.RoundSummary.curve:type_name -> lightkeeper.v1.Curve
+	18, // 10: lightkeeper.v1.RoundSummary.submitted_at:type_name -> google.protobuf.Timestamp
+	18, // 11: lightkeeper.v1.RoundSummary.deadline:type_name -> google.protobuf.Timestamp
+	19, // 12: lightkeeper.v1.RoundSummary.phase:type_name -> lightkeeper.v1.RoundPhase
+	20, // 13: lightkeeper.v1.RoundSummary.outcome:type_name -> lightkeeper.v1.Outcome
+	18, // 14: lightkeeper.v1.RoundSummary.decided_at:type_name -> google.protobuf.Timestamp
+	21, // 15: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	0,  // 16: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
+	2,  // 17: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
+	4,  // 18: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
+	6,  // 19: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
+	9,  // 20: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
+	1,  // 21: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
+	3,  // 22: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
+	5,  // 23: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
+	7,  // 24: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
+	10, // 25: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
+	21, // [21:26] is the sub-list for method output_type
+	16, // [16:21] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_round_service_proto_init() }

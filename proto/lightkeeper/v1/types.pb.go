@@ -417,6 +417,59 @@ func (RejectReason) EnumDescriptor() ([]byte, []int) {
 	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
+// ProofFormat is the form a client hands a verifying key and a proof in.
+// The chain stores, and every keeper verifies, gnark's binary encodings
+// only: the coordinator converts any other format at the API, before
+// anything is hashed or stored (verifier/snarkjs, docs/snarkjs.md).
+type ProofFormat int32
+
+const (
+	// gnark's binary encodings (WriteTo), as before.
+	ProofFormat_PROOF_FORMAT_UNSPECIFIED ProofFormat = 0
+	// circom/snarkjs Groth16 on BN254: verification_key.json, proof.json and
+	// public.json as snarkjs writes them.
+	ProofFormat_PROOF_FORMAT_SNARKJS ProofFormat = 1
+)
+
+// Enum value maps for ProofFormat.
+var (
+	ProofFormat_name = map[int32]string{
+		0: "PROOF_FORMAT_UNSPECIFIED",
+		1: "PROOF_FORMAT_SNARKJS",
+	}
+	ProofFormat_value = map[string]int32{
+		"PROOF_FORMAT_UNSPECIFIED": 0,
+		"PROOF_FORMAT_SNARKJS":     1,
+	}
+)
+
+func (x ProofFormat) Enum() *ProofFormat {
+	p := new(ProofFormat)
+	*p = x
+	return p
+}
+
+func (x ProofFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProofFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_lightkeeper_v1_types_proto_enumTypes[7].Descriptor()
+}
+
+func (ProofFormat) Type() protoreflect.EnumType {
+	return &file_lightkeeper_v1_types_proto_enumTypes[7]
+}
+
+func (x ProofFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProofFormat.Descriptor instead.
+func (ProofFormat) EnumDescriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
 // ConsensusParams are the state machine's parameters, fixed at genesis from
 // the [consensus] and [leader_selection] sections of config.toml.
 type ConsensusParams struct {
@@ -4970,7 +5023,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x17REJECT_REASON_OVERSIZED\x10\x06\x12\x1d\n" +
 	"\x19REJECT_REASON_UNSUPPORTED\x10\a\x12\x1e\n" +
 	"\x1aREJECT_REASON_COMPUTE_TRAP\x10\b\x12\x1d\n" +
-	"\x19REJECT_REASON_LOCAL_LIMIT\x10\tB\xc4\x01\n" +
+	"\x19REJECT_REASON_LOCAL_LIMIT\x10\t*E\n" +
+	"\vProofFormat\x12\x1c\n" +
+	"\x18PROOF_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14PROOF_FORMAT_SNARKJS\x10\x01B\xc4\x01\n" +
 	"\x12com.lightkeeper.v1B\n" +
 	"TypesProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
@@ -4986,7 +5042,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_types_proto_rawDescData
 }
 
-var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
@@ -4996,131 +5052,132 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Outcome)(0),                   // 4: lightkeeper.v1.Outcome
 	(VoteKind)(0),                  // 5: lightkeeper.v1.VoteKind
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
-	(*ConsensusParams)(nil),        // 7: lightkeeper.v1.ConsensusParams
-	(*ComputeParams)(nil),          // 8: lightkeeper.v1.ComputeParams
-	(*StakingParams)(nil),          // 9: lightkeeper.v1.StakingParams
-	(*RewardParams)(nil),           // 10: lightkeeper.v1.RewardParams
-	(*SlashingParams)(nil),         // 11: lightkeeper.v1.SlashingParams
-	(*ProofRequest)(nil),           // 12: lightkeeper.v1.ProofRequest
-	(*ComputeRequest)(nil),         // 13: lightkeeper.v1.ComputeRequest
-	(*WithdrawalRequest)(nil),      // 14: lightkeeper.v1.WithdrawalRequest
-	(*RoundRequest)(nil),           // 15: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 16: lightkeeper.v1.Vote
-	(*ComputeResult)(nil),          // 17: lightkeeper.v1.ComputeResult
-	(*WeightedKeeper)(nil),         // 18: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 19: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 20: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 21: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 22: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 23: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 24: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 25: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 26: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 27: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 28: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 29: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 30: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 31: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 32: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 33: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 34: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 35: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 36: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 37: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 38: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 39: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 40: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 41: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 42: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 43: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 44: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 45: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 46: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 47: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 48: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 49: google.protobuf.Timestamp
+	(ProofFormat)(0),               // 7: lightkeeper.v1.ProofFormat
+	(*ConsensusParams)(nil),        // 8: lightkeeper.v1.ConsensusParams
+	(*ComputeParams)(nil),          // 9: lightkeeper.v1.ComputeParams
+	(*StakingParams)(nil),          // 10: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 11: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 12: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 13: lightkeeper.v1.ProofRequest
+	(*ComputeRequest)(nil),         // 14: lightkeeper.v1.ComputeRequest
+	(*WithdrawalRequest)(nil),      // 15: lightkeeper.v1.WithdrawalRequest
+	(*RoundRequest)(nil),           // 16: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 17: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 18: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 19: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 20: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 21: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 22: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 23: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 24: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 25: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 26: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 27: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 28: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 29: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 30: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 31: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 32: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 33: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 34: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 35: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 36: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 37: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 38: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 39: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 40: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 41: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 42: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 43: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 44: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 45: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 46: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 47: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 48: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 49: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 50: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	48, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	9,  // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
-	10, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
-	11, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
-	8,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	48, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	48, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	48, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	48, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	49, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	10, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	11, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	12, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	9,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
+	49, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	49, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	49, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	49, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	12, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	14, // 12: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
-	13, // 13: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	13, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	15, // 12: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
+	14, // 13: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
 	5,  // 14: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
 	6,  // 15: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	17, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	18, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
 	2,  // 17: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	15, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	49, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	49, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	18, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	16, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	50, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	50, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	19, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
 	3,  // 22: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
 	4,  // 23: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	49, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	16, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	17, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	33, // 28: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	50, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	17, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	18, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	36, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	34, // 28: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
 	2,  // 29: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
 	4,  // 30: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	18, // 31: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	16, // 32: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	49, // 33: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	17, // 34: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 35: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	33, // 36: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	16, // 37: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	16, // 38: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	49, // 39: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	49, // 40: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	49, // 41: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	19, // 31: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	17, // 32: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	50, // 33: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	18, // 34: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	36, // 35: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	34, // 36: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	17, // 37: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	17, // 38: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	50, // 39: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	50, // 40: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	50, // 41: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
 	0,  // 42: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 43: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	27, // 44: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	28, // 45: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	30, // 46: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	31, // 47: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	32, // 48: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	26, // 49: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	29, // 50: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	15, // 51: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	35, // 52: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	28, // 44: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	29, // 45: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	31, // 46: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	32, // 47: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	33, // 48: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	27, // 49: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	30, // 50: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	16, // 51: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	36, // 52: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
 	0,  // 53: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	16, // 55: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	49, // 56: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	33, // 57: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	25, // 58: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	20, // 59: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	21, // 60: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	36, // 61: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	17, // 55: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	50, // 56: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	34, // 57: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	26, // 58: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	21, // 59: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	22, // 60: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	37, // 61: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
 	5,  // 62: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	17, // 63: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	35, // 64: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	49, // 65: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	37, // 66: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	38, // 67: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	18, // 63: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	36, // 64: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	50, // 65: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	38, // 66: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	39, // 67: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
 	0,  // 68: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 69: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	8,  // 70: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	14, // 71: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	9,  // 70: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	15, // 71: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
 	2,  // 72: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	49, // 73: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	40, // 74: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	42, // 75: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	41, // 76: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	7,  // 77: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	33, // 78: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	45, // 79: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	50, // 73: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	41, // 74: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	43, // 75: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	42, // 76: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 77: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	34, // 78: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	46, // 79: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
 	80, // [80:80] is the sub-list for method output_type
 	80, // [80:80] is the sub-list for method input_type
 	80, // [80:80] is the sub-list for extension type_name
@@ -5157,7 +5214,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
-			NumEnums:      7,
+			NumEnums:      8,
 			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -25,8 +25,12 @@ type RegisterVerifyingKeyRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Scheme Scheme                 `protobuf:"varint,1,opt,name=scheme,proto3,enum=lightkeeper.v1.Scheme" json:"scheme,omitempty"`
 	Curve  Curve                  `protobuf:"varint,2,opt,name=curve,proto3,enum=lightkeeper.v1.Curve" json:"curve,omitempty"`
-	// gnark's binary verifying-key encoding (WriteTo).
-	Key           []byte `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	// gnark's binary verifying-key encoding (WriteTo), or with format
+	// PROOF_FORMAT_SNARKJS snarkjs's verification_key.json (Groth16, BN254),
+	// which is converted and stored in gnark's form: the id is that of the
+	// converted bytes.
+	Key           []byte      `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	Format        ProofFormat `protobuf:"varint,4,opt,name=format,proto3,enum=lightkeeper.v1.ProofFormat" json:"format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -80,6 +84,13 @@ func (x *RegisterVerifyingKeyRequest) GetKey() []byte {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *RegisterVerifyingKeyRequest) GetFormat() ProofFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ProofFormat_PROOF_FORMAT_UNSPECIFIED
 }
 
 type RegisterVerifyingKeyResponse struct {
@@ -226,11 +237,12 @@ var File_lightkeeper_v1_verifying_key_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_verifying_key_service_proto_rawDesc = "" +
 	"\n" +
-	"*lightkeeper/v1/verifying_key_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"\x8c\x01\n" +
+	"*lightkeeper/v1/verifying_key_service.proto\x12\x0elightkeeper.v1\x1a\x1alightkeeper/v1/types.proto\"\xc1\x01\n" +
 	"\x1bRegisterVerifyingKeyRequest\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
-	"\x03key\x18\x03 \x01(\fR\x03key\"{\n" +
+	"\x03key\x18\x03 \x01(\fR\x03key\x123\n" +
+	"\x06format\x18\x04 \x01(\x0e2\x1b.lightkeeper.v1.ProofFormatR\x06format\"{\n" +
 	"\x1cRegisterVerifyingKeyResponse\x12A\n" +
 	"\rverifying_key\x18\x01 \x01(\v2\x1c.lightkeeper.v1.VerifyingKeyR\fverifyingKey\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\"B\n" +
@@ -263,22 +275,24 @@ var file_lightkeeper_v1_verifying_key_service_proto_goTypes = []any{
 	(*GetVerifyingKeyResponse)(nil),      // 3: lightkeeper.v1.GetVerifyingKeyResponse
 	(Scheme)(0),                          // 4: lightkeeper.v1.Scheme
 	(Curve)(0),                           // 5: lightkeeper.v1.Curve
-	(*VerifyingKey)(nil),                 // 6: lightkeeper.v1.VerifyingKey
+	(ProofFormat)(0),                     // 6: lightkeeper.v1.ProofFormat
+	(*VerifyingKey)(nil),                 // 7: lightkeeper.v1.VerifyingKey
 }
 var file_lightkeeper_v1_verifying_key_service_proto_depIdxs = []int32{
 	4, // 0: lightkeeper.v1.RegisterVerifyingKeyRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	5, // 1: lightkeeper.v1.RegisterVerifyingKeyRequest.curve:type_name -> lightkeeper.v1.Curve
-	6, // 2: lightkeeper.v1.RegisterVerifyingKeyResponse.verifying_key:type_name -> lightkeeper.v1.VerifyingKey
-	6, // 3: lightkeeper.v1.GetVerifyingKeyResponse.verifying_key:type_name -> lightkeeper.v1.VerifyingKey
-	0, // 4: lightkeeper.v1.VerifyingKeyService.RegisterVerifyingKey:input_type -> lightkeeper.v1.RegisterVerifyingKeyRequest
-	2, // 5: lightkeeper.v1.VerifyingKeyService.GetVerifyingKey:input_type -> lightkeeper.v1.GetVerifyingKeyRequest
-	1, // 6: lightkeeper.v1.VerifyingKeyService.RegisterVerifyingKey:output_type -> lightkeeper.v1.RegisterVerifyingKeyResponse
-	3, // 7: lightkeeper.v1.VerifyingKeyService.GetVerifyingKey:output_type -> lightkeeper.v1.GetVerifyingKeyResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	6, // 2: lightkeeper.v1.RegisterVerifyingKeyRequest.format:type_name -> lightkeeper.v1.ProofFormat
+	7, // 3: lightkeeper.v1.RegisterVerifyingKeyResponse.verifying_key:type_name -> lightkeeper.v1.VerifyingKey
+	7, // 4: lightkeeper.v1.GetVerifyingKeyResponse.verifying_key:type_name -> lightkeeper.v1.VerifyingKey
+	0, // 5: lightkeeper.v1.VerifyingKeyService.RegisterVerifyingKey:input_type -> lightkeeper.v1.RegisterVerifyingKeyRequest
+	2, // 6: lightkeeper.v1.VerifyingKeyService.GetVerifyingKey:input_type -> lightkeeper.v1.GetVerifyingKeyRequest
+	1, // 7: lightkeeper.v1.VerifyingKeyService.RegisterVerifyingKey:output_type -> lightkeeper.v1.RegisterVerifyingKeyResponse
+	3, // 8: lightkeeper.v1.VerifyingKeyService.GetVerifyingKey:output_type -> lightkeeper.v1.GetVerifyingKeyResponse
+	7, // [7:9] is the sub-list for method output_type
+	5, // [5:7] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_verifying_key_service_proto_init() }
