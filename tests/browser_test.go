@@ -471,7 +471,9 @@ func TestBrowserExtension(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("no Chromium at %s: apt-get install chromium (or set CHROMIUM)", chromium)
 	}
-	items := allItems(t)
+	// The shared workload and real circom/snarkjs proofs: the browser
+	// keeper verifies both.
+	items := slices.Concat(allItems(t), snarkjsItems(t))
 	net := startRestartableDevnet(t, 1)
 	id := net.extraID()
 	seedFile := filepath.Join(t.TempDir(), "browser.key")

@@ -70,7 +70,9 @@ type edgeRun struct {
 func TestEdgeWorker(t *testing.T) {
 	dir := requireEnvDir(t, "LIGHTKEEPER_EDGE_WORKER", "test-edge")
 	workerd := npmBin(t, "workerd")
-	items := allItems(t)
+	// The shared workload and real circom/snarkjs proofs: the worker
+	// verifies both.
+	items := slices.Concat(allItems(t), snarkjsItems(t))
 	dn := startRestartableDevnet(t, 1)
 	id := dn.extraID()
 

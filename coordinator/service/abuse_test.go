@@ -255,11 +255,16 @@ func TestStreamLimits(t *testing.T) {
 	})); err != nil {
 		t.Fatal(err)
 	}
-	// The call returns with the first task; the session is open as soon
-	// as the keeper is online.
+	// The session is open as soon as the keeper is online, and stays open
+	// while the stream is read (until the test's context ends): the call
+	// itself returns as soon as the coordinator sends the session header.
 	go func() {
-		if stream, err := kc.Subscribe(ctx, connect.NewRequest(&lightkeeperv1.SubscribeRequest{Auth: sessionAuth(key, chainID)})); err == nil {
-			stream.Close()
+		stream, err := kc.Subscribe(ctx, connect.NewRequest(&lightkeeperv1.SubscribeRequest{Auth: sessionAuth(key, chainID)}))
+		if err != nil {
+			return
+		}
+		defer stream.Close()
+		for stream.Receive() {
 		}
 	}()
 	if err := d.WaitOnline(ctx, 11, 10*time.Second); err != nil {
