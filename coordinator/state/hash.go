@@ -89,17 +89,7 @@ func RoundID(chainID string, req *lightkeeperv1.RoundRequest) string {
 // makes; entropy is 32 bytes or absent (blocks without it hash as they did
 // before it existed).
 func BlockHash(h *lightkeeperv1.BlockHeader) []byte {
-	d := sha256.New()
-	d.Write([]byte(BlockDomain))
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], h.GetHeight())
-	binary.BigEndian.PutUint64(b[8:], uint64(h.GetTime().AsTime().UnixMilli()))
-	d.Write(b[:])
-	d.Write(h.GetPreviousHash())
-	d.Write(h.GetTransactionsHash())
-	d.Write(h.GetResultsHash())
-	d.Write(h.GetEntropy())
-	return d.Sum(nil)
+	return headerDigest(BlockDomain, h, h.GetResultsHash())
 }
 
 // CommitteeSeed returns the seed of the committees drawn for the rounds
@@ -112,14 +102,23 @@ func BlockHash(h *lightkeeperv1.BlockHeader) []byte {
 // it, and with the producer's entropy it cannot predict it either
 // (RATIONALE.md, "Committees nobody can choose").
 func CommitteeSeed(h *lightkeeperv1.BlockHeader) []byte {
+	return headerDigest(SeedDomain, h, nil)
+}
+
+// headerDigest is SHA-256(domain || u64be height || i64be time in unix
+// milliseconds || previous_hash || transactions_hash || results ||
+// entropy): the block hash with the header's results hash, the committee
+// seed with none.
+func headerDigest(domain string, h *lightkeeperv1.BlockHeader, results []byte) []byte {
 	d := sha256.New()
-	d.Write([]byte(SeedDomain))
+	d.Write([]byte(domain))
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], h.GetHeight())
 	binary.BigEndian.PutUint64(b[8:], uint64(h.GetTime().AsTime().UnixMilli()))
 	d.Write(b[:])
 	d.Write(h.GetPreviousHash())
 	d.Write(h.GetTransactionsHash())
+	d.Write(results)
 	d.Write(h.GetEntropy())
 	return d.Sum(nil)
 }
