@@ -7,7 +7,7 @@ import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { KeeperService } from "./gen/lightkeeper/v1/keeper_service_pb.js";
 import { LedgerService, type GetChainInfoResponse } from "./gen/lightkeeper/v1/ledger_service_pb.js";
 import { ProgramService } from "./gen/lightkeeper/v1/program_service_pb.js";
-import { RoundService } from "./gen/lightkeeper/v1/round_service_pb.js";
+import { RoundService, type RoundSummary } from "./gen/lightkeeper/v1/round_service_pb.js";
 import { StakingService, type GetEpochResponse } from "./gen/lightkeeper/v1/staking_service_pb.js";
 import { VerifyingKeyService } from "./gen/lightkeeper/v1/verifying_key_service_pb.js";
 import {
@@ -214,14 +214,26 @@ export class LightkeeperClient {
     return { certificate, block, seedBlock };
   }
 
-  /** One page of rounds, newest first. */
-  async listRounds(pageSize = 100, pageToken = ""): Promise<{ rounds: Round[]; nextPageToken: string }> {
+  /**
+   * One page of round summaries, newest first (at most 1,000; a page also
+   * ends at the coordinator's byte budget: follow nextPageToken until it is
+   * empty). getRound has the full record.
+   */
+  async listRounds(pageSize = 100, pageToken = ""): Promise<{ rounds: RoundSummary[]; nextPageToken: string }> {
     const res = await this.rounds.listRounds({ pageSize, pageToken });
     return { rounds: res.rounds, nextPageToken: res.nextPageToken };
   }
 
+  /** Every keeper, following the coordinator's pages (bounded in bytes). */
   async listKeepers(): Promise<Keeper[]> {
-    return (await this.keepers.listKeepers({})).keepers;
+    const all: Keeper[] = [];
+    let pageToken = "";
+    do {
+      const res = await this.keepers.listKeepers({ pageToken });
+      all.push(...res.keepers);
+      pageToken = res.nextPageToken;
+    } while (pageToken !== "");
+    return all;
   }
 
   async getKeeper(keeperId: string): Promise<Keeper> {

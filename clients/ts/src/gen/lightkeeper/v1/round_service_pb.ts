@@ -4,7 +4,9 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Certificate, ProofFormat, Round, RoundRequest, SignedTx } from "./types_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Certificate, Curve, Outcome, ProofFormat, Round, RoundKind, RoundPhase, RoundRequest, Scheme, SignedTx } from "./types_pb.js";
 import { file_lightkeeper_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lightkeeper/v1/round_service.proto.
  */
 export const file_lightkeeper_v1_round_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJsaWdodGtlZXBlci92MS9yb3VuZF9zZXJ2aWNlLnByb3RvEg5saWdodGtlZXBlci52MSKgAQoSU3VibWl0Um91bmRSZXF1ZXN0Ei0KB3JlcXVlc3QYASABKAsyHC5saWdodGtlZXBlci52MS5Sb3VuZFJlcXVlc3QSKAoGc2lnbmVkGAIgASgLMhgubGlnaHRrZWVwZXIudjEuU2lnbmVkVHgSMQoMcHJvb2ZfZm9ybWF0GAMgASgOMhsubGlnaHRrZWVwZXIudjEuUHJvb2ZGb3JtYXQiTAoTU3VibWl0Um91bmRSZXNwb25zZRIkCgVyb3VuZBgBIAEoCzIVLmxpZ2h0a2VlcGVyLnYxLlJvdW5kEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0Um91bmRSZXF1ZXN0EhAKCHJvdW5kX2lkGAEgASgJIjgKEEdldFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCIlChFXYXRjaFJvdW5kUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSI6ChJXYXRjaFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCI6ChFMaXN0Um91bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJUChJMaXN0Um91bmRzUmVzcG9uc2USJQoGcm91bmRzGAEgAygLMhUubGlnaHRrZWVwZXIudjEuUm91bmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIikKFUdldENlcnRpZmljYXRlUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSJKChZHZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlEjAKC2NlcnRpZmljYXRlGAEgASgLMhsubGlnaHRrZWVwZXIudjEuQ2VydGlmaWNhdGUy0QMKDFJvdW5kU2VydmljZRJWCgtTdWJtaXRSb3VuZBIiLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVzcG9uc2USUgoIR2V0Um91bmQSHy5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlcXVlc3QaIC5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlc3BvbnNlIgOQAgESVQoKV2F0Y2hSb3VuZBIhLmxpZ2h0a2VlcGVyLnYxLldhdGNoUm91bmRSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuV2F0Y2hSb3VuZFJlc3BvbnNlMAESWAoKTGlzdFJvdW5kcxIhLmxpZ2h0a2VlcGVyLnYxLkxpc3RSb3VuZHNSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuTGlzdFJvdW5kc1Jlc3BvbnNlIgOQAgESZAoOR2V0Q2VydGlmaWNhdGUSJS5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlcXVlc3QaJi5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_lightkeeper_v1_types]);
+  fileDesc("CiJsaWdodGtlZXBlci92MS9yb3VuZF9zZXJ2aWNlLnByb3RvEg5saWdodGtlZXBlci52MSKgAQoSU3VibWl0Um91bmRSZXF1ZXN0Ei0KB3JlcXVlc3QYASABKAsyHC5saWdodGtlZXBlci52MS5Sb3VuZFJlcXVlc3QSKAoGc2lnbmVkGAIgASgLMhgubGlnaHRrZWVwZXIudjEuU2lnbmVkVHgSMQoMcHJvb2ZfZm9ybWF0GAMgASgOMhsubGlnaHRrZWVwZXIudjEuUHJvb2ZGb3JtYXQiTAoTU3VibWl0Um91bmRSZXNwb25zZRIkCgVyb3VuZBgBIAEoCzIVLmxpZ2h0a2VlcGVyLnYxLlJvdW5kEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0Um91bmRSZXF1ZXN0EhAKCHJvdW5kX2lkGAEgASgJIjgKEEdldFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCIlChFXYXRjaFJvdW5kUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSI6ChJXYXRjaFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCI6ChFMaXN0Um91bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJhChJMaXN0Um91bmRzUmVzcG9uc2USLAoGcm91bmRzGAMgAygLMhwubGlnaHRrZWVwZXIudjEuUm91bmRTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCUoECAEQAiKKBQoMUm91bmRTdW1tYXJ5EgoKAmlkGAEgASgJEicKBGtpbmQYAiABKA4yGS5saWdodGtlZXBlci52MS5Sb3VuZEtpbmQSJgoGc2NoZW1lGAMgASgOMhYubGlnaHRrZWVwZXIudjEuU2NoZW1lEiQKBWN1cnZlGAQgASgOMhUubGlnaHRrZWVwZXIudjEuQ3VydmUSGAoQdmVyaWZ5aW5nX2tleV9pZBgFIAEoCRISCgpwcm9ncmFtX2lkGAYgASgJEgwKBGZ1ZWwYByABKAQSGAoQc3VibWl0dGVkX2hlaWdodBgIIAEoBBIwCgxzdWJtaXR0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGRlYWRsaW5lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVwaGFzZRgLIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlJvdW5kUGhhc2USKAoHb3V0Y29tZRgMIAEoDjIXLmxpZ2h0a2VlcGVyLnYxLk91dGNvbWUSFgoOZGVjaWRlZF9oZWlnaHQYDSABKAQSLgoKZGVjaWRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY29tbWl0dGVlX3NpemUYDyABKA0SDgoGbGVhZGVyGBAgASgJEhEKCXRocmVzaG9sZBgRIAEoDRIYChByZWplY3RfdGhyZXNob2xkGBIgASgNEhEKCWFwcHJvdmFscxgTIAEoDRISCgpyZWplY3Rpb25zGBQgASgNEhMKC2Fic3RlbnRpb25zGBUgASgNEhMKC3Jlc3VsdF9oYXNoGBYgASgMIikKFUdldENlcnRpZmljYXRlUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSJKChZHZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlEjAKC2NlcnRpZmljYXRlGAEgASgLMhsubGlnaHRrZWVwZXIudjEuQ2VydGlmaWNhdGUy0QMKDFJvdW5kU2VydmljZRJWCgtTdWJtaXRSb3VuZBIiLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVzcG9uc2USUgoIR2V0Um91bmQSHy5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlcXVlc3QaIC5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlc3BvbnNlIgOQAgESVQoKV2F0Y2hSb3VuZBIhLmxpZ2h0a2VlcGVyLnYxLldhdGNoUm91bmRSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuV2F0Y2hSb3VuZFJlc3BvbnNlMAESWAoKTGlzdFJvdW5kcxIhLmxpZ2h0a2VlcGVyLnYxLkxpc3RSb3VuZHNSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuTGlzdFJvdW5kc1Jlc3BvbnNlIgOQAgESZAoOR2V0Q2VydGlmaWNhdGUSJS5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlcXVlc3QaJi5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
 
 /**
  * @generated from message lightkeeper.v1.SubmitRoundRequest
@@ -152,7 +154,8 @@ export const WatchRoundResponseSchema: GenMessage<WatchRoundResponse> = /*@__PUR
  */
 export type ListRoundsRequest = Message<"lightkeeper.v1.ListRoundsRequest"> & {
   /**
-   * At most 1000; 0 means 100.
+   * At most 1000; 0 means 100. A page may hold fewer rounds (see
+   * ListRounds); follow next_page_token for the rest.
    *
    * @generated from field: uint32 page_size = 1;
    */
@@ -178,11 +181,13 @@ export const ListRoundsRequestSchema: GenMessage<ListRoundsRequest> = /*@__PURE_
  */
 export type ListRoundsResponse = Message<"lightkeeper.v1.ListRoundsResponse"> & {
   /**
-   * @generated from field: repeated lightkeeper.v1.Round rounds = 1;
+   * @generated from field: repeated lightkeeper.v1.RoundSummary rounds = 3;
    */
-  rounds: Round[];
+  rounds: RoundSummary[];
 
   /**
+   * Empty after the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
@@ -194,6 +199,146 @@ export type ListRoundsResponse = Message<"lightkeeper.v1.ListRoundsResponse"> & 
  */
 export const ListRoundsResponseSchema: GenMessage<ListRoundsResponse> = /*@__PURE__*/
   messageDesc(file_lightkeeper_v1_round_service, 7);
+
+/**
+ * RoundSummary is a round as listings show it: what was asked, where it
+ * stands and the tally, without the request's bytes, the eligible list,
+ * the committee or the votes (GetRound has them). Its size does not depend
+ * on what a client submitted.
+ *
+ * @generated from message lightkeeper.v1.RoundSummary
+ */
+export type RoundSummary = Message<"lightkeeper.v1.RoundSummary"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: lightkeeper.v1.RoundKind kind = 2;
+   */
+  kind: RoundKind;
+
+  /**
+   * PROOF and WITHDRAWAL rounds.
+   *
+   * @generated from field: lightkeeper.v1.Scheme scheme = 3;
+   */
+  scheme: Scheme;
+
+  /**
+   * @generated from field: lightkeeper.v1.Curve curve = 4;
+   */
+  curve: Curve;
+
+  /**
+   * @generated from field: string verifying_key_id = 5;
+   */
+  verifyingKeyId: string;
+
+  /**
+   * COMPUTE rounds.
+   *
+   * @generated from field: string program_id = 6;
+   */
+  programId: string;
+
+  /**
+   * @generated from field: uint64 fuel = 7;
+   */
+  fuel: bigint;
+
+  /**
+   * @generated from field: uint64 submitted_height = 8;
+   */
+  submittedHeight: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp submitted_at = 9;
+   */
+  submittedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline = 10;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * @generated from field: lightkeeper.v1.RoundPhase phase = 11;
+   */
+  phase: RoundPhase;
+
+  /**
+   * @generated from field: lightkeeper.v1.Outcome outcome = 12;
+   */
+  outcome: Outcome;
+
+  /**
+   * 0 while the round is being voted on.
+   *
+   * @generated from field: uint64 decided_height = 13;
+   */
+  decidedHeight: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp decided_at = 14;
+   */
+  decidedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 committee_size = 15;
+   */
+  committeeSize: number;
+
+  /**
+   * The leader (seat 0).
+   *
+   * @generated from field: string leader = 16;
+   */
+  leader: string;
+
+  /**
+   * @generated from field: uint32 threshold = 17;
+   */
+  threshold: number;
+
+  /**
+   * @generated from field: uint32 reject_threshold = 18;
+   */
+  rejectThreshold: number;
+
+  /**
+   * The tally; 0 while the round is being voted on (votes are never
+   * revealed before the decision).
+   *
+   * @generated from field: uint32 approvals = 19;
+   */
+  approvals: number;
+
+  /**
+   * @generated from field: uint32 rejections = 20;
+   */
+  rejections: number;
+
+  /**
+   * @generated from field: uint32 abstentions = 21;
+   */
+  abstentions: number;
+
+  /**
+   * COMPUTE rounds decided APPROVED or REJECTED: the agreed result hash.
+   *
+   * @generated from field: bytes result_hash = 22;
+   */
+  resultHash: Uint8Array;
+};
+
+/**
+ * Describes the message lightkeeper.v1.RoundSummary.
+ * Use `create(RoundSummarySchema)` to create a new message.
+ */
+export const RoundSummarySchema: GenMessage<RoundSummary> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_round_service, 8);
 
 /**
  * @generated from message lightkeeper.v1.GetCertificateRequest
@@ -210,7 +355,7 @@ export type GetCertificateRequest = Message<"lightkeeper.v1.GetCertificateReques
  * Use `create(GetCertificateRequestSchema)` to create a new message.
  */
 export const GetCertificateRequestSchema: GenMessage<GetCertificateRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_round_service, 8);
+  messageDesc(file_lightkeeper_v1_round_service, 9);
 
 /**
  * @generated from message lightkeeper.v1.GetCertificateResponse
@@ -227,7 +372,7 @@ export type GetCertificateResponse = Message<"lightkeeper.v1.GetCertificateRespo
  * Use `create(GetCertificateResponseSchema)` to create a new message.
  */
 export const GetCertificateResponseSchema: GenMessage<GetCertificateResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_round_service, 9);
+  messageDesc(file_lightkeeper_v1_round_service, 10);
 
 /**
  * RoundService is the client side of the network: submit work, follow it,
@@ -271,7 +416,10 @@ export const RoundService: GenService<{
     output: typeof WatchRoundResponseSchema;
   },
   /**
-   * ListRounds lists rounds, newest first.
+   * ListRounds lists rounds, newest first, as summaries (GetRound has the
+   * full record). A page ends at page_size rounds or before the response
+   * would exceed the coordinator's byte budget for a page, whichever comes
+   * first; next_page_token continues right after the last round returned.
    *
    * @generated from rpc lightkeeper.v1.RoundService.ListRounds
    */
