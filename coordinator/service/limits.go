@@ -1,7 +1,6 @@
 package service
 
 import (
-	"net"
 	"sync"
 	"time"
 
@@ -29,10 +28,7 @@ func newLimiter(perSecond float64, burst int) *limiter {
 }
 
 func (l *limiter) allow(addr string, now time.Time) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
+	host := hostOf(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.sweep) > time.Minute {
