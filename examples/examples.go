@@ -2,7 +2,7 @@
 // directory, built for GOOS=wasip1; see README.md). This file only embeds
 // their sources, so that the demo and the tests can build them from any
 // checkout or binary with nothing but the Go toolchain
-// (internal/exampleprog).
+// (devtools/exampleprog).
 package examples
 
 import "embed"

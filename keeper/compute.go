@@ -340,31 +340,3 @@ func (l *programLoader) module(ctx context.Context, id string) ([]byte, error) {
 	close(e.ready)
 	return e.b, e.err
 }
-
-// fabricated is a compute result a Byzantine strategy claims without
-// running the job: a clean run with empty output (lazy approval), or
-// running out of fuel (lazy rejection). Both are self-consistent votes, so
-// the coordinator accepts them and the committee outvotes them.
-func fabricated(t *lightkeeperv1.Task, trap bool) Verdict {
-	res := compute.Result{}
-	if trap {
-		res.Trap, res.FuelUsed = compute.TrapOutOfFuel, t.GetCompute().GetFuel()
-	}
-	return ComputeVerdict(res, t.GetCompute().GetLeader())
-}
-
-// forged is the honest compute verdict with its output altered: a keeper
-// that runs the job and returns a wrong output (same exit code and fuel).
-// n varies the forgery, so two forgeries differ.
-func forged(t *lightkeeperv1.Task, honest Verdict, n byte) Verdict {
-	c := honest.Compute
-	if c == nil { // the keeper could not run it: claim something anyway
-		return fabricated(t, false)
-	}
-	out := c.GetOutput() // only the leader holds its output
-	if len(out) == 0 {
-		out = c.GetOutputHash()
-	}
-	out = append(append([]byte(nil), out...), '!'+n)
-	return ComputeVerdict(compute.Result{Output: out, ExitCode: c.GetExitCode(), FuelUsed: c.GetFuelUsed(), Trap: compute.TrapKind(c.GetTrap())}, t.GetCompute().GetLeader())
-}

@@ -13,7 +13,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
+	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -198,33 +198,5 @@ func TestProgramLoader(t *testing.T) {
 	// Proof tasks pass through.
 	if v := loader.Check(context.Background(), &lightkeeperv1.Task{}); v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
 		t.Fatalf("empty task: %v", v.Kind)
-	}
-}
-
-// TestComputeStrategies: Byzantine keepers cast votes the coordinator
-// accepts (self-consistent) but for wrong results.
-func TestComputeStrategies(t *testing.T) {
-	mods := examples(t)
-	task := computeTask(mods["primes"], "50", 50_000_000, true, 5)
-	honest := NativeEngine{ComputeKind: compute.EngineInterpreter}.Check(context.Background(), task)
-	if !opens(honest) {
-		t.Fatal("honest verdict does not open")
-	}
-	for _, s := range Strategies {
-		for _, v := range s.votesFor(task, honest) {
-			if !opens(v) {
-				t.Errorf("%s: a vote that does not open its result hash: %+v", s, v)
-			}
-			right := v.ResultHash == honest.ResultHash
-			if want := s == Honest || s == Equivocate; right && !want || !right && s == Honest {
-				t.Errorf("%s: voted the honest result = %v", s, right)
-			}
-		}
-	}
-	if vs := Equivocate.votesFor(task, honest); len(vs) != 2 || vs[0].ResultHash == vs[1].ResultHash {
-		t.Error("equivocate: want the honest result and a different one")
-	}
-	if vs := Silent.votesFor(task, honest); len(vs) != 0 {
-		t.Error("silent voted")
 	}
 }

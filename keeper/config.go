@@ -12,7 +12,7 @@ import (
 // changed copy, so one base config can be shared by many keepers.
 type Config struct {
 	engine     Engine
-	strategy   Strategy
+	behaviour  Behaviour
 	logger     *slog.Logger
 	httpClient connect.HTTPClient
 	pull       bool
@@ -29,7 +29,7 @@ type Config struct {
 func NewConfig() Config {
 	return Config{
 		engine:     NewNativeEngine(),
-		strategy:   Honest,
+		behaviour:  honest{},
 		logger:     slog.New(slog.DiscardHandler),
 		httpClient: http.DefaultClient,
 		pullWait:   20 * time.Second,
@@ -44,8 +44,15 @@ func NewConfig() Config {
 // WithEngine sets what checks tasks.
 func (c Config) WithEngine(e Engine) Config { c.engine = e; return c }
 
-// WithStrategy sets the keeper's behaviour.
-func (c Config) WithStrategy(s Strategy) Config { c.strategy = s; return c }
+// WithBehaviour sets the keeper's behaviour (nil: honest, the default).
+// Only development tools set another one (devtools/byzantine).
+func (c Config) WithBehaviour(b Behaviour) Config {
+	if b == nil {
+		b = honest{}
+	}
+	c.behaviour = b
+	return c
+}
 
 // WithLogger sets the logger.
 func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }

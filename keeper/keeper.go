@@ -200,7 +200,7 @@ func (k *Keeper) auth() *lightkeeperv1.SessionAuth {
 	}
 }
 
-// work checks tasks and signs the votes the strategy casts.
+// work checks tasks and signs the votes the behaviour casts.
 func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, votes chan<- *lightkeeperv1.Vote) {
 	for {
 		var t *lightkeeperv1.Task
@@ -222,11 +222,11 @@ func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, vot
 	}
 }
 
-// verdicts checks a task (unless the strategy does not look at tasks) and
-// returns the verdicts the strategy casts on it.
+// verdicts checks a task (unless the behaviour does not look at tasks) and
+// returns the verdicts the behaviour casts on it.
 func (k *Keeper) verdicts(ctx context.Context, t *lightkeeperv1.Task) []Verdict {
 	var honest Verdict
-	if k.cfg.strategy.needsCheck() {
+	if k.cfg.behaviour.Checks() {
 		honest = k.cfg.engine.Check(ctx, t)
 		if honest.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
 			// The vote carries the reason code only; the detail (which
@@ -234,7 +234,7 @@ func (k *Keeper) verdicts(ctx context.Context, t *lightkeeperv1.Task) []Verdict 
 			k.cfg.logger.Warn("abstaining", "round", t.GetRoundId(), "reason", honest.Reason, "detail", honest.Detail)
 		}
 	}
-	return k.cfg.strategy.votesFor(t, honest)
+	return k.cfg.behaviour.Votes(t, honest)
 }
 
 // signAll signs verdicts on a task and records them in the stats.

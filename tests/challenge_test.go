@@ -12,9 +12,9 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
@@ -38,7 +38,7 @@ func TestLazyKeeperEndToEnd(t *testing.T) {
 	cfg.Challenges = config.Challenges{Enabled: true, Rate: 0, Interval: 1, CPUBudget: 1, ComputeShare: 0}
 	// Keeper 0 bonds least, so the genesis election leaves it out and
 	// seats the lazy keeper: what the lazy keeper loses is a seat it had.
-	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []keeper.Strategy{keeper.ApproveAll}, Config: &cfg,
+	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []byzantine.Strategy{byzantine.ApproveAll}, Config: &cfg,
 		Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) { g.Keepers[0].Stake = 600_000 }})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 )
 
 // TestCLI drives a devnet with the lightkeeper binary as a user would:

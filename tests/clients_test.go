@@ -28,7 +28,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
@@ -195,7 +196,7 @@ func TestClientsSnarkjs(t *testing.T) {
 	cfg.Consensus.VerificationTimeout = 20
 	d := startDevnet(t, devnet.Options{
 		Keepers: 10, Config: &cfg, WasmKeepers: 3, WasmEngine: eng,
-		Byzantine: []keeper.Strategy{keeper.ApproveAll, keeper.RejectAll, keeper.Equivocate},
+		Byzantine: []byzantine.Strategy{byzantine.ApproveAll, byzantine.RejectAll, byzantine.Equivocate},
 	})
 
 	vks := lightkeeperv1connect.NewVerifyingKeyServiceClient(http.DefaultClient, d.URL)

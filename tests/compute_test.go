@@ -20,9 +20,10 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
@@ -49,7 +50,7 @@ type computeNet struct {
 	sub     workload.Submitter
 }
 
-func startComputeNet(t *testing.T, engines []keeper.NativeEngine, strategies []keeper.Strategy) *computeNet {
+func startComputeNet(t *testing.T, engines []keeper.NativeEngine, strategies []byzantine.Strategy) *computeNet {
 	t.Helper()
 	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = 120 // the compiler keeper compiles each Go program once (seconds)
@@ -62,7 +63,7 @@ func startComputeNet(t *testing.T, engines []keeper.NativeEngine, strategies []k
 		kc := keeper.NewConfig().WithEngine(e).WithWorkers(4).
 			WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
 		if strategies != nil {
-			kc = kc.WithStrategy(strategies[i])
+			kc = kc.WithBehaviour(strategies[i])
 		}
 		k := keeper.New(d.URL, d.Keys[i], kc)
 		n.keepers = append(n.keepers, k)
@@ -193,7 +194,7 @@ func TestComputeByzantineOutvoted(t *testing.T) {
 	mods := exampleModules(t)
 	interp := keeper.NativeEngine{ComputeKind: compute.EngineInterpreter}
 	n := startComputeNet(t, []keeper.NativeEngine{interp, interp, interp},
-		[]keeper.Strategy{keeper.Honest, keeper.Honest, keeper.WrongOutput})
+		[]byzantine.Strategy{byzantine.Honest, byzantine.Honest, byzantine.WrongOutput})
 	byz := hex.EncodeToString(n.d.Keys[2].Public().(ed25519.PublicKey))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -16,8 +16,9 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
@@ -206,23 +207,23 @@ func waitClosed(t *testing.T, url string, outs []outcome) {
 func TestByzantineKeepers(t *testing.T) {
 	cfg := testConfig()
 	cfg.Consensus.VerificationTimeout = 8 // short, so rounds close (and missed votes count) within the test, with room for a loaded machine
-	for _, st := range []keeper.Strategy{keeper.ApproveAll, keeper.RejectAll, keeper.Random, keeper.Silent, keeper.Equivocate} {
+	for _, st := range []byzantine.Strategy{byzantine.ApproveAll, byzantine.RejectAll, byzantine.Random, byzantine.Silent, byzantine.Equivocate} {
 		t.Run(string(st), func(t *testing.T) {
-			byz := []keeper.Strategy{st, st, st}
+			byz := []byzantine.Strategy{st, st, st}
 			d := startDevnet(t, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg})
 			outs := runAll(t, d.URL, allItems(t))
 			checkOutcomes(t, outs)
 			checkCertificates(t, d.URL, outs)
 			waitClosed(t, d.URL, outs)
 
-			byzantine := map[string]bool{}
+			isByzantine := map[string]bool{}
 			for _, k := range d.Keepers[7:] {
-				byzantine[k.ID()] = true
+				isByzantine[k.ID()] = true
 			}
 			lowestHonest := int64(1 << 62)
 			var worst []*lightkeeperv1.Keeper
 			for _, k := range d.Node.Keepers() {
-				if byzantine[k.GetId()] {
+				if isByzantine[k.GetId()] {
 					worst = append(worst, k)
 				} else {
 					lowestHonest = min(lowestHonest, k.GetReputation())
@@ -233,7 +234,7 @@ func TestByzantineKeepers(t *testing.T) {
 			}
 			var equivocations, missed, incorrect uint64
 			for _, k := range worst {
-				if st != keeper.Equivocate && k.GetReputation() >= lowestHonest {
+				if st != byzantine.Equivocate && k.GetReputation() >= lowestHonest {
 					t.Errorf("%s keeper %s has reputation %d, not below the lowest honest %d", st, k.GetId()[:8], k.GetReputation(), lowestHonest)
 				}
 				equivocations += k.GetEquivocations()
@@ -241,7 +242,7 @@ func TestByzantineKeepers(t *testing.T) {
 				incorrect += k.GetVotesIncorrect()
 			}
 			switch st {
-			case keeper.Equivocate:
+			case byzantine.Equivocate:
 				if equivocations == 0 {
 					t.Error("no equivocation recorded")
 				}
@@ -250,7 +251,7 @@ func TestByzantineKeepers(t *testing.T) {
 						t.Errorf("equivocator %s: jailed %v, tombstoned %v", k.GetId()[:8], k.GetJailed(), k.GetTombstoned())
 					}
 				}
-			case keeper.Silent:
+			case byzantine.Silent:
 				if missed == 0 {
 					t.Error("silent keepers missed no rounds")
 				}

@@ -14,8 +14,9 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
@@ -42,7 +43,7 @@ func initChain(t *testing.T, timeoutSeconds int) string {
 
 // runKeepers runs the chain's 10 keepers in this process until the
 // returned stop is called. They reconnect by themselves after a crash.
-func runKeepers(t *testing.T, dir, url string, st keeper.Strategy) (stop func()) {
+func runKeepers(t *testing.T, dir, url string, st byzantine.Strategy) (stop func()) {
 	t.Helper()
 	keys, err := setup.ReadKeys(dir)
 	if err != nil {
@@ -51,7 +52,7 @@ func runKeepers(t *testing.T, dir, url string, st keeper.Strategy) (stop func())
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, k := range keys {
-		kp := keeper.New(url, k, keeper.NewConfig().WithStrategy(st).WithBackoff(50*time.Millisecond, 300*time.Millisecond).
+		kp := keeper.New(url, k, keeper.NewConfig().WithBehaviour(st).WithBackoff(50*time.Millisecond, 300*time.Millisecond).
 			WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
 		wg.Add(1)
 		go func() { defer wg.Done(); kp.Run(ctx) }()
@@ -103,7 +104,7 @@ func TestCrashRestart(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	coord, url := startCoordinator(t, "--config", cfg, "--data", data, "--listen", "127.0.0.1:0")
 	addr := strings.TrimPrefix(url, "http://")
-	stopKeepers := runKeepers(t, dir, url, keeper.Honest)
+	stopKeepers := runKeepers(t, dir, url, byzantine.Honest)
 
 	// Submit continuously from 4 clients; remember what was acknowledged.
 	item := allItems(t)[0]
@@ -165,7 +166,7 @@ func TestCrashRestart(t *testing.T) {
 	// TIMEOUT once the coordinator is back, not later, not never.
 	stopKeepers()
 	waitKeepers(t, url, "no", func(online int) bool { return online == 0 })
-	stopKeepers = runKeepers(t, dir, url, keeper.Silent)
+	stopKeepers = runKeepers(t, dir, url, byzantine.Silent)
 	r, err := sub.Submit(context.Background(), item, "deadline")
 	if err != nil {
 		t.Fatal(err)

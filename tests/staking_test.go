@@ -14,10 +14,10 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
-	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
@@ -39,7 +39,7 @@ func TestStaking(t *testing.T) {
 	cfg.Consensus.VerificationTimeout = 3
 	// 9 honest keepers and a reject-all one are run; keeper 10 is in the
 	// genesis but never online.
-	d := startDevnet(t, devnet.Options{Keepers: 10, ExtraGenesisKeepers: 1, Byzantine: []keeper.Strategy{keeper.RejectAll}, Config: &cfg})
+	d := startDevnet(t, devnet.Options{Keepers: 10, ExtraGenesisKeepers: 1, Byzantine: []byzantine.Strategy{byzantine.RejectAll}, Config: &cfg})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

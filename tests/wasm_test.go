@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
@@ -66,12 +67,12 @@ func TestWasmKeepers(t *testing.T) {
 	cfg.Consensus.VerificationTimeout = 20
 	for _, c := range []struct {
 		name string
-		byz  []keeper.Strategy
+		byz  []byzantine.Strategy
 	}{
 		{"honest", nil},
-		{"approve-all", []keeper.Strategy{keeper.ApproveAll, keeper.ApproveAll, keeper.ApproveAll}},
-		{"reject-all", []keeper.Strategy{keeper.RejectAll, keeper.RejectAll, keeper.RejectAll}},
-		{"mixed", []keeper.Strategy{keeper.Random, keeper.Silent, keeper.Equivocate}},
+		{"approve-all", []byzantine.Strategy{byzantine.ApproveAll, byzantine.ApproveAll, byzantine.ApproveAll}},
+		{"reject-all", []byzantine.Strategy{byzantine.RejectAll, byzantine.RejectAll, byzantine.RejectAll}},
+		{"mixed", []byzantine.Strategy{byzantine.Random, byzantine.Silent, byzantine.Equivocate}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -92,7 +93,7 @@ func TestWasmKeepers(t *testing.T) {
 			// including those of rounds decided before their turn came.
 			checkers, rounds := 10, 0
 			for _, st := range c.byz {
-				if st != keeper.Equivocate {
+				if st != byzantine.Equivocate {
 					checkers--
 				}
 			}

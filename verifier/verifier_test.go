@@ -13,7 +13,7 @@ import (
 	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 

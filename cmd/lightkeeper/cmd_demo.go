@@ -18,8 +18,9 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
@@ -41,12 +42,12 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var byz []keeper.Strategy
+	var byz []byzantine.Strategy
 	for _, s := range strings.Split(*byzList, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		st, err := keeper.ParseStrategy(s)
+		st, err := byzantine.ParseStrategy(s)
 		if err != nil {
 			return usageError{err}
 		}
@@ -277,7 +278,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return s[max(0, min(len(s)-1, i-1))].Round(time.Millisecond)
 }
 
-func printKeepers(out io.Writer, d *devnet.Devnet, byz []keeper.Strategy) {
+func printKeepers(out io.Writer, d *devnet.Devnet, byz []byzantine.Strategy) {
 	role := keeperRoles(d, byz)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "keeper\tstrategy\treputation\tcorrect\tincorrect\tabstained\tmissed\tequivocations\tchallenges passed\tfailed\t")
@@ -340,7 +341,7 @@ func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out
 	cfg.Staking.MinSelfBond = 500_000      // genesis bonds are 1,000,000
 	cfg.Slashing.SlashIncorrectBps = 2_000 // 20 % per vote against the outcome
 	cfg.Consensus.VerificationTimeout = 5  // rounds close (and count) quickly
-	byz := []keeper.Strategy{keeper.RejectAll, keeper.Equivocate}
+	byz := []byzantine.Strategy{byzantine.RejectAll, byzantine.Equivocate}
 	fmt.Fprintf(out, "\n== an epoch turning over (epoch_length %ds, min_self_bond %d, slash_incorrect %d bps) ==\n",
 		epochSeconds, cfg.Staking.MinSelfBond, cfg.Slashing.SlashIncorrectBps)
 	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg, Logger: log})
@@ -353,7 +354,7 @@ func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out
 	}
 	role := map[string]string{}
 	for i, k := range d.Keepers {
-		role[k.ID()] = string(keeper.Honest)
+		role[k.ID()] = string(byzantine.Honest)
 		if b := i - (len(d.Keepers) - len(byz)); b >= 0 {
 			role[k.ID()] = string(byz[b])
 		}
@@ -461,7 +462,7 @@ func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out
 	fmt.Fprintf(out, "epoch %d active set (%d keepers): %s\ncommunity fund %d (slashed %d), total supply %d\n", now.GetCurrentEpoch(),
 		len(now.GetActiveSet()), roles(now.GetActiveSet(), role), fund2.Msg.GetCommunityFund(), fund2.Msg.GetTotalSlashed(), fund2.Msg.GetTotalSupply())
 	for _, id := range first.GetActiveSet() {
-		if (role[id] == string(keeper.RejectAll) || role[id] == string(keeper.Equivocate)) && active[id] {
+		if (role[id] == string(byzantine.RejectAll) || role[id] == string(byzantine.Equivocate)) && active[id] {
 			return fmt.Errorf("Byzantine keeper %s (%s) is still in the active set", short(id), role[id])
 		}
 	}
@@ -472,7 +473,7 @@ func roles(ids []string, role map[string]string) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = short(id)
-		if r := role[id]; r != string(keeper.Honest) {
+		if r := role[id]; r != string(byzantine.Honest) {
 			s[i] += "(" + r + ")"
 		}
 	}

@@ -18,7 +18,8 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
@@ -154,7 +155,7 @@ func cmdKeeper(ctx context.Context, args []string) error {
 	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
 	keyPath := fs.String("key", "", "keeper key file (required; see 'lightkeeper keys new')")
 	pull := fs.Bool("pull", false, "long-poll PullTasks instead of holding a Subscribe stream")
-	strategy := fs.String("strategy", string(keeper.Honest), "behaviour, for testing: honest, approve-all, reject-all, random, silent, equivocate, wrong-output")
+	strategy := fs.String("strategy", string(byzantine.Honest), "behaviour, for testing: honest, approve-all, reject-all, random, silent, equivocate, wrong-output")
 	workers := fs.Int("workers", 1, "tasks checked at once")
 	engine := fs.String("engine", "native", "what checks tasks: native, or wasm (the wasip1 module under wazero)")
 	wf := wasmFlags(fs)
@@ -176,11 +177,11 @@ func cmdKeeper(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := keeper.ParseStrategy(*strategy)
+	st, err := byzantine.ParseStrategy(*strategy)
 	if err != nil {
 		return usageError{err}
 	}
-	cfg := keeper.NewConfig().WithLogger(log).WithStrategy(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
+	cfg := keeper.NewConfig().WithLogger(log).WithBehaviour(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
 	if *pull {
 		cfg = cfg.WithPull(20 * time.Second)
 	}
@@ -206,7 +207,7 @@ func cmdDevnet(ctx context.Context, args []string) error {
 	data := fs.String("data", "", "directory for keys, genesis and data (temporary when empty)")
 	n := fs.Int("keepers", 10, "keepers to run")
 	byz := fs.Int("byzantine", 0, "how many of them are Byzantine")
-	strategy := fs.String("byzantine-strategy", string(keeper.ApproveAll), "approve-all, reject-all, random, silent, equivocate or wrong-output")
+	strategy := fs.String("byzantine-strategy", string(byzantine.ApproveAll), "approve-all, reject-all, random, silent, equivocate or wrong-output")
 	nwasm := fs.Int("wasm-keepers", 0, "how many of them (the first ones) check tasks in the wasip1 module under wazero")
 	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -225,7 +226,7 @@ func cmdDevnet(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	st, err := keeper.ParseStrategy(*strategy)
+	st, err := byzantine.ParseStrategy(*strategy)
 	if err != nil {
 		return usageError{err}
 	}
@@ -236,7 +237,7 @@ func cmdDevnet(ctx context.Context, args []string) error {
 		return usagef("--wasm-keepers %d: want 0..%d", *nwasm, *n)
 	}
 	opts := devnet.Options{
-		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]keeper.Strategy{st}, *byz), Logger: log,
+		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]byzantine.Strategy{st}, *byz), Logger: log,
 	}
 	if poolKey != nil {
 		opts.Genesis = poolGenesis(poolKey, *poolBalance)

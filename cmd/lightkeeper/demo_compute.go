@@ -13,9 +13,10 @@ import (
 	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/exampleprog"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
@@ -159,7 +160,7 @@ func printComputeOutcomes(out io.Writer, results []computeResult, role map[strin
 		var seats []string
 		for _, id := range r.GetCommittee() {
 			rl := role[id]
-			if rl == string(keeper.Honest) || rl == string(keeper.Equivocate) { // an equivocator's first vote is honest
+			if rl == string(byzantine.Honest) || rl == string(byzantine.Equivocate) { // an equivocator's first vote is honest
 				good++
 			}
 			seats = append(seats, rl)
@@ -219,10 +220,10 @@ func oneLine(b []byte, max int) string {
 }
 
 // keeperRoles names each devnet keeper's strategy by id.
-func keeperRoles(d *devnet.Devnet, byz []keeper.Strategy) map[string]string {
+func keeperRoles(d *devnet.Devnet, byz []byzantine.Strategy) map[string]string {
 	role := map[string]string{}
 	for i, k := range d.Keepers {
-		role[k.ID()] = string(keeper.Honest)
+		role[k.ID()] = string(byzantine.Honest)
 		if b := i - (len(d.Keepers) - len(byz)); b >= 0 {
 			role[k.ID()] = string(byz[b])
 		}

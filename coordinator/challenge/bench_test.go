@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
+	"github.com/lightkeeper-net/lightkeeper/devtools/cputime"
 )
 
 // Benchmarks for docs/benchmarks.md, "Challenge generation":
@@ -99,8 +99,8 @@ func BenchmarkSetup(b *testing.B) {
 			b.ReportMetric(float64(st.Size()), "file-B")
 		})
 		b.Run(c.Name()+"/load-only", func(b *testing.B) {
-			// proofgen.Load alone, without New's self-check proof.
-			f, err := proofgen.NewFromConfig(proofgen.Config{Scheme: c.Scheme, Curve: c.Curve})
+			// keys.Load alone, without New's self-check proof.
+			f, err := keys.NewFromConfig(keys.Config{Scheme: c.Scheme, Curve: c.Curve})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func BenchmarkSetup(b *testing.B) {
 				b.Fatal(err)
 			}
 			measure(b, func() {
-				if _, err := proofgen.Load(bytes.NewReader(buf.Bytes()), proofgen.Config{Scheme: c.Scheme, Curve: c.Curve}); err != nil {
+				if _, err := keys.Load(bytes.NewReader(buf.Bytes()), keys.Config{Scheme: c.Scheme, Curve: c.Curve}); err != nil {
 					b.Fatal(err)
 				}
 			})

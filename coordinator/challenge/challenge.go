@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
@@ -65,13 +65,13 @@ type Key struct {
 	Setup time.Duration
 }
 
-// Circuit is a built-in circuit: proofgen's fixture circuit (knowledge of
+// Circuit is a built-in circuit: package keys' circuit (knowledge of
 // X with Y = X³+X+5 and Z from a chain of squarings, Y and Z public).
 type Circuit struct {
 	Scheme verifier.Scheme
 	Curve  verifier.Curve
 	// Constraints: 0 for the small circuit (5 R1CS / 6 PLONK
-	// constraints); otherwise about this many (proofgen.NewWithSize), which
+	// constraints); otherwise about this many (keys.Config), which
 	// makes proving, not verifying, slower.
 	Constraints int
 	// Commit adds a BSB22 commitment (gnark's api.Commit), which changes
@@ -165,7 +165,7 @@ type Generator struct {
 	opts     Options
 	rand     io.Reader // opts.Rand behind a mutex
 	circuits []Circuit
-	fixtures []*proofgen.Fixture
+	fixtures []*keys.Fixture
 	keys     []Key
 
 	mu      sync.Mutex
@@ -243,7 +243,7 @@ func New(opts Options) (*Generator, error) {
 // selfTest checks a circuit's keys the way the coordinator and keepers
 // will use them: the verifying key parses with the expected number of
 // public inputs, and a fresh proof verifies.
-func (g *Generator) selfTest(f *proofgen.Fixture, key Key) error {
+func (g *Generator) selfTest(f *keys.Fixture, key Key) error {
 	n, err := verifier.CheckVerifyingKey(key.Scheme, key.Curve, key.VerifyingKey, verifier.Limits{})
 	if err != nil {
 		return fmt.Errorf("verifying key: %w", err)
@@ -370,9 +370,9 @@ func (g *Generator) proofMaterial(l *label) (Material, error) {
 	}
 	switch l.variant {
 	case variantWrongInput:
-		p, err = proofgen.ReplacePublicInput(p, g.rand)
+		p, err = keys.ReplacePublicInput(p, g.rand)
 	case variantTampered:
-		p, err = proofgen.TamperPoint(p, g.rand)
+		p, err = keys.TamperPoint(p, g.rand)
 	}
 	if err != nil {
 		return Material{}, err

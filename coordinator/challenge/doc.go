@@ -31,7 +31,7 @@
 //     the subgroup, so it passes verifier's bounded pre-check and gnark's
 //     ReadFrom and fails only the pairing check. Changing a different
 //     point each time, rather than always the first point's sign bit as
-//     proofgen.FlipBit does, also catches a verifier that checks only part
+//     devtools/proofgen.FlipBit does, also catches a verifier that checks only part
 //     of the proof.
 //
 //   - Indistinguishable. A challenge has a client's shape: the scheme,
@@ -61,7 +61,7 @@
 //     are saved in Options.Dir (one checksummed file per circuit, written
 //     atomically) and loaded on the next start; a damaged file is an
 //     error naming the file, not silently replaced by new keys. The keys
-//     come from proofgen's single-party setups (the coordinator draws the
+//     come from single-party setups in package keys (the coordinator draws the
 //     toxic waste), which is enough here: the coordinator is the only
 //     prover, and nothing rests on these keys' soundness — the answer to a
 //     challenge is whatever the coordinator made it.

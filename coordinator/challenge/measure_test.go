@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
+	"github.com/lightkeeper-net/lightkeeper/devtools/cputime"
 )
 
 // measureFor enables TestMeasure, which is not a test: it prints figures

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 )
 
 // Keys on disk. A trusted setup draws fresh randomness each time, so a
 // coordinator that restarted without its files would have new verifying
 // keys, and the ones it registered would have no prover. Each circuit's
-// compiled constraint system and keys live in one file (proofgen.Save: a
+// compiled constraint system and keys live in one file (keys.Fixture.Save: a
 // checksummed container of gnark's own encodings), written to a temporary
 // file and renamed so that a crash never leaves half a file behind.
 
@@ -36,11 +36,11 @@ func fromFile(dir string, c Circuit, loaded bool) string {
 
 // loadOrSetup loads circuit c's keys from dir, or sets the circuit up and
 // saves it there (dir "" keeps it in memory only).
-func loadOrSetup(dir string, c Circuit) (*proofgen.Fixture, Key, error) {
-	cfg := proofgen.Config{Scheme: c.Scheme, Curve: c.Curve, Constraints: c.Constraints, Commit: c.Commit}
+func loadOrSetup(dir string, c Circuit) (*keys.Fixture, Key, error) {
+	cfg := keys.Config{Scheme: c.Scheme, Curve: c.Curve, Constraints: c.Constraints, Commit: c.Commit}
 	start := time.Now()
 	var (
-		f      *proofgen.Fixture
+		f      *keys.Fixture
 		loaded bool
 	)
 	path := ""
@@ -49,7 +49,7 @@ func loadOrSetup(dir string, c Circuit) (*proofgen.Fixture, Key, error) {
 		b, err := os.ReadFile(path)
 		switch {
 		case err == nil:
-			if f, err = proofgen.Load(bytes.NewReader(b), cfg); err != nil {
+			if f, err = keys.Load(bytes.NewReader(b), cfg); err != nil {
 				return nil, Key{}, fmt.Errorf("challenge: circuit %s: %s: %w (remove the file to make new keys, which must then be registered again)", c.Name(), path, err)
 			}
 			loaded = true
@@ -59,7 +59,7 @@ func loadOrSetup(dir string, c Circuit) (*proofgen.Fixture, Key, error) {
 	}
 	if f == nil {
 		var err error
-		if f, err = proofgen.NewFromConfig(cfg); err != nil {
+		if f, err = keys.NewFromConfig(cfg); err != nil {
 			return nil, Key{}, fmt.Errorf("challenge: circuit %s: setup: %w", c.Name(), err)
 		}
 		if path != "" {
@@ -80,9 +80,9 @@ func loadOrSetup(dir string, c Circuit) (*proofgen.Fixture, Key, error) {
 }
 
 // save writes f to path atomically (temporary file, sync, rename). The
-// files hold proving keys of test-grade setups; they are not secret, but
+// files hold proving keys of single-party setups; they are not secret, but
 // nobody else needs to write them.
-func save(dir, path string, f *proofgen.Fixture) (err error) {
+func save(dir, path string, f *keys.Fixture) (err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}

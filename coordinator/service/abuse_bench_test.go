@@ -12,12 +12,12 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/cputime"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/cputime"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
-	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -35,9 +35,9 @@ func BenchmarkJunkVotes(b *testing.B) {
 	cfg.Consensus.VerificationTimeout = 3600
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	silent := make([]keeper.Strategy, 10)
+	silent := make([]byzantine.Strategy, 10)
 	for i := range silent {
-		silent[i] = keeper.Silent
+		silent[i] = byzantine.Silent
 	}
 	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: silent, Config: &cfg})
 	if err != nil {

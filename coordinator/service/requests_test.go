@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 )
 
 // Ids are lowercase hex; an uppercase one is refused as InvalidArgument

@@ -17,11 +17,11 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/internal/workload"
-	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -69,9 +69,9 @@ func startDevnetOpts(t *testing.T, cfg config.Config, silent, extra int, edit fu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	byz := make([]keeper.Strategy, silent)
+	byz := make([]byzantine.Strategy, silent)
 	for i := range byz {
-		byz[i] = keeper.Silent
+		byz[i] = byzantine.Silent
 	}
 	d, err := devnet.Start(ctx, devnet.Options{Keepers: silent, Byzantine: byz, ExtraGenesisKeepers: extra, Config: &cfg, Genesis: edit})
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
@@ -177,9 +177,9 @@ func TestPoolSurvivesRestart(t *testing.T) {
 	defer cancel()
 	start := func() *devnet.Devnet {
 		t.Helper()
-		byz := make([]keeper.Strategy, 10)
+		byz := make([]byzantine.Strategy, 10)
 		for i := range byz {
-			byz[i] = keeper.Silent
+			byz[i] = byzantine.Silent
 		}
 		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg,
 			Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) {

@@ -1,6 +1,3 @@
-// Package poolkeys makes the shielded pool's Groth16 key pair (the
-// withdrawal circuit's proving and verifying keys) for the commands that
-// need one: 'lightkeeper wallet setup', the demo, and benchmarks.
 package poolkeys
 
 import (

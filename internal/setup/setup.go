@@ -1,5 +1,3 @@
-// Package setup writes and reads the files a network starts from: keeper
-// keys, genesis.json and config.toml.
 package setup
 
 import (

@@ -1,7 +1,3 @@
-// Package exampleprog builds the example compute programs of examples/
-// (ordinary Go programs) for GOOS=wasip1 from their embedded sources, so
-// the demo and the tests need nothing but the Go toolchain: no committed
-// binaries, no `make examples` first.
 package exampleprog
 
 import (

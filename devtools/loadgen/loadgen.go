@@ -1,14 +1,3 @@
-// Package loadgen drives a running coordinator with synthetic load: many
-// keepers that approve every task without checking it (the real keeper
-// package with the approve-all strategy, so the vote path is the real
-// one: registration, session signature, Subscribe stream, signed votes in
-// SubmitVotes batches), and concurrent submitters that send one valid proof
-// under distinct client nonces and follow each round to its decision.
-//
-// It measures the coordinator, not the verifier: keepers spend no time on
-// proofs, so what is left is transport, signature checks, the state
-// machine and the durable commit of each block. `lightkeeper bench` uses
-// it.
 package loadgen
 
 import (
@@ -29,6 +18,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
@@ -163,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	kctx, stopKeepers := context.WithCancel(ctx)
 	var kwg sync.WaitGroup
 	defer func() { stopKeepers(); kwg.Wait() }()
-	base := keeper.NewConfig().WithStrategy(keeper.ApproveAll)
+	base := keeper.NewConfig().WithBehaviour(byzantine.ApproveAll)
 	if o.Logger != nil {
 		base = base.WithLogger(o.Logger)
 	}

@@ -1,4 +1,4 @@
-package proofgen
+package keys
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
-// Invalid proofs that only the full check rejects. FlipBit and
+// Invalid proofs that only the full check rejects. devtools/proofgen's FlipBit and
 // WrongPublicInput always change the same place in the same way;
 // ReplacePublicInput and TamperPoint choose where and how at random, so
 // that an invalid proof made from a fresh valid one says nothing about
@@ -29,18 +29,18 @@ import (
 // ReplacePublicInput returns the proof with one public input, chosen at
 // random, replaced by a different value drawn uniformly from the scalar
 // field (so still a canonical field element), in both encodings. The proof
-// must come from Prove or ProveSecret.
+// must come from ProveSecret.
 func ReplacePublicInput(p Proof, r io.Reader) (Proof, error) {
 	id, err := curveID(p.curve)
 	if err != nil {
-		return Proof{}, errors.New("proofgen: ReplacePublicInput needs a proof made by Prove")
+		return Proof{}, errors.New("keys: ReplacePublicInput needs a proof made by ProveSecret")
 	}
 	values, err := DecodeWitness(p.PublicInputs)
 	if err != nil {
 		return Proof{}, err
 	}
 	if len(values) == 0 {
-		return Proof{}, errors.New("proofgen: the proof has no public inputs to replace")
+		return Proof{}, errors.New("keys: the proof has no public inputs to replace")
 	}
 	i, err := uniform(r, len(values))
 	if err != nil {
@@ -52,7 +52,7 @@ func ReplacePublicInput(p Proof, r io.Reader) (Proof, error) {
 	for range 8 {
 		v, err := rand.Int(r, id.ScalarField())
 		if err != nil {
-			return Proof{}, fmt.Errorf("proofgen: random public input: %w", err)
+			return Proof{}, fmt.Errorf("keys: random public input: %w", err)
 		}
 		if v.Cmp(values[i]) != 0 {
 			values[i], replaced = v, true
@@ -60,7 +60,7 @@ func ReplacePublicInput(p Proof, r io.Reader) (Proof, error) {
 		}
 	}
 	if !replaced {
-		return Proof{}, errors.New("proofgen: the random source keeps drawing the same public input")
+		return Proof{}, errors.New("keys: the random source keeps drawing the same public input")
 	}
 	q := clone(p)
 	q.PublicInputs = EncodeWitness(values)
@@ -76,7 +76,7 @@ func ReplacePublicInput(p Proof, r io.Reader) (Proof, error) {
 // subgroup), and fails only the pairing check. Only points that the
 // verifier uses are chosen: a Groth16 proof without commitments carries a
 // commitment proof of knowledge that gnark never looks at. The proof must
-// come from Prove or ProveSecret.
+// come from ProveSecret.
 func TamperPoint(p Proof, r io.Reader) (Proof, error) {
 	n, err := tamperablePoints(p)
 	if err != nil {
@@ -103,7 +103,7 @@ func TamperPoint(p Proof, r io.Reader) (Proof, error) {
 			return q, nil
 		}
 	}
-	return Proof{}, errors.New("proofgen: could not tamper with the proof (degenerate points)")
+	return Proof{}, errors.New("keys: could not tamper with the proof (degenerate points)")
 }
 
 // tweak says how a point changes: negated, or plus [k]·generator.
@@ -115,7 +115,7 @@ type tweak struct {
 func randomTweak(r io.Reader) (tweak, error) {
 	var b [9]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return tweak{}, fmt.Errorf("proofgen: randomness: %w", err)
+		return tweak{}, fmt.Errorf("keys: randomness: %w", err)
 	}
 	k := binary.BigEndian.Uint64(b[1:])
 	return tweak{negate: b[0]&1 == 1, k: new(big.Int).SetUint64(max(k, 1))}, nil
@@ -125,7 +125,7 @@ func randomTweak(r io.Reader) (tweak, error) {
 func uniform(r io.Reader, n int) (int, error) {
 	v, err := rand.Int(r, big.NewInt(int64(n)))
 	if err != nil {
-		return 0, fmt.Errorf("proofgen: randomness: %w", err)
+		return 0, fmt.Errorf("keys: randomness: %w", err)
 	}
 	return int(v.Int64()), nil
 }
@@ -147,17 +147,17 @@ func tamperPoints(p Proof, i int, t tweak) ([]byte, bool, int, error) {
 	case verifier.CurveBLS12_381:
 		return tamperBls12381(p.scheme, p.Proof, i, t)
 	}
-	return nil, false, 0, errors.New("proofgen: TamperPoint needs a proof made by Prove")
+	return nil, false, 0, errors.New("keys: TamperPoint needs a proof made by ProveSecret")
 }
 
 // decodeExactly reads b with gnark's ReadFrom, which must use every byte.
 func decodeExactly(v io.ReaderFrom, b []byte) error {
 	r := bytes.NewReader(b)
 	if _, err := v.ReadFrom(r); err != nil {
-		return fmt.Errorf("proofgen: decoding the proof: %w", err)
+		return fmt.Errorf("keys: decoding the proof: %w", err)
 	}
 	if r.Len() != 0 {
-		return fmt.Errorf("proofgen: %d bytes after the proof", r.Len())
+		return fmt.Errorf("keys: %d bytes after the proof", r.Len())
 	}
 	return nil
 }
@@ -165,7 +165,7 @@ func decodeExactly(v io.ReaderFrom, b []byte) error {
 func encode(v io.WriterTo) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := v.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("proofgen: encoding the proof: %w", err)
+		return nil, fmt.Errorf("keys: encoding the proof: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -229,7 +229,7 @@ func tamperBn254(scheme verifier.Scheme, b []byte, i int, t tweak) ([]byte, bool
 		}
 		v = p
 	default:
-		return nil, false, 0, errors.New("proofgen: TamperPoint needs a proof made by Prove")
+		return nil, false, 0, errors.New("keys: TamperPoint needs a proof made by ProveSecret")
 	}
 	n := len(g1) + len(g2)
 	if i < 0 || i >= n {
@@ -303,7 +303,7 @@ func tamperBls12381(scheme verifier.Scheme, b []byte, i int, t tweak) ([]byte, b
 		}
 		v = p
 	default:
-		return nil, false, 0, errors.New("proofgen: TamperPoint needs a proof made by Prove")
+		return nil, false, 0, errors.New("keys: TamperPoint needs a proof made by ProveSecret")
 	}
 	n := len(g1) + len(g2)
 	if i < 0 || i >= n {

@@ -14,7 +14,7 @@ import (
 )
 
 // ComputeJob is one COMPUTE request over an example program
-// (internal/exampleprog) with its expected fate.
+// (devtools/exampleprog) with its expected fate.
 type ComputeJob struct {
 	Name    string // e.g. "primes/1000"
 	Program string // example name

@@ -1,8 +1,3 @@
-// Package workload builds real proof workloads — valid proofs and each kind
-// of invalid one, on every scheme and curve — and compute jobs over the
-// example programs (compute.go), and submits them to a coordinator. The
-// demo, the end-to-end tests and the benchmarks share it, so they all
-// exercise the same cases.
 package workload
 
 import (
@@ -13,7 +8,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/verifier"

@@ -1,4 +1,4 @@
-package proofgen
+package keys
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func TestReplacePublicInput(t *testing.T) {
 	for _, c := range allConfigs() {
 		t.Run(name(c), func(t *testing.T) {
 			f := fixture(t, c)
-			p, err := f.Prove(9)
+			p, err := f.ProveSecret(big.NewInt(9))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,13 +92,13 @@ func TestReplacePublicInput(t *testing.T) {
 			if !bytes.Equal(q.Proof, p.Proof) {
 				t.Fatal("the proof changed")
 			}
-			for _, job := range []verifier.ProofJob{f.Job(q), f.JSONJob(q)} {
+			for _, job := range []verifier.ProofJob{f.Job(q), jsonJob(f, q)} {
 				if v := verifier.VerifyProof(job, verifier.Limits{}); v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof {
 					t.Fatalf("replaced input: %v, want reject(invalid_proof)", v)
 				}
 			}
 			if _, err := ReplacePublicInput(Proof{PublicInputs: p.PublicInputs}, rand.Reader); err == nil {
-				t.Fatal("accepted a proof not made by Prove")
+				t.Fatal("accepted a proof not made by ProveSecret")
 			}
 		})
 	}
@@ -111,7 +111,7 @@ func TestTamperPoint(t *testing.T) {
 	for _, c := range allConfigs() {
 		t.Run(name(c), func(t *testing.T) {
 			f := fixture(t, c)
-			p, err := f.Prove(5)
+			p, err := f.ProveSecret(big.NewInt(5))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestTamperPoint(t *testing.T) {
 				t.Fatalf("TamperPoint: %v", v)
 			}
 			if _, err := TamperPoint(Proof{Proof: p.Proof}, rand.Reader); err == nil {
-				t.Fatal("accepted a proof not made by Prove")
+				t.Fatal("accepted a proof not made by ProveSecret")
 			}
 		})
 	}
@@ -207,4 +207,21 @@ func TestSaveLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+var combos = []struct {
+	scheme verifier.Scheme
+	curve  verifier.Curve
+}{
+	{verifier.SchemeGroth16, verifier.CurveBN254},
+	{verifier.SchemeGroth16, verifier.CurveBLS12_381},
+	{verifier.SchemePlonk, verifier.CurveBN254},
+	{verifier.SchemePlonk, verifier.CurveBLS12_381},
+}
+
+// jsonJob is f.Job(p) with the public inputs in the JSON encoding.
+func jsonJob(f *Fixture, p Proof) verifier.ProofJob {
+	j := f.Job(p)
+	j.PublicInputs = bytes.Clone(p.PublicJSON)
+	return j
 }

@@ -1,14 +1,3 @@
-// Package proofgen makes real gnark circuits, keys and proofs at run time,
-// for tests, the demo, benchmarks and random challenges.
-//
-// Keys come from groth16.Setup and from plonk.Setup with an SRS made by
-// gnark's test/unsafekzg, whose toxic waste is known: these keys are for
-// testing only and prove nothing to anyone else. Never register them on a
-// network that matters.
-//
-// gnark logs through a global logger that writes debug lines to stdout
-// outside tests. Package verifier, which this package imports, turns it off
-// when it is initialised, so programs using proofgen are quiet.
 package proofgen
 
 import (
@@ -207,10 +196,8 @@ type Proof struct {
 	PublicInputs []byte // gnark public witness binary (MarshalBinary)
 	PublicJSON   []byte // JSON list of decimal strings
 
-	// Set by Prove: the point encoding (FlipBit) and the proof's layout
-	// (TamperPoint, ReplacePublicInput).
-	curve  verifier.Curve
-	scheme verifier.Scheme
+	// Set by Prove: the point encoding (FlipBit).
+	curve verifier.Curve
 }
 
 // Public returns the public inputs (Y, Z) that Prove(secret) proves.
@@ -295,7 +282,7 @@ func (f *Fixture) ProveSecret(x *big.Int) (Proof, error) {
 	if err != nil {
 		return Proof{}, err
 	}
-	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve, scheme: f.Scheme}, nil
+	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve}, nil
 }
 
 // Job packages a proof for verifier.VerifyProof (binary public inputs).
@@ -418,6 +405,5 @@ func clone(p Proof) Proof {
 		PublicInputs: bytes.Clone(p.PublicInputs),
 		PublicJSON:   bytes.Clone(p.PublicJSON),
 		curve:        p.curve,
-		scheme:       p.scheme,
 	}
 }

@@ -1,7 +1,3 @@
-// Package devnet runs a whole network in one process: a coordinator on a
-// Pebble directory serving on loopback, and keepers talking to it over
-// real HTTP. The devnet command, the demo, the benchmarks and the tests
-// use it.
 package devnet
 
 import (
@@ -19,6 +15,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -35,7 +32,7 @@ type Options struct {
 	// Keepers is how many keepers the genesis has and how many are run.
 	Keepers int
 	// Byzantine gives the strategies of the last len(Byzantine) keepers.
-	Byzantine []keeper.Strategy
+	Byzantine []byzantine.Strategy
 	// ExtraGenesisKeepers get stake in genesis but are not run here (for
 	// tests and benchmarks that drive keepers themselves).
 	ExtraGenesisKeepers int
@@ -138,7 +135,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	for i := 0; i < o.Keepers; i++ {
 		kc := base.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
 		if b := i - (o.Keepers - len(o.Byzantine)); b >= 0 {
-			kc = kc.WithStrategy(o.Byzantine[b])
+			kc = kc.WithBehaviour(o.Byzantine[b])
 		}
 		if i < o.WasmKeepers {
 			kc = kc.WithEngine(o.WasmEngine)

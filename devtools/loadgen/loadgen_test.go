@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
-	"github.com/lightkeeper-net/lightkeeper/internal/devnet"
-	"github.com/lightkeeper-net/lightkeeper/internal/loadgen"
-	"github.com/lightkeeper-net/lightkeeper/internal/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/loadgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 

@@ -1,4 +1,4 @@
-package proofgen
+package keys
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ func (f *Fixture) Save(w io.Writer) error {
 	section := func(write func(io.Writer) (int64, error), what string) error {
 		var s bytes.Buffer
 		if _, err := write(&s); err != nil {
-			return fmt.Errorf("proofgen: saving the %s: %w", what, err)
+			return fmt.Errorf("keys: saving the %s: %w", what, err)
 		}
 		b.Write(binary.BigEndian.AppendUint64(nil, uint64(s.Len())))
 		b.Write(s.Bytes())
@@ -74,7 +74,7 @@ func (f *Fixture) Save(w io.Writer) error {
 		pk = f.plonkPK
 	}
 	if pk == nil {
-		return errors.New("proofgen: the fixture has no proving key")
+		return errors.New("keys: the fixture has no proving key")
 	}
 	if err := section(pk.WriteRawTo, "proving key"); err != nil {
 		return err
@@ -94,17 +94,17 @@ func (f *Fixture) Save(w io.Writer) error {
 func Load(r io.Reader, want Config) (f *Fixture, err error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxSavedFixtureBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("proofgen: reading a saved fixture: %w", err)
+		return nil, fmt.Errorf("keys: reading a saved fixture: %w", err)
 	}
 	if len(b) > MaxSavedFixtureBytes {
-		return nil, fmt.Errorf("proofgen: saved fixture larger than %d bytes", MaxSavedFixtureBytes)
+		return nil, fmt.Errorf("keys: saved fixture larger than %d bytes", MaxSavedFixtureBytes)
 	}
 	if len(b) < len(fixtureMagic)+13+sha256.Size || string(b[:len(fixtureMagic)]) != fixtureMagic {
-		return nil, errors.New("proofgen: not a saved fixture (bad header)")
+		return nil, errors.New("keys: not a saved fixture (bad header)")
 	}
 	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
 	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
-		return nil, errors.New("proofgen: saved fixture is damaged (checksum mismatch)")
+		return nil, errors.New("keys: saved fixture is damaged (checksum mismatch)")
 	}
 	hdr := body[len(fixtureMagic):]
 	scheme := verifier.Scheme(binary.BigEndian.Uint32(hdr[0:]))
@@ -113,7 +113,7 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 	commit := hdr[12] == 1
 	wantChain := chainFor(want.Scheme, want.Constraints)
 	if scheme != want.Scheme || curve != want.Curve || chain != wantChain || commit != want.Commit {
-		return nil, fmt.Errorf("proofgen: saved fixture is %s/%s chain %d commit %v, want %s/%s chain %d commit %v",
+		return nil, fmt.Errorf("keys: saved fixture is %s/%s chain %d commit %v, want %s/%s chain %d commit %v",
 			scheme, curve, chain, commit, want.Scheme, want.Curve, wantChain, want.Commit)
 	}
 	id, err := curveID(curve)
@@ -123,12 +123,12 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 	rest := hdr[13:]
 	next := func(what string) ([]byte, error) {
 		if len(rest) < 8 {
-			return nil, fmt.Errorf("proofgen: saved fixture truncated before the %s", what)
+			return nil, fmt.Errorf("keys: saved fixture truncated before the %s", what)
 		}
 		n := binary.BigEndian.Uint64(rest)
 		rest = rest[8:]
 		if n > uint64(len(rest)) {
-			return nil, fmt.Errorf("proofgen: saved fixture: %s of %d bytes, %d left", what, n, len(rest))
+			return nil, fmt.Errorf("keys: saved fixture: %s of %d bytes, %d left", what, n, len(rest))
 		}
 		s := rest[:n]
 		rest = rest[n:]
@@ -147,7 +147,7 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 		return nil, err
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("proofgen: saved fixture: %d bytes after the verifying key", len(rest))
+		return nil, fmt.Errorf("keys: saved fixture: %d bytes after the verifying key", len(rest))
 	}
 
 	// gnark's decoders panic on some inputs; this file passed its checksum,
@@ -155,7 +155,7 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 	// encodings, and is reported as an error.
 	defer func() {
 		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("proofgen: decoding a saved fixture: %v", p)
+			f, err = nil, fmt.Errorf("keys: decoding a saved fixture: %v", p)
 		}
 	}()
 	f = &Fixture{Scheme: scheme, Curve: curve, NumPublic: NumPublic, curveID: id, chain: chain, commit: commit,
@@ -173,7 +173,7 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 		err = readSection(f.plonkPK.UnsafeReadFrom, pkBytes, "proving key")
 		vk = plonk.NewVerifyingKey(id)
 	default:
-		return nil, fmt.Errorf("proofgen: unsupported scheme %s", scheme)
+		return nil, fmt.Errorf("keys: unsupported scheme %s", scheme)
 	}
 	if err != nil {
 		return nil, err
@@ -191,10 +191,10 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 func readSection(read func(io.Reader) (int64, error), b []byte, what string) error {
 	r := bytes.NewReader(b)
 	if _, err := read(r); err != nil {
-		return fmt.Errorf("proofgen: saved fixture: %s: %w", what, err)
+		return fmt.Errorf("keys: saved fixture: %s: %w", what, err)
 	}
 	if r.Len() != 0 {
-		return fmt.Errorf("proofgen: saved fixture: %d bytes after the %s", r.Len(), what)
+		return fmt.Errorf("keys: saved fixture: %d bytes after the %s", r.Len(), what)
 	}
 	return nil
 }
