@@ -2,88 +2,36 @@ package proofgen
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/backend/plonk"
-	"github.com/consensys/gnark/constraint"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/frontend/cs/scs"
-	"github.com/consensys/gnark/test/unsafekzg"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 // NumPublic is the number of public inputs of every fixture circuit.
-const NumPublic = 2
+const NumPublic = keys.NumPublic
 
-// Fixture is a compiled circuit with its keys. It is safe for concurrent
-// Prove calls.
-type Fixture struct {
-	Scheme       verifier.Scheme
-	Curve        verifier.Curve
-	VerifyingKey []byte // gnark binary (WriteTo, compressed)
-	NumPublic    int
+// Fixture is the challenge generator's circuit with its keys
+// (coordinator/challenge/keys: one definition of the circuit, its setup
+// and its proving), plus what tests, benchmarks and the demo want on top:
+// small integer secrets, the JSON encoding and the classic invalid proofs.
+// It is safe for concurrent Prove calls.
+type Fixture struct{ *keys.Fixture }
 
-	curveID     ecc.ID
-	chain       int
-	commit      bool
-	ccs         constraint.ConstraintSystem
-	groth16PK   groth16.ProvingKey
-	plonkPK     plonk.ProvingKey
-	constraints int
-}
+// Proof is a proof with its public inputs in both accepted encodings.
+type Proof = keys.Proof
 
-// circuit proves knowledge of a secret X with
-//
-//	Y == X³ + X + 5
-//	Z == v + 7, where v = X² followed by Chain steps of v = v² + X
-//
-// Y and Z are public. With Commit set it also commits (BSB22) to X and Y
-// and asserts the commitment is non-zero, which exercises gnark's
-// commitment machinery in both schemes.
-type circuit struct {
-	X frontend.Variable
-	Y frontend.Variable `gnark:",public"`
-	Z frontend.Variable `gnark:",public"`
-
-	chain  int
-	commit bool
-}
-
-func (c *circuit) Define(api frontend.API) error {
-	x3 := api.Mul(c.X, c.X, c.X)
-	api.AssertIsEqual(c.Y, api.Add(x3, c.X, 5))
-	v := api.Mul(c.X, c.X)
-	for i := 0; i < c.chain; i++ {
-		v = api.Add(api.Mul(v, v), c.X)
-	}
-	api.AssertIsEqual(c.Z, api.Add(v, 7))
-	if c.commit {
-		committer, ok := api.(frontend.Committer)
-		if !ok {
-			return errors.New("builder does not support commitments")
-		}
-		cm, err := committer.Commit(c.X, c.Y)
-		if err != nil {
-			return err
-		}
-		api.AssertIsDifferent(cm, 0)
-	}
-	return nil
-}
+// Config names a fixture's circuit: the small circuit, or one of about
+// Constraints constraints, with or without a BSB22 commitment.
+type Config = keys.Config
 
 // New returns a fixture for the small circuit (a handful of constraints).
 func New(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
-	return newFixture(scheme, curve, 0, false)
+	return NewFromConfig(Config{Scheme: scheme, Curve: curve})
 }
 
 // NewWithSize returns a fixture whose circuit has about the given number of
@@ -91,113 +39,23 @@ func New(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
 // It never has fewer constraints than the small circuit (5 in R1CS, 6 in
 // PLONK); Constraints reports the exact count.
 func NewWithSize(scheme verifier.Scheme, curve verifier.Curve, constraints int) (*Fixture, error) {
-	return newFixture(scheme, curve, chainFor(scheme, constraints), false)
-}
-
-// Config names one fixture circuit: the small circuit (Constraints 0),
-// or one of about Constraints constraints as NewWithSize makes, with or
-// without the BSB22 commitment of NewCommitted.
-type Config struct {
-	Scheme      verifier.Scheme
-	Curve       verifier.Curve
-	Constraints int
-	Commit      bool
-}
-
-// NewFromConfig returns a fixture for the circuit c names.
-func NewFromConfig(c Config) (*Fixture, error) {
-	if c.Constraints < 0 {
-		return nil, fmt.Errorf("proofgen: %d constraints asked for", c.Constraints)
-	}
-	return newFixture(c.Scheme, c.Curve, chainFor(c.Scheme, c.Constraints), c.Commit)
-}
-
-// chainFor is the number of squaring steps that gives about constraints
-// constraints. With gnark v0.16 the small circuit compiles to 5 R1CS / 6
-// PLONK constraints, and each step v = v² + X adds 1 R1CS / 2 PLONK ones.
-func chainFor(scheme verifier.Scheme, constraints int) int {
-	if scheme == verifier.SchemePlonk {
-		return max(0, (constraints-6)/2)
-	}
-	return max(0, constraints-5)
+	return NewFromConfig(Config{Scheme: scheme, Curve: curve, Constraints: constraints})
 }
 
 // NewCommitted returns a fixture for the small circuit plus a BSB22
 // commitment to the secret and a public input (gnark's api.Commit), so that
 // proofs carry commitments and the key commitment parameters.
 func NewCommitted(scheme verifier.Scheme, curve verifier.Curve) (*Fixture, error) {
-	return newFixture(scheme, curve, 0, true)
+	return NewFromConfig(Config{Scheme: scheme, Curve: curve, Commit: true})
 }
 
-func curveID(c verifier.Curve) (ecc.ID, error) {
-	switch c {
-	case verifier.CurveBN254:
-		return ecc.BN254, nil
-	case verifier.CurveBLS12_381:
-		return ecc.BLS12_381, nil
-	}
-	return ecc.UNKNOWN, fmt.Errorf("proofgen: unsupported curve %s", c)
-}
-
-func newFixture(scheme verifier.Scheme, curve verifier.Curve, chain int, commit bool) (*Fixture, error) {
-	id, err := curveID(curve)
+// NewFromConfig returns a fixture for the circuit c names.
+func NewFromConfig(c Config) (*Fixture, error) {
+	f, err := keys.NewFromConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	f := &Fixture{Scheme: scheme, Curve: curve, NumPublic: NumPublic, curveID: id, chain: chain, commit: commit}
-	c := &circuit{chain: chain, commit: commit}
-	var buf bytes.Buffer
-	switch scheme {
-	case verifier.SchemeGroth16:
-		f.ccs, err = frontend.Compile(id.ScalarField(), r1cs.NewBuilder, c)
-		if err != nil {
-			return nil, fmt.Errorf("proofgen: compile: %w", err)
-		}
-		pk, vk, err := groth16.Setup(f.ccs)
-		if err != nil {
-			return nil, fmt.Errorf("proofgen: groth16 setup: %w", err)
-		}
-		f.groth16PK = pk
-		if _, err := vk.WriteTo(&buf); err != nil {
-			return nil, err
-		}
-	case verifier.SchemePlonk:
-		f.ccs, err = frontend.Compile(id.ScalarField(), scs.NewBuilder, c)
-		if err != nil {
-			return nil, fmt.Errorf("proofgen: compile: %w", err)
-		}
-		// Test-only SRS: unsafekzg knows the toxic waste.
-		srs, srsLagrange, err := unsafekzg.NewSRS(f.ccs)
-		if err != nil {
-			return nil, fmt.Errorf("proofgen: SRS: %w", err)
-		}
-		pk, vk, err := plonk.Setup(f.ccs, srs, srsLagrange)
-		if err != nil {
-			return nil, fmt.Errorf("proofgen: plonk setup: %w", err)
-		}
-		f.plonkPK = pk
-		if _, err := vk.WriteTo(&buf); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("proofgen: unsupported scheme %s", scheme)
-	}
-	f.VerifyingKey = buf.Bytes()
-	f.constraints = f.ccs.GetNbConstraints()
-	return f, nil
-}
-
-// Constraints returns the number of constraints of the compiled circuit.
-func (f *Fixture) Constraints() int { return f.constraints }
-
-// Proof is a proof with its public inputs in both accepted encodings.
-type Proof struct {
-	Proof        []byte // gnark binary (WriteTo, compressed)
-	PublicInputs []byte // gnark public witness binary (MarshalBinary)
-	PublicJSON   []byte // JSON list of decimal strings
-
-	// Set by Prove: the point encoding (FlipBit).
-	curve verifier.Curve
+	return &Fixture{f}, nil
 }
 
 // Public returns the public inputs (Y, Z) that Prove(secret) proves.
@@ -205,95 +63,10 @@ func (f *Fixture) Public(secret uint64) []*big.Int {
 	return f.PublicOf(new(big.Int).SetUint64(secret))
 }
 
-// PublicOf returns the public inputs (Y, Z) that ProveSecret(x) proves, for
-// x in the scalar field.
-func (f *Fixture) PublicOf(x *big.Int) []*big.Int {
-	r := f.curveID.ScalarField()
-	y := new(big.Int).Exp(x, big.NewInt(3), r)
-	y.Add(y, x).Add(y, big.NewInt(5)).Mod(y, r)
-	v := new(big.Int).Mul(x, x)
-	v.Mod(v, r)
-	for i := 0; i < f.chain; i++ {
-		v.Mul(v, v).Add(v, x).Mod(v, r)
-	}
-	z := v.Add(v, big.NewInt(7))
-	z.Mod(z, r)
-	return []*big.Int{y, z}
-}
-
 // Prove returns a fresh valid proof that the prover knows secret. Different
 // secrets give different public inputs.
 func (f *Fixture) Prove(secret uint64) (Proof, error) {
 	return f.ProveSecret(new(big.Int).SetUint64(secret))
-}
-
-// ScalarField returns the modulus of the fixture curve's scalar field, the
-// range of secrets and public inputs.
-func (f *Fixture) ScalarField() *big.Int { return f.curveID.ScalarField() }
-
-// RandomSecret returns a secret drawn uniformly from the whole scalar
-// field, so that the public inputs of its proof are spread over the whole
-// field too (a uint64 secret gives Y < 2¹⁹³, which would tell such proofs
-// apart).
-func (f *Fixture) RandomSecret(r io.Reader) (*big.Int, error) {
-	x, err := rand.Int(r, f.ScalarField())
-	if err != nil {
-		return nil, fmt.Errorf("proofgen: random secret: %w", err)
-	}
-	return x, nil
-}
-
-// ProveSecret is Prove for a secret anywhere in the scalar field
-// (0 ≤ x < ScalarField()).
-func (f *Fixture) ProveSecret(x *big.Int) (Proof, error) {
-	if x == nil || x.Sign() < 0 || x.Cmp(f.ScalarField()) >= 0 {
-		return Proof{}, fmt.Errorf("proofgen: secret outside the %s scalar field", f.Curve)
-	}
-	pub := f.PublicOf(x)
-	assignment := &circuit{X: new(big.Int).Set(x), Y: pub[0], Z: pub[1], chain: f.chain, commit: f.commit}
-	full, err := frontend.NewWitness(assignment, f.curveID.ScalarField())
-	if err != nil {
-		return Proof{}, fmt.Errorf("proofgen: witness: %w", err)
-	}
-	public, err := full.Public()
-	if err != nil {
-		return Proof{}, fmt.Errorf("proofgen: public witness: %w", err)
-	}
-	var buf bytes.Buffer
-	switch f.Scheme {
-	case verifier.SchemeGroth16:
-		p, err := groth16.Prove(f.ccs, f.groth16PK, full)
-		if err != nil {
-			return Proof{}, fmt.Errorf("proofgen: groth16 prove: %w", err)
-		}
-		if _, err := p.WriteTo(&buf); err != nil {
-			return Proof{}, err
-		}
-	case verifier.SchemePlonk:
-		p, err := plonk.Prove(f.ccs, f.plonkPK, full)
-		if err != nil {
-			return Proof{}, fmt.Errorf("proofgen: plonk prove: %w", err)
-		}
-		if _, err := p.WriteTo(&buf); err != nil {
-			return Proof{}, err
-		}
-	}
-	bin, err := public.MarshalBinary()
-	if err != nil {
-		return Proof{}, err
-	}
-	return Proof{Proof: buf.Bytes(), PublicInputs: bin, PublicJSON: encodeJSON(pub), curve: f.Curve}, nil
-}
-
-// Job packages a proof for verifier.VerifyProof (binary public inputs).
-func (f *Fixture) Job(p Proof) verifier.ProofJob {
-	return verifier.ProofJob{
-		Scheme:       f.Scheme,
-		Curve:        f.Curve,
-		VerifyingKey: bytes.Clone(f.VerifyingKey),
-		Proof:        bytes.Clone(p.Proof),
-		PublicInputs: bytes.Clone(p.PublicInputs),
-	}
 }
 
 // JSONJob is Job with the public inputs in the JSON encoding.
@@ -303,42 +76,12 @@ func (f *Fixture) JSONJob(p Proof) verifier.ProofJob {
 	return j
 }
 
-func encodeJSON(values []*big.Int) []byte {
-	s := make([]string, len(values))
-	for i, v := range values {
-		s[i] = v.String()
-	}
-	b, _ := json.Marshal(s)
-	return b
-}
-
 // EncodeWitness encodes values as a gnark public witness (u32 nbPublic,
 // u32 nbSecret = 0, u32 length, 32-byte big-endian values).
-func EncodeWitness(values []*big.Int) []byte {
-	b := make([]byte, 12+32*len(values))
-	binary.BigEndian.PutUint32(b[0:], uint32(len(values)))
-	binary.BigEndian.PutUint32(b[8:], uint32(len(values)))
-	for i, v := range values {
-		v.FillBytes(b[12+32*i : 12+32*(i+1)])
-	}
-	return b
-}
+func EncodeWitness(values []*big.Int) []byte { return keys.EncodeWitness(values) }
 
 // DecodeWitness is the inverse of EncodeWitness.
-func DecodeWitness(b []byte) ([]*big.Int, error) {
-	if len(b) < 12 {
-		return nil, errors.New("proofgen: witness too short")
-	}
-	n := binary.BigEndian.Uint32(b[8:])
-	if uint64(len(b)) != 12+32*uint64(n) {
-		return nil, errors.New("proofgen: witness length mismatch")
-	}
-	out := make([]*big.Int, n)
-	for i := range out {
-		out[i] = new(big.Int).SetBytes(b[12+32*i : 12+32*(i+1)])
-	}
-	return out, nil
-}
+func DecodeWitness(b []byte) ([]*big.Int, error) { return keys.DecodeWitness(b) }
 
 // WrongPublicInput returns the same proof with its first public input
 // incremented (mod the curve's scalar field), in both encodings.
@@ -370,7 +113,7 @@ func FlipBit(p Proof) Proof {
 	if len(q.Proof) == 0 {
 		return q
 	}
-	switch flags := q.Proof[0]; q.curve {
+	switch flags := q.Proof[0]; p.Curve() {
 	case verifier.CurveBN254:
 		// gnark-crypto bn254: top two bits 10 = compressed, smallest y;
 		// 11 = compressed, largest y.
@@ -399,11 +142,30 @@ func Truncate(p Proof) Proof {
 	return q
 }
 
+// clone copies p's bytes (the struct copy keeps its curve).
 func clone(p Proof) Proof {
-	return Proof{
-		Proof:        bytes.Clone(p.Proof),
-		PublicInputs: bytes.Clone(p.PublicInputs),
-		PublicJSON:   bytes.Clone(p.PublicJSON),
-		curve:        p.curve,
+	q := p
+	q.Proof = bytes.Clone(p.Proof)
+	q.PublicInputs = bytes.Clone(p.PublicInputs)
+	q.PublicJSON = bytes.Clone(p.PublicJSON)
+	return q
+}
+
+func curveID(c verifier.Curve) (ecc.ID, error) {
+	switch c {
+	case verifier.CurveBN254:
+		return ecc.BN254, nil
+	case verifier.CurveBLS12_381:
+		return ecc.BLS12_381, nil
 	}
+	return ecc.UNKNOWN, fmt.Errorf("proofgen: unsupported curve %s", c)
+}
+
+func encodeJSON(values []*big.Int) []byte {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = v.String()
+	}
+	b, _ := json.Marshal(s)
+	return b
 }

@@ -180,6 +180,10 @@ type Proof struct {
 	scheme verifier.Scheme
 }
 
+// Curve is the curve the proof was made on (zero for a proof not made by
+// ProveSecret): it tells how its points are encoded.
+func (p Proof) Curve() verifier.Curve { return p.curve }
+
 // PublicOf returns the public inputs (Y, Z) that ProveSecret(x) proves, for
 // x in the scalar field.
 func (f *Fixture) PublicOf(x *big.Int) []*big.Int {
