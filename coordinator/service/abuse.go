@@ -228,7 +228,7 @@ func (n *Node) admitKeeper(addr, id string, sig []byte) (k *lightkeeperv1.Keeper
 	var known bool
 	var balance, minBond uint64
 	unbonded := 0
-	n.readMachine(func(m *state.Machine) {
+	if err := n.readMachine(func(m *state.Machine) {
 		if k, known = m.Keeper(id); known {
 			return
 		}
@@ -237,7 +237,9 @@ func (n *Node) admitKeeper(addr, id string, sig []byte) (k *lightkeeperv1.Keeper
 		}
 		minBond = m.Params().GetStaking().GetMinSelfBond()
 		unbonded = m.UnbondedKeepers()
-	})
+	}); err != nil {
+		return nil, false, toConnect(err)
+	}
 	switch {
 	case known && k.GetRegistered():
 		pub, _ := hex.DecodeString(id)

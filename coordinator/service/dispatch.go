@@ -213,7 +213,9 @@ func (n *Node) task(r *lightkeeperv1.Round, keeperID string) (*lightkeeperv1.Tas
 	if w := r.GetRequest().GetWithdrawal(); w != nil {
 		var vkID string
 		var roots [][]byte
-		n.readMachine(func(m *state.Machine) { vkID, roots = m.PoolVerifyingKeyID(), m.PoolRoots() })
+		if err := n.readMachine(func(m *state.Machine) { vkID, roots = m.PoolVerifyingKeyID(), m.PoolRoots() }); err != nil {
+			return nil, err
+		}
 		vk, err := n.verifyingKey(vkID)
 		if err != nil {
 			return nil, err

@@ -6,9 +6,19 @@
 // gRPC and gRPC-Web APIs, gRPC reflection and health, and /metrics on one
 // port.
 //
-// Only the producer goroutine writes the machine. Handlers read committed
-// records from the store, so an answer never shows state that a crash could
-// still lose.
+// Reads see only committed state, so no answer shows a block that a crash
+// could still lose. Only the producer goroutine writes the machine, and it
+// holds the machine's write lock from ApplyBlock until that block's synced
+// Pebble batch is committed; handlers read either the store (blocks,
+// rounds, keepers, programs, keys, epoch statements, the chain head: only
+// committed batches are in it) or the machine under the read lock
+// (readMachine: accounts, stakes, guarantees, groups, the epoch, the pool,
+// vote prechecks, session checks), which they get only between blocks. A
+// machine read therefore waits at most for the block being synced, never
+// sees it half-way. If a block fails to commit the machine is ahead of the
+// disk: readMachine refuses (Unavailable) until the node is restarted from
+// the store. Requests are answered, tasks dispatched and WatchRound and
+// withdrawal watchers woken only after the commit (produce, afterBlock).
 //
 // Expensive checks run in the handlers, off the producer: a verifying key
 // is parsed and a program goes through verifier/compute.Check (at most two

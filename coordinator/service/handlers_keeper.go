@@ -68,11 +68,13 @@ func (n *Node) authenticate(auth *lightkeeperv1.SessionAuth) (string, error) {
 		return "", connect.NewError(connect.CodePermissionDenied, errors.New("auth.signature does not verify for this keeper and chain"))
 	}
 	registered := false
-	n.readMachine(func(m *state.Machine) {
+	if err := n.readMachine(func(m *state.Machine) {
 		if k, ok := m.Keeper(id); ok {
 			registered = k.GetRegistered()
 		}
-	})
+	}); err != nil {
+		return "", toConnect(err)
+	}
 	if !registered {
 		return "", connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("keeper %s is not registered: call RegisterKeeper first", id))
 	}
@@ -195,14 +197,16 @@ func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[ligh
 	// answered here, without a signature check or a place in a block.
 	out := make([]*lightkeeperv1.VoteResult, len(votes))
 	final := make([]bool, len(votes))
-	n.readMachine(func(m *state.Machine) {
+	if err := n.readMachine(func(m *state.Machine) {
 		for i, v := range votes {
 			if res, ok := m.PrecheckVote(v); ok {
 				out[i], final[i] = voteResult(v, res), true
 				n.metrics.votes.WithLabelValues(res.VoteStatus.String()).Inc()
 			}
 		}
-	})
+	}); err != nil {
+		return nil, toConnect(err)
+	}
 	// Queue every other vote before waiting on any, so a batch lands in
 	// one block rather than one block per vote.
 	pending := make([]*pendingTx, len(votes))

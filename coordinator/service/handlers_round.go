@@ -92,7 +92,9 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		return nil, err
 	}
 	open := 0
-	n.readMachine(func(m *state.Machine) { open = m.OpenRoundCount() })
+	if err := n.readMachine(func(m *state.Machine) { open = m.OpenRoundCount() }); err != nil {
+		return nil, toConnect(err)
+	}
 	if open >= n.cfg.Limits.MaxOpenRounds {
 		return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%d rounds are open, the limit is %d: retry later", open, n.cfg.Limits.MaxOpenRounds))
 	}

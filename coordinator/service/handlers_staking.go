@@ -18,8 +18,9 @@ import (
 
 // stakingServer is the economy's API (docs/design.md §2 and §9): signed
 // transactions in, accounts, stakes, groups, guarantees and epochs out.
-// Reads come from the state machine (live state) except completed epochs'
-// statements, which come from the store.
+// Reads come from the state machine between blocks (committed state, see
+// readMachine) except completed epochs' statements, which come from the
+// store.
 type stakingServer struct{ n *Node }
 
 var _ lightkeeperv1connect.StakingServiceHandler = stakingServer{}
@@ -146,14 +147,16 @@ func (s stakingServer) GetAccount(ctx context.Context, req *connect.Request[ligh
 		return nil, err
 	}
 	out := &lightkeeperv1.GetAccountResponse{}
-	s.n.readMachine(func(m *state.Machine) {
+	if err := s.n.readMachine(func(m *state.Machine) {
 		out.Account, _ = m.Account(id)
 		out.Unbonding = m.Unbonding(id)
 		out.Guarantees = m.Guarantees(id, "")
 		if k, ok := m.Keeper(id); ok {
 			out.SelfBond = k.GetStake()
 		}
-	})
+	}); err != nil {
+		return nil, toConnect(err)
+	}
 	return connect.NewResponse(out), nil
 }
 
@@ -164,10 +167,12 @@ func (s stakingServer) GetKeeperStake(ctx context.Context, req *connect.Request[
 	}
 	out := &lightkeeperv1.GetKeeperStakeResponse{}
 	found := false
-	s.n.readMachine(func(m *state.Machine) {
+	if err := s.n.readMachine(func(m *state.Machine) {
 		out.Keeper, found = m.Keeper(id)
 		out.Guarantees = m.Guarantees("", id)
-	})
+	}); err != nil {
+		return nil, toConnect(err)
+	}
 	if !found {
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("keeper %s not found", id))
 	}
@@ -182,8 +187,13 @@ func (s stakingServer) GetGroup(ctx context.Context, req *connect.Request[lightk
 	out := &lightkeeperv1.GetGroupResponse{}
 	found := false
 	// GroupStake may bring stakes up to date, so it runs under the write
-	// lock like a block.
+	// lock like a block (never inside one: the producer holds the lock
+	// until its block is committed).
 	s.n.mu.Lock()
+	if s.n.lost != nil {
+		s.n.mu.Unlock()
+		return nil, toConnect(ErrStopped)
+	}
 	m := s.n.machine
 	if out.Group, found = m.Group(id); found {
 		gs, _ := m.GroupStake(id)
@@ -214,19 +224,23 @@ func (s stakingServer) ListGuarantees(ctx context.Context, req *connect.Request[
 		}
 	}
 	out := &lightkeeperv1.ListGuaranteesResponse{}
-	s.n.readMachine(func(m *state.Machine) { out.Guarantees = m.Guarantees(g, t) })
+	if err := s.n.readMachine(func(m *state.Machine) { out.Guarantees = m.Guarantees(g, t) }); err != nil {
+		return nil, toConnect(err)
+	}
 	return connect.NewResponse(out), nil
 }
 
 func (s stakingServer) GetEpoch(ctx context.Context, req *connect.Request[lightkeeperv1.GetEpochRequest]) (*connect.Response[lightkeeperv1.GetEpochResponse], error) {
 	out := &lightkeeperv1.GetEpochResponse{}
-	s.n.readMachine(func(m *state.Machine) {
+	if err := s.n.readMachine(func(m *state.Machine) {
 		st := m.Staking()
 		out.CurrentEpoch = st.GetEpoch()
 		out.CurrentStartedAt = st.GetEpochStartedAt()
 		out.ActiveSet = st.GetActiveSet()
 		out.NextEpochAt = timestampMilli(m.NextEpochAt())
-	})
+	}); err != nil {
+		return nil, toConnect(err)
+	}
 	var err error
 	if req.Msg.Epoch != nil {
 		if req.Msg.GetEpoch() >= out.CurrentEpoch {
@@ -252,7 +266,9 @@ func (s stakingServer) GetEpoch(ctx context.Context, req *connect.Request[lightk
 
 func (s stakingServer) GetCommunityFund(ctx context.Context, req *connect.Request[lightkeeperv1.GetCommunityFundRequest]) (*connect.Response[lightkeeperv1.GetCommunityFundResponse], error) {
 	var st *lightkeeperv1.StakingState
-	s.n.readMachine(func(m *state.Machine) { st = m.Staking() })
+	if err := s.n.readMachine(func(m *state.Machine) { st = m.Staking() }); err != nil {
+		return nil, toConnect(err)
+	}
 	return connect.NewResponse(&lightkeeperv1.GetCommunityFundResponse{
 		CommunityFund: st.GetCommunityFund(),
 		FeePot:        st.GetFeePot(),

@@ -41,9 +41,14 @@ type Node struct {
 	now   func() time.Time
 	store *pebbledb.Store
 
-	// mu guards machine: the producer writes under Lock, readers RLock.
+	// mu guards machine and lost: the producer holds Lock from applying a
+	// block until it is committed, readers RLock (readMachine), so a
+	// reader sees only committed state. lost is set when a block applied
+	// to the machine failed to commit: the machine is ahead of the disk,
+	// and readMachine refuses.
 	mu      sync.RWMutex
 	machine *state.Machine
+	lost    error
 	chainID string
 
 	txs      chan *pendingTx
@@ -72,6 +77,11 @@ type Node struct {
 	dataDir string
 	// challenges is nil when [challenges] enabled = false.
 	challenges *challenger
+
+	// testHookAfterApply, set only by tests before Run, runs on the
+	// producer between ApplyBlock and the block's commit; an error it
+	// returns stands for a crash there: the block is never committed.
+	testHookAfterApply func(res *state.Result) error
 }
 
 type pendingTx struct {
@@ -277,15 +287,21 @@ func (n *Node) wait(ctx context.Context, p *pendingTx) (state.TxResult, error) {
 
 var errBusy = errors.New("coordinator is busy: transaction queue full, retry later")
 
-// readMachine runs f with the machine read-locked.
-func (n *Node) readMachine(f func(m *state.Machine)) {
+// readMachine runs f with the machine read-locked, which it is only
+// between blocks: f sees committed state. After a block failed to commit
+// it runs nothing and returns ErrStopped.
+func (n *Node) readMachine(f func(m *state.Machine)) error {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
+	if n.lost != nil {
+		return ErrStopped
+	}
 	f(n.machine)
+	return nil
 }
 
-// Keepers returns every keeper as the state machine has it now, sorted by
-// id.
+// Keepers returns every keeper as of the last committed block, sorted by
+// id (none once a block failed to commit).
 func (n *Node) Keepers() []*lightkeeperv1.Keeper {
 	var ks []*lightkeeperv1.Keeper
 	n.readMachine(func(m *state.Machine) { ks = m.Keepers() })

@@ -18,8 +18,8 @@ const tick = 100 * time.Millisecond
 
 // Run produces blocks until ctx is done or a block cannot be persisted. The
 // latter is fatal: the machine has moved past what the disk holds, so the
-// node stops and nobody is told of the lost block's results; a restart
-// resumes from the last durable block.
+// node stops, nobody is told of the lost block's results and reads of the
+// machine refuse; a restart resumes from the last durable block.
 func (n *Node) Run(ctx context.Context) error {
 	// Keepers marked online in a previous run are not connected to this
 	// one: the first block takes them offline; they come back when they
@@ -144,7 +144,11 @@ func setOnlineTx(id string, online bool) *lightkeeperv1.Transaction {
 }
 
 // produce applies one block (system transactions first), persists it and
-// only then answers the waiting requests and dispatches.
+// only then answers the waiting requests and dispatches. It holds the
+// machine's write lock from ApplyBlock until the block's batch is committed,
+// so no handler reads a block that is not yet durable; a block that fails
+// to commit leaves the lock with lost set: the machine is ahead of the disk
+// and reads refuse from then on (the node is stopping).
 func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) error {
 	txs := make([]*lightkeeperv1.Transaction, 0, len(system)+len(batch))
 	txs = append(txs, system...)
@@ -167,24 +171,37 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 		return err
 	}
 	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs, Entropy: entropy})
-	n.mu.Unlock()
 	if err != nil {
+		n.mu.Unlock()
 		// A refused block leaves the machine unchanged: fail its requests.
 		for _, p := range batch {
 			p.done <- state.TxResult{Err: err}
 		}
 		return nil
 	}
-	n.metrics.blockApplied(res)
-	if err := n.persistInto(n.store.NewBatch(), res); err != nil {
+	if err := n.commit(res); err != nil {
+		n.lost = err
+		n.mu.Unlock()
 		return err
 	}
+	n.mu.Unlock()
+	n.metrics.blockApplied(res)
 	n.metrics.blockCommitted(res, time.Since(start))
 	for i, p := range batch {
 		p.done <- res.TxResults[len(system)+i]
 	}
 	n.afterBlock(res)
 	return nil
+}
+
+// commit persists an applied block; the caller holds n.mu.
+func (n *Node) commit(res *state.Result) error {
+	if n.testHookAfterApply != nil {
+		if err := n.testHookAfterApply(res); err != nil {
+			return err
+		}
+	}
+	return n.persistInto(n.store.NewBatch(), res)
 }
 
 func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {

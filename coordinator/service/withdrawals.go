@@ -117,15 +117,17 @@ func (s ledgerServer) GetPool(ctx context.Context, req *connect.Request[lightkee
 		limit = maxPoolLeaves
 	}
 	res := &lightkeeperv1.GetPoolResponse{}
-	s.n.readMachine(func(m *state.Machine) {
+	if err := s.n.readMachine(func(m *state.Machine) {
 		res.VerifyingKeyId, res.Size, res.Balance, res.Roots = m.PoolVerifyingKeyID(), m.PoolSize(), m.PoolBalance(), m.PoolRoots()
-	})
+	}); err != nil {
+		return nil, toConnect(err)
+	}
 	leaves, err := s.n.store.PoolLeaves(req.Msg.GetFromIndex(), limit)
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	// Leaves of a block not yet durable are not listed; the machine may
-	// be ahead of the store by one block, never behind.
+	// Leaves of a block committed after the machine was read are not
+	// listed: the page matches the pool's size and roots.
 	for _, l := range leaves {
 		if l.GetIndex() < res.Size {
 			res.Leaves = append(res.Leaves, l)
