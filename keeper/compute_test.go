@@ -27,27 +27,6 @@ func examples(t *testing.T) map[string][]byte {
 	return mods
 }
 
-func defaultParams() *lightkeeperv1.ComputeParams {
-	l := compute.DefaultLimits()
-	return &lightkeeperv1.ComputeParams{MaxModuleBytes: uint64(l.MaxModuleBytes), MaxMemoryPages: l.MaxMemoryPages,
-		MaxTableElements: l.MaxTableElements, MaxCallDepth: l.MaxCallDepth, MaxOutputBytes: uint32(l.MaxOutputBytes),
-		MaxFuel: l.MaxFuel, MaxInputBytes: 1 << 20}
-}
-
-func computeTask(module []byte, input string, fuel uint64, leader bool, roundByte byte) *lightkeeperv1.Task {
-	id := sha256.Sum256(module)
-	rid := bytes.Repeat([]byte{roundByte}, 32)
-	return &lightkeeperv1.Task{
-		RoundId:  hex.EncodeToString(rid),
-		Kind:     lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE,
-		Deadline: timestamppb.New(time.Now().Add(time.Minute)),
-		Payload: &lightkeeperv1.Task_Compute{Compute: &lightkeeperv1.ComputeTask{
-			ProgramId: hex.EncodeToString(id[:]), Program: module, Input: []byte(input), Fuel: fuel,
-			Leader: leader, Limits: defaultParams(),
-		}},
-	}
-}
-
 // opens reports whether a verdict's compute result opens its result hash
 // the way the coordinator checks it.
 func opens(v Verdict) bool {
@@ -83,7 +62,7 @@ func TestNativeEngineCompute(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, leader := range []bool{true, false} {
-				task := computeTask(mods[tc.name], tc.input, tc.fuel, leader, 7)
+				task := exampleprog.Task(mods[tc.name], tc.input, tc.fuel, leader, 7)
 				v := e.Check(context.Background(), task)
 				if v.Kind != tc.kind || !opens(v) || compute.TrapKind(v.Compute.Trap) != tc.trap {
 					t.Fatalf("leader=%v: verdict %v %s (trap %d), want %v %s", leader, v.Kind, v.Detail, v.Compute.GetTrap(), tc.kind, tc.trap)
@@ -141,7 +120,7 @@ func TestNativeEngineComputeAbstains(t *testing.T) {
 		{"fuel over the limit", func(t *lightkeeperv1.Task) { t.GetCompute().Fuel = 1<<40 + 1 },
 			lightkeeperv1.RejectReason_REJECT_REASON_LOCAL_LIMIT},
 	} {
-		task := computeTask(mods["spin"], "", 1_000_000, true, 9)
+		task := exampleprog.Task(mods["spin"], "", 1_000_000, true, 9)
 		tc.mut(task)
 		v := e.Check(context.Background(), task)
 		if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || v.Reason != tc.reason || v.Compute != nil {
@@ -169,7 +148,7 @@ func TestProgramLoader(t *testing.T) {
 		}
 		return serve, nil
 	})
-	task := computeTask(module, "x", 50_000_000, false, 3)
+	task := exampleprog.Task(module, "x", 50_000_000, false, 3)
 	task.GetCompute().Program = nil
 	if v := loader.Check(context.Background(), task); v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || !strings.Contains(v.Detail, "do not hash") {
 		t.Fatalf("forged bytes: %v %q", v.Kind, v.Detail)

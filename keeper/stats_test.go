@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -32,14 +33,14 @@ func TestStatsKeepAbstentionDetail(t *testing.T) {
 // tasks) and compiled in the process's engine.
 func TestPrepareProgram(t *testing.T) {
 	m := examples(t)["primes"]
-	if err := PrepareProgram(context.Background(), m, defaultParams(), compute.EngineInterpreter); err != nil {
+	if err := PrepareProgram(context.Background(), m, exampleprog.DefaultComputeParams(), compute.EngineInterpreter); err != nil {
 		t.Fatal(err)
 	}
 	id := compute.ProgramIDOf(m).String()
-	if !(NativeEngine{}).HasProgram(id, defaultParams()) {
+	if !(NativeEngine{}).HasProgram(id, exampleprog.DefaultComputeParams()) {
 		t.Fatal("the prepared program is not held")
 	}
-	task := computeTask(m, "100", 100_000_000, false, 7)
+	task := exampleprog.Task(m, "100", 100_000_000, false, 7)
 	task.GetCompute().Program = nil // held: no bytes needed
 	v := NativeEngine{ComputeKind: compute.EngineInterpreter}.Check(context.Background(), task)
 	if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {

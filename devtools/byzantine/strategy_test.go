@@ -1,14 +1,9 @@
 package byzantine
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"testing"
-	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
@@ -23,27 +18,6 @@ func examples(t *testing.T) map[string][]byte {
 		t.Fatal(err)
 	}
 	return mods
-}
-
-func defaultParams() *lightkeeperv1.ComputeParams {
-	l := compute.DefaultLimits()
-	return &lightkeeperv1.ComputeParams{MaxModuleBytes: uint64(l.MaxModuleBytes), MaxMemoryPages: l.MaxMemoryPages,
-		MaxTableElements: l.MaxTableElements, MaxCallDepth: l.MaxCallDepth, MaxOutputBytes: uint32(l.MaxOutputBytes),
-		MaxFuel: l.MaxFuel, MaxInputBytes: 1 << 20}
-}
-
-func computeTask(module []byte, input string, fuel uint64, leader bool, roundByte byte) *lightkeeperv1.Task {
-	id := sha256.Sum256(module)
-	rid := bytes.Repeat([]byte{roundByte}, 32)
-	return &lightkeeperv1.Task{
-		RoundId:  hex.EncodeToString(rid),
-		Kind:     lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE,
-		Deadline: timestamppb.New(time.Now().Add(time.Minute)),
-		Payload: &lightkeeperv1.Task_Compute{Compute: &lightkeeperv1.ComputeTask{
-			ProgramId: hex.EncodeToString(id[:]), Program: module, Input: []byte(input), Fuel: fuel,
-			Leader: leader, Limits: defaultParams(),
-		}},
-	}
 }
 
 // opens reports whether a verdict's compute result opens its result hash
@@ -67,7 +41,7 @@ func opens(v keeper.Verdict) bool {
 // accepts (self-consistent) but for wrong results.
 func TestComputeStrategies(t *testing.T) {
 	mods := examples(t)
-	task := computeTask(mods["primes"], "50", 50_000_000, true, 5)
+	task := exampleprog.Task(mods["primes"], "50", 50_000_000, true, 5)
 	honest := keeper.NativeEngine{ComputeKind: compute.EngineInterpreter}.Check(context.Background(), task)
 	if !opens(honest) {
 		t.Fatal("honest verdict does not open")

@@ -3,10 +3,7 @@ package proofgen
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/big"
-
-	"github.com/consensys/gnark-crypto/ecc"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -88,7 +85,7 @@ func DecodeWitness(b []byte) ([]*big.Int, error) { return keys.DecodeWitness(b) 
 func WrongPublicInput(p Proof, curve verifier.Curve) Proof {
 	q := clone(p)
 	values, err := DecodeWitness(p.PublicInputs)
-	id, cerr := curveID(curve)
+	id, cerr := keys.CurveID(curve)
 	if err != nil || cerr != nil || len(values) == 0 {
 		// Not a witness we understand: corrupt the last byte instead.
 		if len(q.PublicInputs) > 0 {
@@ -149,16 +146,6 @@ func clone(p Proof) Proof {
 	q.PublicInputs = bytes.Clone(p.PublicInputs)
 	q.PublicJSON = bytes.Clone(p.PublicJSON)
 	return q
-}
-
-func curveID(c verifier.Curve) (ecc.ID, error) {
-	switch c {
-	case verifier.CurveBN254:
-		return ecc.BN254, nil
-	case verifier.CurveBLS12_381:
-		return ecc.BLS12_381, nil
-	}
-	return ecc.UNKNOWN, fmt.Errorf("proofgen: unsupported curve %s", c)
 }
 
 func encodeJSON(values []*big.Int) []byte {

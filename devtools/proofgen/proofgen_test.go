@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/backend/witness"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -26,7 +27,7 @@ var combos = []struct {
 // package verifier.
 func gnarkVerify(t *testing.T, f *Fixture, p Proof) error {
 	t.Helper()
-	id, _ := curveID(f.Curve)
+	id, _ := keys.CurveID(f.Curve)
 	pub, err := witness.New(id.ScalarField())
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func Load(r io.Reader, want Config) (f *Fixture, err error) {
 		return nil, fmt.Errorf("keys: saved fixture is %s/%s chain %d commit %v, want %s/%s chain %d commit %v",
 			scheme, curve, chain, commit, want.Scheme, want.Curve, wantChain, want.Commit)
 	}
-	id, err := curveID(curve)
+	id, err := CurveID(curve)
 	if err != nil {
 		return nil, err
 	}

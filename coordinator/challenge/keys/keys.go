@@ -108,7 +108,8 @@ func chainFor(scheme verifier.Scheme, constraints int) int {
 	return max(0, constraints-5)
 }
 
-func curveID(c verifier.Curve) (ecc.ID, error) {
+// CurveID is gnark-crypto's id of a verifier curve.
+func CurveID(c verifier.Curve) (ecc.ID, error) {
 	switch c {
 	case verifier.CurveBN254:
 		return ecc.BN254, nil
@@ -119,7 +120,7 @@ func curveID(c verifier.Curve) (ecc.ID, error) {
 }
 
 func newFixture(scheme verifier.Scheme, curve verifier.Curve, chain int, commit bool) (*Fixture, error) {
-	id, err := curveID(curve)
+	id, err := CurveID(curve)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ import (
 // field (so still a canonical field element), in both encodings. The proof
 // must come from ProveSecret.
 func ReplacePublicInput(p Proof, r io.Reader) (Proof, error) {
-	id, err := curveID(p.curve)
+	id, err := CurveID(p.curve)
 	if err != nil {
 		return Proof{}, errors.New("keys: ReplacePublicInput needs a proof made by ProveSecret")
 	}
