@@ -179,13 +179,15 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 		}
 		return nil
 	}
+	// Counted before the commit: once the block is readable a scrape must
+	// already include it (a failed commit stops the node anyway).
+	n.metrics.blockApplied(res)
 	if err := n.commit(res); err != nil {
 		n.lost = err
 		n.mu.Unlock()
 		return err
 	}
 	n.mu.Unlock()
-	n.metrics.blockApplied(res)
 	n.metrics.blockCommitted(res, time.Since(start))
 	for i, p := range batch {
 		p.done <- res.TxResults[len(system)+i]
