@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -44,19 +45,6 @@ func computeEngine(kind compute.EngineKind) (*compute.Engine, error) {
 	}
 	engines[kind] = e
 	return e, nil
-}
-
-// ComputeLimits turns a task's compute parameters into the limits
-// compute.Check and Run use (the same conversion as the coordinator's).
-func ComputeLimits(p *lightkeeperv1.ComputeParams) compute.Limits {
-	return compute.Limits{
-		MaxModuleBytes:   int(min(p.GetMaxModuleBytes(), 1<<30)),
-		MaxMemoryPages:   p.GetMaxMemoryPages(),
-		MaxTableElements: p.GetMaxTableElements(),
-		MaxCallDepth:     p.GetMaxCallDepth(),
-		MaxOutputBytes:   int(p.GetMaxOutputBytes()),
-		MaxFuel:          p.GetMaxFuel(),
-	}
 }
 
 // programs caches checked programs by id and limits. Check is
@@ -107,7 +95,7 @@ func (c *programCache) has(id compute.ProgramID, limits compute.Limits) bool {
 // then does not fetch them (see programLoader).
 func (NativeEngine) HasProgram(programID string, limits *lightkeeperv1.ComputeParams) bool {
 	id, err := compute.ParseProgramID(programID)
-	return err == nil && programs.has(id, ComputeLimits(limits))
+	return err == nil && programs.has(id, compute.Limits(protocol.ComputeLimitsOf(limits)))
 }
 
 // ProgramHolder is implemented by engines that keep checked programs: the
@@ -168,7 +156,7 @@ func (c *programCache) get(id compute.ProgramID, module []byte, limits compute.L
 // would, so that the first task does not spend its round compiling. The
 // demo warms its programs this way; any keeper process may.
 func PrepareProgram(ctx context.Context, module []byte, params *lightkeeperv1.ComputeParams, kind compute.EngineKind) error {
-	p, err := programs.get(compute.ProgramIDOf(module), module, ComputeLimits(params))
+	p, err := programs.get(compute.ProgramIDOf(module), module, compute.Limits(protocol.ComputeLimitsOf(params)))
 	if err != nil {
 		return err
 	}
@@ -190,7 +178,7 @@ func (e NativeEngine) checkCompute(ctx context.Context, t *lightkeeperv1.Task) V
 	if err != nil {
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, err.Error())
 	}
-	p, err := programs.get(id, c.GetProgram(), ComputeLimits(c.GetLimits()))
+	p, err := programs.get(id, c.GetProgram(), compute.Limits(protocol.ComputeLimitsOf(c.GetLimits())))
 	if err != nil {
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "program "+c.GetProgramId()[:12]+": "+err.Error())
 	}

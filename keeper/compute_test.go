@@ -15,6 +15,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/exampleprog"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -34,7 +35,7 @@ func opens(v Verdict) bool {
 	if c == nil || len(c.OutputHash) != 32 {
 		return false
 	}
-	h := compute.ResultHashFromOutputHash(compute.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash))
+	h := protocol.ComputeResultHash(c.Trap, c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash))
 	if h != v.ResultHash {
 		return false
 	}

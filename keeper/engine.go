@@ -4,6 +4,7 @@ import (
 	"context"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -30,7 +31,7 @@ type Engine interface {
 // package, compute jobs with verifier/compute under wazero (one engine per
 // process, see compute.go) or under the runner in Compute.
 type NativeEngine struct {
-	Limits verifier.Limits
+	Limits protocol.Limits
 	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the
 	// compiler where it runs, else the interpreter) by default.
 	ComputeKind compute.EngineKind
@@ -51,7 +52,7 @@ type ComputeRunner interface {
 
 // NewNativeEngine returns a native engine with the verifier's default
 // limits.
-func NewNativeEngine() NativeEngine { return NativeEngine{Limits: verifier.DefaultLimits()} }
+func NewNativeEngine() NativeEngine { return NativeEngine{Limits: protocol.DefaultLimits()} }
 
 // Name implements Engine.
 func (NativeEngine) Name() string { return "native" }
@@ -89,9 +90,9 @@ func ProofJob(p *lightkeeperv1.ProofTask) verifier.ProofJob {
 func FromVerifier(v verifier.Verdict) Verdict {
 	reason := lightkeeperv1.RejectReason(v.Reason)
 	switch {
-	case v.Vote == verifier.VoteApprove:
+	case v.Vote == protocol.VoteApprove:
 		return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE}
-	case v.Vote == verifier.VoteAbstain, // the verifier could not decide (a recovered fault)
+	case v.Vote == protocol.VoteAbstain, // the verifier could not decide (a recovered fault)
 		v.Reason == verifier.ReasonOversized, v.Reason == verifier.ReasonUnsupported:
 		return abstain(reason, v.Detail)
 	default:

@@ -16,7 +16,7 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Keeper is one keeper identity talking to one coordinator.
@@ -127,7 +127,7 @@ func (k *Keeper) session(ctx context.Context, tasks chan<- *lightkeeperv1.Task) 
 		chainID := info.Msg.GetChainId()
 		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
 			KeeperId:  k.id,
-			Signature: verifier.SignRegistration(k.key, chainID),
+			Signature: protocol.SignRegistration(k.key, chainID),
 		}))
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
@@ -196,7 +196,7 @@ func (k *Keeper) auth() *lightkeeperv1.SessionAuth {
 	return &lightkeeperv1.SessionAuth{
 		KeeperId:  k.id,
 		Time:      timestamppb.New(time.UnixMilli(ms)),
-		Signature: verifier.SignSession(k.key, k.chainID, ms),
+		Signature: protocol.SignSession(k.key, k.chainID, ms),
 	}
 }
 
@@ -278,7 +278,7 @@ func (k *Keeper) sign(roundID string, v Verdict) (*lightkeeperv1.Vote, error) {
 		return nil, fmt.Errorf("round id %q is not 32 hex bytes", roundID)
 	}
 	rid := [32]byte(raw)
-	sig := verifier.SignVote(k.key, k.chainID, rid, verifier.VoteKind(v.Kind), v.ResultHash)
+	sig := protocol.SignVote(k.key, k.chainID, rid, protocol.VoteKind(v.Kind), v.ResultHash)
 	if sig == nil {
 		return nil, errors.New("vote cannot be signed")
 	}

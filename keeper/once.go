@@ -9,7 +9,7 @@ import (
 	"connectrpc.com/connect"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // PollOptions bound one Poll: how long it may wait for work, how much work
@@ -150,7 +150,7 @@ func (k *Keeper) ensureRegistered(ctx context.Context) error {
 	case err == nil || connect.CodeOf(err) == connect.CodeNotFound:
 		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
 			KeeperId:  k.id,
-			Signature: verifier.SignRegistration(k.key, chainID),
+			Signature: protocol.SignRegistration(k.key, chainID),
 		}))
 		if err != nil {
 			return fmt.Errorf("register: %w", err)

@@ -27,12 +27,12 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
@@ -250,7 +250,7 @@ func TestClientsSnarkjs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := state.VerifyCertificateInBlock(cert.Msg.GetCertificate(), params, blk.Msg.GetBlock()); err != nil {
+			if err := protocol.VerifyCertificateInBlock(cert.Msg.GetCertificate(), params, blk.Msg.GetBlock()); err != nil {
 				t.Errorf("%s: certificate: %v", c.name, err)
 			}
 			// The wasip1 module, like the native keepers, saw the gnark form
@@ -374,7 +374,7 @@ func TestClientsSnarkjs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := state.VerifyCertificate(cert.Msg.GetCertificate(), params); err != nil {
+		if err := protocol.VerifyCertificate(cert.Msg.GetCertificate(), params); err != nil {
 			t.Error(err)
 		}
 	})

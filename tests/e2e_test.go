@@ -15,13 +15,13 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 var (
@@ -135,7 +135,7 @@ func checkCertificates(t *testing.T, url string, outs []outcome) {
 			t.Fatalf("%s: certificate: %v", o.item.Name, err)
 		}
 		cert := res.Msg.GetCertificate()
-		if err := state.VerifyCertificate(cert, params); err != nil {
+		if err := protocol.VerifyCertificate(cert, params); err != nil {
 			t.Errorf("%s: certificate does not verify: %v", o.item.Name, err)
 		}
 		b, err := lc.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: cert.GetHeight()}))
@@ -143,8 +143,8 @@ func checkCertificates(t *testing.T, url string, outs []outcome) {
 			t.Fatal(err)
 		}
 		blk := b.Msg.GetBlock()
-		if !bytes.Equal(state.BlockHash(blk.GetHeader()), blk.GetHash()) ||
-			!bytes.Equal(state.ResultsHash(blk.GetCertificates(), blk.GetEvidence(), blk.GetChallenges()...), blk.GetHeader().GetResultsHash()) {
+		if !bytes.Equal(protocol.BlockHash(blk.GetHeader()), blk.GetHash()) ||
+			!bytes.Equal(protocol.ResultsHash(blk.GetCertificates(), blk.GetEvidence(), blk.GetChallenges()...), blk.GetHeader().GetResultsHash()) {
 			t.Errorf("%s: block %d hashes do not match its contents", o.item.Name, cert.GetHeight())
 		}
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // TestStaking drives the economy end to end with the lightkeeper binary,
@@ -145,7 +145,7 @@ func TestStaking(t *testing.T) {
 	var zero [32]byte
 	for i, kind := range []lightkeeperv1.VoteKind{lightkeeperv1.VoteKind_VOTE_KIND_APPROVE, lightkeeperv1.VoteKind_VOTE_KIND_REJECT} {
 		v := &lightkeeperv1.Vote{RoundId: roundID, KeeperId: id(10), Kind: kind, ResultHash: zero[:],
-			Signature: verifier.SignVote(d.Keys[10], d.Genesis.GetChainId(), [32]byte(rid), verifier.VoteKind(kind), zero)}
+			Signature: protocol.SignVote(d.Keys[10], d.Genesis.GetChainId(), [32]byte(rid), protocol.VoteKind(kind), zero)}
 		b, _ := protojson.Marshal(v)
 		if err := os.WriteFile(filepath.Join(dir, "vote"+strconv.Itoa(i)+".json"), b, 0o644); err != nil {
 			t.Fatal(err)

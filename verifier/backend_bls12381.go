@@ -11,11 +11,12 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	groth16 "github.com/consensys/gnark/backend/groth16/bls12-381"
 	plonk "github.com/consensys/gnark/backend/plonk/bls12-381"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // readGroth16VKBls12381 pre-checks a Groth16 key and decodes it with gnark
 // (which also precomputes e(α, β)).
-func readGroth16VKBls12381(b []byte, limits Limits) (*groth16.VerifyingKey, *Error) {
+func readGroth16VKBls12381(b []byte, limits protocol.Limits) (*groth16.VerifyingKey, *Error) {
 	if err := scanGroth16VK(CurveBLS12_381, b, limits.MaxPublicInputs); err != nil {
 		return nil, asError(ReasonMalformedVerifyingKey, err)
 	}
@@ -33,7 +34,7 @@ func groth16NbPublicBls12381(vk *groth16.VerifyingKey) int {
 }
 
 // checkGroth16Bls12381 parses a key and returns its number of public inputs.
-func checkGroth16Bls12381(b []byte, limits Limits) (int, *Error) {
+func checkGroth16Bls12381(b []byte, limits protocol.Limits) (int, *Error) {
 	vk, e := readGroth16VKBls12381(b, limits)
 	if e != nil {
 		return 0, e
@@ -43,7 +44,7 @@ func checkGroth16Bls12381(b []byte, limits Limits) (int, *Error) {
 
 // verifyGroth16Bls12381 runs one job: key, proof, inputs, count, gnark's
 // Verify.
-func verifyGroth16Bls12381(job *ProofJob, limits Limits) *Error {
+func verifyGroth16Bls12381(job *ProofJob, limits protocol.Limits) *Error {
 	vk, e := readGroth16VKBls12381(job.VerifyingKey, limits)
 	if e != nil {
 		return e
@@ -135,7 +136,7 @@ func checkPlonkBls12381(b []byte) (int, *Error) {
 }
 
 // verifyPlonkBls12381 runs one job: key, proof, inputs, count, gnark's Verify.
-func verifyPlonkBls12381(job *ProofJob, limits Limits) *Error {
+func verifyPlonkBls12381(job *ProofJob, limits protocol.Limits) *Error {
 	vk, e := readPlonkVKBls12381(job.VerifyingKey)
 	if e != nil {
 		return e

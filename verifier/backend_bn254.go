@@ -18,11 +18,12 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16 "github.com/consensys/gnark/backend/groth16/bn254"
 	plonk "github.com/consensys/gnark/backend/plonk/bn254"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // readGroth16VKBn254 pre-checks a Groth16 key and decodes it with gnark
 // (which also precomputes e(α, β)).
-func readGroth16VKBn254(b []byte, limits Limits) (*groth16.VerifyingKey, *Error) {
+func readGroth16VKBn254(b []byte, limits protocol.Limits) (*groth16.VerifyingKey, *Error) {
 	if err := scanGroth16VK(CurveBN254, b, limits.MaxPublicInputs); err != nil {
 		return nil, asError(ReasonMalformedVerifyingKey, err)
 	}
@@ -40,7 +41,7 @@ func groth16NbPublicBn254(vk *groth16.VerifyingKey) int {
 }
 
 // checkGroth16Bn254 parses a key and returns its number of public inputs.
-func checkGroth16Bn254(b []byte, limits Limits) (int, *Error) {
+func checkGroth16Bn254(b []byte, limits protocol.Limits) (int, *Error) {
 	vk, e := readGroth16VKBn254(b, limits)
 	if e != nil {
 		return 0, e
@@ -50,7 +51,7 @@ func checkGroth16Bn254(b []byte, limits Limits) (int, *Error) {
 
 // verifyGroth16Bn254 runs one job: key, proof, inputs, count, gnark's
 // Verify.
-func verifyGroth16Bn254(job *ProofJob, limits Limits) *Error {
+func verifyGroth16Bn254(job *ProofJob, limits protocol.Limits) *Error {
 	vk, e := readGroth16VKBn254(job.VerifyingKey, limits)
 	if e != nil {
 		return e
@@ -142,7 +143,7 @@ func checkPlonkBn254(b []byte) (int, *Error) {
 }
 
 // verifyPlonkBn254 runs one job: key, proof, inputs, count, gnark's Verify.
-func verifyPlonkBn254(job *ProofJob, limits Limits) *Error {
+func verifyPlonkBn254(job *ProofJob, limits protocol.Limits) *Error {
 	vk, e := readPlonkVKBn254(job.VerifyingKey)
 	if e != nil {
 		return e

@@ -9,13 +9,14 @@ import (
 	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/backend/witness"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 // BenchmarkVerifyProof measures a whole job as a keeper runs it: parse the
 // key, the proof and the inputs, then verify.
 func BenchmarkVerifyProof(b *testing.B) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		b.Run(c.String(), func(b *testing.B) {
 			k := getKit(b, c)
@@ -23,7 +24,7 @@ func BenchmarkVerifyProof(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if v := verifier.VerifyProof(job, lim); v.Vote != verifier.VoteApprove {
+				if v := verifier.VerifyProof(job, lim); v.Vote != protocol.VoteApprove {
 					b.Fatal(v)
 				}
 			}
@@ -34,7 +35,7 @@ func BenchmarkVerifyProof(b *testing.B) {
 // BenchmarkCheckVerifyingKey measures key parsing alone (what the
 // coordinator does at registration, and part of every VerifyProof).
 func BenchmarkCheckVerifyingKey(b *testing.B) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		b.Run(c.String(), func(b *testing.B) {
 			vk := getKit(b, c).f.VerifyingKey
@@ -88,10 +89,10 @@ func BenchmarkVerifyVote(b *testing.B) {
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	pub := key.Public().(ed25519.PublicKey)
 	var round, result [32]byte
-	sig := verifier.SignVote(key, "lightkeeper-bench", round, verifier.VoteApprove, result)
+	sig := protocol.SignVote(key, "lightkeeper-bench", round, protocol.VoteApprove, result)
 	b.ReportAllocs()
 	for range b.N {
-		if !verifier.VerifyVote("lightkeeper-bench", round, pub, verifier.VoteApprove, result, sig) {
+		if !protocol.VerifyVote("lightkeeper-bench", round, pub, protocol.VoteApprove, result, sig) {
 			b.Fatal("rejected")
 		}
 	}

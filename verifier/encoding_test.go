@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -31,7 +32,7 @@ func TestCheckProofEncodingTrailingBytes(t *testing.T) {
 					t.Fatalf("truncated proof: %v, want nil (the committee rejects it)", err)
 				}
 				job := verifier.ProofJob{Scheme: c.scheme, Curve: c.curve, VerifyingKey: pair.vk, Proof: padded, PublicInputs: pair.public}
-				if v := verifier.VerifyProof(job, verifier.DefaultLimits()); v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonMalformedProof {
+				if v := verifier.VerifyProof(job, protocol.DefaultLimits()); v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonMalformedProof {
 					t.Fatalf("keeper verdict on a padded proof: %+v, want reject (malformed proof)", v)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -29,7 +30,7 @@ func FuzzVerifyProof(f *testing.F) {
 			f.Add(uint8(j.Scheme), uint8(j.Curve), j.VerifyingKey, j.Proof, j.PublicInputs)
 		}
 	}
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	f.Fuzz(func(t *testing.T, scheme, curve uint8, vk, proof, inputs []byte) {
 		job := verifier.ProofJob{
 			Scheme: verifier.Scheme(scheme), Curve: verifier.Curve(curve),
@@ -37,7 +38,7 @@ func FuzzVerifyProof(f *testing.F) {
 		}
 		v := verifier.VerifyProof(job, lim)
 		switch v.Vote {
-		case verifier.VoteApprove:
+		case protocol.VoteApprove:
 			if v.Reason != verifier.ReasonNone {
 				t.Fatalf("approve with reason: %v", v)
 			}
@@ -50,7 +51,7 @@ func FuzzVerifyProof(f *testing.F) {
 			if m, err := verifier.CheckPublicInputs(job.Curve, inputs, lim); err != nil || m != n {
 				t.Fatalf("approved with %d public inputs (%v), key takes %d", m, err, n)
 			}
-		case verifier.VoteReject:
+		case protocol.VoteReject:
 			if v.Reason == verifier.ReasonNone || v.Detail == "" {
 				t.Fatalf("reject without reason or detail: %v", v)
 			}
@@ -79,7 +80,7 @@ func FuzzCheckPublicInputs(f *testing.F) {
 	f.Add(uint8(verifier.CurveBN254), []byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1})
 	f.Add(uint8(verifier.CurveBN254), []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Add(uint8(9), []byte(`[]`))
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	f.Fuzz(func(t *testing.T, curve uint8, b []byte) {
 		n, err := verifier.CheckPublicInputs(verifier.Curve(curve), b, lim)
 		if err != nil {
@@ -116,7 +117,7 @@ func FuzzCheckVerifyingKey(f *testing.F) {
 	}
 	f.Add(uint8(1), uint8(1), []byte{})
 	f.Add(uint8(2), uint8(2), bytes.Repeat([]byte{0xff}, 64))
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	f.Fuzz(func(t *testing.T, scheme, curve uint8, vk []byte) {
 		n, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), vk, lim)
 		if err != nil {

@@ -1,6 +1,10 @@
 package verifier
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+)
 
 // Groth16 (gnark's variant, with optional BSB22 commitments). Keys and
 // proofs are decoded and verified by gnark's backends (backend_bn254.go and
@@ -103,7 +107,7 @@ func scanGroth16Proof(curve Curve, b []byte) error {
 	return s.done("proof")
 }
 
-func checkGroth16(curve Curve, vk []byte, limits Limits) (int, *Error) {
+func checkGroth16(curve Curve, vk []byte, limits protocol.Limits) (int, *Error) {
 	switch curve {
 	case CurveBN254:
 		return checkGroth16Bn254(vk, limits)
@@ -113,7 +117,7 @@ func checkGroth16(curve Curve, vk []byte, limits Limits) (int, *Error) {
 	return 0, unsupportedCurve(curve)
 }
 
-func verifyGroth16(job *ProofJob, limits Limits) *Error {
+func verifyGroth16(job *ProofJob, limits protocol.Limits) *Error {
 	switch job.Curve {
 	case CurveBN254:
 		return verifyGroth16Bn254(job, limits)

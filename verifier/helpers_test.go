@@ -15,6 +15,7 @@ import (
 	"github.com/consensys/gnark/backend/plonk"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -150,13 +151,13 @@ func unusedKeyByte(c combo, vk []byte, off int) bool {
 	return (i/len(loop))%2 == 1 && loop[i%len(loop)] == 0
 }
 
-func wantVerdict(t *testing.T, job verifier.ProofJob, limits verifier.Limits, vote verifier.VoteKind, reason verifier.RejectReason) verifier.Verdict {
+func wantVerdict(t *testing.T, job verifier.ProofJob, limits protocol.Limits, vote protocol.VoteKind, reason verifier.RejectReason) verifier.Verdict {
 	t.Helper()
 	got := verifier.VerifyProof(job, limits)
 	if got.Vote != vote || got.Reason != reason {
 		t.Fatalf("verdict = %v, want %v/%v", got, vote, reason)
 	}
-	if vote == verifier.VoteReject && got.Detail == "" {
+	if vote == protocol.VoteReject && got.Detail == "" {
 		t.Fatalf("reject without detail: %v", got)
 	}
 	return got

@@ -9,6 +9,7 @@ import (
 
 	frbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	frbn254 "github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Both scalar fields encode an element in 32 big-endian bytes.
@@ -23,13 +24,13 @@ const witnessHeaderBytes = 12
 // CheckPublicInputs parses public inputs for curve without verifying
 // anything, and returns how many there are. Errors are *Error with
 // ReasonMalformedPublicInputs, ReasonOversized or ReasonUnsupported.
-func CheckPublicInputs(curve Curve, b []byte, limits Limits) (n int, err error) {
+func CheckPublicInputs(curve Curve, b []byte, limits protocol.Limits) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			n, err = 0, newError(ReasonMalformedPublicInputs, fmt.Sprintf("internal verifier error: %v", r))
 		}
 	}()
-	limits = limits.normalized()
+	limits = limits.Normalized()
 	var e *Error
 	switch curve {
 	case CurveBN254:
@@ -50,7 +51,7 @@ func CheckPublicInputs(curve Curve, b []byte, limits Limits) (n int, err error) 
 }
 
 // publicInputsBn254 parses public inputs into BN254 scalars.
-func publicInputsBn254(b []byte, limits Limits) (frbn254.Vector, *Error) {
+func publicInputsBn254(b []byte, limits protocol.Limits) (frbn254.Vector, *Error) {
 	raw, e := decodePublicInputs(b, limits)
 	if e != nil {
 		return nil, e
@@ -66,7 +67,7 @@ func publicInputsBn254(b []byte, limits Limits) (frbn254.Vector, *Error) {
 }
 
 // publicInputsBls12381 parses public inputs into BLS12-381 scalars.
-func publicInputsBls12381(b []byte, limits Limits) (frbls12381.Vector, *Error) {
+func publicInputsBls12381(b []byte, limits protocol.Limits) (frbls12381.Vector, *Error) {
 	raw, e := decodePublicInputs(b, limits)
 	if e != nil {
 		return nil, e
@@ -87,7 +88,7 @@ func notCanonical(i int, c Curve) *Error {
 
 // decodePublicInputs turns either encoding into 32-byte big-endian values
 // (not yet checked against a modulus).
-func decodePublicInputs(b []byte, limits Limits) ([][scalarBytes]byte, *Error) {
+func decodePublicInputs(b []byte, limits protocol.Limits) ([][scalarBytes]byte, *Error) {
 	if err := checkSize("public inputs", len(b), limits.MaxPublicInputBytes); err != nil {
 		return nil, err.(*Error)
 	}
@@ -100,7 +101,7 @@ func decodePublicInputs(b []byte, limits Limits) ([][scalarBytes]byte, *Error) {
 
 // decodeWitnessInputs parses gnark's public witness binary form:
 // u32 nbPublic || u32 nbSecret (0) || u32 n (= nbPublic) || n × 32 bytes.
-func decodeWitnessInputs(b []byte, limits Limits) ([][scalarBytes]byte, *Error) {
+func decodeWitnessInputs(b []byte, limits protocol.Limits) ([][scalarBytes]byte, *Error) {
 	if len(b) < witnessHeaderBytes {
 		return nil, newError(ReasonMalformedPublicInputs, fmt.Sprintf("witness is %d bytes, shorter than its %d-byte header", len(b), witnessHeaderBytes))
 	}
@@ -128,7 +129,7 @@ func decodeWitnessInputs(b []byte, limits Limits) ([][scalarBytes]byte, *Error) 
 
 // decodeJSONInputs parses a JSON list of decimal strings such as
 // ["35","7"]: digits only, no sign, no leading zeros (except "0" itself).
-func decodeJSONInputs(b []byte, limits Limits) ([][scalarBytes]byte, *Error) {
+func decodeJSONInputs(b []byte, limits protocol.Limits) ([][scalarBytes]byte, *Error) {
 	var list []json.RawMessage
 	if err := json.Unmarshal(b, &list); err != nil {
 		return nil, newError(ReasonMalformedPublicInputs, "JSON: "+err.Error())

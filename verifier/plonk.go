@@ -3,6 +3,8 @@ package verifier
 import (
 	"fmt"
 	"math/bits"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // PLONK (gnark's variant with KZG commitments and optional BSB22
@@ -152,7 +154,7 @@ func checkPlonk(curve Curve, vk []byte) (int, *Error) {
 	return 0, unsupportedCurve(curve)
 }
 
-func verifyPlonk(job *ProofJob, limits Limits) *Error {
+func verifyPlonk(job *ProofJob, limits protocol.Limits) *Error {
 	switch job.Curve {
 	case CurveBN254:
 		return verifyPlonkBn254(job, limits)

@@ -2,31 +2,33 @@ package verifier
 
 import (
 	"fmt"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // VerifyProof checks one proof job and returns the keeper's verdict:
-// VoteApprove with ReasonNone, or VoteReject with the first problem found, in
+// protocol.VoteApprove with ReasonNone, or protocol.VoteReject with the first problem found, in
 // this order: unsupported scheme or curve, oversized inputs (checked before
 // anything is parsed), malformed verifying key, malformed proof, malformed
 // public inputs, wrong number of public inputs, invalid proof.
 //
 // It never panics: a panic inside the verifier (a bug) is recovered and
-// reported as VoteAbstain, since a keeper that could not check a job must
+// reported as protocol.VoteAbstain, since a keeper that could not check a job must
 // not vote against it. Its running time is bounded by the limits (a few
 // pairings plus work linear in the number of public inputs).
-func VerifyProof(job ProofJob, limits Limits) (v Verdict) {
+func VerifyProof(job ProofJob, limits protocol.Limits) (v Verdict) {
 	defer func() {
 		if r := recover(); r != nil {
-			v = Verdict{Vote: VoteAbstain, Reason: ReasonNone, Detail: fmt.Sprintf("internal verifier error: %v", r)}
+			v = Verdict{Vote: protocol.VoteAbstain, Reason: ReasonNone, Detail: fmt.Sprintf("internal verifier error: %v", r)}
 		}
 	}()
-	if e := verifyProof(&job, limits.normalized()); e != nil {
-		return Verdict{Vote: VoteReject, Reason: e.Reason, Detail: e.Detail}
+	if e := verifyProof(&job, limits.Normalized()); e != nil {
+		return Verdict{Vote: protocol.VoteReject, Reason: e.Reason, Detail: e.Detail}
 	}
-	return Verdict{Vote: VoteApprove, Reason: ReasonNone}
+	return Verdict{Vote: protocol.VoteApprove, Reason: ReasonNone}
 }
 
-func verifyProof(job *ProofJob, limits Limits) *Error {
+func verifyProof(job *ProofJob, limits protocol.Limits) *Error {
 	if !job.Scheme.Valid() {
 		return unsupportedScheme(job.Scheme)
 	}
@@ -56,13 +58,13 @@ func verifyProof(job *ProofJob, limits Limits) *Error {
 // take. Errors are *Error with ReasonUnsupported (also for keys with more
 // than 64 commitments), ReasonOversized (the key is too large, or needs more
 // public inputs than limits allow) or ReasonMalformedVerifyingKey.
-func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits Limits) (numPublicInputs int, err error) {
+func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits protocol.Limits) (numPublicInputs int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			numPublicInputs, err = 0, newError(ReasonMalformedVerifyingKey, fmt.Sprintf("internal verifier error: %v", r))
 		}
 	}()
-	limits = limits.normalized()
+	limits = limits.Normalized()
 	if !scheme.Valid() {
 		return 0, unsupportedScheme(scheme)
 	}

@@ -3,6 +3,8 @@ package verifier
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Scheme is a proof system. The numbers match the protobuf enum.
@@ -72,31 +74,6 @@ func ParseCurve(s string) (Curve, error) {
 	return 0, &Error{Reason: ReasonUnsupported, Detail: fmt.Sprintf("unknown curve %q (want bn254 or bls12_381)", s)}
 }
 
-// VoteKind is a keeper's vote. The numbers match the protobuf enum.
-type VoteKind int32
-
-const (
-	VoteApprove VoteKind = 1
-	VoteReject  VoteKind = 2
-	VoteAbstain VoteKind = 3
-)
-
-// String returns "approve", "reject" or "abstain".
-func (v VoteKind) String() string {
-	switch v {
-	case VoteApprove:
-		return "approve"
-	case VoteReject:
-		return "reject"
-	case VoteAbstain:
-		return "abstain"
-	}
-	return fmt.Sprintf("vote(%d)", int32(v))
-}
-
-// Valid reports whether v is one of the three votes.
-func (v VoteKind) Valid() bool { return v >= VoteApprove && v <= VoteAbstain }
-
 // RejectReason says why a job was rejected. The numbers match the protobuf
 // enum and are part of the protocol: keepers report them in REJECT votes.
 type RejectReason int32
@@ -146,19 +123,19 @@ type ProofJob struct {
 	PublicInputs []byte
 }
 
-// Verdict is the outcome of VerifyProof. Vote is VoteApprove (Reason is
-// ReasonNone) or VoteReject (Reason says why). VoteAbstain is returned only
+// Verdict is the outcome of VerifyProof. Vote is protocol.VoteApprove (Reason is
+// ReasonNone) or protocol.VoteReject (Reason says why). protocol.VoteAbstain is returned only
 // if the verifier itself failed (an internal panic, which is a bug): an
 // honest keeper that could not check a job must not vote against it.
 type Verdict struct {
-	Vote   VoteKind
+	Vote   protocol.VoteKind
 	Reason RejectReason
 	Detail string
 }
 
 // String renders the verdict for logs, e.g. "reject(invalid_proof): ...".
 func (v Verdict) String() string {
-	if v.Vote == VoteApprove {
+	if v.Vote == protocol.VoteApprove {
 		return "approve"
 	}
 	s := v.Vote.String()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -76,18 +77,18 @@ func TestErrorIs(t *testing.T) {
 }
 
 func TestDefaultLimits(t *testing.T) {
-	l := verifier.DefaultLimits()
+	l := protocol.DefaultLimits()
 	if l.MaxVerifyingKeyBytes != 1<<20 || l.MaxProofBytes != 64<<10 || l.MaxPublicInputBytes != 64<<10 || l.MaxPublicInputs != 1024 {
 		t.Fatalf("DefaultLimits = %+v", l)
 	}
 }
 
 func TestVerdictString(t *testing.T) {
-	v := verifier.Verdict{Vote: verifier.VoteReject, Reason: verifier.ReasonOversized, Detail: "proof is 9 bytes"}
+	v := verifier.Verdict{Vote: protocol.VoteReject, Reason: verifier.ReasonOversized, Detail: "proof is 9 bytes"}
 	if v.String() != "reject(oversized): proof is 9 bytes" {
 		t.Fatal(v.String())
 	}
-	if (verifier.Verdict{Vote: verifier.VoteApprove}).String() != "approve" {
+	if (verifier.Verdict{Vote: protocol.VoteApprove}).String() != "approve" {
 		t.Fatal("approve")
 	}
 }

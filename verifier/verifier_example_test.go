@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -26,14 +27,14 @@ func ExampleVerifyProof() {
 		Proof:        p.Proof,        // gnark Proof.WriteTo
 		PublicInputs: []byte(`["35", "16"]`),
 	}
-	fmt.Println(verifier.VerifyProof(job, verifier.DefaultLimits()))
+	fmt.Println(verifier.VerifyProof(job, protocol.DefaultLimits()))
 
 	job.PublicInputs = []byte(`["35", "17"]`)
-	v := verifier.VerifyProof(job, verifier.DefaultLimits())
+	v := verifier.VerifyProof(job, protocol.DefaultLimits())
 	fmt.Println(v.Vote, v.Reason)
 
 	job.PublicInputs = []byte(`["35"]`)
-	fmt.Println(verifier.VerifyProof(job, verifier.DefaultLimits()))
+	fmt.Println(verifier.VerifyProof(job, protocol.DefaultLimits()))
 	// Output:
 	// approve
 	// reject invalid_proof
@@ -46,11 +47,11 @@ func ExampleSignVote() {
 	var roundID, resultHash [32]byte
 	roundID[0] = 42
 
-	sig := verifier.SignVote(key, "lightkeeper-1", roundID, verifier.VoteApprove, resultHash)
+	sig := protocol.SignVote(key, "lightkeeper-1", roundID, protocol.VoteApprove, resultHash)
 	fmt.Println(len(sig))
-	fmt.Println(verifier.VerifyVote("lightkeeper-1", roundID, keeperID, verifier.VoteApprove, resultHash, sig))
-	fmt.Println(verifier.VerifyVote("lightkeeper-1", roundID, keeperID, verifier.VoteReject, resultHash, sig))
-	fmt.Println(verifier.VerifyVote("lightkeeper-2", roundID, keeperID, verifier.VoteApprove, resultHash, sig))
+	fmt.Println(protocol.VerifyVote("lightkeeper-1", roundID, keeperID, protocol.VoteApprove, resultHash, sig))
+	fmt.Println(protocol.VerifyVote("lightkeeper-1", roundID, keeperID, protocol.VoteReject, resultHash, sig))
+	fmt.Println(protocol.VerifyVote("lightkeeper-2", roundID, keeperID, protocol.VoteApprove, resultHash, sig))
 	// Output:
 	// 64
 	// true

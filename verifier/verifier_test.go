@@ -14,24 +14,25 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 const (
-	approve = verifier.VoteApprove
-	reject  = verifier.VoteReject
+	approve = protocol.VoteApprove
+	reject  = protocol.VoteReject
 )
 
 type vcase struct {
 	name   string
 	job    verifier.ProofJob
-	limits verifier.Limits
-	vote   verifier.VoteKind
+	limits protocol.Limits
+	vote   protocol.VoteKind
 	reason verifier.RejectReason
 }
 
 func TestVerifyProof(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)
@@ -65,7 +66,7 @@ func TestVerifyProof(t *testing.T) {
 				{"valid/json-whitespace", mod(func(j *verifier.ProofJob) {
 					j.PublicInputs = []byte(" \n[ \"35\" ,\t\"16\" ]\n")
 				}), lim, approve, verifier.ReasonNone},
-				{"valid/zero-limits-mean-defaults", valid, verifier.Limits{}, approve, verifier.ReasonNone},
+				{"valid/zero-limits-mean-defaults", valid, protocol.Limits{}, approve, verifier.ReasonNone},
 				{"valid/committed", k.committed.Job(k.pc), lim, approve, verifier.ReasonNone},
 				{"valid/committed-json", k.committed.JSONJob(k.pc), lim, approve, verifier.ReasonNone},
 				{"valid/uncompressed", rawJob(t, valid), lim, approve, verifier.ReasonNone},
@@ -134,11 +135,11 @@ func TestVerifyProof(t *testing.T) {
 				{"vk/other-scheme", mod(func(j *verifier.ProofJob) { j.VerifyingKey = otherKit.f.VerifyingKey }), lim, reject, verifier.ReasonMalformedVerifyingKey},
 				{"vk/other-curve", mod(func(j *verifier.ProofJob) { j.Curve = other }), lim, reject, verifier.ReasonMalformedVerifyingKey},
 
-				{"oversized/vk", valid, verifier.Limits{MaxVerifyingKeyBytes: len(valid.VerifyingKey) - 1}, reject, verifier.ReasonOversized},
-				{"oversized/proof", valid, verifier.Limits{MaxProofBytes: len(valid.Proof) - 1}, reject, verifier.ReasonOversized},
-				{"oversized/inputs", valid, verifier.Limits{MaxPublicInputBytes: len(valid.PublicInputs) - 1}, reject, verifier.ReasonOversized},
-				{"oversized/input-count", valid, verifier.Limits{MaxPublicInputs: 1}, reject, verifier.ReasonOversized},
-				{"oversized/input-count-json", f.JSONJob(p), verifier.Limits{MaxPublicInputs: 1}, reject, verifier.ReasonOversized},
+				{"oversized/vk", valid, protocol.Limits{MaxVerifyingKeyBytes: len(valid.VerifyingKey) - 1}, reject, verifier.ReasonOversized},
+				{"oversized/proof", valid, protocol.Limits{MaxProofBytes: len(valid.Proof) - 1}, reject, verifier.ReasonOversized},
+				{"oversized/inputs", valid, protocol.Limits{MaxPublicInputBytes: len(valid.PublicInputs) - 1}, reject, verifier.ReasonOversized},
+				{"oversized/input-count", valid, protocol.Limits{MaxPublicInputs: 1}, reject, verifier.ReasonOversized},
+				{"oversized/input-count-json", f.JSONJob(p), protocol.Limits{MaxPublicInputs: 1}, reject, verifier.ReasonOversized},
 				{"oversized/before-parsing", mod(func(j *verifier.ProofJob) {
 					j.VerifyingKey = nil // malformed, but the size check comes first
 					j.Proof = make([]byte, lim.MaxProofBytes+1)
@@ -191,7 +192,7 @@ func TestBitFlips(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)
@@ -219,7 +220,7 @@ func TestBitFlips(t *testing.T) {
 
 // checkFlips flips about n evenly spread bits of bytes [from, to) of the
 // proof or the key, one at a time.
-func checkFlips(t *testing.T, c combo, job verifier.ProofJob, lim verifier.Limits, inKey bool, from, to, n int) {
+func checkFlips(t *testing.T, c combo, job verifier.ProofJob, lim protocol.Limits, inKey bool, from, to, n int) {
 	target := job.Proof
 	if inKey {
 		target = job.VerifyingKey
@@ -264,7 +265,7 @@ func checkFlips(t *testing.T, c combo, job verifier.ProofJob, lim verifier.Limit
 }
 
 func TestCheckVerifyingKey(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)
@@ -280,14 +281,14 @@ func TestCheckVerifyingKey(t *testing.T) {
 				scheme verifier.Scheme
 				curve  verifier.Curve
 				vk     []byte
-				limits verifier.Limits
+				limits protocol.Limits
 				want   *verifier.Error
 			}{
 				{"garbage", c.scheme, c.curve, bytes.Repeat([]byte{7}, 100), lim, verifier.ErrMalformedVerifyingKey},
 				{"truncated", c.scheme, c.curve, vk[:len(vk)/2], lim, verifier.ErrMalformedVerifyingKey},
 				{"trailing", c.scheme, c.curve, append(bytes.Clone(vk), 1), lim, verifier.ErrMalformedVerifyingKey},
-				{"oversized", c.scheme, c.curve, vk, verifier.Limits{MaxVerifyingKeyBytes: 10}, verifier.ErrOversized},
-				{"too-many-inputs", c.scheme, c.curve, vk, verifier.Limits{MaxPublicInputs: 1}, verifier.ErrOversized},
+				{"oversized", c.scheme, c.curve, vk, protocol.Limits{MaxVerifyingKeyBytes: 10}, verifier.ErrOversized},
+				{"too-many-inputs", c.scheme, c.curve, vk, protocol.Limits{MaxPublicInputs: 1}, verifier.ErrOversized},
 				{"bad-scheme", 0, c.curve, vk, lim, verifier.ErrUnsupported},
 				{"bad-curve", c.scheme, 3, vk, lim, verifier.ErrUnsupported},
 			}
@@ -327,7 +328,7 @@ func TestPlonkKeyConsistency(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := bytes.Clone(vk)
 			corrupt(b)
-			if _, err := verifier.CheckVerifyingKey(verifier.SchemePlonk, verifier.CurveBN254, b, verifier.DefaultLimits()); !errors.Is(err, verifier.ErrMalformedVerifyingKey) {
+			if _, err := verifier.CheckVerifyingKey(verifier.SchemePlonk, verifier.CurveBN254, b, protocol.DefaultLimits()); !errors.Is(err, verifier.ErrMalformedVerifyingKey) {
 				t.Fatalf("got %v", err)
 			}
 		})
@@ -335,7 +336,7 @@ func TestPlonkKeyConsistency(t *testing.T) {
 }
 
 func TestCheckPublicInputs(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	rBN := ecc.BN254.ScalarField()
 	rBLS := ecc.BLS12_381.ScalarField()
 	minus1 := func(r *big.Int) *big.Int { return new(big.Int).Sub(r, big.NewInt(1)) }
@@ -397,7 +398,7 @@ func TestVerifyProofNeverMutatesJob(t *testing.T) {
 	k := getKit(t, combo{verifier.SchemeGroth16, verifier.CurveBN254})
 	job := k.committed.Job(k.pc)
 	before := k.committed.Job(k.pc)
-	verifier.VerifyProof(job, verifier.DefaultLimits())
+	verifier.VerifyProof(job, protocol.DefaultLimits())
 	if !bytes.Equal(job.VerifyingKey, before.VerifyingKey) || !bytes.Equal(job.Proof, before.Proof) || !bytes.Equal(job.PublicInputs, before.PublicInputs) {
 		t.Fatal("VerifyProof modified its input")
 	}
@@ -409,7 +410,7 @@ func TestVerifyProofNeverMutatesJob(t *testing.T) {
 // stop this test binary with "fatal error: out of memory", which recover
 // cannot catch.
 func TestHostileLengthPrefixes(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)
@@ -455,7 +456,7 @@ func TestHostileLengthPrefixes(t *testing.T) {
 // a real key or proof, then the length prefix 0xffffffff. They must be
 // refused as malformed without a crash.
 func TestReadFromOutOfMemoryInputs(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	k := getKit(t, combo{verifier.SchemeGroth16, verifier.CurveBN254})
 	job := k.f.Job(k.p)
 	const fixedKey = 3*bn254.SizeOfG1AffineCompressed + 3*bn254.SizeOfG2AffineCompressed
@@ -481,7 +482,7 @@ func TestReadFromOutOfMemoryInputs(t *testing.T) {
 // these numbers unchecked (a panic, which would make the keeper abstain);
 // the pre-check refuses the key instead.
 func TestGroth16CommittedWires(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos[:2] {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)
@@ -529,7 +530,7 @@ func firstPointUncompressed(c verifier.Curve, proof []byte) []byte {
 // refused before the points are decoded (decoding costs a square root and,
 // on BLS12-381, a subgroup check per point: ~170 µs each).
 func TestHostileCounts(t *testing.T) {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	for _, c := range combos {
 		t.Run(c.String(), func(t *testing.T) {
 			k := getKit(t, c)

@@ -17,12 +17,12 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() {
@@ -305,7 +305,7 @@ func verifiedCertificate(ctx context.Context, url, roundID string) (*lightkeeper
 		return nil, err
 	}
 	cert := res.Msg.GetCertificate()
-	if err := state.VerifyCertificate(cert, params); err != nil {
+	if err := protocol.VerifyCertificate(cert, params); err != nil {
 		return nil, fmt.Errorf("certificate of round %s: %w", roundID, err)
 	}
 	return cert, nil

@@ -17,11 +17,11 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
 )
 
@@ -56,7 +56,7 @@ func cmdInit(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("params hash %x (chain %s, the [consensus] rules of this config.toml; they are frozen at the first start,\n"+
 		"  and offline certificate checks pin them: verify-cert --file CERT --params PARAMS.json --params-hash HASH)\n",
-		state.ParamsHash(*chainID, cfg.Params()), *chainID)
+		protocol.ParamsHash(*chainID, cfg.Params()), *chainID)
 	fmt.Printf("start the coordinator: lightkeeper coordinator --config %s --data %s\n",
 		filepath.Join(*dir, setup.ConfigFile), filepath.Join(*dir, "data"))
 	return nil

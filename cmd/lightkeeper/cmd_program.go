@@ -14,6 +14,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -72,7 +73,7 @@ func registerProgram(ctx context.Context, c clients, name string, module []byte)
 	if err != nil {
 		return nil, false, describe(err)
 	}
-	if _, err := compute.Check(module, state.ComputeLimits(info.Msg.GetParams().GetCompute())); err != nil {
+	if _, err := compute.Check(module, compute.Limits(protocol.ComputeLimitsOf(info.Msg.GetParams().GetCompute()))); err != nil {
 		return nil, false, fmt.Errorf("%s is refused by the registration checks: %w", name, err)
 	}
 	p, created, err := c.RegisterProgram(ctx, module)

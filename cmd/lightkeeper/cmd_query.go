@@ -12,9 +12,9 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() {
@@ -78,7 +78,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 			return printProto(p)
 		}
 		fmt.Printf("chain        %s\nparams hash  %x\ncommittees   %d seats, threshold %d (reject: seats - threshold + 1); compute %d seats, majority\n",
-			info.Msg.GetChainId(), state.ParamsHash(info.Msg.GetChainId(), p), p.GetTotalValidators(), p.GetThreshold(), p.GetComputeValidators())
+			info.Msg.GetChainId(), protocol.ParamsHash(info.Msg.GetChainId(), p), p.GetTotalValidators(), p.GetThreshold(), p.GetComputeValidators())
 		fmt.Println("pin it: lightkeeper verify-cert --file CERT.json --params params.json --params-hash <params hash>  (params.json: query params --json)")
 		return nil
 	}

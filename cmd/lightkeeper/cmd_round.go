@@ -11,9 +11,9 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() {
@@ -198,13 +198,13 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		}
 	}
 	if *pin != "" {
-		if got := hex.EncodeToString(state.ParamsHash(cert.GetChainId(), params)); got != strings.ToLower(*pin) {
+		if got := hex.EncodeToString(protocol.ParamsHash(cert.GetChainId(), params)); got != strings.ToLower(*pin) {
 			return fail(fmt.Errorf("the parameters used hash to %s on chain %q, not the pinned --params-hash %s", got, cert.GetChainId(), *pin))
 		}
 	}
 	inBlock := ""
 	if c.ledger == nil {
-		if err := state.VerifyCertificate(cert, params); err != nil {
+		if err := protocol.VerifyCertificate(cert, params); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -212,14 +212,14 @@ func cmdVerifyCert(ctx context.Context, args []string) error {
 		if err != nil {
 			return describe(err)
 		}
-		if err := state.VerifyCertificateInBlock(cert, params, res.Msg.GetBlock()); err != nil {
+		if err := protocol.VerifyCertificateInBlock(cert, params, res.Msg.GetBlock()); err != nil {
 			return fail(err)
 		}
 		sb, err := c.ledger.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: cert.GetSeedBlock().GetHeight()}))
 		if err != nil {
 			return describe(err)
 		}
-		if err := state.SeedBlockMatches(cert, sb.Msg.GetBlock()); err != nil {
+		if err := protocol.SeedBlockMatches(cert, sb.Msg.GetBlock()); err != nil {
 			return fail(err)
 		}
 		inBlock = fmt.Sprintf(", recorded in block %d, seed from block %d which submits it", cert.GetHeight(), cert.GetSeedBlock().GetHeight())

@@ -7,10 +7,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
-
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	"github.com/lightkeeper-net/lightkeeper/verifier/snarkjs"
@@ -145,7 +144,7 @@ func cmdSubmitCompute(ctx context.Context, args []string) error {
 			return err
 		}
 		id = p.GetId()
-	} else if !state.ValidID(*program) {
+	} else if !protocol.ValidID(*program) {
 		return usagef("--program %q: neither a readable module file nor a program id (64 lowercase hex digits): %v", *program, err)
 	}
 	round, err := c.SubmitCompute(ctx, id, input, *fuel, randomNonce())

@@ -11,10 +11,10 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() {
@@ -68,7 +68,7 @@ func (c stakingClient) signAndSubmit(ctx context.Context, key ed25519.PrivateKey
 		}
 		body.Nonce = acct.Msg.GetAccount().GetNonce()
 	}
-	stx, err := state.SignTx(key, info.Msg.GetChainId(), body)
+	stx, err := protocol.SignTx(key, info.Msg.GetChainId(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func parseAmount(what, s string) (uint64, error) {
 }
 
 func checkHexID(what, s string) error {
-	if !state.ValidID(s) {
+	if !protocol.ValidID(s) {
 		return usagef("%s: %q is not an id (64 lowercase hex digits)", what, s)
 	}
 	return nil

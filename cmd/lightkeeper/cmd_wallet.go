@@ -18,10 +18,10 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 )
@@ -208,7 +208,7 @@ func cmdWalletWithdraw(ctx context.Context, args []string) error {
 	if *notePath == "" || *recipient == "" {
 		return usagef("--note and --recipient are required")
 	}
-	if !state.ValidID(*recipient) {
+	if !protocol.ValidID(*recipient) {
 		return usagef("--recipient %q: want an account id (64 lowercase hex digits)", *recipient)
 	}
 	if *pkPath == "" {
@@ -303,7 +303,7 @@ func proveWithdrawal(ctx context.Context, c clients, prover *circuit.Prover, not
 		return nil, errors.New("the rebuilt tree's root is not one of the pool's known roots; retry")
 	}
 	addr, err := hex.DecodeString(recipient)
-	if err != nil || !state.ValidID(recipient) {
+	if err != nil || !protocol.ValidID(recipient) {
 		return nil, fmt.Errorf("recipient %q: want an account id (64 lowercase hex digits)", recipient)
 	}
 	proof, _, err := prover.Prove(circuit.Witness{Note: note, Path: path, Root: wt.Root(), Recipient: shielded.RecipientFromAddress(addr)})

@@ -14,11 +14,11 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 )
@@ -258,7 +258,7 @@ func demoBridge(ctx context.Context, c clients, paid *lightkeeperv1.Round, out i
 	if err != nil {
 		return err
 	}
-	if err := state.VerifyCertificate(cert, params); err != nil {
+	if err := protocol.VerifyCertificate(cert, params); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "  its certificate (%s) verified offline: %d signatures from the committee; resume after it with --from %s\n",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -120,7 +121,7 @@ type Options struct {
 	// Circuits are the built-in circuits; default DefaultCircuits().
 	Circuits []Circuit
 	// RoundID returns the id of the round a request opens (in the
-	// coordinator: state.RoundID with its chain id). A compute run is
+	// coordinator: protocol.RoundID with its chain id). A compute run is
 	// seeded with its round id (random_get), so a compute challenge of a
 	// program that imports random_get — every Go program does — needs it.
 	RoundID func(*lightkeeperv1.RoundRequest) string
@@ -244,7 +245,7 @@ func New(opts Options) (*Generator, error) {
 // will use them: the verifying key parses with the expected number of
 // public inputs, and a fresh proof verifies.
 func (g *Generator) selfTest(f *keys.Fixture, key Key) error {
-	n, err := verifier.CheckVerifyingKey(key.Scheme, key.Curve, key.VerifyingKey, verifier.Limits{})
+	n, err := verifier.CheckVerifyingKey(key.Scheme, key.Curve, key.VerifyingKey, protocol.Limits{})
 	if err != nil {
 		return fmt.Errorf("verifying key: %w", err)
 	}
@@ -259,7 +260,7 @@ func (g *Generator) selfTest(f *keys.Fixture, key Key) error {
 	if err != nil {
 		return err
 	}
-	if v := verifier.VerifyProof(f.Job(p), verifier.Limits{}); v.Vote != verifier.VoteApprove {
+	if v := verifier.VerifyProof(f.Job(p), protocol.Limits{}); v.Vote != protocol.VoteApprove {
 		return fmt.Errorf("a fresh proof does not verify (%v): the proving and verifying keys do not match", v)
 	}
 	return nil
@@ -381,8 +382,8 @@ func (g *Generator) proofMaterial(l *label) (Material, error) {
 	// judged by it: a wrong answer would punish honest keepers, and the
 	// check costs a fraction of the proving.
 	approve := l.variant == variantValid
-	v := verifier.VerifyProof(f.Job(p), verifier.Limits{})
-	if approve && v.Vote != verifier.VoteApprove || !approve && (v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof) {
+	v := verifier.VerifyProof(f.Job(p), protocol.Limits{})
+	if approve && v.Vote != protocol.VoteApprove || !approve && (v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonInvalidProof) {
 		return Material{}, fmt.Errorf("self-check: the verifier says %v", v)
 	}
 	nonce, err := g.nonce()

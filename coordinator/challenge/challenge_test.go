@@ -13,6 +13,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -90,18 +91,18 @@ func TestMaterialsVerify(t *testing.T) {
 					t.Fatalf("request %v for key %s", m.Request, key.Name)
 				}
 				// What the coordinator checks at submit.
-				if n, err := verifier.CheckPublicInputs(key.Curve, p.GetPublicInputs(), verifier.Limits{}); err != nil || n != key.NumPublic {
+				if n, err := verifier.CheckPublicInputs(key.Curve, p.GetPublicInputs(), protocol.Limits{}); err != nil || n != key.NumPublic {
 					t.Fatalf("public inputs: %d, %v", n, err)
 				}
-				v := verifier.VerifyProof(job(g, m), verifier.Limits{})
+				v := verifier.VerifyProof(job(g, m), protocol.Limits{})
 				wantApprove := strings.HasSuffix(label, "/valid")
 				if m.Approve != wantApprove {
 					t.Fatalf("Approve = %v", m.Approve)
 				}
 				switch {
-				case wantApprove && v.Vote != verifier.VoteApprove:
+				case wantApprove && v.Vote != protocol.VoteApprove:
 					t.Fatalf("valid material: %v", v)
-				case !wantApprove && (v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof):
+				case !wantApprove && (v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonInvalidProof):
 					t.Fatalf("invalid material: %v, want reject(invalid_proof)", v)
 				}
 			}
@@ -257,7 +258,7 @@ func TestStartFills(t *testing.T) {
 		if !ok {
 			break
 		}
-		if v := verifier.VerifyProof(job(g, m), verifier.Limits{}); (v.Vote == verifier.VoteApprove) != m.Approve {
+		if v := verifier.VerifyProof(job(g, m), protocol.Limits{}); (v.Vote == protocol.VoteApprove) != m.Approve {
 			t.Fatalf("%s: %v", m.Label, v)
 		}
 		n++
@@ -397,7 +398,7 @@ func TestKeysPersist(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := verifier.VerifyProof(job(g1, m), verifier.Limits{}); (v.Vote == verifier.VoteApprove) != m.Approve {
+		if v := verifier.VerifyProof(job(g1, m), protocol.Limits{}); (v.Vote == protocol.VoteApprove) != m.Approve {
 			t.Fatalf("%s from the restarted generator against the first keys: %v", label, v)
 		}
 	}
@@ -425,7 +426,7 @@ func TestKeysPersist(t *testing.T) {
 	}
 }
 
-// testRoundID is state.RoundID on chain "test" (coordinator/state defines
+// testRoundID is protocol.RoundID on chain "test" (coordinator/state defines
 // it; it is repeated here so that this package's tests do not depend on
 // the state machine's build).
 func testRoundID(req *lightkeeperv1.RoundRequest) string { return roundIDOn("test", req) }

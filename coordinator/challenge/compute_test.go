@@ -18,7 +18,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
-// roundIDOn is state.RoundID: hex SHA-256("lightkeeper/round/v1\x00" ||
+// roundIDOn is protocol.RoundID: hex SHA-256("lightkeeper/round/v1\x00" ||
 // u16be(len chainID) || chainID || deterministic protobuf of req).
 func roundIDOn(chainID string, req *lightkeeperv1.RoundRequest) string {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)

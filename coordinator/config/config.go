@@ -14,9 +14,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -183,7 +182,7 @@ type Slashing struct {
 
 // Default returns the configuration with every key at its default.
 func Default() Config {
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	cl := compute.DefaultLimits()
 	return Config{
 		Consensus: Consensus{
@@ -424,7 +423,7 @@ func (c Config) Validate() error {
 
 // validateEconomy checks the [staking], [rewards], [slashing] and [compute] keys: no
 // key may be negative, durations are whole seconds of at most ten years,
-// and the state machine's own validation (state.ValidateParams, which
+// and the state machine's own validation (protocol.ValidateParams, which
 // names the same keys) does the rest.
 func (c Config) validateEconomy() error {
 	for _, kv := range c.economyKeys() {
@@ -438,8 +437,8 @@ func (c Config) validateEconomy() error {
 			return rangeErr(kv.key, "%d is too large", kv.v)
 		}
 	}
-	var pe *state.ParamError
-	if err := state.ValidateParams(c.Params()); errors.As(err, &pe) {
+	var pe *protocol.ParamError
+	if err := protocol.ValidateParams(c.Params()); errors.As(err, &pe) {
 		return rangeErr(pe.Field, "%s", pe.Reason)
 	} else if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -601,8 +600,8 @@ func (c Config) slashingParams() *lightkeeperv1.SlashingParams {
 }
 
 // VerifierLimits returns the limits the coordinator checks requests against.
-func (c Config) VerifierLimits() verifier.Limits {
-	return verifier.Limits{
+func (c Config) VerifierLimits() protocol.Limits {
+	return protocol.Limits{
 		MaxVerifyingKeyBytes: c.Limits.MaxVerifyingKeyBytes,
 		MaxProofBytes:        c.Limits.MaxProofBytes,
 		MaxPublicInputBytes:  c.Limits.MaxPublicInputBytes,

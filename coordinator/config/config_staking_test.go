@@ -5,16 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 )
 
 // The economy's defaults are the state machine's: a chain started from an
-// empty config.toml and one started from state.DefaultParams agree.
+// empty config.toml and one started from protocol.DefaultParams agree.
 func TestEconomyDefaultsMatchState(t *testing.T) {
 	p := Default().Params()
-	d := state.DefaultParams()
+	d := protocol.DefaultParams()
 	if !proto.Equal(p.Staking, d.Staking) || !proto.Equal(p.Rewards, d.Rewards) || !proto.Equal(p.Slashing, d.Slashing) ||
 		!proto.Equal(p.Compute, d.Compute) {
 		t.Fatalf("config defaults\n%v\n%v\n%v\nstate defaults\n%v\n%v\n%v", p.Staking, p.Rewards, p.Slashing, d.Staking, d.Rewards, d.Slashing)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // The abuse limits of docs/limits.md that are not plain request sizes: a
@@ -243,7 +243,7 @@ func (n *Node) admitKeeper(addr, id string, sig []byte) (k *lightkeeperv1.Keeper
 	switch {
 	case known && k.GetRegistered():
 		pub, _ := hex.DecodeString(id)
-		if !verifier.VerifyRegistration(n.chainID, ed25519.PublicKey(pub), sig) {
+		if !protocol.VerifyRegistration(n.chainID, ed25519.PublicKey(pub), sig) {
 			return nil, false, connect.NewError(connect.CodePermissionDenied, fmt.Errorf("signature: not a valid proof of possession of key %s on chain %q", id, n.chainID))
 		}
 		return k, true, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -66,7 +67,7 @@ func BenchmarkJunkVotes(b *testing.B) {
 	vote := func(key ed25519.PrivateKey, id string, forge bool) *lightkeeperv1.Vote {
 		var zero [32]byte
 		v := &lightkeeperv1.Vote{RoundId: round.GetId(), KeeperId: id, Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE, ResultHash: zero[:],
-			Signature: verifier.SignVote(key, chainID, [32]byte(rid), verifier.VoteApprove, zero)}
+			Signature: protocol.SignVote(key, chainID, [32]byte(rid), protocol.VoteApprove, zero)}
 		if forge {
 			v.Signature[0] ^= 1
 		}

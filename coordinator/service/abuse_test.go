@@ -19,7 +19,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // clientFrom is an HTTP client whose connections come from ip (another
@@ -44,7 +44,7 @@ func sessionAuth(key ed25519.PrivateKey, chainID string) *lightkeeperv1.SessionA
 		}
 	}
 	return &lightkeeperv1.SessionAuth{KeeperId: setup.KeyID(key), Time: timestamppb.New(time.UnixMilli(ms)),
-		Signature: verifier.SignSession(key, chainID, ms)}
+		Signature: protocol.SignSession(key, chainID, ms)}
 }
 
 func newKey(t testing.TB) ed25519.PrivateKey {
@@ -191,7 +191,7 @@ func TestSessionReplay(t *testing.T) {
 	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL)
 	key := d.Keys[10] // in genesis, run by nobody
 	if _, err := kc.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-		KeeperId: setup.KeyID(key), Signature: verifier.SignRegistration(key, chainID),
+		KeeperId: setup.KeyID(key), Signature: protocol.SignRegistration(key, chainID),
 	})); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestSessionReplay(t *testing.T) {
 	}
 	// An older signature, still within the skew, is a replay too.
 	older := &lightkeeperv1.SessionAuth{KeeperId: auth.KeeperId, Time: timestamppb.New(auth.Time.AsTime().Add(-time.Millisecond)),
-		Signature: verifier.SignSession(key, chainID, auth.Time.AsTime().Add(-time.Millisecond).UnixMilli())}
+		Signature: protocol.SignSession(key, chainID, auth.Time.AsTime().Add(-time.Millisecond).UnixMilli())}
 	if err := pull(eve, older); connect.CodeOf(err) != connect.CodePermissionDenied {
 		t.Fatalf("older session: %v, want PermissionDenied", err)
 	}
@@ -251,7 +251,7 @@ func TestStreamLimits(t *testing.T) {
 	kc := lightkeeperv1connect.NewKeeperServiceClient(abuse, d.URL)
 	key := d.Keys[10]
 	if _, err := kc.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-		KeeperId: setup.KeyID(key), Signature: verifier.SignRegistration(key, chainID),
+		KeeperId: setup.KeyID(key), Signature: protocol.SignRegistration(key, chainID),
 	})); err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestRegistrationLimits(t *testing.T) {
 	kc := lightkeeperv1connect.NewKeeperServiceClient(abuse, d.URL)
 	register := func(key ed25519.PrivateKey) error {
 		_, err := kc.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-			KeeperId: setup.KeyID(key), Signature: verifier.SignRegistration(key, chainID),
+			KeeperId: setup.KeyID(key), Signature: protocol.SignRegistration(key, chainID),
 		}))
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	"google.golang.org/protobuf/proto"
@@ -93,7 +94,7 @@ func (c *challenger) run(ctx context.Context) {
 		CPUBudget: c.cfg.CPUBudget,
 		// Compute challenges are seeded, like every compute run, with
 		// their round's id.
-		RoundID: func(req *lightkeeperv1.RoundRequest) string { return state.RoundID(c.n.chainID, req) },
+		RoundID: func(req *lightkeeperv1.RoundRequest) string { return protocol.RoundID(c.n.chainID, req) },
 	})
 	if err != nil {
 		log.Error("random challenges disabled: cannot set up their circuits", "err", err)
@@ -231,7 +232,7 @@ func (c *challenger) computeMaterial(ctx context.Context) (challenge.Material, b
 		if err != nil {
 			return challenge.Material{}, false, err
 		}
-		if p, err = compute.Check(rec.GetModule(), state.ComputeLimits(c.n.computeParams)); err != nil {
+		if p, err = compute.Check(rec.GetModule(), compute.Limits(protocol.ComputeLimitsOf(c.n.computeParams))); err != nil {
 			return challenge.Material{}, false, err
 		}
 		c.mu.Lock()
@@ -264,7 +265,7 @@ func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Sc
 	if !verifier.Curve(curve).Valid() {
 		return nil, false, invalidArgument("curve: %v is not a supported curve", curve)
 	}
-	if vk, err := n.store.VerifyingKey(state.VerifyingKeyID(key)); err == nil {
+	if vk, err := n.store.VerifyingKey(protocol.VerifyingKeyID(key)); err == nil {
 		if vk.GetScheme() != scheme {
 			return nil, false, invalidArgument("scheme: %s, but key %s is registered as %s", verifier.Scheme(scheme), vk.GetId(), verifier.Scheme(vk.GetScheme()))
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 var errCrash = errors.New("simulated crash between apply and commit")
@@ -144,7 +145,7 @@ func TestNoReadOfUncommittedBlock(t *testing.T) {
 		t.Fatalf("alice's balance before the transfer: %d, want %d", got, funds)
 	}
 
-	stx, err := state.SignTx(alice, g.GetChainId(), &lightkeeperv1.TxBody{Fee: fee, Nonce: 0,
+	stx, err := protocol.SignTx(alice, g.GetChainId(), &lightkeeperv1.TxBody{Fee: fee, Nonce: 0,
 		Msg: &lightkeeperv1.TxBody_Transfer{Transfer: &lightkeeperv1.TransferMsg{To: bobID, Amount: amount}}})
 	if err != nil {
 		t.Fatal(err)
@@ -295,12 +296,12 @@ func BenchmarkReadsDuringCommits(b *testing.B) {
 	go func() {
 		defer close(loaded)
 		for nonce := uint64(0); ctx.Err() == nil; nonce++ {
-			stx, err := state.SignTx(alice, g.GetChainId(), &lightkeeperv1.TxBody{Nonce: nonce,
+			stx, err := protocol.SignTx(alice, g.GetChainId(), &lightkeeperv1.TxBody{Nonce: nonce,
 				Msg: &lightkeeperv1.TxBody_Transfer{Transfer: &lightkeeperv1.TransferMsg{To: bobID, Amount: 1}}})
 			if err != nil {
 				return
 			}
-			res, err := n.submit(ctx, state.SignedTransaction(stx))
+			res, err := n.submit(ctx, protocol.SignedTransaction(stx))
 			if err != nil || res.Err != nil {
 				return
 			}

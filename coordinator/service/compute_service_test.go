@@ -16,7 +16,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -62,7 +62,7 @@ func computeVote(t *testing.T, chainID, roundID string, key ed25519.PrivateKey, 
 		c.Output = res.Output
 	}
 	return &lightkeeperv1.Vote{RoundId: roundID, KeeperId: setup.KeyID(key), Kind: kind, ResultHash: h[:], Compute: c,
-		Signature: verifier.SignVote(key, chainID, [32]byte(raw), verifier.VoteKind(kind), h)}
+		Signature: protocol.SignVote(key, chainID, [32]byte(raw), protocol.VoteKind(kind), h)}
 }
 
 // TestComputeService: programs are registered through ProgramService
@@ -85,7 +85,7 @@ func TestComputeService(t *testing.T) {
 	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
 	for _, k := range d.Keys {
 		if _, err := kc.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-			KeeperId: setup.KeyID(k), Signature: verifier.SignRegistration(k, chainID)})); err != nil {
+			KeeperId: setup.KeyID(k), Signature: protocol.SignRegistration(k, chainID)})); err != nil {
 			t.Fatal(err)
 		}
 		pullTasks(t, kc, chainID, k, time.Millisecond) // online

@@ -17,7 +17,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 type keeperServer struct{ n *Node }
@@ -64,7 +64,7 @@ func (n *Node) authenticate(auth *lightkeeperv1.SessionAuth) (string, error) {
 		return "", connect.NewError(connect.CodePermissionDenied, fmt.Errorf("auth.time is %v away from the coordinator's clock (allowed %v)", skew.Round(time.Second), n.cfg.Network.SessionSkewDuration()))
 	}
 	pub, _ := hex.DecodeString(id)
-	if !verifier.VerifySession(n.chainID, ed25519.PublicKey(pub), t.UnixMilli(), auth.GetSignature()) {
+	if !protocol.VerifySession(n.chainID, ed25519.PublicKey(pub), t.UnixMilli(), auth.GetSignature()) {
 		return "", connect.NewError(connect.CodePermissionDenied, errors.New("auth.signature does not verify for this keeper and chain"))
 	}
 	registered := false

@@ -7,10 +7,10 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 type ledgerServer struct{ n *Node }
@@ -74,7 +74,7 @@ func (s verifyingKeyServer) RegisterVerifyingKey(ctx context.Context, req *conne
 	if m.GetCurve() == lightkeeperv1.Curve_CURVE_UNSPECIFIED {
 		return nil, invalidArgument("curve: missing")
 	}
-	if _, err := n.store.VerifyingKey(state.VerifyingKeyID(m.GetKey())); err != nil {
+	if _, err := n.store.VerifyingKey(protocol.VerifyingKeyID(m.GetKey())); err != nil {
 		if err := n.admitRegistration(req.Peer().Addr, len(m.GetKey())); err != nil {
 			return nil, err
 		}

@@ -9,10 +9,10 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -57,7 +57,7 @@ func (s programServer) RegisterProgram(ctx context.Context, req *connect.Request
 	case <-ctx.Done():
 		return nil, toConnect(ctx.Err())
 	}
-	p, err := compute.Check(module, state.ComputeLimits(n.computeParams))
+	p, err := compute.Check(module, compute.Limits(protocol.ComputeLimitsOf(n.computeParams)))
 	if err != nil {
 		if r := compute.ReasonOf(err); r != compute.ReasonNone {
 			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("module refused (reason %d, %s): %w", r, r, err))

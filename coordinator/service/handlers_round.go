@@ -13,6 +13,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -78,7 +79,7 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 		if rr != nil {
 			return nil, invalidArgument("request and signed: set only one")
 		}
-		body, _, err := state.VerifyTx(n.chainID, stx)
+		body, _, err := protocol.VerifyTx(n.chainID, stx)
 		if err != nil {
 			return nil, toConnect(err)
 		}
@@ -86,7 +87,7 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 			return nil, invalidArgument("signed.body: not a submit_round transaction")
 		}
 		rr, field = body.GetSubmitRound().GetRequest(), "signed.body.submit_round.request"
-		tx = state.SignedTransaction(stx)
+		tx = protocol.SignedTransaction(stx)
 	}
 	if err := n.checkRoundRequest(field, rr); err != nil {
 		return nil, err
@@ -296,7 +297,7 @@ func summarize(r *lightkeeperv1.Round) *lightkeeperv1.RoundSummary {
 	case req.GetProof() != nil:
 		p := req.GetProof()
 		sum.Scheme, sum.Curve = p.GetScheme(), p.GetCurve()
-		if state.ValidID(p.GetVerifyingKeyId()) {
+		if protocol.ValidID(p.GetVerifyingKeyId()) {
 			sum.VerifyingKeyId = p.GetVerifyingKeyId()
 		}
 	case req.GetWithdrawal() != nil:
@@ -304,7 +305,7 @@ func summarize(r *lightkeeperv1.Round) *lightkeeperv1.RoundSummary {
 	case req.GetCompute() != nil:
 		c := req.GetCompute()
 		sum.Fuel = c.GetFuel()
-		if state.ValidID(c.GetProgramId()) {
+		if protocol.ValidID(c.GetProgramId()) {
 			sum.ProgramId = c.GetProgramId()
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // stakingServer is the economy's API (docs/design.md §2 and §9): signed
@@ -111,7 +112,7 @@ func (s stakingServer) SubmitTx(ctx context.Context, req *connect.Request[lightk
 	stx := req.Msg.GetTx()
 	// A cheap pre-filter: garbage never reaches a block. The machine
 	// checks the signature again (it must be correct on its own input).
-	body, _, err := state.VerifyTx(n.chainID, stx)
+	body, _, err := protocol.VerifyTx(n.chainID, stx)
 	if err != nil {
 		return nil, toConnect(err)
 	}
@@ -123,7 +124,7 @@ func (s stakingServer) SubmitTx(ctx context.Context, req *connect.Request[lightk
 			return nil, err
 		}
 	}
-	tx := state.SignedTransaction(stx)
+	tx := protocol.SignedTransaction(stx)
 	res, err := n.submit(ctx, tx)
 	if err == nil {
 		err = res.Err
@@ -133,7 +134,7 @@ func (s stakingServer) SubmitTx(ctx context.Context, req *connect.Request[lightk
 	}
 	return connect.NewResponse(&lightkeeperv1.SubmitTxResponse{
 		Height:      res.Height,
-		TxHash:      hex.EncodeToString(state.TransactionHash(tx)),
+		TxHash:      hex.EncodeToString(protocol.TransactionHash(tx)),
 		Account:     res.Account,
 		UnbondingId: res.UnbondingID,
 		RoundId:     res.RoundID,

@@ -11,6 +11,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // tick bounds how late a deadline or an expired pull lease is noticed.
@@ -165,7 +166,7 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 	// Fresh entropy once the block's transactions are fixed: part of the
 	// committee seed of the rounds it opens, so no submitter can predict
 	// (and grind nonces against) its committee.
-	entropy := make([]byte, state.EntropyLen)
+	entropy := make([]byte, protocol.EntropyLen)
 	if _, err := rand.Read(entropy); err != nil {
 		n.mu.Unlock()
 		return err

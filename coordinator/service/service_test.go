@@ -24,6 +24,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -111,7 +112,7 @@ func signedVote(t *testing.T, chainID, roundID string, key ed25519.PrivateKey, k
 		KeeperId:   setup.KeyID(key),
 		Kind:       kind,
 		ResultHash: zero[:],
-		Signature:  verifier.SignVote(key, chainID, [32]byte(raw), verifier.VoteKind(kind), zero),
+		Signature:  protocol.SignVote(key, chainID, [32]byte(raw), protocol.VoteKind(kind), zero),
 	}
 }
 
@@ -146,7 +147,7 @@ func TestVoteStatuses(t *testing.T) {
 	member := keyByID(t, d, round.GetCommittee()[0])
 	outsider := d.Keys[10] // in genesis, registered below, never online: never drawn
 	if _, err := kc.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-		KeeperId: setup.KeyID(outsider), Signature: verifier.SignRegistration(outsider, chainID),
+		KeeperId: setup.KeyID(outsider), Signature: protocol.SignRegistration(outsider, chainID),
 	})); err != nil {
 		t.Fatal(err)
 	}
@@ -295,12 +296,12 @@ func TestSessionAuth(t *testing.T) {
 		return err
 	}
 	good := &lightkeeperv1.SessionAuth{KeeperId: setup.KeyID(key), Time: timestamppb.New(time.UnixMilli(now.UnixMilli())),
-		Signature: verifier.SignSession(key, chainID, now.UnixMilli())}
+		Signature: protocol.SignSession(key, chainID, now.UnixMilli())}
 	if err := pull(good); err != nil {
 		t.Fatalf("good session: %v", err)
 	}
 	stale := &lightkeeperv1.SessionAuth{KeeperId: setup.KeyID(key), Time: timestamppb.New(now.Add(-time.Hour)),
-		Signature: verifier.SignSession(key, chainID, now.Add(-time.Hour).UnixMilli())}
+		Signature: protocol.SignSession(key, chainID, now.Add(-time.Hour).UnixMilli())}
 	if err := pull(stale); connect.CodeOf(err) != connect.CodePermissionDenied {
 		t.Fatalf("stale session: %v, want PermissionDenied", err)
 	}
@@ -310,7 +311,7 @@ func TestSessionAuth(t *testing.T) {
 	}
 	extra := d.Keys[10]
 	unregistered := &lightkeeperv1.SessionAuth{KeeperId: setup.KeyID(extra), Time: good.Time,
-		Signature: verifier.SignSession(extra, chainID, now.UnixMilli())}
+		Signature: protocol.SignSession(extra, chainID, now.UnixMilli())}
 	if err := pull(unregistered); connect.CodeOf(err) != connect.CodeFailedPrecondition {
 		t.Fatalf("unregistered keeper: %v, want FailedPrecondition", err)
 	}
@@ -318,7 +319,7 @@ func TestSessionAuth(t *testing.T) {
 		t.Fatalf("malformed id: %v, want InvalidArgument", err)
 	}
 	_, err := kc.RegisterKeeper(context.Background(), connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
-		KeeperId: setup.KeyID(extra), Signature: verifier.SignRegistration(d.Keys[0], chainID),
+		KeeperId: setup.KeyID(extra), Signature: protocol.SignRegistration(d.Keys[0], chainID),
 	}))
 	if connect.CodeOf(err) != connect.CodePermissionDenied {
 		t.Fatalf("registration without key possession: %v, want PermissionDenied", err)

@@ -9,12 +9,12 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 type stakingAPI struct {
@@ -44,7 +44,7 @@ func (s *stakingAPI) sign(key ed25519.PrivateKey, fee uint64, nonce int64, msg f
 		b.Nonce = uint64(nonce)
 	}
 	msg(b)
-	stx, err := state.SignTx(key, s.chainID, b)
+	stx, err := protocol.SignTx(key, s.chainID, b)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // checkedVote is what castVote knows about a vote once it passed every
 // check that comes before the signature.
 type checkedVote struct {
 	rid, kid [32]byte
-	kind     verifier.VoteKind
+	kind     protocol.VoteKind
 	o        *openRound
 }
 
@@ -34,13 +34,13 @@ func (m *Machine) precheckVote(v *lightkeeperv1.Vote) (c checkedVote, res TxResu
 	if v == nil {
 		return malformed("cast_vote.vote: missing")
 	}
-	if c.rid, ok = parseID(v.RoundId); !ok {
+	if c.rid, ok = protocol.ParseID(v.RoundId); !ok {
 		return malformed("vote.round_id: want 64 lowercase hex digits, got %q", truncate(v.RoundId))
 	}
-	if c.kid, ok = parseID(v.KeeperId); !ok {
+	if c.kid, ok = protocol.ParseID(v.KeeperId); !ok {
 		return malformed("vote.keeper_id: want 64 lowercase hex digits, got %q", truncate(v.KeeperId))
 	}
-	c.kind = verifier.VoteKind(v.Kind)
+	c.kind = protocol.VoteKind(v.Kind)
 	if !c.kind.Valid() {
 		return malformed("vote.kind: %v", v.Kind)
 	}

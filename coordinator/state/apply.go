@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"google.golang.org/protobuf/proto"
 )
@@ -16,10 +17,10 @@ import (
 type BlockInput struct {
 	TimeUnixMilli int64
 	Txs           []*lightkeeperv1.Transaction
-	// Entropy is empty or EntropyLen bytes the producer drew at random
+	// Entropy is empty or protocol.EntropyLen bytes the producer drew at random
 	// after choosing the block's transactions (the service uses
 	// crypto/rand). It goes into the header and into the committee seed of
-	// the rounds the block opens (CommitteeSeed), so that a submitter
+	// the rounds the block opens (protocol.CommitteeSeed), so that a submitter
 	// cannot predict its committee. A replay passes the header's value.
 	Entropy []byte
 }
@@ -33,7 +34,7 @@ type applier struct {
 	res    *Result
 
 	// The header as it stands before the transactions run (results_hash
-	// empty) and CommitteeSeed of it: the committee seed of every round
+	// empty) and protocol.CommitteeSeed of it: the committee seed of every round
 	// opened in this block.
 	seedBlock *lightkeeperv1.BlockHeader
 	roundSeed []byte
@@ -90,8 +91,8 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	if in.TimeUnixMilli > MaxTimeUnixMilli {
 		return nil, fmt.Errorf("%w: block time %d is after %d", ErrInvalidRequest, in.TimeUnixMilli, int64(MaxTimeUnixMilli))
 	}
-	if n := len(in.Entropy); n != 0 && n != EntropyLen {
-		return nil, fmt.Errorf("%w: block entropy is %d bytes, want 0 or %d", ErrInvalidRequest, n, EntropyLen)
+	if n := len(in.Entropy); n != 0 && n != protocol.EntropyLen {
+		return nil, fmt.Errorf("%w: block entropy is %d bytes, want 0 or %d", ErrInvalidRequest, n, protocol.EntropyLen)
 	}
 	// The block records each transaction without a challenge's answer
 	// (see challenge.go); the machine applies it with the answer.
@@ -103,7 +104,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 			answers[i], sr.Challenge = sr.Challenge, nil
 		}
 	}
-	txHash, err := TransactionsHash(txs)
+	txHash, err := protocol.TransactionsHash(txs)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		TransactionsHash: txHash,
 		Entropy:          bytes.Clone(in.Entropy),
 	}
-	a.roundSeed = CommitteeSeed(a.seedBlock)
+	a.roundSeed = protocol.CommitteeSeed(a.seedBlock)
 	a.res.TxResults = make([]TxResult, len(in.Txs))
 	a.decay()
 	a.closeDue()
@@ -135,10 +136,10 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		Time:             tsMilli(a.now),
 		PreviousHash:     bytes.Clone(m.headHash),
 		TransactionsHash: txHash,
-		ResultsHash:      ResultsHash(a.certs, a.res.Evidence, a.reveals...),
+		ResultsHash:      protocol.ResultsHash(a.certs, a.res.Evidence, a.reveals...),
 		Entropy:          bytes.Clone(in.Entropy),
 	}
-	hash := BlockHash(header)
+	hash := protocol.BlockHash(header)
 	m.head, m.headHash, m.headTime = header, hash, a.now
 
 	res := a.res
@@ -422,11 +423,11 @@ func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
 }
 
 func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
-	kid, ok := parseID(tx.GetKeeperId())
+	kid, ok := protocol.ParseID(tx.GetKeeperId())
 	if !ok {
-		return TxResult{Err: checkID("register_keeper.keeper_id", tx.GetKeeperId())}
+		return TxResult{Err: protocol.CheckID("register_keeper.keeper_id", tx.GetKeeperId())}
 	}
-	if !verifier.VerifyRegistration(a.m.chainID, ed25519.PublicKey(kid[:]), tx.GetSignature()) {
+	if !protocol.VerifyRegistration(a.m.chainID, ed25519.PublicKey(kid[:]), tx.GetSignature()) {
 		return TxResult{Err: fmt.Errorf("%w: register_keeper.signature: not a valid proof of possession of key %s on chain %q", ErrBadSignature, tx.KeeperId, a.m.chainID)}
 	}
 	k, exists := a.m.keepers[tx.KeeperId]
@@ -449,7 +450,7 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 }
 
 func (a *applier) setKeeperOnline(tx *lightkeeperv1.SetKeeperOnlineTx) TxResult {
-	if err := checkID("set_keeper_online.keeper_id", tx.GetKeeperId()); err != nil {
+	if err := protocol.CheckID("set_keeper_online.keeper_id", tx.GetKeeperId()); err != nil {
 		return TxResult{Err: err}
 	}
 	k, ok := a.m.keepers[tx.KeeperId]
@@ -472,14 +473,14 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	if !verifier.Curve(tx.GetCurve()).Valid() {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.curve: %v is not a supported curve", ErrInvalidRequest, tx.GetCurve())}
 	}
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	if n := len(tx.GetKey()); n == 0 || n > lim.MaxVerifyingKeyBytes {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.key: %d bytes, want 1..%d", ErrInvalidRequest, n, lim.MaxVerifyingKeyBytes)}
 	}
 	if n := tx.GetNumPublicInputs(); n > uint32(lim.MaxPublicInputs) {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, limit %d", ErrInvalidRequest, n, lim.MaxPublicInputs)}
 	}
-	id := VerifyingKeyID(tx.Key)
+	id := protocol.VerifyingKeyID(tx.Key)
 	if vk, ok := a.m.vks[id]; ok {
 		// The same key under another scheme, curve or input count is a
 		// contradiction, not a re-registration: answering with the stored
@@ -563,8 +564,8 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	if req == nil {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request: missing", ErrInvalidRequest)}
 	}
-	id := RoundID(m.chainID, req)
-	rid, _ := parseID(id) // the transaction was marshalled already, so id is valid
+	id := protocol.RoundID(m.chainID, req)
+	rid, _ := protocol.ParseID(id) // the transaction was marshalled already, so id is valid
 	if _, known := m.roundIDs[rid]; known {
 		res := TxResult{RoundID: id, Err: fmt.Errorf("%w: %s", ErrRoundExists, id)}
 		if o, open := m.rounds[id]; open {
@@ -611,13 +612,13 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	if challenge.GetCandidates() {
 		keepers = m.candidates()
 	}
-	weights := Weights(keepers, p)
-	rule, err := CommitteeRule(p, kind, weights, challenge.GetCandidates())
+	weights := protocol.Weights(keepers, p)
+	rule, err := protocol.CommitteeRule(p, kind, weights, challenge.GetCandidates())
 	if err != nil {
 		return TxResult{RoundID: id, Err: err}
 	}
 	size, threshold := rule.Size, rule.Threshold
-	committee, err := DrawCommittee(a.roundSeed, id, weights, size)
+	committee, err := protocol.DrawCommittee(a.roundSeed, id, weights, size)
 	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
 		return TxResult{RoundID: id, Err: err}
 	}
@@ -666,7 +667,7 @@ func (m *Machine) checkProofRequest(pr *lightkeeperv1.ProofRequest) error {
 	if !curve.Valid() {
 		return fmt.Errorf("%w: proof.curve: %v is not a supported curve", ErrInvalidRequest, pr.Curve)
 	}
-	if err := checkID("proof.verifying_key_id", pr.VerifyingKeyId); err != nil {
+	if err := protocol.CheckID("proof.verifying_key_id", pr.VerifyingKeyId); err != nil {
 		return err
 	}
 	vk, ok := m.vks[pr.VerifyingKeyId]
@@ -677,7 +678,7 @@ func (m *Machine) checkProofRequest(pr *lightkeeperv1.ProofRequest) error {
 		return fmt.Errorf("%w: proof: scheme %s and curve %s, but verifying key %s is %s on %s", ErrInvalidRequest,
 			scheme, curve, vk.Id, verifier.Scheme(vk.Scheme), verifier.Curve(vk.Curve))
 	}
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	n, err := verifier.CheckPublicInputs(curve, pr.PublicInputs, lim)
 	if err != nil {
 		return fmt.Errorf("%w: proof.public_inputs: %v", ErrInvalidRequest, err)
@@ -700,7 +701,7 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 	}
 	o, kind := c.o, c.kind
 	isCompute := o.r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-	if !verifier.VerifyVote(m.chainID, c.rid, ed25519.PublicKey(c.kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+	if !protocol.VerifyVote(m.chainID, c.rid, ed25519.PublicKey(c.kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
 		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE
 		res.Err = fmt.Errorf("%w: vote.signature: not a valid signature by keeper %s", ErrBadSignature, v.KeeperId)
 		return res
@@ -739,11 +740,11 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 	o.voteOf[v.KeeperId] = len(r.Votes)
 	r.Votes = append(r.Votes, vote)
 	switch kind {
-	case verifier.VoteApprove:
+	case protocol.VoteApprove:
 		r.Approvals++
-	case verifier.VoteReject:
+	case protocol.VoteReject:
 		r.Rejections++
-	case verifier.VoteAbstain:
+	case protocol.VoteAbstain:
 		r.Abstentions++
 	}
 	a.rounds[r.Id] = r
@@ -758,10 +759,10 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 		// Decided by the first result hash that threshold votes of one
 		// kind carry; approvals and rejections for other results do not
 		// add up.
-		if kind != verifier.VoteAbstain && computeAgreement(r, vote) >= r.Threshold {
+		if kind != protocol.VoteAbstain && computeAgreement(r, vote) >= r.Threshold {
 			setComputeResult(r, vote)
 			outcome := lightkeeperv1.Outcome_OUTCOME_APPROVED
-			if kind == verifier.VoteReject {
+			if kind == protocol.VoteReject {
 				outcome = lightkeeperv1.Outcome_OUTCOME_REJECTED
 			}
 			a.decide(o, outcome)
@@ -781,4 +782,12 @@ func truncate(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// sameVote reports whether two votes say the same thing: same kind and
+// result hash (the reason and signature bytes are not compared: the reason
+// is not signed, and a keeper may produce several valid signatures of one
+// message).
+func sameVote(a, b *lightkeeperv1.Vote) bool {
+	return a.GetKind() == b.GetKind() && bytes.Equal(a.GetResultHash(), b.GetResultHash())
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // BenchmarkApplyVotes measures the vote path: blocks of N signed votes (10
@@ -47,12 +47,12 @@ func BenchmarkApplyVotes(b *testing.B) {
 // BenchmarkVerifyVoteBaseline is the signature check alone, for comparison
 // with BenchmarkApplyVotes' ns/vote.
 func BenchmarkVerifyVoteBaseline(b *testing.B) {
-	rid, _ := parseID(RoundID(testChain, proofRequest(vkID(fakeVK), "b")))
+	rid, _ := protocol.ParseID(protocol.RoundID(testChain, proofRequest(vkID(fakeVK), "b")))
 	key := keeperKey(0)
-	sig := verifier.SignVote(key, testChain, rid, verifier.VoteApprove, [32]byte{})
+	sig := protocol.SignVote(key, testChain, rid, protocol.VoteApprove, [32]byte{})
 	pub := key.Public().(ed25519.PublicKey)
 	for b.Loop() {
-		if !verifier.VerifyVote(testChain, rid, pub, verifier.VoteApprove, [32]byte{}, sig) {
+		if !protocol.VerifyVote(testChain, rid, pub, protocol.VoteApprove, [32]byte{}, sig) {
 			b.Fatal("bad signature")
 		}
 	}

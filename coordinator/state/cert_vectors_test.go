@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -44,7 +45,7 @@ func TestCertificateVectorsReplay(t *testing.T) {
 		if err := protojson.Unmarshal(v.Block, block); err != nil {
 			t.Fatal(err)
 		}
-		if err := VerifyCertificateInBlock(cert, p, block); err != nil {
+		if err := protocol.VerifyCertificateInBlock(cert, p, block); err != nil {
 			t.Fatalf("%s: the valid certificate: %v", f, err)
 		}
 		var doc any
@@ -65,9 +66,9 @@ func TestCertificateVectorsReplay(t *testing.T) {
 				continue
 			}
 			got, reason := "nobody (informational field)", ""
-			if err := VerifyCertificate(c, p); err != nil && !errors.Is(err, ErrNeedsBlock) {
+			if err := protocol.VerifyCertificate(c, p); err != nil && !errors.Is(err, protocol.ErrNeedsBlock) {
 				got, reason = "offline", err.Error()
-			} else if err := CertificateInBlock(c, block); err != nil {
+			} else if err := protocol.CertificateInBlock(c, block); err != nil {
 				got, reason = "block", err.Error()
 			}
 			if got != tm.RefusedBy || reason != tm.Reason {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -47,7 +48,7 @@ func challengeTx(vk, nonce string, answer lightkeeperv1.VoteKind, candidates boo
 // Seeds are fixed, so the test is deterministic; at 2⁻²⁰ per run, a bound
 // that held by luck would show up as a failing seed, not as flakiness.
 func TestChallengeDetectionBound(t *testing.T) {
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.TotalValidators, p.Threshold = 4, 3
 	const lazy = 3
 	for name, strategy := range lazyStrategies {
@@ -107,7 +108,7 @@ func TestChallengeDetectionBound(t *testing.T) {
 // of the active set, while the honest keepers' measured capacity and stake
 // limits grow from the tiny initial capacity.
 func TestLazyKeeperLosesSeat(t *testing.T) {
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.TotalValidators, p.Threshold = 5, 4
 	s := p.Staking
 	s.MaxElected = 5

@@ -14,10 +14,11 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
-// refWeight is the weight formula in math/big, the reference for Weights.
+// refWeight is the weight formula in math/big, the reference for protocol.Weights.
 func refWeights(stakes []uint64, reps []int64, sbps, rbps uint32) []uint64 {
 	share := func(vals []*big.Int, bps uint32) []*big.Int {
 		sum := new(big.Int)
@@ -30,7 +31,7 @@ func refWeights(stakes []uint64, reps []int64, sbps, rbps uint32) []uint64 {
 			if sum.Sign() == 0 {
 				continue
 			}
-			// With a sum beyond 64 bits Weights shifts every value first;
+			// With a sum beyond 64 bits protocol.Weights shifts every value first;
 			// mirror that.
 			shift := uint(0)
 			if sum.BitLen() > 64 {
@@ -85,13 +86,13 @@ func TestWeights(t *testing.T) {
 		{"huge stakes", []uint64{math.MaxUint64, math.MaxUint64, 1}, []int64{1, 1, 1}, 7000, 3000,
 			refWeights([]uint64{math.MaxUint64, math.MaxUint64, 1}, []int64{1, 1, 1}, 7000, 3000)},
 	} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		p.StakeWeightBps, p.ReputationWeightBps = tc.s, tc.r
 		var ks []*lightkeeperv1.Keeper
 		for i := range tc.stakes {
 			ks = append(ks, &lightkeeperv1.Keeper{Id: keeperID(i), Stake: tc.stakes[i], Reputation: tc.reps[i]})
 		}
-		got := Weights(ks, p)
+		got := protocol.Weights(ks, p)
 		for i, w := range got {
 			if w.KeeperId != keeperID(i) || w.Weight != tc.want[i] {
 				t.Errorf("%s: keeper %d: got %d, want %d", tc.name, i, w.Weight, tc.want[i])
@@ -117,13 +118,13 @@ func TestWeights(t *testing.T) {
 			default:
 				stakes[i] = rng.Uint64() >> uint(rng.Intn(64))
 			}
-			reps[i] = rng.Int63n(MaxReputation)
+			reps[i] = rng.Int63n(protocol.MaxReputation)
 			ks = append(ks, &lightkeeperv1.Keeper{Id: keeperID(i), Stake: stakes[i], Reputation: reps[i]})
 		}
 		sb := uint32(rng.Intn(10001))
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		p.StakeWeightBps, p.ReputationWeightBps = sb, 10000-sb
-		got := Weights(ks, p)
+		got := protocol.Weights(ks, p)
 		want := refWeights(stakes, reps, sb, 10000-sb)
 		var total uint64
 		for i := range got {
@@ -138,9 +139,9 @@ func TestWeights(t *testing.T) {
 	}
 }
 
-// refDraw is DrawCommittee in math/big.
+// refDraw is protocol.DrawCommittee in math/big.
 func refDraw(seed []byte, roundID string, el []*lightkeeperv1.WeightedKeeper, size int) []string {
-	rid, _ := parseID(roundID)
+	rid, _ := protocol.ParseID(roundID)
 	taken := map[int]bool{}
 	var out []string
 	for k := 0; k < size; k++ {
@@ -182,7 +183,7 @@ func sortedEligible(n int, weight func(i int) uint64) []*lightkeeperv1.WeightedK
 
 func TestDrawCommittee(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
-	rid := RoundID(testChain, proofRequest(vkID(fakeVK), "x"))
+	rid := protocol.RoundID(testChain, proofRequest(vkID(fakeVK), "x"))
 	for iter := 0; iter < 300; iter++ {
 		n := 1 + rng.Intn(30)
 		el := sortedEligible(n, func(i int) uint64 {
@@ -200,7 +201,7 @@ func TestDrawCommittee(t *testing.T) {
 		seed := make([]byte, 32)
 		rng.Read(seed)
 		size := rng.Intn(nonZero + 1)
-		got, err := DrawCommittee(seed, rid, el, size)
+		got, err := protocol.DrawCommittee(seed, rid, el, size)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +210,7 @@ func TestDrawCommittee(t *testing.T) {
 		}
 		// Determinism, no repeats, only non-zero weights, prefix property:
 		// the leader (seat 0) does not depend on the committee size.
-		again, _ := DrawCommittee(seed, rid, el, size)
+		again, _ := protocol.DrawCommittee(seed, rid, el, size)
 		if !slices.Equal(got, again) {
 			t.Fatal("not deterministic")
 		}
@@ -226,20 +227,20 @@ func TestDrawCommittee(t *testing.T) {
 			}
 		}
 		if size > 0 {
-			lead, _ := DrawCommittee(seed, rid, el, 1)
+			lead, _ := protocol.DrawCommittee(seed, rid, el, 1)
 			if lead[0] != got[0] {
 				t.Fatal("seat 0 depends on the committee size")
 			}
 		}
-		if _, err := DrawCommittee(seed, rid, el, nonZero+1); !errors.Is(err, ErrNotEnoughKeepers) {
+		if _, err := protocol.DrawCommittee(seed, rid, el, nonZero+1); !errors.Is(err, ErrNotEnoughKeepers) {
 			t.Fatalf("oversized committee: %v", err)
 		}
 	}
 	// Different seeds or round ids give different committees.
 	el := sortedEligible(20, func(int) uint64 { return 1 << 32 })
-	a, _ := DrawCommittee([]byte("seed-a"), rid, el, 10)
-	b, _ := DrawCommittee([]byte("seed-b"), rid, el, 10)
-	c, _ := DrawCommittee([]byte("seed-a"), RoundID(testChain, proofRequest(vkID(fakeVK), "y")), el, 10)
+	a, _ := protocol.DrawCommittee([]byte("seed-a"), rid, el, 10)
+	b, _ := protocol.DrawCommittee([]byte("seed-b"), rid, el, 10)
+	c, _ := protocol.DrawCommittee([]byte("seed-a"), protocol.RoundID(testChain, proofRequest(vkID(fakeVK), "y")), el, 10)
 	if slices.Equal(a, b) || slices.Equal(a, c) {
 		t.Fatal("committee does not depend on seed and round id")
 	}
@@ -247,14 +248,14 @@ func TestDrawCommittee(t *testing.T) {
 	unsorted := slices.Clone(el)
 	unsorted[0], unsorted[1] = unsorted[1], unsorted[0]
 	for name, f := range map[string]func() error{
-		"bad round id": func() error { _, err := DrawCommittee(nil, "xyz", el, 1); return err },
-		"unsorted":     func() error { _, err := DrawCommittee(nil, rid, unsorted, 1); return err },
+		"bad round id": func() error { _, err := protocol.DrawCommittee(nil, "xyz", el, 1); return err },
+		"unsorted":     func() error { _, err := protocol.DrawCommittee(nil, rid, unsorted, 1); return err },
 		"bad keeper id": func() error {
-			_, err := DrawCommittee(nil, rid, []*lightkeeperv1.WeightedKeeper{{KeeperId: "k", Weight: 1}}, 1)
+			_, err := protocol.DrawCommittee(nil, rid, []*lightkeeperv1.WeightedKeeper{{KeeperId: "k", Weight: 1}}, 1)
 			return err
 		},
 		"overflow": func() error {
-			_, err := DrawCommittee(nil, rid, sortedEligible(2, func(int) uint64 { return math.MaxUint64 }), 1)
+			_, err := protocol.DrawCommittee(nil, rid, sortedEligible(2, func(int) uint64 { return math.MaxUint64 }), 1)
 			return err
 		},
 	} {
@@ -271,7 +272,7 @@ func TestDrawCommitteeWeighting(t *testing.T) {
 	heavy := keeperID(1)
 	leads := 0
 	for s := 0; s < 1000; s++ {
-		c, err := DrawCommittee([]byte(fmt.Sprint(s)), RoundID(testChain, proofRequest(vkID(fakeVK), "w")), el, 1)
+		c, err := protocol.DrawCommittee([]byte(fmt.Sprint(s)), protocol.RoundID(testChain, proofRequest(vkID(fakeVK), "w")), el, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +293,7 @@ func TestCommitteeOfRound(t *testing.T) {
 	}
 	// The round records what is needed to recompute the committee: the
 	// seed is the hash of the block before the one that created it.
-	want, err := DrawCommittee(r.Seed, r.Id, r.Eligible, 10)
+	want, err := protocol.DrawCommittee(r.Seed, r.Id, r.Eligible, 10)
 	if err != nil || !slices.Equal(want, r.Committee) {
 		t.Fatalf("committee not recomputable: %v", err)
 	}
@@ -312,7 +313,7 @@ func TestCommitteeOfRound(t *testing.T) {
 func TestSeedIsIncludingBlocksSeed(t *testing.T) {
 	h := newHarness(t, 10, 100, nil)
 	_, prev := h.m.Head()
-	entropy := bytes.Repeat([]byte{7}, EntropyLen)
+	entropy := bytes.Repeat([]byte{7}, protocol.EntropyLen)
 	tx := submitTx(proofRequest(h.vk, "seed"))
 	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 5, Txs: []*lightkeeperv1.Transaction{tx}, Entropy: entropy})
 	if err != nil {
@@ -320,11 +321,11 @@ func TestSeedIsIncludingBlocksSeed(t *testing.T) {
 	}
 	r := h.ok(res).TxResults[0].Round
 	hdr := res.Block.Header
-	txHash, _ := TransactionsHash([]*lightkeeperv1.Transaction{tx})
+	txHash, _ := protocol.TransactionsHash([]*lightkeeperv1.Transaction{tx})
 	want := &lightkeeperv1.BlockHeader{Height: hdr.Height, Time: hdr.Time, PreviousHash: prev, TransactionsHash: txHash, Entropy: entropy}
 	mustEqualProto(t, "seed_block", r.SeedBlock, want)
-	if !bytes.Equal(r.Seed, CommitteeSeed(want)) || bytes.Equal(r.Seed, prev) || !bytes.Equal(hdr.Entropy, entropy) {
-		t.Fatal("seed is not CommitteeSeed of the including block's header before execution")
+	if !bytes.Equal(r.Seed, protocol.CommitteeSeed(want)) || bytes.Equal(r.Seed, prev) || !bytes.Equal(hdr.Entropy, entropy) {
+		t.Fatal("seed is not protocol.CommitteeSeed of the including block's header before execution")
 	}
 	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Entropy: []byte{1}}); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("1-byte entropy: %v", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	"google.golang.org/protobuf/proto"
 )
@@ -18,111 +19,21 @@ import (
 // without a trap, REJECT that it trapped (a deterministic trap such as
 // out_of_fuel is a result, not an error). The round is decided by the first
 // result hash that threshold = ⌈2·compute_validators/3⌉ votes of the same
-// kind carry (ComputeThreshold): APPROVED or REJECTED with that result.
+// kind carry (protocol.ComputeThreshold): APPROVED or REJECTED with that result.
 // Since the threshold is more than half the committee, two results can
 // never both reach it.
 
-// Bounds of the [compute] parameters.
+// Bounds of what the machine accepts in compute rounds.
 const (
-	// MaxComputeModuleBytes bounds compute.max_module_bytes.
-	MaxComputeModuleBytes = 64 << 20
-	// MaxComputeOutputBytes bounds compute.max_output_bytes: the output
-	// rides in the leader's vote.
-	MaxComputeOutputBytes = 64 << 10
-	// MaxComputeInputBytes bounds compute.max_input_bytes.
-	MaxComputeInputBytes = 16 << 20
 	// MaxComputeWorkUnits caps the work units one compute round is worth
 	// (so fees and capacities of absurd fuel limits stay in range).
 	MaxComputeWorkUnits = 1_000_000
-	// maxFuelParam is the largest fuel a module's i64 counter can hold.
-	maxFuelParam = uint64(1) << 62
 	// maxTrap is the largest trap kind a result may carry.
 	maxTrap = uint32(compute.TrapIndirectCall)
 )
 
 // wasmHeader starts every WebAssembly 1.0/2.0 binary module.
 var wasmHeader = []byte("\x00asm\x01\x00\x00\x00")
-
-// DefaultComputeParams returns the [compute] defaults: verifier/compute's
-// DefaultLimits (8 MiB modules, 128 MiB memory, 65,536 table elements, call
-// depth 1,024, 64 KiB of output, fuel up to 2⁴⁰) and inputs up to 1 MiB.
-func DefaultComputeParams() *lightkeeperv1.ComputeParams {
-	l := compute.DefaultLimits()
-	return &lightkeeperv1.ComputeParams{
-		MaxModuleBytes:   uint64(l.MaxModuleBytes),
-		MaxMemoryPages:   l.MaxMemoryPages,
-		MaxTableElements: l.MaxTableElements,
-		MaxCallDepth:     l.MaxCallDepth,
-		MaxOutputBytes:   uint32(l.MaxOutputBytes),
-		MaxFuel:          l.MaxFuel,
-		MaxInputBytes:    1 << 20,
-	}
-}
-
-// ComputeLimits turns the chain's compute parameters into the limits
-// verifier/compute checks and runs programs under.
-func ComputeLimits(p *lightkeeperv1.ComputeParams) compute.Limits {
-	return compute.Limits{
-		MaxModuleBytes:   int(min(p.GetMaxModuleBytes(), MaxComputeModuleBytes)),
-		MaxMemoryPages:   p.GetMaxMemoryPages(),
-		MaxTableElements: p.GetMaxTableElements(),
-		MaxCallDepth:     p.GetMaxCallDepth(),
-		MaxOutputBytes:   int(p.GetMaxOutputBytes()),
-		MaxFuel:          p.GetMaxFuel(),
-	}
-}
-
-// validateCompute checks the [compute] parameters and staking.fuel_per_unit.
-func validateCompute(p *lightkeeperv1.ConsensusParams) error {
-	bad := func(field, format string, args ...any) error {
-		return &ParamError{Field: field, Reason: sprintf(format, args...)}
-	}
-	if f := p.GetStaking().GetFuelPerUnit(); f < 1 || f > maxFuelParam {
-		return bad("staking.fuel_per_unit", "must be in 1..%d (got %d)", maxFuelParam, f)
-	}
-	c := p.Compute
-	if c == nil {
-		return bad("compute", "missing")
-	}
-	for _, r := range []struct {
-		field  string
-		v, lo  uint64
-		hi     uint64
-		suffix string
-	}{
-		{"compute.max_module_bytes", c.MaxModuleBytes, uint64(len(wasmHeader)) + 1, MaxComputeModuleBytes, " bytes"},
-		{"compute.max_memory_pages", uint64(c.MaxMemoryPages), 1, 65_536, " pages"},
-		{"compute.max_table_elements", uint64(c.MaxTableElements), 0, 10_000_000, ""},
-		{"compute.max_call_depth", uint64(c.MaxCallDepth), 1, compute.EngineCallDepthCeiling, ""},
-		{"compute.max_output_bytes", uint64(c.MaxOutputBytes), 0, MaxComputeOutputBytes, " bytes"},
-		{"compute.max_fuel", c.MaxFuel, 1, maxFuelParam, ""},
-		{"compute.max_input_bytes", c.MaxInputBytes, 0, MaxComputeInputBytes, " bytes"},
-	} {
-		if r.v < r.lo || r.v > r.hi {
-			return bad(r.field, "must be in %d..%d%s (got %d)", r.lo, r.hi, r.suffix, r.v)
-		}
-	}
-	if err := ComputeLimits(c).Validate(); err != nil { // unreachable after the ranges above
-		return bad("compute", "%v", err)
-	}
-	return nil
-}
-
-// computeThreshold is the number of matching results that decide a
-// compute round: ComputeThreshold(compute_validators).
-func computeThreshold(p *lightkeeperv1.ConsensusParams) uint32 {
-	return ComputeThreshold(p.ComputeValidators)
-}
-
-// ComputeThreshold is the one rule for compute thresholds: two thirds of
-// the committee, ⌈2n/3⌉ (Paraloom's 2/3 WASM verification). It is always a
-// majority (2·⌈2n/3⌉ > n), so two different results can never both be
-// decided. Opening a round uses it on compute_validators; a certificate's
-// check uses it on the committee actually drawn (a smaller committee needs
-// fewer, and the fixed threshold of a shrunk committee is still above it).
-func ComputeThreshold(n uint32) uint32 {
-	return (2*n + 2) / 3
-}
 
 // computeWorkUnits is ⌈fuel / fuel_per_unit⌉, at least 1 and at most
 // MaxComputeWorkUnits.
@@ -184,7 +95,7 @@ func (a *applier) registerProgram(tx *lightkeeperv1.RegisterProgramTx) TxResult 
 
 // checkComputeRequest validates a COMPUTE request against the state.
 func (m *Machine) checkComputeRequest(c *lightkeeperv1.ComputeRequest) error {
-	if err := checkID("compute.program_id", c.ProgramId); err != nil {
+	if err := protocol.CheckID("compute.program_id", c.ProgramId); err != nil {
 		return err
 	}
 	if _, ok := m.programs[c.ProgramId]; !ok {
@@ -202,7 +113,7 @@ func (m *Machine) checkComputeRequest(c *lightkeeperv1.ComputeRequest) error {
 
 // checkComputeVote checks that a vote on a compute round opens its result
 // hash: APPROVE and REJECT votes must carry a compute result whose fields
-// hash to result_hash (compute.ResultHashFromOutputHash), APPROVE with trap
+// hash to result_hash (protocol.ComputeResultHash), APPROVE with trap
 // none and REJECT with a trap, and an uploaded output must hash to
 // output_hash. It returns "" when the vote is well formed, otherwise what
 // is wrong.
@@ -229,7 +140,7 @@ func (m *Machine) checkComputeVote(v *lightkeeperv1.Vote) string {
 	case v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT && c.Trap == 0:
 		return "vote.kind: REJECT without a trap (a clean run is voted APPROVE)"
 	}
-	if h := compute.ResultHashFromOutputHash(compute.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
+	if h := protocol.ComputeResultHash(c.Trap, c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
 		return "vote.result_hash: does not match vote.compute (want ResultHashFromOutputHash(trap, exit_code, fuel_used, output_hash))"
 	}
 	if len(c.Output) > 0 {
@@ -307,61 +218,4 @@ func (m *Machine) Program(id string) (*lightkeeperv1.Program, bool) {
 		return nil, false
 	}
 	return proto.Clone(p).(*lightkeeperv1.Program), true
-}
-
-// verifyComputeCertificate checks the compute part of a certificate: the
-// thresholds are two thirds (ComputeThreshold), every APPROVE or REJECT vote opens its result
-// hash, and the outcome is the one result that threshold votes of one kind
-// agree on (none for TIMEOUT).
-func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...any) error) error {
-	size := uint32(len(c.Committee))
-	if c.RejectThreshold != c.Threshold || c.Threshold < ComputeThreshold(size) {
-		return bad("compute thresholds %d/%d: want one two-thirds threshold (at least %d) of the %d-keeper committee", c.Threshold, c.RejectThreshold, ComputeThreshold(size), size)
-	}
-	count := map[string]uint32{}
-	for i, v := range c.Votes {
-		if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
-			continue
-		}
-		cv := v.GetCompute()
-		if cv == nil || len(cv.OutputHash) != 32 || cv.Trap > maxTrap ||
-			(v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE) != (cv.Trap == 0) {
-			return bad("votes[%d]: compute result missing or inconsistent with the vote kind", i)
-		}
-		if h := compute.ResultHashFromOutputHash(compute.TrapKind(cv.Trap), cv.ExitCode, cv.FuelUsed, [32]byte(cv.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
-			return bad("votes[%d]: result_hash does not match its compute result", i)
-		}
-		count[fmt.Sprintf("%d/%x", v.Kind, v.ResultHash)]++
-	}
-	reached := ""
-	for k, n := range count {
-		if n >= c.Threshold {
-			reached = k
-		}
-	}
-	switch c.Outcome {
-	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
-		if reached != "" {
-			return bad("outcome TIMEOUT, but %d votes agree on one result (threshold %d)", count[reached], c.Threshold)
-		}
-		if len(c.ResultHash) != 0 || c.Result != nil {
-			return bad("outcome TIMEOUT with a result")
-		}
-		return nil
-	}
-	kind := lightkeeperv1.VoteKind_VOTE_KIND_APPROVE
-	if c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED {
-		kind = lightkeeperv1.VoteKind_VOTE_KIND_REJECT
-	}
-	if want := fmt.Sprintf("%d/%x", kind, c.ResultHash); count[want] < c.Threshold {
-		return bad("outcome %s with %d votes for result %x, threshold %d", outcomeName(c.Outcome), count[want], c.ResultHash, c.Threshold)
-	}
-	r := c.Result
-	if r == nil || len(r.OutputHash) != 32 || r.Trap > maxTrap {
-		return bad("result: missing or malformed")
-	}
-	if h := compute.ResultHashFromOutputHash(compute.TrapKind(r.Trap), r.ExitCode, r.FuelUsed, [32]byte(r.OutputHash)); !bytes.Equal(h[:], c.ResultHash) {
-		return bad("result does not hash to result_hash")
-	}
-	return nil
 }

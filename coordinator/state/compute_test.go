@@ -9,6 +9,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	"google.golang.org/protobuf/proto"
 )
@@ -80,7 +81,7 @@ func TestComputeRounds(t *testing.T) {
 			lightkeeperv1.Outcome_OUTCOME_TIMEOUT, "", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := DefaultParams()
+			p := protocol.DefaultParams()
 			h, prog := computeHarness(t, 5, p)
 			r := h.submitCompute(prog, 5_000_000)
 			if r.Kind != lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE || len(r.Committee) != 3 || r.Threshold != 2 || r.RejectThreshold != 2 {
@@ -177,7 +178,7 @@ func TestComputeCertificate(t *testing.T) {
 		t.Fatalf("%d certificates", len(res.Block.Certificates))
 	}
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	if cert.Result == nil || len(cert.Result.Output) != 0 || cert.Result.FuelUsed != 1234 {
@@ -208,15 +209,15 @@ func TestComputeCertificate(t *testing.T) {
 	} {
 		c := proto.Clone(cert).(*lightkeeperv1.Certificate)
 		tc.mut(c)
-		err := VerifyCertificate(c, h.m.Params())
-		if !errors.Is(err, ErrBadCertificate) || !strings.Contains(err.Error(), tc.want) {
+		err := protocol.VerifyCertificate(c, h.m.Params())
+		if !errors.Is(err, protocol.ErrBadCertificate) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
 		}
 	}
 }
 
 func TestComputePaidSubmission(t *testing.T) {
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.Staking.FeePerWorkUnit = 10
 	p.Staking.FuelPerUnit = 1000
 	m, _, err := New(testGenesisWithBalances(3, 100, 1_000), p)
@@ -254,7 +255,7 @@ func TestComputePaidSubmission(t *testing.T) {
 
 // TestComputeSubmitRefusals: what a COMPUTE request must satisfy.
 func TestComputeSubmitRefusals(t *testing.T) {
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.Compute.MaxFuel, p.Compute.MaxInputBytes = 1000, 4
 	h, prog := computeHarness(t, 3, p)
 	unknown := programID([]byte("not registered"))
@@ -292,9 +293,9 @@ func testGenesisWithBalances(n int, stake, balance uint64) *lightkeeperv1.Genesi
 // majority: ⌈2n/3⌉ = 2, 3, 4, 4, 5, 6, 6 for n = 3, 4, 5, 6, 7, 8, 9.
 func TestComputeThresholdTwoThirds(t *testing.T) {
 	for n, want := range map[uint32]uint32{1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5, 8: 6, 9: 6, 10: 7} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		p.ComputeValidators = n
-		if got := computeThreshold(p); got != want {
+		if got := protocol.ComputeThreshold(p.ComputeValidators); got != want {
 			t.Errorf("compute_validators %d: threshold %d, want %d", n, got, want)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -134,7 +134,7 @@ func (g *golden) runCompute(f []string, a map[string]string) (string, bool) {
 			fuel = g.num(a, "fuel")
 		}
 		req := computeRequest(prog, a["input"], fuel, def(a["nonce"], name))
-		id := RoundID(testChain, req)
+		id := protocol.RoundID(testChain, req)
 		if _, dup := g.rounds[name]; !dup {
 			g.rounds[name] = id
 			g.name(id, name)
@@ -183,9 +183,9 @@ func (g *golden) doComputeVote(f []string, a map[string]string) string {
 			}
 		}
 		v := tx.GetCastVote().Vote
-		rid, _ := parseID(id)
+		rid, _ := protocol.ParseID(id)
 		resign := func() {
-			v.Signature = verifier.SignVote(keeperKey(k), testChain, rid, verifier.VoteKind(v.Kind), [32]byte(v.ResultHash))
+			v.Signature = protocol.SignVote(keeperKey(k), testChain, rid, protocol.VoteKind(v.Kind), [32]byte(v.ResultHash))
 		}
 		switch a["mangle"] {
 		case "":

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -14,16 +15,16 @@ import (
 // account of keeperKey(i) and is printed as k<i>.
 //
 //	genesis ... [balance=B] [balances=i:B,i:B] [min_bond=N] [epoch=DUR] [spu=N] [cap0=UNITS]
-//	        [alpha_cap=BPS] [fee_unit=N] [min_fee=N] [max_elected=N] [threshold_bps=BPS]
+//	        [alpha_cap=protocol.BPS] [fee_unit=N] [min_fee=N] [max_elected=N] [threshold_bps=protocol.BPS]
 //	        [unbonding=DUR] [max_entries=N] [max_guarantees=N] [group_size=N]
-//	        [issuance=N] [issuance_cap=N] [grace=BPS] [alpha_up=BPS] [exponent=N]
-//	        [slash_incorrect=BPS] [slash_equiv=BPS] [reporter=BPS] [window=N] [max_missed=N]
+//	        [issuance=N] [issuance_cap=N] [grace=protocol.BPS] [alpha_up=protocol.BPS] [exponent=N]
+//	        [slash_incorrect=protocol.BPS] [slash_equiv=protocol.BPS] [reporter=protocol.BPS] [window=N] [max_missed=N]
 //	        [jail=DUR] [forgive=DUR]
 //	                                 balance= gives keys 0..keepers+9 a balance each
 //	tx <signer> <kind> [nonce=N] [fee=F] [badsig] ...   queue a signed transaction:
 //	    transfer to=K amount=A | bond amount=A | unbond amount=A | cancel-unbond id=N
 //	    guarantee target=K amount=A | unguarantee target=K amount=A
-//	    group-create [commission=BPS] | group-join group=K keeper=K | group-leave group=K keeper=K
+//	    group-create [commission=protocol.BPS] | group-join group=K keeper=K | group-leave group=K keeper=K
 //	    unjail | evidence keeper=K round=R | submit name=R [scheme=plonk]
 //	stakes [<keepers>]               bond, guarantees, limit, effective stake, capacity, uptime, flags
 //	accounts <keys>                  balance and nonce
@@ -252,7 +253,7 @@ func (g *golden) doTx(f []string, a map[string]string) string {
 		if a["scheme"] == "plonk" {
 			req.GetProof().Scheme = lightkeeperv1.Scheme_SCHEME_PLONK
 		}
-		rid := RoundID(testChain, req)
+		rid := protocol.RoundID(testChain, req)
 		g.rounds[name] = rid
 		g.name(rid, name)
 		body.Msg = &lightkeeperv1.TxBody_SubmitRound{SubmitRound: &lightkeeperv1.SubmitRoundMsg{Request: req}}
@@ -272,7 +273,7 @@ func (g *golden) doTx(f []string, a map[string]string) string {
 	default:
 		return g.fail("unknown tx kind %q", f[2])
 	}
-	stx, err := SignTx(keeperKey(signer), testChain, body)
+	stx, err := protocol.SignTx(keeperKey(signer), testChain, body)
 	if err != nil {
 		return g.fail("sign: %v", err)
 	}
@@ -280,6 +281,6 @@ func (g *golden) doTx(f []string, a map[string]string) string {
 		stx.Signature[0] ^= 1
 		label += " badsig"
 	}
-	g.enqueue(SignedTransaction(stx), label)
+	g.enqueue(protocol.SignedTransaction(stx), label)
 	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -28,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 // rounds and verifying keys are named by the script. Commands:
 //
 //	genesis keepers=N [stake=S] [stakes=a,b,...] [threshold=T] [total=N] [timeout=30s]
-//	        [min_rep=R] [initial=R] [correct=D] [bonus=D] [incorrect=D] [missed=D] [decay=PPM]
+//	        [min_rep=R] [initial=R] [correct=D] [bonus=D] [incorrect=D] [missed=D] [decay=protocol.PPM]
 //	register <keepers> [badsig]      queue RegisterKeeperTx
 //	online <keepers> / offline <keepers>
 //	vk name=V [scheme=groth16] [curve=bn254] [inputs=2]
@@ -258,7 +259,7 @@ func (g *golden) run(cmd string) string {
 		if a["proof"] == "empty" {
 			p.Proof = nil
 		}
-		id := RoundID(testChain, req)
+		id := protocol.RoundID(testChain, req)
 		if _, dup := g.rounds[name]; !dup {
 			g.rounds[name] = id
 			g.name(id, name)
@@ -327,7 +328,7 @@ func (g *golden) run(cmd string) string {
 		return ""
 	case "name-round":
 		// Names the round a request would open, without submitting it.
-		id := RoundID(testChain, proofRequest(g.vks["vk1"], f[1]))
+		id := protocol.RoundID(testChain, proofRequest(g.vks["vk1"], f[1]))
 		g.rounds[f[1]] = id
 		g.name(id, f[1])
 		return ""
@@ -417,7 +418,7 @@ func (g *golden) doGenesis(a map[string]string) string {
 			gen.Keepers[i].Stake, _ = strconv.ParseUint(v, 10, 64)
 		}
 	}
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	num := func(key string, dst any) {
 		v, ok := a[key]
 		if !ok {
@@ -514,7 +515,7 @@ func (g *golden) doBlock(f []string) string {
 			g.fail("block %d records a challenge's answer in its transactions", bl.Header.Height)
 		}
 	}
-	if !bytes.Equal(ResultsHash(bl.Certificates, bl.Evidence, bl.Challenges...), bl.Header.ResultsHash) {
+	if !bytes.Equal(protocol.ResultsHash(bl.Certificates, bl.Evidence, bl.Challenges...), bl.Header.ResultsHash) {
 		g.fail("block %d: results hash does not cover its certificates, evidence and challenges", bl.Header.Height)
 	}
 	for i, tr := range res.TxResults {
@@ -585,7 +586,7 @@ func (g *golden) doRound(name string) string {
 	}
 	if c, ok := g.certs[id]; ok {
 		res := "ok"
-		if err := VerifyCertificate(c, g.m.Params()); err != nil {
+		if err := protocol.VerifyCertificate(c, g.m.Params()); err != nil {
 			res = g.short(err.Error())
 		}
 		fmt.Fprintf(&b, "certificate: %s, %d votes: %s\n", outcomeName(c.Outcome), len(c.Votes), res)

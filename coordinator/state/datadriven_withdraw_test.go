@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 )
 
@@ -83,7 +84,7 @@ func (g *golden) doWithdraw(a map[string]string) string {
 	if a["proof"] == "empty" {
 		req.GetWithdrawal().Proof = nil
 	}
-	id := RoundID(testChain, req)
+	id := protocol.RoundID(testChain, req)
 	if _, dup := g.rounds[name]; !dup {
 		g.rounds[name] = id
 		g.name(id, name)

@@ -50,7 +50,7 @@
 //
 // A COMPUTE round runs a registered WebAssembly program on an input with a
 // fuel limit. Its committee has compute_validators seats (drawn like a
-// proof committee) and one threshold, ⌈2·compute_validators/3⌉ (ComputeThreshold), for both
+// proof committee) and one threshold, ⌈2·compute_validators/3⌉ (protocol.ComputeThreshold), for both
 // outcomes (Round.threshold = reject_threshold). A vote's result_hash is
 // verifier/compute.ResultHash of the keeper's result and its compute field
 // opens it (trap, exit code, fuel used, output hash); APPROVE means a clean
@@ -111,19 +111,19 @@
 //
 //   - Program id: hex SHA-256 of the module bytes.
 //   - Round id: hex SHA-256("lightkeeper/round/v1\x00" || u16be(len chain) ||
-//     chain || deterministic protobuf of the RoundRequest) (RoundID).
+//     chain || deterministic protobuf of the RoundRequest) (protocol.RoundID).
 //   - Block hash: SHA-256("lightkeeper/block/v1\x00" || u64be height ||
 //     i64be time ms || previous_hash || transactions_hash || results_hash
-//     [|| entropy, 32 bytes when set]) (BlockHash).
+//     [|| entropy, 32 bytes when set]) (protocol.BlockHash).
 //   - Committee seed of the rounds a block opens: SHA-256(
 //     "lightkeeper/committee-seed/v1\x00" || u64be height || i64be time ms ||
-//     previous_hash || transactions_hash || entropy) (CommitteeSeed; the
+//     previous_hash || transactions_hash || entropy) (protocol.CommitteeSeed; the
 //     round and certificate carry the header as seed_block).
 //   - Params hash: SHA-256("lightkeeper/params/v1\x00" || u16be(len chain)
 //     || chain || deterministic protobuf of the ConsensusParams)
-//     (ParamsHash; in every certificate, pinned by offline verifiers). transactions_hash is SHA-256 of the concatenated SHA-256
+//     (protocol.ParamsHash; in every certificate, pinned by offline verifiers). transactions_hash is SHA-256 of the concatenated SHA-256
 //     of each transaction's deterministic protobuf encoding; results_hash is
-//     SHA-256 of the concatenated CertificateHash of each certificate decided
+//     SHA-256 of the concatenated protocol.CertificateHash of each certificate decided
 //     in the block followed by the SHA-256 of each evidence. Block 0 has
 //     previous and results hash of 32 zero bytes and transactions_hash =
 //     SHA-256 of the Genesis encoding.

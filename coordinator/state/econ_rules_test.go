@@ -6,6 +6,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -16,7 +17,7 @@ import (
 // n, threshold = n−1), hour-long epochs, 10 % incorrect-vote slashes.
 func econHarness(t *testing.T, n int, f func(p *lightkeeperv1.ConsensusParams)) *harness {
 	t.Helper()
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.TotalValidators, p.Threshold = uint32(n), uint32(n-1)
 	p.Staking.EpochLength = durationpb.New(time.Hour)
 	p.Slashing.SlashIncorrectBps = 1_000
@@ -142,7 +143,7 @@ func TestSlashPenaltyFollowsKeeper(t *testing.T) {
 			t.Errorf("k%d reward %v, want multiplier 5000", i, r)
 		}
 	}
-	if r := rewardOf(rec, 2); r == nil || r.MultiplierBps != BPS {
+	if r := rewardOf(rec, 2); r == nil || r.MultiplierBps != protocol.BPS {
 		t.Errorf("honest k2 reward %v, want multiplier 10000", r)
 	}
 }
@@ -154,7 +155,7 @@ func TestCandidatesAreNotPaid(t *testing.T) {
 	// k3 joins after genesis: bonded, online, not elected.
 	h.mutate(func(s *Snapshot) {
 		k := newKeeper(keeperID(3), 500, h.m.params)
-		k.CapacityMilli = 10 * MilliUnits
+		k.CapacityMilli = 10 * protocol.MilliUnits
 		s.Keepers = append(s.Keepers, k)
 	})
 	h.ok(h.apply(0, registerTx(testChain, 3), onlineTx(3, true)))
@@ -171,7 +172,7 @@ func TestCandidatesAreNotPaid(t *testing.T) {
 		t.Fatal("k3 earned no work units")
 	}
 	h.mutate(func(s *Snapshot) {
-		setKeeper(s, keeperID(3), func(k *lightkeeperv1.Keeper) { k.UptimePpm = UptimeOne })
+		setKeeper(s, keeperID(3), func(k *lightkeeperv1.Keeper) { k.UptimePpm = protocol.UptimeOne })
 	})
 	rec := h.endEpoch()
 	if rw := rewardOf(rec, 3); rw != nil {
@@ -180,7 +181,7 @@ func TestCandidatesAreNotPaid(t *testing.T) {
 	if rec.ToCommunityFund != rec.Minted+rec.Fees {
 		t.Errorf("nobody elected earned, yet only %d of %d went to the fund", rec.ToCommunityFund, rec.Minted+rec.Fees)
 	}
-	if k := h.keeper(3); k.CapacityMilli <= 10*MilliUnits/2 {
+	if k := h.keeper(3); k.CapacityMilli <= 10*protocol.MilliUnits/2 {
 		t.Errorf("k3's capacity %d did not count its challenge", k.CapacityMilli)
 	}
 }
@@ -191,7 +192,7 @@ func TestOfflineKeeperLosesSeat(t *testing.T) {
 	h := econHarness(t, 4, func(p *lightkeeperv1.ConsensusParams) { p.Threshold = 3 })
 	h.mutate(func(s *Snapshot) {
 		for i := 0; i < 4; i++ {
-			setKeeper(s, keeperID(i), func(k *lightkeeperv1.Keeper) { k.UptimePpm = 800_000; k.CapacityMilli = 8 * MilliUnits })
+			setKeeper(s, keeperID(i), func(k *lightkeeperv1.Keeper) { k.UptimePpm = 800_000; k.CapacityMilli = 8 * protocol.MilliUnits })
 		}
 	})
 	h.ok(h.apply(0, onlineTx(3, false)))
@@ -202,7 +203,7 @@ func TestOfflineKeeperLosesSeat(t *testing.T) {
 	if k3.UptimePpm >= 800_000 {
 		t.Errorf("offline k3 kept uptime %d", k3.UptimePpm)
 	}
-	if k3.CapacityMilli >= 8*MilliUnits {
+	if k3.CapacityMilli >= 8*protocol.MilliUnits {
 		t.Errorf("offline k3 kept capacity %d", k3.CapacityMilli)
 	}
 	if k3.Active || !k3.Jailed {
@@ -244,7 +245,7 @@ func TestNewKeeperStartsWithoutLimit(t *testing.T) {
 	if k := h.keeper(3); k.CapacityMilli != 0 || k.StakeLimit != 0 {
 		t.Errorf("new keeper: capacity %d limit %d, want 0 0", k.CapacityMilli, k.StakeLimit)
 	}
-	if k := h.keeper(0); k.CapacityMilli != h.m.params.Staking.InitialCapacity*MilliUnits {
+	if k := h.keeper(0); k.CapacityMilli != h.m.params.Staking.InitialCapacity*protocol.MilliUnits {
 		t.Errorf("genesis keeper capacity %d", k.CapacityMilli)
 	}
 }

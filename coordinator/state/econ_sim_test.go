@@ -11,6 +11,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -92,7 +93,7 @@ const (
 )
 
 func econParams(seed int64) *lightkeeperv1.ConsensusParams {
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.TotalValidators, p.Threshold = 6, 4
 	p.VerificationTimeout = durationpb.New(60 * time.Second)
 	s := p.Staking
@@ -232,11 +233,11 @@ func (s *econSim) signed(i int, fee uint64, msg func(b *lightkeeperv1.TxBody)) *
 	s.nonce[i] = n + 1
 	b := &lightkeeperv1.TxBody{Nonce: n, Fee: fee}
 	msg(b)
-	stx, err := SignTx(keeperKey(i), testChain, b)
+	stx, err := protocol.SignTx(keeperKey(i), testChain, b)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return SignedTransaction(stx)
+	return protocol.SignedTransaction(stx)
 }
 
 func (s *econSim) randomEconomyTx() *lightkeeperv1.Transaction {
@@ -447,7 +448,7 @@ func (s *econSim) apply(step int, txs []*lightkeeperv1.Transaction) {
 			s.seen["refused: "+strings.SplitN(tr.Err.Error(), ":", 2)[0]]++
 		}
 		if st := txs[i].GetSigned(); st != nil && tr.Err == nil {
-			body, _, _ := VerifyTx(testChain, st)
+			body, _, _ := protocol.VerifyTx(testChain, st)
 			switch body.Msg.(type) {
 			case *lightkeeperv1.TxBody_Evidence:
 				s.seen["evidence tx"]++
@@ -551,7 +552,7 @@ func (s *econSim) checkEconomy(step int, res *Result) {
 		fail("minted %d over the cap", st.TotalMinted)
 	}
 	small := func(what string, v uint64) {
-		if v > MaxSupply {
+		if v > protocol.MaxSupply {
 			fail("%s = %d: wrapped below zero", what, v)
 		}
 	}
@@ -569,10 +570,10 @@ func (s *econSim) checkEconomy(step int, res *Result) {
 		if (k.Jailed || k.Tombstoned || k.Stake < sp.MinSelfBond) && k.EffectiveStake != 0 {
 			fail("keeper %s: effective stake %d while not electable", k.Id, k.EffectiveStake)
 		}
-		if k.StakeLimit > 0 && k.StakeLimit < mulDiv(k.CapacityMilli, sp.StakePerUnit, MilliUnits) {
+		if k.StakeLimit > 0 && k.StakeLimit < mulDiv(k.CapacityMilli, sp.StakePerUnit, protocol.MilliUnits) {
 			fail("keeper %s: limit %d below its stage-one limit", k.Id, k.StakeLimit)
 		}
-		if k.StakeLimit > mulDiv(k.CapacityMilli, sp.StakePerUnit, MilliUnits) {
+		if k.StakeLimit > mulDiv(k.CapacityMilli, sp.StakePerUnit, protocol.MilliUnits) {
 			s.seen["stage two"]++
 		}
 	}

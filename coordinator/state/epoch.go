@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -36,16 +37,16 @@ func (a *applier) stakingTick() {
 	}
 	for _, id := range sortedKeys(m.groups) {
 		g := m.groups[id]
-		if g.RewardMultiplierBps < BPS && g.MultiplierResetAt != nil && a.now >= g.MultiplierResetAt.AsTime().UnixMilli() {
-			g.RewardMultiplierBps, g.MultiplierResetAt = BPS, nil
+		if g.RewardMultiplierBps < protocol.BPS && g.MultiplierResetAt != nil && a.now >= g.MultiplierResetAt.AsTime().UnixMilli() {
+			g.RewardMultiplierBps, g.MultiplierResetAt = protocol.BPS, nil
 			a.groups[id] = true
 			a.emit(MultiplierReset{ID: id})
 		}
 	}
 	for _, id := range sortedKeys(m.keepers) {
 		k := m.keepers[id]
-		if k.RewardMultiplierBps < BPS && k.MultiplierResetAt != nil && a.now >= k.MultiplierResetAt.AsTime().UnixMilli() {
-			k.RewardMultiplierBps, k.MultiplierResetAt = BPS, nil
+		if k.RewardMultiplierBps < protocol.BPS && k.MultiplierResetAt != nil && a.now >= k.MultiplierResetAt.AsTime().UnixMilli() {
+			k.RewardMultiplierBps, k.MultiplierResetAt = protocol.BPS, nil
 			a.keepers[id] = true
 			a.emit(MultiplierReset{ID: id})
 		}
@@ -92,7 +93,7 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	if rp.IssuanceCap > 0 {
 		target = min(target, rp.IssuanceCap)
 	}
-	target = min(target, MaxSupply-st.GenesisSupply)
+	target = min(target, protocol.MaxSupply-st.GenesisSupply)
 	var minted uint64
 	if target > st.TotalMinted {
 		minted = target - st.TotalMinted
@@ -109,7 +110,7 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	online := make(map[string]uint64, len(ids)) // ppm of the epoch online
 	for _, id := range ids {
 		k := m.keepers[id]
-		online[id] = UptimeOne
+		online[id] = protocol.UptimeOne
 		if !k.Active || !k.Registered {
 			continue // a genesis keeper that never registered is not measured
 		}
@@ -121,13 +122,13 @@ func (a *applier) endEpoch(next uint64, start int64) {
 			}
 			off += uint64(max(end-since, 0))
 		}
-		online[id] = UptimeOne - mulDiv(min(off, epochMs), UptimeOne, epochMs)
+		online[id] = protocol.UptimeOne - mulDiv(min(off, epochMs), protocol.UptimeOne, epochMs)
 	}
 	var earners []earner
 	sum := new(big.Int)
 	for _, id := range ids {
 		k := m.keepers[id]
-		if k.EpochAssigned > 0 || online[id] < UptimeOne {
+		if k.EpochAssigned > 0 || online[id] < protocol.UptimeOne {
 			s := epochUptime(k.EpochAssigned, k.EpochMissed, online[id], rp.UptimeGraceBps, rp.UptimeExponent)
 			k.UptimePpm = uint32(ema(uint64(k.UptimePpm), s, rp.UptimeEmaAlphaBps))
 			a.keepers[id] = true
@@ -185,8 +186,8 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	// which a keeper online all along was assigned nothing (a quiet
 	// network, no challenge for it) says nothing and leaves it as it was.
 	for _, id := range ids {
-		if k := m.keepers[id]; k.EpochAssigned > 0 || online[id] < UptimeOne {
-			k.CapacityMilli = ema(k.CapacityMilli, mulDiv(k.EpochWorkUnits, MilliUnits, 1), sp.CapacityEmaAlphaBps)
+		if k := m.keepers[id]; k.EpochAssigned > 0 || online[id] < protocol.UptimeOne {
+			k.CapacityMilli = ema(k.CapacityMilli, mulDiv(k.EpochWorkUnits, protocol.MilliUnits, 1), sp.CapacityEmaAlphaBps)
 			a.keepers[id] = true
 			m.stakesDirty = true
 		}
@@ -197,8 +198,8 @@ func (a *applier) endEpoch(next uint64, start int64) {
 	sl := m.params.Slashing
 	for _, id := range ids {
 		k := m.keepers[id]
-		offPpm := UptimeOne - online[id]
-		if k.Active && !k.Jailed && offPpm*uint64(sl.DowntimeWindow) > uint64(sl.DowntimeMaxMissed)*UptimeOne {
+		offPpm := protocol.UptimeOne - online[id]
+		if k.Active && !k.Jailed && offPpm*uint64(sl.DowntimeWindow) > uint64(sl.DowntimeMaxMissed)*protocol.UptimeOne {
 			until := a.now + millis(sl.DowntimeJail)
 			k.Jailed, k.JailedUntil = true, tsMilli(until)
 			a.keepers[id] = true

@@ -1,6 +1,10 @@
 package state
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+)
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
 // them (fmt.Errorf("%w: ...")), so callers match with errors.Is and map them
@@ -18,9 +22,12 @@ var (
 	// ErrInvalidRequest: a transaction is malformed or inconsistent with
 	// state (bad id, unspecified enum, scheme/curve mismatch, wrong number
 	// of public inputs, empty proof, unsupported round kind).
-	ErrInvalidRequest = errors.New("invalid request")
-	// ErrInvalidParams: ConsensusParams out of range (see ValidateParams).
-	ErrInvalidParams = errors.New("invalid consensus parameters")
+	// It is protocol's sentinel: the ids, hashes and signatures protocol
+	// checks for the machine fail with it.
+	ErrInvalidRequest = protocol.ErrInvalidRequest
+	// ErrInvalidParams: ConsensusParams out of range (see protocol.ValidateParams).
+	// It is protocol's sentinel (protocol.ParamError unwraps to it).
+	ErrInvalidParams = protocol.ErrInvalidParams
 	// ErrInvalidGenesis: a malformed Genesis.
 	ErrInvalidGenesis = errors.New("invalid genesis")
 	// ErrInvalidSnapshot: Restore was given an inconsistent Snapshot.
@@ -32,14 +39,16 @@ var (
 	// registered.
 	ErrUnknownProgram = errors.New("unknown program")
 	// ErrNotEnoughKeepers: fewer eligible keepers than the threshold.
-	ErrNotEnoughKeepers = errors.New("not enough eligible keepers")
+	// It is protocol's sentinel (protocol.CommitteeRule fails with it).
+	ErrNotEnoughKeepers = protocol.ErrNotEnoughKeepers
 	// ErrRoundExists: the request's round id is already known (open or
 	// closed). TxResult.RoundID names it.
 	ErrRoundExists = errors.New("round already exists")
 	// ErrUnknownKeeper: a transaction names a keeper that does not exist.
 	ErrUnknownKeeper = errors.New("unknown keeper")
 	// ErrBadSignature: a registration or vote signature does not verify.
-	ErrBadSignature = errors.New("bad signature")
+	// It is protocol's sentinel (protocol.VerifyTx fails with it).
+	ErrBadSignature = protocol.ErrBadSignature
 	// ErrTimeWentBackwards: a block's time is before the head's time. It is
 	// the only error ApplyBlock returns for valid transactions.
 	ErrTimeWentBackwards = errors.New("block time went backwards")
@@ -73,17 +82,3 @@ var (
 	ErrNotInCommittee = errors.New("keeper not in committee")
 	ErrEquivocation   = errors.New("equivocation")
 )
-
-// ParamError names the ConsensusParams field that failed validation; its
-// message starts with the configuration key, e.g.
-// "consensus.threshold: must be in 1..total_validators (got 11, total_validators 10)".
-// It matches ErrInvalidParams with errors.Is.
-type ParamError struct {
-	Field  string // configuration key, e.g. "consensus.threshold"
-	Reason string
-}
-
-func (e *ParamError) Error() string { return e.Field + ": " + e.Reason }
-
-// Unwrap returns ErrInvalidParams.
-func (e *ParamError) Unwrap() error { return ErrInvalidParams }

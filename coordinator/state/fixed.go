@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Integer arithmetic of the economy. Every formula truncates toward zero;
@@ -25,19 +27,19 @@ func mulDiv(a, b, c uint64) uint64 {
 }
 
 // mulBps returns ⌊a·bps/10,000⌋.
-func mulBps(a uint64, bps uint32) uint64 { return mulDiv(a, uint64(bps), BPS) }
+func mulBps(a uint64, bps uint32) uint64 { return mulDiv(a, uint64(bps), protocol.BPS) }
 
 // ema returns ⌊(α·sample + (10,000−α)·old)/10,000⌋ with α in basis points.
 // Both terms are taken in 128 bits.
 func ema(old, sample uint64, alphaBps uint32) uint64 {
 	h1, l1 := bits.Mul64(sample, uint64(alphaBps))
-	h2, l2 := bits.Mul64(old, uint64(BPS-alphaBps))
+	h2, l2 := bits.Mul64(old, uint64(protocol.BPS-alphaBps))
 	lo, c := bits.Add64(l1, l2, 0)
 	hi := h1 + h2 + c
-	if hi >= BPS {
+	if hi >= protocol.BPS {
 		return math.MaxUint64
 	}
-	q, _ := bits.Div64(hi, lo, BPS)
+	q, _ := bits.Div64(hi, lo, protocol.BPS)
 	return q
 }
 
@@ -52,19 +54,19 @@ func ema(old, sample uint64, alphaBps uint32) uint64 {
 // online_ppm is the part of the epoch the keeper was online (10⁶ when it
 // never went offline).
 func epochUptime(assigned, missed, onlinePpm uint64, graceBps, exponent uint32) uint64 {
-	if assigned == 0 && onlinePpm >= UptimeOne {
-		return UptimeOne
+	if assigned == 0 && onlinePpm >= protocol.UptimeOne {
+		return protocol.UptimeOne
 	}
-	p := uint64(UptimeOne)
+	p := uint64(protocol.UptimeOne)
 	if assigned > 0 {
 		voted := assigned - min(missed, assigned)
-		p = mulDiv(voted, UptimeOne, assigned)
+		p = mulDiv(voted, protocol.UptimeOne, assigned)
 	}
-	x := mulDiv(p, min(onlinePpm, UptimeOne), UptimeOne) + uint64(graceBps)*100
-	x = min(x, UptimeOne)
-	s := uint64(UptimeOne)
+	x := mulDiv(p, min(onlinePpm, protocol.UptimeOne), protocol.UptimeOne) + uint64(graceBps)*100
+	x = min(x, protocol.UptimeOne)
+	s := uint64(protocol.UptimeOne)
 	for range exponent {
-		s = s * x / UptimeOne
+		s = s * x / protocol.UptimeOne
 	}
 	return s
 }
@@ -95,7 +97,7 @@ func quotientLess(a uint64, sa int, b uint64, sb int) bool {
 // atLeastBps reports whether part ≥ bps/10,000 of whole (part·10,000 ≥
 // bps·whole) exactly.
 func atLeastBps(part, whole uint64, bps uint32) bool {
-	h1, l1 := bits.Mul64(part, BPS)
+	h1, l1 := bits.Mul64(part, protocol.BPS)
 	h2, l2 := bits.Mul64(whole, uint64(bps))
 	if h1 != h2 {
 		return h1 > h2
@@ -122,8 +124,8 @@ func decayed(rep int64, carry uint32, days, ppm, floor int64) (int64, uint32) {
 	c := int64(carry)
 	for d := int64(0); d < days && rep > floor; d++ {
 		loss := rep*ppm + c
-		rep -= loss / PPM
-		c = loss % PPM
+		rep -= loss / protocol.PPM
+		c = loss % protocol.PPM
 		if rep <= floor {
 			rep, c = floor, 0
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -28,7 +29,7 @@ func rejectedCert(t *testing.T, h *harness) *lightkeeperv1.Certificate {
 func TestForgedThresholdsRefused(t *testing.T) {
 	h := newHarness(t, 10, 100, nil)
 	cert := rejectedCert(t, h)
-	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	forged := proto.Clone(cert).(*lightkeeperv1.Certificate)
@@ -38,12 +39,12 @@ func TestForgedThresholdsRefused(t *testing.T) {
 	}
 	forged.Outcome = lightkeeperv1.Outcome_OUTCOME_APPROVED
 	forged.Threshold, forged.RejectThreshold = 1, uint32(len(forged.Committee))
-	err := VerifyCertificate(forged, h.m.Params())
-	if !errors.Is(err, ErrBadCertificate) || !strings.Contains(err.Error(), "threshold: 1, but the chain's rule gives 7") {
+	err := protocol.VerifyCertificate(forged, h.m.Params())
+	if !errors.Is(err, protocol.ErrBadCertificate) || !strings.Contains(err.Error(), "threshold: 1, but the chain's rule gives 7") {
 		t.Fatalf("forged APPROVED certificate: %v", err)
 	}
 	// Without the chain's parameters nothing is accepted.
-	if err := VerifyCertificate(cert, nil); !errors.Is(err, ErrBadCertificate) {
+	if err := protocol.VerifyCertificate(cert, nil); !errors.Is(err, protocol.ErrBadCertificate) {
 		t.Fatalf("no parameters: %v", err)
 	}
 	// Parameters of another chain (here: a 1-of-10 threshold) do not match
@@ -51,7 +52,7 @@ func TestForgedThresholdsRefused(t *testing.T) {
 	// looser rules either.
 	loose := h.m.Params()
 	loose.Threshold = 1
-	if err := VerifyCertificate(forged, loose); !errors.Is(err, ErrBadCertificate) || !strings.Contains(err.Error(), "params_hash") {
+	if err := protocol.VerifyCertificate(forged, loose); !errors.Is(err, protocol.ErrBadCertificate) || !strings.Contains(err.Error(), "params_hash") {
 		t.Fatalf("forged certificate under looser parameters: %v", err)
 	}
 }

@@ -10,10 +10,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // FuzzSignedTx feeds arbitrary transaction bodies, validly signed by a
-// genesis keeper, to VerifyTx and to two machines: whatever the body, the
+// genesis keeper, to protocol.VerifyTx and to two machines: whatever the body, the
 // decoder and the appliers must not panic, a refused block must leave the
 // state alone, and both machines must reach the same block hash.
 func FuzzSignedTx(f *testing.F) {
@@ -35,16 +36,16 @@ func FuzzSignedTx(f *testing.F) {
 		stx := &lightkeeperv1.SignedTx{
 			PublicKey: []byte(key.Public().(ed25519.PublicKey)),
 			Body:      body,
-			Signature: ed25519.Sign(key, TxSignBytes(testChain, body)),
+			Signature: ed25519.Sign(key, protocol.TxSignBytes(testChain, body)),
 		}
-		if b, signer, err := VerifyTx(testChain, stx); err == nil && (b == nil || signer != keeperID(0)) {
+		if b, signer, err := protocol.VerifyTx(testChain, stx); err == nil && (b == nil || signer != keeperID(0)) {
 			t.Fatalf("VerifyTx: body %v, signer %s", b, signer)
 		}
 		var hashes [][]byte
 		for range 2 {
 			h := newHarness(t, 10, 1000, nil)
 			before := h.m.meta()
-			res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 1000, Txs: []*lightkeeperv1.Transaction{SignedTransaction(stx)}})
+			res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 1000, Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}})
 			if err != nil {
 				if !errors.Is(err, ErrInvalidRequest) {
 					t.Fatalf("block refused with %v", err)
@@ -63,7 +64,7 @@ func FuzzSignedTx(f *testing.F) {
 }
 
 // FuzzVerifyCertificate feeds certificate files (protojson, as
-// `lightkeeper verify-cert --file` reads them) to VerifyCertificate, which
+// `lightkeeper verify-cert --file` reads them) to protocol.VerifyCertificate, which
 // must refuse or accept without panicking; a seed is a real certificate,
 // which must verify.
 func FuzzVerifyCertificate(f *testing.F) {
@@ -84,9 +85,9 @@ func FuzzVerifyCertificate(f *testing.F) {
 		if err := protojson.Unmarshal(b, c); err != nil {
 			return
 		}
-		err := VerifyCertificate(c, h.m.Params())
-		if err != nil && !errors.Is(err, ErrBadCertificate) {
-			t.Fatalf("error %v does not wrap ErrBadCertificate", err)
+		err := protocol.VerifyCertificate(c, h.m.Params())
+		if err != nil && !errors.Is(err, protocol.ErrBadCertificate) {
+			t.Fatalf("error %v does not wrap protocol.ErrBadCertificate", err)
 		}
 		if string(b) == string(good) && err != nil {
 			t.Fatalf("the real certificate: %v", err)

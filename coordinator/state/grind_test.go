@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Finding 8 of issue #9: a submitter used to choose its committee by trying
@@ -40,7 +41,7 @@ func honestRate(t *testing.T, el []*lightkeeperv1.WeightedKeeper, colluder map[s
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], uint64(i))
 		seed := sha256.Sum256(b[:])
-		c, err := DrawCommittee(seed[:], RoundID(testChain, proofRequest(vkID(fakeVK), fmt.Sprint("honest-", i))), el, grindSize)
+		c, err := protocol.DrawCommittee(seed[:], protocol.RoundID(testChain, proofRequest(vkID(fakeVK), fmt.Sprint("honest-", i))), el, grindSize)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func runGrind(t *testing.T, h *harness, colluder map[string]bool, rounds int, ta
 			out.hits++
 		}
 		// The rule before the fix: the previous block's hash.
-		old, err := DrawCommittee(prev, r.Id, r.Eligible, grindSize)
+		old, err := protocol.DrawCommittee(prev, r.Id, r.Eligible, grindSize)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func grindSetup(t *testing.T) (*harness, map[string]bool, []*lightkeeperv1.Weigh
 	for i := 0; i < grindColluders; i++ {
 		colluder[keeperID(i)] = true
 	}
-	return h, colluder, Weights(h.m.eligible(), h.m.params)
+	return h, colluder, protocol.Weights(h.m.eligible(), h.m.params)
 }
 
 // checkNoGain asserts the ground nonces did as well as honest draws, within
@@ -142,7 +143,7 @@ func TestGrindAgainstHeadGainsNothing(t *testing.T) {
 	got := runGrind(t, h, colluder, rounds, "head",
 		func(h *harness, req *lightkeeperv1.RoundRequest) []string {
 			_, head := h.m.Head()
-			c, _ := DrawCommittee(head, RoundID(testChain, req), el, grindSize)
+			c, _ := protocol.DrawCommittee(head, protocol.RoundID(testChain, req), el, grindSize)
 			return c
 		},
 		func(h *harness, tx *lightkeeperv1.Transaction) *Result { return h.apply(0, tx) })
@@ -157,9 +158,9 @@ func TestGrindAgainstHeadGainsNothing(t *testing.T) {
 // in the seed is public or its own.
 func predictSeed(h *harness, req *lightkeeperv1.RoundRequest, el []*lightkeeperv1.WeightedKeeper) []string {
 	head, hash := h.m.Head()
-	txHash, _ := TransactionsHash([]*lightkeeperv1.Transaction{submitTx(req)})
-	seed := CommitteeSeed(&lightkeeperv1.BlockHeader{Height: head.Height + 1, Time: head.Time, PreviousHash: hash, TransactionsHash: txHash})
-	c, _ := DrawCommittee(seed, RoundID(testChain, req), el, grindSize)
+	txHash, _ := protocol.TransactionsHash([]*lightkeeperv1.Transaction{submitTx(req)})
+	seed := protocol.CommitteeSeed(&lightkeeperv1.BlockHeader{Height: head.Height + 1, Time: head.Time, PreviousHash: hash, TransactionsHash: txHash})
+	c, _ := protocol.DrawCommittee(seed, protocol.RoundID(testChain, req), el, grindSize)
 	return c
 }
 

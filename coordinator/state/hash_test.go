@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -32,13 +33,13 @@ func TestGenesis(t *testing.T) {
 		ResultsHash:      zeroHash,
 	}
 	mustEqualProto(t, "genesis header", b.Header, want)
-	if !bytes.Equal(b.Hash, BlockHash(want)) {
-		t.Fatal("genesis hash is not BlockHash(header)")
+	if !bytes.Equal(b.Hash, protocol.BlockHash(want)) {
+		t.Fatal("genesis hash is not protocol.BlockHash(header)")
 	}
 	if hd, hash := m.Head(); !proto.Equal(hd, want) || !bytes.Equal(hash, b.Hash) {
 		t.Fatal("head is not the genesis block")
 	}
-	if res.Meta.LastDecayDay != testGenesisMs/MillisPerDay || res.Meta.ChainId != testChain || !proto.Equal(res.Meta.Params, DefaultParams()) {
+	if res.Meta.LastDecayDay != testGenesisMs/MillisPerDay || res.Meta.ChainId != testChain || !proto.Equal(res.Meta.Params, protocol.DefaultParams()) {
 		t.Fatalf("meta: %v", res.Meta)
 	}
 	if len(res.Keepers) != 3 {
@@ -81,8 +82,10 @@ func TestGenesisInvalid(t *testing.T) {
 		"bad time":     func(g *lightkeeperv1.Genesis) { g.GenesisTime = &timestamppb.Timestamp{Nanos: -1} },
 		"empty chain":  func(g *lightkeeperv1.Genesis) { g.ChainId = "" },
 		"chain spaces": func(g *lightkeeperv1.Genesis) { g.ChainId = "a b" },
-		"long chain":   func(g *lightkeeperv1.Genesis) { g.ChainId = string(bytes.Repeat([]byte("a"), MaxChainIDLen+1)) },
-		"bad id":       func(g *lightkeeperv1.Genesis) { g.Keepers[0].KeeperId = "abc" },
+		"long chain": func(g *lightkeeperv1.Genesis) {
+			g.ChainId = string(bytes.Repeat([]byte("a"), protocol.MaxChainIDLen+1))
+		},
+		"bad id": func(g *lightkeeperv1.Genesis) { g.Keepers[0].KeeperId = "abc" },
 		"upper id": func(g *lightkeeperv1.Genesis) {
 			g.Keepers[0].KeeperId = string(bytes.ToUpper([]byte(g.Keepers[0].KeeperId)))
 		},
@@ -117,12 +120,12 @@ func TestBlockHashVector(t *testing.T) {
 	pre = append(pre, h.TransactionsHash...)
 	pre = append(pre, h.ResultsHash...)
 	want := sha256.Sum256(pre)
-	if !bytes.Equal(BlockHash(h), want[:]) {
-		t.Fatal("BlockHash does not follow the documented preimage")
+	if !bytes.Equal(protocol.BlockHash(h), want[:]) {
+		t.Fatal("protocol.BlockHash does not follow the documented preimage")
 	}
 	const pinned = "a8468675e8aacb7d"
-	if got := hex.EncodeToString(BlockHash(h))[:16]; got != pinned {
-		t.Logf("BlockHash vector %s (update the pinned constant if the format changed on purpose)", got)
+	if got := hex.EncodeToString(protocol.BlockHash(h))[:16]; got != pinned {
+		t.Logf("protocol.BlockHash vector %s (update the pinned constant if the format changed on purpose)", got)
 		t.Fail()
 	}
 }
@@ -136,16 +139,16 @@ func TestRoundIDVector(t *testing.T) {
 	pre = append(pre, testChain...)
 	pre = append(pre, b...)
 	s := sha256.Sum256(pre)
-	if got := RoundID(testChain, req); got != hex.EncodeToString(s[:]) {
+	if got := protocol.RoundID(testChain, req); got != hex.EncodeToString(s[:]) {
 		t.Fatalf("RoundID: got %s", got)
 	}
-	if RoundID(testChain, req) == RoundID(testChain+"x", req) {
+	if protocol.RoundID(testChain, req) == protocol.RoundID(testChain+"x", req) {
 		t.Fatal("round id does not depend on the chain")
 	}
-	if RoundID(testChain, req) == RoundID(testChain, proofRequest(vkID(fakeVK), "nonce-2")) {
+	if protocol.RoundID(testChain, req) == protocol.RoundID(testChain, proofRequest(vkID(fakeVK), "nonce-2")) {
 		t.Fatal("round id does not depend on the nonce")
 	}
-	if !ValidID(RoundID(testChain, req)) {
+	if !protocol.ValidID(protocol.RoundID(testChain, req)) {
 		t.Fatal("round id is not a valid id")
 	}
 }
@@ -167,8 +170,8 @@ func TestHashChain(t *testing.T) {
 		if b.Header.Height != hd.Height+1 || !bytes.Equal(b.Header.PreviousHash, prev) {
 			t.Fatalf("step %d: block does not link to its parent", step)
 		}
-		if !bytes.Equal(b.Hash, BlockHash(b.Header)) {
-			t.Fatalf("step %d: hash is not BlockHash(header)", step)
+		if !bytes.Equal(b.Hash, protocol.BlockHash(b.Header)) {
+			t.Fatalf("step %d: hash is not protocol.BlockHash(header)", step)
 		}
 		// transactions_hash = SHA-256(Σ SHA-256(det(tx)))
 		var cat []byte
@@ -182,7 +185,7 @@ func TestHashChain(t *testing.T) {
 		}
 		cat = nil
 		for _, c := range b.Certificates {
-			cat = append(cat, CertificateHash(c)...)
+			cat = append(cat, protocol.CertificateHash(c)...)
 		}
 		for _, e := range b.Evidence {
 			bb, _ := proto.MarshalOptions{Deterministic: true}.Marshal(e)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -66,7 +66,7 @@ func testGenesis(n int, stake uint64) *lightkeeperv1.Genesis {
 
 func registerTx(chain string, i int) *lightkeeperv1.Transaction {
 	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterKeeper{RegisterKeeper: &lightkeeperv1.RegisterKeeperTx{
-		KeeperId: keeperID(i), Signature: verifier.SignRegistration(keeperKey(i), chain),
+		KeeperId: keeperID(i), Signature: protocol.SignRegistration(keeperKey(i), chain),
 	}}}
 }
 
@@ -105,7 +105,7 @@ func submitTx(req *lightkeeperv1.RoundRequest) *lightkeeperv1.Transaction {
 }
 
 func voteTxHash(chain, roundID string, i int, kind lightkeeperv1.VoteKind, hash [32]byte) *lightkeeperv1.Transaction {
-	rid, ok := parseID(roundID)
+	rid, ok := protocol.ParseID(roundID)
 	if !ok {
 		panic("bad round id " + roundID)
 	}
@@ -114,7 +114,7 @@ func voteTxHash(chain, roundID string, i int, kind lightkeeperv1.VoteKind, hash 
 		KeeperId:   keeperID(i),
 		Kind:       kind,
 		ResultHash: hash[:],
-		Signature:  verifier.SignVote(keeperKey(i), chain, rid, verifier.VoteKind(kind), hash),
+		Signature:  protocol.SignVote(keeperKey(i), chain, rid, protocol.VoteKind(kind), hash),
 	}}}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -290,7 +291,7 @@ func TestVerifyCertificate(t *testing.T) {
 	s := h.seats(r)
 	res := h.ok(h.apply(time.Second, append(votes(r, h, reject, 0, 1), votes(r, h, approve, seatRange(2, 9)...)...)...))
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	outsider := h.nonMember(r)
@@ -301,7 +302,7 @@ func TestVerifyCertificate(t *testing.T) {
 		{"nil", nil},
 		{"chain", func(c *lightkeeperv1.Certificate) { c.ChainId = "other" }},
 		{"no chain", func(c *lightkeeperv1.Certificate) { c.ChainId = "" }},
-		{"round id", func(c *lightkeeperv1.Certificate) { c.RoundId = RoundID(testChain, proofRequest(h.vk, "zz")) }},
+		{"round id", func(c *lightkeeperv1.Certificate) { c.RoundId = protocol.RoundID(testChain, proofRequest(h.vk, "zz")) }},
 		{"bad round id", func(c *lightkeeperv1.Certificate) { c.RoundId = "r" }},
 		{"outcome", func(c *lightkeeperv1.Certificate) { c.Outcome = lightkeeperv1.Outcome_OUTCOME_REJECTED }},
 		{"timeout", func(c *lightkeeperv1.Certificate) { c.Outcome = lightkeeperv1.Outcome_OUTCOME_TIMEOUT }},
@@ -322,7 +323,7 @@ func TestVerifyCertificate(t *testing.T) {
 		{"signature", func(c *lightkeeperv1.Certificate) { c.Votes[4].Signature[0] ^= 1 }},
 		{"short hash", func(c *lightkeeperv1.Certificate) { c.Votes[4].ResultHash = nil }},
 		{"vote for another round", func(c *lightkeeperv1.Certificate) {
-			c.Votes[4].RoundId = RoundID(testChain, proofRequest(h.vk, "zz"))
+			c.Votes[4].RoundId = protocol.RoundID(testChain, proofRequest(h.vk, "zz"))
 		}},
 		{"outsider vote", func(c *lightkeeperv1.Certificate) {
 			c.Votes = append(c.Votes, voteTx(r.Id, outsider, approve).GetCastVote().Vote)
@@ -333,21 +334,21 @@ func TestVerifyCertificate(t *testing.T) {
 			c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 			tc.mut(c)
 		}
-		if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
+		if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrBadCertificate) {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
 	// A TIMEOUT certificate with too few votes for either side is valid.
 	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes, c.Outcome = c.Votes[:8], lightkeeperv1.Outcome_OUTCOME_TIMEOUT
-	if err := VerifyCertificate(c, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(c, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// A member's vote signed for another chain fails.
 	v := voteTxHash("other", r.Id, s[9], approve, [32]byte{}).GetCastVote().Vote
 	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes = append(c.Votes, v)
-	if err := VerifyCertificate(c, h.m.Params()); !errors.Is(err, ErrBadCertificate) {
+	if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrBadCertificate) {
 		t.Fatal("vote signed for another chain accepted")
 	}
 }

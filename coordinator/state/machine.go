@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -22,7 +23,7 @@ const (
 	MaxDecayDays = 3660
 	// MaxTimeUnixMilli is the latest block time: a deadline must still be a
 	// valid google.protobuf.Timestamp (before year 10000).
-	MaxTimeUnixMilli = 253_402_300_799_999 - int64(MaxVerificationTimeout/time.Millisecond)
+	MaxTimeUnixMilli = 253_402_300_799_999 - int64(protocol.MaxVerificationTimeout/time.Millisecond)
 	// MinTimeUnixMilli is the earliest genesis time (year 1).
 	MinTimeUnixMilli = -62_135_596_800_000
 	// MaxClientNonceLen bounds RoundRequest.client_nonce.
@@ -34,7 +35,7 @@ const (
 type Machine struct {
 	chainID      string
 	params       *lightkeeperv1.ConsensusParams
-	paramsHash   []byte // ParamsHash(chainID, params), in every certificate
+	paramsHash   []byte // protocol.ParamsHash(chainID, params), in every certificate
 	timeout      int64  // verification timeout, ms
 	head         *lightkeeperv1.BlockHeader
 	headHash     []byte
@@ -62,7 +63,7 @@ type openRound struct {
 }
 
 func newOpenRound(r *lightkeeperv1.Round) *openRound {
-	rid, _ := parseID(r.Id)
+	rid, _ := protocol.ParseID(r.Id)
 	o := &openRound{
 		r:        r,
 		rid:      rid,
@@ -134,10 +135,10 @@ type Result struct {
 // otherwise wraps one of the package's sentinel errors. The other fields
 // are set by transaction kind:
 //
-//   - SubmitRound: RoundID and Round (the new round); on ErrRoundExists
-//     RoundID names the existing round, and Round is set if it is still
+//   - SubmitRound: protocol.RoundID and Round (the new round); on ErrRoundExists
+//     protocol.RoundID names the existing round, and Round is set if it is still
 //     open (otherwise the service loads it from the store).
-//   - CastVote: RoundID (when well formed) and VoteStatus (always; Err is
+//   - CastVote: protocol.RoundID (when well formed) and VoteStatus (always; Err is
 //     nil for ACCEPTED and DUPLICATE).
 //   - RegisterVerifyingKey: VerifyingKey (metadata, without key bytes),
 //     also when it was already registered.
@@ -147,7 +148,7 @@ type Result struct {
 //   - Signed: Signer (once the signature was checked), Account (the
 //     signer's account after a successful transaction), UnbondingID
 //     (unbond, unguarantee, cancel_unbond), Keeper (bond, unbond, unjail,
-//     evidence), RoundID and Round (submit_round).
+//     evidence), protocol.RoundID and Round (submit_round).
 type TxResult struct {
 	Err          error
 	RoundID      string
@@ -200,7 +201,7 @@ type Snapshot struct {
 	SpentNullifiers [][]byte
 }
 
-// New creates the machine at genesis. params nil means DefaultParams(). The
+// New creates the machine at genesis. params nil means protocol.DefaultParams(). The
 // Result holds block 0 (header time = genesis_time truncated to the
 // millisecond, previous_hash and results_hash 32 zero bytes,
 // transactions_hash = SHA-256 of the deterministic encoding of genesis), the
@@ -210,9 +211,9 @@ type Snapshot struct {
 // every epoch's, with the genesis hash as seed).
 func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) (*Machine, *Result, error) {
 	if params == nil {
-		params = DefaultParams()
+		params = protocol.DefaultParams()
 	}
-	if err := ValidateParams(params); err != nil {
+	if err := protocol.ValidateParams(params); err != nil {
 		return nil, nil, err
 	}
 	if genesis == nil {
@@ -243,9 +244,9 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		economy:  newEconomy(),
 		pool:     newPool(),
 	}
-	m.paramsHash = ParamsHash(m.chainID, m.params)
+	m.paramsHash = protocol.ParamsHash(m.chainID, m.params)
 	for i, gk := range genesis.Keepers {
-		if !ValidID(gk.GetKeeperId()) {
+		if !protocol.ValidID(gk.GetKeeperId()) {
 			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: want 64 lowercase hex digits, got %q", ErrInvalidGenesis, i, gk.GetKeeperId())
 		}
 		if _, dup := m.keepers[gk.KeeperId]; dup {
@@ -260,7 +261,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 	if err != nil {
 		return nil, nil, err
 	}
-	gb, err := detMarshal.Marshal(genesis)
+	gb, err := proto.MarshalOptions{Deterministic: true}.Marshal(genesis)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidGenesis, err)
 	}
@@ -272,7 +273,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 		TransactionsHash: txHash[:],
 		ResultsHash:      make([]byte, 32),
 	}
-	m.headHash = BlockHash(m.head)
+	m.headHash = protocol.BlockHash(m.head)
 	m.headTime = t
 	m.lastDecayDay = dayOf(t)
 	newApplier(m, 0, t, txHash[:]).elect()
@@ -294,8 +295,8 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 }
 
 func checkChainID(s string) error {
-	if s == "" || len(s) > MaxChainIDLen {
-		return fmt.Errorf("must be 1..%d characters, got %d", MaxChainIDLen, len(s))
+	if s == "" || len(s) > protocol.MaxChainIDLen {
+		return fmt.Errorf("must be 1..%d characters, got %d", protocol.MaxChainIDLen, len(s))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -343,7 +344,7 @@ func (m *Machine) poolMeta() *lightkeeperv1.ShieldedPool {
 
 // Restore rebuilds a machine from a Snapshot (as persisted from the Results
 // of New and ApplyBlock). It checks the snapshot's consistency: valid
-// params and ids, head_hash = BlockHash(head), open rounds whose committee
+// params and ids, head_hash = protocol.BlockHash(head), open rounds whose committee
 // members exist and whose votes come from distinct members.
 func Restore(s Snapshot) (*Machine, error) {
 	bad := func(format string, args ...any) error {
@@ -353,13 +354,13 @@ func Restore(s Snapshot) (*Machine, error) {
 	if meta == nil || meta.Head == nil || meta.Head.Time == nil {
 		return nil, bad("meta: missing or without head")
 	}
-	if err := ValidateParams(meta.Params); err != nil {
+	if err := protocol.ValidateParams(meta.Params); err != nil {
 		return nil, bad("meta.params: %v", err)
 	}
 	if err := checkChainID(meta.ChainId); err != nil {
 		return nil, bad("meta.chain_id: %v", err)
 	}
-	if !bytes.Equal(BlockHash(meta.Head), meta.HeadHash) {
+	if !bytes.Equal(protocol.BlockHash(meta.Head), meta.HeadHash) {
 		return nil, bad("meta.head_hash does not match the head header")
 	}
 	m := &Machine{
@@ -377,9 +378,9 @@ func Restore(s Snapshot) (*Machine, error) {
 		roundIDs:     make(map[[32]byte]uint64, len(s.RoundIDs)),
 		economy:      newEconomy(),
 	}
-	m.paramsHash = ParamsHash(m.chainID, m.params)
+	m.paramsHash = protocol.ParamsHash(m.chainID, m.params)
 	for i, k := range s.Keepers {
-		if !ValidID(k.GetId()) {
+		if !protocol.ValidID(k.GetId()) {
 			return nil, bad("keepers[%d].id: %q", i, k.GetId())
 		}
 		if _, dup := m.keepers[k.Id]; dup {
@@ -388,7 +389,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		m.keepers[k.Id] = proto.Clone(k).(*lightkeeperv1.Keeper)
 	}
 	for i, vk := range s.VerifyingKeys {
-		if !ValidID(vk.GetId()) {
+		if !protocol.ValidID(vk.GetId()) {
 			return nil, bad("verifying_keys[%d].id: %q", i, vk.GetId())
 		}
 		c := proto.Clone(vk).(*lightkeeperv1.VerifyingKey)
@@ -396,7 +397,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		m.vks[vk.Id] = c
 	}
 	for i, p := range s.Programs {
-		if !ValidID(p.GetId()) {
+		if !protocol.ValidID(p.GetId()) {
 			return nil, bad("programs[%d].id: %q", i, p.GetId())
 		}
 		c := proto.Clone(p).(*lightkeeperv1.Program)
@@ -414,7 +415,7 @@ func Restore(s Snapshot) (*Machine, error) {
 	}
 	m.pool = pl
 	for i, id := range s.RoundIDs {
-		rid, ok := parseID(id)
+		rid, ok := protocol.ParseID(id)
 		if !ok {
 			return nil, bad("round_ids[%d]: %q", i, id)
 		}
@@ -454,7 +455,7 @@ func Restore(s Snapshot) (*Machine, error) {
 }
 
 func (m *Machine) checkOpenRound(r *lightkeeperv1.Round) error {
-	if r == nil || !ValidID(r.Id) {
+	if r == nil || !protocol.ValidID(r.Id) {
 		return fmt.Errorf("id: %q", r.GetId())
 	}
 	if r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING && r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED {
@@ -517,7 +518,7 @@ func (m *Machine) Snapshot() Snapshot {
 	slices.Sort(s.RoundIDs)
 	s.RoundHeights = make([]uint64, len(s.RoundIDs))
 	for i, id := range s.RoundIDs {
-		rid, _ := parseID(id)
+		rid, _ := protocol.ParseID(id)
 		s.RoundHeights[i] = m.roundIDs[rid]
 	}
 	m.snapshotEconomy(&s)
@@ -541,7 +542,7 @@ func (m *Machine) Head() (*lightkeeperv1.BlockHeader, []byte) {
 // ChainID returns the chain id.
 func (m *Machine) ChainID() string { return m.chainID }
 
-// ParamsHash returns ParamsHash(chain id, consensus parameters), the value
+// ParamsHash returns protocol.ParamsHash(chain id, consensus parameters), the value
 // every certificate of this chain carries and users pin.
 func (m *Machine) ParamsHash() []byte { return bytes.Clone(m.paramsHash) }
 
@@ -613,7 +614,7 @@ func (m *Machine) openByDeadline(keep func(*openRound) bool) []*openRound {
 
 // KnownRound reports whether a round with this id was ever created.
 func (m *Machine) KnownRound(id string) bool {
-	rid, ok := parseID(id)
+	rid, ok := protocol.ParseID(id)
 	if !ok {
 		return false
 	}

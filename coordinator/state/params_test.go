@@ -7,12 +7,13 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func TestDefaultParams(t *testing.T) {
-	p := DefaultParams()
-	if err := ValidateParams(p); err != nil {
+	p := protocol.DefaultParams()
+	if err := protocol.ValidateParams(p); err != nil {
 		t.Fatal(err)
 	}
 	got := []int64{int64(p.Threshold), int64(p.TotalValidators), int64(p.ComputeValidators),
@@ -33,7 +34,7 @@ func TestValidateParams(t *testing.T) {
 		mut   func(p *lightkeeperv1.ConsensusParams)
 	}{
 		{"consensus.total_validators", func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators = 0 }},
-		{"consensus.total_validators", func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators = MaxCommitteeSize + 1 }},
+		{"consensus.total_validators", func(p *lightkeeperv1.ConsensusParams) { p.TotalValidators = protocol.MaxCommitteeSize + 1 }},
 		{"consensus.threshold", func(p *lightkeeperv1.ConsensusParams) { p.Threshold = 0 }},
 		{"consensus.threshold", func(p *lightkeeperv1.ConsensusParams) { p.Threshold = 11 }},
 		{"consensus.compute_validators", func(p *lightkeeperv1.ConsensusParams) { p.ComputeValidators = 0 }},
@@ -43,22 +44,22 @@ func TestValidateParams(t *testing.T) {
 		{"consensus.verification_timeout", func(p *lightkeeperv1.ConsensusParams) { p.VerificationTimeout = durationpb.New(25 * time.Hour) }},
 		{"consensus.reputation_min", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMin = -1 }},
 		{"consensus.reputation_max", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMax = 99 }},
-		{"consensus.reputation_max", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMax = MaxReputation + 1 }},
+		{"consensus.reputation_max", func(p *lightkeeperv1.ConsensusParams) { p.ReputationMax = protocol.MaxReputation + 1 }},
 		{"consensus.min_reputation", func(p *lightkeeperv1.ConsensusParams) { p.MinReputation = 10_001 }},
 		{"consensus.min_reputation", func(p *lightkeeperv1.ConsensusParams) { p.MinReputation = 50 }},
 		{"consensus.reputation_initial", func(p *lightkeeperv1.ConsensusParams) { p.ReputationInitial = 0 }},
 		{"consensus.reputation_correct", func(p *lightkeeperv1.ConsensusParams) { p.ReputationCorrect = -1 }},
 		{"consensus.reputation_consensus_bonus", func(p *lightkeeperv1.ConsensusParams) { p.ReputationConsensusBonus = -5 }},
 		{"consensus.reputation_incorrect", func(p *lightkeeperv1.ConsensusParams) { p.ReputationIncorrect = -50 }},
-		{"consensus.reputation_timeout", func(p *lightkeeperv1.ConsensusParams) { p.ReputationTimeout = MaxReputation + 1 }},
-		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = PPM + 1 }},
+		{"consensus.reputation_timeout", func(p *lightkeeperv1.ConsensusParams) { p.ReputationTimeout = protocol.MaxReputation + 1 }},
+		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = protocol.PPM + 1 }},
 		{"consensus.reputation_daily_decay_ppm", func(p *lightkeeperv1.ConsensusParams) { p.ReputationDailyDecayPpm = -1 }},
 		{"leader_selection.stake_weight", func(p *lightkeeperv1.ConsensusParams) { p.StakeWeightBps = 10_001 }},
 		{"leader_selection.reputation_weight", func(p *lightkeeperv1.ConsensusParams) { p.ReputationWeightBps = 2000 }},
 		{"staking.fuel_per_unit", func(p *lightkeeperv1.ConsensusParams) { p.Staking.FuelPerUnit = 0 }},
 		{"compute", func(p *lightkeeperv1.ConsensusParams) { p.Compute = nil }},
 		{"compute.max_module_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxModuleBytes = 8 }},
-		{"compute.max_module_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxModuleBytes = MaxComputeModuleBytes + 1 }},
+		{"compute.max_module_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxModuleBytes = protocol.MaxComputeModuleBytes + 1 }},
 		{"compute.max_memory_pages", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxMemoryPages = 0 }},
 		{"compute.max_memory_pages", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxMemoryPages = 65_537 }},
 		{"compute.max_table_elements", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxTableElements = 10_000_001 }},
@@ -69,9 +70,9 @@ func TestValidateParams(t *testing.T) {
 		{"compute.max_fuel", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxFuel = 1<<62 + 1 }},
 		{"compute.max_input_bytes", func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxInputBytes = 16<<20 + 1 }},
 	} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		tc.mut(p)
-		err := ValidateParams(p)
+		err := protocol.ValidateParams(p)
 		if err == nil {
 			t.Errorf("%s: no error", tc.field)
 			continue
@@ -79,9 +80,9 @@ func TestValidateParams(t *testing.T) {
 		if !errors.Is(err, ErrInvalidParams) || !strings.HasPrefix(err.Error(), tc.field+": ") {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
-		var pe *ParamError
+		var pe *protocol.ParamError
 		if !errors.As(err, &pe) || pe.Field != tc.field {
-			t.Errorf("%s: not a ParamError for the field: %v", tc.field, err)
+			t.Errorf("%s: not a protocol.ParamError for the field: %v", tc.field, err)
 		}
 	}
 	// Edges that are valid.
@@ -93,13 +94,13 @@ func TestValidateParams(t *testing.T) {
 		func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxOutputBytes, p.Compute.MaxInputBytes = 0, 0 },
 		func(p *lightkeeperv1.ConsensusParams) { p.Compute.MaxCallDepth, p.Compute.MaxFuel = 1900, 1<<62 },
 	} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		mut(p)
-		if err := ValidateParams(p); err != nil {
+		if err := protocol.ValidateParams(p); err != nil {
 			t.Errorf("valid params refused: %v", err)
 		}
 	}
-	if err := ValidateParams(nil); !errors.Is(err, ErrInvalidParams) {
+	if err := protocol.ValidateParams(nil); !errors.Is(err, ErrInvalidParams) {
 		t.Errorf("nil params: %v", err)
 	}
 	if _, _, err := New(testGenesis(1, 1), &lightkeeperv1.ConsensusParams{}); !errors.Is(err, ErrInvalidParams) {

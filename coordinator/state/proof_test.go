@@ -7,6 +7,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -23,7 +24,7 @@ func TestRealProofRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := verifier.CheckVerifyingKey(f.Scheme, f.Curve, f.VerifyingKey, verifier.DefaultLimits())
+	n, err := verifier.CheckVerifyingKey(f.Scheme, f.Curve, f.VerifyingKey, protocol.DefaultLimits())
 	if err != nil || n != f.NumPublic {
 		t.Fatalf("key: %d inputs, %v", n, err)
 	}
@@ -64,7 +65,7 @@ func TestRealProofRound(t *testing.T) {
 		r := tr.Round
 		pr := r.Request.GetProof()
 		job := verifier.ProofJob{Scheme: verifier.Scheme(pr.Scheme), Curve: verifier.Curve(pr.Curve), VerifyingKey: f.VerifyingKey, Proof: pr.Proof, PublicInputs: pr.PublicInputs}
-		verdict := verifier.VerifyProof(job, verifier.DefaultLimits())
+		verdict := verifier.VerifyProof(job, protocol.DefaultLimits())
 		for _, id := range r.Committee {
 			txs = append(txs, voteTx(r.Id, h.index[id], lightkeeperv1.VoteKind(verdict.Vote)))
 		}
@@ -78,7 +79,7 @@ func TestRealProofRound(t *testing.T) {
 		if c.Outcome != want[i] {
 			t.Errorf("round %d: %v, want %v", i, c.Outcome, want[i])
 		}
-		if err := VerifyCertificate(c, h.m.Params()); err != nil {
+		if err := protocol.VerifyCertificate(c, h.m.Params()); err != nil {
 			t.Error(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -64,7 +65,7 @@ func TestIdempotentResubmission(t *testing.T) {
 	req := proofRequest(h.vk, "once")
 	res := h.apply(0, submitTx(req), submitTx(req)) // twice in one block
 	first, second := res.TxResults[0], res.TxResults[1]
-	if first.Err != nil || !errors.Is(second.Err, ErrRoundExists) || second.RoundID != first.RoundID || second.RoundID != RoundID(testChain, req) {
+	if first.Err != nil || !errors.Is(second.Err, ErrRoundExists) || second.RoundID != first.RoundID || second.RoundID != protocol.RoundID(testChain, req) {
 		t.Fatalf("same block: %v / %v", first.Err, second.Err)
 	}
 	if !proto.Equal(second.Round, first.Round) {
@@ -78,7 +79,7 @@ func TestIdempotentResubmission(t *testing.T) {
 	if tr := res.TxResults[0]; !errors.Is(tr.Err, ErrRoundExists) || tr.RoundID != first.RoundID || tr.Round == nil {
 		t.Fatalf("open: %+v", tr)
 	}
-	// After it closed: still refused, RoundID set, Round not in memory.
+	// After it closed: still refused, protocol.RoundID set, Round not in memory.
 	h.apply(31 * time.Second)
 	if _, open := h.m.OpenRound(first.RoundID); open || !h.m.KnownRound(first.RoundID) {
 		t.Fatal("closed round still open or forgotten")
@@ -131,7 +132,7 @@ func TestVoteStatus(t *testing.T) {
 		{"kind unknown", bad(func(v *lightkeeperv1.Vote) { v.Kind = 4 }), lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED, ErrInvalidRequest},
 		{"short hash", bad(func(v *lightkeeperv1.Vote) { v.ResultHash = v.ResultHash[:31] }), lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED, ErrInvalidRequest},
 		{"no hash", bad(func(v *lightkeeperv1.Vote) { v.ResultHash = nil }), lightkeeperv1.VoteStatus_VOTE_STATUS_MALFORMED, ErrInvalidRequest},
-		{"unknown round", voteTx(RoundID(testChain, proofRequest(h.vk, "never")), member, approve), lightkeeperv1.VoteStatus_VOTE_STATUS_UNKNOWN_ROUND, ErrUnknownRound},
+		{"unknown round", voteTx(protocol.RoundID(testChain, proofRequest(h.vk, "never")), member, approve), lightkeeperv1.VoteStatus_VOTE_STATUS_UNKNOWN_ROUND, ErrUnknownRound},
 		{"closed round", voteTx(closed.Id, h.seats(closed)[0], approve), lightkeeperv1.VoteStatus_VOTE_STATUS_ROUND_CLOSED, ErrRoundClosed},
 		{"not in committee", voteTx(r.Id, outsider, approve), lightkeeperv1.VoteStatus_VOTE_STATUS_NOT_IN_COMMITTEE, ErrNotInCommittee},
 		// Checked before the signature: a non-member with a bad signature.
@@ -200,7 +201,7 @@ func TestApprovalAtThreshold(t *testing.T) {
 		t.Fatalf("round after decision: %v", o)
 	}
 	cert := res.Block.Certificates[0]
-	if err := VerifyCertificate(cert, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	if len(cert.Votes) != 10 || cert.Outcome != lightkeeperv1.Outcome_OUTCOME_APPROVED || cert.Height != o.DecidedHeight || cert.ChainId != testChain {
@@ -222,8 +223,8 @@ func TestRejectionAtFour(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_REJECTED {
 		t.Fatal("not REJECTED at the 4th rejection")
 	}
-	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || VerifyCertificate(c, h.m.Params()) != nil {
-		t.Fatalf("certificate votes %d: %v", len(c.Votes), VerifyCertificate(c, h.m.Params()))
+	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || protocol.VerifyCertificate(c, h.m.Params()) != nil {
+		t.Fatalf("certificate votes %d: %v", len(c.Votes), protocol.VerifyCertificate(c, h.m.Params()))
 	}
 	// A decision is taken once: more rejections and approvals are late.
 	res = h.ok(h.apply(time.Second, append(votes(r, h, reject, 6), votes(r, h, approve, 7, 8, 9)...)...))
@@ -309,7 +310,7 @@ func TestTimeout(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_TIMEOUT || len(res.Block.Certificates[0].Votes) != 9 {
 		t.Fatal("no TIMEOUT certificate")
 	}
-	if err := VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	cl := eventsOf[RoundClosed](res)
@@ -468,7 +469,7 @@ func TestConsensusBonus(t *testing.T) {
 	for _, tc := range []struct {
 		correct, bonus, want int64
 	}{{10, 5, 1015}, {10, 0, 1010}, {0, 5, 1005}, {0, 0, 1000}} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		p.ReputationCorrect, p.ReputationConsensusBonus = tc.correct, tc.bonus
 		h := newHarness(t, 10, 100, p)
 		r := h.submit()
@@ -554,7 +555,7 @@ func TestDailyDecay(t *testing.T) {
 		{"no decay configured", 1000, 0, []time.Duration{5 * day}, 1000, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := DefaultParams()
+			p := protocol.DefaultParams()
 			p.ReputationDailyDecayPpm = tc.ppm
 			p.ReputationMax = max(p.ReputationMax, tc.rep)
 			// Genesis at midnight: the harness block is at the same time.
@@ -592,11 +593,11 @@ func TestDecayBounded(t *testing.T) {
 		r, carry := rep, int64(0)
 		for range days {
 			loss := r + carry // r·ppm with ppm = 1
-			r, carry = r-loss/PPM, loss%PPM
+			r, carry = r-loss/protocol.PPM, loss%protocol.PPM
 		}
 		return r
 	}
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.ReputationMax, p.ReputationDailyDecayPpm = rep, 1
 	m, _, err := New(testGenesis(1, 1), p)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	"google.golang.org/protobuf/proto"
@@ -77,7 +78,7 @@ func TestSimulation(t *testing.T) {
 func simulate(t *testing.T, seed int64, steps int) {
 	rng := rand.New(rand.NewSource(seed))
 	const n = 16
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	g := testGenesis(n, 0)
 	for i, k := range g.Keepers {
 		k.Stake = uint64(rng.Intn(1000)) // some may be 0
@@ -140,12 +141,12 @@ func simulate(t *testing.T, seed int64, steps int) {
 			t.Fatalf("seed %d step %d: %s", seed, step, fmt.Sprintf(format, args...))
 		}
 		b := res.Block
-		if !bytes.Equal(b.Header.PreviousHash, lastHash) || !bytes.Equal(b.Hash, BlockHash(b.Header)) {
+		if !bytes.Equal(b.Header.PreviousHash, lastHash) || !bytes.Equal(b.Hash, protocol.BlockHash(b.Header)) {
 			fail("hash chain broken")
 		}
 		lastHash = b.Hash
 		for _, c := range b.Certificates {
-			if err := VerifyCertificateInBlock(c, p, b); err != nil {
+			if err := protocol.VerifyCertificateInBlock(c, p, b); err != nil {
 				fail("certificate: %v", err)
 			}
 		}
@@ -302,13 +303,13 @@ func simulate(t *testing.T, seed int64, steps int) {
 			note, _ := shielded.NewNote(rng, uint64(1+rng.Intn(1000)))
 			acct, _ := m.Account(keeperID(40 + j))
 			pre := note.Precommitment().Bytes()
-			stx, err := SignTx(keeperKey(40+j), testChain, &lightkeeperv1.TxBody{Nonce: acct.GetNonce(),
+			stx, err := protocol.SignTx(keeperKey(40+j), testChain, &lightkeeperv1.TxBody{Nonce: acct.GetNonce(),
 				Msg: &lightkeeperv1.TxBody_Deposit{Deposit: &lightkeeperv1.DepositMsg{Precommitment: pre[:], Amount: note.Amount}}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			pending[note.Commitment().Bytes()] = note
-			txs = append(txs, SignedTransaction(stx))
+			txs = append(txs, protocol.SignedTransaction(stx))
 		}
 		for range rng.Intn(3) {
 			if len(notes) == 0 {
@@ -317,7 +318,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 			sn := notes[rng.Intn(len(notes))] // spent already, maybe
 			nonce++
 			req := withdrawalRequest(m.pool.tree.Root(), sn.note.Nullifier(sn.index), sn.note.Amount, keeperID(44+rng.Intn(4)), fmt.Sprint("sim", nonce))
-			id := RoundID(testChain, req)
+			id := protocol.RoundID(testChain, req)
 			if m.NullifierSpent(req.GetWithdrawal().Nullifier) {
 				continue // refused at submission
 			}
@@ -327,7 +328,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 				nonce++
 				req2 := proto.Clone(req).(*lightkeeperv1.RoundRequest)
 				req2.ClientNonce = fmt.Sprint("sim", nonce)
-				id2 := RoundID(testChain, req2)
+				id2 := protocol.RoundID(testChain, req2)
 				rounds[id2] = &simRound{id: id2, valid: true, voted: map[int]bool{}}
 				txs = append(txs, submitTx(req2))
 			}
@@ -339,7 +340,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 			if isCompute {
 				req = computeRequest(programID(simProgram), "input", 5000, fmt.Sprint("sim", nonce))
 			}
-			id := RoundID(testChain, req)
+			id := protocol.RoundID(testChain, req)
 			rounds[id] = &simRound{id: id, valid: rng.Intn(3) > 0, compute: isCompute, voted: map[int]bool{}}
 			txs = append(txs, submitTx(req))
 			if rng.Intn(10) == 0 { // an idempotent resubmission
@@ -416,7 +417,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 		for i, tr := range res.TxResults {
 			if sub := txs[i].GetSubmitRound(); sub != nil && tr.Err != nil {
 				if tr.RoundID == "" || !m.KnownRound(tr.RoundID) {
-					delete(rounds, RoundID(testChain, sub.Request)) // refused (not enough keepers)
+					delete(rounds, protocol.RoundID(testChain, sub.Request)) // refused (not enough keepers)
 				}
 			}
 		}
@@ -577,7 +578,7 @@ func checkComputeRound(fail func(string, ...any), r *lightkeeperv1.Round) {
 			fail("round %s: outcome %v, agreed kind %v", r.Id, r.Outcome, r.Votes[at].Kind)
 		}
 		res := r.Result
-		h := compute.ResultHashFromOutputHash(compute.TrapKind(res.GetTrap()), res.GetExitCode(), res.GetFuelUsed(), [32]byte(res.GetOutputHash()))
+		h := protocol.ComputeResultHash(res.GetTrap(), res.GetExitCode(), res.GetFuelUsed(), [32]byte(res.GetOutputHash()))
 		if !bytes.Equal(h[:], r.ResultHash) {
 			fail("round %s: result does not open result_hash", r.Id)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // candidate is what stands for election: an explicit group, or a keeper
@@ -47,7 +48,7 @@ func (m *Machine) candidateKeyOf(id string) (string, bool) {
 
 // stageOneLimit is capacity × stake_per_unit (capacity in thousandths).
 func (m *Machine) stageOneLimit(k *lightkeeperv1.Keeper) uint64 {
-	return mulDiv(k.CapacityMilli, m.params.Staking.StakePerUnit, MilliUnits)
+	return mulDiv(k.CapacityMilli, m.params.Staking.StakePerUnit, protocol.MilliUnits)
 }
 
 // directGuarantees sums the guarantees by target.
@@ -126,7 +127,7 @@ func (m *Machine) recomputeStakes(a *applier) {
 	var demand uint64
 	for _, c := range cands {
 		if len(c.members) > 0 { // a group without electable members carries nothing
-			demand += c.backing // ≤ MaxSupply
+			demand += c.backing // ≤ protocol.MaxSupply
 		}
 	}
 	if demand > totalLimit {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -50,8 +51,8 @@ func guaranteeKey(guarantor, target string) string { return guarantor + target }
 func (m *Machine) initGenesis(g *lightkeeperv1.Genesis, t int64) error {
 	var supply uint64
 	add := func(field string, v uint64) error {
-		if v > MaxSupply || supply+v > MaxSupply {
-			return fmt.Errorf("%w: %s: total supply would exceed %d", ErrInvalidGenesis, field, MaxSupply)
+		if v > protocol.MaxSupply || supply+v > protocol.MaxSupply {
+			return fmt.Errorf("%w: %s: total supply would exceed %d", ErrInvalidGenesis, field, protocol.MaxSupply)
 		}
 		supply += v
 		return nil
@@ -63,10 +64,10 @@ func (m *Machine) initGenesis(g *lightkeeperv1.Genesis, t int64) error {
 		// The bootstrap allowance (docs/economics.md §3): genesis keepers
 		// are presumed to have initial_capacity units; it is measured away
 		// by the capacity EMA like any other capacity.
-		m.keepers[k.KeeperId].CapacityMilli = m.params.Staking.InitialCapacity * MilliUnits
+		m.keepers[k.KeeperId].CapacityMilli = m.params.Staking.InitialCapacity * protocol.MilliUnits
 	}
 	for i, b := range g.Balances {
-		if !ValidID(b.GetAccountId()) {
+		if !protocol.ValidID(b.GetAccountId()) {
 			return fmt.Errorf("%w: balances[%d].account_id: want 64 lowercase hex digits, got %q", ErrInvalidGenesis, i, b.GetAccountId())
 		}
 		if _, dup := m.accounts[b.AccountId]; dup {
@@ -97,7 +98,7 @@ func newKeeper(id string, stake uint64, p *lightkeeperv1.ConsensusParams) *light
 		Id:                  id,
 		Stake:               stake,
 		Reputation:          p.ReputationInitial,
-		RewardMultiplierBps: BPS,
+		RewardMultiplierBps: protocol.BPS,
 	}
 }
 
@@ -112,13 +113,13 @@ func (m *Machine) restoreEconomy(s Snapshot, bad func(string, ...any) error) err
 		return bad("staking: missing genesis or epoch time")
 	}
 	for i, a := range s.Accounts {
-		if !ValidID(a.GetId()) {
+		if !protocol.ValidID(a.GetId()) {
 			return bad("accounts[%d].id: %q", i, a.GetId())
 		}
 		m.accounts[a.Id] = proto.Clone(a).(*lightkeeperv1.Account)
 	}
 	for i, g := range s.Guarantees {
-		if !ValidID(g.GetGuarantorId()) || !ValidID(g.GetTargetId()) || g.GetAmount() == 0 {
+		if !protocol.ValidID(g.GetGuarantorId()) || !protocol.ValidID(g.GetTargetId()) || g.GetAmount() == 0 {
 			return bad("guarantees[%d]: %v", i, g)
 		}
 		key := guaranteeKey(g.GuarantorId, g.TargetId)
@@ -129,7 +130,7 @@ func (m *Machine) restoreEconomy(s Snapshot, bad func(string, ...any) error) err
 		m.guaranteeCount[g.GuarantorId]++
 	}
 	for i, g := range s.Groups {
-		if !ValidID(g.GetId()) {
+		if !protocol.ValidID(g.GetId()) {
 			return bad("groups[%d].id: %q", i, g.GetId())
 		}
 		for _, id := range g.Members {
@@ -148,7 +149,7 @@ func (m *Machine) restoreEconomy(s Snapshot, bad func(string, ...any) error) err
 		}
 	}
 	for i, e := range s.Unbonding {
-		if e.GetId() == 0 || e.GetId() >= m.staking.NextUnbondingId || !ValidID(e.GetOwnerId()) || !ValidID(e.GetTargetId()) || e.GetCompletesAt() == nil {
+		if e.GetId() == 0 || e.GetId() >= m.staking.NextUnbondingId || !protocol.ValidID(e.GetOwnerId()) || !protocol.ValidID(e.GetTargetId()) || e.GetCompletesAt() == nil {
 			return bad("unbonding[%d]: %v", i, e)
 		}
 		if _, dup := m.unbonding[e.Id]; dup {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -70,7 +71,7 @@ func TestEpochUptime(t *testing.T) {
 		{4, 4, 0, 10, 0},
 		{3, 1, 0, 1, 666_666},
 	} {
-		if got := epochUptime(tc.assigned, tc.missed, UptimeOne, tc.grace, tc.exp); got != tc.want {
+		if got := epochUptime(tc.assigned, tc.missed, protocol.UptimeOne, tc.grace, tc.exp); got != tc.want {
 			t.Errorf("epochUptime(%d, %d, grace %d, ^%d) = %d, want %d", tc.assigned, tc.missed, tc.grace, tc.exp, got, tc.want)
 		}
 	}
@@ -100,7 +101,7 @@ func TestEpochUptime(t *testing.T) {
 // capacities (units), every keeper registered; params tweaked by f.
 func economyMachine(t *testing.T, stakes []uint64, capUnits []uint64, f func(p *lightkeeperv1.ConsensusParams)) *Machine {
 	t.Helper()
-	p := DefaultParams()
+	p := protocol.DefaultParams()
 	p.Staking.StakePerUnit = 1
 	p.Staking.MinSelfBond = 1
 	if f != nil {
@@ -122,7 +123,7 @@ func economyMachine(t *testing.T, stakes []uint64, capUnits []uint64, f func(p *
 		_ = k
 		for j := range stakes {
 			if s.Keepers[i].Id == keeperID(j) {
-				s.Keepers[i].CapacityMilli = capUnits[j] * MilliUnits
+				s.Keepers[i].CapacityMilli = capUnits[j] * protocol.MilliUnits
 				s.Keepers[i].Registered = true
 			}
 		}
@@ -148,12 +149,12 @@ func signedOK(t *testing.T, m *Machine, dt time.Duration, signer int, msg func(b
 	acct, _ := m.Account(keeperID(signer))
 	b := &lightkeeperv1.TxBody{Nonce: acct.Nonce}
 	msg(b)
-	stx, err := SignTx(keeperKey(signer), testChain, b)
+	stx, err := protocol.SignTx(keeperKey(signer), testChain, b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, _ := m.Head()
-	res, err := m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: []*lightkeeperv1.Transaction{SignedTransaction(stx)}})
+	res, err := m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,20 +318,20 @@ func TestSlashWithUnbondingEntries(t *testing.T) {
 
 func TestTxSignature(t *testing.T) {
 	body := &lightkeeperv1.TxBody{Nonce: 3, Fee: 1, Msg: &lightkeeperv1.TxBody_Bond{Bond: &lightkeeperv1.BondMsg{Amount: 5}}}
-	stx, err := SignTx(keeperKey(1), "chain-a", body)
+	stx, err := protocol.SignTx(keeperKey(1), "chain-a", body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, signer, err := VerifyTx("chain-a", stx); err != nil || signer != keeperID(1) {
-		t.Fatalf("VerifyTx = %s, %v", signer, err)
+	if _, signer, err := protocol.VerifyTx("chain-a", stx); err != nil || signer != keeperID(1) {
+		t.Fatalf("protocol.VerifyTx = %s, %v", signer, err)
 	}
 	// The chain id is length-prefixed: "chain-a" || body never verifies as
 	// "chain-" || "a" || body.
-	if _, _, err := VerifyTx("chain-b", stx); !errors.Is(err, ErrBadSignature) {
+	if _, _, err := protocol.VerifyTx("chain-b", stx); !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("other chain: %v", err)
 	}
 	want := append([]byte("lightkeeper/tx/v1\x00\x00\x07chain-a"), stx.Body...)
-	if got := TxSignBytes("chain-a", stx.Body); string(got) != string(want) {
+	if got := protocol.TxSignBytes("chain-a", stx.Body); string(got) != string(want) {
 		t.Fatalf("sign bytes %q", got)
 	}
 	for name, mangle := range map[string]func(s *lightkeeperv1.SignedTx){
@@ -339,9 +340,9 @@ func TestTxSignature(t *testing.T) {
 		"empty body": func(s *lightkeeperv1.SignedTx) { s.Body = nil },
 		"other body": func(s *lightkeeperv1.SignedTx) { s.Body = append(s.Body, 0) },
 	} {
-		c, _ := SignTx(keeperKey(1), "chain-a", body)
+		c, _ := protocol.SignTx(keeperKey(1), "chain-a", body)
 		mangle(c)
-		if _, _, err := VerifyTx("chain-a", c); err == nil {
+		if _, _, err := protocol.VerifyTx("chain-a", c); err == nil {
 			t.Errorf("%s: verified", name)
 		}
 	}
@@ -358,10 +359,10 @@ func TestEconomyParamsValidated(t *testing.T) {
 		"slashing.forgiveness_period":    func(p *lightkeeperv1.ConsensusParams) { p.Slashing.ForgivenessPeriod = nil },
 		"staking":                        func(p *lightkeeperv1.ConsensusParams) { p.Staking = nil },
 	} {
-		p := DefaultParams()
+		p := protocol.DefaultParams()
 		f(p)
-		var pe *ParamError
-		if err := ValidateParams(p); !errors.As(err, &pe) || pe.Field != field {
+		var pe *protocol.ParamError
+		if err := protocol.ValidateParams(p); !errors.As(err, &pe) || pe.Field != field {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
@@ -377,7 +378,7 @@ func TestGenesisBalances(t *testing.T) {
 	if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
 		t.Fatalf("bad id: %v", err)
 	}
-	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: keeperID(5), Amount: MaxSupply}}
+	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: keeperID(5), Amount: protocol.MaxSupply}}
 	if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
 		t.Fatalf("over max supply: %v", err)
 	}

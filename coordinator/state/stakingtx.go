@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -16,7 +16,7 @@ import (
 // nothing (not even the nonce or the fee).
 func (a *applier) applySigned(stx *lightkeeperv1.SignedTx) TxResult {
 	m := a.m
-	body, signer, err := VerifyTx(m.chainID, stx)
+	body, signer, err := protocol.VerifyTx(m.chainID, stx)
 	if err != nil {
 		return TxResult{Err: err, Signer: signer}
 	}
@@ -111,7 +111,7 @@ func failWith(sentinel error, format string, args ...any) TxResult {
 }
 
 func (a *applier) transfer(signer string, acct *lightkeeperv1.Account, msg *lightkeeperv1.TransferMsg) TxResult {
-	if err := checkID("transfer.to", msg.GetTo()); err != nil {
+	if err := protocol.CheckID("transfer.to", msg.GetTo()); err != nil {
 		return TxResult{Err: err}
 	}
 	if msg.Amount == 0 {
@@ -218,7 +218,7 @@ func (a *applier) unbond(signer string, msg *lightkeeperv1.UnbondMsg) TxResult {
 // validTarget checks that an id can receive a guarantee: a group, or a
 // keeper that is not tombstoned.
 func (a *applier) validTarget(field, target string) error {
-	if err := checkID(field, target); err != nil {
+	if err := protocol.CheckID(field, target); err != nil {
 		return err
 	}
 	if _, ok := a.m.groups[target]; ok {
@@ -326,7 +326,7 @@ func (a *applier) guarantee(signer string, acct *lightkeeperv1.Account, msg *lig
 
 func (a *applier) unguarantee(signer string, msg *lightkeeperv1.UnguaranteeMsg) TxResult {
 	m := a.m
-	if err := checkID("unguarantee.target", msg.GetTarget()); err != nil {
+	if err := protocol.CheckID("unguarantee.target", msg.GetTarget()); err != nil {
 		return TxResult{Err: err}
 	}
 	key := guaranteeKey(signer, msg.Target)
@@ -364,8 +364,8 @@ func (a *applier) reduceGuarantee(key string, g *lightkeeperv1.Guarantee, amount
 }
 
 func (a *applier) groupCreate(signer string, msg *lightkeeperv1.GroupCreateMsg) TxResult {
-	if msg.CommissionBps > BPS {
-		return invalid("group_create.commission_bps: %d is above %d", msg.CommissionBps, BPS)
+	if msg.CommissionBps > protocol.BPS {
+		return invalid("group_create.commission_bps: %d is above %d", msg.CommissionBps, protocol.BPS)
 	}
 	g, exists := a.m.groups[signer]
 	if exists {
@@ -377,7 +377,7 @@ func (a *applier) groupCreate(signer string, msg *lightkeeperv1.GroupCreateMsg) 
 	a.m.groups[signer] = &lightkeeperv1.Group{
 		Id:                  signer,
 		CommissionBps:       msg.CommissionBps,
-		RewardMultiplierBps: BPS,
+		RewardMultiplierBps: protocol.BPS,
 		CreatedHeight:       a.height,
 	}
 	a.groups[signer] = true
@@ -392,7 +392,7 @@ func (a *applier) groupJoin(signer string, msg *lightkeeperv1.GroupJoinMsg) TxRe
 	if !ok {
 		return failWith(ErrNotFound, "group_join.group_id: no group %q", msg.GetGroupId())
 	}
-	if err := checkID("group_join.keeper_id", msg.GetKeeperId()); err != nil {
+	if err := protocol.CheckID("group_join.keeper_id", msg.GetKeeperId()); err != nil {
 		return TxResult{Err: err}
 	}
 	k, ok := m.keepers[msg.KeeperId]
@@ -512,22 +512,22 @@ func (a *applier) checkVote(field string, v *lightkeeperv1.Vote) ([32]byte, erro
 	if v == nil {
 		return [32]byte{}, fmt.Errorf("%w: %s: missing", ErrInvalidRequest, field)
 	}
-	rid, ok := parseID(v.RoundId)
+	rid, ok := protocol.ParseID(v.RoundId)
 	if !ok {
-		return rid, checkID(field+".round_id", v.RoundId)
+		return rid, protocol.CheckID(field+".round_id", v.RoundId)
 	}
-	kid, ok := parseID(v.KeeperId)
+	kid, ok := protocol.ParseID(v.KeeperId)
 	if !ok {
-		return rid, checkID(field+".keeper_id", v.KeeperId)
+		return rid, protocol.CheckID(field+".keeper_id", v.KeeperId)
 	}
-	kind := verifier.VoteKind(v.Kind)
+	kind := protocol.VoteKind(v.Kind)
 	if !kind.Valid() {
 		return rid, fmt.Errorf("%w: %s.kind: %v", ErrInvalidRequest, field, v.Kind)
 	}
 	if len(v.ResultHash) != 32 {
 		return rid, fmt.Errorf("%w: %s.result_hash: %d bytes, want 32", ErrInvalidRequest, field, len(v.ResultHash))
 	}
-	if !verifier.VerifyVote(a.m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+	if !protocol.VerifyVote(a.m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
 		return rid, fmt.Errorf("%w: %s.signature: not a valid signature by keeper %s", ErrBadSignature, field, v.KeeperId)
 	}
 	return rid, nil

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -31,7 +31,7 @@ func Example() {
 			KeeperId: hex.EncodeToString(keys[i].Public().(ed25519.PublicKey)), Stake: 1000,
 		})
 	}
-	m, res, err := state.New(genesis, state.DefaultParams())
+	m, res, err := state.New(genesis, protocol.DefaultParams())
 	if err != nil {
 		panic(err)
 	}
@@ -44,7 +44,7 @@ func Example() {
 		id := genesis.Keepers[i].KeeperId
 		txs = append(txs,
 			&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterKeeper{RegisterKeeper: &lightkeeperv1.RegisterKeeperTx{
-				KeeperId: id, Signature: verifier.SignRegistration(k, chain)}}},
+				KeeperId: id, Signature: protocol.SignRegistration(k, chain)}}},
 			&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SetKeeperOnline{SetKeeperOnline: &lightkeeperv1.SetKeeperOnlineTx{
 				KeeperId: id, Online: true}}})
 	}
@@ -69,7 +69,7 @@ func Example() {
 	for _, member := range round.Committee {
 		for i, gk := range genesis.Keepers {
 			if gk.KeeperId == member {
-				sig := verifier.SignVote(keys[i], chain, [32]byte(rid), verifier.VoteApprove, [32]byte{})
+				sig := protocol.SignVote(keys[i], chain, [32]byte(rid), protocol.VoteApprove, [32]byte{})
 				txs = append(txs, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{CastVote: &lightkeeperv1.CastVoteTx{
 					Vote: &lightkeeperv1.Vote{RoundId: round.Id, KeeperId: member, Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE,
 						ResultHash: make([]byte, 32), Signature: sig}}}})
@@ -78,7 +78,7 @@ func Example() {
 	}
 	res, _ = m.ApplyBlock(state.BlockInput{TimeUnixMilli: t0.Add(5 * time.Second).UnixMilli(), Txs: txs})
 	cert := res.Block.Certificates[0]
-	fmt.Println("decided", cert.Outcome, "with", len(cert.Votes), "votes; certificate check:", state.VerifyCertificate(cert, m.Params()))
+	fmt.Println("decided", cert.Outcome, "with", len(cert.Votes), "votes; certificate check:", protocol.VerifyCertificate(cert, m.Params()))
 
 	// The service makes a block when the next deadline passes.
 	deadline, _ := m.NextDeadline()

@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -76,7 +76,7 @@ func restorePool(pm *lightkeeperv1.ShieldedPool, spent [][]byte) (pool, error) {
 		}
 		p.tree = t
 	}
-	if pm.VerifyingKeyId != "" && !ValidID(pm.VerifyingKeyId) {
+	if pm.VerifyingKeyId != "" && !protocol.ValidID(pm.VerifyingKeyId) {
 		return p, fmt.Errorf("pool.verifying_key_id: %q", pm.VerifyingKeyId)
 	}
 	p.vkID, p.balance, p.deposits, p.withdrawals = pm.VerifyingKeyId, pm.Balance, pm.Deposits, pm.Withdrawals
@@ -97,8 +97,8 @@ func (m *Machine) initPool(g *lightkeeperv1.Genesis) (*lightkeeperv1.VerifyingKe
 	if len(key) == 0 {
 		return nil, nil
 	}
-	if n := len(key); n > verifier.DefaultLimits().MaxVerifyingKeyBytes {
-		return nil, fmt.Errorf("%w: withdrawal_verifying_key: %d bytes, limit %d", ErrInvalidGenesis, n, verifier.DefaultLimits().MaxVerifyingKeyBytes)
+	if n := len(key); n > protocol.DefaultLimits().MaxVerifyingKeyBytes {
+		return nil, fmt.Errorf("%w: withdrawal_verifying_key: %d bytes, limit %d", ErrInvalidGenesis, n, protocol.DefaultLimits().MaxVerifyingKeyBytes)
 	}
 	sum := sha256.Sum256(key)
 	vk := &lightkeeperv1.VerifyingKey{
@@ -188,7 +188,7 @@ func withdrawalPublicInputs(w *lightkeeperv1.WithdrawalRequest) (shielded.Public
 	if w.Amount == 0 {
 		return pub, fmt.Errorf("%w: withdrawal.amount: must be positive", ErrInvalidRequest)
 	}
-	if !ValidID(w.Recipient) {
+	if !protocol.ValidID(w.Recipient) {
 		return pub, fmt.Errorf("%w: withdrawal.recipient: want 64 lowercase hex digits, got %q", ErrInvalidRequest, truncate(w.Recipient))
 	}
 	addr, _ := hex.DecodeString(w.Recipient)
@@ -215,7 +215,7 @@ func (m *Machine) checkWithdrawal(w *lightkeeperv1.WithdrawalRequest) error {
 	if err != nil {
 		return err
 	}
-	if n, lim := len(w.Proof), verifier.DefaultLimits().MaxProofBytes; n == 0 || n > lim {
+	if n, lim := len(w.Proof), protocol.DefaultLimits().MaxProofBytes; n == 0 || n > lim {
 		return fmt.Errorf("%w: withdrawal.proof: %d bytes, want 1..%d", ErrInvalidRequest, n, lim)
 	}
 	return m.checkSpendable(pub)

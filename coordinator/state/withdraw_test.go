@@ -8,6 +8,7 @@ import (
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 )
 
@@ -21,7 +22,7 @@ func poolHarness(t *testing.T, n int, balance uint64) *harness {
 	t.Helper()
 	g := testGenesisWithBalances(n, 100, balance)
 	g.WithdrawalVerifyingKey = fakePoolVK
-	params := DefaultParams()
+	params := protocol.DefaultParams()
 	params.Threshold, params.TotalValidators = 2, 3
 	m, res, err := New(g, params)
 	if err != nil {
@@ -195,7 +196,7 @@ func TestWithdrawalSubmitRefusals(t *testing.T) {
 		t.Fatal("nullifier not spent or pool not debited")
 	}
 	checkSupply(t, h.m)
-	if err := VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// The nullifier is now refused at submission.
@@ -231,10 +232,10 @@ func TestWithdrawalDoubleSpendOneBlock(t *testing.T) {
 	for _, c := range res.Block.Certificates {
 		// A voided withdrawal's certificate needs its block: offline it
 		// could be a proof round's approval relabelled.
-		if err := VerifyCertificate(c, h.m.Params()); (c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != errors.Is(err, ErrNeedsBlock) {
+		if err := protocol.VerifyCertificate(c, h.m.Params()); (c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != errors.Is(err, protocol.ErrNeedsBlock) {
 			t.Fatalf("%v: offline check %v", c.Outcome, err)
 		}
-		if err := VerifyCertificateInBlock(c, h.m.Params(), res.Block); err != nil {
+		if err := protocol.VerifyCertificateInBlock(c, h.m.Params(), res.Block); err != nil {
 			t.Fatal(err)
 		}
 		switch c.Outcome {

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 // TestLoadOrMake: the first call makes and writes a key pair, the next
@@ -41,7 +41,7 @@ func TestLoadOrMake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := circuit.Verify(vk, proof, w.PublicInputs()); v.Vote != verifier.VoteApprove {
+	if v := circuit.Verify(vk, proof, w.PublicInputs()); v.Vote != protocol.VoteApprove {
 		t.Fatalf("verdict %+v", v)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
@@ -37,7 +38,7 @@ func BenchmarkVerify(b *testing.B) {
 	job := verifier.ProofJob{Scheme: verifier.SchemeGroth16, Curve: verifier.CurveBN254, VerifyingKey: k.vk, Proof: proof, PublicInputs: public}
 	b.ResetTimer()
 	for b.Loop() {
-		if v := verifier.VerifyProof(job, verifier.DefaultLimits()); v.Vote != verifier.VoteApprove {
+		if v := verifier.VerifyProof(job, protocol.DefaultLimits()); v.Vote != protocol.VoteApprove {
 			b.Fatal(v)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
@@ -323,18 +324,18 @@ func TestWithdrawalProofVerifies(t *testing.T) {
 	}
 
 	// The keeper's check: verifier.VerifyProof on the registered key.
-	n, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, k.vk, verifier.DefaultLimits())
+	n, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, k.vk, protocol.DefaultLimits())
 	if err != nil || n != shielded.NumPublicInputs {
 		t.Fatalf("CheckVerifyingKey: %d inputs, %v", n, err)
 	}
 	job := verifier.ProofJob{Scheme: verifier.SchemeGroth16, Curve: verifier.CurveBN254, VerifyingKey: k.vk, Proof: proof, PublicInputs: public}
 	start = time.Now()
-	v := verifier.VerifyProof(job, verifier.DefaultLimits())
+	v := verifier.VerifyProof(job, protocol.DefaultLimits())
 	t.Logf("verified in %v: %s", time.Since(start), v)
-	if v.Vote != verifier.VoteApprove {
+	if v.Vote != protocol.VoteApprove {
 		t.Fatalf("valid withdrawal: %s", v)
 	}
-	if v := Verify(k.vk, proof, got); v.Vote != verifier.VoteApprove {
+	if v := Verify(k.vk, proof, got); v.Vote != protocol.VoteApprove {
 		t.Fatalf("Verify: %s", v)
 	}
 	if j := Job(k.vk, proof, got); !bytes.Equal(j.PublicInputs, public) || j.Scheme != verifier.SchemeGroth16 || j.Curve != verifier.CurveBN254 {
@@ -355,7 +356,7 @@ func TestWithdrawalProofVerifies(t *testing.T) {
 		}
 	}
 	// The proof itself does not expire; the state machine's root check does.
-	if v := Verify(k.vk, proof, got); v.Vote != verifier.VoteApprove {
+	if v := Verify(k.vk, proof, got); v.Vote != protocol.VoteApprove {
 		t.Fatalf("re-verify: %s", v)
 	}
 }
@@ -372,7 +373,7 @@ func TestVerifierRejectsChangedPublicInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := w.PublicInputs()
-	if v := Verify(k.vk, proof, pub); v.Vote != verifier.VoteApprove {
+	if v := Verify(k.vk, proof, pub); v.Vote != protocol.VoteApprove {
 		t.Fatal(v)
 	}
 	change := func(f func(p *shielded.PublicInputs)) shielded.PublicInputs { p := pub; f(&p); return p }
@@ -384,7 +385,7 @@ func TestVerifierRejectsChangedPublicInputs(t *testing.T) {
 		"another recipient":           change(func(p *shielded.PublicInputs) { p.Recipient = shielded.RecipientFromAddress([]byte("mallory")) }),
 	} {
 		v := Verify(k.vk, proof, p)
-		if v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof {
+		if v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonInvalidProof {
 			t.Errorf("%s: %s, want reject(invalid_proof)", name, v)
 		}
 	}
@@ -395,10 +396,10 @@ func TestVerifierRejectsChangedPublicInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := Verify(k.vk, proof2, pub); v.Vote != verifier.VoteReject {
+	if v := Verify(k.vk, proof2, pub); v.Vote != protocol.VoteReject {
 		t.Errorf("another note's proof: %s", v)
 	}
-	if v := Verify(k.vk, proof2, w2.PublicInputs()); v.Vote != verifier.VoteApprove {
+	if v := Verify(k.vk, proof2, w2.PublicInputs()); v.Vote != protocol.VoteApprove {
 		t.Errorf("the other note's own proof: %s", v)
 	}
 }

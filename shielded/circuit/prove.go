@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
@@ -142,7 +143,7 @@ func Job(vk, proof []byte, pub shielded.PublicInputs) verifier.ProofJob {
 	}
 }
 
-// Verify is verifier.VerifyProof(Job(vk, proof, pub), verifier.DefaultLimits()).
+// Verify is verifier.VerifyProof(Job(vk, proof, pub), protocol.DefaultLimits()).
 func Verify(vk, proof []byte, pub shielded.PublicInputs) verifier.Verdict {
-	return verifier.VerifyProof(Job(vk, proof, pub), verifier.DefaultLimits())
+	return verifier.VerifyProof(Job(vk, proof, pub), protocol.DefaultLimits())
 }

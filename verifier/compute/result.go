@@ -2,9 +2,11 @@ package compute
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
+
 	"encoding/hex"
 	"fmt"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // TrapKind is how a run ended when it did not end by returning from _start
@@ -84,35 +86,12 @@ func (r Result) String() string {
 
 func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 
-// ResultDomain prefixes the result hash.
-const ResultDomain = "lightkeeper/compute/result/v1\x00"
-
 // OutputHash is SHA-256 of the output bytes.
 func OutputHash(output []byte) [32]byte { return sha256.Sum256(output) }
 
-// ResultHash is the hash keepers vote on:
-//
-//	SHA-256( "lightkeeper/compute/result/v1\x00"
-//	         || trap       (1 byte)
-//	         || exit code  (4 bytes, big-endian)
-//	         || fuel used  (8 bytes, big-endian)
-//	         || SHA-256(output) (32 bytes) )
-//
-// Hashing the output's hash (not the output) lets a coordinator that holds
-// only the leader's uploaded output and the other fields recompute it.
+// ResultHash is the hash keepers vote on: protocol.ComputeResultHash of
+// the result, its output hashed first.
 func ResultHash(r Result) [32]byte {
 	oh := OutputHash(r.Output)
-	return ResultHashFromOutputHash(r.Trap, r.ExitCode, r.FuelUsed, oh)
-}
-
-// ResultHashFromOutputHash is ResultHash for a caller that holds only the
-// output's hash.
-func ResultHashFromOutputHash(trap TrapKind, exitCode uint32, fuelUsed uint64, outputHash [32]byte) [32]byte {
-	b := make([]byte, 0, len(ResultDomain)+1+4+8+32)
-	b = append(b, ResultDomain...)
-	b = append(b, byte(trap))
-	b = binary.BigEndian.AppendUint32(b, exitCode)
-	b = binary.BigEndian.AppendUint64(b, fuelUsed)
-	b = append(b, outputHash[:]...)
-	return sha256.Sum256(b)
+	return protocol.ComputeResultHash(uint32(r.Trap), r.ExitCode, r.FuelUsed, oh)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -503,8 +504,8 @@ func TestResultHashVector(t *testing.T) {
 	if ResultHash(r2) == ResultHash(r) {
 		t.Fatal("trap not hashed")
 	}
-	if ResultHashFromOutputHash(r.Trap, r.ExitCode, r.FuelUsed, oh) != ResultHash(r) {
-		t.Fatal("ResultHashFromOutputHash differs")
+	if protocol.ComputeResultHash(uint32(r.Trap), r.ExitCode, r.FuelUsed, oh) != ResultHash(r) {
+		t.Fatal("protocol.ComputeResultHash differs")
 	}
 }
 

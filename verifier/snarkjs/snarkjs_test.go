@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/snarkjs"
 )
@@ -38,16 +39,16 @@ func verify(m *snarkjs.Material) verifier.Verdict {
 	return verifier.VerifyProof(verifier.ProofJob{
 		Scheme: verifier.SchemeGroth16, Curve: verifier.CurveBN254,
 		VerifyingKey: m.VerifyingKey, Proof: m.Proof, PublicInputs: m.Public,
-	}, verifier.DefaultLimits())
+	}, protocol.DefaultLimits())
 }
 
 func TestConvertVerifies(t *testing.T) {
 	for _, c := range []string{"mul", "range"} {
 		m := convert(t, c)
-		if v := verify(m); v.Vote != verifier.VoteApprove {
+		if v := verify(m); v.Vote != protocol.VoteApprove {
 			t.Fatalf("%s: converted proof not approved: %+v", c, v)
 		}
-		if n, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, m.VerifyingKey, verifier.DefaultLimits()); err != nil || n != 1 {
+		if n, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, m.VerifyingKey, protocol.DefaultLimits()); err != nil || n != 1 {
 			t.Fatalf("%s: key: %d inputs, %v", c, n, err)
 		}
 		// Deterministic: the same JSON, the same bytes (and key id).
@@ -87,7 +88,7 @@ func TestInvalidRejected(t *testing.T) {
 	}{snarkjs.Material{VerifyingKey: mul.VerifyingKey, Proof: tampered, Public: mul.Public}, verifier.ReasonInvalidProof}
 	for name, c := range cases {
 		v := verify(&c.m)
-		if v.Vote != verifier.VoteReject || v.Reason != c.want {
+		if v.Vote != protocol.VoteReject || v.Reason != c.want {
 			t.Errorf("%s: %+v, want REJECT %v", name, v, c.want)
 		}
 	}
@@ -190,7 +191,7 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte(`{"protocol":"groth16","curve":"bn128","nPublic":0,"IC":[["0","1","0"]]}`), []byte(`{"pi_a":["0","1","0"]}`), []byte(`[]`))
 	f.Fuzz(func(t *testing.T, vk, proof, public []byte) {
 		if k, err := snarkjs.VerifyingKey(vk); err == nil {
-			if _, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, k, verifier.DefaultLimits()); err != nil {
+			if _, err := verifier.CheckVerifyingKey(verifier.SchemeGroth16, verifier.CurveBN254, k, protocol.DefaultLimits()); err != nil {
 				t.Fatalf("converted key refused by the verifier: %v", err)
 			}
 		} else if !errors.Is(err, snarkjs.ErrMalformed) {

@@ -15,6 +15,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 	"github.com/lightkeeper-net/lightkeeper/shielded/circuit"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -44,7 +45,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	h := newHost(b, NewConfig().WithMaxInstances(1))
 	ctx := context.Background()
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	engines := []struct {
 		name   string
 		verify func(verifier.ProofJob) (verifier.Verdict, error)
@@ -66,7 +67,7 @@ func BenchmarkVerify(b *testing.B) {
 						b.Run(curve.String(), func(b *testing.B) {
 							b.ReportAllocs()
 							for b.Loop() {
-								if v, err := e.verify(job); err != nil || v.Vote != verifier.VoteApprove {
+								if v, err := e.verify(job); err != nil || v.Vote != protocol.VoteApprove {
 									b.Fatal(v, err)
 								}
 							}

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 
-	"github.com/lightkeeper-net/lightkeeper/verifier"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Config is an immutable host configuration, in wazero's style: every With
@@ -14,7 +14,7 @@ type Config struct {
 	cacheDir         string
 	maxInstances     int
 	memoryLimitPages uint32
-	limits           verifier.Limits
+	limits           protocol.Limits
 	stderr           io.Writer
 	logger           *slog.Logger
 }
@@ -38,7 +38,7 @@ func NewConfig() Config {
 	return Config{
 		maxInstances:     runtime.GOMAXPROCS(0),
 		memoryLimitPages: DefaultMemoryLimitPages,
-		limits:           verifier.DefaultLimits(),
+		limits:           protocol.DefaultLimits(),
 		logger:           slog.New(slog.DiscardHandler),
 	}
 }
@@ -82,7 +82,7 @@ func (c Config) WithMemoryLimitPages(pages uint32) Config {
 
 // WithLimits sets the verifier limits passed to the module with every job
 // (zero fields mean the verifier's defaults, as natively).
-func (c Config) WithLimits(l verifier.Limits) Config { c.limits = l; return c }
+func (c Config) WithLimits(l protocol.Limits) Config { c.limits = l; return c }
 
 // WithStderr also copies the module's stderr (the Go runtime's fatal error
 // messages) to w. Its first KiB is always kept and quoted in errors.

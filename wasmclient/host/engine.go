@@ -9,6 +9,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
@@ -67,7 +68,7 @@ func (e *Engine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdic
 			e.host.cfg.logger.Warn("wasm engine could not check a task; abstaining", "round", t.GetRoundId(), "err", err)
 		}
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSPECIFIED, err.Error())
-	case v.Vote == verifier.VoteAbstain:
+	case v.Vote == protocol.VoteAbstain:
 		// The verifier abstains only when it failed internally. Mapped
 		// here rather than by keeper.FromVerifier, which turns an abstain
 		// with no reason into a reject.
@@ -114,7 +115,7 @@ func (e *Engine) checkCompute(ctx context.Context, t *lightkeeperv1.Task) keeper
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	res, err := e.host.runCompute(ctx, id, module, keeper.ComputeLimits(c.GetLimits()), c.GetInput(), c.GetFuel(), [32]byte(seed))
+	res, err := e.host.runCompute(ctx, id, module, compute.Limits(protocol.ComputeLimitsOf(c.GetLimits())), c.GetInput(), c.GetFuel(), [32]byte(seed))
 	var refused *ProgramRefusedError
 	switch {
 	case errors.As(err, &refused):

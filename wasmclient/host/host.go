@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -232,7 +233,7 @@ func (h *Host) Verify(ctx context.Context, job verifier.ProofJob) (verifier.Verd
 		return verifier.Verdict{}, fmt.Errorf("wasm keeper module: verify returned %d bytes, want at least 8", len(out))
 	}
 	v := verifier.Verdict{
-		Vote:   verifier.VoteKind(int32(binary.LittleEndian.Uint32(out))),
+		Vote:   protocol.VoteKind(int32(binary.LittleEndian.Uint32(out))),
 		Reason: verifier.RejectReason(int32(binary.LittleEndian.Uint32(out[4:]))),
 		Detail: string(out[8:]),
 	}
@@ -254,10 +255,10 @@ func limit(v int) uint32 {
 	return uint32(min(int64(v), math.MaxUint32))
 }
 
-// SignVote signs a vote inside the module with verifier.SignVote. key is
+// SignVote signs a vote inside the module with protocol.SignVote. key is
 // passed with each call and wiped from the module's memory before the call
 // returns (ABI.md explains why it is not set once per instance).
-func (h *Host) SignVote(ctx context.Context, key ed25519.PrivateKey, chainID string, roundID [32]byte, vote verifier.VoteKind, resultHash [32]byte) ([]byte, error) {
+func (h *Host) SignVote(ctx context.Context, key ed25519.PrivateKey, chainID string, roundID [32]byte, vote protocol.VoteKind, resultHash [32]byte) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
@@ -272,7 +273,7 @@ func (h *Host) SignVote(ctx context.Context, key ed25519.PrivateKey, chainID str
 }
 
 // SignSession signs a session opening at unixMilli with
-// verifier.SignSession, inside the module.
+// protocol.SignSession, inside the module.
 func (h *Host) SignSession(ctx context.Context, key ed25519.PrivateKey, chainID string, unixMilli int64) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func (h *Host) SignSession(ctx context.Context, key ed25519.PrivateKey, chainID 
 	})
 }
 
-// SignRegistration signs a registration with verifier.SignRegistration,
+// SignRegistration signs a registration with protocol.SignRegistration,
 // inside the module.
 func (h *Host) SignRegistration(ctx context.Context, key ed25519.PrivateKey, chainID string) ([]byte, error) {
 	if err := checkKey(key); err != nil {

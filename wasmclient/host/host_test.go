@@ -17,6 +17,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -112,7 +113,7 @@ func malformed(valid verifier.ProofJob) []job {
 		{"negative-curve", with(func(j *verifier.ProofJob) { j.Curve = -1 }), abstain},
 		{"swapped-curve", with(func(j *verifier.ProofJob) { j.Curve = 3 - j.Curve }), reject},
 		{"swapped-scheme", with(func(j *verifier.ProofJob) { j.Scheme = 3 - j.Scheme }), reject},
-		{"oversized-proof", with(func(j *verifier.ProofJob) { j.Proof = make([]byte, verifier.DefaultMaxProofBytes+1) }), abstain},
+		{"oversized-proof", with(func(j *verifier.ProofJob) { j.Proof = make([]byte, protocol.DefaultMaxProofBytes+1) }), abstain},
 	}
 }
 
@@ -155,7 +156,7 @@ func TestVerdictsMatchNative(t *testing.T) {
 // TestLimitsPassedThrough: the configured verifier limits reach the
 // module, and an oversized job is an abstention, as natively.
 func TestLimitsPassedThrough(t *testing.T) {
-	lim := verifier.Limits{MaxVerifyingKeyBytes: 100}
+	lim := protocol.Limits{MaxVerifyingKeyBytes: 100}
 	h := newHost(t, NewConfig().WithLimits(lim))
 	j := jobs(t)[0]
 	tk := task(0, j.job)
@@ -207,7 +208,7 @@ func TestBadFraming(t *testing.T) {
 		}
 	}
 	j := jobs(t)[0]
-	if v, err := h.Verify(ctx, j.job); err != nil || v.Vote != verifier.VoteApprove {
+	if v, err := h.Verify(ctx, j.job); err != nil || v.Vote != protocol.VoteApprove {
 		t.Fatalf("after bad framing: %v, %v", v, err)
 	}
 	if s := h.Stats(); s.Created != 1 || s.Discarded != 0 {
@@ -237,7 +238,7 @@ func TestFailedInstanceReplaced(t *testing.T) {
 		t.Fatalf("stats %+v: the failed instance should be gone", s)
 	}
 	j := jobs(t)[0]
-	if v, err := h.Verify(ctx, j.job); err != nil || v.Vote != verifier.VoteApprove {
+	if v, err := h.Verify(ctx, j.job); err != nil || v.Vote != protocol.VoteApprove {
 		t.Fatalf("after the failure: %v, %v", v, err)
 	}
 	if s := h.Stats(); s.Created != 2 {
@@ -315,25 +316,25 @@ func TestSignMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	round, result := [32]byte{7, 7, 7}, [32]byte{1}
-	for _, chain := range []string{"", "lightkeeper-devnet", strings.Repeat("c", verifier.MaxChainIDLen)} {
-		for _, vote := range []verifier.VoteKind{verifier.VoteApprove, verifier.VoteReject, verifier.VoteAbstain} {
+	for _, chain := range []string{"", "lightkeeper-devnet", strings.Repeat("c", protocol.MaxSignedChainIDLen)} {
+		for _, vote := range []protocol.VoteKind{protocol.VoteApprove, protocol.VoteReject, protocol.VoteAbstain} {
 			sig, err := h.SignVote(ctx, key, chain, round, vote, result)
-			if want := verifier.SignVote(key, chain, round, vote, result); err != nil || !bytes.Equal(sig, want) {
+			if want := protocol.SignVote(key, chain, round, vote, result); err != nil || !bytes.Equal(sig, want) {
 				t.Errorf("vote %v on chain of %d bytes: %x, %v; want %x", vote, len(chain), sig, err, want)
 			}
 		}
 		sig, err := h.SignSession(ctx, key, chain, 1_700_000_000_000)
-		if want := verifier.SignSession(key, chain, 1_700_000_000_000); err != nil || !bytes.Equal(sig, want) {
+		if want := protocol.SignSession(key, chain, 1_700_000_000_000); err != nil || !bytes.Equal(sig, want) {
 			t.Errorf("session: %x, %v; want %x", sig, err, want)
 		}
 		sig, err = h.SignRegistration(ctx, key, chain)
-		if want := verifier.SignRegistration(key, chain); err != nil || !bytes.Equal(sig, want) {
+		if want := protocol.SignRegistration(key, chain); err != nil || !bytes.Equal(sig, want) {
 			t.Errorf("registration: %x, %v; want %x", sig, err, want)
 		}
 	}
 
 	// The key is wiped from the input buffer when the call returns.
-	if _, err := h.SignVote(ctx, key, "c", round, verifier.VoteApprove, result); err != nil {
+	if _, err := h.SignVote(ctx, key, "c", round, protocol.VoteApprove, result); err != nil {
 		t.Fatal(err)
 	}
 	in, err := h.acquire(ctx)
@@ -356,16 +357,16 @@ func TestSignRefused(t *testing.T) {
 	ctx := context.Background()
 	_, key, _ := ed25519.GenerateKey(nil)
 	var se *StatusError
-	for _, vote := range []verifier.VoteKind{0, 4, -1} {
+	for _, vote := range []protocol.VoteKind{0, 4, -1} {
 		if _, err := h.SignVote(ctx, key, "c", [32]byte{}, vote, [32]byte{}); !errors.As(err, &se) || se.Status != StatusRefused {
 			t.Errorf("vote kind %d: %v, want status %d", vote, err, StatusRefused)
 		}
 	}
-	long := strings.Repeat("c", verifier.MaxChainIDLen+1)
+	long := strings.Repeat("c", protocol.MaxSignedChainIDLen+1)
 	if _, err := h.SignRegistration(ctx, key, long); !errors.As(err, &se) || se.Status != StatusRefused {
 		t.Errorf("long chain id: %v", err)
 	}
-	if _, err := h.SignVote(ctx, key[:32], "c", [32]byte{}, verifier.VoteApprove, [32]byte{}); err == nil {
+	if _, err := h.SignVote(ctx, key[:32], "c", [32]byte{}, protocol.VoteApprove, [32]byte{}); err == nil {
 		t.Error("a 32-byte key was accepted")
 	}
 	if s := h.Stats(); s.Discarded != 0 {
@@ -447,7 +448,7 @@ func FuzzVerifyMatchesNative(f *testing.F) {
 		}
 	}
 	h := newHost(f, NewConfig().WithMaxInstances(1))
-	lim := verifier.DefaultLimits()
+	lim := protocol.DefaultLimits()
 	f.Fuzz(func(t *testing.T, scheme, curve int32, vk, proof, pub []byte) {
 		j := verifier.ProofJob{Scheme: verifier.Scheme(scheme), Curve: verifier.Curve(curve), VerifyingKey: vk, Proof: proof, PublicInputs: pub}
 		got, err := h.Verify(context.Background(), j)
@@ -463,7 +464,7 @@ func FuzzVerifyMatchesNative(f *testing.F) {
 // TestZeroConfig: a Config not made by NewConfig still works.
 func TestZeroConfig(t *testing.T) {
 	h := newHost(t, Config{})
-	if v, err := h.Verify(context.Background(), jobs(t)[0].job); err != nil || v.Vote != verifier.VoteApprove {
+	if v, err := h.Verify(context.Background(), jobs(t)[0].job); err != nil || v.Vote != protocol.VoteApprove {
 		t.Fatalf("%v, %v", v, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -118,7 +119,7 @@ func (m *module) payload(n uint32, header int) ([]byte, bool) {
 //
 //	0   scheme                     (verifier.Scheme: 1 groth16, 2 plonk)
 //	4   curve                      (verifier.Curve: 1 bn254, 2 bls12_381)
-//	8   max verifying key bytes    (verifier.Limits; 0 = the verifier's default)
+//	8   max verifying key bytes    (protocol.Limits; 0 = the verifier's default)
 //	12  max proof bytes
 //	16  max public input bytes
 //	20  max public inputs
@@ -153,7 +154,7 @@ func (m *module) verify(n uint32) (status int32) {
 		Proof:        in[verifyHeader+k : verifyHeader+k+p : verifyHeader+k+p],
 		PublicInputs: in[verifyHeader+k+p : n : n],
 	}
-	lim := verifier.Limits{
+	lim := protocol.Limits{
 		MaxVerifyingKeyBytes: limit(8),
 		MaxProofBytes:        limit(12),
 		MaxPublicInputBytes:  limit(16),
@@ -185,7 +186,7 @@ func (m *module) signed(op string, sig []byte) int32 {
 	return statusOK
 }
 
-// signVote runs verifier.SignVote.
+// signVote runs protocol.SignVote.
 //
 // Input: u32 vote kind (1 approve, 2 reject, 3 abstain), private key (64),
 // round id (32), result hash (32), chain id (the rest, UTF-8).
@@ -196,15 +197,15 @@ func (m *module) signVote(n uint32) (status int32) {
 	if !ok {
 		return m.fail(statusBadInput, "sign vote: input of %d bytes, want at least %d", n, signVoteHeader)
 	}
-	vote := verifier.VoteKind(int32(binary.LittleEndian.Uint32(in)))
+	vote := protocol.VoteKind(int32(binary.LittleEndian.Uint32(in)))
 	k := key(in, 4)
 	defer clear(k)
 	round := [32]byte(in[68:100])
 	result := [32]byte(in[100:132])
-	return m.signed("sign vote", verifier.SignVote(k, string(in[signVoteHeader:]), round, vote, result))
+	return m.signed("sign vote", protocol.SignVote(k, string(in[signVoteHeader:]), round, vote, result))
 }
 
-// signSession runs verifier.SignSession.
+// signSession runs protocol.SignSession.
 //
 // Input: i64 unix milliseconds (little-endian), private key (64), chain id
 // (the rest). Output on statusOK: the 64-byte signature.
@@ -217,10 +218,10 @@ func (m *module) signSession(n uint32) (status int32) {
 	ms := int64(binary.LittleEndian.Uint64(in))
 	k := key(in, 8)
 	defer clear(k)
-	return m.signed("sign session", verifier.SignSession(k, string(in[sessionHeader:]), ms))
+	return m.signed("sign session", protocol.SignSession(k, string(in[sessionHeader:]), ms))
 }
 
-// signRegistration runs verifier.SignRegistration.
+// signRegistration runs protocol.SignRegistration.
 //
 // Input: private key (64), chain id (the rest). Output on statusOK: the
 // 64-byte signature.
@@ -232,5 +233,5 @@ func (m *module) signRegistration(n uint32) (status int32) {
 	}
 	k := key(in, 0)
 	defer clear(k)
-	return m.signed("sign registration", verifier.SignRegistration(k, string(in[registerHeader:])))
+	return m.signed("sign registration", protocol.SignRegistration(k, string(in[registerHeader:])))
 }

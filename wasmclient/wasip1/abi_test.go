@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -45,7 +46,7 @@ func verdict(t *testing.T, m *module) verifier.Verdict {
 		t.Fatalf("output of %d bytes", len(m.out))
 	}
 	return verifier.Verdict{
-		Vote:   verifier.VoteKind(int32(binary.LittleEndian.Uint32(m.out))),
+		Vote:   protocol.VoteKind(int32(binary.LittleEndian.Uint32(m.out))),
 		Reason: verifier.RejectReason(int32(binary.LittleEndian.Uint32(m.out[4:]))),
 		Detail: string(m.out[8:]),
 	}
@@ -73,7 +74,7 @@ func TestVerifyFraming(t *testing.T) {
 			if st := m.verify(n); st != statusOK {
 				t.Fatalf("status %d: %s", st, m.out)
 			}
-			lim := verifier.Limits{
+			lim := protocol.Limits{
 				MaxVerifyingKeyBytes: int(c.lim[0]), MaxProofBytes: int(c.lim[1]),
 				MaxPublicInputBytes: int(c.lim[2]), MaxPublicInputs: int(c.lim[3]),
 			}
@@ -156,7 +157,7 @@ func TestSign(t *testing.T) {
 	round, result := [32]byte{1, 2, 3}, [32]byte{9}
 	chain := "lightkeeper-test"
 
-	for _, vote := range []verifier.VoteKind{verifier.VoteApprove, verifier.VoteReject, verifier.VoteAbstain} {
+	for _, vote := range []protocol.VoteKind{protocol.VoteApprove, protocol.VoteReject, protocol.VoteAbstain} {
 		m := newModule()
 		in := binary.LittleEndian.AppendUint32(nil, uint32(vote))
 		in = append(in, key...)
@@ -167,7 +168,7 @@ func TestSign(t *testing.T) {
 		if st := m.signVote(n); st != statusOK {
 			t.Fatalf("%v: status %d: %s", vote, st, m.out)
 		}
-		if !verifier.VerifyVote(chain, round, pub, vote, result, m.out) {
+		if !protocol.VerifyVote(chain, round, pub, vote, result, m.out) {
 			t.Errorf("%v: signature does not verify", vote)
 		}
 		if !bytes.Equal(m.in[4:68], make([]byte, 64)) {
@@ -179,7 +180,7 @@ func TestSign(t *testing.T) {
 	in := binary.LittleEndian.AppendUint64(nil, uint64(1700000000123))
 	in = append(in, key...)
 	in = append(in, chain...)
-	if st := m.signSession(put(t, m, in)); st != statusOK || !verifier.VerifySession(chain, pub, 1700000000123, m.out) {
+	if st := m.signSession(put(t, m, in)); st != statusOK || !protocol.VerifySession(chain, pub, 1700000000123, m.out) {
 		t.Errorf("session: status %d, output %x", st, m.out)
 	}
 	if !bytes.Equal(m.in[8:72], make([]byte, 64)) {
@@ -187,7 +188,7 @@ func TestSign(t *testing.T) {
 	}
 
 	in = append(append([]byte(nil), key...), chain...)
-	if st := m.signRegistration(put(t, m, in)); st != statusOK || !verifier.VerifyRegistration(chain, pub, m.out) {
+	if st := m.signRegistration(put(t, m, in)); st != statusOK || !protocol.VerifyRegistration(chain, pub, m.out) {
 		t.Errorf("registration: status %d, output %x", st, m.out)
 	}
 	if !bytes.Equal(m.in[:64], make([]byte, 64)) {
@@ -210,7 +211,7 @@ func TestSignRefused(t *testing.T) {
 		"vote kind 0":       {vote(0, "c"), statusRefused},
 		"vote kind 4":       {vote(4, "c"), statusRefused},
 		"vote kind -1":      {vote(0xFFFFFFFF, "c"), statusRefused},
-		"chain id too long": {vote(1, strings.Repeat("x", verifier.MaxChainIDLen+1)), statusRefused},
+		"chain id too long": {vote(1, strings.Repeat("x", protocol.MaxSignedChainIDLen+1)), statusRefused},
 		"short":             {vote(1, "")[:100], statusBadInput},
 	} {
 		m := newModule()

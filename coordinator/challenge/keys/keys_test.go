@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -52,7 +53,7 @@ func TestProveSecretWholeField(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v := verifier.VerifyProof(f.Job(p), verifier.Limits{}); v.Vote != verifier.VoteApprove {
+			if v := verifier.VerifyProof(f.Job(p), protocol.Limits{}); v.Vote != protocol.VoteApprove {
 				t.Fatalf("fresh proof: %v", v)
 			}
 			// The largest secret works; the field's modulus and negative
@@ -93,7 +94,7 @@ func TestReplacePublicInput(t *testing.T) {
 				t.Fatal("the proof changed")
 			}
 			for _, job := range []verifier.ProofJob{f.Job(q), jsonJob(f, q)} {
-				if v := verifier.VerifyProof(job, verifier.Limits{}); v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof {
+				if v := verifier.VerifyProof(job, protocol.Limits{}); v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonInvalidProof {
 					t.Fatalf("replaced input: %v, want reject(invalid_proof)", v)
 				}
 			}
@@ -142,7 +143,7 @@ func TestTamperPoint(t *testing.T) {
 					}
 					q := clone(p)
 					q.Proof = b
-					if v := verifier.VerifyProof(f.Job(q), verifier.Limits{}); v.Vote != verifier.VoteReject || v.Reason != verifier.ReasonInvalidProof {
+					if v := verifier.VerifyProof(f.Job(q), protocol.Limits{}); v.Vote != protocol.VoteReject || v.Reason != verifier.ReasonInvalidProof {
 						t.Fatalf("point %d %+v: %v, want reject(invalid_proof)", i, tw, v)
 					}
 				}
@@ -151,7 +152,7 @@ func TestTamperPoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v := verifier.VerifyProof(f.Job(q), verifier.Limits{}); v.Reason != verifier.ReasonInvalidProof {
+			if v := verifier.VerifyProof(f.Job(q), protocol.Limits{}); v.Reason != verifier.ReasonInvalidProof {
 				t.Fatalf("TamperPoint: %v", v)
 			}
 			if _, err := TamperPoint(Proof{Proof: p.Proof}, rand.Reader); err == nil {
@@ -183,7 +184,7 @@ func TestSaveLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v := verifier.VerifyProof(f.Job(p), verifier.Limits{}); v.Vote != verifier.VoteApprove {
+			if v := verifier.VerifyProof(f.Job(p), protocol.Limits{}); v.Vote != protocol.VoteApprove {
 				t.Fatalf("proof from the loaded fixture: %v", v)
 			}
 

@@ -1,4 +1,4 @@
-package state
+package protocol
 
 import (
 	"crypto/sha256"
@@ -26,9 +26,9 @@ const MaxChainIDLen = 128
 
 var detMarshal = proto.MarshalOptions{Deterministic: true}
 
-// parseID decodes a 64-digit lowercase hex id. Uppercase digits are
+// ParseID decodes a 64-digit lowercase hex id. Uppercase digits are
 // refused so that every id has exactly one text form.
-func parseID(s string) ([32]byte, bool) {
+func ParseID(s string) ([32]byte, bool) {
 	var id [32]byte
 	if len(s) != 64 {
 		return id, false
@@ -47,11 +47,13 @@ func parseID(s string) ([32]byte, bool) {
 
 // ValidID reports whether s is a well-formed id: 64 lowercase hex digits.
 func ValidID(s string) bool {
-	_, ok := parseID(s)
+	_, ok := ParseID(s)
 	return ok
 }
 
-func checkID(field, s string) error {
+// CheckID returns an error wrapping ErrInvalidRequest, naming field, unless
+// s is a well-formed id.
+func CheckID(field, s string) error {
 	if !ValidID(s) {
 		if len(s) > 80 {
 			s = s[:80] + "..."

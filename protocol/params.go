@@ -1,4 +1,4 @@
-package state
+package protocol
 
 import (
 	"fmt"
@@ -127,11 +127,4 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 		return err
 	}
 	return validateCompute(p)
-}
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-// timeoutMillis is the verification timeout in whole milliseconds.
-func timeoutMillis(p *lightkeeperv1.ConsensusParams) int64 {
-	return p.VerificationTimeout.AsDuration().Milliseconds()
 }

@@ -1,4 +1,4 @@
-package state
+package protocol
 
 import (
 	"crypto/sha256"
@@ -80,7 +80,7 @@ func scaledShares(v []uint64, bps uint32) []uint64 {
 // those keepers in id order, skipping zero weights, subtracting each
 // weight from r until r falls inside one. Seat 0 is the leader.
 func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.WeightedKeeper, size int) ([]string, error) {
-	rid, ok := parseID(roundID)
+	rid, ok := ParseID(roundID)
 	if !ok {
 		return nil, fmt.Errorf("%w: round id %q is not 64 lowercase hex digits", ErrInvalidRequest, roundID)
 	}
@@ -131,7 +131,7 @@ func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.Weight
 			r -= w
 		}
 		if picked < 0 { // unreachable: r < total = Σ remaining weights
-			return nil, errors.New("state: committee draw fell off the eligible list")
+			return nil, errors.New("protocol: committee draw fell off the eligible list")
 		}
 		taken[picked] = true
 		total -= eligible[picked].GetWeight()
@@ -191,4 +191,20 @@ func CommitteeRule(p *lightkeeperv1.ConsensusParams, kind lightkeeperv1.RoundKin
 		r.RejectThreshold = threshold // one majority decides either way
 	}
 	return r, nil
+}
+
+// computeThreshold is the number of matching results that decide a
+// compute round: ComputeThreshold(compute_validators).
+func computeThreshold(p *lightkeeperv1.ConsensusParams) uint32 {
+	return ComputeThreshold(p.ComputeValidators)
+}
+
+// ComputeThreshold is the one rule for compute thresholds: two thirds of
+// the committee, ⌈2n/3⌉ (Paraloom's 2/3 WASM verification). It is always a
+// majority (2·⌈2n/3⌉ > n), so two different results can never both be
+// decided. Opening a round uses it on compute_validators; a certificate's
+// check uses it on the committee actually drawn (a smaller committee needs
+// fewer, and the fixed threshold of a shrunk committee is still above it).
+func ComputeThreshold(n uint32) uint32 {
+	return (2*n + 2) / 3
 }

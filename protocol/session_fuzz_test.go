@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"crypto/ed25519"
@@ -14,7 +14,7 @@ func FuzzSession(f *testing.F) {
 	f.Add("", []byte{1, 2, 3}, int64(-1), []byte{})
 	f.Fuzz(func(t *testing.T, chainID string, keeperID []byte, ms int64, sig []byte) {
 		ok := VerifySession(chainID, ed25519.PublicKey(keeperID), ms, sig)
-		if ok && (len(keeperID) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize || len(chainID) > MaxChainIDLen) {
+		if ok && (len(keeperID) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize || len(chainID) > MaxSignedChainIDLen) {
 			t.Fatal("verified a session with malformed fields")
 		}
 		own := SignSession(key, chainID, ms)

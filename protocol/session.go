@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"crypto/ed25519"
@@ -15,7 +15,7 @@ const SessionDomain = "lightkeeper/session/v1\x00"
 // coordinator's allowed clock skew. It returns nil when the fields cannot be
 // encoded unambiguously (see VoteSignBytes).
 func SessionSignBytes(chainID string, keeperID ed25519.PublicKey, unixMilli int64) []byte {
-	if len(chainID) > MaxChainIDLen || len(keeperID) != ed25519.PublicKeySize {
+	if len(chainID) > MaxSignedChainIDLen || len(keeperID) != ed25519.PublicKeySize {
 		return nil
 	}
 	b := make([]byte, 0, len(SessionDomain)+2+len(chainID)+ed25519.PublicKeySize+8)

@@ -1,6 +1,7 @@
-package state
+package protocol
 
 import (
+	"fmt"
 	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -83,7 +84,7 @@ func DefaultSlashingParams() *lightkeeperv1.SlashingParams {
 // validateEconomy checks the staking, rewards and slashing parameters.
 func validateEconomy(p *lightkeeperv1.ConsensusParams) error {
 	bad := func(field, format string, args ...any) error {
-		return &ParamError{Field: field, Reason: sprintf(format, args...)}
+		return &ParamError{Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
 	dur := func(field string, d *durationpb.Duration) error {
 		if d == nil {
@@ -178,5 +179,3 @@ func validateEconomy(p *lightkeeperv1.ConsensusParams) error {
 	}
 	return nil
 }
-
-func millis(d *durationpb.Duration) int64 { return d.AsDuration().Milliseconds() }

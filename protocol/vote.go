@@ -1,9 +1,35 @@
-package verifier
+package protocol
 
 import (
 	"crypto/ed25519"
 	"encoding/binary"
+	"fmt"
 )
+
+// VoteKind is a keeper's vote. The numbers match the protobuf enum.
+type VoteKind int32
+
+const (
+	VoteApprove VoteKind = 1
+	VoteReject  VoteKind = 2
+	VoteAbstain VoteKind = 3
+)
+
+// String returns "approve", "reject" or "abstain".
+func (v VoteKind) String() string {
+	switch v {
+	case VoteApprove:
+		return "approve"
+	case VoteReject:
+		return "reject"
+	case VoteAbstain:
+		return "abstain"
+	}
+	return fmt.Sprintf("vote(%d)", int32(v))
+}
+
+// Valid reports whether v is one of the three votes.
+func (v VoteKind) Valid() bool { return v >= VoteApprove && v <= VoteAbstain }
 
 // Domain separators. The trailing NUL ends the tag so that no tag is a prefix
 // of another tag followed by data.
@@ -12,9 +38,9 @@ const (
 	RegisterDomain = "lightkeeper/register/v1\x00"
 )
 
-// MaxChainIDLen is the longest chain id that can be signed over (its length
+// MaxSignedChainIDLen is the longest chain id that can be signed over (its length
 // is encoded in two bytes).
-const MaxChainIDLen = 0xFFFF
+const MaxSignedChainIDLen = 0xFFFF
 
 // VoteSignBytes returns the bytes a keeper signs for a vote:
 //
@@ -25,10 +51,10 @@ const MaxChainIDLen = 0xFFFF
 // as chain "ab" with a shifted round id.
 //
 // It returns nil if the fields cannot be encoded unambiguously: a chain id
-// longer than MaxChainIDLen, a keeper id that is not 32 bytes, or a vote
+// longer than MaxSignedChainIDLen, a keeper id that is not 32 bytes, or a vote
 // other than VoteApprove, VoteReject or VoteAbstain.
 func VoteSignBytes(chainID string, roundID [32]byte, keeperID ed25519.PublicKey, vote VoteKind, resultHash [32]byte) []byte {
-	if len(chainID) > MaxChainIDLen || len(keeperID) != ed25519.PublicKeySize || !vote.Valid() {
+	if len(chainID) > MaxSignedChainIDLen || len(keeperID) != ed25519.PublicKeySize || !vote.Valid() {
 		return nil
 	}
 	b := make([]byte, 0, len(VoteDomain)+2+len(chainID)+32+32+1+32)
@@ -75,10 +101,10 @@ func VerifyVote(chainID string, roundID [32]byte, keeperID ed25519.PublicKey, vo
 //	RegisterDomain || u16be(len(chainID)) || chainID || keeperID(32)
 //
 // Length-prefixing the chain id avoids ambiguous concatenation. It returns
-// nil for a chain id longer than MaxChainIDLen or a keeper id that is not 32
+// nil for a chain id longer than MaxSignedChainIDLen or a keeper id that is not 32
 // bytes.
 func RegisterSignBytes(chainID string, keeperID ed25519.PublicKey) []byte {
-	if len(chainID) > MaxChainIDLen || len(keeperID) != ed25519.PublicKeySize {
+	if len(chainID) > MaxSignedChainIDLen || len(keeperID) != ed25519.PublicKeySize {
 		return nil
 	}
 	b := make([]byte, 0, len(RegisterDomain)+2+len(chainID)+32)

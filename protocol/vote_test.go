@@ -1,4 +1,4 @@
-package verifier_test
+package protocol
 
 import (
 	"bytes"
@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
-
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
 func testKey(seed byte) ed25519.PrivateKey {
@@ -22,7 +20,7 @@ func TestVoteSignBytesLayout(t *testing.T) {
 		round[i] = byte(i)
 		result[i] = byte(0xa0 + i)
 	}
-	got := verifier.VoteSignBytes("lk-1", round, pub, verifier.VoteReject, result)
+	got := VoteSignBytes("lk-1", round, pub, VoteReject, result)
 	var want []byte
 	want = append(want, "lightkeeper/vote/v1\x00"...)
 	want = append(want, 0x00, 0x04)
@@ -38,7 +36,7 @@ func TestVoteSignBytesLayout(t *testing.T) {
 		t.Fatalf("length %d", len(got))
 	}
 
-	reg := verifier.RegisterSignBytes("lk-1", pub)
+	reg := RegisterSignBytes("lk-1", pub)
 	wantReg := append(append(append([]byte("lightkeeper/register/v1\x00"), 0, 4), "lk-1"...), pub...)
 	if !bytes.Equal(reg, wantReg) {
 		t.Fatalf("RegisterSignBytes =\n%x\nwant\n%x", reg, wantReg)
@@ -53,39 +51,39 @@ func TestVoteRoundTrip(t *testing.T) {
 	var round, result [32]byte
 	round[0], result[31] = 9, 7
 
-	for _, vote := range []verifier.VoteKind{verifier.VoteApprove, verifier.VoteReject, verifier.VoteAbstain} {
-		sig := verifier.SignVote(key, chain, round, vote, result)
+	for _, vote := range []VoteKind{VoteApprove, VoteReject, VoteAbstain} {
+		sig := SignVote(key, chain, round, vote, result)
 		if len(sig) != ed25519.SignatureSize {
 			t.Fatalf("signature length %d", len(sig))
 		}
-		if !verifier.VerifyVote(chain, round, pub, vote, result, sig) {
+		if !VerifyVote(chain, round, pub, vote, result, sig) {
 			t.Fatalf("%v: valid signature rejected", vote)
 		}
 		// Changing any field breaks the signature.
 		flipRound, flipResult := round, result
 		flipRound[31] ^= 1
 		flipResult[0] ^= 1
-		otherVote := verifier.VoteApprove
-		if vote == verifier.VoteApprove {
-			otherVote = verifier.VoteReject
+		otherVote := VoteApprove
+		if vote == VoteApprove {
+			otherVote = VoteReject
 		}
 		badSig := bytes.Clone(sig)
 		badSig[10] ^= 1
 		cases := map[string]bool{
-			"chain":       verifier.VerifyVote(chain+"x", round, pub, vote, result, sig),
-			"chain-empty": verifier.VerifyVote("", round, pub, vote, result, sig),
-			"round":       verifier.VerifyVote(chain, flipRound, pub, vote, result, sig),
-			"keeper":      verifier.VerifyVote(chain, round, other, vote, result, sig),
-			"vote":        verifier.VerifyVote(chain, round, pub, otherVote, result, sig),
-			"result":      verifier.VerifyVote(chain, round, pub, vote, flipResult, sig),
-			"signature":   verifier.VerifyVote(chain, round, pub, vote, result, badSig),
-			"short-sig":   verifier.VerifyVote(chain, round, pub, vote, result, sig[:63]),
-			"nil-sig":     verifier.VerifyVote(chain, round, pub, vote, result, nil),
-			"short-key":   verifier.VerifyVote(chain, round, pub[:31], vote, result, sig),
-			"nil-key":     verifier.VerifyVote(chain, round, nil, vote, result, sig),
-			"bad-vote":    verifier.VerifyVote(chain, round, pub, vote+256, result, sig),
-			"registration-sig-as-vote": verifier.VerifyVote(chain, round, pub, vote, result,
-				verifier.SignRegistration(key, chain)),
+			"chain":       VerifyVote(chain+"x", round, pub, vote, result, sig),
+			"chain-empty": VerifyVote("", round, pub, vote, result, sig),
+			"round":       VerifyVote(chain, flipRound, pub, vote, result, sig),
+			"keeper":      VerifyVote(chain, round, other, vote, result, sig),
+			"vote":        VerifyVote(chain, round, pub, otherVote, result, sig),
+			"result":      VerifyVote(chain, round, pub, vote, flipResult, sig),
+			"signature":   VerifyVote(chain, round, pub, vote, result, badSig),
+			"short-sig":   VerifyVote(chain, round, pub, vote, result, sig[:63]),
+			"nil-sig":     VerifyVote(chain, round, pub, vote, result, nil),
+			"short-key":   VerifyVote(chain, round, pub[:31], vote, result, sig),
+			"nil-key":     VerifyVote(chain, round, nil, vote, result, sig),
+			"bad-vote":    VerifyVote(chain, round, pub, vote+256, result, sig),
+			"registration-sig-as-vote": VerifyVote(chain, round, pub, vote, result,
+				SignRegistration(key, chain)),
 		}
 		for name, ok := range cases {
 			if ok {
@@ -98,17 +96,17 @@ func TestVoteRoundTrip(t *testing.T) {
 func TestRegistrationRoundTrip(t *testing.T) {
 	key := testKey(4)
 	pub := key.Public().(ed25519.PublicKey)
-	sig := verifier.SignRegistration(key, "chain-a")
-	if !verifier.VerifyRegistration("chain-a", pub, sig) {
+	sig := SignRegistration(key, "chain-a")
+	if !VerifyRegistration("chain-a", pub, sig) {
 		t.Fatal("valid registration rejected")
 	}
-	if verifier.VerifyRegistration("chain-b", pub, sig) {
+	if VerifyRegistration("chain-b", pub, sig) {
 		t.Fatal("registration replayed on another chain")
 	}
-	if verifier.VerifyRegistration("chain-a", testKey(5).Public().(ed25519.PublicKey), sig) {
+	if VerifyRegistration("chain-a", testKey(5).Public().(ed25519.PublicKey), sig) {
 		t.Fatal("registration verified for another key")
 	}
-	if verifier.VerifyRegistration("chain-a", pub[:5], sig) || verifier.VerifyRegistration("chain-a", pub, sig[:5]) {
+	if VerifyRegistration("chain-a", pub[:5], sig) || VerifyRegistration("chain-a", pub, sig[:5]) {
 		t.Fatal("malformed inputs verified")
 	}
 }
@@ -120,8 +118,8 @@ func TestChainIDPrefix(t *testing.T) {
 	var r1, r2, res [32]byte
 	copy(r1[:], "bcdefghijklmnopqrstuvwxyz0123456")
 	copy(r2[:], "cdefghijklmnopqrstuvwxyz0123456"+string(pub[0]))
-	a := verifier.VoteSignBytes("a", r1, pub, verifier.VoteApprove, res)
-	b := verifier.VoteSignBytes("ab", r2, pub, verifier.VoteApprove, res)
+	a := VoteSignBytes("a", r1, pub, VoteApprove, res)
+	b := VoteSignBytes("ab", r2, pub, VoteApprove, res)
 	if bytes.Equal(a, b) {
 		t.Fatal("ambiguous encoding")
 	}
@@ -131,22 +129,22 @@ func TestVoteInvalidArguments(t *testing.T) {
 	key := testKey(7)
 	pub := key.Public().(ed25519.PublicKey)
 	var z [32]byte
-	long := strings.Repeat("x", verifier.MaxChainIDLen+1)
-	if verifier.VoteSignBytes(long, z, pub, verifier.VoteApprove, z) != nil ||
-		verifier.VoteSignBytes("c", z, pub[:31], verifier.VoteApprove, z) != nil ||
-		verifier.VoteSignBytes("c", z, pub, 0, z) != nil ||
-		verifier.VoteSignBytes("c", z, pub, 4, z) != nil ||
-		verifier.RegisterSignBytes(long, pub) != nil ||
-		verifier.RegisterSignBytes("c", nil) != nil {
+	long := strings.Repeat("x", MaxSignedChainIDLen+1)
+	if VoteSignBytes(long, z, pub, VoteApprove, z) != nil ||
+		VoteSignBytes("c", z, pub[:31], VoteApprove, z) != nil ||
+		VoteSignBytes("c", z, pub, 0, z) != nil ||
+		VoteSignBytes("c", z, pub, 4, z) != nil ||
+		RegisterSignBytes(long, pub) != nil ||
+		RegisterSignBytes("c", nil) != nil {
 		t.Fatal("invalid arguments encoded")
 	}
-	if verifier.VoteSignBytes(long[:verifier.MaxChainIDLen], z, pub, verifier.VoteApprove, z) == nil {
+	if VoteSignBytes(long[:MaxSignedChainIDLen], z, pub, VoteApprove, z) == nil {
 		t.Fatal("longest chain id refused")
 	}
-	if verifier.SignVote(key[:10], "c", z, verifier.VoteApprove, z) != nil ||
-		verifier.SignVote(key, long, z, verifier.VoteApprove, z) != nil ||
-		verifier.SignVote(key, "c", z, 0, z) != nil ||
-		verifier.SignRegistration(nil, "c") != nil {
+	if SignVote(key[:10], "c", z, VoteApprove, z) != nil ||
+		SignVote(key, long, z, VoteApprove, z) != nil ||
+		SignVote(key, "c", z, 0, z) != nil ||
+		SignRegistration(nil, "c") != nil {
 		t.Fatal("signed invalid arguments")
 	}
 }
@@ -156,7 +154,7 @@ func TestVoteInvalidArguments(t *testing.T) {
 func TestVoteGolden(t *testing.T) {
 	var round, result [32]byte
 	round[0], result[0] = 1, 2
-	sig := verifier.SignVote(testKey(8), "lightkeeper-1", round, verifier.VoteApprove, result)
+	sig := SignVote(testKey(8), "lightkeeper-1", round, VoteApprove, result)
 	const want = "daf637d934e5fb6c7dd829e2e54cef3152fe4663f14bcd2c29b8a59b1c9560ae"
 	if got := hex.EncodeToString(sig[:32]); got != want {
 		t.Logf("signature prefix %s", got)

@@ -1,4 +1,4 @@
-package state
+package protocol
 
 import (
 	"crypto/ed25519"

@@ -1,4 +1,4 @@
-package state
+package protocol
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -68,7 +67,7 @@ func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusP
 	if want := ParamsHash(c.ChainId, p); want == nil || !bytes.Equal(c.ParamsHash, want) {
 		return bad("params_hash: %x, but the trusted parameters of chain %q hash to %x", c.ParamsHash, c.ChainId, want)
 	}
-	rid, ok := parseID(c.RoundId)
+	rid, ok := ParseID(c.RoundId)
 	if !ok {
 		return bad("round_id: %q is not 64 lowercase hex digits", c.RoundId)
 	}
@@ -125,21 +124,21 @@ func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusP
 			return bad("votes[%d]: second vote by keeper %s", i, kid)
 		}
 		voted[kid] = true
-		kind := verifier.VoteKind(v.GetKind())
+		kind := VoteKind(v.GetKind())
 		if !kind.Valid() {
 			return bad("votes[%d]: kind %v", i, v.GetKind())
 		}
 		if len(v.GetResultHash()) != 32 {
 			return bad("votes[%d]: result_hash is %d bytes, want 32", i, len(v.GetResultHash()))
 		}
-		kb, _ := parseID(kid)
-		if !verifier.VerifyVote(c.ChainId, rid, ed25519.PublicKey(kb[:]), kind, [32]byte(v.GetResultHash()), v.GetSignature()) {
+		kb, _ := ParseID(kid)
+		if !VerifyVote(c.ChainId, rid, ed25519.PublicKey(kb[:]), kind, [32]byte(v.GetResultHash()), v.GetSignature()) {
 			return bad("votes[%d]: bad signature by keeper %s", i, kid)
 		}
 		switch kind {
-		case verifier.VoteApprove:
+		case VoteApprove:
 			approvals++
-		case verifier.VoteReject:
+		case VoteReject:
 			rejections++
 		}
 	}
@@ -267,14 +266,6 @@ func SeedBlockMatches(cert *lightkeeperv1.Certificate, b *lightkeeperv1.Block) e
 	return fmt.Errorf("block %d does not submit round %s", h.GetHeight(), cert.GetRoundId())
 }
 
-// sameVote reports whether two votes say the same thing: same kind and
-// result hash (the reason and signature bytes are not compared: the reason
-// is not signed, and a keeper may produce several valid signatures of one
-// message).
-func sameVote(a, b *lightkeeperv1.Vote) bool {
-	return a.GetKind() == b.GetKind() && bytes.Equal(a.GetResultHash(), b.GetResultHash())
-}
-
 // submittedRequest is the round request a signed transaction submits, if
 // it is a well-formed submit_round (the signature is not checked: the block
 // recorded the transaction, and its round id is what is compared).
@@ -287,4 +278,61 @@ func submittedRequest(stx *lightkeeperv1.SignedTx) *lightkeeperv1.RoundRequest {
 		return nil
 	}
 	return body.GetSubmitRound().GetRequest()
+}
+
+// verifyComputeCertificate checks the compute part of a certificate: the
+// thresholds are two thirds (ComputeThreshold), every APPROVE or REJECT vote opens its result
+// hash, and the outcome is the one result that threshold votes of one kind
+// agree on (none for TIMEOUT).
+func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...any) error) error {
+	size := uint32(len(c.Committee))
+	if c.RejectThreshold != c.Threshold || c.Threshold < ComputeThreshold(size) {
+		return bad("compute thresholds %d/%d: want one two-thirds threshold (at least %d) of the %d-keeper committee", c.Threshold, c.RejectThreshold, ComputeThreshold(size), size)
+	}
+	count := map[string]uint32{}
+	for i, v := range c.Votes {
+		if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
+			continue
+		}
+		cv := v.GetCompute()
+		if cv == nil || len(cv.OutputHash) != 32 || cv.Trap > MaxComputeTrap ||
+			(v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE) != (cv.Trap == 0) {
+			return bad("votes[%d]: compute result missing or inconsistent with the vote kind", i)
+		}
+		if h := ComputeResultHash(cv.Trap, cv.ExitCode, cv.FuelUsed, [32]byte(cv.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
+			return bad("votes[%d]: result_hash does not match its compute result", i)
+		}
+		count[fmt.Sprintf("%d/%x", v.Kind, v.ResultHash)]++
+	}
+	reached := ""
+	for k, n := range count {
+		if n >= c.Threshold {
+			reached = k
+		}
+	}
+	switch c.Outcome {
+	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
+		if reached != "" {
+			return bad("outcome TIMEOUT, but %d votes agree on one result (threshold %d)", count[reached], c.Threshold)
+		}
+		if len(c.ResultHash) != 0 || c.Result != nil {
+			return bad("outcome TIMEOUT with a result")
+		}
+		return nil
+	}
+	kind := lightkeeperv1.VoteKind_VOTE_KIND_APPROVE
+	if c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED {
+		kind = lightkeeperv1.VoteKind_VOTE_KIND_REJECT
+	}
+	if want := fmt.Sprintf("%d/%x", kind, c.ResultHash); count[want] < c.Threshold {
+		return bad("outcome %s with %d votes for result %x, threshold %d", c.Outcome, count[want], c.ResultHash, c.Threshold)
+	}
+	r := c.Result
+	if r == nil || len(r.OutputHash) != 32 || r.Trap > MaxComputeTrap {
+		return bad("result: missing or malformed")
+	}
+	if h := ComputeResultHash(r.Trap, r.ExitCode, r.FuelUsed, [32]byte(r.OutputHash)); !bytes.Equal(h[:], c.ResultHash) {
+		return bad("result does not hash to result_hash")
+	}
+	return nil
 }

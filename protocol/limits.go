@@ -1,0 +1,81 @@
+package protocol
+
+import "fmt"
+
+// Limits bounds the work a single proof job may cause: the chain's size
+// limits (ConsensusParams.size_limits), which the machine, the service's
+// admission and every keeper's verifier apply alike. Sizes are checked
+// before anything is parsed. A zero or negative field means the default
+// value.
+type Limits struct {
+	MaxVerifyingKeyBytes int
+	MaxProofBytes        int
+	MaxPublicInputBytes  int
+	MaxPublicInputs      int
+}
+
+// Default limits. A Groth16 key costs one compressed G1 point (32 or 48
+// bytes) per public input, so 1 MiB allows ~20,000 inputs on BLS12-381;
+// proofs of both schemes are well under 2 KiB.
+const (
+	DefaultMaxVerifyingKeyBytes = 1 << 20
+	DefaultMaxProofBytes        = 64 << 10
+	DefaultMaxPublicInputBytes  = 64 << 10
+	DefaultMaxPublicInputs      = 1024
+)
+
+// Upper bounds of the size limits a chain may set. A signed transaction
+// body is at most MaxTxBodyBytes and carries a key or a proof with its
+// inputs, so no larger limit could ever be used.
+const (
+	MaxSizeLimitBytes = MaxTxBodyBytes
+	MaxPublicInputs   = 1 << 16
+)
+
+// DefaultLimits returns 1 MiB keys, 64 KiB proofs, 64 KiB public inputs and
+// at most 1024 public inputs.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxVerifyingKeyBytes: DefaultMaxVerifyingKeyBytes,
+		MaxProofBytes:        DefaultMaxProofBytes,
+		MaxPublicInputBytes:  DefaultMaxPublicInputBytes,
+		MaxPublicInputs:      DefaultMaxPublicInputs,
+	}
+}
+
+// Normalized replaces zero or negative fields with the defaults.
+func (l Limits) Normalized() Limits {
+	d := DefaultLimits()
+	if l.MaxVerifyingKeyBytes <= 0 {
+		l.MaxVerifyingKeyBytes = d.MaxVerifyingKeyBytes
+	}
+	if l.MaxProofBytes <= 0 {
+		l.MaxProofBytes = d.MaxProofBytes
+	}
+	if l.MaxPublicInputBytes <= 0 {
+		l.MaxPublicInputBytes = d.MaxPublicInputBytes
+	}
+	if l.MaxPublicInputs <= 0 {
+		l.MaxPublicInputs = d.MaxPublicInputs
+	}
+	return l
+}
+
+// Validate checks that every limit is set and within the bounds above
+// (a chain's limits are explicit: genesis carries every number).
+func (l Limits) Validate() error {
+	for _, f := range []struct {
+		key    string
+		v, max int
+	}{
+		{"size_limits.max_verifying_key_bytes", l.MaxVerifyingKeyBytes, MaxSizeLimitBytes},
+		{"size_limits.max_proof_bytes", l.MaxProofBytes, MaxSizeLimitBytes},
+		{"size_limits.max_public_input_bytes", l.MaxPublicInputBytes, MaxSizeLimitBytes},
+		{"size_limits.max_public_inputs", l.MaxPublicInputs, MaxPublicInputs},
+	} {
+		if f.v < 1 || f.v > f.max {
+			return &ParamError{Field: f.key, Reason: fmt.Sprintf("must be in 1..%d (got %d)", f.max, f.v)}
+		}
+	}
+	return nil
+}
