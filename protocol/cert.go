@@ -325,7 +325,7 @@ func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...
 		kind = lightkeeperv1.VoteKind_VOTE_KIND_REJECT
 	}
 	if want := fmt.Sprintf("%d/%x", kind, c.ResultHash); count[want] < c.Threshold {
-		return bad("outcome %s with %d votes for result %x, threshold %d", c.Outcome, count[want], c.ResultHash, c.Threshold)
+		return bad("outcome %s with %d votes for result %x, threshold %d", OutcomeName(c.Outcome), count[want], c.ResultHash, c.Threshold)
 	}
 	r := c.Result
 	if r == nil || len(r.OutputHash) != 32 || r.Trap > MaxComputeTrap {
@@ -335,4 +335,18 @@ func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...
 		return bad("result does not hash to result_hash")
 	}
 	return nil
+}
+
+// OutcomeName is an outcome without its enum prefix (APPROVED, REJECTED,
+// TIMEOUT), as certificates' error messages and events print it.
+func OutcomeName(o lightkeeperv1.Outcome) string {
+	switch o {
+	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
+		return "APPROVED"
+	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
+		return "REJECTED"
+	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
+		return "TIMEOUT"
+	}
+	return o.String()
 }

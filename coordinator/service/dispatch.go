@@ -2,12 +2,14 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/shielded"
 )
 
 // dispatcher holds each keeper's queue of tasks and its sessions. A keeper
@@ -220,10 +222,11 @@ func (n *Node) task(r *lightkeeperv1.Round, keeperID string) (*lightkeeperv1.Tas
 		if err != nil {
 			return nil, err
 		}
-		pub, err := state.WithdrawalPublicInputs(w)
+		inputs, err := shielded.WithdrawalPublicInputs(w)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: withdrawal.%v", state.ErrInvalidRequest, err)
 		}
+		pub, _ := inputs.MarshalBinary()
 		t.Payload = &lightkeeperv1.Task_Withdrawal{Withdrawal: &lightkeeperv1.WithdrawalTask{
 			Request:        w,
 			VerifyingKeyId: vkID,

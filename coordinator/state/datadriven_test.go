@@ -557,7 +557,7 @@ func (g *golden) doRound(name string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", name, strings.TrimPrefix(r.Phase.String(), "ROUND_PHASE_"))
 	if r.Outcome != 0 {
-		fmt.Fprintf(&b, " %s at height %d (%s), decided_votes=%d", outcomeName(r.Outcome), r.DecidedHeight, g.rel(r.DecidedAt.AsTime().UnixMilli()), r.DecidedVotes)
+		fmt.Fprintf(&b, " %s at height %d (%s), decided_votes=%d", protocol.OutcomeName(r.Outcome), r.DecidedHeight, g.rel(r.DecidedAt.AsTime().UnixMilli()), r.DecidedVotes)
 	}
 	fmt.Fprintf(&b, "\nsubmitted height %d (%s) deadline %s threshold=%d reject_threshold=%d\n", r.SubmittedHeight,
 		g.rel(r.SubmittedAt.AsTime().UnixMilli()), g.rel(r.Deadline.AsTime().UnixMilli()), r.Threshold, r.RejectThreshold)
@@ -589,7 +589,7 @@ func (g *golden) doRound(name string) string {
 		if err := protocol.VerifyCertificate(c, g.m.Params()); err != nil {
 			res = g.short(err.Error())
 		}
-		fmt.Fprintf(&b, "certificate: %s, %d votes: %s\n", outcomeName(c.Outcome), len(c.Votes), res)
+		fmt.Fprintf(&b, "certificate: %s, %d votes: %s\n", protocol.OutcomeName(c.Outcome), len(c.Votes), res)
 	}
 	return b.String()
 }

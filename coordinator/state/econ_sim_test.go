@@ -514,7 +514,7 @@ func (s *econSim) checkCommittees(step int, res *Result, before map[string]*ligh
 		case GroupChanged:
 			s.seen["group "+strings.Fields(e.What)[0]]++
 		case RoundDecided:
-			s.seen["decided "+outcomeName(e.Round.Outcome)]++
+			s.seen["decided "+protocol.OutcomeName(e.Round.Outcome)]++
 		case Guaranteed:
 			s.seen["guaranteed"]++
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -119,7 +120,7 @@ func (e VoteAccepted) String() string {
 func (e RoundDecided) String() string {
 	r := e.Round
 	s := fmt.Sprintf("round decided %s: %s (approvals=%d rejections=%d abstentions=%d, %d votes in certificate)",
-		r.GetId(), outcomeName(r.GetOutcome()), r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), len(e.Certificate.GetVotes()))
+		r.GetId(), protocol.OutcomeName(r.GetOutcome()), r.GetApprovals(), r.GetRejections(), r.GetAbstentions(), len(e.Certificate.GetVotes()))
 	if res := r.GetResult(); res != nil {
 		s += " " + resultString(r.GetResultHash(), res)
 	}
@@ -143,7 +144,7 @@ func shortHash(b []byte) []byte {
 }
 
 func (e RoundClosed) String() string {
-	return fmt.Sprintf("round closed %s: %s missed=[%s]", e.Round.GetId(), outcomeName(e.Round.GetOutcome()), strings.Join(e.Missed, " "))
+	return fmt.Sprintf("round closed %s: %s missed=[%s]", e.Round.GetId(), protocol.OutcomeName(e.Round.GetOutcome()), strings.Join(e.Missed, " "))
 }
 
 func (e ChallengeRevealed) String() string {
@@ -183,16 +184,4 @@ func kindName(k lightkeeperv1.VoteKind) string {
 		return "abstain"
 	}
 	return k.String()
-}
-
-func outcomeName(o lightkeeperv1.Outcome) string {
-	switch o {
-	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
-		return "APPROVED"
-	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
-		return "REJECTED"
-	case lightkeeperv1.Outcome_OUTCOME_TIMEOUT:
-		return "TIMEOUT"
-	}
-	return o.String()
 }

@@ -172,9 +172,9 @@ func simulate(t *testing.T, seed int64, steps int) {
 			case WithdrawalVoided:
 				seen["withdrawal voided"]++
 			case RoundDecided:
-				seen[outcomeName(e.Round.Outcome)]++
+				seen[protocol.OutcomeName(e.Round.Outcome)]++
 				if e.Round.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
-					seen["COMPUTE "+outcomeName(e.Round.Outcome)]++
+					seen["COMPUTE "+protocol.OutcomeName(e.Round.Outcome)]++
 				}
 				decided[e.Round.Id]++
 				if decided[e.Round.Id] > 1 {

@@ -173,36 +173,14 @@ func (a *applier) deposit(signer string, acct *lightkeeperv1.Account, msg *light
 	return TxResult{PoolLeaf: proto.Clone(pl).(*lightkeeperv1.PoolLeaf)}
 }
 
-// withdrawalPublicInputs builds the proof's public inputs from a request,
-// checking its shape.
+// withdrawalPublicInputs is shielded.WithdrawalPublicInputs with its
+// error as the machine reports it.
 func withdrawalPublicInputs(w *lightkeeperv1.WithdrawalRequest) (shielded.PublicInputs, error) {
-	var pub shielded.PublicInputs
-	root, err := shielded.ParseScalar(w.GetRoot())
+	pub, err := shielded.WithdrawalPublicInputs(w)
 	if err != nil {
-		return pub, fmt.Errorf("%w: withdrawal.root: %v", ErrInvalidRequest, err)
+		return pub, fmt.Errorf("%w: withdrawal.%v", ErrInvalidRequest, err)
 	}
-	nf, err := shielded.ParseScalar(w.GetNullifier())
-	if err != nil {
-		return pub, fmt.Errorf("%w: withdrawal.nullifier: %v", ErrInvalidRequest, err)
-	}
-	if w.Amount == 0 {
-		return pub, fmt.Errorf("%w: withdrawal.amount: must be positive", ErrInvalidRequest)
-	}
-	if !protocol.ValidID(w.Recipient) {
-		return pub, fmt.Errorf("%w: withdrawal.recipient: want 64 lowercase hex digits, got %q", ErrInvalidRequest, truncate(w.Recipient))
-	}
-	addr, _ := hex.DecodeString(w.Recipient)
-	return shielded.PublicInputs{Root: root, Nullifier: nf, Amount: w.Amount, Recipient: shielded.RecipientFromAddress(addr)}, nil
-}
-
-// WithdrawalPublicInputs returns the gnark public witness of a request's
-// proof (what a keeper verifies against), built from its fields.
-func WithdrawalPublicInputs(w *lightkeeperv1.WithdrawalRequest) ([]byte, error) {
-	pub, err := withdrawalPublicInputs(w)
-	if err != nil {
-		return nil, err
-	}
-	return pub.MarshalBinary()
+	return pub, nil
 }
 
 // checkWithdrawal validates a WITHDRAWAL request against the state: shape,

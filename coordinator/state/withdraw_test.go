@@ -178,7 +178,8 @@ func TestWithdrawalSubmitRefusals(t *testing.T) {
 	if r.Round.Kind != lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL || len(r.Round.Committee) != 3 || r.Round.Threshold != 2 {
 		t.Fatalf("round: %v", r.Round)
 	}
-	pub, err := WithdrawalPublicInputs(r.Round.Request.GetWithdrawal())
+	inputs, err := shielded.WithdrawalPublicInputs(r.Round.Request.GetWithdrawal())
+	pub, _ := inputs.MarshalBinary()
 	if err != nil || len(pub) != 140 {
 		t.Fatalf("public inputs: %d bytes, %v", len(pub), err)
 	}

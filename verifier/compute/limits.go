@@ -1,12 +1,18 @@
 package compute
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+)
 
 // Limits are the consensus limits of compute jobs. They are chain
 // parameters: every keeper must use the same values, because Check bakes
 // some of them into the metered module (the memory maximum) and Run uses the
 // others to decide results (output cap, call depth). A Program remembers the
-// Limits it was checked with.
+// Limits it was checked with. Its fields are those of
+// protocol.ComputeLimits, so the chain's limits convert to it directly:
+// compute.Limits(protocol.ComputeLimitsOf(params)).
 type Limits struct {
 	// MaxModuleBytes bounds the size of the registered module.
 	MaxModuleBytes int
@@ -89,16 +95,10 @@ const (
 	maxDefinedFunctions = 100_000
 )
 
-// DefaultLimits are the defaults of the [limits] configuration keys.
+// DefaultLimits are the limits of the chain's default compute parameters
+// (protocol.DefaultComputeParams, through protocol.ComputeLimitsOf).
 func DefaultLimits() Limits {
-	return Limits{
-		MaxModuleBytes:   8 << 20,
-		MaxMemoryPages:   2048, // 128 MiB
-		MaxTableElements: 1 << 16,
-		MaxCallDepth:     1024,
-		MaxOutputBytes:   64 << 10,
-		MaxFuel:          1 << 40,
-	}
+	return Limits(protocol.ComputeLimitsOf(protocol.DefaultComputeParams()))
 }
 
 // Validate reports whether the limits are usable.

@@ -470,8 +470,8 @@ func (ProofFormat) EnumDescriptor() ([]byte, []int) {
 	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
-// ConsensusParams are the state machine's parameters, fixed at genesis from
-// the [consensus] and [leader_selection] sections of config.toml.
+// ConsensusParams are the state machine's parameters: the chain's rules,
+// fixed at genesis (Genesis.params, genesis.json) and stored with the chain.
 type ConsensusParams struct {
 	state                    protoimpl.MessageState `protogen:"open.v1"`
 	Threshold                uint32                 `protobuf:"varint,1,opt,name=threshold,proto3" json:"threshold,omitempty"`
@@ -491,13 +491,16 @@ type ConsensusParams struct {
 	// Committee weights in basis points; they add up to 10,000.
 	StakeWeightBps      uint32 `protobuf:"varint,14,opt,name=stake_weight_bps,json=stakeWeightBps,proto3" json:"stake_weight_bps,omitempty"`
 	ReputationWeightBps uint32 `protobuf:"varint,15,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
-	// The Guarantee Proof of Stake economy (docs/design.md §9): the [staking],
-	// [rewards] and [slashing] sections of config.toml.
+	// The Guarantee Proof of Stake economy (docs/design.md §9).
 	Staking  *StakingParams  `protobuf:"bytes,16,opt,name=staking,proto3" json:"staking,omitempty"`
 	Rewards  *RewardParams   `protobuf:"bytes,17,opt,name=rewards,proto3" json:"rewards,omitempty"`
 	Slashing *SlashingParams `protobuf:"bytes,18,opt,name=slashing,proto3" json:"slashing,omitempty"`
-	// Deterministic compute (docs/design.md §5): the [compute] section.
-	Compute       *ComputeParams `protobuf:"bytes,19,opt,name=compute,proto3" json:"compute,omitempty"`
+	// Deterministic compute (docs/design.md §5).
+	Compute *ComputeParams `protobuf:"bytes,19,opt,name=compute,proto3" json:"compute,omitempty"`
+	// Proof size limits (protocol.Limits). Absent: protocol's defaults, the
+	// limits every chain had before this field existed, so the stored
+	// parameters (and params hash) of such a chain stay valid.
+	SizeLimits    *SizeLimits `protobuf:"bytes,20,opt,name=size_limits,json=sizeLimits,proto3" json:"size_limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -665,6 +668,87 @@ func (x *ConsensusParams) GetCompute() *ComputeParams {
 	return nil
 }
 
+func (x *ConsensusParams) GetSizeLimits() *SizeLimits {
+	if x != nil {
+		return x.SizeLimits
+	}
+	return nil
+}
+
+// SizeLimits bound the work one proof job may cause: the machine refuses,
+// the service does not admit and keepers do not verify anything larger.
+type SizeLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Largest verifying key encoding, in bytes.
+	MaxVerifyingKeyBytes uint32 `protobuf:"varint,1,opt,name=max_verifying_key_bytes,json=maxVerifyingKeyBytes,proto3" json:"max_verifying_key_bytes,omitempty"`
+	// Largest proof encoding, in bytes.
+	MaxProofBytes uint32 `protobuf:"varint,2,opt,name=max_proof_bytes,json=maxProofBytes,proto3" json:"max_proof_bytes,omitempty"`
+	// Largest public-input encoding, in bytes.
+	MaxPublicInputBytes uint32 `protobuf:"varint,3,opt,name=max_public_input_bytes,json=maxPublicInputBytes,proto3" json:"max_public_input_bytes,omitempty"`
+	// Most public inputs a proof may have.
+	MaxPublicInputs uint32 `protobuf:"varint,4,opt,name=max_public_inputs,json=maxPublicInputs,proto3" json:"max_public_inputs,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SizeLimits) Reset() {
+	*x = SizeLimits{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SizeLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SizeLimits) ProtoMessage() {}
+
+func (x *SizeLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SizeLimits.ProtoReflect.Descriptor instead.
+func (*SizeLimits) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SizeLimits) GetMaxVerifyingKeyBytes() uint32 {
+	if x != nil {
+		return x.MaxVerifyingKeyBytes
+	}
+	return 0
+}
+
+func (x *SizeLimits) GetMaxProofBytes() uint32 {
+	if x != nil {
+		return x.MaxProofBytes
+	}
+	return 0
+}
+
+func (x *SizeLimits) GetMaxPublicInputBytes() uint32 {
+	if x != nil {
+		return x.MaxPublicInputBytes
+	}
+	return 0
+}
+
+func (x *SizeLimits) GetMaxPublicInputs() uint32 {
+	if x != nil {
+		return x.MaxPublicInputs
+	}
+	return 0
+}
+
 // ComputeParams are the consensus limits of COMPUTE rounds. Every keeper
 // must run jobs under the same values (they shape the metered module and
 // decide results), so they are chain parameters, sent to keepers with each
@@ -692,7 +776,7 @@ type ComputeParams struct {
 
 func (x *ComputeParams) Reset() {
 	*x = ComputeParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +788,7 @@ func (x *ComputeParams) String() string {
 func (*ComputeParams) ProtoMessage() {}
 
 func (x *ComputeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +801,7 @@ func (x *ComputeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeParams.ProtoReflect.Descriptor instead.
 func (*ComputeParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ComputeParams) GetMaxModuleBytes() uint64 {
@@ -770,8 +854,8 @@ func (x *ComputeParams) GetMaxInputBytes() uint64 {
 }
 
 // StakingParams: accounts, bonding, stake limits, groups and elections.
-// Amounts are in the smallest token unit; durations are whole seconds in
-// config.toml.
+// Amounts are in the smallest token unit; durations are written as
+// protobuf JSON durations in genesis.json ("259200s").
 type StakingParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A keeper whose own bond is below this is neither elected nor drawn
@@ -818,7 +902,7 @@ type StakingParams struct {
 
 func (x *StakingParams) Reset() {
 	*x = StakingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +914,7 @@ func (x *StakingParams) String() string {
 func (*StakingParams) ProtoMessage() {}
 
 func (x *StakingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +927,7 @@ func (x *StakingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StakingParams.ProtoReflect.Descriptor instead.
 func (*StakingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StakingParams) GetMinSelfBond() uint64 {
@@ -979,7 +1063,7 @@ type RewardParams struct {
 
 func (x *RewardParams) Reset() {
 	*x = RewardParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1075,7 @@ func (x *RewardParams) String() string {
 func (*RewardParams) ProtoMessage() {}
 
 func (x *RewardParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1088,7 @@ func (x *RewardParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewardParams.ProtoReflect.Descriptor instead.
 func (*RewardParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RewardParams) GetEpochIssuance() uint64 {
@@ -1065,7 +1149,7 @@ type SlashingParams struct {
 
 func (x *SlashingParams) Reset() {
 	*x = SlashingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1161,7 @@ func (x *SlashingParams) String() string {
 func (*SlashingParams) ProtoMessage() {}
 
 func (x *SlashingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1174,7 @@ func (x *SlashingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlashingParams.ProtoReflect.Descriptor instead.
 func (*SlashingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SlashingParams) GetSlashIncorrectBps() uint32 {
@@ -1159,7 +1243,7 @@ type ProofRequest struct {
 
 func (x *ProofRequest) Reset() {
 	*x = ProofRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1255,7 @@ func (x *ProofRequest) String() string {
 func (*ProofRequest) ProtoMessage() {}
 
 func (x *ProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1268,7 @@ func (x *ProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofRequest.ProtoReflect.Descriptor instead.
 func (*ProofRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ProofRequest) GetScheme() Scheme {
@@ -1238,7 +1322,7 @@ type ComputeRequest struct {
 
 func (x *ComputeRequest) Reset() {
 	*x = ComputeRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1334,7 @@ func (x *ComputeRequest) String() string {
 func (*ComputeRequest) ProtoMessage() {}
 
 func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1347,7 @@ func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeRequest.ProtoReflect.Descriptor instead.
 func (*ComputeRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ComputeRequest) GetProgramId() string {
@@ -1309,7 +1393,7 @@ type WithdrawalRequest struct {
 
 func (x *WithdrawalRequest) Reset() {
 	*x = WithdrawalRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +1405,7 @@ func (x *WithdrawalRequest) String() string {
 func (*WithdrawalRequest) ProtoMessage() {}
 
 func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +1418,7 @@ func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WithdrawalRequest) GetRoot() []byte {
@@ -1390,7 +1474,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1486,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1499,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -1508,7 +1592,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1604,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1617,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -1608,7 +1692,7 @@ type ComputeResult struct {
 
 func (x *ComputeResult) Reset() {
 	*x = ComputeResult{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1704,7 @@ func (x *ComputeResult) String() string {
 func (*ComputeResult) ProtoMessage() {}
 
 func (x *ComputeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1717,7 @@ func (x *ComputeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeResult.ProtoReflect.Descriptor instead.
 func (*ComputeResult) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ComputeResult) GetOutputHash() []byte {
@@ -1682,7 +1766,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1694,7 +1778,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1707,7 +1791,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -1774,7 +1858,7 @@ type Round struct {
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1870,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1883,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Round) GetId() string {
@@ -2013,7 +2097,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2109,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2122,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -2175,7 +2259,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2187,7 +2271,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2200,7 +2284,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2306,7 +2390,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2402,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2415,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Keeper) GetId() string {
@@ -2612,7 +2696,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2708,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2721,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Program) GetId() string {
@@ -2725,7 +2809,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +2821,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +2834,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2817,7 +2901,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +2913,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +2926,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -2978,7 +3062,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2990,7 +3074,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3003,7 +3087,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -3042,7 +3126,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3138,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3151,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -3097,7 +3181,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3193,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3206,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -3171,7 +3255,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3183,7 +3267,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3196,7 +3280,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -3259,7 +3343,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3271,7 +3355,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3284,7 +3368,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3313,7 +3397,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3325,7 +3409,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3338,7 +3422,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3365,7 +3449,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3377,7 +3461,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3390,7 +3474,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3421,7 +3505,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3433,7 +3517,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3446,7 +3530,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3509,7 +3593,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3521,7 +3605,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3534,7 +3618,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3598,7 +3682,7 @@ type ChallengeAnswer struct {
 
 func (x *ChallengeAnswer) Reset() {
 	*x = ChallengeAnswer{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3610,7 +3694,7 @@ func (x *ChallengeAnswer) String() string {
 func (*ChallengeAnswer) ProtoMessage() {}
 
 func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3623,7 +3707,7 @@ func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
 func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ChallengeAnswer) GetKind() VoteKind {
@@ -3666,7 +3750,7 @@ type ChallengeReveal struct {
 
 func (x *ChallengeReveal) Reset() {
 	*x = ChallengeReveal{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3678,7 +3762,7 @@ func (x *ChallengeReveal) String() string {
 func (*ChallengeReveal) ProtoMessage() {}
 
 func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3691,7 +3775,7 @@ func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
 func (*ChallengeReveal) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChallengeReveal) GetRoundId() string {
@@ -3719,7 +3803,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +3815,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +3828,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3772,7 +3856,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3784,7 +3868,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3797,7 +3881,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -3827,13 +3911,17 @@ type Genesis struct {
 	// withdrawals are refused). Registered at genesis as a verifying key;
 	// its id is the pool's verifying_key_id.
 	WithdrawalVerifyingKey []byte `protobuf:"bytes,5,opt,name=withdrawal_verifying_key,json=withdrawalVerifyingKey,proto3" json:"withdrawal_verifying_key,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The chain's rules (consensus, staking, rewards, slashing, compute and
+	// size limits). The chain reads them from here once and stores them;
+	// config.toml holds only node-local settings.
+	Params        *ConsensusParams `protobuf:"bytes,6,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3845,7 +3933,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3858,7 +3946,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -3896,6 +3984,13 @@ func (x *Genesis) GetWithdrawalVerifyingKey() []byte {
 	return nil
 }
 
+func (x *Genesis) GetParams() *ConsensusParams {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // ProofTask is the proof part of a task, with the key inlined so a keeper
 // needs no second request.
 type ProofTask struct {
@@ -3912,7 +4007,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3924,7 +4019,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3937,7 +4032,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -4003,7 +4098,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4015,7 +4110,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4028,7 +4123,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -4092,7 +4187,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4104,7 +4199,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4117,7 +4212,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -4173,7 +4268,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4185,7 +4280,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4198,7 +4293,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Task) GetRoundId() string {
@@ -4295,7 +4390,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4307,7 +4402,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4320,7 +4415,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4383,7 +4478,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4395,7 +4490,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4408,7 +4503,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4462,7 +4557,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4474,7 +4569,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4487,7 +4582,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4534,7 +4629,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4546,7 +4641,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4559,7 +4654,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4608,7 +4703,7 @@ var File_lightkeeper_v1_types_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\a\n" +
+	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\b\n" +
 	"\x0fConsensusParams\x12\x1c\n" +
 	"\tthreshold\x18\x01 \x01(\rR\tthreshold\x12)\n" +
 	"\x10total_validators\x18\x02 \x01(\rR\x0ftotalValidators\x12-\n" +
@@ -4629,7 +4724,15 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\astaking\x18\x10 \x01(\v2\x1d.lightkeeper.v1.StakingParamsR\astaking\x126\n" +
 	"\arewards\x18\x11 \x01(\v2\x1c.lightkeeper.v1.RewardParamsR\arewards\x12:\n" +
 	"\bslashing\x18\x12 \x01(\v2\x1e.lightkeeper.v1.SlashingParamsR\bslashing\x127\n" +
-	"\acompute\x18\x13 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\acompute\"\xa4\x02\n" +
+	"\acompute\x18\x13 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\acompute\x12;\n" +
+	"\vsize_limits\x18\x14 \x01(\v2\x1a.lightkeeper.v1.SizeLimitsR\n" +
+	"sizeLimits\"\xcc\x01\n" +
+	"\n" +
+	"SizeLimits\x125\n" +
+	"\x17max_verifying_key_bytes\x18\x01 \x01(\rR\x14maxVerifyingKeyBytes\x12&\n" +
+	"\x0fmax_proof_bytes\x18\x02 \x01(\rR\rmaxProofBytes\x123\n" +
+	"\x16max_public_input_bytes\x18\x03 \x01(\rR\x13maxPublicInputBytes\x12*\n" +
+	"\x11max_public_inputs\x18\x04 \x01(\rR\x0fmaxPublicInputs\"\xa4\x02\n" +
 	"\rComputeParams\x12(\n" +
 	"\x10max_module_bytes\x18\x01 \x01(\x04R\x0emaxModuleBytes\x12(\n" +
 	"\x10max_memory_pages\x18\x02 \x01(\rR\x0emaxMemoryPages\x12,\n" +
@@ -4920,13 +5023,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x0eGenesisBalance\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\x92\x02\n" +
+	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\xcb\x02\n" +
 	"\aGenesis\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
 	"\fgenesis_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vgenesisTime\x127\n" +
 	"\akeepers\x18\x03 \x03(\v2\x1d.lightkeeper.v1.GenesisKeeperR\akeepers\x12:\n" +
 	"\bbalances\x18\x04 \x03(\v2\x1e.lightkeeper.v1.GenesisBalanceR\bbalances\x128\n" +
-	"\x18withdrawal_verifying_key\x18\x05 \x01(\fR\x16withdrawalVerifyingKey\"\xf2\x01\n" +
+	"\x18withdrawal_verifying_key\x18\x05 \x01(\fR\x16withdrawalVerifyingKey\x127\n" +
+	"\x06params\x18\x06 \x01(\v2\x1f.lightkeeper.v1.ConsensusParamsR\x06params\"\xf2\x01\n" +
 	"\tProofTask\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12(\n" +
@@ -5043,7 +5147,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -5054,135 +5158,138 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
 	(ProofFormat)(0),               // 7: lightkeeper.v1.ProofFormat
 	(*ConsensusParams)(nil),        // 8: lightkeeper.v1.ConsensusParams
-	(*ComputeParams)(nil),          // 9: lightkeeper.v1.ComputeParams
-	(*StakingParams)(nil),          // 10: lightkeeper.v1.StakingParams
-	(*RewardParams)(nil),           // 11: lightkeeper.v1.RewardParams
-	(*SlashingParams)(nil),         // 12: lightkeeper.v1.SlashingParams
-	(*ProofRequest)(nil),           // 13: lightkeeper.v1.ProofRequest
-	(*ComputeRequest)(nil),         // 14: lightkeeper.v1.ComputeRequest
-	(*WithdrawalRequest)(nil),      // 15: lightkeeper.v1.WithdrawalRequest
-	(*RoundRequest)(nil),           // 16: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 17: lightkeeper.v1.Vote
-	(*ComputeResult)(nil),          // 18: lightkeeper.v1.ComputeResult
-	(*WeightedKeeper)(nil),         // 19: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 20: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 21: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 22: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 23: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 24: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 25: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 26: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 27: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 28: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 29: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 30: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 31: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 32: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 33: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 34: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 35: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 36: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 37: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 38: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 39: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 40: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 41: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 42: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 43: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 44: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 45: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 46: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 47: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 48: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 49: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 50: google.protobuf.Timestamp
+	(*SizeLimits)(nil),             // 9: lightkeeper.v1.SizeLimits
+	(*ComputeParams)(nil),          // 10: lightkeeper.v1.ComputeParams
+	(*StakingParams)(nil),          // 11: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 12: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 13: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 14: lightkeeper.v1.ProofRequest
+	(*ComputeRequest)(nil),         // 15: lightkeeper.v1.ComputeRequest
+	(*WithdrawalRequest)(nil),      // 16: lightkeeper.v1.WithdrawalRequest
+	(*RoundRequest)(nil),           // 17: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 18: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 19: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 20: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 21: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 22: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 23: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 24: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 25: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 26: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 27: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 28: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 29: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 30: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 31: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 32: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 33: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 34: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 35: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 36: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 37: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 38: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 39: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 40: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 41: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 42: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 43: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 44: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 45: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 46: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 47: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 48: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 49: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	49, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	10, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
-	11, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
-	12, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
-	9,  // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	49, // 5: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	49, // 6: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	49, // 7: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	49, // 8: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
-	0,  // 9: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 10: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	13, // 11: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	15, // 12: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
-	14, // 13: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
-	5,  // 14: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 15: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	18, // 16: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 17: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	16, // 18: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	50, // 19: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	50, // 20: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	19, // 21: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 22: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 23: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	50, // 24: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	17, // 25: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	18, // 26: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	36, // 27: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	34, // 28: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	2,  // 29: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 30: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	19, // 31: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	17, // 32: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	50, // 33: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	18, // 34: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	36, // 35: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	34, // 36: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	17, // 37: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	17, // 38: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	50, // 39: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	50, // 40: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	50, // 41: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	0,  // 42: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 43: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	28, // 44: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	29, // 45: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	31, // 46: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	32, // 47: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	33, // 48: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	27, // 49: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	30, // 50: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	16, // 51: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	36, // 52: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 53: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	17, // 55: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	50, // 56: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	34, // 57: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	26, // 58: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	21, // 59: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	22, // 60: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	37, // 61: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 62: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	18, // 63: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	36, // 64: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	50, // 65: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	38, // 66: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	39, // 67: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	0,  // 68: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 69: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	9,  // 70: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	15, // 71: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 72: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	50, // 73: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	41, // 74: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	43, // 75: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	42, // 76: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 77: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	34, // 78: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	46, // 79: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	80, // [80:80] is the sub-list for method output_type
-	80, // [80:80] is the sub-list for method input_type
-	80, // [80:80] is the sub-list for extension type_name
-	80, // [80:80] is the sub-list for extension extendee
-	0,  // [0:80] is the sub-list for field type_name
+	50, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	11, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	12, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	13, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	10, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
+	9,  // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
+	50, // 6: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	50, // 7: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	50, // 8: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	50, // 9: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	0,  // 10: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 11: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
+	14, // 12: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	16, // 13: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
+	15, // 14: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	5,  // 15: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 16: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	19, // 17: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 18: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	17, // 19: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	51, // 20: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	51, // 21: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	20, // 22: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 23: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 24: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	51, // 25: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	18, // 26: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	19, // 27: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	37, // 28: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	35, // 29: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 30: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 31: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	20, // 32: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	18, // 33: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	51, // 34: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	19, // 35: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	37, // 36: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	35, // 37: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	18, // 38: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	18, // 39: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	51, // 40: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	51, // 41: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	51, // 42: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	0,  // 43: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 44: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	29, // 45: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	30, // 46: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	32, // 47: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	33, // 48: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	34, // 49: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	28, // 50: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	31, // 51: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	17, // 52: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	37, // 53: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 55: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	18, // 56: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	51, // 57: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	35, // 58: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	27, // 59: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	22, // 60: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	23, // 61: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	38, // 62: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 63: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	19, // 64: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	37, // 65: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	51, // 66: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	39, // 67: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	40, // 68: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	8,  // 69: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
+	0,  // 70: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 71: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	10, // 72: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	16, // 73: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 74: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	51, // 75: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	42, // 76: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	44, // 77: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	43, // 78: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 79: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	35, // 80: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	47, // 81: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	82, // [82:82] is the sub-list for method output_type
+	82, // [82:82] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -5190,12 +5297,12 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[8].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[9].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
 		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[18].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[19].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -5204,7 +5311,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[36].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[37].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -5215,7 +5322,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
