@@ -86,11 +86,11 @@ func validateCompute(p *lightkeeperv1.ConsensusParams) error {
 		return &ParamError{Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
 	if f := p.GetStaking().GetFuelPerUnit(); f < 1 || f > maxFuelParam {
-		return bad("staking.fuel_per_unit", "must be in 1..%d (got %d)", maxFuelParam, f)
+		return bad("params.staking.fuel_per_unit", "must be in 1..%d (got %d)", maxFuelParam, f)
 	}
 	c := p.Compute
 	if c == nil {
-		return bad("compute", "missing")
+		return bad("params.compute", "missing")
 	}
 	for _, r := range []struct {
 		field  string
@@ -98,13 +98,13 @@ func validateCompute(p *lightkeeperv1.ConsensusParams) error {
 		hi     uint64
 		suffix string
 	}{
-		{"compute.max_module_bytes", c.MaxModuleBytes, minModuleBytes, MaxComputeModuleBytes, " bytes"},
-		{"compute.max_memory_pages", uint64(c.MaxMemoryPages), 1, MaxComputeMemoryPages, " pages"},
-		{"compute.max_table_elements", uint64(c.MaxTableElements), 0, MaxComputeTableElements, ""},
-		{"compute.max_call_depth", uint64(c.MaxCallDepth), 1, MaxComputeCallDepth, ""},
-		{"compute.max_output_bytes", uint64(c.MaxOutputBytes), 0, MaxComputeOutputBytes, " bytes"},
-		{"compute.max_fuel", c.MaxFuel, 1, maxFuelParam, ""},
-		{"compute.max_input_bytes", c.MaxInputBytes, 0, MaxComputeInputBytes, " bytes"},
+		{"params.compute.max_module_bytes", c.MaxModuleBytes, minModuleBytes, MaxComputeModuleBytes, " bytes"},
+		{"params.compute.max_memory_pages", uint64(c.MaxMemoryPages), 1, MaxComputeMemoryPages, " pages"},
+		{"params.compute.max_table_elements", uint64(c.MaxTableElements), 0, MaxComputeTableElements, ""},
+		{"params.compute.max_call_depth", uint64(c.MaxCallDepth), 1, MaxComputeCallDepth, ""},
+		{"params.compute.max_output_bytes", uint64(c.MaxOutputBytes), 0, MaxComputeOutputBytes, " bytes"},
+		{"params.compute.max_fuel", c.MaxFuel, 1, maxFuelParam, ""},
+		{"params.compute.max_input_bytes", c.MaxInputBytes, 0, MaxComputeInputBytes, " bytes"},
 	} {
 		if r.v < r.lo || r.v > r.hi {
 			return bad(r.field, "must be in %d..%d%s (got %d)", r.lo, r.hi, r.suffix, r.v)

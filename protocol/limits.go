@@ -1,10 +1,14 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
 
 // Limits bounds the work a single proof job may cause: the chain's size
-// limits (ConsensusParams.size_limits), which the machine, the service's
-// admission and every keeper's verifier apply alike. Sizes are checked
+// limits (ConsensusParams.size_limits, SizeLimitsOf), which the machine and
+// the service's admission apply alike; keepers verify under them too. Sizes are checked
 // before anything is parsed. A zero or negative field means the default
 // value.
 type Limits struct {
@@ -43,6 +47,35 @@ func DefaultLimits() Limits {
 	}
 }
 
+// DefaultSizeLimits is DefaultLimits as chain parameters.
+func DefaultSizeLimits() *lightkeeperv1.SizeLimits {
+	d := DefaultLimits()
+	return &lightkeeperv1.SizeLimits{
+		MaxVerifyingKeyBytes: uint32(d.MaxVerifyingKeyBytes),
+		MaxProofBytes:        uint32(d.MaxProofBytes),
+		MaxPublicInputBytes:  uint32(d.MaxPublicInputBytes),
+		MaxPublicInputs:      uint32(d.MaxPublicInputs),
+	}
+}
+
+// SizeLimitsOf returns the size limits of a chain's parameters: the one
+// conversion the machine, the service's admission and the keepers (from
+// the limits a task carries) use. Parameters without size_limits (a chain
+// created before they were a parameter) get DefaultLimits, the limits
+// such a chain always enforced.
+func SizeLimitsOf(p *lightkeeperv1.ConsensusParams) Limits {
+	s := p.GetSizeLimits()
+	if s == nil {
+		return DefaultLimits()
+	}
+	return Limits{
+		MaxVerifyingKeyBytes: int(s.GetMaxVerifyingKeyBytes()),
+		MaxProofBytes:        int(s.GetMaxProofBytes()),
+		MaxPublicInputBytes:  int(s.GetMaxPublicInputBytes()),
+		MaxPublicInputs:      int(s.GetMaxPublicInputs()),
+	}
+}
+
 // Normalized replaces zero or negative fields with the defaults.
 func (l Limits) Normalized() Limits {
 	d := DefaultLimits()
@@ -62,16 +95,16 @@ func (l Limits) Normalized() Limits {
 }
 
 // Validate checks that every limit is set and within the bounds above
-// (a chain's limits are explicit: genesis carries every number).
+// (a chain's size limits are explicit: genesis carries every number).
 func (l Limits) Validate() error {
 	for _, f := range []struct {
 		key    string
 		v, max int
 	}{
-		{"size_limits.max_verifying_key_bytes", l.MaxVerifyingKeyBytes, MaxSizeLimitBytes},
-		{"size_limits.max_proof_bytes", l.MaxProofBytes, MaxSizeLimitBytes},
-		{"size_limits.max_public_input_bytes", l.MaxPublicInputBytes, MaxSizeLimitBytes},
-		{"size_limits.max_public_inputs", l.MaxPublicInputs, MaxPublicInputs},
+		{"params.size_limits.max_verifying_key_bytes", l.MaxVerifyingKeyBytes, MaxSizeLimitBytes},
+		{"params.size_limits.max_proof_bytes", l.MaxProofBytes, MaxSizeLimitBytes},
+		{"params.size_limits.max_public_input_bytes", l.MaxPublicInputBytes, MaxSizeLimitBytes},
+		{"params.size_limits.max_public_inputs", l.MaxPublicInputs, MaxPublicInputs},
 	} {
 		if f.v < 1 || f.v > f.max {
 			return &ParamError{Field: f.key, Reason: fmt.Sprintf("must be in 1..%d (got %d)", f.max, f.v)}

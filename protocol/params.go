@@ -25,13 +25,16 @@ const (
 	PPM = 1_000_000
 )
 
-// DefaultParams returns the defaults of docs/design.md §3 and §13: a 7-of-10
+// DefaultParams returns the chain parameters a new genesis gets (the one
+// definition of every default; docs/design.md §3 and §13): a 7-of-10
 // committee (3 for compute rounds), a 30 s verification timeout, reputation
 // in 100..10,000 starting at 1,000 with a floor of 200 for eligibility,
 // +10 (+5 consensus bonus) for a correct vote, −50 for an incorrect one,
 // −30 for a missed round, −0.1 % a day, and committee weights of 70 % stake
 // and 30 % reputation; the economy's defaults are those of
-// DefaultStakingParams, DefaultRewardParams and DefaultSlashingParams.
+// DefaultStakingParams, DefaultRewardParams and DefaultSlashingParams, the
+// compute limits those of DefaultComputeParams and the size limits those of
+// DefaultLimits.
 func DefaultParams() *lightkeeperv1.ConsensusParams {
 	return &lightkeeperv1.ConsensusParams{
 		Threshold:                7,
@@ -53,41 +56,43 @@ func DefaultParams() *lightkeeperv1.ConsensusParams {
 		Rewards:                  DefaultRewardParams(),
 		Slashing:                 DefaultSlashingParams(),
 		Compute:                  DefaultComputeParams(),
+		SizeLimits:               DefaultSizeLimits(),
 	}
 }
 
 // ValidateParams checks p and returns a *ParamError (matching
-// ErrInvalidParams) naming the first bad field by its configuration key.
+// ErrInvalidParams) naming the first bad field by its path in genesis.json
+// ("params.threshold", "params.staking.min_self_bond").
 func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 	bad := func(field, format string, args ...any) error {
 		return &ParamError{Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
 	if p == nil {
-		return bad("consensus", "missing")
+		return bad("params", "missing")
 	}
 	if p.TotalValidators < 1 || p.TotalValidators > MaxCommitteeSize {
-		return bad("consensus.total_validators", "must be in 1..%d (got %d)", MaxCommitteeSize, p.TotalValidators)
+		return bad("params.total_validators", "must be in 1..%d (got %d)", MaxCommitteeSize, p.TotalValidators)
 	}
 	if p.Threshold < 1 || p.Threshold > p.TotalValidators {
-		return bad("consensus.threshold", "must be in 1..total_validators (got %d, total_validators %d)", p.Threshold, p.TotalValidators)
+		return bad("params.threshold", "must be in 1..total_validators (got %d, total_validators %d)", p.Threshold, p.TotalValidators)
 	}
 	if p.ComputeValidators < 1 || p.ComputeValidators > MaxCommitteeSize {
-		return bad("consensus.compute_validators", "must be in 1..%d (got %d)", MaxCommitteeSize, p.ComputeValidators)
+		return bad("params.compute_validators", "must be in 1..%d (got %d)", MaxCommitteeSize, p.ComputeValidators)
 	}
 	if p.VerificationTimeout == nil {
-		return bad("consensus.verification_timeout", "missing")
+		return bad("params.verification_timeout", "missing")
 	}
 	if err := p.VerificationTimeout.CheckValid(); err != nil {
-		return bad("consensus.verification_timeout", "%v", err)
+		return bad("params.verification_timeout", "%v", err)
 	}
 	if d := p.VerificationTimeout.AsDuration(); d < time.Millisecond || d > MaxVerificationTimeout {
-		return bad("consensus.verification_timeout", "must be in 1ms..%s (got %s)", MaxVerificationTimeout, d)
+		return bad("params.verification_timeout", "must be in 1ms..%s (got %s)", MaxVerificationTimeout, d)
 	}
 	if p.ReputationMin < 0 || p.ReputationMin > MaxReputation {
-		return bad("consensus.reputation_min", "must be in 0..%d (got %d)", int64(MaxReputation), p.ReputationMin)
+		return bad("params.reputation_min", "must be in 0..%d (got %d)", int64(MaxReputation), p.ReputationMin)
 	}
 	if p.ReputationMax < p.ReputationMin || p.ReputationMax > MaxReputation {
-		return bad("consensus.reputation_max", "must be in reputation_min..%d (got %d, reputation_min %d)", int64(MaxReputation), p.ReputationMax, p.ReputationMin)
+		return bad("params.reputation_max", "must be in reputation_min..%d (got %d, reputation_min %d)", int64(MaxReputation), p.ReputationMax, p.ReputationMin)
 	}
 	inBounds := func(field string, v int64) error {
 		if v < p.ReputationMin || v > p.ReputationMax {
@@ -95,36 +100,41 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 		}
 		return nil
 	}
-	if err := inBounds("consensus.min_reputation", p.MinReputation); err != nil {
+	if err := inBounds("params.min_reputation", p.MinReputation); err != nil {
 		return err
 	}
-	if err := inBounds("consensus.reputation_initial", p.ReputationInitial); err != nil {
+	if err := inBounds("params.reputation_initial", p.ReputationInitial); err != nil {
 		return err
 	}
 	for _, d := range []struct {
 		field string
 		v     int64
 	}{
-		{"consensus.reputation_correct", p.ReputationCorrect},
-		{"consensus.reputation_consensus_bonus", p.ReputationConsensusBonus},
-		{"consensus.reputation_incorrect", p.ReputationIncorrect},
-		{"consensus.reputation_timeout", p.ReputationTimeout},
+		{"params.reputation_correct", p.ReputationCorrect},
+		{"params.reputation_consensus_bonus", p.ReputationConsensusBonus},
+		{"params.reputation_incorrect", p.ReputationIncorrect},
+		{"params.reputation_timeout", p.ReputationTimeout},
 	} {
 		if d.v < 0 || d.v > MaxReputation {
 			return bad(d.field, "must be in 0..%d (got %d)", int64(MaxReputation), d.v)
 		}
 	}
 	if p.ReputationDailyDecayPpm < 0 || p.ReputationDailyDecayPpm > PPM {
-		return bad("consensus.reputation_daily_decay_ppm", "must be in 0..%d (got %d)", PPM, p.ReputationDailyDecayPpm)
+		return bad("params.reputation_daily_decay_ppm", "must be in 0..%d (got %d)", PPM, p.ReputationDailyDecayPpm)
 	}
 	if p.StakeWeightBps > BPS {
-		return bad("leader_selection.stake_weight", "must be in 0..%d basis points (got %d)", BPS, p.StakeWeightBps)
+		return bad("params.stake_weight_bps", "must be in 0..%d basis points (got %d)", BPS, p.StakeWeightBps)
 	}
 	if p.ReputationWeightBps > BPS || p.StakeWeightBps+p.ReputationWeightBps != BPS {
-		return bad("leader_selection.reputation_weight", "stake_weight + reputation_weight must be %d basis points (got %d + %d)", BPS, p.StakeWeightBps, p.ReputationWeightBps)
+		return bad("params.reputation_weight_bps", "stake_weight_bps + reputation_weight_bps must be %d basis points (got %d + %d)", BPS, p.StakeWeightBps, p.ReputationWeightBps)
 	}
 	if err := validateEconomy(p); err != nil {
 		return err
+	}
+	if p.SizeLimits != nil {
+		if err := SizeLimitsOf(p).Validate(); err != nil {
+			return err
+		}
 	}
 	return validateCompute(p)
 }

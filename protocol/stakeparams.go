@@ -114,68 +114,68 @@ func validateEconomy(p *lightkeeperv1.ConsensusParams) error {
 	}
 	s := p.Staking
 	if s == nil {
-		return bad("staking", "missing")
+		return bad("params.staking", "missing")
 	}
 	for _, d := range []struct {
 		f string
 		d *durationpb.Duration
-	}{{"staking.unbonding_period", s.UnbondingPeriod}, {"staking.epoch_length", s.EpochLength}} {
+	}{{"params.staking.unbonding_period", s.UnbondingPeriod}, {"params.staking.epoch_length", s.EpochLength}} {
 		if err := dur(d.f, d.d); err != nil {
 			return err
 		}
 	}
 	if err := check([]u64{
-		{"staking.min_self_bond", s.MinSelfBond, 1, MaxSupply, ""},
-		{"staking.max_unbonding_entries", uint64(s.MaxUnbondingEntries), 1, 10_000, ""},
-		{"staking.max_guarantees", uint64(s.MaxGuarantees), 1, 1_000, ""},
-		{"staking.max_group_size", uint64(s.MaxGroupSize), 1, 100, ""},
-		{"staking.max_elected", uint64(s.MaxElected), 1, 10_000, ""},
-		{"staking.electability_threshold_bps", uint64(s.ElectabilityThresholdBps), 0, BPS, " basis points"},
-		{"staking.stake_per_unit", s.StakePerUnit, 1, maxRateParam, ""},
-		{"staking.initial_capacity", s.InitialCapacity, 0, maxRateParam / MilliUnits, " work units"},
-		{"staking.capacity_ema_alpha_bps", uint64(s.CapacityEmaAlphaBps), 1, BPS, " basis points"},
-		{"staking.fee_per_work_unit", s.FeePerWorkUnit, 0, maxRateParam, ""},
-		{"staking.min_tx_fee", s.MinTxFee, 0, maxRateParam, ""},
-		{"staking.work_units_groth16", s.WorkUnitsGroth16, 1, 1_000, ""},
-		{"staking.work_units_plonk", s.WorkUnitsPlonk, 1, 1_000, ""},
+		{"params.staking.min_self_bond", s.MinSelfBond, 1, MaxSupply, ""},
+		{"params.staking.max_unbonding_entries", uint64(s.MaxUnbondingEntries), 1, 10_000, ""},
+		{"params.staking.max_guarantees", uint64(s.MaxGuarantees), 1, 1_000, ""},
+		{"params.staking.max_group_size", uint64(s.MaxGroupSize), 1, 100, ""},
+		{"params.staking.max_elected", uint64(s.MaxElected), 1, 10_000, ""},
+		{"params.staking.electability_threshold_bps", uint64(s.ElectabilityThresholdBps), 0, BPS, " basis points"},
+		{"params.staking.stake_per_unit", s.StakePerUnit, 1, maxRateParam, ""},
+		{"params.staking.initial_capacity", s.InitialCapacity, 0, maxRateParam / MilliUnits, " work units"},
+		{"params.staking.capacity_ema_alpha_bps", uint64(s.CapacityEmaAlphaBps), 1, BPS, " basis points"},
+		{"params.staking.fee_per_work_unit", s.FeePerWorkUnit, 0, maxRateParam, ""},
+		{"params.staking.min_tx_fee", s.MinTxFee, 0, maxRateParam, ""},
+		{"params.staking.work_units_groth16", s.WorkUnitsGroth16, 1, 1_000, ""},
+		{"params.staking.work_units_plonk", s.WorkUnitsPlonk, 1, 1_000, ""},
 	}); err != nil {
 		return err
 	}
 	r := p.Rewards
 	if r == nil {
-		return bad("rewards", "missing")
+		return bad("params.rewards", "missing")
 	}
 	if err := check([]u64{
-		{"rewards.epoch_issuance", r.EpochIssuance, 0, maxRateParam, ""},
-		{"rewards.issuance_cap", r.IssuanceCap, 0, MaxSupply, ""},
-		{"rewards.uptime_grace_bps", uint64(r.UptimeGraceBps), 0, BPS, " basis points"},
-		{"rewards.uptime_ema_alpha_bps", uint64(r.UptimeEmaAlphaBps), 1, BPS, " basis points"},
-		{"rewards.uptime_exponent", uint64(r.UptimeExponent), 1, 64, ""},
+		{"params.rewards.epoch_issuance", r.EpochIssuance, 0, maxRateParam, ""},
+		{"params.rewards.issuance_cap", r.IssuanceCap, 0, MaxSupply, ""},
+		{"params.rewards.uptime_grace_bps", uint64(r.UptimeGraceBps), 0, BPS, " basis points"},
+		{"params.rewards.uptime_ema_alpha_bps", uint64(r.UptimeEmaAlphaBps), 1, BPS, " basis points"},
+		{"params.rewards.uptime_exponent", uint64(r.UptimeExponent), 1, 64, ""},
 	}); err != nil {
 		return err
 	}
 	sl := p.Slashing
 	if sl == nil {
-		return bad("slashing", "missing")
+		return bad("params.slashing", "missing")
 	}
 	for _, d := range []struct {
 		f string
 		d *durationpb.Duration
-	}{{"slashing.downtime_jail", sl.DowntimeJail}, {"slashing.forgiveness_period", sl.ForgivenessPeriod}} {
+	}{{"params.slashing.downtime_jail", sl.DowntimeJail}, {"params.slashing.forgiveness_period", sl.ForgivenessPeriod}} {
 		if err := dur(d.f, d.d); err != nil {
 			return err
 		}
 	}
 	if err := check([]u64{
-		{"slashing.slash_incorrect_bps", uint64(sl.SlashIncorrectBps), 0, BPS, " basis points"},
-		{"slashing.slash_equivocation_bps", uint64(sl.SlashEquivocationBps), 0, BPS, " basis points"},
-		{"slashing.slash_reporter_share_bps", uint64(sl.SlashReporterShareBps), 0, BPS, " basis points"},
-		{"slashing.downtime_window", uint64(sl.DowntimeWindow), 1, 10_000, " rounds"},
+		{"params.slashing.slash_incorrect_bps", uint64(sl.SlashIncorrectBps), 0, BPS, " basis points"},
+		{"params.slashing.slash_equivocation_bps", uint64(sl.SlashEquivocationBps), 0, BPS, " basis points"},
+		{"params.slashing.slash_reporter_share_bps", uint64(sl.SlashReporterShareBps), 0, BPS, " basis points"},
+		{"params.slashing.downtime_window", uint64(sl.DowntimeWindow), 1, 10_000, " rounds"},
 	}); err != nil {
 		return err
 	}
 	if sl.DowntimeMaxMissed >= sl.DowntimeWindow {
-		return bad("slashing.downtime_max_missed", "must be in 0..downtime_window-1 (got %d, downtime_window %d)", sl.DowntimeMaxMissed, sl.DowntimeWindow)
+		return bad("params.slashing.downtime_max_missed", "must be in 0..downtime_window-1 (got %d, downtime_window %d)", sl.DowntimeMaxMissed, sl.DowntimeWindow)
 	}
 	return nil
 }

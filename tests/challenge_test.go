@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
@@ -17,6 +18,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // TestLazyKeeperEndToEnd: a real coordinator issues random challenges
@@ -28,17 +30,18 @@ import (
 // its round closes, and shows it, with its answer, after.
 func TestLazyKeeperEndToEnd(t *testing.T) {
 	cfg := config.Default()
-	cfg.Consensus.Threshold, cfg.Consensus.TotalValidators = 4, 5
-	cfg.Consensus.VerificationTimeout = 3
-	cfg.Staking.MaxElected = 5
-	cfg.Staking.EpochLength = 5
-	cfg.Staking.InitialCapacity = 1
-	cfg.Staking.StakePerUnit = 1_000_000 // stage one: limit = capacity × stake_per_unit
-	cfg.Slashing.SlashIncorrectBps = 3000
+	params := protocol.DefaultParams()
+	params.Threshold, params.TotalValidators = 4, 5
+	params.VerificationTimeout = durationpb.New(3 * time.Second)
+	params.Staking.MaxElected = 5
+	params.Staking.EpochLength = durationpb.New(5 * time.Second)
+	params.Staking.InitialCapacity = 1
+	params.Staking.StakePerUnit = 1_000_000 // stage one: limit = capacity × stake_per_unit
+	params.Slashing.SlashIncorrectBps = 3000
 	cfg.Challenges = config.Challenges{Enabled: true, Rate: 0, Interval: 1, CPUBudget: 1, ComputeShare: 0}
 	// Keeper 0 bonds least, so the genesis election leaves it out and
 	// seats the lazy keeper: what the lazy keeper loses is a seat it had.
-	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []byzantine.Strategy{byzantine.ApproveAll}, Config: &cfg,
+	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []byzantine.Strategy{byzantine.ApproveAll}, Config: &cfg, Params: params,
 		Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) { g.Keepers[0].Stake = 600_000 }})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
@@ -193,7 +194,7 @@ func TestClientsSnarkjs(t *testing.T) {
 	t.Cleanup(func() { h.Close(ctx) })
 	eng := &verdictEngine{Engine: h.Engine(), votes: map[string]lightkeeperv1.VoteKind{}}
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = 20
+	params.VerificationTimeout = durationpb.New(20 * time.Second)
 	d := startDevnet(t, devnet.Options{
 		Keepers: 10, Config: &cfg, WasmKeepers: 3, WasmEngine: eng,
 		Byzantine: []byzantine.Strategy{byzantine.ApproveAll, byzantine.RejectAll, byzantine.Equivocate},

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
@@ -26,6 +27,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -53,8 +55,9 @@ type computeNet struct {
 func startComputeNet(t *testing.T, engines []keeper.NativeEngine, strategies []byzantine.Strategy) *computeNet {
 	t.Helper()
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = 120 // the compiler keeper compiles each Go program once (seconds)
-	d := startDevnet(t, devnet.Options{Keepers: 0, ExtraGenesisKeepers: len(engines), Config: &cfg})
+	params := protocol.DefaultParams()
+	params.VerificationTimeout = durationpb.New(120 * time.Second) // the compiler keeper compiles each Go program once (seconds)
+	d := startDevnet(t, devnet.Options{Keepers: 0, ExtraGenesisKeepers: len(engines), Config: &cfg, Params: params})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
@@ -206,11 +207,12 @@ func waitClosed(t *testing.T, url string, outs []outcome) {
 // slashed, jailed and tombstoned instead.
 func TestByzantineKeepers(t *testing.T) {
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = 8 // short, so rounds close (and missed votes count) within the test, with room for a loaded machine
+	params := protocol.DefaultParams()
+	params.VerificationTimeout = durationpb.New(8 * time.Second) // short, so rounds close (and missed votes count) within the test, with room for a loaded machine
 	for _, st := range []byzantine.Strategy{byzantine.ApproveAll, byzantine.RejectAll, byzantine.Random, byzantine.Silent, byzantine.Equivocate} {
 		t.Run(string(st), func(t *testing.T) {
 			byz := []byzantine.Strategy{st, st, st}
-			d := startDevnet(t, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg})
+			d := startDevnet(t, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg, Params: params})
 			outs := runAll(t, d.URL, allItems(t))
 			checkOutcomes(t, outs)
 			checkCertificates(t, d.URL, outs)

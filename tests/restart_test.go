@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
@@ -22,23 +22,32 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
 
-// initChain runs `lightkeeper init` and sets the verification timeout.
+// initChain runs `lightkeeper init` and sets the verification timeout in
+// the genesis's params.
 func initChain(t *testing.T, timeoutSeconds int) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, errOut, code := run(t, context.Background(), "init", "--dir", dir, "--keepers", "10"); code != 0 {
 		t.Fatalf("init: %d %s %s", code, out, errOut)
 	}
-	cfgPath := filepath.Join(dir, setup.ConfigFile)
-	b, err := os.ReadFile(cfgPath)
+	editGenesis(t, dir, func(g *lightkeeperv1.Genesis) {
+		g.Params.VerificationTimeout = durationpb.New(time.Duration(timeoutSeconds) * time.Second)
+	})
+	return dir
+}
+
+// editGenesis rewrites the genesis.json of an init directory.
+func editGenesis(t *testing.T, dir string, edit func(*lightkeeperv1.Genesis)) {
+	t.Helper()
+	path := filepath.Join(dir, setup.GenesisFile)
+	g, err := setup.ReadGenesis(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = []byte(strings.Replace(string(b), "verification_timeout = 30", fmt.Sprintf("verification_timeout = %d", timeoutSeconds), 1))
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
+	edit(g)
+	if err := setup.WriteGenesis(path, g); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 // runKeepers runs the chain's 10 keepers in this process until the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
@@ -32,14 +33,15 @@ import (
 // for its --json form and for refusals.
 func TestStaking(t *testing.T) {
 	cfg := testConfig()
-	cfg.Staking.UnbondingPeriod = 1
-	cfg.Staking.EpochLength = 6
-	cfg.Staking.MinSelfBond = 500_000
-	cfg.Slashing.SlashIncorrectBps = 2_000
-	cfg.Consensus.VerificationTimeout = 3
+	params := protocol.DefaultParams()
+	params.Staking.UnbondingPeriod = durationpb.New(1 * time.Second)
+	params.Staking.EpochLength = durationpb.New(6 * time.Second)
+	params.Staking.MinSelfBond = 500_000
+	params.Slashing.SlashIncorrectBps = 2_000
+	params.VerificationTimeout = durationpb.New(3 * time.Second)
 	// 9 honest keepers and a reject-all one are run; keeper 10 is in the
 	// genesis but never online.
-	d := startDevnet(t, devnet.Options{Keepers: 10, ExtraGenesisKeepers: 1, Byzantine: []byzantine.Strategy{byzantine.RejectAll}, Config: &cfg})
+	d := startDevnet(t, devnet.Options{Keepers: 10, ExtraGenesisKeepers: 1, Byzantine: []byzantine.Strategy{byzantine.RejectAll}, Config: &cfg, Params: params})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

@@ -21,8 +21,10 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 	wasmhost "github.com/lightkeeper-net/lightkeeper/wasmclient/host"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // wasmModule returns the wasip1 keeper module: $LIGHTKEEPER_WASM when set
@@ -64,7 +66,8 @@ func TestWasmKeepers(t *testing.T) {
 	// on a two-core machine need several seconds for a workload that
 	// native keepers finish within the 3 s other tests use.
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = 20
+	params := protocol.DefaultParams()
+	params.VerificationTimeout = durationpb.New(20 * time.Second)
 	for _, c := range []struct {
 		name string
 		byz  []byzantine.Strategy
@@ -84,7 +87,7 @@ func TestWasmKeepers(t *testing.T) {
 			// keepers have stopped.
 			t.Cleanup(func() { h.Close(ctx) })
 			eng := &countingEngine{Engine: h.Engine()}
-			d := startDevnet(t, devnet.Options{Keepers: 10, Byzantine: c.byz, Config: &cfg, WasmKeepers: 10, WasmEngine: eng})
+			d := startDevnet(t, devnet.Options{Keepers: 10, Byzantine: c.byz, Config: &cfg, Params: params, WasmKeepers: 10, WasmEngine: eng})
 			outs := runAll(t, d.URL, allItems(t))
 			checkOutcomes(t, outs)
 			checkCertificates(t, d.URL, outs)
@@ -193,8 +196,9 @@ func startDevnetWithExtra(t *testing.T, n, extra, timeout int) *devnet.Devnet {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = int64(timeout)
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: n, ExtraGenesisKeepers: extra, Config: &cfg})
+	params := protocol.DefaultParams()
+	params.VerificationTimeout = durationpb.New(time.Duration(timeout) * time.Second)
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: n, ExtraGenesisKeepers: extra, Config: &cfg, Params: params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,10 +283,11 @@ func TestWasmKeepersCompute(t *testing.T) {
 	t.Cleanup(func() { h.Close(ctx) }) // after the devnet's cleanup: the keepers stop first
 	eng := &countingEngine{Engine: h.Engine()}
 	cfg := testConfig()
+	params := protocol.DefaultParams()
 	// A round's deadline bounds its compute runs; the interpreter inside
 	// wasm is slow and the first run also checks and compiles the program.
-	cfg.Consensus.VerificationTimeout = 120
-	d := startDevnet(t, devnet.Options{Keepers: 3, Config: &cfg, WasmKeepers: 3, WasmEngine: eng})
+	params.VerificationTimeout = durationpb.New(120 * time.Second)
+	d := startDevnet(t, devnet.Options{Keepers: 3, Config: &cfg, Params: params, WasmKeepers: 3, WasmEngine: eng})
 	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
 	wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()

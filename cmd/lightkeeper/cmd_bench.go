@@ -21,6 +21,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -102,12 +103,12 @@ func cmdBench(ctx context.Context, args []string) error {
 	target := *url
 	var where string
 	if *url == "" {
-		defaults := config.Default()
-		if *nKeepers < int(defaults.Consensus.Threshold) || *nKeepers > 10000 {
+		threshold := protocol.DefaultParams().GetThreshold()
+		if *nKeepers < int(threshold) || *nKeepers > 10000 {
 			return usagef("--keepers %d: want %d..10000 (a round needs threshold = %d eligible keepers)",
-				*nKeepers, defaults.Consensus.Threshold, defaults.Consensus.Threshold)
+				*nKeepers, threshold, threshold)
 		}
-		cfg := defaults
+		cfg := config.Default()
 		cfg.Limits.SubmitRate = 1e6
 		cfg.Limits.SubmitBurst = 1e6
 		// Every keeper and submitter of the bench is at one loopback

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
@@ -92,11 +93,12 @@ func cmdDemo(ctx context.Context, args []string) error {
 	// Byzantine members disagree with each other) end sooner than at the
 	// default 30 s; every other round is decided in milliseconds.
 	cfg := config.Default()
-	cfg.Consensus.VerificationTimeout = 15
+	params := protocol.DefaultParams()
+	params.VerificationTimeout = durationpb.New(15 * time.Second)
 	// Random challenges every few seconds, so that some close (and are
 	// revealed and judged) while the demo runs.
 	cfg.Challenges.Interval = 2
-	opts := devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg}
+	opts := devnet.Options{Keepers: *n, Byzantine: byz, Logger: log, Keeper: &kc, Config: &cfg, Params: params}
 	var pool poolSetup
 	if poolSetupc != nil {
 		if pool = <-poolSetupc; pool.err != nil {
@@ -113,7 +115,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online, verification_timeout %ds", d.URL, d.Dir, *n, cfg.Consensus.VerificationTimeout)
+	fmt.Fprintf(out, "devnet:  coordinator %s on Pebble in %s, %d keepers online, verification_timeout %s", d.URL, d.Dir, *n, params.VerificationTimeout.AsDuration())
 	if pool.prover != nil {
 		fmt.Fprintf(out, ", shielded pool in genesis (keeper keys hold %d each)", demoGenesisAmount)
 	}
@@ -128,7 +130,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 		computeDone.Add(1)
 		go func() {
 			defer computeDone.Done()
-			cres = runCompute(ctx, d.URL, mods, cfg.Params().GetCompute(), demoComputeKind, nil)
+			cres = runCompute(ctx, d.URL, mods, params.GetCompute(), demoComputeKind, nil)
 		}()
 	}
 	results := runWorkload(ctx, d.URL, items, out)
@@ -336,15 +338,15 @@ func demoCertificate(ctx context.Context, url string, results []demoResult, out 
 // its bond under min_self_bond, and an equivocating one, tombstoned.
 func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out io.Writer) error {
 	const epochSeconds = 6
-	cfg := config.Default()
-	cfg.Staking.EpochLength = epochSeconds
-	cfg.Staking.MinSelfBond = 500_000      // genesis bonds are 1,000,000
-	cfg.Slashing.SlashIncorrectBps = 2_000 // 20 % per vote against the outcome
-	cfg.Consensus.VerificationTimeout = 5  // rounds close (and count) quickly
+	params := protocol.DefaultParams()
+	params.Staking.EpochLength = durationpb.New(epochSeconds * time.Second)
+	params.Staking.MinSelfBond = 500_000                         // genesis bonds are 1,000,000
+	params.Slashing.SlashIncorrectBps = 2_000                    // 20 % per vote against the outcome
+	params.VerificationTimeout = durationpb.New(5 * time.Second) // rounds close (and count) quickly
 	byz := []byzantine.Strategy{byzantine.RejectAll, byzantine.Equivocate}
 	fmt.Fprintf(out, "\n== an epoch turning over (epoch_length %ds, min_self_bond %d, slash_incorrect %d bps) ==\n",
-		epochSeconds, cfg.Staking.MinSelfBond, cfg.Slashing.SlashIncorrectBps)
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: byz, Config: &cfg, Logger: log})
+		epochSeconds, params.Staking.MinSelfBond, params.Slashing.SlashIncorrectBps)
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: byz, Params: params, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -46,17 +46,14 @@ func cmdInit(ctx context.Context, args []string) error {
 	if *n < 0 || *n > 10000 {
 		return usagef("--keepers %d: want 0..10000", *n)
 	}
-	if _, _, err := setup.Init(*dir, *chainID, *n); err != nil {
-		return err
-	}
-	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, *n, filepath.Join(*dir, setup.KeysDir))
-	cfg, err := config.Load(filepath.Join(*dir, setup.ConfigFile))
+	_, g, err := setup.Init(*dir, *chainID, *n)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("params hash %x (chain %s, the [consensus] rules of this config.toml; they are frozen at the first start,\n"+
+	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, *n, filepath.Join(*dir, setup.KeysDir))
+	fmt.Printf("params hash %x (chain %s, the params of this genesis.json; they are frozen at the first start,\n"+
 		"  and offline certificate checks pin them: verify-cert --file CERT --params PARAMS.json --params-hash HASH)\n",
-		protocol.ParamsHash(*chainID, cfg.Params()), *chainID)
+		protocol.ParamsHash(*chainID, g.GetParams()), *chainID)
 	fmt.Printf("start the coordinator: lightkeeper coordinator --config %s --data %s\n",
 		filepath.Join(*dir, setup.ConfigFile), filepath.Join(*dir, "data"))
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/cputime"
@@ -33,14 +34,14 @@ import (
 // every batch from one address, which limits.bad_vote_rate cuts off.
 func BenchmarkJunkVotes(b *testing.B) {
 	cfg := testConfig()
-	cfg.Consensus.VerificationTimeout = 3600
+	cfg.Params.VerificationTimeout = durationpb.New(3600 * time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	silent := make([]byzantine.Strategy, 10)
 	for i := range silent {
 		silent[i] = byzantine.Silent
 	}
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: silent, Config: &cfg})
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: 10, Byzantine: silent, Config: &cfg.Config, Params: cfg.Params})
 	if err != nil {
 		b.Fatal(err)
 	}

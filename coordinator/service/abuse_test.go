@@ -333,7 +333,7 @@ func TestRegistrationLimits(t *testing.T) {
 	cfg.Limits.MaxRegisteredBytes = int64(len(item.VK)) + 200<<10
 	funded := newKey(t) // a new key with the funds to bond
 	d := startDevnetOpts(t, cfg, 10, 1, func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) {
-		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(funded), Amount: uint64(cfg.Staking.MinSelfBond)})
+		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(funded), Amount: cfg.Params.Staking.MinSelfBond})
 	})
 	ctx := context.Background()
 	chainID := d.Genesis.GetChainId()

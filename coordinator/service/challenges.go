@@ -274,7 +274,7 @@ func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Sc
 		}
 		return vk, false, nil
 	}
-	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), key, n.cfg.VerifierLimits())
+	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), key, n.sizeLimits)
 	if err != nil {
 		return nil, false, invalidArgument("key: %v", err)
 	}

@@ -40,7 +40,7 @@ func TestNoReadOfUncommittedBlock(t *testing.T) {
 	aliceID, bobID := setup.KeyID(alice), setup.KeyID(bob)
 	const funds, amount, fee = 1_000_000, 1_000, 3
 	g := &lightkeeperv1.Genesis{ChainId: "commit-test", GenesisTime: timestamppb.New(time.Now().Truncate(time.Second)),
-		Balances: []*lightkeeperv1.GenesisBalance{{AccountId: aliceID, Amount: funds}}}
+		Balances: []*lightkeeperv1.GenesisBalance{{AccountId: aliceID, Amount: funds}}, Params: protocol.DefaultParams()}
 	var keeperID string
 	for i := 0; i < 4; i++ {
 		k := setup.NewKey()
@@ -284,7 +284,8 @@ func BenchmarkReadsDuringCommits(b *testing.B) {
 	aliceID, bobID := setup.KeyID(alice), setup.KeyID(bob)
 	g := &lightkeeperv1.Genesis{ChainId: "commit-bench", GenesisTime: timestamppb.New(time.Now().Truncate(time.Second)),
 		Balances: []*lightkeeperv1.GenesisBalance{{AccountId: aliceID, Amount: 1 << 40}},
-		Keepers:  []*lightkeeperv1.GenesisKeeper{{KeeperId: setup.KeyID(setup.NewKey()), Stake: setup.DefaultStake}}}
+		Keepers:  []*lightkeeperv1.GenesisKeeper{{KeeperId: setup.KeyID(setup.NewKey()), Stake: setup.DefaultStake}},
+		Params:   protocol.DefaultParams()}
 	n, err := Open(Options{Config: cfg, Genesis: g, DataDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)

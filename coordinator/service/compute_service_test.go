@@ -75,7 +75,7 @@ func TestComputeService(t *testing.T) {
 	cfg := testConfig()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, ExtraGenesisKeepers: 3, Config: &cfg})
+	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, ExtraGenesisKeepers: 3, Config: &cfg.Config, Params: cfg.Params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestComputeService(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, err = devnet.Start(ctx, devnet.Options{Dir: dir, ExtraGenesisKeepers: 3, Config: &cfg})
+	d, err = devnet.Start(ctx, devnet.Options{Dir: dir, ExtraGenesisKeepers: 3, Config: &cfg.Config, Params: cfg.Params})
 	if err != nil {
 		t.Fatal(err)
 	}

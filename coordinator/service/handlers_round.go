@@ -122,7 +122,7 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 		return invalidArgument("%s: missing", field)
 	}
 	if p := rr.GetProof(); p != nil {
-		lim := n.cfg.Limits
+		lim := n.sizeLimits
 		switch {
 		case len(p.GetProof()) > lim.MaxProofBytes:
 			return invalidArgument("%s.proof.proof: %d bytes, limit is %d", field, len(p.GetProof()), lim.MaxProofBytes)
@@ -140,7 +140,7 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 		}
 	}
 	if w := rr.GetWithdrawal(); w != nil {
-		if lim := n.cfg.Limits.MaxProofBytes; len(w.GetProof()) > lim {
+		if lim := n.sizeLimits.MaxProofBytes; len(w.GetProof()) > lim {
 			return invalidArgument("%s.withdrawal.proof: %d bytes, limit is %d", field, len(w.GetProof()), lim)
 		}
 		if err := verifier.CheckProofEncoding(verifier.SchemeGroth16, verifier.CurveBN254, w.GetProof()); err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -95,11 +96,11 @@ func TestListRoundsMaxPageOfMaxSizeRounds(t *testing.T) {
 	cfg := testConfig()
 	cfg.Limits.SubmitBurst = 2000
 	cfg.Limits.SubmitRate = 2000
-	cfg.Consensus.VerificationTimeout = 600 // stay open: nothing votes
+	cfg.Params.VerificationTimeout = durationpb.New(600 * time.Second) // stay open: nothing votes
 	d := startDevnet(t, cfg, 10, 0)
 	const maxPage = 1000
 	// 200 at once: group commit puts many of them in each block.
-	ids := fillRoundsFrom(t, d.URL, maxPage, cfg.Limits.MaxProofBytes, 200)
+	ids := fillRoundsFrom(t, d.URL, maxPage, int(cfg.Params.SizeLimits.MaxProofBytes), 200)
 
 	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
 	ctx := context.Background()
@@ -162,13 +163,13 @@ func TestListRoundsMaxPageOfMaxSizeRounds(t *testing.T) {
 func TestListRoundsByteBudget(t *testing.T) {
 	cfg := testConfig()
 	cfg.Limits.MaxRequestBytes = 32 << 10 // a byte budget of 8 KiB
-	cfg.Limits.MaxProofBytes = 16 << 10
-	cfg.Limits.MaxPublicInputBytes = 1 << 10
-	cfg.Limits.MaxVerifyingKeyBytes = 16 << 10
-	cfg.Consensus.VerificationTimeout = 600
+	cfg.Params.SizeLimits.MaxProofBytes = 16 << 10
+	cfg.Params.SizeLimits.MaxPublicInputBytes = 1 << 10
+	cfg.Params.SizeLimits.MaxVerifyingKeyBytes = 16 << 10
+	cfg.Params.VerificationTimeout = durationpb.New(600 * time.Second)
 	d := startDevnet(t, cfg, 10, 0)
 	const n = 120
-	ids := fillRounds(t, d.URL, n, cfg.Limits.MaxProofBytes)
+	ids := fillRounds(t, d.URL, n, int(cfg.Params.SizeLimits.MaxProofBytes))
 	rc := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, d.URL)
 	seen, token, pages := map[string]bool{}, "", 0
 	for pages = 1; pages <= n; pages++ {
@@ -229,7 +230,7 @@ func postJSON(url, body string) ([]byte, error) {
 func TestListKeepersPages(t *testing.T) {
 	cfg := testConfig()
 	cfg.Limits.MaxRequestBytes = 8 << 10 // a 2 KiB budget: a few keepers a page
-	cfg.Limits.MaxProofBytes, cfg.Limits.MaxPublicInputBytes, cfg.Limits.MaxVerifyingKeyBytes = 4<<10, 1<<10, 4<<10
+	cfg.Params.SizeLimits.MaxProofBytes, cfg.Params.SizeLimits.MaxPublicInputBytes, cfg.Params.SizeLimits.MaxVerifyingKeyBytes = 4<<10, 1<<10, 4<<10
 	d := startDevnet(t, cfg, 10, 20)
 	kc := lightkeeperv1connect.NewKeeperServiceClient(http.DefaultClient, d.URL)
 	for _, size := range []uint32{0, 3} {

@@ -16,6 +16,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // ErrStopped is returned to requests that arrive after the node stopped.
@@ -71,6 +72,10 @@ type Node struct {
 
 	// computeParams are the chain's compute parameters (fixed at genesis).
 	computeParams *lightkeeperv1.ComputeParams
+	// sizeLimits are the chain's size limits (fixed at genesis): admission
+	// checks requests against them, so it never admits what the machine
+	// refuses.
+	sizeLimits protocol.Limits
 	// checkSlots bounds concurrent program registration checks.
 	checkSlots chan struct{}
 
@@ -141,7 +146,6 @@ func Open(opts Options) (*Node, error) {
 }
 
 func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
-	params := n.cfg.Params()
 	initialized, err := n.store.Initialized()
 	if err != nil {
 		return err
@@ -150,7 +154,10 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		if genesis == nil {
 			return fmt.Errorf("data directory is empty and no genesis was given")
 		}
-		m, res, err := state.New(genesis, params)
+		if genesis.GetParams() == nil {
+			return fmt.Errorf("genesis has no params: a new chain reads its rules (consensus, staking, rewards, slashing, compute and size limits) from genesis.json's \"params\", which config.toml no longer holds; add them (lightkeeper init writes a genesis with the defaults)")
+		}
+		m, res, err := state.New(genesis)
 		if err != nil {
 			return fmt.Errorf("genesis: %w", err)
 		}
@@ -165,6 +172,7 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		n.machine = m
 		n.chainID = genesis.GetChainId()
 		n.computeParams = m.Params().GetCompute()
+		n.sizeLimits = protocol.SizeLimitsOf(m.Params())
 		n.log.Info("new chain", "chain_id", n.chainID, "keepers", len(genesis.GetKeepers()))
 		return nil
 	}
@@ -175,12 +183,21 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	if genesis != nil && genesis.GetChainId() != meta.GetChainId() {
 		return fmt.Errorf("data directory holds chain %q, the genesis file is for %q", meta.GetChainId(), genesis.GetChainId())
 	}
-	if !proto.Equal(meta.GetParams(), params) {
-		diff := config.ParamsDiff(meta.GetParams(), params)
+	// The stored parameters are the chain's. A genesis file written before
+	// parameters moved into genesis has none: the data directory's are
+	// used (that is the migration; nothing to do). One that has them must
+	// agree.
+	switch given := genesis.GetParams(); {
+	case given == nil:
+		if genesis != nil {
+			n.log.Warn("genesis.json has no params: using the chain parameters stored in the data directory", "chain_id", meta.GetChainId())
+		}
+	case !proto.Equal(meta.GetParams(), given):
+		diff := paramsDiff(meta.GetParams(), given)
 		if len(diff) == 0 {
 			diff = []string{fmt.Sprintf("stored %v", meta.GetParams())}
 		}
-		return fmt.Errorf("the consensus parameters of config.toml differ from those this data directory was created with (%s); replaying it under other rules would change its history: restore those values or use a new data directory", strings.Join(diff, "; "))
+		return fmt.Errorf("the chain parameters of genesis.json differ from those this data directory was created with (%s); replaying it under other rules would change its history: restore those values or use a new data directory", strings.Join(diff, "; "))
 	}
 	snap := state.Snapshot{Meta: meta}
 	if snap.Keepers, err = n.store.Keepers(); err != nil {
@@ -226,6 +243,7 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	n.machine = m
 	n.chainID = meta.GetChainId()
 	n.computeParams = m.Params().GetCompute()
+	n.sizeLimits = protocol.SizeLimitsOf(m.Params())
 	n.log.Info("restored chain", "chain_id", n.chainID, "height", meta.GetHead().GetHeight(),
 		"open_rounds", len(snap.OpenRounds), "keepers", len(snap.Keepers))
 	return nil

@@ -55,18 +55,18 @@ func validItem(t *testing.T) workload.Item {
 // startDevnet starts a devnet whose run keepers are all silent (online,
 // never voting), so a test can cast every vote itself with the keys in
 // d.Keys.
-func startDevnet(t *testing.T, cfg config.Config, silent, extra int) *devnet.Devnet {
+func startDevnet(t *testing.T, cfg testSetup, silent, extra int) *devnet.Devnet {
 	t.Helper()
 	return startDevnetOpts(t, cfg, silent, extra, nil)
 }
 
 // startDevnetWith is startDevnet with a genesis edit.
-func startDevnetWith(t *testing.T, cfg config.Config, silent int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
+func startDevnetWith(t *testing.T, cfg testSetup, silent int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
 	t.Helper()
 	return startDevnetOpts(t, cfg, silent, 0, edit)
 }
 
-func startDevnetOpts(t *testing.T, cfg config.Config, silent, extra int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
+func startDevnetOpts(t *testing.T, cfg testSetup, silent, extra int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) *devnet.Devnet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -74,7 +74,7 @@ func startDevnetOpts(t *testing.T, cfg config.Config, silent, extra int, edit fu
 	for i := range byz {
 		byz[i] = byzantine.Silent
 	}
-	d, err := devnet.Start(ctx, devnet.Options{Keepers: silent, Byzantine: byz, ExtraGenesisKeepers: extra, Config: &cfg, Genesis: edit})
+	d, err := devnet.Start(ctx, devnet.Options{Keepers: silent, Byzantine: byz, ExtraGenesisKeepers: extra, Config: &cfg.Config, Params: cfg.Params, Genesis: edit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestSubmitRefusals(t *testing.T) {
 		t.Fatalf("wrong input count: %v, want InvalidArgument", err)
 	}
 	big := item
-	big.Proof = make([]byte, cfg.Limits.MaxProofBytes+1)
+	big.Proof = make([]byte, cfg.Params.SizeLimits.MaxProofBytes+1)
 	if _, err := sub.Submit(ctx, big, "c"); connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "request.proof.proof") {
 		t.Fatalf("oversized proof: %v, want InvalidArgument naming the field", err)
 	}
@@ -266,9 +266,9 @@ func TestSubmitRefusals(t *testing.T) {
 func TestRequestSizeLimit(t *testing.T) {
 	cfg := testConfig()
 	cfg.Limits.MaxRequestBytes = 64 << 10
-	cfg.Limits.MaxVerifyingKeyBytes = 32 << 10
-	cfg.Limits.MaxProofBytes = 32 << 10
-	cfg.Limits.MaxPublicInputBytes = 32 << 10
+	cfg.Params.SizeLimits.MaxVerifyingKeyBytes = 32 << 10
+	cfg.Params.SizeLimits.MaxProofBytes = 32 << 10
+	cfg.Params.SizeLimits.MaxPublicInputBytes = 32 << 10
 	d := startDevnet(t, cfg, 10, 0)
 	vc := lightkeeperv1connect.NewVerifyingKeyServiceClient(http.DefaultClient, d.URL)
 	_, err := vc.RegisterVerifyingKey(context.Background(), connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
@@ -407,13 +407,21 @@ func TestMaxOpenRounds(t *testing.T) {
 	}
 }
 
-// testConfig is config.Default() without random challenges: they are
-// tested on their own (challenge_test.go); elsewhere they would open rounds
-// the test did not submit and spend CPU proving in the background.
-func testConfig() config.Config {
+// testSetup is what a test chooses for a devnet: the node's config and
+// the chain's parameters (its genesis params).
+type testSetup struct {
+	config.Config
+	Params *lightkeeperv1.ConsensusParams
+}
+
+// testConfig is config.Default() without random challenges, on a chain
+// with the default parameters. Challenges are tested on their own
+// (challenge_test.go); elsewhere they would open rounds the test did not
+// submit and spend CPU proving in the background.
+func testConfig() testSetup {
 	cfg := config.Default()
 	cfg.Challenges.Enabled = false
-	return cfg
+	return testSetup{Config: cfg, Params: protocol.DefaultParams()}
 }
 
 // A key registered once cannot be registered again under another scheme or

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
@@ -65,10 +68,10 @@ func (s *stakingAPI) submit(stx *lightkeeperv1.SignedTx) (*lightkeeperv1.SubmitT
 // other staking parameters.
 func TestStakingServiceRefusals(t *testing.T) {
 	cfg := testConfig()
-	cfg.Staking.MinTxFee = 1
+	cfg.Params.Staking.MinTxFee = 1
 	dir := t.TempDir()
 	ctx := context.Background()
-	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg})
+	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg.Config, Params: cfg.Params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,10 +104,22 @@ func TestStakingServiceRefusals(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Staking.MinTxFee = 0
-	if d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg}); err == nil {
+	gpath := filepath.Join(dir, setup.GenesisFile)
+	g, err := setup.ReadGenesis(gpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Params.Staking.MinTxFee = 0
+	if err := setup.WriteGenesis(gpath, g); err != nil {
+		t.Fatal(err)
+	}
+	d, err = devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg.Config})
+	if err == nil {
 		d.Close()
 		t.Fatal("a data directory accepted other staking parameters")
+	}
+	if want := "params.staking.min_tx_fee: the chain has 1, genesis.json has 0"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("restart under other parameters: %v, want %q", err, want)
 	}
 }
 
@@ -113,12 +128,12 @@ func TestStakingServiceRefusals(t *testing.T) {
 // signed form of SubmitRound; the unsigned form is refused.
 func TestPaidSubmissions(t *testing.T) {
 	cfg := testConfig()
-	cfg.Staking.FeePerWorkUnit = 5
-	cfg.Staking.UnbondingPeriod = 1
+	cfg.Params.Staking.FeePerWorkUnit = 5
+	cfg.Params.Staking.UnbondingPeriod = durationpb.New(time.Second)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Config: &cfg})
+	d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Config: &cfg.Config, Params: cfg.Params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +204,7 @@ func TestPaidSubmissions(t *testing.T) {
 
 	// The economy survives a restart.
 	d.Close()
-	d2, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg})
+	d2, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 0, ExtraGenesisKeepers: 10, Config: &cfg.Config})
 	if err != nil {
 		t.Fatal(err)
 	}

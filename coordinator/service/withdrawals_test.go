@@ -181,7 +181,7 @@ func TestPoolSurvivesRestart(t *testing.T) {
 		for i := range byz {
 			byz[i] = byzantine.Silent
 		}
-		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg,
+		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg.Config, Params: cfg.Params,
 			Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) {
 				g.WithdrawalVerifyingKey = []byte("placeholder pool key")
 				g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: setup.KeyID(depositor), Amount: 1_000})

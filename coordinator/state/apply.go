@@ -473,7 +473,7 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	if !verifier.Curve(tx.GetCurve()).Valid() {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.curve: %v is not a supported curve", ErrInvalidRequest, tx.GetCurve())}
 	}
-	lim := protocol.DefaultLimits()
+	lim := protocol.SizeLimitsOf(a.m.params)
 	if n := len(tx.GetKey()); n == 0 || n > lim.MaxVerifyingKeyBytes {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.key: %d bytes, want 1..%d", ErrInvalidRequest, n, lim.MaxVerifyingKeyBytes)}
 	}
@@ -678,7 +678,7 @@ func (m *Machine) checkProofRequest(pr *lightkeeperv1.ProofRequest) error {
 		return fmt.Errorf("%w: proof: scheme %s and curve %s, but verifying key %s is %s on %s", ErrInvalidRequest,
 			scheme, curve, vk.Id, verifier.Scheme(vk.Scheme), verifier.Curve(vk.Curve))
 	}
-	lim := protocol.DefaultLimits()
+	lim := protocol.SizeLimitsOf(m.params)
 	n, err := verifier.CheckPublicInputs(curve, pr.PublicInputs, lim)
 	if err != nil {
 		return fmt.Errorf("%w: proof.public_inputs: %v", ErrInvalidRequest, err)

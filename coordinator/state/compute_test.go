@@ -220,7 +220,7 @@ func TestComputePaidSubmission(t *testing.T) {
 	p := protocol.DefaultParams()
 	p.Staking.FeePerWorkUnit = 10
 	p.Staking.FuelPerUnit = 1000
-	m, _, err := New(testGenesisWithBalances(3, 100, 1_000), p)
+	m, _, err := New(withParams(testGenesisWithBalances(3, 100, 1_000), p))
 	if err != nil {
 		t.Fatal(err)
 	}

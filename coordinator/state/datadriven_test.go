@@ -456,7 +456,7 @@ func (g *golden) doGenesis(a map[string]string) string {
 	if _, ok := a["pool"]; ok {
 		gen.WithdrawalVerifyingKey = fakePoolVK
 	}
-	m, res, err := New(gen, p)
+	m, res, err := New(withParams(gen, p))
 	if err != nil {
 		return "error: " + err.Error()
 	}

@@ -151,11 +151,11 @@ func simulateEconomy(t *testing.T, seed int64, steps int) [][]byte {
 	for i := 0; i < econAccounts+6; i++ {
 		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: keeperID(i), Amount: uint64(2_000 + rng.Intn(5_000))})
 	}
-	m, gres, err := New(g, p)
+	m, gres, err := New(withParams(g, p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	twin, _, _ := New(g, p)
+	twin, _, _ := New(withParams(g, p))
 	s := &econSim{t: t, seed: seed, rng: rng, p: p, m: m, twin: twin, now: testGenesisMs, index: map[string]int{},
 		rounds: map[string]*lightkeeperv1.Round{}, voted: map[string]map[int]lightkeeperv1.VoteKind{}, vk: vkID(fakeVK), vkp: vkID([]byte("plonk key")), seen: map[string]int{}}
 	for i := 0; i < econAccounts+6; i++ {

@@ -18,7 +18,7 @@ import (
 func TestGenesis(t *testing.T) {
 	g := testGenesis(3, 100)
 	g.Keepers[1].Stake = 0
-	m, res, err := New(g, nil)
+	m, res, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestGenesis(t *testing.T) {
 func TestGenesisTimeTruncated(t *testing.T) {
 	g := testGenesis(1, 1)
 	g.GenesisTime.Nanos = 123_456_789
-	_, res, err := New(g, nil)
+	_, res, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func TestGenesisInvalid(t *testing.T) {
 	} {
 		g := testGenesis(2, 1)
 		mut(g)
-		if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
+		if _, _, err := New(g); !errors.Is(err, ErrInvalidGenesis) {
 			t.Errorf("%s: got %v", name, err)
 		}
 	}
-	if _, _, err := New(nil, nil); !errors.Is(err, ErrInvalidGenesis) {
+	if _, _, err := New(nil); !errors.Is(err, ErrInvalidGenesis) {
 		t.Errorf("nil genesis: %v", err)
 	}
 }

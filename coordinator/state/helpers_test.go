@@ -142,7 +142,7 @@ type harness struct {
 // registering all of them, setting them online and registering fakeVK.
 func newHarness(t testing.TB, n int, stake uint64, params *lightkeeperv1.ConsensusParams) *harness {
 	t.Helper()
-	m, _, err := New(testGenesis(n, stake), params)
+	m, _, err := New(withParams(testGenesis(n, stake), params))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,4 +269,10 @@ func mustEqualProto(t testing.TB, what string, got, want proto.Message) {
 	if !proto.Equal(got, want) {
 		t.Fatalf("%s:\ngot  %v\nwant %v", what, got, want)
 	}
+}
+
+// withParams returns g carrying params (nil: the defaults).
+func withParams(g *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) *lightkeeperv1.Genesis {
+	g.Params = params
+	return g
 }

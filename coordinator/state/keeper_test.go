@@ -13,7 +13,7 @@ import (
 )
 
 func TestRegisterKeeper(t *testing.T) {
-	m, _, err := New(testGenesis(2, 100), nil)
+	m, _, err := New(testGenesis(2, 100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,7 +201,9 @@ type Snapshot struct {
 	SpentNullifiers [][]byte
 }
 
-// New creates the machine at genesis. params nil means protocol.DefaultParams(). The
+// New creates the machine at genesis under the chain parameters the
+// genesis carries (genesis.params; absent means protocol.DefaultParams(),
+// for tests and tools: a node refuses a genesis file without them). The
 // Result holds block 0 (header time = genesis_time truncated to the
 // millisecond, previous_hash and results_hash 32 zero bytes,
 // transactions_hash = SHA-256 of the deterministic encoding of genesis), the
@@ -209,15 +211,16 @@ type Snapshot struct {
 // initial reputation and capacity, not registered, offline), the genesis
 // accounts and the staking state with the genesis active set (elected as
 // every epoch's, with the genesis hash as seed).
-func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) (*Machine, *Result, error) {
+func New(genesis *lightkeeperv1.Genesis) (*Machine, *Result, error) {
+	if genesis == nil {
+		return nil, nil, fmt.Errorf("%w: missing", ErrInvalidGenesis)
+	}
+	params := genesis.GetParams()
 	if params == nil {
 		params = protocol.DefaultParams()
 	}
 	if err := protocol.ValidateParams(params); err != nil {
 		return nil, nil, err
-	}
-	if genesis == nil {
-		return nil, nil, fmt.Errorf("%w: missing", ErrInvalidGenesis)
 	}
 	if err := checkChainID(genesis.ChainId); err != nil {
 		return nil, nil, fmt.Errorf("%w: chain_id: %v", ErrInvalidGenesis, err)

@@ -559,7 +559,7 @@ func TestDailyDecay(t *testing.T) {
 			p.ReputationDailyDecayPpm = tc.ppm
 			p.ReputationMax = max(p.ReputationMax, tc.rep)
 			// Genesis at midnight: the harness block is at the same time.
-			m, _, err := New(testGenesis(1, 1), p)
+			m, _, err := New(withParams(testGenesis(1, 1), p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -599,7 +599,7 @@ func TestDecayBounded(t *testing.T) {
 	}
 	p := protocol.DefaultParams()
 	p.ReputationMax, p.ReputationDailyDecayPpm = rep, 1
-	m, _, err := New(testGenesis(1, 1), p)
+	m, _, err := New(withParams(testGenesis(1, 1), p))
 	if err != nil {
 		t.Fatal(err)
 	}

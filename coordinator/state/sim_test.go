@@ -101,11 +101,11 @@ func simulate(t *testing.T, seed int64, steps int) {
 	pending := map[[32]byte]shielded.Note{} // leaf → note, deposited this block
 	spent := map[[32]byte]string{}          // nullifier → round that spent it
 	var deposited, paid uint64
-	m, gres, err := New(g, p)
+	m, gres, err := New(withParams(g, p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	twin, _, _ := New(g, p)
+	twin, _, _ := New(withParams(g, p))
 	var restored *Machine
 	restoreAt := steps/3 + rng.Intn(steps/3)
 

@@ -114,7 +114,7 @@ func economyMachine(t *testing.T, stakes []uint64, capUnits []uint64, f func(p *
 	for i := 0; i < 10; i++ {
 		g.Balances = append(g.Balances, &lightkeeperv1.GenesisBalance{AccountId: keeperID(20 + i), Amount: 1_000_000})
 	}
-	m, _, err := New(g, p)
+	m, _, err := New(withParams(g, p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,14 +350,14 @@ func TestTxSignature(t *testing.T) {
 
 func TestEconomyParamsValidated(t *testing.T) {
 	for field, f := range map[string]func(p *lightkeeperv1.ConsensusParams){
-		"staking.min_self_bond":          func(p *lightkeeperv1.ConsensusParams) { p.Staking.MinSelfBond = 0 },
-		"staking.epoch_length":           func(p *lightkeeperv1.ConsensusParams) { p.Staking.EpochLength = durationpb.New(0) },
-		"staking.max_elected":            func(p *lightkeeperv1.ConsensusParams) { p.Staking.MaxElected = 0 },
-		"staking.capacity_ema_alpha_bps": func(p *lightkeeperv1.ConsensusParams) { p.Staking.CapacityEmaAlphaBps = 10_001 },
-		"rewards.uptime_exponent":        func(p *lightkeeperv1.ConsensusParams) { p.Rewards.UptimeExponent = 0 },
-		"slashing.downtime_max_missed":   func(p *lightkeeperv1.ConsensusParams) { p.Slashing.DowntimeMaxMissed = p.Slashing.DowntimeWindow },
-		"slashing.forgiveness_period":    func(p *lightkeeperv1.ConsensusParams) { p.Slashing.ForgivenessPeriod = nil },
-		"staking":                        func(p *lightkeeperv1.ConsensusParams) { p.Staking = nil },
+		"params.staking.min_self_bond":          func(p *lightkeeperv1.ConsensusParams) { p.Staking.MinSelfBond = 0 },
+		"params.staking.epoch_length":           func(p *lightkeeperv1.ConsensusParams) { p.Staking.EpochLength = durationpb.New(0) },
+		"params.staking.max_elected":            func(p *lightkeeperv1.ConsensusParams) { p.Staking.MaxElected = 0 },
+		"params.staking.capacity_ema_alpha_bps": func(p *lightkeeperv1.ConsensusParams) { p.Staking.CapacityEmaAlphaBps = 10_001 },
+		"params.rewards.uptime_exponent":        func(p *lightkeeperv1.ConsensusParams) { p.Rewards.UptimeExponent = 0 },
+		"params.slashing.downtime_max_missed":   func(p *lightkeeperv1.ConsensusParams) { p.Slashing.DowntimeMaxMissed = p.Slashing.DowntimeWindow },
+		"params.slashing.forgiveness_period":    func(p *lightkeeperv1.ConsensusParams) { p.Slashing.ForgivenessPeriod = nil },
+		"params.staking":                        func(p *lightkeeperv1.ConsensusParams) { p.Staking = nil },
 	} {
 		p := protocol.DefaultParams()
 		f(p)
@@ -371,19 +371,19 @@ func TestEconomyParamsValidated(t *testing.T) {
 func TestGenesisBalances(t *testing.T) {
 	g := testGenesis(2, 100)
 	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: keeperID(5), Amount: 7}, {AccountId: keeperID(5), Amount: 1}}
-	if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
+	if _, _, err := New(g); !errors.Is(err, ErrInvalidGenesis) {
 		t.Fatalf("duplicate balance: %v", err)
 	}
 	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: "zz", Amount: 7}}
-	if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
+	if _, _, err := New(g); !errors.Is(err, ErrInvalidGenesis) {
 		t.Fatalf("bad id: %v", err)
 	}
 	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: keeperID(5), Amount: protocol.MaxSupply}}
-	if _, _, err := New(g, nil); !errors.Is(err, ErrInvalidGenesis) {
+	if _, _, err := New(g); !errors.Is(err, ErrInvalidGenesis) {
 		t.Fatalf("over max supply: %v", err)
 	}
 	g.Balances = []*lightkeeperv1.GenesisBalance{{AccountId: keeperID(5), Amount: 7}}
-	m, res, err := New(g, nil)
+	m, res, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}

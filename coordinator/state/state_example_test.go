@@ -23,7 +23,7 @@ func Example() {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	keys := make([]ed25519.PrivateKey, 10)
-	genesis := &lightkeeperv1.Genesis{ChainId: chain, GenesisTime: timestamppb.New(t0)}
+	genesis := &lightkeeperv1.Genesis{ChainId: chain, GenesisTime: timestamppb.New(t0), Params: protocol.DefaultParams()}
 	for i := range keys {
 		seed := sha256.Sum256([]byte{byte(i)}) // deterministic example keys
 		keys[i] = ed25519.NewKeyFromSeed(seed[:])
@@ -31,7 +31,7 @@ func Example() {
 			KeeperId: hex.EncodeToString(keys[i].Public().(ed25519.PublicKey)), Stake: 1000,
 		})
 	}
-	m, res, err := state.New(genesis, protocol.DefaultParams())
+	m, res, err := state.New(genesis)
 	if err != nil {
 		panic(err)
 	}

@@ -97,8 +97,8 @@ func (m *Machine) initPool(g *lightkeeperv1.Genesis) (*lightkeeperv1.VerifyingKe
 	if len(key) == 0 {
 		return nil, nil
 	}
-	if n := len(key); n > protocol.DefaultLimits().MaxVerifyingKeyBytes {
-		return nil, fmt.Errorf("%w: withdrawal_verifying_key: %d bytes, limit %d", ErrInvalidGenesis, n, protocol.DefaultLimits().MaxVerifyingKeyBytes)
+	if n, lim := len(key), protocol.SizeLimitsOf(m.params).MaxVerifyingKeyBytes; n > lim {
+		return nil, fmt.Errorf("%w: withdrawal_verifying_key: %d bytes, limit %d", ErrInvalidGenesis, n, lim)
 	}
 	sum := sha256.Sum256(key)
 	vk := &lightkeeperv1.VerifyingKey{
@@ -193,7 +193,7 @@ func (m *Machine) checkWithdrawal(w *lightkeeperv1.WithdrawalRequest) error {
 	if err != nil {
 		return err
 	}
-	if n, lim := len(w.Proof), protocol.DefaultLimits().MaxProofBytes; n == 0 || n > lim {
+	if n, lim := len(w.Proof), protocol.SizeLimitsOf(m.params).MaxProofBytes; n == 0 || n > lim {
 		return fmt.Errorf("%w: withdrawal.proof: %d bytes, want 1..%d", ErrInvalidRequest, n, lim)
 	}
 	return m.checkSpendable(pub)

@@ -24,7 +24,7 @@ func poolHarness(t *testing.T, n int, balance uint64) *harness {
 	g.WithdrawalVerifyingKey = fakePoolVK
 	params := protocol.DefaultParams()
 	params.Threshold, params.TotalValidators = 2, 3
-	m, res, err := New(g, params)
+	m, res, err := New(withParams(g, params))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestDeposit(t *testing.T) {
 	}
 
 	// Disabled pool.
-	m, _, err := New(testGenesisWithBalances(3, 100, 1_000), nil)
+	m, _, err := New(testGenesisWithBalances(3, 100, 1_000))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Options configure a devnet. The zero value of each field is a sensible
@@ -38,6 +39,9 @@ type Options struct {
 	ExtraGenesisKeepers int
 	// Config for the coordinator; config.Default() when nil.
 	Config *config.Config
+	// Params are a new chain's parameters, written into its genesis;
+	// protocol.DefaultParams() when nil. An existing Dir's are kept.
+	Params *lightkeeperv1.ConsensusParams
 	// Keeper is the base keeper configuration.
 	Keeper *keeper.Config
 	// WasmKeepers is how many of the keepers (the first ones; Byzantine
@@ -99,7 +103,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	if o.Config != nil {
 		cfg = *o.Config
 	}
-	if err := d.loadOrInit(o.Keepers+o.ExtraGenesisKeepers, o.Genesis); err != nil {
+	if err := d.loadOrInit(o.Keepers+o.ExtraGenesisKeepers, o.Params, o.Genesis); err != nil {
 		d.cleanup()
 		return nil, err
 	}
@@ -147,7 +151,7 @@ func Start(ctx context.Context, o Options) (*Devnet, error) {
 	return d, nil
 }
 
-func (d *Devnet) loadOrInit(n int, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) error {
+func (d *Devnet) loadOrInit(n int, params *lightkeeperv1.ConsensusParams, edit func(*lightkeeperv1.Genesis, []ed25519.PrivateKey)) error {
 	gpath := filepath.Join(d.Dir, setup.GenesisFile)
 	if _, err := os.Stat(gpath); err == nil {
 		g, err := setup.ReadGenesis(gpath)
@@ -166,8 +170,13 @@ func (d *Devnet) loadOrInit(n int, edit func(*lightkeeperv1.Genesis, []ed25519.P
 	}
 	keys, g, err := setup.Init(d.Dir, "lightkeeper-devnet", n)
 	d.Genesis, d.Keys = g, keys
-	if err == nil && edit != nil {
-		edit(g, keys)
+	if err == nil && (edit != nil || params != nil) {
+		if params != nil {
+			g.Params = proto.Clone(params).(*lightkeeperv1.ConsensusParams)
+		}
+		if edit != nil {
+			edit(g, keys)
+		}
 		err = setup.WriteGenesis(gpath, g)
 	}
 	return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // File names inside an init directory.
@@ -70,8 +71,10 @@ func KeyID(k ed25519.PrivateKey) string {
 	return hex.EncodeToString(k.Public().(ed25519.PublicKey))
 }
 
-// Init writes keys for n keepers, a genesis giving each DefaultStake, and a
-// commented config.toml into dir. It refuses to overwrite an existing
+// Init writes keys for n keepers, a genesis giving each DefaultStake under
+// the default chain parameters (protocol.DefaultParams, written out in
+// full so they can be edited before the chain starts), and a commented
+// config.toml into dir. It refuses to overwrite an existing
 // genesis.
 func Init(dir, chainID string, n int) ([]ed25519.PrivateKey, *lightkeeperv1.Genesis, error) {
 	if _, err := os.Stat(filepath.Join(dir, GenesisFile)); err == nil {
@@ -83,6 +86,7 @@ func Init(dir, chainID string, n int) ([]ed25519.PrivateKey, *lightkeeperv1.Gene
 	g := &lightkeeperv1.Genesis{
 		ChainId:     chainID,
 		GenesisTime: timestamppb.New(time.Now().Truncate(time.Second)),
+		Params:      protocol.DefaultParams(),
 	}
 	keys := make([]ed25519.PrivateKey, n)
 	for i := range keys {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestInitWritesAStartableChain(t *testing.T) {
@@ -30,11 +32,13 @@ func TestInitWritesAStartableChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join(dir, ConfigFile))
-	if err != nil {
+	if _, err := config.Load(filepath.Join(dir, ConfigFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := state.New(g2, cfg.Params()); err != nil {
+	if !proto.Equal(g2.GetParams(), protocol.DefaultParams()) {
+		t.Fatalf("genesis params %v, want the defaults", g2.GetParams())
+	}
+	if _, _, err := state.New(g2); err != nil {
 		t.Fatalf("the state machine refuses the written genesis: %v", err)
 	}
 	if info, err := os.Stat(KeyPath(dir, 0)); err != nil || info.Mode().Perm() != 0o600 {
