@@ -1,7 +1,7 @@
 // Offline certificate checks, the TypeScript twin of Go's
 // coordinator/state VerifyCertificate, CertificateInBlock and
 // VerifyCertificateInBlock (cert.go, committee.go, hash.go, compute.go) and
-// verifier.VoteSignBytes. Every refusal carries the Go verifier's message
+// protocol.VoteSignBytes. Every refusal carries the Go verifier's message
 // byte for byte: the shared vectors of coordinator/state/testdata/certs
 // are checked by both (clients/ts/test/cert_vectors.test.ts).
 //
@@ -214,14 +214,14 @@ export function paramsHash(chainId: string, p: ConsensusParams): Uint8Array | un
   return sha256(concat(enc.encode(PARAMS_DOMAIN), u16be(id.length), id, toBinary(ConsensusParamsSchema, p)));
 }
 
-/** verifier.VoteSignBytes. */
+/** protocol.VoteSignBytes. */
 export function voteSignBytes(chainId: string, roundId: Uint8Array, keeperId: Uint8Array, kind: number, resultHash: Uint8Array): Uint8Array | undefined {
   const id = enc.encode(chainId);
   if (id.length > 0xffff || keeperId.length !== 32 || !(kind >= 1 && kind <= 3)) return undefined;
   return concat(enc.encode(VOTE_DOMAIN), u16be(id.length), id, roundId, keeperId, new Uint8Array([kind]), resultHash);
 }
 
-/** verifier.VerifyVote. */
+/** protocol.VerifyVote. */
 export function verifyVote(chainId: string, roundId: Uint8Array, keeperId: Uint8Array, kind: number, resultHash: Uint8Array, sig: Uint8Array): boolean {
   if (sig.length !== 64) return false;
   const msg = voteSignBytes(chainId, roundId, keeperId, kind, resultHash);
@@ -336,7 +336,7 @@ function checkSeedBlock(c: Certificate): string | undefined {
 /**
  * verifyCertificate checks a certificate offline against the consensus
  * parameters of the chain the caller trusts, exactly as Go's
- * state.VerifyCertificate: params hash, seed block, committee size and
+ * protocol.VerifyCertificate: params hash, seed block, committee size and
  * thresholds from the chain's rule, the committee recomputed from its
  * seed, every vote's signature, and the tally against the outcome (and a
  * compute certificate's results). It throws a BadCertificateError whose

@@ -1,4 +1,4 @@
-// roundID matches Go's state.RoundID (coordinator/state
+// roundID matches Go's protocol.RoundID (coordinator/state
 // TestRoundIDOneofOrder pins the same value): Go's deterministic encoding
 // writes the payload oneof after client_nonce.
 import { test } from "node:test";

@@ -1568,7 +1568,7 @@ func (*RoundRequest_Compute) isRoundRequest_Payload() {}
 
 // Vote is a keeper's signed verdict. The signature covers
 // "lightkeeper/vote/v1\x00" || u16be(len(chain_id)) || chain_id || round_id
-// || keeper_id || kind || result_hash (raw bytes, see verifier.VoteSignBytes).
+// || keeper_id || kind || result_hash (raw bytes, see protocol.VoteSignBytes).
 type Vote struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	RoundId  string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`

@@ -677,7 +677,7 @@ export const RoundRequestSchema: GenMessage<RoundRequest> = /*@__PURE__*/
 /**
  * Vote is a keeper's signed verdict. The signature covers
  * "lightkeeper/vote/v1\x00" || u16be(len(chain_id)) || chain_id || round_id
- * || keeper_id || kind || result_hash (raw bytes, see verifier.VoteSignBytes).
+ * || keeper_id || kind || result_hash (raw bytes, see protocol.VoteSignBytes).
  *
  * @generated from message lightkeeper.v1.Vote
  */
