@@ -65,7 +65,10 @@ func simVote(sr *simRound, i int, kind lightkeeperv1.VoteKind, wrong int) *light
 // the same inputs must produce the same block hashes, and a machine
 // restored from a snapshot mid-run must continue identically.
 func TestSimulation(t *testing.T) {
-	seeds := []int64{1, 2, 3, 4, 5, 7}
+	// Seeds whose runs reach every path checked at the end (committees
+	// follow the genesis hash, so which seeds do changes with it: seed 3
+	// stopped voiding a withdrawal once genesis carried its parameters).
+	seeds := []int64{1, 2, 4, 5, 6, 7}
 	steps := 120
 	if testing.Short() {
 		seeds, steps = seeds[:2], 60
