@@ -162,6 +162,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		res.Keepers = append(res.Keepers, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
 	}
 	a.collectEconomy()
+	res.Changes = res.changeSet(nil)
 	return res, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -128,6 +129,11 @@ type Result struct {
 	UnbondingRemoved []uint64
 	Staking          *lightkeeperv1.StakingState
 	Epochs           []*lightkeeperv1.EpochRecord
+
+	// Changes is every record above (and the genesis, in New's Result) as
+	// the puts and deletes the store writes in one atomic batch
+	// (changes.go).
+	Changes ledger.ChangeSet
 }
 
 // TxResult is the outcome of one transaction. Err is nil on success and
@@ -290,6 +296,7 @@ func New(genesis *lightkeeperv1.Genesis, params *lightkeeperv1.ConsensusParams) 
 	if poolKey != nil {
 		res.VerifyingKeys = append(res.VerifyingKeys, poolKey)
 	}
+	res.Changes = res.changeSet(proto.Clone(genesis).(*lightkeeperv1.Genesis))
 	return m, res, nil
 }
 
