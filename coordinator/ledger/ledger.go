@@ -244,8 +244,8 @@ var (
 			return k[HeightLen:], true
 		}}
 	Round = &Family{Name: "round", Prefix: 'r',
-		New: func() proto.Message { return new(lightkeeperv1.Round) },
-		Key: keyOf("round", func(r *lightkeeperv1.Round) ([]byte, error) { return idKey("round id", r.GetId()) }),
+		New:     func() proto.Message { return new(lightkeeperv1.Round) },
+		Key:     keyOf("round", func(r *lightkeeperv1.Round) ([]byte, error) { return idKey("round id", r.GetId()) }),
 		Indexes: []*Index{OpenRounds, RoundListing}}
 	Keeper = &Family{Name: "keeper", Prefix: 'k', Load: LoadRecords,
 		New: func() proto.Message { return new(lightkeeperv1.Keeper) },
