@@ -52,8 +52,8 @@ type Machine struct {
 	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
 	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
 
-	economy      // accounts, bonds, guarantees, groups, epochs (staking.go)
-	pool    pool // the shielded pool (withdraw.go)
+	economy      // accounts, bonds, guarantees, groups, epochs (economy.go)
+	pool    pool // the shielded pool (pool.go)
 }
 
 // Result is what New or ApplyBlock produced: the block and every record
