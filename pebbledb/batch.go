@@ -1,28 +1,31 @@
 package pebbledb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
 // Batch collects writes that Commit applies atomically and durably.
 // Nothing written to a Batch is visible to readers before Commit. A Batch
 // is not safe for concurrent use, and the store expects one writer: do not
-// commit two batches that touch the same rounds concurrently. A Put that
-// returns an error has written nothing, and the Batch stays usable.
+// commit two batches that touch the same records concurrently. An Apply
+// (or Put) that returns an error has written nothing, and the Batch stays
+// usable.
 type Batch struct {
 	s    *Store
 	b    *pebble.Batch
 	done bool
-	// rounds holds the submitted_height of every round put in this batch,
-	// so a second PutRound of the same round finds its listing entry.
-	rounds map[[idLen]byte]uint64
+	// pending holds, by full key, the records of indexed families this
+	// batch put (nil: deleted), so a second write of the same record in
+	// the batch finds the index keys of the first.
+	pending map[string]proto.Message
 }
 
 // NewBatch starts a batch. On a closed Store every method of the batch
@@ -43,238 +46,173 @@ func (b *Batch) check() error {
 	return b.s.check()
 }
 
-// put marshals m and sets it under key.
-func (b *Batch) put(key []byte, m proto.Message) error {
-	val, err := marshalOptions.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("pebbledb: marshal %s: %w", familyName(key), err)
+// op is one checked change: its full key and, for a put, its value.
+type op struct {
+	c   ledger.Change
+	key []byte
+	val []byte
+}
+
+// Apply writes a change set: every put and delete of any family, with the
+// family's indexes kept in step (an index key of the record as stored
+// before is deleted when the new record has another one, or none). Every
+// key and value is checked before anything is written.
+func (b *Batch) Apply(cs ledger.ChangeSet) error {
+	if err := b.check(); err != nil {
+		return err
 	}
-	if err := b.b.Set(key, val, nil); err != nil {
-		return fmt.Errorf("pebbledb: batch set %s: %w", familyName(key), err)
+	ops := make([]op, len(cs))
+	for i, c := range cs {
+		o, err := prepare(c)
+		if err != nil {
+			return err
+		}
+		ops[i] = o
+	}
+	for _, o := range ops {
+		if err := b.write(o); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func invalid(what string) error {
-	return fmt.Errorf("%w: nil %s", ErrInvalidRecord, what)
+func prepare(c ledger.Change) (op, error) {
+	f := c.Family
+	if f == nil {
+		return op{}, fmt.Errorf("%w: change without a family", ErrInvalidRecord)
+	}
+	if c.Record == nil || !c.Record.ProtoReflect().IsValid() {
+		return op{}, fmt.Errorf("%w: nil %s", ErrInvalidRecord, f.Name)
+	}
+	k, err := f.Key(c.Record)
+	if err != nil {
+		return op{}, storeErr(err)
+	}
+	o := op{c: c, key: prefixed(f.Prefix, k)}
+	if !c.Delete {
+		if o.val, err = marshalOptions.Marshal(c.Record); err != nil {
+			return op{}, fmt.Errorf("pebbledb: marshal %s: %w", f.Name, err)
+		}
+	}
+	return o, nil
+}
+
+func (b *Batch) write(o op) error {
+	f := o.c.Family
+	if len(f.Indexes) > 0 {
+		if err := b.reindex(o); err != nil {
+			return err
+		}
+	}
+	var err error
+	if o.c.Delete {
+		err = b.b.Delete(o.key, nil)
+	} else {
+		err = b.b.Set(o.key, o.val, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("pebbledb: batch write %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// reindex updates the index keys of one record: it removes those of the
+// record as stored (or as put earlier in this batch) that the new record
+// does not have, and sets the new record's.
+func (b *Batch) reindex(o op) error {
+	prev, err := b.stored(o.c.Family, o.key)
+	if err != nil {
+		return err
+	}
+	for _, ix := range o.c.Family.Indexes {
+		var newKey []byte
+		in := false
+		if !o.c.Delete {
+			newKey, in = ix.Key(o.c.Record)
+		}
+		if prev != nil {
+			if oldKey, had := ix.Key(prev); had && (!in || !bytes.Equal(oldKey, newKey)) {
+				if err := b.b.Delete(prefixed(ix.Prefix, oldKey), nil); err != nil {
+					return err
+				}
+			}
+		}
+		if in {
+			if err := b.b.Set(prefixed(ix.Prefix, newKey), nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if b.pending == nil {
+		b.pending = make(map[string]proto.Message)
+	}
+	if o.c.Delete {
+		b.pending[string(o.key)] = nil
+	} else {
+		b.pending[string(o.key)] = proto.Clone(o.c.Record)
+	}
+	return nil
+}
+
+// stored returns the record under key as this batch would leave it, nil
+// if there is none.
+func (b *Batch) stored(f *ledger.Family, key []byte) (proto.Message, error) {
+	if m, ok := b.pending[string(key)]; ok {
+		return m, nil
+	}
+	m := f.New()
+	if err := get(b.s.db, key, m); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// put writes one record of a family.
+func (b *Batch) put(f *ledger.Family, m proto.Message) error {
+	return b.Apply(ledger.ChangeSet{{Family: f, Record: m}})
 }
 
 // PutMeta stores the state meta. A committed PutMeta marks the store
 // initialized.
-func (b *Batch) PutMeta(m *lightkeeperv1.StateMeta) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if m == nil {
-		return invalid("state meta")
-	}
-	return b.put([]byte{prefixMeta}, m)
-}
+func (b *Batch) PutMeta(m *lightkeeperv1.StateMeta) error { return b.put(ledger.Meta, m) }
 
 // PutGenesis stores the genesis.
-func (b *Batch) PutGenesis(g *lightkeeperv1.Genesis) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if g == nil {
-		return invalid("genesis")
-	}
-	return b.put([]byte{prefixGenesis}, g)
-}
+func (b *Batch) PutGenesis(g *lightkeeperv1.Genesis) error { return b.put(ledger.Genesis, g) }
 
 // PutBlock stores a block under its header height.
-func (b *Batch) PutBlock(blk *lightkeeperv1.Block) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if blk == nil {
-		return invalid("block")
-	}
-	if blk.GetHeader() == nil {
-		return fmt.Errorf("%w: block without header", ErrInvalidRecord)
-	}
-	return b.put(blockKey(blk.GetHeader().GetHeight()), blk)
-}
+func (b *Batch) PutBlock(blk *lightkeeperv1.Block) error { return b.put(ledger.Block, blk) }
 
 // PutRound stores a round and maintains its indexes: the open-rounds index
 // holds the round unless its phase is CLOSED, and the listing index holds
 // it under (submitted_height, id); if the stored round had another
 // submitted_height its old listing entry is removed.
-func (b *Batch) PutRound(r *lightkeeperv1.Round) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if r == nil {
-		return invalid("round")
-	}
-	id, err := parseID("round id", r.GetId())
-	if err != nil {
-		return err
-	}
-	val, err := marshalOptions.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("pebbledb: marshal round: %w", err)
-	}
-	rk := idKey(prefixRound, id)
-	prev, had, err := b.storedSubmittedHeight(id, rk)
-	if err != nil {
-		return err
-	}
-	h := r.GetSubmittedHeight()
-	if had && prev != h {
-		if err := b.b.Delete(listingKey(prev, id), nil); err != nil {
-			return err
-		}
-	}
-	if err := b.b.Set(rk, val, nil); err != nil {
-		return err
-	}
-	if err := b.b.Set(listingKey(h, id), nil, nil); err != nil {
-		return err
-	}
-	ok := idKey(prefixOpenRound, id)
-	if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
-		err = b.b.Delete(ok, nil)
-	} else {
-		err = b.b.Set(ok, nil, nil)
-	}
-	if err != nil {
-		return err
-	}
-	if b.rounds == nil {
-		b.rounds = make(map[[idLen]byte]uint64)
-	}
-	b.rounds[id] = h
-	return nil
-}
-
-// storedSubmittedHeight returns the submitted_height of the round as this
-// batch would leave it: from an earlier PutRound in the batch, else from
-// the database.
-func (b *Batch) storedSubmittedHeight(id [idLen]byte, rk []byte) (uint64, bool, error) {
-	if h, ok := b.rounds[id]; ok {
-		return h, true, nil
-	}
-	val, closer, err := b.s.db.Get(rk)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("pebbledb: read round: %w", err)
-	}
-	defer closer.Close()
-	h, err := submittedHeight(val)
-	if err != nil {
-		return 0, false, corrupt(rk, err)
-	}
-	return h, true, nil
-}
-
-// submittedHeightField is Round.submitted_height's field number.
-const submittedHeightField = 4
-
-// submittedHeight reads Round.submitted_height from marshaled bytes
-// without decoding the rest (votes can be large).
-func submittedHeight(b []byte) (uint64, error) {
-	var h uint64
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return 0, protowire.ParseError(n)
-		}
-		b = b[n:]
-		if num == submittedHeightField && typ == protowire.VarintType {
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return 0, protowire.ParseError(n)
-			}
-			h = v // the last occurrence wins, as in proto.Unmarshal
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return 0, protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	return h, nil
-}
+func (b *Batch) PutRound(r *lightkeeperv1.Round) error { return b.put(ledger.Round, r) }
 
 // PutKeeper stores a keeper under its id.
-func (b *Batch) PutKeeper(k *lightkeeperv1.Keeper) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if k == nil {
-		return invalid("keeper")
-	}
-	id, err := parseID("keeper id", k.GetId())
-	if err != nil {
-		return err
-	}
-	return b.put(idKey(prefixKeeper, id), k)
-}
+func (b *Batch) PutKeeper(k *lightkeeperv1.Keeper) error { return b.put(ledger.Keeper, k) }
 
 // PutVerifyingKey stores a verifying key under its id.
 func (b *Batch) PutVerifyingKey(vk *lightkeeperv1.VerifyingKey) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if vk == nil {
-		return invalid("verifying key")
-	}
-	id, err := parseID("verifying key id", vk.GetId())
-	if err != nil {
-		return err
-	}
-	return b.put(idKey(prefixVerifyingKey, id), vk)
+	return b.put(ledger.VerifyingKey, vk)
 }
 
-// PutProgram stores a registered program: its metadata under "w" and,
-// when p.Module is set, the whole record with the module bytes under "x"
-// (so listing programs never reads modules).
+// PutProgram stores a registered program: its metadata (ledger.Program)
+// and, when p.Module is set, the whole record with the module bytes
+// (ledger.ProgramModule), so listing programs never reads modules.
 func (b *Batch) PutProgram(p *lightkeeperv1.Program) error {
-	if err := b.check(); err != nil {
-		return err
-	}
 	if p == nil {
-		return invalid("program")
+		return b.put(ledger.Program, p)
 	}
-	id, err := parseID("program id", p.GetId())
-	if err != nil {
-		return err
-	}
-	meta := proto.Clone(p).(*lightkeeperv1.Program)
-	meta.Module = nil
-	if err := b.put(idKey(prefixProgram, id), meta); err != nil {
-		return err
-	}
-	if len(p.GetModule()) == 0 {
-		return nil
-	}
-	return b.put(idKey(prefixModule, id), p)
+	return b.Apply(ledger.PutProgram(nil, p))
 }
 
 // PutEvidence stores equivocation evidence under (height, keeper id,
 // round id).
-func (b *Batch) PutEvidence(e *lightkeeperv1.Evidence) error {
-	if err := b.check(); err != nil {
-		return err
-	}
-	if e == nil {
-		return invalid("evidence")
-	}
-	keeper, err := parseID("evidence keeper id", e.GetKeeperId())
-	if err != nil {
-		return err
-	}
-	round, err := parseID("evidence round id", e.GetRoundId())
-	if err != nil {
-		return err
-	}
-	return b.put(evidenceKey(e.GetHeight(), keeper, round), e)
-}
+func (b *Batch) PutEvidence(e *lightkeeperv1.Evidence) error { return b.put(ledger.Evidence, e) }
 
 // Commit applies every write of the batch in one atomic Pebble batch and
 // syncs the write-ahead log before it returns. Afterwards the batch is
@@ -301,7 +239,7 @@ func (b *Batch) Close() error {
 
 func (b *Batch) release() {
 	b.done = true
-	b.rounds = nil
+	b.pending = nil
 	if b.b != nil {
 		// Batch.Close only returns the batch to its pool.
 		_ = b.b.Close()

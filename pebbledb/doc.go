@@ -2,8 +2,13 @@
 // (github.com/cockroachdb/pebble/v2).
 //
 // Records are the protobuf messages of proto/lightkeeper/v1, stored as
-// their protobuf bytes (deterministic proto.Marshal). Writes go through a
-// Batch, which Commit applies as one atomic Pebble batch with pebble.Sync:
+// their protobuf bytes (deterministic proto.Marshal). Every kind of record
+// is a family of coordinator/ledger, and the store handles any family
+// through one path: Batch.Apply writes a ledger.ChangeSet (the state
+// machine's Result.Changes) with the family's index keys kept in step,
+// and Store.Load reads what every family declares a restart needs. The
+// typed Put methods and getters are thin uses of that layer. Writes go
+// through a Batch, which Commit applies as one atomic Pebble batch with pebble.Sync:
 // when Commit returns, the batch is in the synced write-ahead log and
 // survives a crash. Nothing in a Batch is visible before Commit. Readers
 // may run concurrently with each other and with the one writer; list

@@ -2,35 +2,27 @@ package pebbledb
 
 import (
 	"encoding/binary"
-	"encoding/hex"
+	"errors"
 	"fmt"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 )
 
-// Key families. Every key starts with a one-byte prefix naming its family;
-// the layout-version key sorts before all of them. doc.go and
-// docs/storage.md document the same table; TestKeyLayoutDocumented keeps
-// them in step with this list.
-const (
-	prefixMeta         byte = 'm' // "m"                        -> StateMeta
-	prefixGenesis      byte = 'g' // "g"                        -> Genesis
-	prefixBlock        byte = 'b' // "b" height                 -> Block
-	prefixRound        byte = 'r' // "r" round id               -> Round
-	prefixOpenRound    byte = 'o' // "o" round id               -> empty (open-rounds index)
-	prefixRoundListing byte = 'l' // "l" submitted_height id    -> empty (listing index)
-	prefixKeeper       byte = 'k' // "k" keeper id              -> Keeper
-	prefixVerifyingKey byte = 'v' // "v" verifying key id       -> VerifyingKey
-	prefixEvidence     byte = 'e' // "e" height keeper id round -> Evidence
-	prefixAccount      byte = 'a' // "a" account id             -> Account
-	prefixStaking      byte = 's' // "s"                        -> StakingState
-	prefixGuarantee    byte = 'q' // "q" guarantor id target id -> Guarantee
-	prefixGroup        byte = 'p' // "p" group id               -> Group
-	prefixUnbonding    byte = 'u' // "u" entry id               -> UnbondingEntry
-	prefixEpoch        byte = 'h' // "h" epoch                  -> EpochRecord
-	prefixProgram      byte = 'w' // "w" program id             -> Program (without module bytes)
-	prefixModule       byte = 'x' // "x" program id             -> Program (with module bytes)
-	prefixNullifier    byte = 'n' // "n" nullifier              -> SpentNullifier
-	prefixWithdrawal   byte = 'y' // "y" height index           -> SpentNullifier (ledger order)
-	prefixPoolLeaf     byte = 'z' // "z" leaf index             -> PoolLeaf
+// Key families. Every key starts with a one-byte prefix naming its family
+// (ledger.Families) or one of their indexes; the layout-version key sorts
+// before all of them. doc.go and docs/storage.md document the same table;
+// TestKeyLayoutDocumented keeps them in step with this list.
+var (
+	prefixMeta         = ledger.Meta.Prefix
+	prefixGenesis      = ledger.Genesis.Prefix
+	prefixRound        = ledger.Round.Prefix
+	prefixOpenRound    = ledger.OpenRounds.Prefix
+	prefixRoundListing = ledger.RoundListing.Prefix
+	prefixKeeper       = ledger.Keeper.Prefix
+	prefixEpoch        = ledger.Epoch.Prefix
+	prefixWithdrawal   = ledger.Withdrawal.Prefix
+	prefixPoolLeaf     = ledger.PoolLeaf.Prefix
+	prefixNullifier    = ledger.SpentNullifier.Prefix
 )
 
 // layoutKey holds the layout version as an 8-byte big-endian integer. It is
@@ -38,45 +30,31 @@ const (
 var layoutKey = []byte("\x00layout")
 
 const (
-	idLen     = 32 // a decoded id: SHA-256 digest or ed25519 public key
-	heightLen = 8  // a big-endian uint64
+	idLen     = ledger.IDLen
+	heightLen = ledger.HeightLen
 
-	blockKeyLen    = 1 + heightLen
-	idKeyLen       = 1 + idLen
-	listingKeyLen  = 1 + heightLen + idLen
-	evidenceKeyLen = 1 + heightLen + idLen + idLen
-	pairKeyLen     = 1 + idLen + idLen
+	idKeyLen      = 1 + idLen
+	listingKeyLen = 1 + heightLen + idLen
 )
 
-// family names a key family in error messages and documentation.
+// family names a key prefix in error messages and documentation.
 type family struct {
 	prefix byte
 	name   string
 }
 
-// families lists every key family in prefix order of the table in doc.go.
-var families = []family{
-	{prefixMeta, "meta"},
-	{prefixGenesis, "genesis"},
-	{prefixBlock, "block"},
-	{prefixRound, "round"},
-	{prefixOpenRound, "open-round index"},
-	{prefixRoundListing, "round listing index"},
-	{prefixKeeper, "keeper"},
-	{prefixVerifyingKey, "verifying key"},
-	{prefixEvidence, "evidence"},
-	{prefixAccount, "account"},
-	{prefixStaking, "staking state"},
-	{prefixGuarantee, "guarantee"},
-	{prefixGroup, "group"},
-	{prefixUnbonding, "unbonding entry"},
-	{prefixEpoch, "epoch record"},
-	{prefixProgram, "program"},
-	{prefixModule, "program module"},
-	{prefixNullifier, "spent nullifier"},
-	{prefixWithdrawal, "withdrawal"},
-	{prefixPoolLeaf, "pool leaf"},
-}
+// families lists every key prefix in the order of the table in doc.go:
+// each ledger family followed by its indexes.
+var families = func() []family {
+	var out []family
+	for _, f := range ledger.Families {
+		out = append(out, family{f.Prefix, f.Name})
+		for _, ix := range f.Indexes {
+			out = append(out, family{ix.Prefix, ix.Name})
+		}
+	}
+	return out
+}()
 
 // familyName returns the name of the family a key belongs to.
 func familyName(key []byte) string {
@@ -94,72 +72,54 @@ func familyName(key []byte) string {
 	return fmt.Sprintf("unknown (prefix %q)", key[0])
 }
 
-// parseID decodes a lowercase 64-hex id. Upper-case digits are refused so
-// that the id read back from a key is always the string that was stored.
+// parseID decodes a lowercase 64-hex id.
 func parseID(what, id string) ([idLen]byte, error) {
-	var out [idLen]byte
-	if len(id) != 2*idLen {
-		return out, fmt.Errorf("%w: %s %q: want %d lowercase hex digits, got %d characters", ErrInvalidID, what, id, 2*idLen, len(id))
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return out, fmt.Errorf("%w: %s %q: character %d (%q) is not a lowercase hex digit", ErrInvalidID, what, id, i, c)
-		}
-	}
-	if _, err := hex.Decode(out[:], []byte(id)); err != nil {
-		return out, fmt.Errorf("%w: %s %q: %v", ErrInvalidID, what, id, err)
+	out, err := ledger.ParseID(what, id)
+	if err != nil {
+		return out, storeErr(err)
 	}
 	return out, nil
 }
 
-func appendHeight(dst []byte, h uint64) []byte {
-	return binary.BigEndian.AppendUint64(dst, h)
+// storeErr makes an error of a ledger key function wrap this package's
+// sentinel too, so callers test errors.Is(err, pebbledb.ErrInvalidID).
+func storeErr(err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrInvalidID):
+		return fmt.Errorf("%w: %w", ErrInvalidID, err)
+	case errors.Is(err, ledger.ErrInvalidRecord):
+		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	return err
+}
+
+// prefixed is prefix ‖ key.
+func prefixed(prefix byte, key []byte) []byte {
+	return append(append(make([]byte, 0, 1+len(key)), prefix), key...)
 }
 
 func blockKey(height uint64) []byte {
-	return appendHeight(append(make([]byte, 0, blockKeyLen), prefixBlock), height)
+	return prefixed(ledger.Block.Prefix, ledger.HeightKey(height))
 }
 
-func idKey(prefix byte, id [idLen]byte) []byte {
-	return append(append(make([]byte, 0, idKeyLen), prefix), id[:]...)
-}
+func idKey(prefix byte, id [idLen]byte) []byte { return prefixed(prefix, id[:]) }
 
 func listingKey(height uint64, id [idLen]byte) []byte {
-	k := make([]byte, 0, listingKeyLen)
-	k = appendHeight(append(k, prefixRoundListing), height)
-	return append(k, id[:]...)
+	return prefixed(prefixRoundListing, ledger.ListingKey(height, id))
 }
 
 func evidenceKey(height uint64, keeper, round [idLen]byte) []byte {
-	k := make([]byte, 0, evidenceKeyLen)
-	k = appendHeight(append(k, prefixEvidence), height)
+	k := prefixed(ledger.Evidence.Prefix, ledger.HeightKey(height))
 	k = append(k, keeper[:]...)
 	return append(k, round[:]...)
 }
 
-// seqKey is "<prefix>" ‖ u64be(n): unbonding entry ids, epoch numbers.
-func seqKey(prefix byte, n uint64) []byte {
-	return appendHeight(append(make([]byte, 0, blockKeyLen), prefix), n)
-}
-
-func guaranteeKey(guarantor, target [idLen]byte) []byte {
-	k := make([]byte, 0, pairKeyLen)
-	k = append(append(k, prefixGuarantee), guarantor[:]...)
-	return append(k, target[:]...)
-}
+// seqKey is "<prefix>" ‖ u64be(n): epoch numbers, leaf indexes.
+func seqKey(prefix byte, n uint64) []byte { return prefixed(prefix, ledger.HeightKey(n)) }
 
 // prefixBounds returns the iteration bounds [prefix, prefix+1) of a family.
 func prefixBounds(prefix byte) (lower, upper []byte) {
 	return []byte{prefix}, []byte{prefix + 1}
-}
-
-// idFromKey returns the hex id of an "<prefix> id" key.
-func idFromKey(key []byte) (string, bool) {
-	if len(key) != idKeyLen {
-		return "", false
-	}
-	return hex.EncodeToString(key[1:]), true
 }
 
 // listingRoundKey returns the round key an "l" listing key points at.
@@ -167,9 +127,7 @@ func listingRoundKey(key []byte) ([]byte, bool) {
 	if len(key) != listingKeyLen || key[0] != prefixRoundListing {
 		return nil, false
 	}
-	var id [idLen]byte
-	copy(id[:], key[1+heightLen:])
-	return idKey(prefixRound, id), true
+	return prefixed(prefixRound, key[1+heightLen:]), true
 }
 
 func encodeLayoutVersion(v uint64) []byte {

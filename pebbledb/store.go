@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
@@ -279,24 +280,6 @@ func corrupt(key []byte, err error) error {
 	return fmt.Errorf("%w: %s record at key %x: %v", ErrCorrupt, familyName(key), key, err)
 }
 
-// getByID reads the record of a hex id in one family.
-func (s *Store) getByID(prefix byte, what, id string, msg proto.Message) error {
-	if err := s.check(); err != nil {
-		return err
-	}
-	raw, err := parseID(what, id)
-	if err != nil {
-		return err
-	}
-	if err := get(s.db, idKey(prefix, raw), msg); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w: %s %s", ErrNotFound, what, id)
-		}
-		return err
-	}
-	return nil
-}
-
 // scan calls fn for every key of a family in key order (reverse if
 // reverse). Key and value are only valid during the call.
 func scan(r pebble.Reader, prefix byte, fn func(key, val []byte) error) (err error) {
@@ -322,26 +305,6 @@ func scan(r pebble.Reader, prefix byte, fn func(key, val []byte) error) (err err
 	return it.Error()
 }
 
-// scanRecords decodes every value of a family with newMsg.
-func scanRecords[T proto.Message](s *Store, prefix byte, newMsg func() T) ([]T, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	var out []T
-	err := scan(s.db, prefix, func(key, val []byte) error {
-		m := newMsg()
-		if err := proto.Unmarshal(val, m); err != nil {
-			return corrupt(key, err)
-		}
-		out = append(out, m)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // Initialized reports whether a batch with PutMeta has been committed.
 func (s *Store) Initialized() (bool, error) {
 	if err := s.check(); err != nil {
@@ -361,110 +324,68 @@ func (s *Store) Initialized() (bool, error) {
 // Meta returns the state meta; ErrNotInitialized before the first commit
 // with PutMeta.
 func (s *Store) Meta() (*lightkeeperv1.StateMeta, error) {
-	if err := s.check(); err != nil {
-		return nil, err
+	m, err := record[*lightkeeperv1.StateMeta](s, ledger.Meta, nil, "state meta")
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: no state meta in %q", ErrNotInitialized, s.dir)
 	}
-	m := new(lightkeeperv1.StateMeta)
-	if err := get(s.db, []byte{prefixMeta}, m); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: no state meta in %q", ErrNotInitialized, s.dir)
-		}
-		return nil, err
-	}
-	return m, nil
+	return m, err
 }
 
 // Genesis returns the genesis; ErrNotFound if none was stored.
 func (s *Store) Genesis() (*lightkeeperv1.Genesis, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	g := new(lightkeeperv1.Genesis)
-	if err := get(s.db, []byte{prefixGenesis}, g); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: genesis", ErrNotFound)
-		}
-		return nil, err
-	}
-	return g, nil
+	return record[*lightkeeperv1.Genesis](s, ledger.Genesis, nil, "genesis")
 }
 
 // Block returns the block at height.
 func (s *Store) Block(height uint64) (*lightkeeperv1.Block, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	b := new(lightkeeperv1.Block)
-	if err := get(s.db, blockKey(height), b); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: block at height %d", ErrNotFound, height)
-		}
-		return nil, err
-	}
-	return b, nil
+	return record[*lightkeeperv1.Block](s, ledger.Block, ledger.HeightKey(height), "block at height %d", height)
 }
 
 // Round returns the round with the given id.
 func (s *Store) Round(id string) (*lightkeeperv1.Round, error) {
-	r := new(lightkeeperv1.Round)
-	if err := s.getByID(prefixRound, "round", id, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return recordByID[*lightkeeperv1.Round](s, ledger.Round, "round", id)
 }
 
 // Keeper returns the keeper with the given id.
 func (s *Store) Keeper(id string) (*lightkeeperv1.Keeper, error) {
-	k := new(lightkeeperv1.Keeper)
-	if err := s.getByID(prefixKeeper, "keeper", id, k); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return recordByID[*lightkeeperv1.Keeper](s, ledger.Keeper, "keeper", id)
 }
 
 // Keepers returns every keeper, sorted by id.
 func (s *Store) Keepers() ([]*lightkeeperv1.Keeper, error) {
-	return scanRecords(s, prefixKeeper, func() *lightkeeperv1.Keeper { return new(lightkeeperv1.Keeper) })
+	return records[*lightkeeperv1.Keeper](s, ledger.Keeper)
 }
 
 // VerifyingKey returns the verifying key with the given id.
 func (s *Store) VerifyingKey(id string) (*lightkeeperv1.VerifyingKey, error) {
-	vk := new(lightkeeperv1.VerifyingKey)
-	if err := s.getByID(prefixVerifyingKey, "verifying key", id, vk); err != nil {
-		return nil, err
-	}
-	return vk, nil
+	return recordByID[*lightkeeperv1.VerifyingKey](s, ledger.VerifyingKey, "verifying key", id)
 }
 
 // Program returns a registered program, with its module bytes when
 // withModule is set.
 func (s *Store) Program(id string, withModule bool) (*lightkeeperv1.Program, error) {
-	prefix := prefixProgram
+	f := ledger.Program
 	if withModule {
-		prefix = prefixModule
+		f = ledger.ProgramModule
 	}
-	p := new(lightkeeperv1.Program)
-	if err := s.getByID(prefix, "program", id, p); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return recordByID[*lightkeeperv1.Program](s, f, "program", id)
 }
 
 // Programs returns every registered program without its module bytes,
 // sorted by id.
 func (s *Store) Programs() ([]*lightkeeperv1.Program, error) {
-	return scanRecords(s, prefixProgram, func() *lightkeeperv1.Program { return new(lightkeeperv1.Program) })
+	return records[*lightkeeperv1.Program](s, ledger.Program)
 }
 
 // VerifyingKeys returns every verifying key, sorted by id.
 func (s *Store) VerifyingKeys() ([]*lightkeeperv1.VerifyingKey, error) {
-	return scanRecords(s, prefixVerifyingKey, func() *lightkeeperv1.VerifyingKey { return new(lightkeeperv1.VerifyingKey) })
+	return records[*lightkeeperv1.VerifyingKey](s, ledger.VerifyingKey)
 }
 
 // Evidence returns every evidence record ordered by (height, keeper id,
 // round id).
 func (s *Store) Evidence() ([]*lightkeeperv1.Evidence, error) {
-	return scanRecords(s, prefixEvidence, func() *lightkeeperv1.Evidence { return new(lightkeeperv1.Evidence) })
+	return records[*lightkeeperv1.Evidence](s, ledger.Evidence)
 }
 
 // OpenRounds returns every round whose phase is not CLOSED, sorted by id,
@@ -475,24 +396,13 @@ func (s *Store) OpenRounds() ([]*lightkeeperv1.Round, error) {
 	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
-	var out []*lightkeeperv1.Round
-	err := scan(snap, prefixOpenRound, func(key, _ []byte) error {
-		if len(key) != idKeyLen {
-			return fmt.Errorf("%w: open-round index key %x has length %d, want %d", ErrCorrupt, key, len(key), idKeyLen)
-		}
-		rk := idKey(prefixRound, [idLen]byte(key[1:]))
-		r := new(lightkeeperv1.Round)
-		if err := get(snap, rk, r); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("%w: open-round index entry %x points at a missing round", ErrCorrupt, key)
-			}
-			return err
-		}
-		out = append(out, r)
-		return nil
-	})
+	recs, err := indexed(snap, ledger.Round, ledger.OpenRounds)
 	if err != nil {
 		return nil, err
+	}
+	out := make([]*lightkeeperv1.Round, len(recs))
+	for i, m := range recs {
+		out[i] = m.(*lightkeeperv1.Round)
 	}
 	return out, nil
 }
@@ -502,22 +412,16 @@ func (s *Store) RoundIDs() ([]string, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	lo, hi := prefixBounds(prefixRound)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	keys, err := keysOf(s.db, prefixRound)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for ok := it.First(); ok; ok = it.Next() {
-		id, ok := idFromKey(it.Key())
-		if !ok {
-			_ = it.Close()
-			return nil, fmt.Errorf("%w: round key %x has length %d, want %d", ErrCorrupt, it.Key(), len(it.Key()), idKeyLen)
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		if len(k) != idLen {
+			return nil, fmt.Errorf("%w: round key %x has length %d, want %d", ErrCorrupt, k, len(k)+1, idKeyLen)
 		}
-		ids = append(ids, id)
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
+		ids[i] = hex.EncodeToString(k)
 	}
 	return ids, nil
 }

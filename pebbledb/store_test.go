@@ -972,24 +972,6 @@ func mustHex(s string) []byte {
 	return b
 }
 
-func TestSubmittedHeightMatchesUnmarshal(t *testing.T) {
-	for _, h := range []uint64{0, 1, 300, 1 << 40, ^uint64(0)} {
-		r := sampleRound(id(1), h, lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED)
-		r.DecidedHeight = h + 1
-		val, err := proto.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := submittedHeight(val)
-		if err != nil || got != h {
-			t.Errorf("submittedHeight = %d, %v; want %d", got, err, h)
-		}
-	}
-	if _, err := submittedHeight([]byte{0x20}); err == nil {
-		t.Error("submittedHeight accepted a truncated varint")
-	}
-}
-
 // TestConcurrentReaders runs readers against one writer; run with -race.
 func TestConcurrentReaders(t *testing.T) {
 	s := openT(t, t.TempDir())

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -161,12 +162,7 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		if err != nil {
 			return fmt.Errorf("genesis: %w", err)
 		}
-		b := n.store.NewBatch()
-		if err := b.PutGenesis(genesis); err != nil {
-			b.Close()
-			return err
-		}
-		if err := n.persistInto(b, res); err != nil {
+		if err := n.persistInto(n.store.NewBatch(), res); err != nil {
 			return err
 		}
 		n.machine = m
@@ -199,42 +195,13 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		}
 		return fmt.Errorf("the chain parameters of genesis.json differ from those this data directory was created with (%s); replaying it under other rules would change its history: restore those values or use a new data directory", strings.Join(diff, "; "))
 	}
-	snap := state.Snapshot{Meta: meta}
-	if snap.Keepers, err = n.store.Keepers(); err != nil {
-		return err
-	}
-	if snap.OpenRounds, err = n.store.OpenRounds(); err != nil {
-		return err
-	}
-	if snap.VerifyingKeys, err = n.store.VerifyingKeys(); err != nil {
-		return err
-	}
-	if snap.Programs, err = n.store.Programs(); err != nil {
-		return err
-	}
-	if snap.RoundIDs, err = n.store.RoundIDs(); err != nil {
-		return err
-	}
-	// Evidence of rounds still open, so a member that equivocates again
-	// after the restart is not recorded twice.
-	evidence, err := n.store.Evidence()
+	loaded, err := n.store.Load(ledger.Families)
 	if err != nil {
 		return err
 	}
-	open := make(map[string]bool, len(snap.OpenRounds))
-	for _, r := range snap.OpenRounds {
-		open[r.GetId()] = true
-	}
-	for _, e := range evidence {
-		if open[e.GetRoundId()] {
-			snap.Evidence = append(snap.Evidence, e)
-		}
-	}
-	if err := n.loadEconomy(&snap); err != nil {
-		return err
-	}
-	if snap.SpentNullifiers, err = n.store.SpentNullifiers(); err != nil {
-		return err
+	snap, err := state.FromLedger(loaded)
+	if err != nil {
+		return fmt.Errorf("restore state: %w", err)
 	}
 	m, err := state.Restore(snap)
 	if err != nil {

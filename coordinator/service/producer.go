@@ -208,41 +208,7 @@ func (n *Node) commit(res *state.Result) error {
 }
 
 func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
-	put := func() error {
-		if err := b.PutBlock(res.Block); err != nil {
-			return err
-		}
-		for _, r := range res.Rounds {
-			if err := b.PutRound(r); err != nil {
-				return err
-			}
-		}
-		for _, k := range res.Keepers {
-			if err := b.PutKeeper(k); err != nil {
-				return err
-			}
-		}
-		for _, vk := range res.VerifyingKeys {
-			if err := b.PutVerifyingKey(vk); err != nil {
-				return err
-			}
-		}
-		for _, p := range res.Programs {
-			if err := b.PutProgram(p); err != nil {
-				return err
-			}
-		}
-		for _, e := range res.Evidence {
-			if err := b.PutEvidence(e); err != nil {
-				return err
-			}
-		}
-		if err := persistEconomy(b, res); err != nil {
-			return err
-		}
-		return b.PutMeta(res.Meta)
-	}
-	if err := put(); err != nil {
+	if err := b.Apply(res.Changes); err != nil {
 		b.Close()
 		return fmt.Errorf("persist block %d: %w", res.Block.GetHeader().GetHeight(), err)
 	}

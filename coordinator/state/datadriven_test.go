@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
@@ -53,11 +56,37 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no testdata: %v", err)
 	}
+	ran := 0
 	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+		ran += boolInt(t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
 			runGolden(t, file)
-		})
+		}))
 	}
+	// The invariant between machine and store: over every scenario the
+	// machine emits exactly the families the store knows (a family it
+	// never emits is dead layout; one the store lacks could not be
+	// written).
+	if ran == len(files) && !t.Failed() {
+		var want, got []string
+		for _, f := range ledger.Families {
+			want = append(want, f.Name)
+		}
+		for name := range emitted {
+			got = append(got, name)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("families emitted by the golden scenarios = %v, want ledger.Families = %v", got, want)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 type goldenCase struct {
@@ -113,6 +142,13 @@ func runGolden(t *testing.T, file string) {
 			t.Errorf("%s:%d: %s\n--- got:\n%s\n--- want:\n%s", file, c.line, c.cmd, c.got, c.want)
 		}
 	}
+	// Whatever the script did, the store's change sets must restore the
+	// machine exactly as it ends.
+	if g.store != nil {
+		if _, err := g.restart(); err != nil {
+			t.Errorf("%s: restore from the store: %v", file, err)
+		}
+	}
 	if *update {
 		var b strings.Builder
 		for _, c := range cases {
@@ -151,6 +187,49 @@ type golden struct {
 	nKeeper int
 	nonces  map[string]uint64 // signer → nonce of its next queued tx
 	notes   map[string]shielded.Note
+	// store holds every Result's change set; "restart" restores the
+	// machine from it, as the service does.
+	store *pebbledb.Store
+}
+
+// emitted records every family a golden run's change sets touched, by
+// name (TestGolden checks it against ledger.Families).
+var emitted = map[string]bool{}
+
+// persist writes a Result's change set into the store through the
+// store's one generic path.
+func (g *golden) persist(res *Result) {
+	b := g.store.NewBatch()
+	if err := b.Apply(res.Changes); err != nil {
+		g.fail("apply change set of block %d: %v", res.Block.GetHeader().GetHeight(), err)
+	}
+	if err := b.Commit(); err != nil {
+		g.fail("commit block %d: %v", res.Block.GetHeader().GetHeight(), err)
+	}
+	for _, c := range res.Changes {
+		emitted[c.Family.Name] = true
+	}
+}
+
+// restart restores a machine from what the store loads, and checks that
+// it holds exactly the state of the running machine.
+func (g *golden) restart() (*Machine, error) {
+	loaded, err := g.store.Load(ledger.Families)
+	if err != nil {
+		g.fail("load: %v", err)
+	}
+	snap, err := FromLedger(loaded)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Restore(snap)
+	if err != nil {
+		return nil, err
+	}
+	if !snapshotsEqual(m.Snapshot(), g.m.Snapshot()) {
+		g.fail("the machine restored from the store's change sets differs from the running one")
+	}
+	return m, nil
 }
 
 func (g *golden) fail(format string, args ...any) string {
@@ -367,7 +446,7 @@ func (g *golden) run(cmd string) string {
 	case "round":
 		return g.doRound(f[1])
 	case "restart":
-		m, err := Restore(g.m.Snapshot())
+		m, err := g.restart()
 		if err != nil {
 			return "error: " + err.Error()
 		}
@@ -463,6 +542,13 @@ func (g *golden) doGenesis(a map[string]string) string {
 	*g = golden{t: g.t, m: m, genesis: testGenesisMs, nKeeper: n, names: map[string]string{},
 		rounds: map[string]string{}, vks: map[string]string{}, last: map[string]*lightkeeperv1.Round{},
 		certs: map[string]*lightkeeperv1.Certificate{}, notes: map[string]shielded.Note{}}
+	store, err := pebbledb.Open(g.t.TempDir(), pebbledb.WithLogger(nil))
+	if err != nil {
+		g.fail("open store: %v", err)
+	}
+	g.t.Cleanup(func() { store.Close() })
+	g.store = store
+	g.persist(res)
 	for i := 0; i < n+20; i++ {
 		g.name(keeperID(i), fmt.Sprintf("k%d", i))
 	}
@@ -502,6 +588,7 @@ func (g *golden) doBlock(f []string) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
+	g.persist(res)
 	var b strings.Builder
 	bl := res.Block
 	fmt.Fprintf(&b, "block %d time=%s hash=%s txs=%d certificates=%d evidence=%d", bl.Header.Height,

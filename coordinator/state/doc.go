@@ -18,9 +18,38 @@
 // Result holds the new block, one TxResult per transaction, the events in
 // the order they happened, and every record that changed (rounds, keepers,
 // new verifying keys, evidence, accounts, guarantees, groups, unbonding
-// entries, the staking state, epoch statements) so the store can persist
-// them in one atomic batch. New makes block 0 from a Genesis; Snapshot and Restore move the
-// whole state to and from the store.
+// entries, the staking state, epoch statements, programs, spent
+// nullifiers, pool leaves), also listed as Result.Changes: a
+// ledger.ChangeSet of puts and deletes over the record families of
+// coordinator/ledger, which the store writes in one atomic batch without
+// knowing any family by name (changes.go). New makes block 0 from a
+// Genesis; Snapshot and Restore move the whole state in and out, and
+// FromLedger builds the Snapshot from what the store loads of every
+// family.
+//
+// # Files
+//
+// One package, a file (or a few) per concern around a small kernel; why
+// not sub-packages is in RATIONALE.md.
+//
+//   - Kernel: machine.go (Machine, Result, Snapshot, New, Restore,
+//     accessors), apply.go (ApplyBlock: the order below, transaction
+//     dispatch, block hashing), changes.go (the change set and its way
+//     back), errors.go, events.go, fixed.go (integer arithmetic),
+//     helpers.go. Ids, hashes, signed bytes, certificates, committee
+//     draws and parameters live in package protocol (one copy for every
+//     party).
+//   - Rounds and votes: rounds.go, admission.go (vote prechecks the
+//     service runs before queueing).
+//   - Keepers and committees: keepers.go.
+//   - The economy: economy.go (state, accessors), economy_tx.go (signed
+//     economy transactions), economy_stakes.go (stake limits),
+//     economy_epoch.go (epochs, rewards, elections), economy_slash.go,
+//     economy_events.go.
+//   - The shielded pool: pool.go (deposits, withdrawals, nullifiers).
+//   - Compute: compute.go. Challenges: challenge.go.
+//   - Verifying keys and PROOF requests: registerVerifyingKey and
+//     checkProofRequest, still in apply.go.
 //
 // # Order inside a block
 //
@@ -33,7 +62,7 @@
 //     reward multipliers past their forgiveness time return to 1, and if
 //     the block's time is in a later epoch the current epoch ends —
 //     rewards, capacities, downtime jails, then the election of the next active set
-//     (epoch.go).
+//     (economy_epoch.go).
 //  4. The transactions, in order. A failing transaction changes nothing
 //     and reports its error in its TxResult; it is still part of the block,
 //     because the block records the ordered input, and replaying the input
@@ -68,7 +97,7 @@
 // the leader has the output's hash only, until a late leader vote brings
 // the bytes. Work units: ⌈fuel used / staking.fuel_per_unit⌉.
 //
-// # The shielded pool and WITHDRAWAL rounds (withdraw.go)
+// # The shielded pool and WITHDRAWAL rounds (pool.go)
 //
 // Genesis.withdrawal_verifying_key enables the pool (docs/withdrawals.md):
 // the key is registered at genesis (Groth16, BN254, 4 public inputs) and

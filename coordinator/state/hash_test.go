@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -285,5 +286,6 @@ func snapshotsEqual(a, b Snapshot) bool {
 	return eq(msgs(a.Keepers), msgs(b.Keepers)) && eq(msgs(a.OpenRounds), msgs(b.OpenRounds)) &&
 		eq(msgs(a.VerifyingKeys), msgs(b.VerifyingKeys)) && eq(msgs(a.Evidence), msgs(b.Evidence)) &&
 		eq(msgs(a.Programs), msgs(b.Programs)) &&
+		slices.EqualFunc(a.SpentNullifiers, b.SpentNullifiers, bytes.Equal) &&
 		economyEqual(a, b)
 }

@@ -1,14 +1,19 @@
 package state
 
+// The kernel: the Machine, its Result and Snapshot, genesis (New) and
+// restart (Restore). changes.go turns a Result into the store's change
+// set; each concern's records live in its own files (rounds.go,
+// keepers.go, economy*.go, pool.go, compute.go, challenge.go).
+
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
@@ -48,45 +53,8 @@ type Machine struct {
 	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
 	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
 
-	economy      // accounts, bonds, guarantees, groups, epochs (staking.go)
-	pool    pool // the shielded pool (withdraw.go)
-}
-
-// openRound is a round still in memory with its indexes.
-type openRound struct {
-	r        *lightkeeperv1.Round
-	rid      [32]byte
-	deadline int64          // unix ms
-	seat     map[string]int // committee member → seat
-	voteOf   map[string]int // member → index of its accepted vote in r.Votes
-	evidence []*lightkeeperv1.Evidence
-}
-
-func newOpenRound(r *lightkeeperv1.Round) *openRound {
-	rid, _ := protocol.ParseID(r.Id)
-	o := &openRound{
-		r:        r,
-		rid:      rid,
-		deadline: r.Deadline.AsTime().UnixMilli(),
-		seat:     make(map[string]int, len(r.Committee)),
-		voteOf:   make(map[string]int, len(r.Committee)),
-	}
-	for i, id := range r.Committee {
-		o.seat[id] = i
-	}
-	for i, v := range r.Votes {
-		o.voteOf[v.KeeperId] = i
-	}
-	return o
-}
-
-func (o *openRound) equivocated(keeperID string) bool {
-	for _, e := range o.evidence {
-		if e.KeeperId == keeperID {
-			return true
-		}
-	}
-	return false
+	economy      // accounts, bonds, guarantees, groups, epochs (economy.go)
+	pool    pool // the shielded pool (pool.go)
 }
 
 // Result is what New or ApplyBlock produced: the block and every record
@@ -129,6 +97,11 @@ type Result struct {
 	UnbondingRemoved []uint64
 	Staking          *lightkeeperv1.StakingState
 	Epochs           []*lightkeeperv1.EpochRecord
+
+	// Changes is every record above (and the genesis, in New's Result) as
+	// the puts and deletes the store writes in one atomic batch
+	// (changes.go).
+	Changes ledger.ChangeSet
 }
 
 // TxResult is the outcome of one transaction. Err is nil on success and
@@ -294,6 +267,7 @@ func New(genesis *lightkeeperv1.Genesis) (*Machine, *Result, error) {
 	if poolKey != nil {
 		res.VerifyingKeys = append(res.VerifyingKeys, poolKey)
 	}
+	res.Changes = res.changeSet(proto.Clone(genesis).(*lightkeeperv1.Genesis))
 	return m, res, nil
 }
 
@@ -457,39 +431,6 @@ func Restore(s Snapshot) (*Machine, error) {
 	return m, nil
 }
 
-func (m *Machine) checkOpenRound(r *lightkeeperv1.Round) error {
-	if r == nil || !protocol.ValidID(r.Id) {
-		return fmt.Errorf("id: %q", r.GetId())
-	}
-	if r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING && r.Phase != lightkeeperv1.RoundPhase_ROUND_PHASE_DECIDED {
-		return fmt.Errorf("round %s: phase %v is not open", r.Id, r.Phase)
-	}
-	if r.Deadline == nil || r.Deadline.CheckValid() != nil {
-		return fmt.Errorf("round %s: bad deadline", r.Id)
-	}
-	if len(r.Committee) == 0 {
-		return fmt.Errorf("round %s: empty committee", r.Id)
-	}
-	seen := make(map[string]bool, len(r.Committee))
-	for _, id := range r.Committee {
-		if _, ok := m.keepers[id]; !ok || seen[id] {
-			return fmt.Errorf("round %s: committee member %q unknown or repeated", r.Id, id)
-		}
-		seen[id] = true
-	}
-	voted := make(map[string]bool, len(r.Votes))
-	for _, v := range r.Votes {
-		if !seen[v.GetKeeperId()] || voted[v.GetKeeperId()] || v.GetRoundId() != r.Id {
-			return fmt.Errorf("round %s: vote by %q is not from a distinct committee member", r.Id, v.GetKeeperId())
-		}
-		voted[v.KeeperId] = true
-	}
-	if int(r.DecidedVotes) > len(r.Votes) {
-		return fmt.Errorf("round %s: decided_votes %d > %d votes", r.Id, r.DecidedVotes, len(r.Votes))
-	}
-	return nil
-}
-
 // Snapshot returns a copy of the machine's state; Restore(m.Snapshot())
 // continues exactly as m would. Every list is sorted by id.
 func (m *Machine) Snapshot() Snapshot {
@@ -554,77 +495,6 @@ func (m *Machine) Params() *lightkeeperv1.ConsensusParams {
 	return proto.Clone(m.params).(*lightkeeperv1.ConsensusParams)
 }
 
-// Keeper returns a copy of one keeper.
-func (m *Machine) Keeper(id string) (*lightkeeperv1.Keeper, bool) {
-	k, ok := m.keepers[id]
-	if !ok {
-		return nil, false
-	}
-	return proto.Clone(k).(*lightkeeperv1.Keeper), true
-}
-
-// Keepers returns copies of all keepers, sorted by id.
-func (m *Machine) Keepers() []*lightkeeperv1.Keeper {
-	out := make([]*lightkeeperv1.Keeper, 0, len(m.keepers))
-	for _, id := range sortedKeys(m.keepers) {
-		out = append(out, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
-	}
-	return out
-}
-
-// OpenRound returns a copy of an open (VOTING or DECIDED) round. Closed
-// rounds are not in memory; the service reads them from the store.
-func (m *Machine) OpenRound(id string) (*lightkeeperv1.Round, bool) {
-	o, ok := m.rounds[id]
-	if !ok {
-		return nil, false
-	}
-	return proto.Clone(o.r).(*lightkeeperv1.Round), true
-}
-
-// OpenRoundCount returns how many rounds are open (decided rounds stay open
-// until their deadline), without copying them.
-func (m *Machine) OpenRoundCount() int { return len(m.rounds) }
-
-// OpenRounds returns copies of the open rounds sorted by deadline, then id.
-func (m *Machine) OpenRounds() []*lightkeeperv1.Round {
-	os := m.openByDeadline(func(*openRound) bool { return true })
-	out := make([]*lightkeeperv1.Round, len(os))
-	for i, o := range os {
-		out[i] = proto.Clone(o.r).(*lightkeeperv1.Round)
-	}
-	return out
-}
-
-func (m *Machine) openByDeadline(keep func(*openRound) bool) []*openRound {
-	var os []*openRound
-	for _, o := range m.rounds {
-		if keep(o) {
-			os = append(os, o)
-		}
-	}
-	slices.SortFunc(os, func(a, b *openRound) int {
-		if a.deadline != b.deadline {
-			if a.deadline < b.deadline {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.r.Id, b.r.Id)
-	})
-	return os
-}
-
-// KnownRound reports whether a round with this id was ever created.
-func (m *Machine) KnownRound(id string) bool {
-	rid, ok := protocol.ParseID(id)
-	if !ok {
-		return false
-	}
-	_, known := m.roundIDs[rid]
-	return known
-}
-
 // VerifyingKey returns a registered verifying key's metadata (Key is nil).
 func (m *Machine) VerifyingKey(id string) (*lightkeeperv1.VerifyingKey, bool) {
 	vk, ok := m.vks[id]
@@ -632,16 +502,4 @@ func (m *Machine) VerifyingKey(id string) (*lightkeeperv1.VerifyingKey, bool) {
 		return nil, false
 	}
 	return proto.Clone(vk).(*lightkeeperv1.VerifyingKey), true
-}
-
-// NextDeadline returns the earliest deadline of an open round. The service
-// applies a block (possibly empty) once its clock passes it, so that the
-// round is closed.
-func (m *Machine) NextDeadline() (unixMilli int64, ok bool) {
-	for _, o := range m.rounds {
-		if !ok || o.deadline < unixMilli {
-			unixMilli, ok = o.deadline, true
-		}
-	}
-	return unixMilli, ok
 }

@@ -367,3 +367,37 @@ func joinShort(ids []string) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// collectEconomy puts the economy's changed records into the Result.
+func (a *applier) collectEconomy() {
+	m, res := a.m, a.res
+	for _, id := range sortedKeys(a.accounts) {
+		res.Accounts = append(res.Accounts, proto.Clone(m.accounts[id]).(*lightkeeperv1.Account))
+	}
+	for _, key := range sortedKeys(a.guarantees) {
+		if g, ok := m.guarantees[key]; ok {
+			res.Guarantees = append(res.Guarantees, proto.Clone(g).(*lightkeeperv1.Guarantee))
+		} else if g, ok := a.removedGuarantees[key]; ok {
+			g.Amount = 0
+			res.Guarantees = append(res.Guarantees, g)
+		}
+	}
+	for _, id := range sortedKeys(a.groups) {
+		res.Groups = append(res.Groups, proto.Clone(m.groups[id]).(*lightkeeperv1.Group))
+	}
+	var ids []uint64
+	for id := range a.unbonding {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if e, ok := m.unbonding[id]; ok {
+			res.Unbonding = append(res.Unbonding, proto.Clone(e).(*lightkeeperv1.UnbondingEntry))
+		}
+	}
+	for id := range a.unbondingRemoved {
+		res.UnbondingRemoved = append(res.UnbondingRemoved, id)
+	}
+	slices.Sort(res.UnbondingRemoved)
+	res.Staking = m.Staking()
+}
