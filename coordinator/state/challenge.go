@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"github.com/lightkeeper-net/lightkeeper/verifier/wasmcheck"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -56,7 +56,7 @@ func checkChallenge(req *lightkeeperv1.RoundRequest, ch *lightkeeperv1.Challenge
 		if (c.Trap != 0) != (ch.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT) {
 			return bad("kind %v with trap %d (a trapped run is answered REJECT, a clean one APPROVE)", ch.Kind, c.Trap)
 		}
-		if h := compute.ResultHashFromOutputHash(compute.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], ch.ResultHash) {
+		if h := wasmcheck.ResultHashFromOutputHash(wasmcheck.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], ch.ResultHash) {
 			return bad("result_hash does not open to result")
 		}
 	default:

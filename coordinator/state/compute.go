@@ -7,14 +7,14 @@ import (
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"github.com/lightkeeper-net/lightkeeper/verifier/wasmcheck"
 	"google.golang.org/protobuf/proto"
 )
 
 // COMPUTE rounds (docs/design.md §3, docs/compute.md): a registered WebAssembly
 // program, an input and a fuel limit, re-executed by a committee of
 // compute_validators keepers. A vote's result_hash is
-// compute.ResultHash of the keeper's result; APPROVE means the run ended
+// wasmcheck.ResultHash of the keeper's result; APPROVE means the run ended
 // without a trap, REJECT that it trapped (a deterministic trap such as
 // out_of_fuel is a result, not an error). The round is decided by the first
 // result hash that threshold = ⌈2·compute_validators/3⌉ votes of the same
@@ -37,7 +37,7 @@ const (
 	// maxFuelParam is the largest fuel a module's i64 counter can hold.
 	maxFuelParam = uint64(1) << 62
 	// maxTrap is the largest trap kind a result may carry.
-	maxTrap = uint32(compute.TrapIndirectCall)
+	maxTrap = uint32(wasmcheck.TrapIndirectCall)
 )
 
 // wasmHeader starts every WebAssembly 1.0/2.0 binary module.
@@ -47,7 +47,7 @@ var wasmHeader = []byte("\x00asm\x01\x00\x00\x00")
 // DefaultLimits (8 MiB modules, 128 MiB memory, 65,536 table elements, call
 // depth 1,024, 64 KiB of output, fuel up to 2⁴⁰) and inputs up to 1 MiB.
 func DefaultComputeParams() *lightkeeperv1.ComputeParams {
-	l := compute.DefaultLimits()
+	l := wasmcheck.DefaultLimits()
 	return &lightkeeperv1.ComputeParams{
 		MaxModuleBytes:   uint64(l.MaxModuleBytes),
 		MaxMemoryPages:   l.MaxMemoryPages,
@@ -61,8 +61,8 @@ func DefaultComputeParams() *lightkeeperv1.ComputeParams {
 
 // ComputeLimits turns the chain's compute parameters into the limits
 // verifier/compute checks and runs programs under.
-func ComputeLimits(p *lightkeeperv1.ComputeParams) compute.Limits {
-	return compute.Limits{
+func ComputeLimits(p *lightkeeperv1.ComputeParams) wasmcheck.Limits {
+	return wasmcheck.Limits{
 		MaxModuleBytes:   int(min(p.GetMaxModuleBytes(), MaxComputeModuleBytes)),
 		MaxMemoryPages:   p.GetMaxMemoryPages(),
 		MaxTableElements: p.GetMaxTableElements(),
@@ -93,7 +93,7 @@ func validateCompute(p *lightkeeperv1.ConsensusParams) error {
 		{"compute.max_module_bytes", c.MaxModuleBytes, uint64(len(wasmHeader)) + 1, MaxComputeModuleBytes, " bytes"},
 		{"compute.max_memory_pages", uint64(c.MaxMemoryPages), 1, 65_536, " pages"},
 		{"compute.max_table_elements", uint64(c.MaxTableElements), 0, 10_000_000, ""},
-		{"compute.max_call_depth", uint64(c.MaxCallDepth), 1, compute.EngineCallDepthCeiling, ""},
+		{"compute.max_call_depth", uint64(c.MaxCallDepth), 1, wasmcheck.EngineCallDepthCeiling, ""},
 		{"compute.max_output_bytes", uint64(c.MaxOutputBytes), 0, MaxComputeOutputBytes, " bytes"},
 		{"compute.max_fuel", c.MaxFuel, 1, maxFuelParam, ""},
 		{"compute.max_input_bytes", c.MaxInputBytes, 0, MaxComputeInputBytes, " bytes"},
@@ -138,12 +138,13 @@ func (m *Machine) computeWorkUnits(fuel uint64) uint64 {
 	return min(max(units, 1), MaxComputeWorkUnits)
 }
 
-// registerProgram stores a program the service has checked with
-// compute.Check. The machine re-checks only what is cheap (the size limit
-// and the module header); the metadata is taken on trust, as a verifying
-// key's input count is, and every keeper runs Check itself before running
-// the program, so a module that should have been refused can only make its
-// rounds end as TIMEOUT, never decide a wrong result.
+// registerProgram checks the module itself (wasmcheck.Check under the
+// chain's compute limits: the registration policy and the metering, our
+// own code with no WebAssembly runtime) and records what the check found.
+// Full validation by a runtime is the keepers' (verifier/compute.Check): a
+// module that passes wasmcheck but not wazero is registered, and every
+// keeper abstains on its rounds identically, so they end TIMEOUT and never
+// decide a result.
 func (a *applier) registerProgram(tx *lightkeeperv1.RegisterProgramTx) TxResult {
 	max := a.m.params.Compute.MaxModuleBytes
 	if n := uint64(len(tx.GetModule())); n == 0 || n > max {
@@ -152,26 +153,24 @@ func (a *applier) registerProgram(tx *lightkeeperv1.RegisterProgramTx) TxResult 
 	if !bytes.HasPrefix(tx.Module, wasmHeader) {
 		return TxResult{Err: fmt.Errorf("%w: register_program.module: not a WebAssembly binary module (no \\0asm version 1 header)", ErrInvalidRequest)}
 	}
-	if len(tx.MeteredHash) != 32 {
-		return TxResult{Err: fmt.Errorf("%w: register_program.metered_hash: %d bytes, want 32", ErrInvalidRequest, len(tx.MeteredHash))}
-	}
-	if len(tx.Imports) > 1000 {
-		return TxResult{Err: fmt.Errorf("%w: register_program.imports: %d names", ErrInvalidRequest, len(tx.Imports))}
-	}
 	sum := sha256.Sum256(tx.Module)
 	id := hex.EncodeToString(sum[:])
 	if p, ok := a.m.programs[id]; ok {
 		return TxResult{Program: proto.Clone(p).(*lightkeeperv1.Program)}
 	}
+	v := checkProgram(tx.Module, ComputeLimits(a.m.params.Compute))
+	if v.err != nil {
+		return TxResult{Err: fmt.Errorf("%w: register_program.module: %v", ErrInvalidRequest, v.err)}
+	}
 	p := &lightkeeperv1.Program{
 		Id:               id,
 		Size:             uint64(len(tx.Module)),
-		MeteredHash:      bytes.Clone(tx.MeteredHash),
-		MemoryPages:      tx.MemoryPages,
-		MaxMemoryPages:   tx.MaxMemoryPages,
-		Functions:        tx.Functions,
-		UsesFloat:        tx.UsesFloat,
-		Imports:          append([]string(nil), tx.Imports...),
+		MeteredHash:      bytes.Clone(v.meteredHash[:]),
+		MemoryPages:      v.memoryPages,
+		MaxMemoryPages:   v.maxMemPages,
+		Functions:        uint32(v.functions),
+		UsesFloat:        v.usesFloat,
+		Imports:          append([]string(nil), v.imports...),
 		RegisteredHeight: a.height,
 	}
 	a.m.programs[id] = p
@@ -202,7 +201,7 @@ func (m *Machine) checkComputeRequest(c *lightkeeperv1.ComputeRequest) error {
 
 // checkComputeVote checks that a vote on a compute round opens its result
 // hash: APPROVE and REJECT votes must carry a compute result whose fields
-// hash to result_hash (compute.ResultHashFromOutputHash), APPROVE with trap
+// hash to result_hash (wasmcheck.ResultHashFromOutputHash), APPROVE with trap
 // none and REJECT with a trap, and an uploaded output must hash to
 // output_hash. It returns "" when the vote is well formed, otherwise what
 // is wrong.
@@ -225,11 +224,11 @@ func (m *Machine) checkComputeVote(v *lightkeeperv1.Vote) string {
 	}
 	switch {
 	case v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE && c.Trap != 0:
-		return fmt.Sprintf("vote.kind: APPROVE with trap %s (a trapped run is voted REJECT)", compute.TrapKind(c.Trap))
+		return fmt.Sprintf("vote.kind: APPROVE with trap %s (a trapped run is voted REJECT)", wasmcheck.TrapKind(c.Trap))
 	case v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT && c.Trap == 0:
 		return "vote.kind: REJECT without a trap (a clean run is voted APPROVE)"
 	}
-	if h := compute.ResultHashFromOutputHash(compute.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
+	if h := wasmcheck.ResultHashFromOutputHash(wasmcheck.TrapKind(c.Trap), c.ExitCode, c.FuelUsed, [32]byte(c.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
 		return "vote.result_hash: does not match vote.compute (want ResultHashFromOutputHash(trap, exit_code, fuel_used, output_hash))"
 	}
 	if len(c.Output) > 0 {
@@ -328,7 +327,7 @@ func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...
 			(v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE) != (cv.Trap == 0) {
 			return bad("votes[%d]: compute result missing or inconsistent with the vote kind", i)
 		}
-		if h := compute.ResultHashFromOutputHash(compute.TrapKind(cv.Trap), cv.ExitCode, cv.FuelUsed, [32]byte(cv.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
+		if h := wasmcheck.ResultHashFromOutputHash(wasmcheck.TrapKind(cv.Trap), cv.ExitCode, cv.FuelUsed, [32]byte(cv.OutputHash)); !bytes.Equal(h[:], v.ResultHash) {
 			return bad("votes[%d]: result_hash does not match its compute result", i)
 		}
 		count[fmt.Sprintf("%d/%x", v.Kind, v.ResultHash)]++
@@ -360,7 +359,7 @@ func verifyComputeCertificate(c *lightkeeperv1.Certificate, bad func(string, ...
 	if r == nil || len(r.OutputHash) != 32 || r.Trap > maxTrap {
 		return bad("result: missing or malformed")
 	}
-	if h := compute.ResultHashFromOutputHash(compute.TrapKind(r.Trap), r.ExitCode, r.FuelUsed, [32]byte(r.OutputHash)); !bytes.Equal(h[:], c.ResultHash) {
+	if h := wasmcheck.ResultHashFromOutputHash(wasmcheck.TrapKind(r.Trap), r.ExitCode, r.FuelUsed, [32]byte(r.OutputHash)); !bytes.Equal(h[:], c.ResultHash) {
 		return bad("result does not hash to result_hash")
 	}
 	return nil

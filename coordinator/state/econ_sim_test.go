@@ -156,7 +156,7 @@ func simulateEconomy(t *testing.T, seed int64, steps int) [][]byte {
 	}
 	twin, _, _ := New(g, p)
 	s := &econSim{t: t, seed: seed, rng: rng, p: p, m: m, twin: twin, now: testGenesisMs, index: map[string]int{},
-		rounds: map[string]*lightkeeperv1.Round{}, voted: map[string]map[int]lightkeeperv1.VoteKind{}, vk: vkID(fakeVK), vkp: vkID([]byte("plonk key")), seen: map[string]int{}}
+		rounds: map[string]*lightkeeperv1.Round{}, voted: map[string]map[int]lightkeeperv1.VoteKind{}, vk: vkID(fakeVK), vkp: vkID(testVK("plonk_bn254")), seen: map[string]int{}}
 	for i := 0; i < econAccounts+6; i++ {
 		s.index[keeperID(i)] = i
 	}
@@ -167,8 +167,8 @@ func simulateEconomy(t *testing.T, seed int64, steps int) [][]byte {
 	for i := 0; i < econKeepers; i++ {
 		setup = append(setup, registerTx(testChain, i), onlineTx(i, true))
 	}
-	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 2),
-		vkTx([]byte("plonk key"), lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254, 2))
+	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254),
+		vkTx(testVK("plonk_bn254"), lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254))
 	s.apply(0, setup)
 
 	restoreAt := steps/3 + rng.Intn(steps/3)

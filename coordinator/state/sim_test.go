@@ -65,9 +65,9 @@ func simVote(sr *simRound, i int, kind lightkeeperv1.VoteKind, wrong int) *light
 // restored from a snapshot mid-run must continue identically.
 func TestSimulation(t *testing.T) {
 	seeds := []int64{1, 2, 3, 4, 5, 7}
-	steps := 120
+	const steps = 120
 	if testing.Short() {
-		seeds, steps = seeds[:2], 60
+		seeds = seeds[:2]
 	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { simulate(t, seed, steps) })
@@ -128,7 +128,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 	for i := 0; i < n; i++ {
 		setup = append(setup, registerTx(testChain, i), onlineTx(i, true))
 	}
-	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 2))
+	setup = append(setup, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254))
 	simProgram := fakeModule("sim", 0)
 	setup = append(setup, programTx(simProgram))
 	now := testGenesisMs
