@@ -252,9 +252,9 @@ func (c *challenger) computeMaterial(ctx context.Context) (challenge.Material, b
 	return m, true, nil
 }
 
-// registerVerifyingKey registers a key (checked here: parsing costs
-// milliseconds, so the machine takes the input count on trust) unless it
-// is registered already.
+// registerVerifyingKey registers a key unless it is registered already.
+// The key is parsed here to refuse it early; the machine parses it again
+// (a cache hit) and takes nothing on this function's word.
 //
 // A key already registered under another scheme or curve (or with an
 // invalid one) is refused with InvalidArgument naming the contradiction.
@@ -274,14 +274,13 @@ func (n *Node) registerVerifyingKey(ctx context.Context, scheme lightkeeperv1.Sc
 		}
 		return vk, false, nil
 	}
-	nIn, err := verifier.CheckVerifyingKey(verifier.Scheme(scheme), verifier.Curve(curve), key, n.sizeLimits)
-	if err != nil {
+	// The machine parses the key itself; parsing it here refuses a bad key
+	// early, with the verifier's reason, and fills the machine's cache.
+	if _, err := state.CheckVerifyingKey(scheme, curve, key, n.sizeLimits); err != nil {
 		return nil, false, invalidArgument("key: %v", err)
 	}
 	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterVerifyingKey{
-		RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{
-			Scheme: scheme, Curve: curve, Key: key, NumPublicInputs: uint32(nIn),
-		},
+		RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{Scheme: scheme, Curve: curve, Key: key},
 	}})
 	if err == nil {
 		err = res.Err

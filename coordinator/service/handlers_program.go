@@ -9,10 +9,10 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
@@ -48,16 +48,23 @@ func (s programServer) RegisterProgram(ctx context.Context, req *connect.Request
 	if err := n.admitRegistration(req.Peer().Addr, len(module)); err != nil {
 		return nil, err
 	}
-	// The registration checks decode, meter and validate the whole module:
-	// run them here, once, off the block producer, so the state machine
-	// can take the result on trust (as it does a verifying key's parse).
+	// Admission only refuses early: the state machine runs the same
+	// registration check (wasmcheck) itself when it applies the
+	// transaction; running it here, off the block producer, fills the
+	// machine's verdict cache so the block does not pay for it. wazero's
+	// full validation is not a chain rule (keepers run it before they run
+	// a program), but a module it refuses could never run, so it is
+	// refused here too.
 	select {
 	case n.checkSlots <- struct{}{}:
 		defer func() { <-n.checkSlots }()
 	case <-ctx.Done():
 		return nil, toConnect(ctx.Err())
 	}
-	p, err := compute.Check(module, compute.Limits(protocol.ComputeLimitsOf(n.computeParams)))
+	err := state.CheckProgram(module, n.computeParams)
+	if err == nil {
+		err = compute.Validate(module)
+	}
 	if err != nil {
 		if r := compute.ReasonOf(err); r != compute.ReasonNone {
 			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("module refused (reason %d, %s): %w", r, r, err))
@@ -65,15 +72,7 @@ func (s programServer) RegisterProgram(ctx context.Context, req *connect.Request
 		return nil, toConnect(err)
 	}
 	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterProgram{
-		RegisterProgram: &lightkeeperv1.RegisterProgramTx{
-			Module:         module,
-			MeteredHash:    p.MeteredHash[:],
-			MemoryPages:    p.MemoryPages,
-			MaxMemoryPages: p.MaxMemoryPages,
-			Functions:      uint32(p.Functions),
-			UsesFloat:      p.UsesFloat,
-			Imports:        p.Imports,
-		},
+		RegisterProgram: &lightkeeperv1.RegisterProgramTx{Module: module},
 	}})
 	if err == nil {
 		err = res.Err

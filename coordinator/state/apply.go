@@ -203,9 +203,6 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 	if n := len(tx.GetKey()); n == 0 || n > lim.MaxVerifyingKeyBytes {
 		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.key: %d bytes, want 1..%d", ErrInvalidRequest, n, lim.MaxVerifyingKeyBytes)}
 	}
-	if n := tx.GetNumPublicInputs(); n > uint32(lim.MaxPublicInputs) {
-		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, limit %d", ErrInvalidRequest, n, lim.MaxPublicInputs)}
-	}
 	id := protocol.VerifyingKeyID(tx.Key)
 	if vk, ok := a.m.vks[id]; ok {
 		// The same key under another scheme, curve or input count is a
@@ -216,11 +213,17 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 		}
 		return TxResult{VerifyingKey: proto.Clone(vk).(*lightkeeperv1.VerifyingKey)}
 	}
+	// The input count comes from the key itself: a transaction that
+	// skipped the service's admission carries nothing else to trust.
+	n, err := checkVerifyingKey(tx.Scheme, tx.Curve, tx.Key, lim)
+	if err != nil {
+		return TxResult{Err: fmt.Errorf("%w: register_verifying_key.key: %v", ErrInvalidRequest, err)}
+	}
 	vk := &lightkeeperv1.VerifyingKey{
 		Id:               id,
 		Scheme:           tx.Scheme,
 		Curve:            tx.Curve,
-		NumPublicInputs:  tx.NumPublicInputs,
+		NumPublicInputs:  uint32(n),
 		RegisteredHeight: a.height,
 	}
 	a.m.vks[id] = vk
@@ -232,7 +235,7 @@ func (a *applier) registerVerifyingKey(tx *lightkeeperv1.RegisterVerifyingKeyTx)
 }
 
 // sameVerifyingKeyClaim refuses a registration of an already registered
-// key whose scheme, curve or public input count differ from the record's.
+// key whose scheme or curve differ from the record's.
 func sameVerifyingKeyClaim(vk *lightkeeperv1.VerifyingKey, tx *lightkeeperv1.RegisterVerifyingKeyTx) error {
 	switch {
 	case vk.Scheme != tx.Scheme:
@@ -241,9 +244,6 @@ func sameVerifyingKeyClaim(vk *lightkeeperv1.VerifyingKey, tx *lightkeeperv1.Reg
 	case vk.Curve != tx.Curve:
 		return fmt.Errorf("%w: register_verifying_key.curve: %s, but key %s is registered on %s", ErrInvalidRequest,
 			verifier.Curve(tx.Curve), vk.Id, verifier.Curve(vk.Curve))
-	case vk.NumPublicInputs != tx.NumPublicInputs:
-		return fmt.Errorf("%w: register_verifying_key.num_public_inputs: %d, but key %s is registered with %d", ErrInvalidRequest,
-			tx.NumPublicInputs, vk.Id, vk.NumPublicInputs)
 	}
 	return nil
 }

@@ -8,14 +8,14 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"github.com/lightkeeper-net/lightkeeper/verifier/wasmcheck"
 	"google.golang.org/protobuf/proto"
 )
 
 // COMPUTE rounds (docs/design.md §3, docs/compute.md): a registered WebAssembly
 // program, an input and a fuel limit, re-executed by a committee of
 // compute_validators keepers. A vote's result_hash is
-// compute.ResultHash of the keeper's result; APPROVE means the run ended
+// wasmcheck.ResultHash of the keeper's result; APPROVE means the run ended
 // without a trap, REJECT that it trapped (a deterministic trap such as
 // out_of_fuel is a result, not an error). The round is decided by the first
 // result hash that threshold = ⌈2·compute_validators/3⌉ votes of the same
@@ -29,7 +29,7 @@ const (
 	// (so fees and capacities of absurd fuel limits stay in range).
 	MaxComputeWorkUnits = 1_000_000
 	// maxTrap is the largest trap kind a result may carry.
-	maxTrap = uint32(compute.TrapIndirectCall)
+	maxTrap = uint32(protocol.MaxComputeTrap)
 )
 
 // wasmHeader starts every WebAssembly 1.0/2.0 binary module.
@@ -49,12 +49,13 @@ func (m *Machine) computeWorkUnits(fuel uint64) uint64 {
 	return min(max(units, 1), MaxComputeWorkUnits)
 }
 
-// registerProgram stores a program the service has checked with
-// compute.Check. The machine re-checks only what is cheap (the size limit
-// and the module header); the metadata is taken on trust, as a verifying
-// key's input count is, and every keeper runs Check itself before running
-// the program, so a module that should have been refused can only make its
-// rounds end as TIMEOUT, never decide a wrong result.
+// registerProgram checks the module itself (wasmcheck.Check under the
+// chain's compute limits: the registration policy and the metering, our
+// own code with no WebAssembly runtime) and records what the check found.
+// Full validation by a runtime is the keepers' (verifier/compute.Check): a
+// module that passes wasmcheck but not wazero is registered, and every
+// keeper abstains on its rounds identically, so they end TIMEOUT and never
+// decide a result.
 func (a *applier) registerProgram(tx *lightkeeperv1.RegisterProgramTx) TxResult {
 	max := a.m.params.Compute.MaxModuleBytes
 	if n := uint64(len(tx.GetModule())); n == 0 || n > max {
@@ -63,26 +64,24 @@ func (a *applier) registerProgram(tx *lightkeeperv1.RegisterProgramTx) TxResult 
 	if !bytes.HasPrefix(tx.Module, wasmHeader) {
 		return TxResult{Err: fmt.Errorf("%w: register_program.module: not a WebAssembly binary module (no \\0asm version 1 header)", ErrInvalidRequest)}
 	}
-	if len(tx.MeteredHash) != 32 {
-		return TxResult{Err: fmt.Errorf("%w: register_program.metered_hash: %d bytes, want 32", ErrInvalidRequest, len(tx.MeteredHash))}
-	}
-	if len(tx.Imports) > 1000 {
-		return TxResult{Err: fmt.Errorf("%w: register_program.imports: %d names", ErrInvalidRequest, len(tx.Imports))}
-	}
 	sum := sha256.Sum256(tx.Module)
 	id := hex.EncodeToString(sum[:])
 	if p, ok := a.m.programs[id]; ok {
 		return TxResult{Program: proto.Clone(p).(*lightkeeperv1.Program)}
 	}
+	v := checkProgram(tx.Module, wasmcheck.Limits(protocol.ComputeLimitsOf(a.m.params.Compute)))
+	if v.err != nil {
+		return TxResult{Err: fmt.Errorf("%w: register_program.module: %v", ErrInvalidRequest, v.err)}
+	}
 	p := &lightkeeperv1.Program{
 		Id:               id,
 		Size:             uint64(len(tx.Module)),
-		MeteredHash:      bytes.Clone(tx.MeteredHash),
-		MemoryPages:      tx.MemoryPages,
-		MaxMemoryPages:   tx.MaxMemoryPages,
-		Functions:        tx.Functions,
-		UsesFloat:        tx.UsesFloat,
-		Imports:          append([]string(nil), tx.Imports...),
+		MeteredHash:      bytes.Clone(v.meteredHash[:]),
+		MemoryPages:      v.memoryPages,
+		MaxMemoryPages:   v.maxMemPages,
+		Functions:        uint32(v.functions),
+		UsesFloat:        v.usesFloat,
+		Imports:          append([]string(nil), v.imports...),
 		RegisteredHeight: a.height,
 	}
 	a.m.programs[id] = p
@@ -136,7 +135,7 @@ func (m *Machine) checkComputeVote(v *lightkeeperv1.Vote) string {
 	}
 	switch {
 	case v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE && c.Trap != 0:
-		return fmt.Sprintf("vote.kind: APPROVE with trap %s (a trapped run is voted REJECT)", compute.TrapKind(c.Trap))
+		return fmt.Sprintf("vote.kind: APPROVE with trap %s (a trapped run is voted REJECT)", wasmcheck.TrapKind(c.Trap))
 	case v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT && c.Trap == 0:
 		return "vote.kind: REJECT without a trap (a clean run is voted APPROVE)"
 	}

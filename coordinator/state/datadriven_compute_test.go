@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -30,21 +31,46 @@ import (
 // `round R` prints a compute round's agreed result and each vote's result
 // hash (first 4 bytes).
 
-// fakeModule is the module bytes of program name: a WebAssembly header
-// and the name (the machine does not parse modules; the service does).
+// fakeModule is a valid program named name: the smallest module the
+// registration policy accepts (one memory page, a _start that returns, both
+// exported) with a custom section carrying the name, so that names give
+// distinct ids, padded to size bytes when size is larger.
 func fakeModule(name string, size int) []byte {
-	b := append([]byte("\x00asm\x01\x00\x00\x00"), "program "+name...)
-	for len(b) < size {
-		b = append(b, 0)
+	base := []byte("\x00asm\x01\x00\x00\x00" +
+		"\x01\x04\x01\x60\x00\x00" + // type 0: [] -> []
+		"\x03\x02\x01\x00" + // function 0: type 0
+		"\x05\x03\x01\x00\x01" + // memory 0: 1 page
+		"\x07\x13\x02\x06_start\x00\x00\x06memory\x02\x00" +
+		"\x0a\x04\x01\x02\x00\x0b") // body: end
+	custom := func(pad int) []byte {
+		payload := append([]byte{byte(len("name"))}, "name"...)
+		payload = append(payload, "program "+name...)
+		payload = append(payload, make([]byte, pad)...)
+		return append(append(append(bytes.Clone(base), 0), uleb(uint32(len(payload)))...), payload...)
+	}
+	b := custom(0)
+	for pad := size - len(b); pad > 0 && len(b) != size; pad-- {
+		b = custom(pad)
 	}
 	return b
 }
 
+func uleb(v uint32) []byte {
+	var b []byte
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
+
+// programTx registers module: the machine checks it and records what it
+// finds, so the transaction carries nothing else.
 func programTx(module []byte) *lightkeeperv1.Transaction {
-	metered := sha256.Sum256(append([]byte("metered "), module...))
-	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterProgram{RegisterProgram: &lightkeeperv1.RegisterProgramTx{
-		Module: module, MeteredHash: metered[:], MemoryPages: 17, MaxMemoryPages: 2048, Functions: 3, Imports: []string{"fd_write", "proc_exit"},
-	}}}
+	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterProgram{RegisterProgram: &lightkeeperv1.RegisterProgramTx{Module: module}}}
 }
 
 func programID(module []byte) string {
@@ -115,11 +141,7 @@ func (g *golden) runCompute(f []string, a map[string]string) (string, bool) {
 		if a["header"] == "bad" {
 			mod[0] = 'X'
 		}
-		tx := programTx(mod)
-		if a["metered"] == "short" {
-			tx.GetRegisterProgram().MeteredHash = []byte{1, 2, 3}
-		}
-		g.enqueue(tx, "program "+name)
+		g.enqueue(programTx(mod), "program "+name)
 		g.vks[name] = programID(mod) // programs share the name table of keys
 		g.name(programID(mod), name)
 		return "", true

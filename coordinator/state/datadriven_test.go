@@ -312,9 +312,13 @@ func (g *golden) run(cmd string) string {
 		return ""
 	case "vk":
 		name := a["name"]
+		// One real key per scheme and curve (testVK): the machine parses it.
+		sch, crv := def(a["scheme"], "groth16"), def(a["curve"], "bn254")
 		key := []byte("verifying key " + name)
-		n, _ := strconv.Atoi(def(a["inputs"], "2"))
-		g.enqueue(vkTx(key, scheme(def(a["scheme"], "groth16")), curve(def(a["curve"], "bn254")), uint32(n)), "vk "+name)
+		if s := scheme(sch); s != 0 {
+			key = testVK(sch + "_" + strings.ReplaceAll(crv, "-", "_"))
+		}
+		g.enqueue(vkTx(key, scheme(sch), curve(crv)), "vk "+name)
 		g.vks[name] = vkID(key)
 		g.name(vkID(key), name)
 		return ""

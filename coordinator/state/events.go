@@ -6,7 +6,7 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
+	"github.com/lightkeeper-net/lightkeeper/verifier/wasmcheck"
 )
 
 // Event is something that happened while a block was applied. Events are
@@ -133,7 +133,7 @@ func resultString(hash []byte, r *lightkeeperv1.ComputeResult) string {
 	if OutputKnown(r) {
 		out = fmt.Sprintf("output %q", truncate(string(r.GetOutput())))
 	}
-	return fmt.Sprintf("result=%x trap=%s exit=%d fuel=%d %s", shortHash(hash), compute.TrapKind(r.GetTrap()), r.GetExitCode(), r.GetFuelUsed(), out)
+	return fmt.Sprintf("result=%x trap=%s exit=%d fuel=%d %s", shortHash(hash), wasmcheck.TrapKind(r.GetTrap()), r.GetExitCode(), r.GetFuelUsed(), out)
 }
 
 func shortHash(b []byte) []byte {

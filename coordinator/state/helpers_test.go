@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -24,7 +26,7 @@ const (
 )
 
 var (
-	fakeVK     = []byte("fake groth16 bn254 verifying key")
+	fakeVK     = testVK("groth16_bn254")
 	fakeProof  = []byte("fake proof")
 	fakeInputs = []byte(`["1","2"]`)
 	zeroHash   = make([]byte, 32)
@@ -76,10 +78,22 @@ func onlineTx(i int, online bool) *lightkeeperv1.Transaction {
 	}}}
 }
 
-func vkTx(key []byte, scheme lightkeeperv1.Scheme, curve lightkeeperv1.Curve, n uint32) *lightkeeperv1.Transaction {
+func vkTx(key []byte, scheme lightkeeperv1.Scheme, curve lightkeeperv1.Curve) *lightkeeperv1.Transaction {
 	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterVerifyingKey{RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{
-		Scheme: scheme, Curve: curve, Key: key, NumPublicInputs: n,
+		Scheme: scheme, Curve: curve, Key: key,
 	}}}
+}
+
+// testVK returns a real verifying key of the fixture circuit (two public
+// inputs) for scheme_curve, e.g. "groth16_bn254": testdata/vk holds one
+// key per scheme and curve, made once with devtools/proofgen, because
+// every setup draws fresh randomness and the tests' ids must not change.
+func testVK(name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", "vk", name+".bin"))
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func vkID(key []byte) string {
@@ -154,7 +168,7 @@ func newHarness(t testing.TB, n int, stake uint64, params *lightkeeperv1.Consens
 	for i := 0; i < n; i++ {
 		txs = append(txs, registerTx(testChain, i), onlineTx(i, true))
 	}
-	txs = append(txs, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 2))
+	txs = append(txs, vkTx(fakeVK, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254))
 	h.ok(h.apply(0, txs...))
 	return h
 }

@@ -82,14 +82,14 @@ func TestSetKeeperOnline(t *testing.T) {
 
 func TestRegisterVerifyingKey(t *testing.T) {
 	h := newHarness(t, 1, 1, nil)
-	key := []byte("another key")
+	key := testVK("plonk_bls12_381")
 	res := h.apply(0,
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
-		vkTx(key, 0, lightkeeperv1.Curve_CURVE_BN254, 1),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, 0, 1),
-		vkTx(nil, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 1),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, 5000),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381),
+		vkTx(key, 0, lightkeeperv1.Curve_CURVE_BN254),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, 0),
+		vkTx(nil, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254),
 	)
 	for i, want := range []error{nil, nil, ErrInvalidRequest, ErrInvalidRequest, ErrInvalidRequest, ErrInvalidRequest} {
 		if got := res.TxResults[i].Err; !errors.Is(got, want) || (want == nil && got != nil) {
@@ -97,7 +97,7 @@ func TestRegisterVerifyingKey(t *testing.T) {
 		}
 	}
 	vk := res.TxResults[0].VerifyingKey
-	if vk.Id != vkID(key) || vk.NumPublicInputs != 3 || vk.RegisteredHeight != res.Block.Header.Height || vk.Key != nil {
+	if vk.Id != vkID(key) || vk.NumPublicInputs != 2 || vk.RegisteredHeight != res.Block.Header.Height || vk.Key != nil {
 		t.Fatalf("vk %v", vk)
 	}
 	if !proto.Equal(vk, res.TxResults[1].VerifyingKey) {
@@ -111,7 +111,7 @@ func TestRegisterVerifyingKey(t *testing.T) {
 	}
 	// Still the same after a restart without key bytes.
 	h.mutate(func(*Snapshot) {})
-	res = h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3))
+	res = h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381))
 	if !proto.Equal(res.TxResults[0].VerifyingKey, vk) || len(res.VerifyingKeys) != 0 {
 		t.Fatal("re-registration after restore")
 	}
@@ -353,20 +353,19 @@ func TestVerifyCertificate(t *testing.T) {
 	}
 }
 
-// Registering a known key under another scheme, curve or input count is a
+// Registering a known key under another scheme or curve is a
 // contradiction, refused rather than answered with the stored record.
 func TestRegisterVerifyingKeyContradiction(t *testing.T) {
 	h := newHarness(t, 1, 1, nil)
-	key := []byte("contradicted key")
-	h.ok(h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3)))
+	key := testVK("plonk_bls12_381")
+	h.ok(h.apply(0, vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381)))
 	res := h.apply(0,
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254, 3),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 4),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve(99), 3),
-		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381, 3),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve(99)),
+		vkTx(key, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BLS12_381),
 	)
-	for i, want := range []string{"scheme", "curve", "num_public_inputs", "curve", ""} {
+	for i, want := range []string{"scheme", "curve", "curve", ""} {
 		err := res.TxResults[i].Err
 		if want == "" {
 			if err != nil || res.TxResults[i].VerifyingKey.GetId() != vkID(key) {

@@ -33,7 +33,7 @@ func TestRealProofRound(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, 10, 100, nil)
-	res := h.ok(h.apply(0, vkTx(f.VerifyingKey, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254, uint32(n))))
+	res := h.ok(h.apply(0, vkTx(f.VerifyingKey, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BN254)))
 	vk := res.TxResults[0].VerifyingKey.Id
 	req := func(proof, inputs []byte, nonce string) *lightkeeperv1.RoundRequest {
 		return &lightkeeperv1.RoundRequest{

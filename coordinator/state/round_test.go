@@ -15,10 +15,10 @@ import (
 func TestSubmitRoundValidation(t *testing.T) {
 	h := newHarness(t, 10, 100, nil)
 	// A second key on another curve, and a PLONK key.
-	blsKey, plonkKey := []byte("bls key"), []byte("plonk key")
+	blsKey, plonkKey := testVK("groth16_bls12_381"), testVK("plonk_bn254")
 	h.ok(h.apply(0,
-		vkTx(blsKey, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381, 2),
-		vkTx(plonkKey, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254, 2)))
+		vkTx(blsKey, lightkeeperv1.Scheme_SCHEME_GROTH16, lightkeeperv1.Curve_CURVE_BLS12_381),
+		vkTx(plonkKey, lightkeeperv1.Scheme_SCHEME_PLONK, lightkeeperv1.Curve_CURVE_BN254)))
 	proof := func(f func(p *lightkeeperv1.ProofRequest)) *lightkeeperv1.RoundRequest {
 		r := proofRequest(h.vk, "v")
 		f(r.GetProof())

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
@@ -38,7 +39,7 @@ func Example() {
 	fmt.Println("genesis height", res.Block.Header.Height)
 
 	// Block 1: keepers prove possession of their keys and come online; a
-	// verifying key is registered (the service parsed it: 2 public inputs).
+	// verifying key is registered (the machine parses it: 2 public inputs).
 	var txs []*lightkeeperv1.Transaction
 	for i, k := range keys {
 		id := genesis.Keepers[i].KeeperId
@@ -48,9 +49,12 @@ func Example() {
 			&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SetKeeperOnline{SetKeeperOnline: &lightkeeperv1.SetKeeperOnlineTx{
 				KeeperId: id, Online: true}}})
 	}
-	vk := []byte("a gnark verifying key")
+	vk, err := os.ReadFile("testdata/vk/groth16_bn254.bin") // a gnark Groth16 key
+	if err != nil {
+		panic(err)
+	}
 	txs = append(txs, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RegisterVerifyingKey{RegisterVerifyingKey: &lightkeeperv1.RegisterVerifyingKeyTx{
-		Scheme: lightkeeperv1.Scheme_SCHEME_GROTH16, Curve: lightkeeperv1.Curve_CURVE_BN254, Key: vk, NumPublicInputs: 2}}})
+		Scheme: lightkeeperv1.Scheme_SCHEME_GROTH16, Curve: lightkeeperv1.Curve_CURVE_BN254, Key: vk}}})
 	res, _ = m.ApplyBlock(state.BlockInput{TimeUnixMilli: t0.Add(time.Second).UnixMilli(), Txs: txs})
 	vkID := res.TxResults[len(txs)-1].VerifyingKey.Id
 

@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
-	"sort"
+
+	"github.com/lightkeeper-net/lightkeeper/verifier/wasmcheck"
 )
 
 // This file is the deterministic WASI host: the exact behaviour of every
@@ -15,7 +16,7 @@ import (
 // WebAssembly instance (the browser and edge keepers).
 
 // WASIModule is the only import module a program may use.
-const WASIModule = "wasi_snapshot_preview1"
+const WASIModule = wasmcheck.WASIModule
 
 // Memory is the guest's linear memory as the host sees it. wazero's
 // api.Memory satisfies it.
@@ -72,80 +73,87 @@ type wasiFunc struct {
 	fn              hostFunc
 }
 
-const i32, i64 = valI32, valI64
-
-func sig(p ...byte) []byte { return p }
-
-// wasiFuncs is the deterministic WASI subset: name -> signature and
-// behaviour. An import of any other name, or of one of these names with
-// another signature, is refused at registration.
-var wasiFuncs = map[string]wasiFunc{
+// wasiHost is the behaviour of every function of wasmcheck's deterministic
+// WASI subset (the signatures are wasmcheck's: one table of names and
+// types for the chain and the hosts).
+var wasiHost = map[string]hostFunc{
 	// Arguments and environment: argv is ["program"], the environment empty.
-	"args_get":          {sig(i32, i32), sig(i32), argsGet},
-	"args_sizes_get":    {sig(i32, i32), sig(i32), argsSizesGet},
-	"environ_get":       {sig(i32, i32), sig(i32), always(errnoSuccess)},
-	"environ_sizes_get": {sig(i32, i32), sig(i32), environSizesGet},
+	"args_get":          argsGet,
+	"args_sizes_get":    argsSizesGet,
+	"environ_get":       always(errnoSuccess),
+	"environ_sizes_get": environSizesGet,
 	// Clocks: derived from the fuel used and the time slept, nothing else.
-	"clock_res_get":  {sig(i32, i32), sig(i32), clockResGet},
-	"clock_time_get": {sig(i32, i64, i32), sig(i32), clockTimeGet},
+	"clock_res_get":  clockResGet,
+	"clock_time_get": clockTimeGet,
 	// Descriptors: 0 (stdin, the input), 1 (stdout, the output), 2
 	// (stderr, discarded); no preopened directories, so no other
 	// descriptor can ever exist.
-	"fd_advise":             {sig(i32, i64, i64, i32), sig(i32), ifOpen(errnoSpipe)},
-	"fd_allocate":           {sig(i32, i64, i64), sig(i32), ifOpen(errnoSpipe)},
-	"fd_close":              {sig(i32), sig(i32), fdClose},
-	"fd_datasync":           {sig(i32), sig(i32), ifOpen(errnoInval)},
-	"fd_fdstat_get":         {sig(i32, i32), sig(i32), fdFdstatGet},
-	"fd_fdstat_set_flags":   {sig(i32, i32), sig(i32), ifOpen(errnoSuccess)},
-	"fd_fdstat_set_rights":  {sig(i32, i64, i64), sig(i32), ifOpen(errnoNotsup)},
-	"fd_filestat_get":       {sig(i32, i32), sig(i32), fdFilestatGet},
-	"fd_filestat_set_size":  {sig(i32, i64), sig(i32), ifOpen(errnoInval)},
-	"fd_filestat_set_times": {sig(i32, i64, i64, i32), sig(i32), ifOpen(errnoInval)},
-	"fd_pread":              {sig(i32, i32, i32, i64, i32), sig(i32), ifOpen(errnoSpipe)},
-	"fd_prestat_get":        {sig(i32, i32), sig(i32), always(errnoBadf)},
-	"fd_prestat_dir_name":   {sig(i32, i32, i32), sig(i32), always(errnoBadf)},
-	"fd_pwrite":             {sig(i32, i32, i32, i64, i32), sig(i32), ifOpen(errnoSpipe)},
-	"fd_read":               {sig(i32, i32, i32, i32), sig(i32), fdRead},
-	"fd_readdir":            {sig(i32, i32, i32, i64, i32), sig(i32), ifOpen(errnoNotdir)},
-	"fd_renumber":           {sig(i32, i32), sig(i32), ifOpen(errnoNotsup)},
-	"fd_seek":               {sig(i32, i64, i32, i32), sig(i32), ifOpen(errnoSpipe)},
-	"fd_sync":               {sig(i32), sig(i32), ifOpen(errnoInval)},
-	"fd_tell":               {sig(i32, i32), sig(i32), ifOpen(errnoSpipe)},
-	"fd_write":              {sig(i32, i32, i32, i32), sig(i32), fdWrite},
+	"fd_advise":             ifOpen(errnoSpipe),
+	"fd_allocate":           ifOpen(errnoSpipe),
+	"fd_close":              fdClose,
+	"fd_datasync":           ifOpen(errnoInval),
+	"fd_fdstat_get":         fdFdstatGet,
+	"fd_fdstat_set_flags":   ifOpen(errnoSuccess),
+	"fd_fdstat_set_rights":  ifOpen(errnoNotsup),
+	"fd_filestat_get":       fdFilestatGet,
+	"fd_filestat_set_size":  ifOpen(errnoInval),
+	"fd_filestat_set_times": ifOpen(errnoInval),
+	"fd_pread":              ifOpen(errnoSpipe),
+	"fd_prestat_get":        always(errnoBadf),
+	"fd_prestat_dir_name":   always(errnoBadf),
+	"fd_pwrite":             ifOpen(errnoSpipe),
+	"fd_read":               fdRead,
+	"fd_readdir":            ifOpen(errnoNotdir),
+	"fd_renumber":           ifOpen(errnoNotsup),
+	"fd_seek":               ifOpen(errnoSpipe),
+	"fd_sync":               ifOpen(errnoInval),
+	"fd_tell":               ifOpen(errnoSpipe),
+	"fd_write":              fdWrite,
 	// Paths: every directory descriptor is missing (EBADF) or a character
 	// device (ENOTDIR), so no file can be opened, made or inspected.
-	"path_create_directory":   {sig(i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_filestat_get":       {sig(i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_filestat_set_times": {sig(i32, i32, i32, i32, i64, i64, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_link":               {sig(i32, i32, i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_open":               {sig(i32, i32, i32, i32, i32, i64, i64, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_readlink":           {sig(i32, i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_remove_directory":   {sig(i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_rename":             {sig(i32, i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_symlink":            {sig(i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
-	"path_unlink_file":        {sig(i32, i32, i32), sig(i32), ifOpen(errnoNotdir)},
+	"path_create_directory":   ifOpen(errnoNotdir),
+	"path_filestat_get":       ifOpen(errnoNotdir),
+	"path_filestat_set_times": ifOpen(errnoNotdir),
+	"path_link":               ifOpen(errnoNotdir),
+	"path_open":               ifOpen(errnoNotdir),
+	"path_readlink":           ifOpen(errnoNotdir),
+	"path_remove_directory":   ifOpen(errnoNotdir),
+	"path_rename":             ifOpen(errnoNotdir),
+	"path_symlink":            ifOpen(errnoNotdir),
+	"path_unlink_file":        ifOpen(errnoNotdir),
 	// Scheduling and process.
-	"poll_oneoff": {sig(i32, i32, i32, i32), sig(i32), pollOneoff},
-	"proc_exit":   {sig(i32), nil, procExit},
-	"sched_yield": {nil, sig(i32), always(errnoSuccess)},
+	"poll_oneoff": pollOneoff,
+	"proc_exit":   procExit,
+	"sched_yield": always(errnoSuccess),
 	// Randomness: a SHA-256 stream seeded by the round.
-	"random_get": {sig(i32, i32), sig(i32), randomGet},
+	"random_get": randomGet,
 	// Sockets: there are none; stdio descriptors are not sockets.
-	"sock_accept":   {sig(i32, i32, i32), sig(i32), ifOpen(errnoNotsock)},
-	"sock_recv":     {sig(i32, i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotsock)},
-	"sock_send":     {sig(i32, i32, i32, i32, i32), sig(i32), ifOpen(errnoNotsock)},
-	"sock_shutdown": {sig(i32, i32), sig(i32), ifOpen(errnoNotsock)},
+	"sock_accept":   ifOpen(errnoNotsock),
+	"sock_recv":     ifOpen(errnoNotsock),
+	"sock_send":     ifOpen(errnoNotsock),
+	"sock_shutdown": ifOpen(errnoNotsock),
 }
 
-// WASIFunctions lists the subset's function names, sorted.
-func WASIFunctions() []string {
-	names := make([]string, 0, len(wasiFuncs))
-	for n := range wasiFuncs {
-		names = append(names, n)
+// wasiFuncs joins wasmcheck's signatures and wasiHost's behaviour; a name
+// in one table and not the other is a build error caught at start-up.
+var wasiFuncs = func() map[string]wasiFunc {
+	fs := make(map[string]wasiFunc, len(wasiHost))
+	for _, name := range wasmcheck.WASIFunctions() {
+		params, results, _ := wasmcheck.WASISignature(name)
+		fn, ok := wasiHost[name]
+		if !ok {
+			panic("compute: WASI function " + name + " has no host behaviour")
+		}
+		fs[name] = wasiFunc{params, results, fn}
 	}
-	sort.Strings(names)
-	return names
-}
+	if len(fs) != len(wasiHost) {
+		panic("compute: a host WASI function is not in wasmcheck's subset")
+	}
+	return fs
+}()
+
+// WASIFunctions lists the subset's function names, sorted.
+func WASIFunctions() []string { return wasmcheck.WASIFunctions() }
 
 // Host is the state of one run: the input, the output, the clocks, the
 // random stream and how the run ended. It is not safe for concurrent use;
@@ -376,7 +384,7 @@ func fdRead(h *Host, mem Memory, a []uint64) uint32 {
 	if left := uint64(len(h.input) - h.inPos); total > left {
 		total = left
 	}
-	if !h.charge(total >> bulkCostShift) {
+	if !h.charge(total >> wasmcheck.BulkCostShift) {
 		return 0
 	}
 	n := uint32(0)
@@ -413,7 +421,7 @@ func fdWrite(h *Host, mem Memory, a []uint64) uint32 {
 		}
 		total += uint64(v.n)
 	}
-	if !h.charge(total >> bulkCostShift) {
+	if !h.charge(total >> wasmcheck.BulkCostShift) {
 		return 0
 	}
 	for _, v := range vs {
@@ -444,7 +452,7 @@ func randomGet(h *Host, mem Memory, a []uint64) uint32 {
 	if _, ok := mem.Read(ptr, n); !ok {
 		return errnoFault
 	}
-	if !h.charge(uint64(n) >> bulkCostShift) {
+	if !h.charge(uint64(n) >> wasmcheck.BulkCostShift) {
 		return 0
 	}
 	buf := make([]byte, 0, n)

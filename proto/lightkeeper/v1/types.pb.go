@@ -2880,9 +2880,9 @@ func (x *VerifyingKey) GetRegisteredHeight() uint64 {
 }
 
 // Transaction is one ordered input of the state machine. The coordinator
-// authenticates and validates requests before it wraps them in
-// transactions; the state machine re-checks everything that depends on
-// state.
+// refuses bad requests early, before it wraps them in transactions; the
+// state machine checks every transaction itself from its own bytes and
+// takes no fact on the coordinator's word.
 type Transaction struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Kind:
@@ -3168,15 +3168,16 @@ func (x *SubmitRoundTx) GetChallenge() *ChallengeAnswer {
 	return nil
 }
 
-// RegisterVerifyingKeyTx registers a key already parsed by the coordinator.
+// RegisterVerifyingKeyTx registers a verifying key. The state machine
+// parses the key itself and takes its public input count from it; a
+// transaction carries no fact about the key but the key.
 type RegisterVerifyingKeyTx struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Scheme          Scheme                 `protobuf:"varint,1,opt,name=scheme,proto3,enum=lightkeeper.v1.Scheme" json:"scheme,omitempty"`
-	Curve           Curve                  `protobuf:"varint,2,opt,name=curve,proto3,enum=lightkeeper.v1.Curve" json:"curve,omitempty"`
-	Key             []byte                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
-	NumPublicInputs uint32                 `protobuf:"varint,4,opt,name=num_public_inputs,json=numPublicInputs,proto3" json:"num_public_inputs,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Scheme        Scheme                 `protobuf:"varint,1,opt,name=scheme,proto3,enum=lightkeeper.v1.Scheme" json:"scheme,omitempty"`
+	Curve         Curve                  `protobuf:"varint,2,opt,name=curve,proto3,enum=lightkeeper.v1.Curve" json:"curve,omitempty"`
+	Key           []byte                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterVerifyingKeyTx) Reset() {
@@ -3230,27 +3231,14 @@ func (x *RegisterVerifyingKeyTx) GetKey() []byte {
 	return nil
 }
 
-func (x *RegisterVerifyingKeyTx) GetNumPublicInputs() uint32 {
-	if x != nil {
-		return x.NumPublicInputs
-	}
-	return 0
-}
-
-// RegisterProgramTx registers a program the coordinator has already
-// checked (verifier/compute.Check); the other fields are what the check
-// found, taken on trust as num_public_inputs is for verifying keys.
+// RegisterProgramTx registers a WebAssembly program. The state machine
+// checks the module itself (verifier/wasmcheck.Check under the chain's
+// compute parameters) and records what the check found.
 type RegisterProgramTx struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Module         []byte                 `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
-	MeteredHash    []byte                 `protobuf:"bytes,2,opt,name=metered_hash,json=meteredHash,proto3" json:"metered_hash,omitempty"`
-	MemoryPages    uint32                 `protobuf:"varint,3,opt,name=memory_pages,json=memoryPages,proto3" json:"memory_pages,omitempty"`
-	MaxMemoryPages uint32                 `protobuf:"varint,4,opt,name=max_memory_pages,json=maxMemoryPages,proto3" json:"max_memory_pages,omitempty"`
-	Functions      uint32                 `protobuf:"varint,5,opt,name=functions,proto3" json:"functions,omitempty"`
-	UsesFloat      bool                   `protobuf:"varint,6,opt,name=uses_float,json=usesFloat,proto3" json:"uses_float,omitempty"`
-	Imports        []string               `protobuf:"bytes,7,rep,name=imports,proto3" json:"imports,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Module        []byte                 `protobuf:"bytes,1,opt,name=module,proto3" json:"module,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterProgramTx) Reset() {
@@ -3286,48 +3274,6 @@ func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
 func (x *RegisterProgramTx) GetModule() []byte {
 	if x != nil {
 		return x.Module
-	}
-	return nil
-}
-
-func (x *RegisterProgramTx) GetMeteredHash() []byte {
-	if x != nil {
-		return x.MeteredHash
-	}
-	return nil
-}
-
-func (x *RegisterProgramTx) GetMemoryPages() uint32 {
-	if x != nil {
-		return x.MemoryPages
-	}
-	return 0
-}
-
-func (x *RegisterProgramTx) GetMaxMemoryPages() uint32 {
-	if x != nil {
-		return x.MaxMemoryPages
-	}
-	return 0
-}
-
-func (x *RegisterProgramTx) GetFunctions() uint32 {
-	if x != nil {
-		return x.Functions
-	}
-	return 0
-}
-
-func (x *RegisterProgramTx) GetUsesFloat() bool {
-	if x != nil {
-		return x.UsesFloat
-	}
-	return false
-}
-
-func (x *RegisterProgramTx) GetImports() []string {
-	if x != nil {
-		return x.Imports
 	}
 	return nil
 }
@@ -4966,21 +4912,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x86\x01\n" +
 	"\rSubmitRoundTx\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x12=\n" +
-	"\tchallenge\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xb3\x01\n" +
+	"\tchallenge\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xa0\x01\n" +
 	"\x16RegisterVerifyingKeyTx\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
-	"\x03key\x18\x03 \x01(\fR\x03key\x12*\n" +
-	"\x11num_public_inputs\x18\x04 \x01(\rR\x0fnumPublicInputs\"\xf2\x01\n" +
+	"\x03key\x18\x03 \x01(\fR\x03keyJ\x04\b\x04\x10\x05R\x11num_public_inputs\"\x7f\n" +
 	"\x11RegisterProgramTx\x12\x16\n" +
-	"\x06module\x18\x01 \x01(\fR\x06module\x12!\n" +
-	"\fmetered_hash\x18\x02 \x01(\fR\vmeteredHash\x12!\n" +
-	"\fmemory_pages\x18\x03 \x01(\rR\vmemoryPages\x12(\n" +
-	"\x10max_memory_pages\x18\x04 \x01(\rR\x0emaxMemoryPages\x12\x1c\n" +
-	"\tfunctions\x18\x05 \x01(\rR\tfunctions\x12\x1d\n" +
-	"\n" +
-	"uses_float\x18\x06 \x01(\bR\tusesFloat\x12\x18\n" +
-	"\aimports\x18\a \x03(\tR\aimports\"M\n" +
+	"\x06module\x18\x01 \x01(\fR\x06moduleJ\x04\b\x02\x10\bR\fmetered_hashR\fmemory_pagesR\x10max_memory_pagesR\tfunctionsR\n" +
+	"uses_floatR\aimports\"M\n" +
 	"\x10RegisterKeeperTx\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"H\n" +

@@ -1,4 +1,4 @@
-package compute
+package wasmcheck
 
 // The instruction walker: it decodes each function body instruction by
 // instruction, refuses the opcodes this package does not allow, and records
@@ -91,8 +91,8 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 			return info, buf, err
 		}
 		total += uint64(n)
-		if total > maxFunctionLocals {
-			return info, buf, refuse(ReasonTooLarge, "function %d (body %d) has more than %d params and locals", m.nImpFuncs+uint32(fi), fi, maxFunctionLocals)
+		if total > MaxFunctionLocals {
+			return info, buf, refuse(ReasonTooLarge, "function %d (body %d) has more than %d params and locals", m.nImpFuncs+uint32(fi), fi, MaxFunctionLocals)
 		}
 		info.localDecls = append(info.localDecls, localDecl{count: n, typ: t})
 		info.nLocals += n
@@ -121,8 +121,8 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 			cls = clsOpen
 			info.shape.blocks++
 			info.shape.maxDepth = max(info.shape.maxDepth, depth)
-			if depth > maxBlockDepth {
-				return info, buf, refuse(ReasonTooLarge, "function %d (body %d): blocks nested deeper than %d", m.nImpFuncs+uint32(fi), fi, maxBlockDepth)
+			if depth > MaxBlockDepth {
+				return info, buf, refuse(ReasonTooLarge, "function %d (body %d): blocks nested deeper than %d", m.nImpFuncs+uint32(fi), fi, MaxBlockDepth)
 			}
 		case op == 0x05:
 			cls = clsElse
@@ -134,8 +134,8 @@ func (m *module) scanBody(fi int, buf []instr) (bodyInfo, []instr, error) {
 		case op == 0x0e:
 			var n uint32
 			if n, e = r.u32(); e == nil {
-				if n >= maxBrTableTargets {
-					return info, buf, refuse(ReasonTooLarge, "function %d (body %d): br_table with %d targets (limit %d)", m.nImpFuncs+uint32(fi), fi, uint64(n)+1, maxBrTableTargets)
+				if n >= MaxBrTableTargets {
+					return info, buf, refuse(ReasonTooLarge, "function %d (body %d): br_table with %d targets (limit %d)", m.nImpFuncs+uint32(fi), fi, uint64(n)+1, MaxBrTableTargets)
 				}
 				info.shape.maxBrTable = max(info.shape.maxBrTable, int(n)+1)
 				for k := uint32(0); k <= n && e == nil; k++ {

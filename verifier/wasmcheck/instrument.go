@@ -1,4 +1,4 @@
-package compute
+package wasmcheck
 
 // Metering is injected into the module itself, so that every engine that
 // runs the metered module (wazero's compiler and interpreter, V8, workerd)
@@ -34,8 +34,9 @@ const (
 	ExportDepth = "lightkeeper_depth"
 	// reservedExportPrefix: a module may not export names the metering uses.
 	reservedExportPrefix = "lightkeeper_"
-	// bulkCostShift: bulk memory operations pay len >> 6, one unit per 64 bytes.
-	bulkCostShift = 6
+	// BulkCostShift: bulk memory operations (and the WASI calls that move
+	// bytes) pay len >> 6, one unit per 64 bytes.
+	BulkCostShift = 6
 )
 
 // Instrument returns the metered form of module under DefaultLimits: the
@@ -170,8 +171,8 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 		// beyond its size, summed so that many deep bodies cannot add up
 		// to a long compile either.
 		work += info.shape.blocks * info.shape.maxDepth
-		if work > maxNestingWork {
-			return nil, refuse(ReasonTooLarge, "function %d (body %d): nesting work (blocks × depth, summed over the bodies so far) reaches %d (limit %d)", m.nImpFuncs+uint32(fi), fi, work, maxNestingWork)
+		if work > MaxNestingWork {
+			return nil, refuse(ReasonTooLarge, "function %d (body %d): nesting work (blocks × depth, summed over the bodies so far) reaches %d (limit %d)", m.nImpFuncs+uint32(fi), fi, work, MaxNestingWork)
 		}
 		m.usesFloat = m.usesFloat || info.floats
 		src := m.codes[fi].body
@@ -245,8 +246,8 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 				segStart = i != last
 			}
 		}
-		if len(body) > maxFunctionBytes {
-			return nil, refuse(ReasonTooLarge, "function %d grows to %d bytes when metered (limit %d)", fi, len(body), maxFunctionBytes)
+		if len(body) > MaxFunctionBytes {
+			return nil, refuse(ReasonTooLarge, "function %d grows to %d bytes when metered (limit %d)", fi, len(body), MaxFunctionBytes)
 		}
 		sec = appendU32(sec, uint32(len(body)))
 		sec = append(sec, body...)
@@ -308,7 +309,7 @@ func chargeBulk(b []byte, fuel, tmp uint32) []byte {
 	b = appendU32(b, fuel)
 	b = append(b, opLocalGet)
 	b = appendU32(b, tmp)
-	b = append(b, opI64ExtI32U, opI64Const, bulkCostShift, opI64ShrU, opI64Sub, opGlobalSet)
+	b = append(b, opI64ExtI32U, opI64Const, BulkCostShift, opI64ShrU, opI64Sub, opGlobalSet)
 	b = appendU32(b, fuel)
 	b = append(b, opGlobalGet)
 	b = appendU32(b, fuel)

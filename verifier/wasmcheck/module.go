@@ -1,4 +1,4 @@
-package compute
+package wasmcheck
 
 import "fmt"
 
@@ -193,7 +193,7 @@ func (m *module) decodeSection(id byte, r *reader) error {
 	case secImport:
 		return m.decodeImports(r)
 	case secFunction:
-		n, err := vecLen(r, "functions", 1, maxDefinedFunctions)
+		n, err := vecLen(r, "functions", 1, MaxDefinedFunctions)
 		if err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func (m *module) decodeSection(id byte, r *reader) error {
 		m.dataCount = int64(n)
 		return nil
 	case secCode:
-		n, err := vecLen(r, "function bodies", 2, maxDefinedFunctions)
+		n, err := vecLen(r, "function bodies", 2, MaxDefinedFunctions)
 		if err != nil {
 			return err
 		}
@@ -316,8 +316,8 @@ func (m *module) decodeSection(id byte, r *reader) error {
 			if err != nil {
 				return invalid("body %d size: %v", i, err)
 			}
-			if size > maxBodyBytes {
-				return refuse(ReasonTooLarge, "function %d (body %d) has %d bytes (limit %d)", m.nImpFuncs+uint32(i), i, size, maxBodyBytes)
+			if size > MaxBodyBytes {
+				return refuse(ReasonTooLarge, "function %d (body %d) has %d bytes (limit %d)", m.nImpFuncs+uint32(i), i, size, MaxBodyBytes)
 			}
 			b, err := r.bytes(size)
 			if err != nil {

@@ -1,4 +1,4 @@
-package compute
+package wasmcheck
 
 import (
 	"fmt"
@@ -47,7 +47,7 @@ const EngineCallDepthCeiling = 1900
 const (
 	maxFuelCeiling     = 1 << 62 // fuel is a signed i64 in the module
 	maxTypes           = 1_000_000
-	maxFunctions       = 1_000_000
+	MaxFunctions       = 1_000_000
 	maxImports         = 100_000
 	maxExports         = 100_000
 	maxGlobals         = 1_000_000
@@ -55,12 +55,12 @@ const (
 	maxElemSegments    = 10_000_000
 	maxParams          = 1_000
 	maxResults         = 1_000
-	maxLocals          = 50_000 // per function, including the metering's scratch locals
-	maxFunctionBytes   = 7_654_321
-	maxBrTableEntries  = 65_520
+	MaxLocals          = 50_000 // per function, including the metering's scratch locals
+	MaxFunctionBytes   = 7_654_321
+	MaxBrTableEntries  = 65_520
 	maxTableCeiling    = 10_000_000
 	maxMemoryCeiling   = 65_536 // 4 GiB, the wasm32 maximum
-	scratchLocalsAdded = 3
+	ScratchLocalsAdded = 3
 )
 
 // Compile-complexity limits: consensus rules, like the ceilings above, but
@@ -74,25 +74,25 @@ const (
 // limits"), which lists the values measured on real Go programs beside each
 // one. A module is refused with ReasonTooLarge, naming the function.
 const (
-	// maxBlockDepth bounds the nesting of block, loop and if in one body
+	// MaxBlockDepth bounds the nesting of block, loop and if in one body
 	// (Go: at most 549, in its runtime's dispatch loops).
-	maxBlockDepth = 1_000
-	// maxNestingWork bounds, over the whole module, the sum of each body's
+	MaxBlockDepth = 1_000
+	// MaxNestingWork bounds, over the whole module, the sum of each body's
 	// block count times its deepest nesting: the compile cost that a deep
-	// body has beyond its size. One body at maxBlockDepth costs up to
+	// body has beyond its size. One body at MaxBlockDepth costs up to
 	// about 10^6; Go programs of 2.6–6.2 MB total 3.2–8.0 million.
-	maxNestingWork = 16_000_000
-	// maxBodyBytes bounds one function body as written (Go: 50,636 bytes).
-	maxBodyBytes = 512 << 10
-	// maxFunctionLocals bounds params plus declared locals of one function
+	MaxNestingWork = 16_000_000
+	// MaxBodyBytes bounds one function body as written (Go: 50,636 bytes).
+	MaxBodyBytes = 512 << 10
+	// MaxFunctionLocals bounds params plus declared locals of one function
 	// (Go: 18).
-	maxFunctionLocals = 10_000
-	// maxBrTableTargets bounds the targets of one br_table, default
+	MaxFunctionLocals = 10_000
+	// MaxBrTableTargets bounds the targets of one br_table, default
 	// included (Go: 1,145).
-	maxBrTableTargets = 16_384
-	// maxDefinedFunctions bounds the functions a module defines
+	MaxBrTableTargets = 16_384
+	// MaxDefinedFunctions bounds the functions a module defines
 	// (Go: 1,760–3,481).
-	maxDefinedFunctions = 100_000
+	MaxDefinedFunctions = 100_000
 )
 
 // DefaultLimits are the limits of the chain's default compute parameters
