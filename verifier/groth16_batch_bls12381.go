@@ -5,6 +5,7 @@ package verifier
 import (
 	"crypto/rand"
 	"math/big"
+	"slices"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -148,7 +149,9 @@ func (k *groth16KeyBls12381) batchHolds(proofs []*groth16.Proof, publics []fr.Ve
 	if err != nil {
 		return false
 	}
-	fixed, err := curve.MillerLoopFixedQ([]curve.G1Affine{krsSum, kSum}, k.lines)
+	// MillerLoopFixedQ evaluates the lines at the points in place: it gets
+	// a copy, the cached lines serve the next batch.
+	fixed, err := curve.MillerLoopFixedQ([]curve.G1Affine{krsSum, kSum}, slices.Clone(k.lines))
 	if err != nil {
 		return false
 	}

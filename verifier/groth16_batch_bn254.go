@@ -7,6 +7,7 @@ package verifier
 import (
 	"crypto/rand"
 	"math/big"
+	"slices"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -150,7 +151,9 @@ func (k *groth16KeyBn254) batchHolds(proofs []*groth16.Proof, publics []fr.Vecto
 	if err != nil {
 		return false
 	}
-	fixed, err := curve.MillerLoopFixedQ([]curve.G1Affine{krsSum, kSum}, k.lines)
+	// MillerLoopFixedQ evaluates the lines at the points in place: it gets
+	// a copy, the cached lines serve the next batch.
+	fixed, err := curve.MillerLoopFixedQ([]curve.G1Affine{krsSum, kSum}, slices.Clone(k.lines))
 	if err != nil {
 		return false
 	}
