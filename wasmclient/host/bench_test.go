@@ -327,7 +327,7 @@ func BenchmarkCompute(b *testing.B) {
 // each time (what every keeper did before the key cache), and
 // wasm-baseline/uncached the same inside a module built from an earlier
 // commit, when $LIGHTKEEPER_WASM_BASELINE names one (its lk_verify has no
-// key cache; make wasm-bench-baseline builds it); the batch=N
+// key cache; docs/benchmarks.md shows how it was built); the batch=N
 // cases use a warm key cache (KeyCache.VerifyBatch natively, one
 // lk_verify_batch call in the module, jobs copied in and verdicts out
 // included). ns/proof is ns/op divided by the batch size.
