@@ -283,6 +283,31 @@ func (l *programLoader) Check(ctx context.Context, t *lightkeeperv1.Task) Verdic
 	return l.Engine.Check(ctx, task)
 }
 
+// CheckBatch implements BatchEngine when the engine inside does: compute
+// tasks go through Check (which loads their programs), the rest to the
+// engine's CheckBatch.
+func (l *programLoader) CheckBatch(ctx context.Context, ts []*lightkeeperv1.Task) []Verdict {
+	out := make([]Verdict, len(ts))
+	b, ok := l.Engine.(BatchEngine)
+	var (
+		rest []*lightkeeperv1.Task
+		at   []int
+	)
+	for i, t := range ts {
+		if !ok || t.GetCompute() != nil {
+			out[i] = l.Check(ctx, t)
+			continue
+		}
+		rest, at = append(rest, t), append(at, i)
+	}
+	if len(rest) > 0 {
+		for n, v := range b.CheckBatch(ctx, rest) {
+			out[at[n]] = v
+		}
+	}
+	return out
+}
+
 func (l *programLoader) module(ctx context.Context, id string) ([]byte, error) {
 	l.mu.Lock()
 	l.tick++

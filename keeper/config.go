@@ -22,10 +22,13 @@ type Config struct {
 	batchDelay time.Duration
 	minBackoff time.Duration
 	maxBackoff time.Duration
+	taskBatch  int
+	taskWindow time.Duration
 }
 
 // NewConfig returns the defaults: native engine, honest, streaming, one
-// worker, votes flushed every 20 ms or 64 votes.
+// worker, votes flushed every 20 ms or 64 votes, tasks grouped for up to
+// 2 ms or 64 tasks.
 func NewConfig() Config {
 	return Config{
 		engine:     NewNativeEngine(),
@@ -38,6 +41,8 @@ func NewConfig() Config {
 		batchDelay: 20 * time.Millisecond,
 		minBackoff: 100 * time.Millisecond,
 		maxBackoff: 5 * time.Second,
+		taskBatch:  64,
+		taskWindow: 2 * time.Millisecond,
 	}
 }
 
@@ -70,6 +75,15 @@ func (c Config) WithWorkers(n int) Config { c.workers = max(1, n); return c }
 // WithBatch sets when votes are flushed: at size votes or after delay.
 func (c Config) WithBatch(size int, delay time.Duration) Config {
 	c.batchSize, c.batchDelay = max(1, size), delay
+	return c
+}
+
+// WithTaskBatch sets how a worker groups the tasks that arrive together
+// before checking them in one call, when the engine is a BatchEngine: up
+// to size tasks, waiting at most window after the first. Size 1 checks
+// each task on its own as soon as it arrives.
+func (c Config) WithTaskBatch(size int, window time.Duration) Config {
+	c.taskBatch, c.taskWindow = max(1, size), max(0, window)
 	return c
 }
 

@@ -27,6 +27,19 @@ type Engine interface {
 	Check(ctx context.Context, t *lightkeeperv1.Task) Verdict
 }
 
+// BatchEngine is an Engine that checks several tasks in one call, so that
+// proofs under the same verifying key are verified together
+// (verifier.KeyCache.VerifyBatch). CheckBatch returns Check's verdict for
+// each task, in order: batching changes the cost, never a verdict.
+type BatchEngine interface {
+	Engine
+	CheckBatch(ctx context.Context, ts []*lightkeeperv1.Task) []Verdict
+}
+
+// sharedKeys is the process's cache of decoded verifying keys, used by
+// every NativeEngine that has none of its own.
+var sharedKeys = verifier.NewKeyCache(verifier.DefaultKeyCacheSize)
+
 // NativeEngine checks tasks in this process: proofs with the verifier
 // package, compute jobs with verifier/compute under wazero (one engine per
 // process, see compute.go) or under the runner in Compute.
@@ -40,6 +53,15 @@ type NativeEngine struct {
 	// engine (compute.PlatformEngine, GOOS=js only: the browser's own
 	// WebAssembly engine). Results and verdicts do not depend on it.
 	Compute ComputeRunner
+	// Keys holds decoded verifying keys; nil: the process's shared cache.
+	Keys *verifier.KeyCache
+}
+
+func (e NativeEngine) keys() *verifier.KeyCache {
+	if e.Keys != nil {
+		return e.Keys
+	}
+	return sharedKeys
 }
 
 // ComputeRunner runs a checked compute program: *compute.Engine (wazero)
@@ -62,14 +84,53 @@ func (e NativeEngine) Check(ctx context.Context, t *lightkeeperv1.Task) Verdict 
 	if t.GetCompute() != nil {
 		return e.checkCompute(ctx, t)
 	}
+	job, v := TaskJob(t)
+	if v != nil {
+		return *v
+	}
+	return FromVerifier(e.keys().VerifyProof(job, e.Limits))
+}
+
+// CheckBatch implements BatchEngine: the proof checks of proof and
+// withdrawal tasks in one verifier.KeyCache.VerifyBatch call, compute
+// tasks one by one.
+func (e NativeEngine) CheckBatch(ctx context.Context, ts []*lightkeeperv1.Task) []Verdict {
+	out := make([]Verdict, len(ts))
+	var (
+		jobs []verifier.ProofJob
+		at   []int
+	)
+	for i, t := range ts {
+		if t.GetCompute() != nil {
+			out[i] = e.checkCompute(ctx, t)
+			continue
+		}
+		job, v := TaskJob(t)
+		if v != nil {
+			out[i] = *v
+			continue
+		}
+		jobs, at = append(jobs, job), append(at, i)
+	}
+	for n, v := range e.keys().VerifyBatch(jobs, e.Limits) {
+		out[at[n]] = FromVerifier(v)
+	}
+	return out
+}
+
+// TaskJob returns the proof job of a proof or withdrawal task. A non-nil
+// verdict is the task's answer without a proof check: a withdrawal refused
+// on its request alone, or a kind that is not a proof check (compute tasks
+// are the engines' own business).
+func TaskJob(t *lightkeeperv1.Task) (verifier.ProofJob, *Verdict) {
 	if w := t.GetWithdrawal(); w != nil {
-		return e.checkWithdrawal(w)
+		return WithdrawalJob(w)
 	}
-	p := t.GetProof()
-	if p == nil {
-		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")
+	if p := t.GetProof(); p != nil {
+		return ProofJob(p), nil
 	}
-	return FromVerifier(verifier.VerifyProof(ProofJob(p), e.Limits))
+	v := abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")
+	return verifier.ProofJob{}, &v
 }
 
 // ProofJob converts a proof task for the verifier.

@@ -209,32 +209,75 @@ func (k *Keeper) work(ctx context.Context, tasks <-chan *lightkeeperv1.Task, vot
 		case <-ctx.Done():
 			return
 		}
-		if !k.firstTime(t) {
-			continue
-		}
-		for _, vote := range k.signAll(t, k.verdicts(ctx, t)) {
-			select {
-			case votes <- vote:
-			case <-ctx.Done():
-				return
+		batch := k.gather(ctx, t, tasks)
+		for i, verdicts := range k.verdicts(ctx, batch) {
+			for _, vote := range k.signAll(batch[i], verdicts) {
+				select {
+				case votes <- vote:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}
 }
 
-// verdicts checks a task (unless the behaviour does not look at tasks) and
-// returns the verdicts the behaviour casts on it.
-func (k *Keeper) verdicts(ctx context.Context, t *lightkeeperv1.Task) []Verdict {
-	var honest Verdict
-	if k.cfg.behaviour.Checks() {
-		honest = k.cfg.engine.Check(ctx, t)
-		if honest.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
-			// The vote carries the reason code only; the detail (which
-			// limit, which error) exists only here.
-			k.cfg.logger.Warn("abstaining", "round", t.GetRoundId(), "reason", honest.Reason, "detail", honest.Detail)
+// gather returns first (unless its round was handled already) and the
+// tasks that arrive within the task window after it, up to the batch
+// size, so that proofs under one key are verified together. Without a
+// batching engine, or for a behaviour that does not check, it does not
+// wait.
+func (k *Keeper) gather(ctx context.Context, first *lightkeeperv1.Task, tasks <-chan *lightkeeperv1.Task) []*lightkeeperv1.Task {
+	var batch []*lightkeeperv1.Task
+	if k.firstTime(first) {
+		batch = append(batch, first)
+	}
+	_, batching := k.cfg.engine.(BatchEngine)
+	if !batching || !k.cfg.behaviour.Checks() || k.cfg.taskBatch <= 1 || first.GetCompute() != nil {
+		return batch
+	}
+	timer := time.NewTimer(k.cfg.taskWindow)
+	defer timer.Stop()
+	for len(batch) < k.cfg.taskBatch {
+		select {
+		case t := <-tasks:
+			if k.firstTime(t) {
+				batch = append(batch, t)
+			}
+		case <-timer.C:
+			return batch
+		case <-ctx.Done():
+			return batch
 		}
 	}
-	return k.cfg.behaviour.Votes(t, honest)
+	return batch
+}
+
+// verdicts checks tasks (unless the behaviour does not look at tasks) and
+// returns, for each, the verdicts the behaviour casts on it.
+func (k *Keeper) verdicts(ctx context.Context, ts []*lightkeeperv1.Task) [][]Verdict {
+	honest := make([]Verdict, len(ts))
+	if k.cfg.behaviour.Checks() {
+		if b, ok := k.cfg.engine.(BatchEngine); ok && len(ts) > 1 {
+			honest = b.CheckBatch(ctx, ts)
+		} else {
+			for i, t := range ts {
+				honest[i] = k.cfg.engine.Check(ctx, t)
+			}
+		}
+		for i, v := range honest {
+			if v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN {
+				// The vote carries the reason code only; the detail (which
+				// limit, which error) exists only here.
+				k.cfg.logger.Warn("abstaining", "round", ts[i].GetRoundId(), "reason", v.Reason, "detail", v.Detail)
+			}
+		}
+	}
+	out := make([][]Verdict, len(ts))
+	for i, t := range ts {
+		out[i] = k.cfg.behaviour.Votes(t, honest[i])
+	}
+	return out
 }
 
 // signAll signs verdicts on a task and records them in the stats.

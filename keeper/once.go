@@ -61,28 +61,47 @@ func (k *Keeper) Poll(ctx context.Context, o PollOptions) (handled int, err erro
 	k.stats.connected.Store(true)
 	tasks := res.Msg.GetTasks()
 	start := time.Now()
+	// The tasks of one pull arrived together: they are checked in groups
+	// of the task batch size (one by one under a wall-clock budget, which
+	// is looked at between checks).
+	group := k.cfg.taskBatch
+	if o.Budget > 0 {
+		group = 1
+	}
 	var batch []*lightkeeperv1.Vote
-	for _, t := range tasks {
+	for len(tasks) > 0 {
 		if ctx.Err() != nil {
 			// Nothing can be sent any more; stop rather than check in vain.
 			return handled, ctx.Err()
 		}
-		if !k.firstTime(t) {
-			handled++
-			continue
+		var fresh []*lightkeeperv1.Task
+		for len(tasks) > 0 && len(fresh) < group {
+			t := tasks[0]
+			tasks = tasks[1:]
+			if k.firstTime(t) {
+				fresh = append(fresh, t)
+			} else {
+				handled++
+			}
 		}
-		var verdicts []Verdict
+		var verdicts [][]Verdict
 		switch {
+		case len(fresh) == 0:
+			continue
 		case o.Budget > 0 && time.Since(start) > o.Budget:
 			// OVERSIZED is the reason the verifier gives for work over a
 			// local limit; a spent budget is the same kind of refusal.
-			verdicts = []Verdict{abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED,
-				fmt.Sprintf("not checked: this invocation's budget of %v was spent", o.Budget))}
+			for range fresh {
+				verdicts = append(verdicts, []Verdict{abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED,
+					fmt.Sprintf("not checked: this invocation's budget of %v was spent", o.Budget))})
+			}
 		default:
-			verdicts = k.verdicts(ctx, t)
+			verdicts = k.verdicts(ctx, fresh)
 		}
-		batch = append(batch, k.signAll(t, verdicts)...)
-		handled++
+		for i, t := range fresh {
+			batch = append(batch, k.signAll(t, verdicts[i])...)
+			handled++
+		}
 	}
 	if len(batch) == 0 {
 		return handled, nil

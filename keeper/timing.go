@@ -41,7 +41,32 @@ func (e *TimedEngine) Name() string { return e.inner.Name() + e.suffix }
 func (e *TimedEngine) Check(ctx context.Context, t *lightkeeperv1.Task) Verdict {
 	start := time.Now()
 	v := e.inner.Check(ctx, t)
-	ms := float64(time.Since(start).Microseconds()) / 1000
+	e.record(t, v, float64(time.Since(start).Microseconds())/1000)
+	return v
+}
+
+// CheckBatch implements BatchEngine: the inner engine's CheckBatch when it
+// has one (each task is timed as its share of the batch), else Check on
+// each task.
+func (e *TimedEngine) CheckBatch(ctx context.Context, ts []*lightkeeperv1.Task) []Verdict {
+	b, ok := e.inner.(BatchEngine)
+	if !ok {
+		out := make([]Verdict, len(ts))
+		for i, t := range ts {
+			out[i] = e.Check(ctx, t)
+		}
+		return out
+	}
+	start := time.Now()
+	out := b.CheckBatch(ctx, ts)
+	share := float64(time.Since(start).Microseconds()) / 1000 / float64(max(1, len(ts)))
+	for i, t := range ts {
+		e.record(t, out[i], share)
+	}
+	return out
+}
+
+func (e *TimedEngine) record(t *lightkeeperv1.Task, v Verdict, ms float64) {
 	name := "other"
 	switch {
 	case t.GetProof() != nil:
@@ -65,7 +90,6 @@ func (e *TimedEngine) Check(ctx context.Context, t *lightkeeperv1.Task) Verdict 
 	c.Count++
 	c.TotalMs += ms
 	c.MinMs, c.MaxMs, c.LastMs = min(c.MinMs, ms), max(c.MaxMs, ms), ms
-	return v
 }
 
 // Snapshot returns a copy of the sums.

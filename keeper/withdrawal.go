@@ -42,11 +42,3 @@ func WithdrawalJob(w *lightkeeperv1.WithdrawalTask) (verifier.ProofJob, *Verdict
 		PublicInputs: public,
 	}, nil
 }
-
-func (e NativeEngine) checkWithdrawal(w *lightkeeperv1.WithdrawalTask) Verdict {
-	job, v := WithdrawalJob(w)
-	if v != nil {
-		return *v
-	}
-	return FromVerifier(verifier.VerifyProof(job, e.Limits))
-}

@@ -49,20 +49,35 @@ func verifyGroth16Bls12381(job *ProofJob, limits protocol.Limits) *Error {
 	if e != nil {
 		return e
 	}
-	if err := scanGroth16Proof(CurveBLS12_381, job.Proof); err != nil {
-		return newError(ReasonMalformedProof, err.Error())
-	}
-	proof := new(groth16.Proof)
-	if err := readExactly(proof, job.Proof); err != nil {
-		return newError(ReasonMalformedProof, "proof: "+err.Error())
-	}
-	public, e := publicInputsBls12381(job.PublicInputs, limits)
+	proof, public, e := readGroth16JobBls12381(vk, job, limits)
 	if e != nil {
 		return e
 	}
-	if n := groth16NbPublicBls12381(vk); len(public) != n {
-		return wrongInputCount(len(public), n)
+	return verifyGroth16ParsedBls12381(vk, proof, public)
+}
+
+// readGroth16JobBls12381 decodes a job's proof and public inputs for a parsed
+// key and checks their count.
+func readGroth16JobBls12381(vk *groth16.VerifyingKey, job *ProofJob, limits protocol.Limits) (*groth16.Proof, fr.Vector, *Error) {
+	if err := scanGroth16Proof(CurveBLS12_381, job.Proof); err != nil {
+		return nil, nil, newError(ReasonMalformedProof, err.Error())
 	}
+	proof := new(groth16.Proof)
+	if err := readExactly(proof, job.Proof); err != nil {
+		return nil, nil, newError(ReasonMalformedProof, "proof: "+err.Error())
+	}
+	public, e := publicInputsBls12381(job.PublicInputs, limits)
+	if e != nil {
+		return nil, nil, e
+	}
+	if n := groth16NbPublicBls12381(vk); len(public) != n {
+		return nil, nil, wrongInputCount(len(public), n)
+	}
+	return proof, public, nil
+}
+
+// verifyGroth16ParsedBls12381 is gnark's Verify on decoded values.
+func verifyGroth16ParsedBls12381(vk *groth16.VerifyingKey, proof *groth16.Proof, public fr.Vector) *Error {
 	if err := groth16.Verify(proof, vk, public); err != nil {
 		return newError(ReasonInvalidProof, err.Error())
 	}
@@ -141,6 +156,11 @@ func verifyPlonkBls12381(job *ProofJob, limits protocol.Limits) *Error {
 	if e != nil {
 		return e
 	}
+	return verifyPlonkKeyBls12381(vk, job, limits)
+}
+
+// verifyPlonkKeyBls12381 runs one job under a parsed key.
+func verifyPlonkKeyBls12381(vk *plonk.VerifyingKey, job *ProofJob, limits protocol.Limits) *Error {
 	if err := scanPlonkProof(CurveBLS12_381, job.Proof); err != nil {
 		return newError(ReasonMalformedProof, err.Error())
 	}

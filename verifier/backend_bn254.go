@@ -56,20 +56,35 @@ func verifyGroth16Bn254(job *ProofJob, limits protocol.Limits) *Error {
 	if e != nil {
 		return e
 	}
-	if err := scanGroth16Proof(CurveBN254, job.Proof); err != nil {
-		return newError(ReasonMalformedProof, err.Error())
-	}
-	proof := new(groth16.Proof)
-	if err := readExactly(proof, job.Proof); err != nil {
-		return newError(ReasonMalformedProof, "proof: "+err.Error())
-	}
-	public, e := publicInputsBn254(job.PublicInputs, limits)
+	proof, public, e := readGroth16JobBn254(vk, job, limits)
 	if e != nil {
 		return e
 	}
-	if n := groth16NbPublicBn254(vk); len(public) != n {
-		return wrongInputCount(len(public), n)
+	return verifyGroth16ParsedBn254(vk, proof, public)
+}
+
+// readGroth16JobBn254 decodes a job's proof and public inputs for a parsed
+// key and checks their count.
+func readGroth16JobBn254(vk *groth16.VerifyingKey, job *ProofJob, limits protocol.Limits) (*groth16.Proof, fr.Vector, *Error) {
+	if err := scanGroth16Proof(CurveBN254, job.Proof); err != nil {
+		return nil, nil, newError(ReasonMalformedProof, err.Error())
 	}
+	proof := new(groth16.Proof)
+	if err := readExactly(proof, job.Proof); err != nil {
+		return nil, nil, newError(ReasonMalformedProof, "proof: "+err.Error())
+	}
+	public, e := publicInputsBn254(job.PublicInputs, limits)
+	if e != nil {
+		return nil, nil, e
+	}
+	if n := groth16NbPublicBn254(vk); len(public) != n {
+		return nil, nil, wrongInputCount(len(public), n)
+	}
+	return proof, public, nil
+}
+
+// verifyGroth16ParsedBn254 is gnark's Verify on decoded values.
+func verifyGroth16ParsedBn254(vk *groth16.VerifyingKey, proof *groth16.Proof, public fr.Vector) *Error {
 	if err := groth16.Verify(proof, vk, public); err != nil {
 		return newError(ReasonInvalidProof, err.Error())
 	}
@@ -148,6 +163,11 @@ func verifyPlonkBn254(job *ProofJob, limits protocol.Limits) *Error {
 	if e != nil {
 		return e
 	}
+	return verifyPlonkKeyBn254(vk, job, limits)
+}
+
+// verifyPlonkKeyBn254 runs one job under a parsed key.
+func verifyPlonkKeyBn254(vk *plonk.VerifyingKey, job *ProofJob, limits protocol.Limits) *Error {
 	if err := scanPlonkProof(CurveBN254, job.Proof); err != nil {
 		return newError(ReasonMalformedProof, err.Error())
 	}

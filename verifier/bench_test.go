@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -94,6 +95,29 @@ func BenchmarkVerifyVote(b *testing.B) {
 	for range b.N {
 		if !protocol.VerifyVote("lightkeeper-bench", round, pub, protocol.VoteApprove, result, sig) {
 			b.Fatal("rejected")
+		}
+	}
+}
+
+// BenchmarkVerifyBatch is KeyCache.VerifyBatch on n valid Groth16 proofs
+// under one key (warm cache); ns/proof is per proof.
+func BenchmarkVerifyBatch(b *testing.B) {
+	lim := protocol.DefaultLimits()
+	for _, curve := range groth16Curves {
+		k := getKit(b, combo{verifier.SchemeGroth16, curve})
+		jobs := validJobs(b, k.f, 64)
+		cache := verifier.NewKeyCache(4)
+		for _, n := range []int{1, 8, 64} {
+			b.Run(fmt.Sprintf("groth16/%s/batch=%d", curve, n), func(b *testing.B) {
+				for b.Loop() {
+					for _, v := range cache.VerifyBatch(jobs[:n], lim) {
+						if v.Vote != protocol.VoteApprove {
+							b.Fatal(v)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/proof")
+			})
 		}
 	}
 }

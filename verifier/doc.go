@@ -4,7 +4,9 @@
 // votes and registrations (docs/design.md §3).
 //
 // The package is pure: no network, disk, clock, randomness that affects a
-// result, goroutines of its own or mutable package state (the one global it
+// result (batch verification draws random coefficients, see
+// KeyCache.VerifyBatch: they change its cost, not its verdicts, except
+// with probability 2^-128), goroutines of its own or mutable package state (the one global it
 // touches, gnark's logger, is silenced once at init; see gnarklog.go). The
 // same code is
 // built natively, for GOOS=js and for GOOS=wasip1, and all keepers must reach
@@ -32,7 +34,9 @@
 // .../bls12-381; their ReadFrom, which checks that every point is on the
 // curve and in the prime-order subgroup and every scalar canonical) and
 // verified by those backends' Verify, with the public inputs as the curve's
-// fr.Vector. This package never re-derives a verification equation. Only the
+// fr.Vector. This package re-derives one verification equation: the
+// combined Groth16 check of a batch (groth16_batch_bn254.go), which only
+// ever approves; whenever it fails, gnark's Verify decides each proof. Only the
 // per-curve backends are imported, not gnark's curve-generic packages; they
 // still bring gnark's constraint, frontend, solidity-export and zerolog
 // packages into every binary (about 2 MB more wasm than a verifier built on

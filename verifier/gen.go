@@ -15,7 +15,8 @@ import (
 )
 
 var files = map[string]string{
-	"backend_bn254.go": "backend_bls12381.go",
+	"backend_bn254.go":       "backend_bls12381.go",
+	"groth16_batch_bn254.go": "groth16_batch_bls12381.go",
 }
 
 func main() {

@@ -27,7 +27,8 @@ func generateBls12381(src []byte, from string) []byte {
 
 func TestGeneratedCurveFiles(t *testing.T) {
 	for from, to := range map[string]string{
-		"backend_bn254.go": "backend_bls12381.go",
+		"backend_bn254.go":       "backend_bls12381.go",
+		"groth16_batch_bn254.go": "groth16_batch_bls12381.go",
 	} {
 		src, err := os.ReadFile(from)
 		if err != nil {

@@ -29,6 +29,21 @@ func VerifyProof(job ProofJob, limits protocol.Limits) (v Verdict) {
 }
 
 func verifyProof(job *ProofJob, limits protocol.Limits) *Error {
+	if e := checkJobShape(job, limits); e != nil {
+		return e
+	}
+	switch job.Scheme {
+	case SchemeGroth16:
+		return verifyGroth16(job, limits)
+	case SchemePlonk:
+		return verifyPlonk(job, limits)
+	}
+	return unsupportedScheme(job.Scheme)
+}
+
+// checkJobShape is what is checked before anything is parsed: scheme,
+// curve and sizes.
+func checkJobShape(job *ProofJob, limits protocol.Limits) *Error {
 	if !job.Scheme.Valid() {
 		return unsupportedScheme(job.Scheme)
 	}
@@ -44,13 +59,7 @@ func verifyProof(job *ProofJob, limits protocol.Limits) *Error {
 	if err := checkSize("public inputs", len(job.PublicInputs), limits.MaxPublicInputBytes); err != nil {
 		return err.(*Error)
 	}
-	switch job.Scheme {
-	case SchemeGroth16:
-		return verifyGroth16(job, limits)
-	case SchemePlonk:
-		return verifyPlonk(job, limits)
-	}
-	return unsupportedScheme(job.Scheme)
+	return nil
 }
 
 // CheckVerifyingKey parses a verifying key, as the coordinator does when a

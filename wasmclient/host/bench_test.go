@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	mrand "math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -314,4 +316,80 @@ func BenchmarkCompute(b *testing.B) {
 			})
 		})
 	})
+}
+
+// BenchmarkVerifyBatch measures the per-proof cost of Groth16 proofs
+// checked together under one key, natively and inside the module, side by
+// side in one run:
+//
+//	go test -run '^$' -bench BenchmarkVerifyBatch ./wasmclient/host/
+//
+// native/uncached is VerifyProof, one job at a time, decoding the key
+// each time (what every keeper did before the key cache), and
+// wasm-baseline/uncached the same inside a module built from an earlier
+// commit, when $LIGHTKEEPER_WASM_BASELINE names one (its lk_verify has no
+// key cache; docs/benchmarks.md shows how it was built); the batch=N
+// cases use a warm key cache (KeyCache.VerifyBatch natively, one
+// lk_verify_batch call in the module, jobs copied in and verdicts out
+// included). ns/proof is ns/op divided by the batch size.
+func BenchmarkVerifyBatch(b *testing.B) {
+	h := newHost(b, NewConfig().WithMaxInstances(1))
+	var base *Host
+	if path := os.Getenv("LIGHTKEEPER_WASM_BASELINE"); path != "" {
+		var err error
+		if base, err = Load(context.Background(), path, NewConfig().WithMaxInstances(1).WithCompilationCacheDir(cacheDir)); err != nil {
+			b.Fatal(err)
+		}
+		defer base.Close(context.Background())
+	}
+	ctx := context.Background()
+	lim := protocol.DefaultLimits()
+	for _, curve := range []verifier.Curve{verifier.CurveBN254, verifier.CurveBLS12_381} {
+		f, err := proofgen.New(verifier.SchemeGroth16, curve)
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs := make([]verifier.ProofJob, 64)
+		for i := range jobs {
+			p, err := f.Prove(uint64(1000 + i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			jobs[i] = f.Job(p)
+		}
+		cache := verifier.NewKeyCache(4)
+		run := func(name string, n int, verify func([]verifier.ProofJob) ([]verifier.Verdict, error)) {
+			b.Run("groth16/"+curve.String()+"/"+name, func(b *testing.B) {
+				for b.Loop() {
+					vs, err := verify(jobs[:n])
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, v := range vs {
+						if v.Vote != protocol.VoteApprove {
+							b.Fatal(v)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/proof")
+			})
+		}
+		run("native/uncached", 1, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
+			return []verifier.Verdict{verifier.VerifyProof(js[0], lim)}, nil
+		})
+		if base != nil {
+			run("wasm-baseline/uncached", 1, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
+				v, err := base.Verify(ctx, js[0])
+				return []verifier.Verdict{v}, err
+			})
+		}
+		for _, n := range []int{1, 8, 64} {
+			run(fmt.Sprintf("native/batch=%d", n), n, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
+				return cache.VerifyBatch(js, lim), nil
+			})
+			run(fmt.Sprintf("wasm/batch=%d", n), n, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
+				return h.VerifyBatch(ctx, js)
+			})
+		}
+	}
 }

@@ -42,24 +42,60 @@ func (*Engine) Name() string { return "wasm" }
 // compute job cannot finish before the deadline) the keeper abstains: a
 // keeper that could not check a task has no evidence against it.
 func (e *Engine) Check(ctx context.Context, t *lightkeeperv1.Task) keeper.Verdict {
-	var job verifier.ProofJob
-	switch {
-	case t.GetCompute() != nil:
+	if t.GetCompute() != nil {
 		return e.checkCompute(ctx, t)
-	case t.GetProof() != nil:
-		job = keeper.ProofJob(t.GetProof())
-	case t.GetWithdrawal() != nil:
-		// The root-in-list check and the public inputs, as natively;
-		// the proof check in the module.
-		j, verdict := keeper.WithdrawalJob(t.GetWithdrawal())
-		if verdict != nil {
-			return *verdict
-		}
-		job = j
-	default:
-		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "task kind not supported by this keeper")
+	}
+	// For withdrawals, the root-in-list check and the public inputs, as
+	// natively; the proof check in the module.
+	job, verdict := keeper.TaskJob(t)
+	if verdict != nil {
+		return *verdict
 	}
 	v, err := e.host.Verify(ctx, job)
+	return e.vote(ctx, t, v, err)
+}
+
+var _ keeper.BatchEngine = (*Engine)(nil)
+
+// CheckBatch implements keeper.BatchEngine: the proof checks of proof and
+// withdrawal tasks in one lk_verify_batch call (one instance, whose key
+// cache and batch verification they share), compute tasks one by one.
+// Verdicts are Check's.
+func (e *Engine) CheckBatch(ctx context.Context, ts []*lightkeeperv1.Task) []keeper.Verdict {
+	out := make([]keeper.Verdict, len(ts))
+	var (
+		jobs []verifier.ProofJob
+		at   []int
+	)
+	for i, t := range ts {
+		if t.GetCompute() != nil {
+			out[i] = e.checkCompute(ctx, t)
+			continue
+		}
+		job, v := keeper.TaskJob(t)
+		if v != nil {
+			out[i] = *v
+			continue
+		}
+		jobs, at = append(jobs, job), append(at, i)
+	}
+	if len(jobs) == 0 {
+		return out
+	}
+	vs, err := e.host.VerifyBatch(ctx, jobs)
+	for n, i := range at {
+		var v verifier.Verdict
+		if err == nil {
+			v = vs[n]
+		}
+		out[i] = e.vote(ctx, ts[i], v, err)
+	}
+	return out
+}
+
+// vote turns the module's verdict on a task's proof, or the error that
+// stopped it, into the keeper's vote.
+func (e *Engine) vote(ctx context.Context, t *lightkeeperv1.Task, v verifier.Verdict, err error) keeper.Verdict {
 	switch {
 	case errors.Is(err, ErrInputTooLarge):
 		return abstain(lightkeeperv1.RejectReason_REJECT_REASON_OVERSIZED, err.Error())

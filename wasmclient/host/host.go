@@ -209,22 +209,8 @@ func (h *Host) Verify(ctx context.Context, job verifier.ProofJob) (verifier.Verd
 	if n > MaxInput {
 		return verifier.Verdict{}, ErrInputTooLarge
 	}
-	lim := h.cfg.limits
 	out, err := h.run(ctx, "verify", func(in *instance) api.Function { return in.fn.verify }, int(n), func(b []byte) {
-		le := binary.LittleEndian
-		le.PutUint32(b[0:], uint32(job.Scheme)) // two's complement: the module reads int32
-		le.PutUint32(b[4:], uint32(job.Curve))
-		le.PutUint32(b[8:], limit(lim.MaxVerifyingKeyBytes))
-		le.PutUint32(b[12:], limit(lim.MaxProofBytes))
-		le.PutUint32(b[16:], limit(lim.MaxPublicInputBytes))
-		le.PutUint32(b[20:], limit(lim.MaxPublicInputs))
-		le.PutUint32(b[24:], uint32(k))
-		le.PutUint32(b[28:], uint32(p))
-		le.PutUint32(b[32:], uint32(i))
-		o := verifyHeader
-		o += copy(b[o:], job.VerifyingKey)
-		o += copy(b[o:], job.Proof)
-		copy(b[o:], job.PublicInputs)
+		h.putJob(b, job)
 	})
 	if err != nil {
 		return verifier.Verdict{}, err
@@ -241,6 +227,103 @@ func (h *Host) Verify(ctx context.Context, job verifier.ProofJob) (verifier.Verd
 		return verifier.Verdict{}, fmt.Errorf("wasm keeper module: verify returned vote kind %d", v.Vote)
 	}
 	return v, nil
+}
+
+// putJob writes job in lk_verify's layout at the start of b and returns
+// its size.
+func (h *Host) putJob(b []byte, job verifier.ProofJob) int {
+	lim := h.cfg.limits
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], uint32(job.Scheme)) // two's complement: the module reads int32
+	le.PutUint32(b[4:], uint32(job.Curve))
+	le.PutUint32(b[8:], limit(lim.MaxVerifyingKeyBytes))
+	le.PutUint32(b[12:], limit(lim.MaxProofBytes))
+	le.PutUint32(b[16:], limit(lim.MaxPublicInputBytes))
+	le.PutUint32(b[20:], limit(lim.MaxPublicInputs))
+	le.PutUint32(b[24:], uint32(len(job.VerifyingKey)))
+	le.PutUint32(b[28:], uint32(len(job.Proof)))
+	le.PutUint32(b[32:], uint32(len(job.PublicInputs)))
+	o := verifyHeader
+	o += copy(b[o:], job.VerifyingKey)
+	o += copy(b[o:], job.Proof)
+	o += copy(b[o:], job.PublicInputs)
+	return o
+}
+
+// maxBatch is the module's limit on the jobs of one lk_verify_batch call.
+const maxBatch = 1024
+
+// VerifyBatch checks proof jobs inside one instance with lk_verify_batch
+// and returns Verify's verdict for each, in order; jobs under the same
+// Groth16 key are verified together. More jobs than the module takes in
+// one call, or more bytes than its buffer, go in several calls; a module
+// without lk_verify_batch (built before it) checks them one by one.
+func (h *Host) VerifyBatch(ctx context.Context, jobs []verifier.ProofJob) ([]verifier.Verdict, error) {
+	out := make([]verifier.Verdict, 0, len(jobs))
+	if _, ok := h.compiled.ExportedFunctions()["lk_verify_batch"]; !ok {
+		for _, job := range jobs {
+			v, err := h.Verify(ctx, job)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	for len(jobs) > 0 {
+		n, size := 0, int64(4)
+		for n < len(jobs) && n < maxBatch {
+			s := int64(verifyHeader) + int64(len(jobs[n].VerifyingKey)) + int64(len(jobs[n].Proof)) + int64(len(jobs[n].PublicInputs))
+			if size+s > MaxInput {
+				break
+			}
+			size += s
+			n++
+		}
+		if n == 0 {
+			return nil, ErrInputTooLarge
+		}
+		vs, err := h.verifyBatch(ctx, jobs[:n], int(size))
+		if err != nil {
+			return nil, err
+		}
+		out, jobs = append(out, vs...), jobs[n:]
+	}
+	return out, nil
+}
+
+func (h *Host) verifyBatch(ctx context.Context, jobs []verifier.ProofJob, size int) ([]verifier.Verdict, error) {
+	out, err := h.run(ctx, "verify batch", func(in *instance) api.Function { return in.fn.verifyBatch }, size, func(b []byte) {
+		binary.LittleEndian.PutUint32(b, uint32(len(jobs)))
+		o := 4
+		for _, job := range jobs {
+			o += h.putJob(b[o:], job)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]verifier.Verdict, len(jobs))
+	le := binary.LittleEndian
+	for i := range vs {
+		if len(out) < 12 || uint64(len(out)-12) < uint64(le.Uint32(out[8:])) {
+			return nil, fmt.Errorf("wasm keeper module: verify batch output ends inside verdict %d of %d", i, len(jobs))
+		}
+		d := 12 + int(le.Uint32(out[8:]))
+		vs[i] = verifier.Verdict{
+			Vote:   protocol.VoteKind(int32(le.Uint32(out))),
+			Reason: verifier.RejectReason(int32(le.Uint32(out[4:]))),
+			Detail: string(out[12:d]),
+		}
+		if !vs[i].Vote.Valid() {
+			return nil, fmt.Errorf("wasm keeper module: verify batch returned vote kind %d", vs[i].Vote)
+		}
+		out = out[d:]
+	}
+	if len(out) != 0 {
+		return nil, fmt.Errorf("wasm keeper module: verify batch returned %d bytes after the last verdict", len(out))
+	}
+	return vs, nil
 }
 
 // verifyHeader is the size of lk_verify's fixed header (ABI.md).
@@ -388,7 +471,7 @@ type instance struct {
 	fn     struct {
 		version, input, outPtr, outLen                  api.Function
 		verify, signVote, signSession, signRegistration api.Function
-		compute                                         api.Function
+		verifyBatch, compute                            api.Function
 	}
 }
 
@@ -436,6 +519,8 @@ func (h *Host) instantiate(ctx context.Context) (*instance, error) {
 			return nil, fmt.Errorf("wasm keeper module: no export %q", f.name)
 		}
 	}
+	// Optional: modules built before it verify job by job (VerifyBatch).
+	in.fn.verifyBatch = mod.ExportedFunction("lk_verify_batch")
 	h.created.Add(1)
 	return in, nil
 }

@@ -468,3 +468,34 @@ func TestZeroConfig(t *testing.T) {
 		t.Fatalf("%v, %v", v, err)
 	}
 }
+
+// TestBatchVerdictsMatchNative: every job of TestVerdictsMatchNative in
+// one CheckBatch call (valid and invalid proofs under shared keys are
+// batched together in the module) gets the native engine's verdict on
+// that task alone, and so does the native engine's own CheckBatch.
+func TestBatchVerdictsMatchNative(t *testing.T) {
+	h := newHost(t, NewConfig())
+	wasm, native := h.Engine(), keeper.NewNativeEngine()
+	ctx := context.Background()
+	js := jobs(t)
+	tasks := make([]*lightkeeperv1.Task, len(js))
+	for i, j := range js {
+		tasks[i] = task(i, j.job)
+	}
+	for name, got := range map[string][]keeper.Verdict{
+		"wasm":   wasm.CheckBatch(ctx, tasks),
+		"native": native.CheckBatch(ctx, tasks),
+	} {
+		if len(got) != len(tasks) {
+			t.Fatalf("%s: %d verdicts for %d tasks", name, len(got), len(tasks))
+		}
+		for i, j := range js {
+			if want := native.Check(ctx, tasks[i]); got[i] != want {
+				t.Errorf("%s: %s: batch %+v, alone %+v", name, j.name, got[i], want)
+			}
+			if got[i].Kind != j.want {
+				t.Errorf("%s: %s: votes %v, want %v", name, j.name, got[i].Kind, j.want)
+			}
+		}
+	}
+}

@@ -68,12 +68,15 @@ type module struct {
 	// cs is the compute engine and checked programs, made by the first
 	// lk_compute call (compute.go).
 	cs *computeState
+	// keys holds the verifying keys this instance decoded.
+	keys *verifier.KeyCache
 }
 
 func newModule() *module {
 	// Non-zero capacities so the buffers always have an address, even
 	// before the first call.
-	return &module{in: make([]byte, 64<<10), out: make([]byte, 0, 4<<10)}
+	return &module{in: make([]byte, 64<<10), out: make([]byte, 0, 4<<10),
+		keys: verifier.NewKeyCache(verifier.DefaultKeyCacheSize)}
 }
 
 // input returns the input buffer grown to at least n bytes, or nil when n
@@ -137,10 +140,32 @@ func (m *module) verify(n uint32) (status int32) {
 	if !ok {
 		return m.fail(statusBadInput, "verify: input of %d bytes, want at least %d within the %d-byte buffer", n, verifyHeader, len(m.in))
 	}
+	job, lim, size, err := readJob(in)
+	if err != nil {
+		return m.fail(statusBadInput, "verify: %v", err)
+	}
+	if size != len(in) {
+		return m.fail(statusBadInput, "verify: header says %d payload bytes, input has %d", size-verifyHeader, len(in)-verifyHeader)
+	}
+	v := m.keys.VerifyProof(job, lim)
+	out := binary.LittleEndian.AppendUint32(m.out[:0], uint32(v.Vote))
+	out = binary.LittleEndian.AppendUint32(out, uint32(v.Reason))
+	m.out = append(out, v.Detail...)
+	return statusOK
+}
+
+// readJob reads one job in lk_verify's layout at the start of in and
+// returns it with its limits and its encoded size; the job's byte strings
+// alias in.
+func readJob(in []byte) (verifier.ProofJob, protocol.Limits, int, error) {
+	if len(in) < verifyHeader {
+		return verifier.ProofJob{}, protocol.Limits{}, 0, fmt.Errorf("%d bytes left, a job header takes %d", len(in), verifyHeader)
+	}
 	u32 := func(off int) uint32 { return binary.LittleEndian.Uint32(in[off:]) }
 	k, p, i := uint64(u32(24)), uint64(u32(28)), uint64(u32(32))
-	if verifyHeader+k+p+i != uint64(n) {
-		return m.fail(statusBadInput, "verify: header says %d+%d+%d payload bytes, input has %d", k, p, i, int(n)-verifyHeader)
+	end := verifyHeader + k + p + i
+	if end > uint64(len(in)) {
+		return verifier.ProofJob{}, protocol.Limits{}, 0, fmt.Errorf("header says %d+%d+%d payload bytes, %d are left", k, p, i, len(in)-verifyHeader)
 	}
 	// int is 64 bits on wasm, so a limit never wraps to a negative value
 	// (which the verifier would read as "default").
@@ -152,7 +177,7 @@ func (m *module) verify(n uint32) (status int32) {
 		Curve:        verifier.Curve(int32(u32(4))),
 		VerifyingKey: in[verifyHeader : verifyHeader+k : verifyHeader+k],
 		Proof:        in[verifyHeader+k : verifyHeader+k+p : verifyHeader+k+p],
-		PublicInputs: in[verifyHeader+k+p : n : n],
+		PublicInputs: in[verifyHeader+k+p : end : end],
 	}
 	lim := protocol.Limits{
 		MaxVerifyingKeyBytes: limit(8),
@@ -160,10 +185,51 @@ func (m *module) verify(n uint32) (status int32) {
 		MaxPublicInputBytes:  limit(16),
 		MaxPublicInputs:      limit(20),
 	}
-	v := verifier.VerifyProof(job, lim)
-	out := binary.LittleEndian.AppendUint32(m.out[:0], uint32(v.Vote))
-	out = binary.LittleEndian.AppendUint32(out, uint32(v.Reason))
-	m.out = append(out, v.Detail...)
+	return job, lim, int(end), nil
+}
+
+// maxBatch bounds the jobs of one lk_verify_batch call.
+const maxBatch = 1024
+
+// verifyBatch runs verifier.KeyCache.VerifyBatch on the jobs in the first
+// n input bytes: u32 count, then count jobs one after the other, each in
+// lk_verify's layout (header and payload). All jobs must carry the same
+// limits. Output on statusOK: for each job, u32 vote, u32 reason, u32
+// detail length, detail.
+func (m *module) verifyBatch(n uint32) (status int32) {
+	defer m.guard(&status)
+	in, ok := m.payload(n, 4)
+	if !ok {
+		return m.fail(statusBadInput, "verify batch: input of %d bytes, want at least 4 within the %d-byte buffer", n, len(m.in))
+	}
+	count := binary.LittleEndian.Uint32(in)
+	if count > maxBatch {
+		return m.fail(statusBadInput, "verify batch: %d jobs, at most %d", count, maxBatch)
+	}
+	jobs := make([]verifier.ProofJob, count)
+	var lim protocol.Limits
+	rest := in[4:]
+	for j := range jobs {
+		job, l, size, err := readJob(rest)
+		if err != nil {
+			return m.fail(statusBadInput, "verify batch: job %d: %v", j, err)
+		}
+		if j > 0 && l != lim {
+			return m.fail(statusBadInput, "verify batch: job %d has other limits than job 0", j)
+		}
+		jobs[j], lim, rest = job, l, rest[size:]
+	}
+	if len(rest) != 0 {
+		return m.fail(statusBadInput, "verify batch: %d bytes after the last job", len(rest))
+	}
+	out := m.out[:0]
+	for _, v := range m.keys.VerifyBatch(jobs, lim) {
+		out = binary.LittleEndian.AppendUint32(out, uint32(v.Vote))
+		out = binary.LittleEndian.AppendUint32(out, uint32(v.Reason))
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(v.Detail)))
+		out = append(out, v.Detail...)
+	}
+	m.out = out
 	return statusOK
 }
 

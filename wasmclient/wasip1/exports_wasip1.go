@@ -43,6 +43,9 @@ func lkOutputLen() uint32 { return uint32(len(mod.out)) }
 //go:wasmexport lk_verify
 func lkVerify(n uint32) int32 { return mod.verify(n) }
 
+//go:wasmexport lk_verify_batch
+func lkVerifyBatch(n uint32) int32 { return mod.verifyBatch(n) }
+
 //go:wasmexport lk_sign_vote
 func lkSignVote(n uint32) int32 { return mod.signVote(n) }
 
