@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -35,11 +36,15 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func printProto(m proto.Message) error {
+func printProto(m proto.Message) error { return printProtoTo(os.Stdout, m) }
+
+// printProtoTo prints m as JSON with protobuf's field names (snake_case),
+// the one key style of every --json output.
+func printProtoTo(w io.Writer, m proto.Message) error {
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(m)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Println(string(b))
+	_, err = fmt.Fprintln(w, string(b))
 	return err
 }

@@ -77,15 +77,16 @@ rounds read even if fewer than --limit matched (then it prints the
 		if err != nil {
 			return err
 		}
+		out := cmd.OutOrStdout()
 		if *asJSON {
-			return printProto(&lightkeeperv1.ListRoundsResponse{Rounds: rounds, NextPageToken: next})
+			return printProtoTo(out, &lightkeeperv1.ListRoundsResponse{Rounds: rounds, NextPageToken: next})
 		}
 		now := time.Now()
 		for _, r := range rounds {
-			fmt.Println(roundLine(r, now))
+			fmt.Fprintln(out, roundLine(r, now))
 		}
-		if next != "" && len(rounds) < *limit {
-			fmt.Fprintf(os.Stderr, "(%d rounds read, %d matched; more with --page-token %s)\n", scanned, len(rounds), next)
+		if next != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "(%d rounds read, %d shown; more with --page-token %s)\n", scanned, len(rounds), next)
 		}
 		return nil
 	}
