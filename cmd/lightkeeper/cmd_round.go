@@ -195,6 +195,7 @@ func newVerifyCertCmd() *cobra.Command {
 	paramsPath := fs.String("params", "", "the chain's consensus parameters as JSON ('lightkeeper query params --json')")
 	pin := fs.String("params-hash", "", "the chain's params hash ('lightkeeper query params'): refuse other parameters")
 	genesisPath := fs.String("genesis", "", "the chain's genesis.json: refuse certificates of another chain id")
+	asJSON := jsonFlag(fs, "print the verified certificate's summary as one JSON object")
 	c.RunE = func(cmd *cobra.Command, pos []string) error {
 		ctx := cmd.Context()
 		var params *lightkeeperv1.ConsensusParams
@@ -289,6 +290,18 @@ func newVerifyCertCmd() *cobra.Command {
 		}
 		if ch := cert.GetChallenge(); ch != nil {
 			inBlock += fmt.Sprintf("; a random challenge, answer %s (docs/challenges.md)", enumName(ch.GetKind().String(), "VOTE_KIND_"))
+		}
+		if *asJSON {
+			out := map[string]any{
+				"round_id": cert.GetRoundId(), "outcome": enumName(cert.GetOutcome().String(), "OUTCOME_"),
+				"votes": len(cert.GetVotes()), "committee_size": len(cert.GetCommittee()),
+				"params_hash": hex.EncodeToString(cert.GetParamsHash()), "chain_id": cert.GetChainId(),
+				"offline": c.Ledger == nil,
+			}
+			if c.Ledger != nil {
+				out["height"], out["seed_height"] = cert.GetHeight(), cert.GetSeedBlock().GetHeight()
+			}
+			return printJSON(out)
 		}
 		fmt.Printf("certificate OK: round %s %s by %d signed votes of a %d-keeper committee recomputed from its seed, under the parameters %x of chain %s%s\n",
 			cert.GetRoundId(), enumName(cert.GetOutcome().String(), "OUTCOME_"), len(cert.GetVotes()), len(cert.GetCommittee()),
