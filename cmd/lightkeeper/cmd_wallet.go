@@ -240,7 +240,11 @@ func walletSetup(out string, fast bool) error {
 	}
 	pkPath, vkPath := filepath.Join(out, poolkeys.ProvingKeyFile), filepath.Join(out, poolkeys.VerifyingKeyFile)
 	start := time.Now()
-	counter := progress.StartCounter(os.Stderr, "making the pool's keys (about a minute without --fast)")
+	label := "making the pool's keys (about a minute)"
+	if fast {
+		label = "making the pool's keys (--fast: seconds)"
+	}
+	counter := progress.StartCounter(os.Stderr, label)
 	pk, vk, made, err := poolkeys.LoadOrMake(out, fast)
 	counter.Stop()
 	if err != nil {
