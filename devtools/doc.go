@@ -6,9 +6,11 @@
 // CPU-time reader for benchmarks (cputime).
 //
 // The rule: production packages — coordinator/..., keeper, verifier/...,
-// pebbledb, shielded/..., wasmclient/..., proto/... and internal/... —
-// never import anything under devtools/, directly or through another
-// package; imports_test.go checks it on every target the code builds for.
-// Tests (theirs included), cmd/lightkeeper's demo, devnet, bench and
-// keeper --strategy, and tests/ may.
+// pebbledb, shielded/..., wasmclient/..., proto/..., internal/... and
+// client — never import anything under devtools/, directly or through
+// another package; imports_test.go checks it on every target the code
+// builds for. Nor do cmd/lightkeeper's files, except its development
+// commands dev_*.go (demo, bench, devnet, keeper --strategy), which the
+// test names and checks file by file. Tests (theirs included) and tests/
+// may.
 package devtools

@@ -110,6 +110,11 @@ func TestCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "certificate OK") {
 		t.Fatalf("verify-cert: exit %d, %q %q", code, out, errOut)
 	}
+	got, errOut, code = run(t, ctx, "verify-cert", roundID, "--coordinator", d.URL, "--json")
+	var vc map[string]any
+	if code != 0 || json.Unmarshal([]byte(got), &vc) != nil || vc["round_id"] != roundID || vc["outcome"] != "APPROVED" || vc["offline"] != false {
+		t.Errorf("verify-cert --json: exit %d, %q %q", code, got, errOut)
+	}
 	// A certificate with one vote changed no longer verifies offline.
 	b, err := os.ReadFile(certFile)
 	if err != nil {
@@ -172,5 +177,16 @@ func TestCLI(t *testing.T) {
 	}
 	if _, errOut, code = run(t, ctx, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: exit %d, %q", code, errOut)
+	}
+	// -h answers with the usage, even where a required flag is missing,
+	// and the environment gives --coordinator its default.
+	for _, args := range [][]string{{"tx", "-h"}, {"query", "--help"}, {"tx", "bond", "-h"}, {"submit", "proof", "-h"}} {
+		if out, errOut, code := run(t, ctx, args...); code != 0 || !strings.Contains(out, "Usage:") || errOut != "" {
+			t.Errorf("lightkeeper %q: exit %d, %q %q", args, code, out, errOut)
+		}
+	}
+	t.Setenv("LIGHTKEEPER_COORDINATOR", d.URL)
+	if out, errOut, code := run(t, ctx, "round", "get", roundID, "--json"); code != 0 || !strings.Contains(out, roundID) {
+		t.Errorf("round get with $LIGHTKEEPER_COORDINATOR: exit %d, %q %q", code, out, errOut)
 	}
 }

@@ -1,54 +1,33 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
-	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
+	"github.com/lightkeeper-net/lightkeeper/client"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
 
-// clients bundles the API clients for one coordinator.
-type clients struct {
-	workload.Submitter
-	ledger lightkeeperv1connect.LedgerServiceClient
-	keeper lightkeeperv1connect.KeeperServiceClient
-}
+// newClient is the API client of the coordinator at url, over the HTTP
+// client --ca chose.
+func newClient(url string) client.Client { return client.New(mustAPIClient(), url) }
 
-func newClients(url string) clients {
-	url = strings.TrimRight(url, "/")
-	h := mustAPIClient()
-	return clients{
-		Submitter: workload.NewSubmitter(h, url), // rounds, verifying keys, programs
-		ledger:    lightkeeperv1connect.NewLedgerServiceClient(h, url),
-		keeper:    lightkeeperv1connect.NewKeeperServiceClient(h, url),
-	}
-}
-
-func randomNonce() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+var (
+	randomNonce = client.RandomNonce
+	describe    = client.Describe
+)
 
 // enumName strips the protobuf enum prefix: OUTCOME_APPROVED -> APPROVED.
 func enumName(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
 
 func outcomeName(r *lightkeeperv1.Round) string {
-	if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
-		return "PENDING"
-	}
-	return enumName(r.GetOutcome().String(), "OUTCOME_")
+	return client.OutcomeName(r.GetPhase(), r.GetOutcome())
 }
 
 func printJSON(v any) error {
@@ -57,22 +36,15 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func printProto(m proto.Message) error {
+func printProto(m proto.Message) error { return printProtoTo(os.Stdout, m) }
+
+// printProtoTo prints m as JSON with protobuf's field names (snake_case),
+// the one key style of every --json output.
+func printProtoTo(w io.Writer, m proto.Message) error {
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(m)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Println(string(b))
-	return err
-}
-
-// describe turns a Connect error into a one-line reason with its code,
-// keeping any context wrapped around it.
-func describe(err error) error {
-	var ce *connect.Error
-	if errors.As(err, &ce) {
-		msg := err.Error()
-		return fmt.Errorf("%s (%s)", strings.Replace(msg, ce.Error(), ce.Message(), 1), ce.Code())
-	}
+	_, err = fmt.Fprintln(w, string(b))
 	return err
 }

@@ -1,29 +1,27 @@
 package main
 
 import (
-	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 )
 
-func init() {
-	register("keys", "manage keeper keys: 'keys new --out FILE', 'keys show FILE'", cmdKeys)
-}
+func init() { register(newKeysCmd) }
 
-func cmdKeys(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "new" && args[0] != "show") {
-		return usagef("usage: lightkeeper keys new --out FILE | keys show FILE")
+func newKeysCmd() *cobra.Command {
+	newCmd := &cobra.Command{
+		Use:   "new --out FILE",
+		Short: "write a new keeper key and print its id",
+		Args:  exactArgs(0, ""),
 	}
-	fs := newFlags("keys "+args[0], "keys new --out FILE | keys show FILE")
-	out := fs.String("out", "", "where to write the new key")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if args[0] == "new" {
+	out := newCmd.Flags().String("out", "", "where to write the new key (required)")
+	newJSON := jsonFlag(newCmd.Flags(), "print {\"key_id\": …, \"file\": …}")
+	newCmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *out == "" {
 			return usagef("--out is required")
 		}
@@ -36,16 +34,28 @@ func cmdKeys(ctx context.Context, args []string) error {
 		if err := setup.WriteKey(*out, k); err != nil {
 			return err
 		}
-		fmt.Println(setup.KeyID(k))
-		return nil
+		return printKeyID(k, *out, *newJSON)
 	}
-	if len(pos) != 1 {
-		return usagef("keys show takes one key file")
+	show := &cobra.Command{
+		Use:   "show FILE",
+		Short: "print the id of the key in FILE",
+		Args:  exactArgs(1, "one key file"),
 	}
-	k, err := setup.ReadKey(pos[0])
-	if err != nil {
-		return err
+	showJSON := jsonFlag(show.Flags(), "print {\"key_id\": …, \"file\": …}")
+	show.RunE = func(cmd *cobra.Command, args []string) error {
+		k, err := setup.ReadKey(args[0])
+		if err != nil {
+			return err
+		}
+		return printKeyID(k, args[0], *showJSON)
 	}
-	fmt.Println(setup.KeyID(k))
-	return nil
+	return group("keys", "manage keeper keys: 'keys new --out FILE', 'keys show FILE'", "", "command", newCmd, show)
+}
+
+func printKeyID(k ed25519.PrivateKey, file string, asJSON bool) error {
+	if asJSON {
+		return printJSON(map[string]any{"key_id": setup.KeyID(k), "file": file})
+	}
+	_, err := fmt.Println(setup.KeyID(k))
+	return err
 }

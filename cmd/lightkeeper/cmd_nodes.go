@@ -4,21 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
-	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
-	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
@@ -26,51 +24,69 @@ import (
 )
 
 func init() {
-	register("init", "write keeper keys, genesis.json and a commented config.toml", cmdInit)
-	register("coordinator", "run a coordinator", cmdCoordinator)
-	register("keeper", "run a keeper (native, or the wasip1 module under wazero)", cmdKeeper)
-	register("devnet", "run a coordinator and keepers in one process", cmdDevnet)
+	register(newInitCmd)
+	register(newCoordinatorCmd)
+	register(newKeeperCmd)
 }
 
-func cmdInit(ctx context.Context, args []string) error {
-	fs := newFlags("init", "init --dir DIR [--keepers N] [--chain-id ID]")
-	dir := fs.String("dir", "", "directory to write into (required)")
-	n := fs.Int("keepers", 10, "number of keeper keys in genesis")
-	chainID := fs.String("chain-id", "lightkeeper-local", "chain id")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+func newInitCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "init --dir DIR [--keepers N] [--chain-id ID]",
+		Short: "write keeper keys, genesis.json and a commented config.toml",
+		Args:  exactArgs(0, ""),
 	}
-	if *dir == "" {
+	dir := c.Flags().String("dir", "", "directory to write into (required)")
+	n := c.Flags().Int("keepers", 10, "number of keeper keys in genesis")
+	chainID := c.Flags().String("chain-id", "lightkeeper-local", "chain id")
+	c.RunE = func(*cobra.Command, []string) error { return initDir(*dir, *n, *chainID) }
+	return c
+}
+
+func initDir(dir string, n int, chainID string) error {
+	if dir == "" {
 		return usagef("--dir is required")
 	}
-	if *n < 0 || *n > 10000 {
-		return usagef("--keepers %d: want 0..10000", *n)
+	if n < 0 || n > 10000 {
+		return usagef("--keepers %d: want 0..10000", n)
 	}
-	_, g, err := setup.Init(*dir, *chainID, *n)
+	_, g, err := setup.Init(dir, chainID, n)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, *n, filepath.Join(*dir, setup.KeysDir))
+	fmt.Printf("wrote %s, %s and %d keys in %s\n", setup.GenesisFile, setup.ConfigFile, n, filepath.Join(dir, setup.KeysDir))
 	fmt.Printf("params hash %x (chain %s, the params of this genesis.json; they are frozen at the first start,\n"+
 		"  and offline certificate checks pin them: verify-cert --file CERT --params PARAMS.json --params-hash HASH)\n",
-		protocol.ParamsHash(*chainID, g.GetParams()), *chainID)
+		protocol.ParamsHash(chainID, g.GetParams()), chainID)
 	fmt.Printf("start the coordinator: lightkeeper coordinator --config %s --data %s\n",
-		filepath.Join(*dir, setup.ConfigFile), filepath.Join(*dir, "data"))
+		filepath.Join(dir, setup.ConfigFile), filepath.Join(dir, "data"))
 	return nil
 }
 
-func cmdCoordinator(ctx context.Context, args []string) error {
-	fs := newFlags("coordinator", "coordinator --config FILE --data DIR [--listen ADDR] [--genesis FILE] [--tls-cert FILE --tls-key FILE]")
-	cfgPath := fs.String("config", "", "config.toml (defaults for every key when empty)")
-	data := fs.String("data", "", "Pebble data directory (required)")
-	listen := fs.String("listen", "", "address to serve on (overrides network.listen)")
-	genesisPath := fs.String("genesis", "", "genesis.json (default: beside --config)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) (overrides network.tls_cert)")
-	tlsKey := fs.String("tls-key", "", "the certificate's PEM private key (overrides network.tls_key)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+func newCoordinatorCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "coordinator --data DIR [--config FILE] [--listen ADDR] [--tls-cert FILE --tls-key FILE]",
+		Short: "run a coordinator",
+		Args:  exactArgs(0, ""),
 	}
+	fs := c.Flags()
+	var o coordinatorOptions
+	o.cfgPath = fs.String("config", "", "config.toml (defaults for every key when empty)")
+	o.data = fs.String("data", "", "Pebble data directory (required)")
+	o.listen = fs.String("listen", "", "address to serve on (overrides network.listen)")
+	o.genesisPath = fs.String("genesis", "", "genesis.json (default: beside --config)")
+	o.logLevel = fs.String("log-level", "info", "debug, info, warn or error")
+	o.tlsCert = fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) (overrides network.tls_cert)")
+	o.tlsKey = fs.String("tls-key", "", "the certificate's PEM private key (overrides network.tls_key)")
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return runCoordinator(cmd.Context(), o) }
+	return c
+}
+
+type coordinatorOptions struct {
+	cfgPath, data, listen, genesisPath, logLevel, tlsCert, tlsKey *string
+}
+
+func runCoordinator(ctx context.Context, o coordinatorOptions) error {
+	cfgPath, data, listen, genesisPath, logLevel, tlsCert, tlsKey := o.cfgPath, o.data, o.listen, o.genesisPath, o.logLevel, o.tlsCert, o.tlsKey
 	if *data == "" {
 		return usagef("--data is required")
 	}
@@ -147,119 +163,70 @@ func tlsSettings(n *config.Network, cfgPath, cert, key string) error {
 	return nil
 }
 
-func cmdKeeper(ctx context.Context, args []string) error {
-	fs := newFlags("keeper", "keeper --coordinator URL --key FILE [--pull] [--strategy S] [--engine native|wasm [--wasm FILE]]")
-	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
-	keyPath := fs.String("key", "", "keeper key file (required; see 'lightkeeper keys new')")
+// keeperStrategyFlag, set by dev_strategy.go, adds keeper's --strategy
+// flag and returns what parses it: the Byzantine behaviours are
+// development tools (devtools/byzantine), so the production command only
+// has the hook.
+var keeperStrategyFlag func(fs *pflag.FlagSet) func() (keeper.Behaviour, error)
+
+func newKeeperCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "keeper --key FILE [--pull] [--engine native|wasm [--wasm FILE]]",
+		Short: "run a keeper (native, or the wasip1 module under wazero)",
+		Args:  exactArgs(0, ""),
+	}
+	fs := c.Flags()
+	url := coordinatorFlag(fs, "")
+	keyPath := keyFlag(fs, "keeper key file (required; see 'lightkeeper keys new')")
 	pull := fs.Bool("pull", false, "long-poll PullTasks instead of holding a Subscribe stream")
-	strategy := fs.String("strategy", string(byzantine.Honest), "behaviour, for testing: honest, approve-all, reject-all, random, silent, equivocate, wrong-output")
+	behaviour := func() (keeper.Behaviour, error) { return nil, nil }
+	if keeperStrategyFlag != nil {
+		behaviour = keeperStrategyFlag(fs)
+	}
 	workers := fs.Int("workers", 1, "tasks checked at once")
 	engine := fs.String("engine", "native", "what checks tasks: native, or wasm (the wasip1 module under wazero)")
 	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *keyPath == "" {
-		return usagef("--key is required")
-	}
-	if *engine != "native" && *engine != "wasm" {
-		return usagef("--engine %q: want native or wasm", *engine)
-	}
-	log, err := newLogger(*logLevel)
-	if err != nil {
-		return err
-	}
-	key, err := setup.ReadKey(*keyPath)
-	if err != nil {
-		return err
-	}
-	st, err := byzantine.ParseStrategy(*strategy)
-	if err != nil {
-		return usageError{err}
-	}
-	cfg := keeper.NewConfig().WithLogger(log).WithBehaviour(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
-	if *pull {
-		cfg = cfg.WithPull(20 * time.Second)
-	}
-	if *engine == "wasm" {
-		if *wf.instances <= 0 {
-			*wf.instances = *workers // one instance per task checked at once
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *keyPath == "" {
+			return usagef("--key is required")
 		}
-		h, err := wf.open(ctx, log)
+		if *engine != "native" && *engine != "wasm" {
+			return usagef("--engine %q: want native or wasm", *engine)
+		}
+		log, err := newLogger(*logLevel)
 		if err != nil {
 			return err
 		}
-		defer h.Close(context.WithoutCancel(ctx))
-		cfg = cfg.WithEngine(h.Engine())
-	}
-	k := keeper.New(*url, key, cfg)
-	log.Info("keeper starting", "keeper", k.ID(), "coordinator", *url)
-	return k.Run(ctx)
-}
-
-func cmdDevnet(ctx context.Context, args []string) error {
-	fs := newFlags("devnet", "devnet [--listen ADDR] [--data DIR] [--keepers N] [--byzantine N --byzantine-strategy S] [--wasm-keepers N [--wasm FILE]]")
-	listen := fs.String("listen", "127.0.0.1:8080", "coordinator address")
-	data := fs.String("data", "", "directory for keys, genesis and data (temporary when empty)")
-	n := fs.Int("keepers", 10, "keepers to run")
-	byz := fs.Int("byzantine", 0, "how many of them are Byzantine")
-	strategy := fs.String("byzantine-strategy", string(byzantine.ApproveAll), "approve-all, reject-all, random, silent, equivocate or wrong-output")
-	nwasm := fs.Int("wasm-keepers", 0, "how many of them (the first ones) check tasks in the wasip1 module under wazero")
-	wf := wasmFlags(fs)
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	poolVK := fs.String("pool-vk", "", "enable the shielded pool with this verifying key (from 'wallet setup'); a new chain only")
-	poolBalance := fs.Uint64("pool-balance", 1_000_000, "with --pool-vk: the genesis balance of every keeper key, to deposit from")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	log, err := newLogger(*logLevel)
-	if err != nil {
-		return err
-	}
-	var poolKey []byte
-	if *poolVK != "" {
-		if poolKey, err = os.ReadFile(*poolVK); err != nil {
-			return err
-		}
-	}
-	st, err := byzantine.ParseStrategy(*strategy)
-	if err != nil {
-		return usageError{err}
-	}
-	if *byz < 0 || *byz > *n {
-		return usagef("--byzantine %d: want 0..%d", *byz, *n)
-	}
-	if *nwasm < 0 || *nwasm > *n {
-		return usagef("--wasm-keepers %d: want 0..%d", *nwasm, *n)
-	}
-	opts := devnet.Options{
-		Dir: *data, Listen: *listen, Keepers: *n, Byzantine: slices.Repeat([]byzantine.Strategy{st}, *byz), Logger: log,
-	}
-	if poolKey != nil {
-		opts.Genesis = poolGenesis(poolKey, *poolBalance)
-	}
-	if *nwasm > 0 {
-		// One host (one compiled module, pooled instances) serves every
-		// wasm keeper.
-		h, err := wf.open(ctx, log)
+		key, err := setup.ReadKey(*keyPath)
 		if err != nil {
 			return err
 		}
-		defer h.Close(context.WithoutCancel(ctx))
-		opts.WasmKeepers, opts.WasmEngine = *nwasm, h.Engine()
+		st, err := behaviour()
+		if err != nil {
+			return err
+		}
+		cfg := keeper.NewConfig().WithLogger(log).WithBehaviour(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
+		if *pull {
+			cfg = cfg.WithPull(20 * time.Second)
+		}
+		if *engine == "wasm" {
+			if *wf.instances <= 0 {
+				*wf.instances = *workers // one instance per task checked at once
+			}
+			h, err := wf.open(ctx, log)
+			if err != nil {
+				return err
+			}
+			defer h.Close(context.WithoutCancel(ctx))
+			cfg = cfg.WithEngine(h.Engine())
+		}
+		k := keeper.New(*url, key, cfg)
+		log.Info("keeper starting", "keeper", k.ID(), "coordinator", *url)
+		return k.Run(ctx)
 	}
-	d, err := devnet.Start(ctx, opts)
-	if err != nil {
-		return err
-	}
-	if err := d.WaitOnline(ctx, *n, 30*time.Second); err != nil {
-		d.Close()
-		return err
-	}
-	fmt.Printf("devnet ready: %s (chain %s, %d keepers, %d %s, %d wasm; data in %s)\n", d.URL, d.Genesis.GetChainId(), *n, *byz, st, *nwasm, d.Dir)
-	<-ctx.Done()
-	return d.Close()
+	return c
 }
 
 // DefaultWasmModule is where `make wasm-keeper` writes the keeper module.
@@ -271,7 +238,7 @@ type wasmOptions struct {
 	instances   *int
 }
 
-func wasmFlags(fs *flag.FlagSet) wasmOptions {
+func wasmFlags(fs *pflag.FlagSet) wasmOptions {
 	cache := ""
 	if dir, err := os.UserCacheDir(); err == nil {
 		cache = filepath.Join(dir, "lightkeeper", "wazero")

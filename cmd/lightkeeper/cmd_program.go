@@ -11,38 +11,38 @@ import (
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
 
+	"github.com/lightkeeper-net/lightkeeper/client"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
-func init() {
-	register("program", "compute programs: 'program register FILE.wasm', 'program get ID'", cmdProgram)
-}
+func init() { register(newProgramCmd) }
 
-func cmdProgram(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "register" && args[0] != "get") {
-		return usagef("usage: lightkeeper program register FILE.wasm | program get ID [--out FILE] [--coordinator URL] [--json]")
+func newProgramCmd() *cobra.Command {
+	reg := &cobra.Command{
+		Use:   "register FILE.wasm",
+		Short: "check a wasip1 module locally and register it as a program (again: not an error)",
+		Args:  exactArgs(1, "one module file"),
 	}
-	fs := newFlags("program "+args[0], "program register FILE.wasm | program get ID [--out FILE] [--coordinator URL] [--json]")
-	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	out := fs.String("out", "", "get: also save the module here")
-	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "show a registered program; --out saves its module",
+		Args:  exactArgs(1, "one program id"),
 	}
-	if len(pos) != 1 {
-		return usagef("program %s takes one argument", args[0])
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	c := newClients(*url)
-	if args[0] == "get" {
-		res, err := c.Programs.GetProgram(ctx, connect.NewRequest(&lightkeeperv1.GetProgramRequest{ProgramId: pos[0], IncludeModule: *out != ""}))
+	out := get.Flags().String("out", "", "also save the module here")
+	prog := group("program", "compute programs: 'program register FILE.wasm', 'program get ID'", "", "command", reg, get)
+	pf := prog.PersistentFlags()
+	url := coordinatorFlag(pf, "")
+	asJSON := jsonFlag(pf, "")
+	timeout := pf.Duration("timeout", time.Minute, "give up after this long")
+	get.RunE = func(cmd *cobra.Command, pos []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
+		defer cancel()
+		res, err := newClient(*url).Programs.GetProgram(ctx, connect.NewRequest(&lightkeeperv1.GetProgramRequest{ProgramId: pos[0], IncludeModule: *out != ""}))
 		if err != nil {
 			return describe(err)
 		}
@@ -54,22 +54,27 @@ func cmdProgram(ctx context.Context, args []string) error {
 		}
 		return printProgram(p, false, *asJSON)
 	}
-	module, err := os.ReadFile(pos[0])
-	if err != nil {
-		return err
+	reg.RunE = func(cmd *cobra.Command, pos []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
+		defer cancel()
+		module, err := os.ReadFile(pos[0])
+		if err != nil {
+			return err
+		}
+		p, created, err := registerProgram(ctx, newClient(*url), pos[0], module)
+		if err != nil {
+			return err
+		}
+		return printProgram(p, created, *asJSON)
 	}
-	p, created, err := registerProgram(ctx, c, pos[0], module)
-	if err != nil {
-		return err
-	}
-	return printProgram(p, created, *asJSON)
+	return prog
 }
 
 // registerProgram checks a module locally under the chain's compute
 // parameters (for a clear error before anything is sent) and registers it.
 // Registering a program again is not an error.
-func registerProgram(ctx context.Context, c clients, name string, module []byte) (*lightkeeperv1.Program, bool, error) {
-	info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+func registerProgram(ctx context.Context, c client.Client, name string, module []byte) (*lightkeeperv1.Program, bool, error) {
+	info, err := c.Ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
 	if err != nil {
 		return nil, false, describe(err)
 	}

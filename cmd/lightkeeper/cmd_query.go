@@ -11,46 +11,59 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
 
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
-func init() {
-	register("query", "read the economy and the rules: 'query account|keeper|group|guarantees|epoch|community-fund|params'", cmdQuery)
+func init() { register(newQueryCmd) }
+
+// queryFlags are the flags of the query commands.
+type queryFlags struct {
+	url                        *string
+	asJSON                     *bool
+	keyPath, guarantor, target *string
 }
 
-const queryUsage = `query <what> [ID] [--coordinator URL] [--json]
-
-what:
-  account ID|--key FILE      balance, nonce, own bond, unbonding entries, guarantees given
-  keeper ID|--key FILE       bond, guarantees, stake limit, effective stake, capacity,
-                             reputation, uptime, jail, group
-  group ID                   members, commission, backing, limit, effective stake, vote cap
-  guarantees --guarantor ID | --target ID
-  epoch [N]                  the current epoch and its active set; the statement of
-                             epoch N (default: the last completed one)
-  community-fund             the community fund and the supply totals
-  params                     the chain's consensus parameters and their params hash, which
-                             offline certificate checks pin (--json: the parameters alone,
-                             the file 'verify-cert --file CERT --params FILE' reads)`
-
-func cmdQuery(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: lightkeeper %s", queryUsage)
+func newQueryCmd() *cobra.Command {
+	q := queryFlags{keyPath: new(string)}
+	sub := func(use, short string, args cobra.PositionalArgs) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: args,
+			RunE: func(cmd *cobra.Command, pos []string) error { return runQuery(cmd.Context(), cmd.Name(), pos, q) }}
 	}
-	what := args[0]
-	fs := newFlags("query "+what, queryUsage)
-	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
-	asJSON := fs.Bool("json", false, "print the full record as JSON")
-	keyPath := fs.String("key", "", "take the id from this key file")
-	guarantor := fs.String("guarantor", "", "guarantees: given by this account")
-	target := fs.String("target", "", "guarantees: received by this keeper or group")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
+	oneID := func(cmd *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usagef("%s takes one ID", cmd.CommandPath())
+		}
+		return nil
 	}
+	account := sub("account ID|--key FILE", "balance, nonce, own bond, unbonding entries, guarantees given", oneID)
+	keeperCmd := sub("keeper ID|--key FILE", "bond, guarantees, stake limit, effective stake, capacity, reputation, uptime, jail, group", oneID)
+	for _, c := range []*cobra.Command{account, keeperCmd} {
+		kp := keyFlag(c.Flags(), "take the id from this key file")
+		c.PreRun = func(*cobra.Command, []string) { *q.keyPath = *kp }
+	}
+	guarantees := sub("guarantees --guarantor ID | --target ID", "guarantees given by an account, or received by a keeper or group", exactArgs(0, ""))
+	q.guarantor = guarantees.Flags().String("guarantor", "", "guarantees given by this account")
+	q.target = guarantees.Flags().String("target", "", "guarantees received by this keeper or group")
+	query := group("query", "read the economy and the rules: accounts, keepers, groups, guarantees, epochs, the community fund, params", "", "query",
+		account, keeperCmd,
+		sub("group ID", "members, commission, backing, limit, effective stake, vote cap", exactArgs(1, "one group ID")),
+		guarantees,
+		sub("epoch [N]", "the current epoch and its active set; the statement of epoch N (default: the last completed one)", oneID),
+		sub("community-fund", "the community fund and the supply totals", exactArgs(0, "")),
+		sub("params", "the chain's consensus parameters and their params hash, which offline certificate checks pin (--json: the parameters alone, the file 'verify-cert --file CERT --params FILE' reads)", exactArgs(0, "")),
+	)
+	q.url = coordinatorFlag(query.PersistentFlags(), "")
+	q.asJSON = jsonFlag(query.PersistentFlags(), "print the full record as JSON")
+	return query
+}
+
+// runQuery reads what (a query sub-command's name) for the id in pos.
+func runQuery(ctx context.Context, what string, pos []string, q queryFlags) error {
+	url, asJSON, keyPath, guarantor, target := q.url, q.asJSON, q.keyPath, q.guarantor, q.target
 	id := ""
 	if len(pos) > 0 {
 		id = pos[0]
@@ -69,7 +82,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 		return checkHexID("ID", id)
 	}
 	if what == "params" {
-		info, err := newClients(*url).ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+		info, err := newClient(*url).Ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
 		if err != nil {
 			return describe(err)
 		}
@@ -82,7 +95,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 		fmt.Println("pin it: lightkeeper verify-cert --file CERT.json --params params.json --params-hash <params hash>  (params.json: query params --json)")
 		return nil
 	}
-	c := newStakingClient(*url).staking
+	c := newClient(*url).Staking
 	switch what {
 	case "account":
 		if err := needID(); err != nil {
@@ -219,7 +232,7 @@ func cmdQuery(ctx context.Context, args []string) error {
 			m.GetCommunityFund(), m.GetFeePot(), m.GetTotalMinted(), m.GetTotalSlashed(), m.GetTotalFees(), m.GetTotalSupply())
 		return nil
 	}
-	return usagef("unknown query %q\nusage: lightkeeper %s", what, queryUsage)
+	return usagef("unknown query %q", what)
 }
 
 func printEpoch(m *lightkeeperv1.GetEpochResponse) { printEpochTo(os.Stdout, m) }

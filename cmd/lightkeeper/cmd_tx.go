@@ -2,81 +2,183 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"os"
 	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
-func init() {
-	register("tx", "sign and submit an economy transaction: 'tx transfer|bond|unbond|cancel-unbond|guarantee|unguarantee|group …|unjail|evidence'", cmdTx)
+func init() { register(newTxCmd) }
+
+// txFlags are the flags every transaction kind takes.
+type txFlags struct {
+	url, keyPath *string
+	fee          *uint64
+	nonce        *int64
+	asJSON       *bool
 }
 
-const txUsage = `tx <kind> [args] --key FILE [--coordinator URL] [--fee N] [--nonce N] [--json]
+func newTxCmd() *cobra.Command {
+	var f txFlags
+	// kind returns the command of one transaction kind; build makes the
+	// message from the positional arguments and the signer's id.
+	kind := func(use, short string, args cobra.PositionalArgs, build func(pos []string, signer string) (*lightkeeperv1.TxBody, error)) *cobra.Command {
+		return &cobra.Command{
+			Use: use, Short: short, Args: args,
+			RunE: func(cmd *cobra.Command, pos []string) error {
+				return runTx(cmd.Context(), strings.TrimPrefix(cmd.CommandPath(), "lightkeeper tx "), f, pos, build)
+			},
+		}
+	}
+	amountArg := func(pos []string, i int, what string) (uint64, error) { return parseAmount(what, pos[i]) }
 
-kinds:
-  transfer TO AMOUNT             move liquid tokens to another account
-  bond AMOUNT                    bond your own tokens to your keeper
-  unbond AMOUNT                  start unbonding part of your own bond
-  cancel-unbond ENTRY_ID         return a waiting unbonding entry to its bond or guarantee
-  guarantee TARGET AMOUNT        back a keeper or a group
-  unguarantee TARGET AMOUNT      start unbonding part of a guarantee
-  group create [--commission BPS]  create your group (its id is your id), or change its commission
-  group join GROUP [KEEPER]      as the owner: invite KEEPER; as a keeper: join (after an invitation)
-  group leave GROUP [KEEPER]     leave a group, or (as the owner) remove KEEPER or its invitation
-  unjail                         come back after a downtime jail
-  evidence --first FILE --second FILE   report two conflicting signed votes (JSON Vote records)
+	transfer := kind("transfer TO AMOUNT", "move liquid tokens to another account", exactArgs(2, "TO AMOUNT"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			if err := checkHexID("TO", pos[0]); err != nil {
+				return nil, err
+			}
+			amt, err := amountArg(pos, 1, "AMOUNT")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Transfer{Transfer: &lightkeeperv1.TransferMsg{To: pos[0], Amount: amt}}}, nil
+		})
+	bond := kind("bond AMOUNT", "bond your own tokens to your keeper", exactArgs(1, "AMOUNT"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			amt, err := amountArg(pos, 0, "AMOUNT")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Bond{Bond: &lightkeeperv1.BondMsg{Amount: amt}}}, nil
+		})
+	unbond := kind("unbond AMOUNT", "start unbonding part of your own bond", exactArgs(1, "AMOUNT"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			amt, err := amountArg(pos, 0, "AMOUNT")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Unbond{Unbond: &lightkeeperv1.UnbondMsg{Amount: amt}}}, nil
+		})
+	cancelUnbond := kind("cancel-unbond ENTRY_ID", "return a waiting unbonding entry to its bond or guarantee", exactArgs(1, "ENTRY_ID"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			id, err := amountArg(pos, 0, "ENTRY_ID")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_CancelUnbond{CancelUnbond: &lightkeeperv1.CancelUnbondMsg{EntryId: id}}}, nil
+		})
+	guarantee := kind("guarantee TARGET AMOUNT", "back a keeper or a group", exactArgs(2, "TARGET AMOUNT"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			if err := checkHexID("TARGET", pos[0]); err != nil {
+				return nil, err
+			}
+			amt, err := amountArg(pos, 1, "AMOUNT")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Guarantee{Guarantee: &lightkeeperv1.GuaranteeMsg{Target: pos[0], Amount: amt}}}, nil
+		})
+	unguarantee := kind("unguarantee TARGET AMOUNT", "start unbonding part of a guarantee", exactArgs(2, "TARGET AMOUNT"),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			if err := checkHexID("TARGET", pos[0]); err != nil {
+				return nil, err
+			}
+			amt, err := amountArg(pos, 1, "AMOUNT")
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Unguarantee{Unguarantee: &lightkeeperv1.UnguaranteeMsg{Target: pos[0], Amount: amt}}}, nil
+		})
+	var commission *uint
+	create := kind("create [--commission BPS]", "create your group (its id is your id), or change its commission", exactArgs(0, ""),
+		func(pos []string, _ string) (*lightkeeperv1.TxBody, error) {
+			if *commission > 10_000 {
+				return nil, usagef("--commission: %d is above 10000 basis points", *commission)
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_GroupCreate{GroupCreate: &lightkeeperv1.GroupCreateMsg{CommissionBps: uint32(*commission)}}}, nil
+		})
+	commission = create.Flags().Uint("commission", 0, "the owner's commission in basis points")
+	groupArgs := func(cmd *cobra.Command, args []string) error {
+		if len(args) < 1 || len(args) > 2 {
+			return usagef("%s takes GROUP [KEEPER]", cmd.CommandPath())
+		}
+		return nil
+	}
+	groupMember := func(pos []string, signer string) (string, string, error) {
+		keeperID := signer
+		if len(pos) == 2 {
+			keeperID = pos[1]
+		}
+		if err := checkHexID("GROUP", pos[0]); err != nil {
+			return "", "", err
+		}
+		if err := checkHexID("KEEPER", keeperID); err != nil {
+			return "", "", err
+		}
+		return pos[0], keeperID, nil
+	}
+	join := kind("join GROUP [KEEPER]", "as the owner: invite KEEPER; as a keeper: join (after an invitation)", groupArgs,
+		func(pos []string, signer string) (*lightkeeperv1.TxBody, error) {
+			g, k, err := groupMember(pos, signer)
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_GroupJoin{GroupJoin: &lightkeeperv1.GroupJoinMsg{GroupId: g, KeeperId: k}}}, nil
+		})
+	leave := kind("leave GROUP [KEEPER]", "leave a group, or (as the owner) remove KEEPER or its invitation", groupArgs,
+		func(pos []string, signer string) (*lightkeeperv1.TxBody, error) {
+			g, k, err := groupMember(pos, signer)
+			if err != nil {
+				return nil, err
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_GroupLeave{GroupLeave: &lightkeeperv1.GroupLeaveMsg{GroupId: g, KeeperId: k}}}, nil
+		})
+	unjail := kind("unjail", "come back after a downtime jail", exactArgs(0, ""),
+		func([]string, string) (*lightkeeperv1.TxBody, error) {
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Unjail{Unjail: &lightkeeperv1.UnjailMsg{}}}, nil
+		})
+	var firstPath, secondPath *string
+	evidence := kind("evidence --first FILE --second FILE", "report two conflicting signed votes (JSON Vote records)", exactArgs(0, ""),
+		func([]string, string) (*lightkeeperv1.TxBody, error) {
+			if *firstPath == "" || *secondPath == "" {
+				return nil, usagef("tx evidence needs --first FILE and --second FILE")
+			}
+			var votes [2]*lightkeeperv1.Vote
+			for i, p := range []string{*firstPath, *secondPath} {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return nil, err
+				}
+				votes[i] = new(lightkeeperv1.Vote)
+				if err := protojson.Unmarshal(b, votes[i]); err != nil {
+					return nil, fmt.Errorf("%s: not a JSON Vote: %w", p, err)
+				}
+			}
+			return &lightkeeperv1.TxBody{Msg: &lightkeeperv1.TxBody_Evidence{Evidence: &lightkeeperv1.EvidenceMsg{First: votes[0], Second: votes[1]}}}, nil
+		})
+	firstPath = evidence.Flags().String("first", "", "the first vote (JSON)")
+	secondPath = evidence.Flags().String("second", "", "the second vote (JSON)")
+
+	groupCmd := group("group", "create, join or leave a group", "", "group command", create, join, leave)
+	tx := group("tx", "sign and submit an economy transaction", `sign and submit an economy transaction with --key's account.
 
 The nonce is read from the coordinator unless --nonce is given. Amounts are
-in the smallest token unit; ids are 64 hex digits.`
-
-// stakingClient is the StakingService and ledger client of one coordinator.
-type stakingClient struct {
-	staking lightkeeperv1connect.StakingServiceClient
-	ledger  lightkeeperv1connect.LedgerServiceClient
-}
-
-func newStakingClient(url string) stakingClient {
-	url = strings.TrimRight(url, "/")
-	return stakingClient{
-		staking: lightkeeperv1connect.NewStakingServiceClient(mustAPIClient(), url),
-		ledger:  lightkeeperv1connect.NewLedgerServiceClient(mustAPIClient(), url),
-	}
-}
-
-// signAndSubmit signs body (filling in the nonce unless fixed) and submits it.
-func (c stakingClient) signAndSubmit(ctx context.Context, key ed25519.PrivateKey, body *lightkeeperv1.TxBody, nonce int64) (*lightkeeperv1.SubmitTxResponse, error) {
-	info, err := c.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
-	if err != nil {
-		return nil, describe(err)
-	}
-	if nonce >= 0 {
-		body.Nonce = uint64(nonce)
-	} else {
-		acct, err := c.staking.GetAccount(ctx, connect.NewRequest(&lightkeeperv1.GetAccountRequest{AccountId: setup.KeyID(key)}))
-		if err != nil {
-			return nil, describe(err)
-		}
-		body.Nonce = acct.Msg.GetAccount().GetNonce()
-	}
-	stx, err := protocol.SignTx(key, info.Msg.GetChainId(), body)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.staking.SubmitTx(ctx, connect.NewRequest(&lightkeeperv1.SubmitTxRequest{Tx: stx}))
-	if err != nil {
-		return nil, describe(err)
-	}
-	return res.Msg, nil
+in the smallest token unit; ids are 64 hex digits.`, "transaction kind",
+		transfer, bond, unbond, cancelUnbond, guarantee, unguarantee, groupCmd, unjail, evidence)
+	pf := tx.PersistentFlags()
+	f.url = coordinatorFlag(pf, "")
+	f.keyPath = keyFlag(pf, "the signer's key file (required)")
+	f.fee = pf.Uint64("fee", 0, "transaction fee (at least the chain's staking.min_tx_fee)")
+	f.nonce = pf.Int64("nonce", -1, "nonce (default: the account's next nonce)")
+	f.asJSON = jsonFlag(pf, "")
+	return tx
 }
 
 func parseAmount(what, s string) (uint64, error) {
@@ -94,153 +196,26 @@ func checkHexID(what, s string) error {
 	return nil
 }
 
-func cmdTx(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: lightkeeper %s", txUsage)
-	}
-	kind := args[0]
-	rest := args[1:]
-	if kind == "group" {
-		if len(rest) == 0 {
-			return usagef("usage: lightkeeper tx group create|join|leave …")
-		}
-		kind, rest = "group "+rest[0], rest[1:]
-	}
-	fs := newFlags("tx "+kind, txUsage)
-	url := fs.String("coordinator", "http://127.0.0.1:8080", "coordinator URL")
-	keyPath := fs.String("key", "", "the signer's key file (required)")
-	fee := fs.Uint64("fee", 0, "transaction fee (at least the chain's staking.min_tx_fee)")
-	nonce := fs.Int64("nonce", -1, "nonce (default: the account's next nonce)")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	commission := fs.Uint("commission", 0, "group create: the owner's commission in basis points")
-	firstPath := fs.String("first", "", "evidence: the first vote (JSON)")
-	secondPath := fs.String("second", "", "evidence: the second vote (JSON)")
-	pos, err := parseFlags(fs, rest)
-	if err != nil {
-		return err
-	}
-	if *keyPath == "" {
+// runTx signs the transaction build makes with --key and submits it.
+func runTx(ctx context.Context, kind string, f txFlags, pos []string, build func(pos []string, signer string) (*lightkeeperv1.TxBody, error)) error {
+	if *f.keyPath == "" {
 		return usagef("--key is required")
 	}
-	key, err := setup.ReadKey(*keyPath)
+	key, err := setup.ReadKey(*f.keyPath)
 	if err != nil {
 		return err
 	}
 	signer := setup.KeyID(key)
-	need := func(n int, names string) error {
-		if len(pos) != n {
-			return usagef("tx %s takes %s", kind, names)
-		}
-		return nil
-	}
-	body := &lightkeeperv1.TxBody{Fee: *fee}
-	switch kind {
-	case "transfer":
-		if err := need(2, "TO AMOUNT"); err != nil {
-			return err
-		}
-		if err := checkHexID("TO", pos[0]); err != nil {
-			return err
-		}
-		amt, err := parseAmount("AMOUNT", pos[1])
-		if err != nil {
-			return err
-		}
-		body.Msg = &lightkeeperv1.TxBody_Transfer{Transfer: &lightkeeperv1.TransferMsg{To: pos[0], Amount: amt}}
-	case "bond", "unbond":
-		if err := need(1, "AMOUNT"); err != nil {
-			return err
-		}
-		amt, err := parseAmount("AMOUNT", pos[0])
-		if err != nil {
-			return err
-		}
-		if kind == "bond" {
-			body.Msg = &lightkeeperv1.TxBody_Bond{Bond: &lightkeeperv1.BondMsg{Amount: amt}}
-		} else {
-			body.Msg = &lightkeeperv1.TxBody_Unbond{Unbond: &lightkeeperv1.UnbondMsg{Amount: amt}}
-		}
-	case "cancel-unbond":
-		if err := need(1, "ENTRY_ID"); err != nil {
-			return err
-		}
-		id, err := parseAmount("ENTRY_ID", pos[0])
-		if err != nil {
-			return err
-		}
-		body.Msg = &lightkeeperv1.TxBody_CancelUnbond{CancelUnbond: &lightkeeperv1.CancelUnbondMsg{EntryId: id}}
-	case "guarantee", "unguarantee":
-		if err := need(2, "TARGET AMOUNT"); err != nil {
-			return err
-		}
-		if err := checkHexID("TARGET", pos[0]); err != nil {
-			return err
-		}
-		amt, err := parseAmount("AMOUNT", pos[1])
-		if err != nil {
-			return err
-		}
-		if kind == "guarantee" {
-			body.Msg = &lightkeeperv1.TxBody_Guarantee{Guarantee: &lightkeeperv1.GuaranteeMsg{Target: pos[0], Amount: amt}}
-		} else {
-			body.Msg = &lightkeeperv1.TxBody_Unguarantee{Unguarantee: &lightkeeperv1.UnguaranteeMsg{Target: pos[0], Amount: amt}}
-		}
-	case "group create":
-		if err := need(0, "no arguments (--commission BPS)"); err != nil {
-			return err
-		}
-		if *commission > 10_000 {
-			return usagef("--commission: %d is above 10000 basis points", *commission)
-		}
-		body.Msg = &lightkeeperv1.TxBody_GroupCreate{GroupCreate: &lightkeeperv1.GroupCreateMsg{CommissionBps: uint32(*commission)}}
-	case "group join", "group leave":
-		if len(pos) < 1 || len(pos) > 2 {
-			return usagef("tx %s takes GROUP [KEEPER]", kind)
-		}
-		keeperID := signer
-		if len(pos) == 2 {
-			keeperID = pos[1]
-		}
-		if err := checkHexID("GROUP", pos[0]); err != nil {
-			return err
-		}
-		if err := checkHexID("KEEPER", keeperID); err != nil {
-			return err
-		}
-		if kind == "group join" {
-			body.Msg = &lightkeeperv1.TxBody_GroupJoin{GroupJoin: &lightkeeperv1.GroupJoinMsg{GroupId: pos[0], KeeperId: keeperID}}
-		} else {
-			body.Msg = &lightkeeperv1.TxBody_GroupLeave{GroupLeave: &lightkeeperv1.GroupLeaveMsg{GroupId: pos[0], KeeperId: keeperID}}
-		}
-	case "unjail":
-		if err := need(0, "no arguments"); err != nil {
-			return err
-		}
-		body.Msg = &lightkeeperv1.TxBody_Unjail{Unjail: &lightkeeperv1.UnjailMsg{}}
-	case "evidence":
-		if *firstPath == "" || *secondPath == "" {
-			return usagef("tx evidence needs --first FILE and --second FILE")
-		}
-		var votes [2]*lightkeeperv1.Vote
-		for i, p := range []string{*firstPath, *secondPath} {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			votes[i] = new(lightkeeperv1.Vote)
-			if err := protojson.Unmarshal(b, votes[i]); err != nil {
-				return fmt.Errorf("%s: not a JSON Vote: %w", p, err)
-			}
-		}
-		body.Msg = &lightkeeperv1.TxBody_Evidence{Evidence: &lightkeeperv1.EvidenceMsg{First: votes[0], Second: votes[1]}}
-	default:
-		return usagef("unknown transaction kind %q\nusage: lightkeeper %s", kind, txUsage)
-	}
-	res, err := newStakingClient(*url).signAndSubmit(ctx, key, body, *nonce)
+	body, err := build(pos, signer)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	body.Fee = *f.fee
+	res, err := newClient(*f.url).SignAndSubmit(ctx, key, body, *f.nonce)
+	if err != nil {
+		return err
+	}
+	if *f.asJSON {
 		out := map[string]any{
 			"kind":    kind,
 			"signer":  signer,

@@ -14,11 +14,11 @@ import (
 const CAEnv = "LIGHTKEEPER_CA"
 
 var (
-	// caFile is the --ca flag every command has.
+	// caFile is the --ca flag of every command (a persistent flag of the root).
 	caFile string
 
 	clientOnce sync.Once
-	client     *http.Client
+	httpClient *http.Client
 	clientErr  error
 )
 
@@ -33,12 +33,12 @@ func apiClient() (*http.Client, error) {
 			path = os.Getenv(CAEnv)
 		}
 		if path == "" {
-			client = http.DefaultClient
+			httpClient = http.DefaultClient
 			return
 		}
-		client, clientErr = caClient(path)
+		httpClient, clientErr = caClient(path)
 	})
-	return client, clientErr
+	return httpClient, clientErr
 }
 
 func caClient(path string) (*http.Client, error) {

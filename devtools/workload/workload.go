@@ -2,15 +2,13 @@ package workload
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"sync"
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/client"
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
@@ -130,113 +128,24 @@ func Build(o Options, progress func(string)) ([]Item, error) {
 	return items, nil
 }
 
-// Submitter sends items to one coordinator.
-type Submitter struct {
-	Rounds   lightkeeperv1connect.RoundServiceClient
-	VKs      lightkeeperv1connect.VerifyingKeyServiceClient
-	Programs lightkeeperv1connect.ProgramServiceClient
-
-	// OnRetry, if set, is called for each failed request that is retried
-	// (see Retryable): a coordinator restarting or without eligible
-	// keepers yet. Requests are retried until they succeed, fail for
-	// another reason, or their context ends.
-	OnRetry func(op string, err error)
-
-	// vkIDs remembers the keys already registered (SHA-256 of the bytes →
-	// id), so a stream of rounds under one key registers it once instead
-	// of spending a request, a rate-limit token and a store read per round.
-	vkIDs *sync.Map
-}
+// Submitter is the client package's Submitter, with the workload's items
+// as a proof type.
+type Submitter struct{ client.Submitter }
 
 // NewSubmitter returns a Submitter for the coordinator at url.
 func NewSubmitter(h connect.HTTPClient, url string) Submitter {
-	return Submitter{
-		Rounds:   lightkeeperv1connect.NewRoundServiceClient(h, url),
-		VKs:      lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url),
-		Programs: lightkeeperv1connect.NewProgramServiceClient(h, url),
-		vkIDs:    new(sync.Map),
-	}
+	return Submitter{client.NewSubmitter(h, url)}
 }
 
-// verifyingKeyID registers the item's key unless this Submitter already
-// did, and returns its id.
-func (s Submitter) verifyingKeyID(ctx context.Context, it Item) (string, error) {
-	sum := sha256.Sum256(it.VK)
-	if id, ok := s.vkIDs.Load(sum); ok {
-		return id.(string), nil
-	}
-	vk, err := retry(ctx, "RegisterVerifyingKey", s.OnRetry, func() (*connect.Response[lightkeeperv1.RegisterVerifyingKeyResponse], error) {
-		return s.VKs.RegisterVerifyingKey(ctx, connect.NewRequest(&lightkeeperv1.RegisterVerifyingKeyRequest{
-			Scheme: lightkeeperv1.Scheme(it.Scheme), Curve: lightkeeperv1.Curve(it.Curve), Key: it.VK,
-		}))
-	})
-	if err != nil {
-		return "", err
-	}
-	id := vk.Msg.GetVerifyingKey().GetId()
-	s.vkIDs.Store(sum, id)
-	return id, nil
+// AsProof is the item's proof as the client submits it.
+func (it Item) AsProof() client.Proof {
+	return client.Proof{Scheme: it.Scheme, Curve: it.Curve, VK: it.VK, Proof: it.Proof, Public: it.Public}
 }
 
 // Submit registers the item's key and submits it; nonce makes repeated
 // submissions of the same item distinct rounds.
 func (s Submitter) Submit(ctx context.Context, it Item, nonce string) (*lightkeeperv1.Round, error) {
-	vkID, err := s.verifyingKeyID(ctx, it)
-	if err != nil {
-		return nil, fmt.Errorf("verifying key refused: %w", err)
-	}
-	res, err := s.SubmitRound(ctx, &lightkeeperv1.SubmitRoundRequest{
-		Request: &lightkeeperv1.RoundRequest{
-			Payload: &lightkeeperv1.RoundRequest_Proof{Proof: &lightkeeperv1.ProofRequest{
-				Scheme:         lightkeeperv1.Scheme(it.Scheme),
-				Curve:          lightkeeperv1.Curve(it.Curve),
-				VerifyingKeyId: vkID,
-				Proof:          it.Proof,
-				PublicInputs:   it.Public,
-			}},
-			ClientNonce: nonce,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("round refused: %w", err)
-	}
-	return res.GetRound(), nil
-}
-
-// SubmitRound sends req, retrying while the coordinator is unavailable
-// (see Retryable). A retry carries the same client nonce, so it names the
-// same round: a submission acknowledged before a crash is answered with
-// that round (created false), never opened twice.
-func (s Submitter) SubmitRound(ctx context.Context, req *lightkeeperv1.SubmitRoundRequest) (*lightkeeperv1.SubmitRoundResponse, error) {
-	res, err := retry(ctx, "SubmitRound", s.OnRetry, func() (*connect.Response[lightkeeperv1.SubmitRoundResponse], error) {
-		return s.Rounds.SubmitRound(ctx, connect.NewRequest(req))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res.Msg, nil
-}
-
-// WaitDecided follows a round until it is decided, watching again after a
-// broken stream or a restarting coordinator.
-func (s Submitter) WaitDecided(ctx context.Context, roundID string) (*lightkeeperv1.Round, error) {
-	return retry(ctx, "WatchRound", s.OnRetry, func() (*lightkeeperv1.Round, error) {
-		stream, err := s.Rounds.WatchRound(ctx, connect.NewRequest(&lightkeeperv1.WatchRoundRequest{RoundId: roundID}))
-		if err != nil {
-			return nil, err
-		}
-		defer stream.Close()
-		for stream.Receive() {
-			if r := stream.Msg().GetRound(); r.GetPhase() != lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
-				return r, nil
-			}
-		}
-		if err := stream.Err(); err != nil {
-			return nil, err
-		}
-		// The stream ended without a decision: the coordinator stopped.
-		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("watch of round %s ended before a decision", roundID))
-	})
+	return s.SubmitProof(ctx, it.AsProof(), nonce)
 }
 
 // Matches reports whether a decided round's outcome is what the item

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,55 +14,76 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/devtools/demo"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/loadgen"
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/internal/progress"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
 )
 
-func init() {
-	register("bench", "load a coordinator with synthetic approve-all keepers; print votes/s, rounds/s, latency", cmdBench)
-}
+func init() { register(newBenchCmd) }
 
-const benchUsage = `bench [--keepers N] [--rounds N] [--concurrency N] [--duration D]
-       lightkeeper bench --coordinator URL --keys DIR [flags]
-
-Without --coordinator, starts a devnet in this process (coordinator on
+const benchLong = `Without --coordinator, starts a devnet in this process (coordinator on
 loopback, Pebble in --data or a temporary directory, submission rate limit
 lifted) whose genesis has --keepers keepers, none of them run by the devnet.
 With --coordinator, drives that coordinator instead, using the genesis keeper
 keys in DIR/keys as written by 'lightkeeper init --dir DIR' (raise its
 limits.submit_rate and limits.submit_burst, or submissions are throttled).
+$` + CoordinatorEnv + ` does not apply here: no --coordinator means the
+embedded devnet.
 
 Either way it runs one synthetic keeper per key (the real keeper code with
 the approve-all strategy: it signs APPROVE without verifying), submits the
 same valid groth16/bn254 proof --rounds times under distinct client nonces
 from --concurrency submitters, and follows every round to its decision.
-Exits 1 if any round is not decided APPROVED.`
+On a terminal, a counter on stderr shows it running. Exits 1 if any round
+is not decided APPROVED.`
 
-func cmdBench(ctx context.Context, args []string) error {
-	fs := newFlags("bench", benchUsage)
-	nKeepers := fs.Int("keepers", 10, "synthetic keepers (externally: default every key in --keys)")
-	rounds := fs.Int("rounds", 500, "rounds to submit (with --duration and no --rounds: no limit)")
-	concurrency := fs.Int("concurrency", 32, "concurrent submitters, each waiting for its round's decision before the next")
-	duration := fs.Duration("duration", 0, "stop submitting after this long (0: submit --rounds rounds)")
-	url := fs.String("coordinator", "", "URL of a running coordinator (default: start an embedded devnet)")
-	keysDir := fs.String("keys", "", "init directory holding keys/keeper-NN.key (with --coordinator)")
-	data := fs.String("data", "", "embedded devnet directory (temporary when empty)")
-	voteBatch := fs.Int("vote-batch", 64, "a keeper sends its votes when it holds this many…")
-	voteDelay := fs.Duration("vote-delay", 20*time.Millisecond, "…or this long after the first")
-	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run (whole process) to this file")
-	traceFile := fs.String("trace", "", "write a runtime execution trace of the measured run to this file ('go tool trace')")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+func newBenchCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench [--keepers N] [--rounds N] [--concurrency N] [--duration D] | bench --coordinator URL --keys DIR",
+		Short: "load a coordinator with synthetic approve-all keepers; print votes/s, rounds/s, latency (development)",
+		Long:  benchLong,
+		Args:  exactArgs(0, ""),
 	}
+	fs := c.Flags()
+	var o benchOptions
+	o.nKeepers = fs.Int("keepers", 10, "synthetic keepers (externally: default every key in --keys)")
+	o.rounds = fs.Int("rounds", 500, "rounds to submit (with --duration and no --rounds: no limit)")
+	o.concurrency = fs.Int("concurrency", 32, "concurrent submitters, each waiting for its round's decision before the next")
+	o.duration = fs.Duration("duration", 0, "stop submitting after this long (0: submit --rounds rounds)")
+	o.url = fs.String("coordinator", "", "URL of a running coordinator (default: start an embedded devnet)")
+	o.keysDir = fs.String("keys", "", "init directory holding keys/keeper-NN.key (with --coordinator)")
+	o.data = fs.String("data", "", "embedded devnet directory (temporary when empty)")
+	o.voteBatch = fs.Int("vote-batch", 64, "a keeper sends its votes when it holds this many…")
+	o.voteDelay = fs.Duration("vote-delay", 20*time.Millisecond, "…or this long after the first")
+	o.logLevel = fs.String("log-level", "error", "coordinator and keeper log level")
+	o.cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the measured run (whole process) to this file")
+	o.traceFile = fs.String("trace", "", "write a runtime execution trace of the measured run to this file ('go tool trace')")
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.Flags(), o) }
+	return c
+}
+
+type benchOptions struct {
+	nKeepers, rounds, concurrency, voteBatch            *int
+	duration, voteDelay                                 *time.Duration
+	url, keysDir, data, logLevel, cpuProfile, traceFile *string
+}
+
+func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
+	nKeepers, rounds, concurrency, voteBatch := o.nKeepers, o.rounds, o.concurrency, o.voteBatch
+	duration, voteDelay := o.duration, o.voteDelay
+	url, keysDir, data, logLevel, cpuProfile, traceFile := o.url, o.keysDir, o.data, o.logLevel, o.cpuProfile, o.traceFile
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	if *duration > 0 && !set["rounds"] {
 		*rounds = 0
 	}
@@ -192,6 +212,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		defer trace.Stop()
 	}
+	counter := progress.StartCounter(os.Stderr, "rounds running")
 	rep, err := loadgen.Run(ctx, loadgen.Options{
 		URL:  target,
 		Keys: keys,
@@ -206,6 +227,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		VoteDelay:   *voteDelay,
 		Logger:      log,
 	})
+	counter.Stop()
 	if rep == nil {
 		return err
 	}
@@ -256,9 +278,9 @@ func printBench(out io.Writer, rep *loadgen.Report) {
 	}
 	if len(block) > 0 {
 		fmt.Fprintf(tw, "latency, block time\tp50 %v  p99 %v  max %v  (round submitted_at → decided_at)\n",
-			percentile(block, 50), percentile(block, 99), percentile(block, 100))
+			demo.Percentile(block, 50), demo.Percentile(block, 99), demo.Percentile(block, 100))
 		fmt.Fprintf(tw, "latency, client\tp50 %v  p99 %v  max %v  (SubmitRound call → WatchRound reports the decision)\n",
-			percentile(client, 50), percentile(client, 99), percentile(client, 100))
+			demo.Percentile(client, 50), demo.Percentile(client, 99), demo.Percentile(client, 100))
 	}
 	if b, a := rep.Before, rep.After; b != nil && a != nil {
 		blocks := loadgen.Delta(b, a, "lightkeeper_block_height")

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -21,47 +19,54 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
+	"github.com/lightkeeper-net/lightkeeper/internal/progress"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
-func init() {
-	register("demo", "run a devnet with Byzantine keepers through real proofs and compute jobs", cmdDemo)
+// Options are the demo's choices ('lightkeeper demo' flags).
+type Options struct {
+	// Valid proofs per scheme × curve.
+	Valid int
+	// Keepers in the devnet, of which len(Byzantine) run these strategies.
+	Keepers   int
+	Byzantine []byzantine.Strategy
+	Logger    *slog.Logger
+	// Epoch: end with an epoch turning over (election, rewards, a
+	// Byzantine keeper slashed out of the active set).
+	Epoch bool
+	// Compute: also run COMPUTE rounds over the example programs.
+	Compute bool
+	// Pool: also run the shielded pool (deposits, WITHDRAWAL rounds).
+	Pool bool
+	// PoolKeys, if set, is a directory holding (or to hold) the pool's
+	// key pair, reused across runs.
+	PoolKeys string
+	// Progress is where progress bars go when it is a terminal (stderr);
+	// the results go to out.
+	Progress io.Writer
+	// End, if set, is called at the end of a run that went as expected,
+	// with the devnet still up: the place for a last line (a URL to open)
+	// and for waiting until the user is done.
+	End func(ctx context.Context, d *devnet.Devnet, out io.Writer) error
 }
 
-func cmdDemo(ctx context.Context, args []string) error {
-	fs := newFlags("demo", "demo [--valid N] [--keepers N] [--byzantine LIST] [--pool-keys DIR]")
-	valid := fs.Int("valid", 6, "valid proofs per scheme × curve")
-	n := fs.Int("keepers", 10, "keepers")
-	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
-	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
-	epochSection := fs.Bool("epoch", true, "end with an epoch turning over: election, rewards, a Byzantine keeper slashed out of the active set")
-	computeSection := fs.Bool("compute", true, "also run COMPUTE rounds over the example programs (built with the go command)")
-	poolSection := fs.Bool("pool", true, "also run the shielded pool: deposits, and WITHDRAWAL rounds on a demo setup of the pool's keys")
-	poolKeys := fs.String("pool-keys", "", "reuse the pool's key pair in `DIR` (pool.pk, pool.vk), making it there on the first run as 'wallet setup --fast --out DIR' does (default: a new demo setup every run)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
+// Run runs the demo, writing its results to out. It fails if any round
+// did not end as expected.
+func Run(ctx context.Context, o Options, out io.Writer) error {
+	n, byz, log := &o.Keepers, o.Byzantine, o.Logger
+	valid := &o.Valid
+	computeSection, poolSection, epochSection, poolKeys := &o.Compute, &o.Pool, &o.Epoch, &o.PoolKeys
+	names := make([]string, len(byz))
+	for i, b := range byz {
+		names[i] = string(b)
 	}
-	var byz []byzantine.Strategy
-	for _, s := range strings.Split(*byzList, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		st, err := byzantine.ParseStrategy(s)
-		if err != nil {
-			return usageError{err}
-		}
-		byz = append(byz, st)
-	}
-	log, err := newLogger(*logLevel)
-	if err != nil {
-		return err
-	}
-	out := os.Stdout
+	byzList := strings.Join(names, ",")
+	prog := o.Progress
 
 	fmt.Fprintf(out, "Lightkeeper demo: %d keepers (%d Byzantine: %s), real gnark proofs on 2 schemes × 2 curves, WebAssembly compute jobs, shielded-pool withdrawals\n\n",
-		*n, len(byz), *byzList)
+		*n, len(byz), byzList)
 	start := time.Now()
 	// The pool's keys are made while the workload is proved and the
 	// programs are built: the devnet's genesis needs the verifying key.
@@ -105,7 +110,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 			return fmt.Errorf("pool keys: %w", pool.err)
 		}
 		pool.print(out)
-		opts.Genesis = poolGenesis(pool.vk, demoGenesisAmount)
+		opts.Genesis = devnet.PoolGenesis(pool.vk, demoGenesisAmount)
 	}
 	d, err := devnet.Start(ctx, opts)
 	if err != nil {
@@ -133,7 +138,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 			cres = runCompute(ctx, d.URL, mods, params.GetCompute(), demoComputeKind, nil)
 		}()
 	}
-	results := runWorkload(ctx, d.URL, items, out)
+	results := runWorkload(ctx, d.URL, items, out, prog)
 	computeDone.Wait()
 	fmt.Fprintln(out)
 	ok := printOutcomes(out, items, results)
@@ -167,14 +172,22 @@ func cmdDemo(ctx context.Context, args []string) error {
 	}
 	// The epoch section runs on a devnet of its own, so a round above that
 	// went wrong does not stop it; the demo still fails at the end.
+	// Without an End, the first devnet stops first, leaving the machine
+	// to the second; with one, it keeps serving for End.
 	if *epochSection {
-		d.Close()
-		if err := demoEpoch(ctx, items, log, out); err != nil {
+		if o.End == nil {
+			d.Close()
+		}
+		if err := demoEpoch(ctx, items, log, out, prog); err != nil {
 			return fmt.Errorf("epoch section: %w", err)
 		}
 	}
 	if !ok {
 		return errors.New("some rounds did not end as expected")
+	}
+	// The end of a demo that went as expected, the first devnet still up.
+	if o.End != nil {
+		return o.End(ctx, d, out)
 	}
 	return nil
 }
@@ -186,18 +199,14 @@ type demoResult struct {
 }
 
 // runWorkload submits every item (a few at a time) and waits for each
-// decision, drawing a progress bar.
-func runWorkload(ctx context.Context, url string, items []workload.Item, out io.Writer) []demoResult {
+// decision, with a progress bar on prog if it is a terminal, then one line
+// on out.
+func runWorkload(ctx context.Context, url string, items []workload.Item, out, prog io.Writer) []demoResult {
 	sub := workload.NewSubmitter(http.DefaultClient, url)
 	results := make([]demoResult, len(items))
 	var mu sync.Mutex
-	done := 0
-	bar := func() {
-		const width = 40
-		filled := done * width / len(items)
-		fmt.Fprintf(out, "\rrounds:  [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, len(items))
-	}
-	bar()
+	start := time.Now()
+	bar := progress.NewBar(prog, "rounds: ", len(items))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, it := range items {
@@ -212,13 +221,13 @@ func runWorkload(ctx context.Context, url string, items []workload.Item, out io.
 			}
 			mu.Lock()
 			results[i] = demoResult{round: r, err: err, elapsed: time.Since(t0)}
-			done++
-			bar()
 			mu.Unlock()
+			bar.Add(1)
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintln(out)
+	bar.Close()
+	fmt.Fprintf(out, "rounds:  %d submitted and followed to their decision in %v\n", len(items), time.Since(start).Round(time.Millisecond))
 	return results
 }
 
@@ -269,15 +278,7 @@ func printLatency(out io.Writer, results []demoResult) {
 		return
 	}
 	fmt.Fprintf(out, "decision latency: block time p50 %v p99 %v; client submit→decided p50 %v p99 %v\n\n",
-		percentile(chain, 50), percentile(chain, 99), percentile(client, 50), percentile(client, 99))
-}
-
-// percentile returns the p-th percentile (nearest rank).
-func percentile(ds []time.Duration, p int) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := (p*len(s) + 99) / 100
-	return s[max(0, min(len(s)-1, i-1))].Round(time.Millisecond)
+		Percentile(chain, 50), Percentile(chain, 99), Percentile(client, 50), Percentile(client, 99))
 }
 
 func printKeepers(out io.Writer, d *devnet.Devnet, byz []byzantine.Strategy) {
@@ -297,15 +298,16 @@ func printKeepers(out io.Writer, d *devnet.Devnet, byz []byzantine.Strategy) {
 
 // verifiedCertificate fetches a round's certificate and checks it offline.
 func verifiedCertificate(ctx context.Context, url, roundID string) (*lightkeeperv1.Certificate, error) {
-	c := newClients(url)
+	c := newClient(url)
 	res, err := c.Rounds.GetCertificate(ctx, connect.NewRequest(&lightkeeperv1.GetCertificateRequest{RoundId: roundID}))
 	if err != nil {
 		return nil, describe(err)
 	}
-	params, err := chainParams(ctx, c)
+	info, err := c.ChainInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
+	params := info.GetParams()
 	cert := res.Msg.GetCertificate()
 	if err := protocol.VerifyCertificate(cert, params); err != nil {
 		return nil, fmt.Errorf("certificate of round %s: %w", roundID, err)
@@ -336,7 +338,7 @@ func demoCertificate(ctx context.Context, url string, results []demoResult, out 
 // shared by verified work and uptime, compounded into bonds), and the next
 // election leaves out a reject-all keeper, whose incorrect votes slashed
 // its bond under min_self_bond, and an equivocating one, tombstoned.
-func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out io.Writer) error {
+func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out, prog io.Writer) error {
 	const epochSeconds = 6
 	params := protocol.DefaultParams()
 	params.Staking.EpochLength = durationpb.New(epochSeconds * time.Second)
@@ -361,7 +363,7 @@ func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out
 			role[k.ID()] = string(byz[b])
 		}
 	}
-	sc := newStakingClient(d.URL).staking
+	sc := newClient(d.URL).Staking
 	epoch := func() (*lightkeeperv1.GetEpochResponse, error) {
 		res, err := sc.GetEpoch(ctx, connect.NewRequest(&lightkeeperv1.GetEpochRequest{}))
 		if err != nil {
@@ -381,7 +383,7 @@ func demoEpoch(ctx context.Context, items []workload.Item, log *slog.Logger, out
 			work = append(work, it)
 		}
 	}
-	results := runWorkload(ctx, d.URL, work, out)
+	results := runWorkload(ctx, d.URL, work, out, prog)
 	for i, r := range results {
 		if r.err != nil {
 			return fmt.Errorf("%s: %w", work[i].Name, describe(r.err))

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/lightkeeper-net/lightkeeper/client"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/internal/poolkeys"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
@@ -30,8 +31,8 @@ import (
 // the same note is withdrawn again (refused: its nullifier is spent), a
 // forged withdrawal is rejected by the committee, and a bridge's
 // WatchWithdrawals stream shows the one payment. Deposits and withdrawals
-// run the wallet's own code (depositNote, proveWithdrawal,
-// submitWithdrawal), the stream is printed as 'bridge watch' prints it.
+// run the wallet's own code (client.Deposit, ProveWithdrawal,
+// SubmitWithdrawal), the stream is printed as 'bridge watch' prints it.
 
 // Amounts of the demo's two deposits, and the genesis balance of every
 // keeper key (as 'devnet --pool-vk').
@@ -113,7 +114,7 @@ func (r poolRow) ok() bool { return r.got == r.want && !r.wrong }
 // outcomeOf names how a request ended: a decided round's outcome, REFUSED
 // with the coordinator's reason, or ERROR.
 func outcomeOf(round *lightkeeperv1.Round, err error) (got, detail string) {
-	// submitWithdrawal returns the coordinator's refusal as is, and wraps
+	// SubmitWithdrawal returns the coordinator's refusal as is, and wraps
 	// an error while waiting for an accepted round.
 	ce, refused := err.(*connect.Error)
 	switch {
@@ -125,17 +126,16 @@ func outcomeOf(round *lightkeeperv1.Round, err error) (got, detail string) {
 	return outcomeName(round), fmt.Sprintf("votes %d/%d/%d of %d", round.GetApprovals(), round.GetRejections(), round.GetAbstentions(), len(round.GetCommittee()))
 }
 
-// demoPool runs the pool section on a devnet started with poolGenesis and
+// demoPool runs the pool section on a devnet started with devnet.PoolGenesis and
 // prints it. It returns how many requests it made and whether each ended
 // as expected; an error means the section could not run at all.
 func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out io.Writer) (int, bool, error) {
 	fmt.Fprintf(out, "== shielded pool: deposits, then WITHDRAWAL rounds: a Groth16/BN254 proof that a note is in the pool's Merkle tree, checked by a committee ==\n\n")
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	c := newClients(d.URL)
-	sc := newStakingClient(d.URL)
+	c := newClient(d.URL)
 	balance := func(id string) uint64 {
-		res, err := sc.staking.GetAccount(ctx, connect.NewRequest(&lightkeeperv1.GetAccountRequest{AccountId: id}))
+		res, err := c.Staking.GetAccount(ctx, connect.NewRequest(&lightkeeperv1.GetAccountRequest{AccountId: id}))
 		if err != nil {
 			return 0
 		}
@@ -144,10 +144,10 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 	var rows []poolRow
 	// Two keepers deposit from their genesis balance, each into a fresh
 	// note; the demo keeps both notes, as a wallet keeps note files.
-	var notes []noteFile
+	var notes []client.NoteFile
 	for i, amount := range []uint64{demoDeposit, demoOtherDeposit} {
 		row := poolRow{name: fmt.Sprintf("deposit %d from keeper %s", amount, short(setup.KeyID(d.Keys[i]))), want: "ACCEPTED"}
-		nf, err := depositNote(ctx, d.URL, d.Keys[i], amount, 0)
+		nf, err := c.Deposit(ctx, d.Keys[i], amount, 0)
 		if err != nil {
 			row.got, row.detail = "ERROR", err.Error()
 			return len(rows) + 1, printPoolRows(out, append(rows, row)), nil
@@ -158,7 +158,7 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 	}
 
 	// The first depositor withdraws its note to a fresh account.
-	note, err := notes[0].note()
+	note, err := notes[0].Decode()
 	if err != nil {
 		return len(rows), false, err
 	}
@@ -166,13 +166,13 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 	withdraw := func(name, want, recipient string) (poolRow, *lightkeeperv1.WithdrawalRequest, *lightkeeperv1.Round) {
 		row := poolRow{name: name, want: want}
 		t0 := time.Now()
-		w, err := proveWithdrawal(ctx, c, prover, note, notes[0].Index, recipient)
+		w, err := c.ProveWithdrawal(ctx, prover, note, notes[0].Index, recipient)
 		if err != nil {
 			row.got, row.detail = "ERROR", err.Error()
 			return row, nil, nil
 		}
 		proved := time.Since(t0)
-		round, err := submitWithdrawal(ctx, c, w, true)
+		round, err := c.SubmitWithdrawal(ctx, w, true)
 		row.got, row.detail = outcomeOf(round, err)
 		row.detail += fmt.Sprintf(" (proved here in %v)", proved.Round(time.Millisecond))
 		return row, w, round
@@ -202,7 +202,7 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 	}
 	fakeNul := fake.Nullifier(notes[1].Index).Bytes()
 	forged := &lightkeeperv1.WithdrawalRequest{Root: paid.GetRoot(), Nullifier: fakeNul[:], Amount: notes[1].Amount, Recipient: mallory, Proof: paid.GetProof()}
-	round, err := submitWithdrawal(ctx, c, forged, true)
+	round, err := c.SubmitWithdrawal(ctx, forged, true)
 	row = poolRow{name: fmt.Sprintf("forged: leaf %d's %d to %s, made-up nullifier, copied proof", notes[1].Index, notes[1].Amount, short(mallory)), want: "REJECTED"}
 	row.got, row.detail = outcomeOf(round, err)
 	if err == nil {
@@ -220,7 +220,7 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 		fmt.Fprintf(out, "  WRONG: %v\n", err)
 		ok = false
 	}
-	if pool, err := c.ledger.GetPool(ctx, connect.NewRequest(&lightkeeperv1.GetPoolRequest{Limit: 1})); err == nil {
+	if pool, err := c.Ledger.GetPool(ctx, connect.NewRequest(&lightkeeperv1.GetPoolRequest{Limit: 1})); err == nil {
 		fmt.Fprintf(out, "pool:     %d leaves, balance %d (%d deposited − %d paid): the refused and the forged withdrawals paid nothing\n",
 			pool.Msg.GetSize(), pool.Msg.GetBalance(), notes[0].Amount+notes[1].Amount, note.Amount)
 		if pool.Msg.GetBalance() != notes[0].Amount+notes[1].Amount-note.Amount {
@@ -234,10 +234,10 @@ func demoPool(ctx context.Context, d *devnet.Devnet, prover *circuit.Prover, out
 // demoBridge reads the first paid withdrawal from the stream, prints it as
 // 'bridge watch' does, and checks it is the approved round, with a
 // certificate that verifies offline.
-func demoBridge(ctx context.Context, c clients, paid *lightkeeperv1.Round, out io.Writer) error {
+func demoBridge(ctx context.Context, c client.Client, paid *lightkeeperv1.Round, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	st, err := c.ledger.WatchWithdrawals(ctx, connect.NewRequest(&lightkeeperv1.WatchWithdrawalsRequest{}))
+	st, err := c.Ledger.WatchWithdrawals(ctx, connect.NewRequest(&lightkeeperv1.WatchWithdrawalsRequest{}))
 	if err != nil {
 		return describe(err)
 	}
@@ -249,16 +249,16 @@ func demoBridge(ctx context.Context, c clients, paid *lightkeeperv1.Round, out i
 		return errors.New("the stream ended without a withdrawal")
 	}
 	m := st.Msg()
-	fmt.Fprintf(out, "  %s\n", bridgeLine(m))
+	fmt.Fprintf(out, "  %s\n", client.WithdrawalLine(m))
 	if id := m.GetWithdrawal().GetRoundId(); id != paid.GetId() {
 		return fmt.Errorf("the stream's first withdrawal is round %s, want %s", short(id), short(paid.GetId()))
 	}
 	cert := m.GetCertificate()
-	params, err := chainParams(ctx, c)
+	info, err := c.ChainInfo(ctx)
 	if err != nil {
 		return err
 	}
-	if err := protocol.VerifyCertificate(cert, params); err != nil {
+	if err := protocol.VerifyCertificate(cert, info.GetParams()); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "  its certificate (%s) verified offline: %d signatures from the committee; resume after it with --from %s\n",

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bytes"
@@ -92,7 +92,6 @@ func runCompute(ctx context.Context, url string, mods map[string][]byte, params 
 		len(ids), time.Since(start).Round(time.Millisecond))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	done := 0
 	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
@@ -109,13 +108,10 @@ func runCompute(ctx context.Context, url string, mods map[string][]byte, params 
 			}
 			mu.Lock()
 			results[i] = res
-			done++
-			fmt.Fprintf(out, "\rcompute: %d/%d rounds decided", done, len(jobs))
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintln(out)
 	return results
 }
 

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
+	"github.com/lightkeeper-net/lightkeeper/devtools/demo"
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/internal/progress"
+)
+
+func init() { register(newDemoCmd) }
+
+func newDemoCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "demo [--valid N] [--keepers N] [--byzantine LIST] [--pool-keys DIR] [--exit]",
+		Short: "run a devnet with Byzantine keepers through real proofs and compute jobs (development)",
+		Long: `demo runs a devnet with Byzantine keepers through real gnark proofs (valid
+and invalid, 2 schemes × 2 curves), WebAssembly compute jobs, shielded-pool
+withdrawals and an epoch turning over, and prints what became of each
+request next to what was expected (the script: devtools/demo). Progress
+bars go to stderr when it is a terminal; otherwise each phase prints one
+line. Run from a terminal, it keeps the first devnet serving at the end
+until Ctrl-C, unless --exit.`,
+		Args: exactArgs(0, ""),
+	}
+	fs := c.Flags()
+	valid := fs.Int("valid", 6, "valid proofs per scheme × curve")
+	n := fs.Int("keepers", 10, "keepers")
+	byzList := fs.String("byzantine", "approve-all,reject-all,equivocate", "strategies of the Byzantine keepers, comma separated")
+	logLevel := fs.String("log-level", "error", "coordinator and keeper log level")
+	epochSection := fs.Bool("epoch", true, "end with an epoch turning over: election, rewards, a Byzantine keeper slashed out of the active set")
+	computeSection := fs.Bool("compute", true, "also run COMPUTE rounds over the example programs (built with the go command)")
+	poolSection := fs.Bool("pool", true, "also run the shielded pool: deposits, and WITHDRAWAL rounds on a demo setup of the pool's keys")
+	poolKeys := fs.String("pool-keys", "", "reuse the pool's key pair in `DIR` (pool.pk, pool.vk), making it there on the first run as 'wallet setup --fast --out DIR' does (default: a new demo setup every run)")
+	exit := fs.Bool("exit", false, "stop at the end instead of serving until Ctrl-C (the default when stdin is not a terminal)")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		var byz []byzantine.Strategy
+		for _, s := range strings.Split(*byzList, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			st, err := byzantine.ParseStrategy(s)
+			if err != nil {
+				return usageError{err}
+			}
+			byz = append(byz, st)
+		}
+		log, err := newLogger(*logLevel)
+		if err != nil {
+			return err
+		}
+		o := demo.Options{
+			Valid: *valid, Keepers: *n, Byzantine: byz, Logger: log,
+			Epoch: *epochSection, Compute: *computeSection, Pool: *poolSection, PoolKeys: *poolKeys,
+			Progress: os.Stderr,
+		}
+		if !*exit && progress.IsTerminal(os.Stdin) {
+			o.End = demoEnd
+		}
+		return demo.Run(cmd.Context(), o, os.Stdout)
+	}
+	return c
+}
+
+// demoEnd is the end of an interactive demo: the first devnet keeps
+// serving, for a look at it with the other commands (or a browser), until
+// Ctrl-C.
+func demoEnd(ctx context.Context, d *devnet.Devnet, out io.Writer) error {
+	fmt.Fprintf(out, "\nthe devnet keeps serving at %s (try: lightkeeper round list --coordinator %s); Ctrl-C to stop\n", d.URL, d.URL)
+	<-ctx.Done()
+	return nil
+}
