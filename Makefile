@@ -243,8 +243,12 @@ explorer-deps: $(EXPLORER_STAMP)
 $(EXPLORER_STAMP): $(EXPLORER_WEB)/package.json $(EXPLORER_WEB)/package-lock.json
 	cd $(EXPLORER_WEB) && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json
 
-## explorer: rebuild the explorer's page into explorer/dist (commit it)
+# esbuild only strips the types: the client's tsc (clients/ts) checks them,
+# with a tsconfig esbuild does not read (its "paths" would change how
+# esbuild resolves the packages).
+## explorer: type-check and rebuild the explorer's page into explorer/dist (commit it)
 explorer: clients-deps explorer-deps
+	$(CLIENTS_TS)/node_modules/.bin/tsc -p $(EXPLORER_WEB)/tsconfig.check.json
 	node $(EXPLORER_WEB)/build.mjs --out $(EXPLORER_DIST)
 	@ls -l $(EXPLORER_DIST)
 
@@ -252,6 +256,7 @@ explorer: clients-deps explorer-deps
 # comments, no source maps): a rebuild elsewhere must match byte for byte.
 ## checkexplorer: fail when the committed explorer/dist differs from what explorer builds
 checkexplorer: clients-deps explorer-deps
+	$(CLIENTS_TS)/node_modules/.bin/tsc -p $(EXPLORER_WEB)/tsconfig.check.json
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	node $(EXPLORER_WEB)/build.mjs --out "$$tmp" && \
 	if ! diff -r $(EXPLORER_DIST) "$$tmp" >/dev/null; then \

@@ -117,7 +117,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	if pool.prover != nil {
 		fmt.Fprintf(out, ", shielded pool in genesis (keeper keys hold %d each)", demoGenesisAmount)
 	}
-	fmt.Fprint(out, "\n\n")
+	fmt.Fprintf(out, "\nexplorer: %s/explorer/ (open it in a browser while the demo runs)\n\n", d.URL)
 
 	// The compute jobs run alongside the proof rounds, on the same
 	// keepers, while the Byzantine ones are still bonded enough to be drawn
@@ -165,12 +165,14 @@ func cmdDemo(ctx context.Context, args []string) error {
 	}
 	// The epoch section runs on a devnet of its own, so a round above that
 	// went wrong does not stop it; the demo still fails at the end.
+	// The first devnet stays up through the epoch section: its explorer
+	// shows this run's rounds and keepers.
 	if *epochSection {
-		d.Close()
 		if err := demoEpoch(ctx, items, log, out); err != nil {
 			return fmt.Errorf("epoch section: %w", err)
 		}
 	}
+	fmt.Fprintf(out, "\nexplorer: %s/explorer/\n", d.URL)
 	if !ok {
 		return errors.New("some rounds did not end as expected")
 	}
