@@ -79,6 +79,9 @@ type Node struct {
 	challenges *challenger
 	// proofs finds rounds by proof hash (FindRounds, handlers_find.go).
 	proofs *proofIndex
+	// history is the keepers' records by epoch (GetKeeperHistory,
+	// handlers_history.go).
+	history *keeperHistory
 
 	// testHookAfterApply, set only by tests before Run, runs on the
 	// producer between ApplyBlock and the block's commit; an error it
@@ -140,6 +143,10 @@ func Open(opts Options) (*Node, error) {
 		return nil, err
 	}
 	if err := n.buildProofIndex(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := n.startKeeperHistory(); err != nil {
 		store.Close()
 		return nil, err
 	}

@@ -257,6 +257,7 @@ func (n *Node) afterBlock(res *state.Result) {
 	if n.challenges != nil {
 		n.challenges.observe(res)
 	}
+	n.history.observe(res)
 	for _, ev := range res.Events {
 		switch e := ev.(type) {
 		case state.RoundOpened:
