@@ -137,6 +137,17 @@ func TestExplorer(t *testing.T) {
 		}
 	}
 
+	type chart struct {
+		Title string   `json:"title"`
+		Lines []string `json:"lines"`
+	}
+	charts := decode[[]chart](t, kev["charted"])
+	if !slices.ContainsFunc(charts, func(c chart) bool {
+		return strings.HasPrefix(c.Title, "Reputation by epoch") && slices.Contains(c.Lines, lazy[:6])
+	}) {
+		t.Errorf("no reputation chart with the lazy keeper's line (%s): %v", lazy[:6], charts)
+	}
+
 	sev := drv.await("search", time.Minute)
 	type hit struct{ What, ID string }
 	found := decode[[]hit](t, sev["found"])

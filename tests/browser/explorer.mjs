@@ -68,7 +68,10 @@ try {
   const keepers = await page.$$eval('[data-testid=keepers-table] tbody tr', (trs) =>
     trs.map((tr) => ({ id: tr.cells[0].querySelector('a').title, cells: [...tr.cells].map((c) => c.innerText) })));
   const head = await page.$$eval('[data-testid=keepers-table] thead th', (ths) => ths.map((th) => th.innerText));
-  emit('keepers', { head, keepers });
+  await page.waitForSelector('figure.chart text.legend', { timeout: T });
+  const charted = await page.$$eval('figure.chart', (figs) =>
+    figs.map((f) => ({ title: f.querySelector('.chart-title').textContent, lines: [...f.querySelectorAll('text.legend')].map((t) => t.textContent) })));
+  emit('keepers', { head, keepers, charted });
   await shot('explorer-keepers.png');
 
   await page.goto(`${origin}/explorer/#/keeper/${opt.lazy}`);

@@ -30,7 +30,7 @@ function fmtNum(v: number): string {
 }
 
 /** A line chart with a y axis from min(0, data) to the data's maximum. */
-export function lineChart(title: string, series: Series[], xLabel: (x: number) => string, yUnit: string): HTMLElement {
+export function lineChart(title: string, series: Series[], xLabel: (x: number) => string, yUnit: string, labelEnds = false): HTMLElement {
   const W = 460, H = 210, L = 52, R = 10, T = 36, B = 28;
   const fig = document.createElement("figure");
   fig.className = "chart";
@@ -55,12 +55,23 @@ export function lineChart(title: string, series: Series[], xLabel: (x: number) =
     svg.appendChild(el("text", { x: L - 4, y: sy(v) + 4, "text-anchor": "end", class: "tick" }, fmtNum(v)));
   }
   svg.appendChild(el("text", { x: 4, y: T - 8, class: "tick" }, yUnit));
-  for (const x of [x0, (x0 + x1) / 2, x1]) {
-    svg.appendChild(el("text", { x: sx(x), y: H - 8, "text-anchor": "middle", class: "tick" }, xLabel(x)));
-  }
-  // The legend sits right-aligned under the title.
+  ([[x0, "start"], [(x0 + x1) / 2, "middle"], [x1, "end"]] as const).forEach(([x, anchor]) => {
+    svg.appendChild(el("text", { x: sx(x), y: H - 8, "text-anchor": anchor, class: "tick" }, xLabel(x)));
+  });
+  // The legend sits right-aligned under the title; with many series
+  // each line is named at its end instead.
+  const R2 = labelEnds ? 50 : R;
+  const sx2 = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R2);
   let lx = W - R - series.reduce((w, s) => w + 24 + s.name.length * 6, 0);
   for (const s of series) {
+    if (labelEnds) {
+      const pts = s.points.map(([x, y]) => [sx2(x), sy(y)] as [number, number]);
+      if (pts.length === 1) svg.appendChild(el("circle", { cx: pts[0][0], cy: pts[0][1], r: 3, fill: s.color }));
+      if (pts.length > 1) svg.appendChild(el("path", { d: pts.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join(""), fill: "none", stroke: s.color, "stroke-width": 2 }));
+      const end = pts[pts.length - 1];
+      if (end) svg.appendChild(el("text", { x: end[0] + 4, y: end[1] + 3, class: "legend", fill: s.color }, s.name));
+      continue;
+    }
     if (s.points.length === 1) {
       const [x, y] = s.points[0];
       svg.appendChild(el("circle", { cx: sx(x), cy: sy(y), r: 3, fill: s.color }));

@@ -300,26 +300,14 @@ async function roundView(v: View, id: string) {
   body.append(h("details", {}, h("summary", {}, "round record as JSON"), h("pre", {}, toJsonString(RoundSchema, r, { prettySpaces: 1 }))));
 }
 
-// Reputation and effective stake over epochs: the API keeps no history, so
-// the page samples every keeper while it is open and keeps the last value
-// it saw in each epoch.
-const history = new Map<string, Map<bigint, { reputation: number; effective: number }>>();
-let sampling = false;
-async function sample(): Promise<Keeper[]> {
-  const [keepers, epoch] = await Promise.all([api.listKeepers(), api.getEpoch()]);
-  for (const k of keepers) {
-    let m = history.get(k.id);
-    if (!m) history.set(k.id, (m = new Map()));
-    m.set(epoch.currentEpoch, { reputation: Number(k.reputation), effective: Number(k.effectiveStake) });
-  }
-  return keepers;
+const palette = ["#2b7bb9", "#c0392b", "#3a9d5d", "#8e44ad", "#d68910", "#17a589", "#7f8c8d", "#cb4335", "#2e4053", "#b7950b"];
+const MAX_CHARTED = 10;
+
+/** Points by epoch from the coordinator's GetKeeperHistory. */
+async function keeperHistory(id: string) {
+  return (await api.keepers.getKeeperHistory({ keeperId: id })).points;
 }
-function startSampling() {
-  if (sampling) return;
-  sampling = true;
-  const tick = () => sample().catch(() => undefined).finally(() => setTimeout(tick, 3000));
-  tick();
-}
+const epochTick = (x: number) => `epoch ${x.toFixed(0)}`;
 
 function keeperRow(k: Keeper): Child[] {
   return [keeperLink(k.id), k.active ? "yes" : "no", k.online ? "yes" : "no",
@@ -335,8 +323,19 @@ async function keepersView(v: View) {
   const slot = h("section", {});
   v.main.append(h("h1", {}, "Keepers"), slot);
   every(v, 3000, slot, async () => {
-    const keepers = await sample();
-    return [table(keeperHead, keepers.map(keeperRow), { "data-testid": "keepers-table" })];
+    const keepers = await api.listKeepers();
+    // The reputation of the keepers that fare worst (at most ten lines):
+    // Byzantine keepers fall out of the others' band.
+    const charted = [...keepers].sort((a, b) => (a.reputation < b.reputation ? -1 : a.reputation > b.reputation ? 1 : 0)).slice(0, MAX_CHARTED);
+    const hists = await Promise.all(charted.map((k) => keeperHistory(k.id)));
+    const series = (f: (p: { reputation: bigint; effectiveStake: bigint }) => number): Series[] =>
+      charted.map((k, i) => ({ name: k.id.slice(0, 6), color: palette[i % palette.length], points: hists[i].map((p) => [Number(p.epoch), f(p)] as [number, number]) }));
+    return [
+      table(keeperHead, keepers.map(keeperRow), { "data-testid": "keepers-table" }),
+      h("section", { class: "charts" },
+        lineChart(`Reputation by epoch${keepers.length > MAX_CHARTED ? `, the ${MAX_CHARTED} lowest` : ""}`, series((p) => Number(p.reputation)), epochTick, "points", true),
+        lineChart("Effective stake by epoch", series((p) => Number(p.effectiveStake)), epochTick, "tokens", true)),
+    ];
   });
 }
 
@@ -345,18 +344,17 @@ async function keeperView(v: View, id: string) {
   const slot = h("section", {});
   v.main.append(slot);
   every(v, 3000, slot, async () => {
-    const [res, epoch] = await Promise.all([api.staking.getKeeperStake({ keeperId: id }), api.getEpoch()]);
+    const [res, points] = await Promise.all([api.staking.getKeeperStake({ keeperId: id }), keeperHistory(id)]);
     const k = res.keeper!;
-    const m = history.get(id) ?? new Map();
-    m.set(epoch.currentEpoch, { reputation: Number(k.reputation), effective: Number(k.effectiveStake) });
-    history.set(id, m);
-    const pts = [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    const ser = (f: (x: { reputation: number; effective: number }) => number): Series["points"] => pts.map(([e, x]) => [Number(e), f(x)]);
+    const ser = (f: (p: (typeof points)[number]) => number): Series["points"] => points.map((p) => [Number(p.epoch), f(p)]);
     return [
       table(keeperHead, [keeperRow(k)], { "data-testid": "keeper-table" }),
       h("section", { class: "charts" },
-        lineChart("Reputation by epoch (sampled while this page is open)", [{ name: "reputation", color: "#8e44ad", points: ser((x) => x.reputation) }], (x) => `epoch ${x.toFixed(0)}`, "points"),
-        lineChart("Effective stake by epoch", [{ name: "effective stake", color: "#2b7bb9", points: ser((x) => x.effective) }], (x) => `epoch ${x.toFixed(0)}`, "tokens")),
+        lineChart("Reputation by epoch", [{ name: "reputation", color: "#8e44ad", points: ser((p) => Number(p.reputation)) }], epochTick, "points"),
+        lineChart("Stake by epoch", [
+          { name: "effective", color: "#2b7bb9", points: ser((p) => Number(p.effectiveStake)) },
+          { name: "bond", color: "#d68910", points: ser((p) => Number(p.stake)) },
+        ], epochTick, "tokens")),
       h("h2", {}, "Guarantees received"),
       res.guarantees.length ? table(["guarantor", "amount", "since block"], res.guarantees.map((g) => [h("span", { class: "mono" }, short(g.guarantorId)), num(g.amount), String(g.height)])) : h("p", {}, "none"),
       dl([["rounds assigned", String(k.roundsAssigned)], ["rounds missed", String(k.roundsMissed)], ["abstentions", String(k.votesAbstained)],
@@ -506,5 +504,4 @@ document.getElementById("search")!.addEventListener("submit", (ev) => {
   location.hash = "#/search?q=" + encodeURIComponent(q.trim());
 });
 window.addEventListener("hashchange", () => void route());
-startSampling();
 void route();
