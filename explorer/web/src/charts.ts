@@ -30,7 +30,7 @@ function fmtNum(v: number): string {
 }
 
 /** A line chart with a y axis from min(0, data) to the data's maximum. */
-export function lineChart(title: string, series: Series[], xLabel: (x: number) => string, yUnit: string, labelEnds = false): HTMLElement {
+export function lineChart(title: string, series: Series[], xLabel: (x: number) => string, yUnit: string, labelEnds = false, xDomain?: [number, number]): HTMLElement {
   const W = 460, H = 210, L = 52, R = 10, T = 36, B = 28;
   const fig = document.createElement("figure");
   fig.className = "chart";
@@ -43,6 +43,7 @@ export function lineChart(title: string, series: Series[], xLabel: (x: number) =
     return fig;
   }
   let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+  if (xDomain) [x0, x1] = xDomain;
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   const y0 = Math.min(0, ...pts.map((p) => p[1]));
   let y1 = Math.max(...pts.map((p) => p[1]));

@@ -205,7 +205,7 @@ async function homeView(v: View) {
       lineChart("Decision latency (submitted → decided)", [
         { name: "p50", color: "#3a9d5d", points: p50 },
         { name: "p99", color: "#c0392b", points: p99 },
-      ], secondsAgo, "ms"),
+      ], secondsAgo, "ms", false, [rate[0][0], 0]),
       barChart(`Outcomes of the last ${rounds.length} rounds`, [
         { label: "approved", value: byOutcome[0], color: "#3a9d5d" },
         { label: "rejected", value: byOutcome[1], color: "#c0392b" },
