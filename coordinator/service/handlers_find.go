@@ -23,7 +23,8 @@ const MaxFindPageSize = 100
 // changes its layout, so the service keeps it in memory: rebuilt from the
 // stored rounds when the node opens, extended after each committed block
 // (afterBlock), so it only ever names committed rounds. It costs about
-// 100 bytes per proof round.
+// 160 bytes per proof round (the map and slices measured 99 bytes per
+// entry at 200,000 entries, plus the 64-byte id).
 type proofIndex struct {
 	mu     sync.RWMutex
 	rounds map[[sha256.Size]byte][]string
