@@ -33,13 +33,19 @@ JS_TEST_TIMEOUT ?= 15m
 CLIENTS_TS      := clients/ts
 CLIENTS_STAMP   := $(CLIENTS_TS)/node_modules/.package-lock.json
 CLIENTS_TIMEOUT ?= 15m
+# The explorer's page: sources and esbuild in explorer/web, the built
+# bundle (committed, embedded in the coordinator) in explorer/dist.
+EXPLORER_WEB    := explorer/web
+EXPLORER_DIST   := explorer/dist
+EXPLORER_STAMP  := $(EXPLORER_WEB)/node_modules/.package-lock.json
 EXAMPLES_DIR ?= bin/examples
 EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 
 .DEFAULT_GOAL := help
 .PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
         generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
-        wasm-keeper browser-ext edge-worker examples js-deps clients-deps wasm-bench compute-bench
+        wasm-keeper browser-ext edge-worker examples js-deps clients-deps wasm-bench compute-bench \
+        explorer explorer-deps checkexplorer
 
 ## help: list the targets
 help:
@@ -176,9 +182,11 @@ test-js-compute:
 # jobs in Chromium (V8 and the interpreter) compared byte for byte with
 # native and the wasip1 module. LIGHTKEEPER_COMPUTE_BENCH=full adds the
 # full-size compute timings.
-## test-browser: headless Chromium runs the extension keeper and the cross-host compute jobs
+# TestExplorer opens the coordinator's explorer against a devnet with a
+# lazy keeper (docs/explorer.md); screenshots go to test-artifacts/.
+## test-browser: headless Chromium runs the extension keeper, the cross-host compute jobs and the explorer
 test-browser: browser-ext js-deps test-js-compute
-	LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags browser -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestBrowserExtension|TestBrowserVerifyBench|TestCrossHostBrowser)$$' -v ./tests/
+	LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags browser -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestBrowserExtension|TestBrowserVerifyBench|TestCrossHostBrowser|TestExplorer)$$' -v ./tests/
 
 # workerd runs dist/edge-worker, the test fires its scheduled event and its
 # votes must show in certificates; then the compute jobs in workerd (the
@@ -221,8 +229,39 @@ test-clients-ts: clients-deps
 # circom/snarkjs proofs submitted through the API, the CLI, the TypeScript
 # client and the Python gRPC client (tests/clients_test.go).
 ## test-clients: the TypeScript and Python clients and snarkjs proofs against a live devnet
-test-clients: checkgenerate-ts test-clients-ts wasm-keeper
+test-clients: checkgenerate-ts checkexplorer test-clients-ts wasm-keeper
 	LIGHTKEEPER_TS_BUILT=1 LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test -tags clients -count=1 -timeout $(CLIENTS_TIMEOUT) -run '^TestClientsSnarkjs$$' -v ./tests/
+
+# ---------------------------------------------------------------------------
+# The explorer (docs/explorer.md): a page bundled by esbuild from
+# explorer/web/src and the TypeScript client's sources. The bundle is
+# committed so that building the coordinator needs no npm, and checked
+# like generated code.
+
+## explorer-deps: esbuild at the version of explorer/web's lock file
+explorer-deps: $(EXPLORER_STAMP)
+$(EXPLORER_STAMP): $(EXPLORER_WEB)/package.json $(EXPLORER_WEB)/package-lock.json
+	cd $(EXPLORER_WEB) && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json
+
+# esbuild only strips the types: the client's tsc (clients/ts) checks them,
+# with a tsconfig esbuild does not read (its "paths" would change how
+# esbuild resolves the packages).
+## explorer: type-check and rebuild the explorer's page into explorer/dist (commit it)
+explorer: clients-deps explorer-deps
+	$(CLIENTS_TS)/node_modules/.bin/tsc -p $(EXPLORER_WEB)/tsconfig.check.json
+	node $(EXPLORER_WEB)/build.mjs --out $(EXPLORER_DIST)
+	@ls -l $(EXPLORER_DIST)
+
+# The build is deterministic (pinned versions, no timestamps, no legal
+# comments, no source maps): a rebuild elsewhere must match byte for byte.
+## checkexplorer: fail when the committed explorer/dist differs from what explorer builds
+checkexplorer: clients-deps explorer-deps
+	$(CLIENTS_TS)/node_modules/.bin/tsc -p $(EXPLORER_WEB)/tsconfig.check.json
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	node $(EXPLORER_WEB)/build.mjs --out "$$tmp" && \
+	if ! diff -r $(EXPLORER_DIST) "$$tmp" >/dev/null; then \
+		echo "explorer/dist is out of date; run 'make explorer' and commit:"; \
+		diff -rq $(EXPLORER_DIST) "$$tmp"; exit 1; fi
 
 # ---------------------------------------------------------------------------
 # Measurements (docs/benchmarks.md)

@@ -73,7 +73,7 @@ until Ctrl-C, unless --exit.`,
 // serving, for a look at it with the other commands (or a browser), until
 // Ctrl-C.
 func demoEnd(ctx context.Context, d *devnet.Devnet, out io.Writer) error {
-	fmt.Fprintf(out, "\nthe devnet keeps serving at %s (try: lightkeeper round list --coordinator %s); Ctrl-C to stop\n", d.URL, d.URL)
+	fmt.Fprintf(out, "\nexplorer: %s/explorer/\nthe devnet keeps serving at %s (try: lightkeeper round list --coordinator %s); Ctrl-C to stop\n", d.URL, d.URL, d.URL)
 	<-ctx.Done()
 	return nil
 }

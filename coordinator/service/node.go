@@ -83,6 +83,11 @@ type Node struct {
 	dataDir string
 	// challenges is nil when [challenges] enabled = false.
 	challenges *challenger
+	// proofs finds rounds by proof hash (FindRounds, handlers_find.go).
+	proofs *proofIndex
+	// history is the keepers' records by epoch (GetKeeperHistory,
+	// handlers_history.go).
+	history *keeperHistory
 
 	// testHookAfterApply, set only by tests before Run, runs on the
 	// producer between ApplyBlock and the block's commit; an error it
@@ -140,6 +145,14 @@ func Open(opts Options) (*Node, error) {
 		return nil, err
 	}
 	if err := n.countRegisteredBytes(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := n.buildProofIndex(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := n.startKeeperHistory(); err != nil {
 		store.Close()
 		return nil, err
 	}

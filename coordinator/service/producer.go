@@ -224,9 +224,11 @@ func (n *Node) afterBlock(res *state.Result) {
 	if n.challenges != nil {
 		n.challenges.observe(res)
 	}
+	n.history.observe(res)
 	for _, ev := range res.Events {
 		switch e := ev.(type) {
 		case state.RoundOpened:
+			n.proofs.add(e.Round)
 			n.dispatchRound(e.Round)
 		case state.RoundDecided:
 			n.log.Info("round decided", "round", e.Round.GetId(), "outcome", e.Round.GetOutcome().String(),

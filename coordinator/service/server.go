@@ -14,6 +14,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lightkeeper-net/lightkeeper/explorer"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
 
@@ -33,7 +34,7 @@ var serviceNames = []string{
 var compressMinBytes = connect.WithCompressMinBytes(4 << 10)
 
 // Handler returns the node's HTTP handler: the six Connect services,
-// gRPC reflection and health, and /metrics.
+// gRPC reflection and health, /metrics and the explorer at /explorer/.
 func (n *Node) Handler() http.Handler {
 	opts := connect.WithHandlerOptions(append([]connect.HandlerOption{
 		connect.WithReadMaxBytes(n.cfg.Limits.MaxRequestBytes),
@@ -58,6 +59,10 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
+	// The explorer reads the API above from the same origin
+	// (docs/explorer.md); the root, otherwise unused, leads to it.
+	mux.Handle(explorer.Prefix, explorer.Handler())
+	mux.Handle("GET /{$}", explorer.Redirect())
 	return mux
 }
 

@@ -124,7 +124,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if pool.prover != nil {
 		fmt.Fprintf(out, ", shielded pool in genesis (keeper keys hold %d each)", demoGenesisAmount)
 	}
-	fmt.Fprint(out, "\n\n")
+	fmt.Fprintf(out, "\nexplorer: %s/explorer/ (open it in a browser while the demo runs)\n\n", d.URL)
 
 	// The compute jobs run alongside the proof rounds, on the same
 	// keepers, while the Byzantine ones are still bonded enough to be drawn

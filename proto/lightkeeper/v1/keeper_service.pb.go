@@ -800,6 +800,198 @@ func (x *ListKeepersResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetKeeperHistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeeperId      string                 `protobuf:"bytes,1,opt,name=keeper_id,json=keeperId,proto3" json:"keeper_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeeperHistoryRequest) Reset() {
+	*x = GetKeeperHistoryRequest{}
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeeperHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeeperHistoryRequest) ProtoMessage() {}
+
+func (x *GetKeeperHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeeperHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetKeeperHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetKeeperHistoryRequest) GetKeeperId() string {
+	if x != nil {
+		return x.KeeperId
+	}
+	return ""
+}
+
+type GetKeeperHistoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Points        []*KeeperEpochPoint    `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeeperHistoryResponse) Reset() {
+	*x = GetKeeperHistoryResponse{}
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeeperHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeeperHistoryResponse) ProtoMessage() {}
+
+func (x *GetKeeperHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeeperHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetKeeperHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetKeeperHistoryResponse) GetPoints() []*KeeperEpochPoint {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+// KeeperEpochPoint is a keeper's record as it stood at the end of an
+// epoch (or now, for the current one).
+type KeeperEpochPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Epoch uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// The block that last changed the record within the epoch.
+	Height     uint64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Reputation int64  `protobuf:"varint,3,opt,name=reputation,proto3" json:"reputation,omitempty"`
+	// The keeper's own bond.
+	Stake             uint64 `protobuf:"varint,4,opt,name=stake,proto3" json:"stake,omitempty"`
+	EffectiveStake    uint64 `protobuf:"varint,5,opt,name=effective_stake,json=effectiveStake,proto3" json:"effective_stake,omitempty"`
+	ChallengeFailures uint64 `protobuf:"varint,6,opt,name=challenge_failures,json=challengeFailures,proto3" json:"challenge_failures,omitempty"`
+	Active            bool   `protobuf:"varint,7,opt,name=active,proto3" json:"active,omitempty"`
+	Jailed            bool   `protobuf:"varint,8,opt,name=jailed,proto3" json:"jailed,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *KeeperEpochPoint) Reset() {
+	*x = KeeperEpochPoint{}
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeeperEpochPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeeperEpochPoint) ProtoMessage() {}
+
+func (x *KeeperEpochPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeeperEpochPoint.ProtoReflect.Descriptor instead.
+func (*KeeperEpochPoint) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *KeeperEpochPoint) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetReputation() int64 {
+	if x != nil {
+		return x.Reputation
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetStake() uint64 {
+	if x != nil {
+		return x.Stake
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetEffectiveStake() uint64 {
+	if x != nil {
+		return x.EffectiveStake
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetChallengeFailures() uint64 {
+	if x != nil {
+		return x.ChallengeFailures
+	}
+	return 0
+}
+
+func (x *KeeperEpochPoint) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *KeeperEpochPoint) GetJailed() bool {
+	if x != nil {
+		return x.Jailed
+	}
+	return false
+}
+
 var File_lightkeeper_v1_keeper_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
@@ -844,7 +1036,22 @@ const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"o\n" +
 	"\x13ListKeepersResponse\x120\n" +
 	"\akeepers\x18\x01 \x03(\v2\x16.lightkeeper.v1.KeeperR\akeepers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x95\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\x17GetKeeperHistoryRequest\x12\x1b\n" +
+	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\"T\n" +
+	"\x18GetKeeperHistoryResponse\x128\n" +
+	"\x06points\x18\x01 \x03(\v2 .lightkeeper.v1.KeeperEpochPointR\x06points\"\xfe\x01\n" +
+	"\x10KeeperEpochPoint\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x1e\n" +
+	"\n" +
+	"reputation\x18\x03 \x01(\x03R\n" +
+	"reputation\x12\x14\n" +
+	"\x05stake\x18\x04 \x01(\x04R\x05stake\x12'\n" +
+	"\x0feffective_stake\x18\x05 \x01(\x04R\x0eeffectiveStake\x12-\n" +
+	"\x12challenge_failures\x18\x06 \x01(\x04R\x11challengeFailures\x12\x16\n" +
+	"\x06active\x18\a \x01(\bR\x06active\x12\x16\n" +
+	"\x06jailed\x18\b \x01(\bR\x06jailed*\x95\x02\n" +
 	"\n" +
 	"VoteStatus\x12\x1b\n" +
 	"\x17VOTE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -855,14 +1062,15 @@ const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
 	"\x19VOTE_STATUS_BAD_SIGNATURE\x10\x05\x12\x1d\n" +
 	"\x19VOTE_STATUS_UNKNOWN_ROUND\x10\x06\x12\x1c\n" +
 	"\x18VOTE_STATUS_ROUND_CLOSED\x10\a\x12\x19\n" +
-	"\x15VOTE_STATUS_MALFORMED\x10\b2\xa2\x04\n" +
+	"\x15VOTE_STATUS_MALFORMED\x10\b2\x8e\x05\n" +
 	"\rKeeperService\x12_\n" +
 	"\x0eRegisterKeeper\x12%.lightkeeper.v1.RegisterKeeperRequest\x1a&.lightkeeper.v1.RegisterKeeperResponse\x12R\n" +
 	"\tSubscribe\x12 .lightkeeper.v1.SubscribeRequest\x1a!.lightkeeper.v1.SubscribeResponse0\x01\x12P\n" +
 	"\tPullTasks\x12 .lightkeeper.v1.PullTasksRequest\x1a!.lightkeeper.v1.PullTasksResponse\x12V\n" +
 	"\vSubmitVotes\x12\".lightkeeper.v1.SubmitVotesRequest\x1a#.lightkeeper.v1.SubmitVotesResponse\x12U\n" +
 	"\tGetKeeper\x12 .lightkeeper.v1.GetKeeperRequest\x1a!.lightkeeper.v1.GetKeeperResponse\"\x03\x90\x02\x01\x12[\n" +
-	"\vListKeepers\x12\".lightkeeper.v1.ListKeepersRequest\x1a#.lightkeeper.v1.ListKeepersResponse\"\x03\x90\x02\x01B\xcc\x01\n" +
+	"\vListKeepers\x12\".lightkeeper.v1.ListKeepersRequest\x1a#.lightkeeper.v1.ListKeepersResponse\"\x03\x90\x02\x01\x12j\n" +
+	"\x10GetKeeperHistory\x12'.lightkeeper.v1.GetKeeperHistoryRequest\x1a(.lightkeeper.v1.GetKeeperHistoryResponse\"\x03\x90\x02\x01B\xcc\x01\n" +
 	"\x12com.lightkeeper.v1B\x12KeeperServiceProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
 var (
@@ -878,57 +1086,63 @@ func file_lightkeeper_v1_keeper_service_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_keeper_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lightkeeper_v1_keeper_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_lightkeeper_v1_keeper_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_lightkeeper_v1_keeper_service_proto_goTypes = []any{
-	(VoteStatus)(0),                // 0: lightkeeper.v1.VoteStatus
-	(*RegisterKeeperRequest)(nil),  // 1: lightkeeper.v1.RegisterKeeperRequest
-	(*RegisterKeeperResponse)(nil), // 2: lightkeeper.v1.RegisterKeeperResponse
-	(*SessionAuth)(nil),            // 3: lightkeeper.v1.SessionAuth
-	(*SubscribeRequest)(nil),       // 4: lightkeeper.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),      // 5: lightkeeper.v1.SubscribeResponse
-	(*PullTasksRequest)(nil),       // 6: lightkeeper.v1.PullTasksRequest
-	(*PullTasksResponse)(nil),      // 7: lightkeeper.v1.PullTasksResponse
-	(*SubmitVotesRequest)(nil),     // 8: lightkeeper.v1.SubmitVotesRequest
-	(*VoteResult)(nil),             // 9: lightkeeper.v1.VoteResult
-	(*SubmitVotesResponse)(nil),    // 10: lightkeeper.v1.SubmitVotesResponse
-	(*GetKeeperRequest)(nil),       // 11: lightkeeper.v1.GetKeeperRequest
-	(*GetKeeperResponse)(nil),      // 12: lightkeeper.v1.GetKeeperResponse
-	(*ListKeepersRequest)(nil),     // 13: lightkeeper.v1.ListKeepersRequest
-	(*ListKeepersResponse)(nil),    // 14: lightkeeper.v1.ListKeepersResponse
-	(*Keeper)(nil),                 // 15: lightkeeper.v1.Keeper
-	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
-	(*Task)(nil),                   // 17: lightkeeper.v1.Task
-	(*Vote)(nil),                   // 18: lightkeeper.v1.Vote
+	(VoteStatus)(0),                  // 0: lightkeeper.v1.VoteStatus
+	(*RegisterKeeperRequest)(nil),    // 1: lightkeeper.v1.RegisterKeeperRequest
+	(*RegisterKeeperResponse)(nil),   // 2: lightkeeper.v1.RegisterKeeperResponse
+	(*SessionAuth)(nil),              // 3: lightkeeper.v1.SessionAuth
+	(*SubscribeRequest)(nil),         // 4: lightkeeper.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),        // 5: lightkeeper.v1.SubscribeResponse
+	(*PullTasksRequest)(nil),         // 6: lightkeeper.v1.PullTasksRequest
+	(*PullTasksResponse)(nil),        // 7: lightkeeper.v1.PullTasksResponse
+	(*SubmitVotesRequest)(nil),       // 8: lightkeeper.v1.SubmitVotesRequest
+	(*VoteResult)(nil),               // 9: lightkeeper.v1.VoteResult
+	(*SubmitVotesResponse)(nil),      // 10: lightkeeper.v1.SubmitVotesResponse
+	(*GetKeeperRequest)(nil),         // 11: lightkeeper.v1.GetKeeperRequest
+	(*GetKeeperResponse)(nil),        // 12: lightkeeper.v1.GetKeeperResponse
+	(*ListKeepersRequest)(nil),       // 13: lightkeeper.v1.ListKeepersRequest
+	(*ListKeepersResponse)(nil),      // 14: lightkeeper.v1.ListKeepersResponse
+	(*GetKeeperHistoryRequest)(nil),  // 15: lightkeeper.v1.GetKeeperHistoryRequest
+	(*GetKeeperHistoryResponse)(nil), // 16: lightkeeper.v1.GetKeeperHistoryResponse
+	(*KeeperEpochPoint)(nil),         // 17: lightkeeper.v1.KeeperEpochPoint
+	(*Keeper)(nil),                   // 18: lightkeeper.v1.Keeper
+	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
+	(*Task)(nil),                     // 20: lightkeeper.v1.Task
+	(*Vote)(nil),                     // 21: lightkeeper.v1.Vote
 }
 var file_lightkeeper_v1_keeper_service_proto_depIdxs = []int32{
-	15, // 0: lightkeeper.v1.RegisterKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
-	16, // 1: lightkeeper.v1.SessionAuth.time:type_name -> google.protobuf.Timestamp
+	18, // 0: lightkeeper.v1.RegisterKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	19, // 1: lightkeeper.v1.SessionAuth.time:type_name -> google.protobuf.Timestamp
 	3,  // 2: lightkeeper.v1.SubscribeRequest.auth:type_name -> lightkeeper.v1.SessionAuth
-	17, // 3: lightkeeper.v1.SubscribeResponse.task:type_name -> lightkeeper.v1.Task
+	20, // 3: lightkeeper.v1.SubscribeResponse.task:type_name -> lightkeeper.v1.Task
 	3,  // 4: lightkeeper.v1.PullTasksRequest.auth:type_name -> lightkeeper.v1.SessionAuth
-	17, // 5: lightkeeper.v1.PullTasksResponse.tasks:type_name -> lightkeeper.v1.Task
-	18, // 6: lightkeeper.v1.SubmitVotesRequest.votes:type_name -> lightkeeper.v1.Vote
+	20, // 5: lightkeeper.v1.PullTasksResponse.tasks:type_name -> lightkeeper.v1.Task
+	21, // 6: lightkeeper.v1.SubmitVotesRequest.votes:type_name -> lightkeeper.v1.Vote
 	0,  // 7: lightkeeper.v1.VoteResult.status:type_name -> lightkeeper.v1.VoteStatus
 	9,  // 8: lightkeeper.v1.SubmitVotesResponse.results:type_name -> lightkeeper.v1.VoteResult
-	15, // 9: lightkeeper.v1.GetKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
-	15, // 10: lightkeeper.v1.ListKeepersResponse.keepers:type_name -> lightkeeper.v1.Keeper
-	1,  // 11: lightkeeper.v1.KeeperService.RegisterKeeper:input_type -> lightkeeper.v1.RegisterKeeperRequest
-	4,  // 12: lightkeeper.v1.KeeperService.Subscribe:input_type -> lightkeeper.v1.SubscribeRequest
-	6,  // 13: lightkeeper.v1.KeeperService.PullTasks:input_type -> lightkeeper.v1.PullTasksRequest
-	8,  // 14: lightkeeper.v1.KeeperService.SubmitVotes:input_type -> lightkeeper.v1.SubmitVotesRequest
-	11, // 15: lightkeeper.v1.KeeperService.GetKeeper:input_type -> lightkeeper.v1.GetKeeperRequest
-	13, // 16: lightkeeper.v1.KeeperService.ListKeepers:input_type -> lightkeeper.v1.ListKeepersRequest
-	2,  // 17: lightkeeper.v1.KeeperService.RegisterKeeper:output_type -> lightkeeper.v1.RegisterKeeperResponse
-	5,  // 18: lightkeeper.v1.KeeperService.Subscribe:output_type -> lightkeeper.v1.SubscribeResponse
-	7,  // 19: lightkeeper.v1.KeeperService.PullTasks:output_type -> lightkeeper.v1.PullTasksResponse
-	10, // 20: lightkeeper.v1.KeeperService.SubmitVotes:output_type -> lightkeeper.v1.SubmitVotesResponse
-	12, // 21: lightkeeper.v1.KeeperService.GetKeeper:output_type -> lightkeeper.v1.GetKeeperResponse
-	14, // 22: lightkeeper.v1.KeeperService.ListKeepers:output_type -> lightkeeper.v1.ListKeepersResponse
-	17, // [17:23] is the sub-list for method output_type
-	11, // [11:17] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	18, // 9: lightkeeper.v1.GetKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	18, // 10: lightkeeper.v1.ListKeepersResponse.keepers:type_name -> lightkeeper.v1.Keeper
+	17, // 11: lightkeeper.v1.GetKeeperHistoryResponse.points:type_name -> lightkeeper.v1.KeeperEpochPoint
+	1,  // 12: lightkeeper.v1.KeeperService.RegisterKeeper:input_type -> lightkeeper.v1.RegisterKeeperRequest
+	4,  // 13: lightkeeper.v1.KeeperService.Subscribe:input_type -> lightkeeper.v1.SubscribeRequest
+	6,  // 14: lightkeeper.v1.KeeperService.PullTasks:input_type -> lightkeeper.v1.PullTasksRequest
+	8,  // 15: lightkeeper.v1.KeeperService.SubmitVotes:input_type -> lightkeeper.v1.SubmitVotesRequest
+	11, // 16: lightkeeper.v1.KeeperService.GetKeeper:input_type -> lightkeeper.v1.GetKeeperRequest
+	13, // 17: lightkeeper.v1.KeeperService.ListKeepers:input_type -> lightkeeper.v1.ListKeepersRequest
+	15, // 18: lightkeeper.v1.KeeperService.GetKeeperHistory:input_type -> lightkeeper.v1.GetKeeperHistoryRequest
+	2,  // 19: lightkeeper.v1.KeeperService.RegisterKeeper:output_type -> lightkeeper.v1.RegisterKeeperResponse
+	5,  // 20: lightkeeper.v1.KeeperService.Subscribe:output_type -> lightkeeper.v1.SubscribeResponse
+	7,  // 21: lightkeeper.v1.KeeperService.PullTasks:output_type -> lightkeeper.v1.PullTasksResponse
+	10, // 22: lightkeeper.v1.KeeperService.SubmitVotes:output_type -> lightkeeper.v1.SubmitVotesResponse
+	12, // 23: lightkeeper.v1.KeeperService.GetKeeper:output_type -> lightkeeper.v1.GetKeeperResponse
+	14, // 24: lightkeeper.v1.KeeperService.ListKeepers:output_type -> lightkeeper.v1.ListKeepersResponse
+	16, // 25: lightkeeper.v1.KeeperService.GetKeeperHistory:output_type -> lightkeeper.v1.GetKeeperHistoryResponse
+	19, // [19:26] is the sub-list for method output_type
+	12, // [12:19] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_keeper_service_proto_init() }
@@ -943,7 +1157,7 @@ func file_lightkeeper_v1_keeper_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_keeper_service_proto_rawDesc), len(file_lightkeeper_v1_keeper_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

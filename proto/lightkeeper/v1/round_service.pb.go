@@ -741,6 +741,116 @@ func (x *GetCertificateResponse) GetCertificate() *Certificate {
 	return nil
 }
 
+type FindRoundsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 64 lowercase hex digits: SHA-256 of ProofRequest.proof (PROOF rounds)
+	// or WithdrawalRequest.proof (WITHDRAWAL rounds).
+	ProofHash string `protobuf:"bytes,1,opt,name=proof_hash,json=proofHash,proto3" json:"proof_hash,omitempty"`
+	// At most 100; 0 means 100.
+	PageSize      uint32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindRoundsRequest) Reset() {
+	*x = FindRoundsRequest{}
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindRoundsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindRoundsRequest) ProtoMessage() {}
+
+func (x *FindRoundsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindRoundsRequest.ProtoReflect.Descriptor instead.
+func (*FindRoundsRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FindRoundsRequest) GetProofHash() string {
+	if x != nil {
+		return x.ProofHash
+	}
+	return ""
+}
+
+func (x *FindRoundsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type FindRoundsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first; empty when no round carries the proof.
+	Rounds []*RoundSummary `protobuf:"bytes,1,rep,name=rounds,proto3" json:"rounds,omitempty"`
+	// How many rounds carry the proof (more than rounds holds when the
+	// same proof was submitted more than page_size times).
+	Total         uint32 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindRoundsResponse) Reset() {
+	*x = FindRoundsResponse{}
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindRoundsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindRoundsResponse) ProtoMessage() {}
+
+func (x *FindRoundsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_round_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindRoundsResponse.ProtoReflect.Descriptor instead.
+func (*FindRoundsResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_round_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *FindRoundsResponse) GetRounds() []*RoundSummary {
+	if x != nil {
+		return x.Rounds
+	}
+	return nil
+}
+
+func (x *FindRoundsResponse) GetTotal() uint32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
 var File_lightkeeper_v1_round_service_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
@@ -800,7 +910,14 @@ const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"\x15GetCertificateRequest\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\"W\n" +
 	"\x16GetCertificateResponse\x12=\n" +
-	"\vcertificate\x18\x01 \x01(\v2\x1b.lightkeeper.v1.CertificateR\vcertificate2\xd1\x03\n" +
+	"\vcertificate\x18\x01 \x01(\v2\x1b.lightkeeper.v1.CertificateR\vcertificate\"O\n" +
+	"\x11FindRoundsRequest\x12\x1d\n" +
+	"\n" +
+	"proof_hash\x18\x01 \x01(\tR\tproofHash\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\rR\bpageSize\"`\n" +
+	"\x12FindRoundsResponse\x124\n" +
+	"\x06rounds\x18\x01 \x03(\v2\x1c.lightkeeper.v1.RoundSummaryR\x06rounds\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\rR\x05total2\xab\x04\n" +
 	"\fRoundService\x12V\n" +
 	"\vSubmitRound\x12\".lightkeeper.v1.SubmitRoundRequest\x1a#.lightkeeper.v1.SubmitRoundResponse\x12R\n" +
 	"\bGetRound\x12\x1f.lightkeeper.v1.GetRoundRequest\x1a .lightkeeper.v1.GetRoundResponse\"\x03\x90\x02\x01\x12U\n" +
@@ -808,7 +925,9 @@ const file_lightkeeper_v1_round_service_proto_rawDesc = "" +
 	"WatchRound\x12!.lightkeeper.v1.WatchRoundRequest\x1a\".lightkeeper.v1.WatchRoundResponse0\x01\x12X\n" +
 	"\n" +
 	"ListRounds\x12!.lightkeeper.v1.ListRoundsRequest\x1a\".lightkeeper.v1.ListRoundsResponse\"\x03\x90\x02\x01\x12d\n" +
-	"\x0eGetCertificate\x12%.lightkeeper.v1.GetCertificateRequest\x1a&.lightkeeper.v1.GetCertificateResponse\"\x03\x90\x02\x01B\xcb\x01\n" +
+	"\x0eGetCertificate\x12%.lightkeeper.v1.GetCertificateRequest\x1a&.lightkeeper.v1.GetCertificateResponse\"\x03\x90\x02\x01\x12X\n" +
+	"\n" +
+	"FindRounds\x12!.lightkeeper.v1.FindRoundsRequest\x1a\".lightkeeper.v1.FindRoundsResponse\"\x03\x90\x02\x01B\xcb\x01\n" +
 	"\x12com.lightkeeper.v1B\x11RoundServiceProtoP\x01ZIgithub.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1;lightkeeperv1\xa2\x02\x03LXX\xaa\x02\x0eLightkeeper.V1\xca\x02\x0eLightkeeper\\V1\xe2\x02\x1aLightkeeper\\V1\\GPBMetadata\xea\x02\x0fLightkeeper::V1b\x06proto3"
 
 var (
@@ -823,7 +942,7 @@ func file_lightkeeper_v1_round_service_proto_rawDescGZIP() []byte {
 	return file_lightkeeper_v1_round_service_proto_rawDescData
 }
 
-var file_lightkeeper_v1_round_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_lightkeeper_v1_round_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*SubmitRoundRequest)(nil),     // 0: lightkeeper.v1.SubmitRoundRequest
 	(*SubmitRoundResponse)(nil),    // 1: lightkeeper.v1.SubmitRoundResponse
@@ -836,50 +955,55 @@ var file_lightkeeper_v1_round_service_proto_goTypes = []any{
 	(*RoundSummary)(nil),           // 8: lightkeeper.v1.RoundSummary
 	(*GetCertificateRequest)(nil),  // 9: lightkeeper.v1.GetCertificateRequest
 	(*GetCertificateResponse)(nil), // 10: lightkeeper.v1.GetCertificateResponse
-	(*RoundRequest)(nil),           // 11: lightkeeper.v1.RoundRequest
-	(*SignedTx)(nil),               // 12: lightkeeper.v1.SignedTx
-	(ProofFormat)(0),               // 13: lightkeeper.v1.ProofFormat
-	(*Round)(nil),                  // 14: lightkeeper.v1.Round
-	(RoundKind)(0),                 // 15: lightkeeper.v1.RoundKind
-	(Scheme)(0),                    // 16: lightkeeper.v1.Scheme
-	(Curve)(0),                     // 17: lightkeeper.v1.Curve
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
-	(RoundPhase)(0),                // 19: lightkeeper.v1.RoundPhase
-	(Outcome)(0),                   // 20: lightkeeper.v1.Outcome
-	(*Certificate)(nil),            // 21: lightkeeper.v1.Certificate
+	(*FindRoundsRequest)(nil),      // 11: lightkeeper.v1.FindRoundsRequest
+	(*FindRoundsResponse)(nil),     // 12: lightkeeper.v1.FindRoundsResponse
+	(*RoundRequest)(nil),           // 13: lightkeeper.v1.RoundRequest
+	(*SignedTx)(nil),               // 14: lightkeeper.v1.SignedTx
+	(ProofFormat)(0),               // 15: lightkeeper.v1.ProofFormat
+	(*Round)(nil),                  // 16: lightkeeper.v1.Round
+	(RoundKind)(0),                 // 17: lightkeeper.v1.RoundKind
+	(Scheme)(0),                    // 18: lightkeeper.v1.Scheme
+	(Curve)(0),                     // 19: lightkeeper.v1.Curve
+	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(RoundPhase)(0),                // 21: lightkeeper.v1.RoundPhase
+	(Outcome)(0),                   // 22: lightkeeper.v1.Outcome
+	(*Certificate)(nil),            // 23: lightkeeper.v1.Certificate
 }
 var file_lightkeeper_v1_round_service_proto_depIdxs = []int32{
-	11, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
-	12, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
-	13, // 2: lightkeeper.v1.SubmitRoundRequest.proof_format:type_name -> lightkeeper.v1.ProofFormat
-	14, // 3: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
-	14, // 4: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
-	14, // 5: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
+	13, // 0: lightkeeper.v1.SubmitRoundRequest.request:type_name -> lightkeeper.v1.RoundRequest
+	14, // 1: lightkeeper.v1.SubmitRoundRequest.signed:type_name -> lightkeeper.v1.SignedTx
+	15, // 2: lightkeeper.v1.SubmitRoundRequest.proof_format:type_name -> lightkeeper.v1.ProofFormat
+	16, // 3: lightkeeper.v1.SubmitRoundResponse.round:type_name -> lightkeeper.v1.Round
+	16, // 4: lightkeeper.v1.GetRoundResponse.round:type_name -> lightkeeper.v1.Round
+	16, // 5: lightkeeper.v1.WatchRoundResponse.round:type_name -> lightkeeper.v1.Round
 	8,  // 6: lightkeeper.v1.ListRoundsResponse.rounds:type_name -> lightkeeper.v1.RoundSummary
-	15, // 7: lightkeeper.v1.RoundSummary.kind:type_name -> lightkeeper.v1.RoundKind
-	16, // 8: lightkeeper.v1.RoundSummary.scheme:type_name -> lightkeeper.v1.Scheme
-	17, // 9: lightkeeper.v1.RoundSummary.curve:type_name -> lightkeeper.v1.Curve
-	18, // 10: lightkeeper.v1.RoundSummary.submitted_at:type_name -> google.protobuf.Timestamp
-	18, // 11: lightkeeper.v1.RoundSummary.deadline:type_name -> google.protobuf.Timestamp
-	19, // 12: lightkeeper.v1.RoundSummary.phase:type_name -> lightkeeper.v1.RoundPhase
-	20, // 13: lightkeeper.v1.RoundSummary.outcome:type_name -> lightkeeper.v1.Outcome
-	18, // 14: lightkeeper.v1.RoundSummary.decided_at:type_name -> google.protobuf.Timestamp
-	21, // 15: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
-	0,  // 16: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
-	2,  // 17: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
-	4,  // 18: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
-	6,  // 19: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
-	9,  // 20: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
-	1,  // 21: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
-	3,  // 22: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
-	5,  // 23: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
-	7,  // 24: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
-	10, // 25: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	17, // 7: lightkeeper.v1.RoundSummary.kind:type_name -> lightkeeper.v1.RoundKind
+	18, // 8: lightkeeper.v1.RoundSummary.scheme:type_name -> lightkeeper.v1.Scheme
+	19, // 9: lightkeeper.v1.RoundSummary.curve:type_name -> lightkeeper.v1.Curve
+	20, // 10: lightkeeper.v1.RoundSummary.submitted_at:type_name -> google.protobuf.Timestamp
+	20, // 11: lightkeeper.v1.RoundSummary.deadline:type_name -> google.protobuf.Timestamp
+	21, // 12: lightkeeper.v1.RoundSummary.phase:type_name -> lightkeeper.v1.RoundPhase
+	22, // 13: lightkeeper.v1.RoundSummary.outcome:type_name -> lightkeeper.v1.Outcome
+	20, // 14: lightkeeper.v1.RoundSummary.decided_at:type_name -> google.protobuf.Timestamp
+	23, // 15: lightkeeper.v1.GetCertificateResponse.certificate:type_name -> lightkeeper.v1.Certificate
+	8,  // 16: lightkeeper.v1.FindRoundsResponse.rounds:type_name -> lightkeeper.v1.RoundSummary
+	0,  // 17: lightkeeper.v1.RoundService.SubmitRound:input_type -> lightkeeper.v1.SubmitRoundRequest
+	2,  // 18: lightkeeper.v1.RoundService.GetRound:input_type -> lightkeeper.v1.GetRoundRequest
+	4,  // 19: lightkeeper.v1.RoundService.WatchRound:input_type -> lightkeeper.v1.WatchRoundRequest
+	6,  // 20: lightkeeper.v1.RoundService.ListRounds:input_type -> lightkeeper.v1.ListRoundsRequest
+	9,  // 21: lightkeeper.v1.RoundService.GetCertificate:input_type -> lightkeeper.v1.GetCertificateRequest
+	11, // 22: lightkeeper.v1.RoundService.FindRounds:input_type -> lightkeeper.v1.FindRoundsRequest
+	1,  // 23: lightkeeper.v1.RoundService.SubmitRound:output_type -> lightkeeper.v1.SubmitRoundResponse
+	3,  // 24: lightkeeper.v1.RoundService.GetRound:output_type -> lightkeeper.v1.GetRoundResponse
+	5,  // 25: lightkeeper.v1.RoundService.WatchRound:output_type -> lightkeeper.v1.WatchRoundResponse
+	7,  // 26: lightkeeper.v1.RoundService.ListRounds:output_type -> lightkeeper.v1.ListRoundsResponse
+	10, // 27: lightkeeper.v1.RoundService.GetCertificate:output_type -> lightkeeper.v1.GetCertificateResponse
+	12, // 28: lightkeeper.v1.RoundService.FindRounds:output_type -> lightkeeper.v1.FindRoundsResponse
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_round_service_proto_init() }
@@ -894,7 +1018,7 @@ func file_lightkeeper_v1_round_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_round_service_proto_rawDesc), len(file_lightkeeper_v1_round_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,6 +48,9 @@ const (
 	// KeeperServiceListKeepersProcedure is the fully-qualified name of the KeeperService's ListKeepers
 	// RPC.
 	KeeperServiceListKeepersProcedure = "/lightkeeper.v1.KeeperService/ListKeepers"
+	// KeeperServiceGetKeeperHistoryProcedure is the fully-qualified name of the KeeperService's
+	// GetKeeperHistory RPC.
+	KeeperServiceGetKeeperHistoryProcedure = "/lightkeeper.v1.KeeperService/GetKeeperHistory"
 )
 
 // KeeperServiceClient is a client for the lightkeeper.v1.KeeperService service.
@@ -70,6 +73,13 @@ type KeeperServiceClient interface {
 	// ListKeepers returns the known keepers, sorted by id, a page at a time:
 	// follow next_page_token until it is empty.
 	ListKeepers(context.Context, *connect.Request[v1.ListKeepersRequest]) (*connect.Response[v1.ListKeepersResponse], error)
+	// GetKeeperHistory returns a keeper's reputation and stake by epoch, as
+	// this coordinator saw them since it started: the keeper's record when
+	// the coordinator opened its data, then the last committed record of
+	// each epoch in which it changed, oldest first, at most 1,000 epochs.
+	// It is not part of the chain's state: after a restart the history
+	// starts again.
+	GetKeeperHistory(context.Context, *connect.Request[v1.GetKeeperHistoryRequest]) (*connect.Response[v1.GetKeeperHistoryResponse], error)
 }
 
 // NewKeeperServiceClient constructs a client for the lightkeeper.v1.KeeperService service. By
@@ -121,17 +131,25 @@ func NewKeeperServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getKeeperHistory: connect.NewClient[v1.GetKeeperHistoryRequest, v1.GetKeeperHistoryResponse](
+			httpClient,
+			baseURL+KeeperServiceGetKeeperHistoryProcedure,
+			connect.WithSchema(keeperServiceMethods.ByName("GetKeeperHistory")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // keeperServiceClient implements KeeperServiceClient.
 type keeperServiceClient struct {
-	registerKeeper *connect.Client[v1.RegisterKeeperRequest, v1.RegisterKeeperResponse]
-	subscribe      *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
-	pullTasks      *connect.Client[v1.PullTasksRequest, v1.PullTasksResponse]
-	submitVotes    *connect.Client[v1.SubmitVotesRequest, v1.SubmitVotesResponse]
-	getKeeper      *connect.Client[v1.GetKeeperRequest, v1.GetKeeperResponse]
-	listKeepers    *connect.Client[v1.ListKeepersRequest, v1.ListKeepersResponse]
+	registerKeeper   *connect.Client[v1.RegisterKeeperRequest, v1.RegisterKeeperResponse]
+	subscribe        *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
+	pullTasks        *connect.Client[v1.PullTasksRequest, v1.PullTasksResponse]
+	submitVotes      *connect.Client[v1.SubmitVotesRequest, v1.SubmitVotesResponse]
+	getKeeper        *connect.Client[v1.GetKeeperRequest, v1.GetKeeperResponse]
+	listKeepers      *connect.Client[v1.ListKeepersRequest, v1.ListKeepersResponse]
+	getKeeperHistory *connect.Client[v1.GetKeeperHistoryRequest, v1.GetKeeperHistoryResponse]
 }
 
 // RegisterKeeper calls lightkeeper.v1.KeeperService.RegisterKeeper.
@@ -164,6 +182,11 @@ func (c *keeperServiceClient) ListKeepers(ctx context.Context, req *connect.Requ
 	return c.listKeepers.CallUnary(ctx, req)
 }
 
+// GetKeeperHistory calls lightkeeper.v1.KeeperService.GetKeeperHistory.
+func (c *keeperServiceClient) GetKeeperHistory(ctx context.Context, req *connect.Request[v1.GetKeeperHistoryRequest]) (*connect.Response[v1.GetKeeperHistoryResponse], error) {
+	return c.getKeeperHistory.CallUnary(ctx, req)
+}
+
 // KeeperServiceHandler is an implementation of the lightkeeper.v1.KeeperService service.
 type KeeperServiceHandler interface {
 	// RegisterKeeper registers an ed25519 key as a keeper. The signature
@@ -184,6 +207,13 @@ type KeeperServiceHandler interface {
 	// ListKeepers returns the known keepers, sorted by id, a page at a time:
 	// follow next_page_token until it is empty.
 	ListKeepers(context.Context, *connect.Request[v1.ListKeepersRequest]) (*connect.Response[v1.ListKeepersResponse], error)
+	// GetKeeperHistory returns a keeper's reputation and stake by epoch, as
+	// this coordinator saw them since it started: the keeper's record when
+	// the coordinator opened its data, then the last committed record of
+	// each epoch in which it changed, oldest first, at most 1,000 epochs.
+	// It is not part of the chain's state: after a restart the history
+	// starts again.
+	GetKeeperHistory(context.Context, *connect.Request[v1.GetKeeperHistoryRequest]) (*connect.Response[v1.GetKeeperHistoryResponse], error)
 }
 
 // NewKeeperServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -231,6 +261,13 @@ func NewKeeperServiceHandler(svc KeeperServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	keeperServiceGetKeeperHistoryHandler := connect.NewUnaryHandler(
+		KeeperServiceGetKeeperHistoryProcedure,
+		svc.GetKeeperHistory,
+		connect.WithSchema(keeperServiceMethods.ByName("GetKeeperHistory")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/lightkeeper.v1.KeeperService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case KeeperServiceRegisterKeeperProcedure:
@@ -245,6 +282,8 @@ func NewKeeperServiceHandler(svc KeeperServiceHandler, opts ...connect.HandlerOp
 			keeperServiceGetKeeperHandler.ServeHTTP(w, r)
 		case KeeperServiceListKeepersProcedure:
 			keeperServiceListKeepersHandler.ServeHTTP(w, r)
+		case KeeperServiceGetKeeperHistoryProcedure:
+			keeperServiceGetKeeperHistoryHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -276,4 +315,8 @@ func (UnimplementedKeeperServiceHandler) GetKeeper(context.Context, *connect.Req
 
 func (UnimplementedKeeperServiceHandler) ListKeepers(context.Context, *connect.Request[v1.ListKeepersRequest]) (*connect.Response[v1.ListKeepersResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.KeeperService.ListKeepers is not implemented"))
+}
+
+func (UnimplementedKeeperServiceHandler) GetKeeperHistory(context.Context, *connect.Request[v1.GetKeeperHistoryRequest]) (*connect.Response[v1.GetKeeperHistoryResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.KeeperService.GetKeeperHistory is not implemented"))
 }

@@ -45,6 +45,8 @@ const (
 	// RoundServiceGetCertificateProcedure is the fully-qualified name of the RoundService's
 	// GetCertificate RPC.
 	RoundServiceGetCertificateProcedure = "/lightkeeper.v1.RoundService/GetCertificate"
+	// RoundServiceFindRoundsProcedure is the fully-qualified name of the RoundService's FindRounds RPC.
+	RoundServiceFindRoundsProcedure = "/lightkeeper.v1.RoundService/FindRounds"
 )
 
 // RoundServiceClient is a client for the lightkeeper.v1.RoundService service.
@@ -66,6 +68,11 @@ type RoundServiceClient interface {
 	ListRounds(context.Context, *connect.Request[v1.ListRoundsRequest]) (*connect.Response[v1.ListRoundsResponse], error)
 	// GetCertificate returns the certificate of a decided round.
 	GetCertificate(context.Context, *connect.Request[v1.GetCertificateRequest]) (*connect.Response[v1.GetCertificateResponse], error)
+	// FindRounds returns the rounds that carry a proof, by the SHA-256 of
+	// its bytes as stored (gnark's binary encoding: a snarkjs proof is
+	// converted first), newest first. The coordinator answers from an index
+	// of committed rounds, never by scanning them.
+	FindRounds(context.Context, *connect.Request[v1.FindRoundsRequest]) (*connect.Response[v1.FindRoundsResponse], error)
 }
 
 // NewRoundServiceClient constructs a client for the lightkeeper.v1.RoundService service. By
@@ -112,6 +119,13 @@ func NewRoundServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		findRounds: connect.NewClient[v1.FindRoundsRequest, v1.FindRoundsResponse](
+			httpClient,
+			baseURL+RoundServiceFindRoundsProcedure,
+			connect.WithSchema(roundServiceMethods.ByName("FindRounds")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -122,6 +136,7 @@ type roundServiceClient struct {
 	watchRound     *connect.Client[v1.WatchRoundRequest, v1.WatchRoundResponse]
 	listRounds     *connect.Client[v1.ListRoundsRequest, v1.ListRoundsResponse]
 	getCertificate *connect.Client[v1.GetCertificateRequest, v1.GetCertificateResponse]
+	findRounds     *connect.Client[v1.FindRoundsRequest, v1.FindRoundsResponse]
 }
 
 // SubmitRound calls lightkeeper.v1.RoundService.SubmitRound.
@@ -149,6 +164,11 @@ func (c *roundServiceClient) GetCertificate(ctx context.Context, req *connect.Re
 	return c.getCertificate.CallUnary(ctx, req)
 }
 
+// FindRounds calls lightkeeper.v1.RoundService.FindRounds.
+func (c *roundServiceClient) FindRounds(ctx context.Context, req *connect.Request[v1.FindRoundsRequest]) (*connect.Response[v1.FindRoundsResponse], error) {
+	return c.findRounds.CallUnary(ctx, req)
+}
+
 // RoundServiceHandler is an implementation of the lightkeeper.v1.RoundService service.
 type RoundServiceHandler interface {
 	// SubmitRound opens a round. It answers once the round is durably stored,
@@ -168,6 +188,11 @@ type RoundServiceHandler interface {
 	ListRounds(context.Context, *connect.Request[v1.ListRoundsRequest]) (*connect.Response[v1.ListRoundsResponse], error)
 	// GetCertificate returns the certificate of a decided round.
 	GetCertificate(context.Context, *connect.Request[v1.GetCertificateRequest]) (*connect.Response[v1.GetCertificateResponse], error)
+	// FindRounds returns the rounds that carry a proof, by the SHA-256 of
+	// its bytes as stored (gnark's binary encoding: a snarkjs proof is
+	// converted first), newest first. The coordinator answers from an index
+	// of committed rounds, never by scanning them.
+	FindRounds(context.Context, *connect.Request[v1.FindRoundsRequest]) (*connect.Response[v1.FindRoundsResponse], error)
 }
 
 // NewRoundServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -210,6 +235,13 @@ func NewRoundServiceHandler(svc RoundServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	roundServiceFindRoundsHandler := connect.NewUnaryHandler(
+		RoundServiceFindRoundsProcedure,
+		svc.FindRounds,
+		connect.WithSchema(roundServiceMethods.ByName("FindRounds")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/lightkeeper.v1.RoundService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoundServiceSubmitRoundProcedure:
@@ -222,6 +254,8 @@ func NewRoundServiceHandler(svc RoundServiceHandler, opts ...connect.HandlerOpti
 			roundServiceListRoundsHandler.ServeHTTP(w, r)
 		case RoundServiceGetCertificateProcedure:
 			roundServiceGetCertificateHandler.ServeHTTP(w, r)
+		case RoundServiceFindRoundsProcedure:
+			roundServiceFindRoundsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -249,4 +283,8 @@ func (UnimplementedRoundServiceHandler) ListRounds(context.Context, *connect.Req
 
 func (UnimplementedRoundServiceHandler) GetCertificate(context.Context, *connect.Request[v1.GetCertificateRequest]) (*connect.Response[v1.GetCertificateResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.RoundService.GetCertificate is not implemented"))
+}
+
+func (UnimplementedRoundServiceHandler) FindRounds(context.Context, *connect.Request[v1.FindRoundsRequest]) (*connect.Response[v1.FindRoundsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.RoundService.FindRounds is not implemented"))
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lightkeeper/v1/keeper_service.proto.
  */
 export const file_lightkeeper_v1_keeper_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNsaWdodGtlZXBlci92MS9rZWVwZXJfc2VydmljZS5wcm90bxIObGlnaHRrZWVwZXIudjEiPQoVUmVnaXN0ZXJLZWVwZXJSZXF1ZXN0EhEKCWtlZXBlcl9pZBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAwiUgoWUmVnaXN0ZXJLZWVwZXJSZXNwb25zZRImCgZrZWVwZXIYASABKAsyFi5saWdodGtlZXBlci52MS5LZWVwZXISEAoIY2hhaW5faWQYAiABKAkiXQoLU2Vzc2lvbkF1dGgSEQoJa2VlcGVyX2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNpZ25hdHVyZRgDIAEoDCI9ChBTdWJzY3JpYmVSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aCI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgR0YXNrGAEgASgLMhQubGlnaHRrZWVwZXIudjEuVGFzayJhChBQdWxsVGFza3NSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aBIRCgltYXhfdGFza3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSI4ChFQdWxsVGFza3NSZXNwb25zZRIjCgV0YXNrcxgBIAMoCzIULmxpZ2h0a2VlcGVyLnYxLlRhc2siOQoSU3VibWl0Vm90ZXNSZXF1ZXN0EiMKBXZvdGVzGAEgAygLMhQubGlnaHRrZWVwZXIudjEuVm90ZSJbCgpWb3RlUmVzdWx0EhAKCHJvdW5kX2lkGAEgASgJEioKBnN0YXR1cxgCIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlZvdGVTdGF0dXMSDwoHbWVzc2FnZRgDIAEoCSJCChNTdWJtaXRWb3Rlc1Jlc3BvbnNlEisKB3Jlc3VsdHMYASADKAsyGi5saWdodGtlZXBlci52MS5Wb3RlUmVzdWx0IiUKEEdldEtlZXBlclJlcXVlc3QSEQoJa2VlcGVyX2lkGAEgASgJIjsKEUdldEtlZXBlclJlc3BvbnNlEiYKBmtlZXBlchgBIAEoCzIWLmxpZ2h0a2VlcGVyLnYxLktlZXBlciI7ChJMaXN0S2VlcGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiVwoTTGlzdEtlZXBlcnNSZXNwb25zZRInCgdrZWVwZXJzGAEgAygLMhYubGlnaHRrZWVwZXIudjEuS2VlcGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqVAgoKVm90ZVN0YXR1cxIbChdWT1RFX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFZPVEVfU1RBVFVTX0FDQ0VQVEVEEAESGQoVVk9URV9TVEFUVVNfRFVQTElDQVRFEAISHAoYVk9URV9TVEFUVVNfRVFVSVZPQ0FUSU9OEAMSIAocVk9URV9TVEFUVVNfTk9UX0lOX0NPTU1JVFRFRRAEEh0KGVZPVEVfU1RBVFVTX0JBRF9TSUdOQVRVUkUQBRIdChlWT1RFX1NUQVRVU19VTktOT1dOX1JPVU5EEAYSHAoYVk9URV9TVEFUVVNfUk9VTkRfQ0xPU0VEEAcSGQoVVk9URV9TVEFUVVNfTUFMRk9STUVEEAgyogQKDUtlZXBlclNlcnZpY2USXwoOUmVnaXN0ZXJLZWVwZXISJS5saWdodGtlZXBlci52MS5SZWdpc3RlcktlZXBlclJlcXVlc3QaJi5saWdodGtlZXBlci52MS5SZWdpc3RlcktlZXBlclJlc3BvbnNlElIKCVN1YnNjcmliZRIgLmxpZ2h0a2VlcGVyLnYxLlN1YnNjcmliZVJlcXVlc3QaIS5saWdodGtlZXBlci52MS5TdWJzY3JpYmVSZXNwb25zZTABElAKCVB1bGxUYXNrcxIgLmxpZ2h0a2VlcGVyLnYxLlB1bGxUYXNrc1JlcXVlc3QaIS5saWdodGtlZXBlci52MS5QdWxsVGFza3NSZXNwb25zZRJWCgtTdWJtaXRWb3RlcxIiLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFZvdGVzUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFZvdGVzUmVzcG9uc2USVQoJR2V0S2VlcGVyEiAubGlnaHRrZWVwZXIudjEuR2V0S2VlcGVyUmVxdWVzdBohLmxpZ2h0a2VlcGVyLnYxLkdldEtlZXBlclJlc3BvbnNlIgOQAgESWwoLTGlzdEtlZXBlcnMSIi5saWdodGtlZXBlci52MS5MaXN0S2VlcGVyc1JlcXVlc3QaIy5saWdodGtlZXBlci52MS5MaXN0S2VlcGVyc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
+  fileDesc("CiNsaWdodGtlZXBlci92MS9rZWVwZXJfc2VydmljZS5wcm90bxIObGlnaHRrZWVwZXIudjEiPQoVUmVnaXN0ZXJLZWVwZXJSZXF1ZXN0EhEKCWtlZXBlcl9pZBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAwiUgoWUmVnaXN0ZXJLZWVwZXJSZXNwb25zZRImCgZrZWVwZXIYASABKAsyFi5saWdodGtlZXBlci52MS5LZWVwZXISEAoIY2hhaW5faWQYAiABKAkiXQoLU2Vzc2lvbkF1dGgSEQoJa2VlcGVyX2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNpZ25hdHVyZRgDIAEoDCI9ChBTdWJzY3JpYmVSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aCI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgR0YXNrGAEgASgLMhQubGlnaHRrZWVwZXIudjEuVGFzayJhChBQdWxsVGFza3NSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aBIRCgltYXhfdGFza3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSI4ChFQdWxsVGFza3NSZXNwb25zZRIjCgV0YXNrcxgBIAMoCzIULmxpZ2h0a2VlcGVyLnYxLlRhc2siOQoSU3VibWl0Vm90ZXNSZXF1ZXN0EiMKBXZvdGVzGAEgAygLMhQubGlnaHRrZWVwZXIudjEuVm90ZSJbCgpWb3RlUmVzdWx0EhAKCHJvdW5kX2lkGAEgASgJEioKBnN0YXR1cxgCIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlZvdGVTdGF0dXMSDwoHbWVzc2FnZRgDIAEoCSJCChNTdWJtaXRWb3Rlc1Jlc3BvbnNlEisKB3Jlc3VsdHMYASADKAsyGi5saWdodGtlZXBlci52MS5Wb3RlUmVzdWx0IiUKEEdldEtlZXBlclJlcXVlc3QSEQoJa2VlcGVyX2lkGAEgASgJIjsKEUdldEtlZXBlclJlc3BvbnNlEiYKBmtlZXBlchgBIAEoCzIWLmxpZ2h0a2VlcGVyLnYxLktlZXBlciI7ChJMaXN0S2VlcGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiVwoTTGlzdEtlZXBlcnNSZXNwb25zZRInCgdrZWVwZXJzGAEgAygLMhYubGlnaHRrZWVwZXIudjEuS2VlcGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIsChdHZXRLZWVwZXJIaXN0b3J5UmVxdWVzdBIRCglrZWVwZXJfaWQYASABKAkiTAoYR2V0S2VlcGVySGlzdG9yeVJlc3BvbnNlEjAKBnBvaW50cxgBIAMoCzIgLmxpZ2h0a2VlcGVyLnYxLktlZXBlckVwb2NoUG9pbnQiqQEKEEtlZXBlckVwb2NoUG9pbnQSDQoFZXBvY2gYASABKAQSDgoGaGVpZ2h0GAIgASgEEhIKCnJlcHV0YXRpb24YAyABKAMSDQoFc3Rha2UYBCABKAQSFwoPZWZmZWN0aXZlX3N0YWtlGAUgASgEEhoKEmNoYWxsZW5nZV9mYWlsdXJlcxgGIAEoBBIOCgZhY3RpdmUYByABKAgSDgoGamFpbGVkGAggASgIKpUCCgpWb3RlU3RhdHVzEhsKF1ZPVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUVk9URV9TVEFUVVNfQUNDRVBURUQQARIZChVWT1RFX1NUQVRVU19EVVBMSUNBVEUQAhIcChhWT1RFX1NUQVRVU19FUVVJVk9DQVRJT04QAxIgChxWT1RFX1NUQVRVU19OT1RfSU5fQ09NTUlUVEVFEAQSHQoZVk9URV9TVEFUVVNfQkFEX1NJR05BVFVSRRAFEh0KGVZPVEVfU1RBVFVTX1VOS05PV05fUk9VTkQQBhIcChhWT1RFX1NUQVRVU19ST1VORF9DTE9TRUQQBxIZChVWT1RFX1NUQVRVU19NQUxGT1JNRUQQCDKOBQoNS2VlcGVyU2VydmljZRJfCg5SZWdpc3RlcktlZXBlchIlLmxpZ2h0a2VlcGVyLnYxLlJlZ2lzdGVyS2VlcGVyUmVxdWVzdBomLmxpZ2h0a2VlcGVyLnYxLlJlZ2lzdGVyS2VlcGVyUmVzcG9uc2USUgoJU3Vic2NyaWJlEiAubGlnaHRrZWVwZXIudjEuU3Vic2NyaWJlUmVxdWVzdBohLmxpZ2h0a2VlcGVyLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESUAoJUHVsbFRhc2tzEiAubGlnaHRrZWVwZXIudjEuUHVsbFRhc2tzUmVxdWVzdBohLmxpZ2h0a2VlcGVyLnYxLlB1bGxUYXNrc1Jlc3BvbnNlElYKC1N1Ym1pdFZvdGVzEiIubGlnaHRrZWVwZXIudjEuU3VibWl0Vm90ZXNSZXF1ZXN0GiMubGlnaHRrZWVwZXIudjEuU3VibWl0Vm90ZXNSZXNwb25zZRJVCglHZXRLZWVwZXISIC5saWdodGtlZXBlci52MS5HZXRLZWVwZXJSZXF1ZXN0GiEubGlnaHRrZWVwZXIudjEuR2V0S2VlcGVyUmVzcG9uc2UiA5ACARJbCgtMaXN0S2VlcGVycxIiLmxpZ2h0a2VlcGVyLnYxLkxpc3RLZWVwZXJzUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLkxpc3RLZWVwZXJzUmVzcG9uc2UiA5ACARJqChBHZXRLZWVwZXJIaXN0b3J5EicubGlnaHRrZWVwZXIudjEuR2V0S2VlcGVySGlzdG9yeVJlcXVlc3QaKC5saWdodGtlZXBlci52MS5HZXRLZWVwZXJIaXN0b3J5UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
 
 /**
  * @generated from message lightkeeper.v1.RegisterKeeperRequest
@@ -323,6 +323,99 @@ export const ListKeepersResponseSchema: GenMessage<ListKeepersResponse> = /*@__P
   messageDesc(file_lightkeeper_v1_keeper_service, 13);
 
 /**
+ * @generated from message lightkeeper.v1.GetKeeperHistoryRequest
+ */
+export type GetKeeperHistoryRequest = Message<"lightkeeper.v1.GetKeeperHistoryRequest"> & {
+  /**
+   * @generated from field: string keeper_id = 1;
+   */
+  keeperId: string;
+};
+
+/**
+ * Describes the message lightkeeper.v1.GetKeeperHistoryRequest.
+ * Use `create(GetKeeperHistoryRequestSchema)` to create a new message.
+ */
+export const GetKeeperHistoryRequestSchema: GenMessage<GetKeeperHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_keeper_service, 14);
+
+/**
+ * @generated from message lightkeeper.v1.GetKeeperHistoryResponse
+ */
+export type GetKeeperHistoryResponse = Message<"lightkeeper.v1.GetKeeperHistoryResponse"> & {
+  /**
+   * @generated from field: repeated lightkeeper.v1.KeeperEpochPoint points = 1;
+   */
+  points: KeeperEpochPoint[];
+};
+
+/**
+ * Describes the message lightkeeper.v1.GetKeeperHistoryResponse.
+ * Use `create(GetKeeperHistoryResponseSchema)` to create a new message.
+ */
+export const GetKeeperHistoryResponseSchema: GenMessage<GetKeeperHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_keeper_service, 15);
+
+/**
+ * KeeperEpochPoint is a keeper's record as it stood at the end of an
+ * epoch (or now, for the current one).
+ *
+ * @generated from message lightkeeper.v1.KeeperEpochPoint
+ */
+export type KeeperEpochPoint = Message<"lightkeeper.v1.KeeperEpochPoint"> & {
+  /**
+   * @generated from field: uint64 epoch = 1;
+   */
+  epoch: bigint;
+
+  /**
+   * The block that last changed the record within the epoch.
+   *
+   * @generated from field: uint64 height = 2;
+   */
+  height: bigint;
+
+  /**
+   * @generated from field: int64 reputation = 3;
+   */
+  reputation: bigint;
+
+  /**
+   * The keeper's own bond.
+   *
+   * @generated from field: uint64 stake = 4;
+   */
+  stake: bigint;
+
+  /**
+   * @generated from field: uint64 effective_stake = 5;
+   */
+  effectiveStake: bigint;
+
+  /**
+   * @generated from field: uint64 challenge_failures = 6;
+   */
+  challengeFailures: bigint;
+
+  /**
+   * @generated from field: bool active = 7;
+   */
+  active: boolean;
+
+  /**
+   * @generated from field: bool jailed = 8;
+   */
+  jailed: boolean;
+};
+
+/**
+ * Describes the message lightkeeper.v1.KeeperEpochPoint.
+ * Use `create(KeeperEpochPointSchema)` to create a new message.
+ */
+export const KeeperEpochPointSchema: GenMessage<KeeperEpochPoint> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_keeper_service, 16);
+
+/**
  * VoteStatus says what became of one vote.
  *
  * @generated from enum lightkeeper.v1.VoteStatus
@@ -456,6 +549,21 @@ export const KeeperService: GenService<{
     methodKind: "unary";
     input: typeof ListKeepersRequestSchema;
     output: typeof ListKeepersResponseSchema;
+  },
+  /**
+   * GetKeeperHistory returns a keeper's reputation and stake by epoch, as
+   * this coordinator saw them since it started: the keeper's record when
+   * the coordinator opened its data, then the last committed record of
+   * each epoch in which it changed, oldest first, at most 1,000 epochs.
+   * It is not part of the chain's state: after a restart the history
+   * starts again.
+   *
+   * @generated from rpc lightkeeper.v1.KeeperService.GetKeeperHistory
+   */
+  getKeeperHistory: {
+    methodKind: "unary";
+    input: typeof GetKeeperHistoryRequestSchema;
+    output: typeof GetKeeperHistoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_lightkeeper_v1_keeper_service, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lightkeeper/v1/round_service.proto.
  */
 export const file_lightkeeper_v1_round_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJsaWdodGtlZXBlci92MS9yb3VuZF9zZXJ2aWNlLnByb3RvEg5saWdodGtlZXBlci52MSKgAQoSU3VibWl0Um91bmRSZXF1ZXN0Ei0KB3JlcXVlc3QYASABKAsyHC5saWdodGtlZXBlci52MS5Sb3VuZFJlcXVlc3QSKAoGc2lnbmVkGAIgASgLMhgubGlnaHRrZWVwZXIudjEuU2lnbmVkVHgSMQoMcHJvb2ZfZm9ybWF0GAMgASgOMhsubGlnaHRrZWVwZXIudjEuUHJvb2ZGb3JtYXQiTAoTU3VibWl0Um91bmRSZXNwb25zZRIkCgVyb3VuZBgBIAEoCzIVLmxpZ2h0a2VlcGVyLnYxLlJvdW5kEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0Um91bmRSZXF1ZXN0EhAKCHJvdW5kX2lkGAEgASgJIjgKEEdldFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCIlChFXYXRjaFJvdW5kUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSI6ChJXYXRjaFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCI6ChFMaXN0Um91bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJhChJMaXN0Um91bmRzUmVzcG9uc2USLAoGcm91bmRzGAMgAygLMhwubGlnaHRrZWVwZXIudjEuUm91bmRTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCUoECAEQAiKKBQoMUm91bmRTdW1tYXJ5EgoKAmlkGAEgASgJEicKBGtpbmQYAiABKA4yGS5saWdodGtlZXBlci52MS5Sb3VuZEtpbmQSJgoGc2NoZW1lGAMgASgOMhYubGlnaHRrZWVwZXIudjEuU2NoZW1lEiQKBWN1cnZlGAQgASgOMhUubGlnaHRrZWVwZXIudjEuQ3VydmUSGAoQdmVyaWZ5aW5nX2tleV9pZBgFIAEoCRISCgpwcm9ncmFtX2lkGAYgASgJEgwKBGZ1ZWwYByABKAQSGAoQc3VibWl0dGVkX2hlaWdodBgIIAEoBBIwCgxzdWJtaXR0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGRlYWRsaW5lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVwaGFzZRgLIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlJvdW5kUGhhc2USKAoHb3V0Y29tZRgMIAEoDjIXLmxpZ2h0a2VlcGVyLnYxLk91dGNvbWUSFgoOZGVjaWRlZF9oZWlnaHQYDSABKAQSLgoKZGVjaWRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY29tbWl0dGVlX3NpemUYDyABKA0SDgoGbGVhZGVyGBAgASgJEhEKCXRocmVzaG9sZBgRIAEoDRIYChByZWplY3RfdGhyZXNob2xkGBIgASgNEhEKCWFwcHJvdmFscxgTIAEoDRISCgpyZWplY3Rpb25zGBQgASgNEhMKC2Fic3RlbnRpb25zGBUgASgNEhMKC3Jlc3VsdF9oYXNoGBYgASgMIikKFUdldENlcnRpZmljYXRlUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSJKChZHZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlEjAKC2NlcnRpZmljYXRlGAEgASgLMhsubGlnaHRrZWVwZXIudjEuQ2VydGlmaWNhdGUy0QMKDFJvdW5kU2VydmljZRJWCgtTdWJtaXRSb3VuZBIiLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLlN1Ym1pdFJvdW5kUmVzcG9uc2USUgoIR2V0Um91bmQSHy5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlcXVlc3QaIC5saWdodGtlZXBlci52MS5HZXRSb3VuZFJlc3BvbnNlIgOQAgESVQoKV2F0Y2hSb3VuZBIhLmxpZ2h0a2VlcGVyLnYxLldhdGNoUm91bmRSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuV2F0Y2hSb3VuZFJlc3BvbnNlMAESWAoKTGlzdFJvdW5kcxIhLmxpZ2h0a2VlcGVyLnYxLkxpc3RSb3VuZHNSZXF1ZXN0GiIubGlnaHRrZWVwZXIudjEuTGlzdFJvdW5kc1Jlc3BvbnNlIgOQAgESZAoOR2V0Q2VydGlmaWNhdGUSJS5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlcXVlc3QaJi5saWdodGtlZXBlci52MS5HZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
+  fileDesc("CiJsaWdodGtlZXBlci92MS9yb3VuZF9zZXJ2aWNlLnByb3RvEg5saWdodGtlZXBlci52MSKgAQoSU3VibWl0Um91bmRSZXF1ZXN0Ei0KB3JlcXVlc3QYASABKAsyHC5saWdodGtlZXBlci52MS5Sb3VuZFJlcXVlc3QSKAoGc2lnbmVkGAIgASgLMhgubGlnaHRrZWVwZXIudjEuU2lnbmVkVHgSMQoMcHJvb2ZfZm9ybWF0GAMgASgOMhsubGlnaHRrZWVwZXIudjEuUHJvb2ZGb3JtYXQiTAoTU3VibWl0Um91bmRSZXNwb25zZRIkCgVyb3VuZBgBIAEoCzIVLmxpZ2h0a2VlcGVyLnYxLlJvdW5kEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0Um91bmRSZXF1ZXN0EhAKCHJvdW5kX2lkGAEgASgJIjgKEEdldFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCIlChFXYXRjaFJvdW5kUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSI6ChJXYXRjaFJvdW5kUmVzcG9uc2USJAoFcm91bmQYASABKAsyFS5saWdodGtlZXBlci52MS5Sb3VuZCI6ChFMaXN0Um91bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJhChJMaXN0Um91bmRzUmVzcG9uc2USLAoGcm91bmRzGAMgAygLMhwubGlnaHRrZWVwZXIudjEuUm91bmRTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCUoECAEQAiKKBQoMUm91bmRTdW1tYXJ5EgoKAmlkGAEgASgJEicKBGtpbmQYAiABKA4yGS5saWdodGtlZXBlci52MS5Sb3VuZEtpbmQSJgoGc2NoZW1lGAMgASgOMhYubGlnaHRrZWVwZXIudjEuU2NoZW1lEiQKBWN1cnZlGAQgASgOMhUubGlnaHRrZWVwZXIudjEuQ3VydmUSGAoQdmVyaWZ5aW5nX2tleV9pZBgFIAEoCRISCgpwcm9ncmFtX2lkGAYgASgJEgwKBGZ1ZWwYByABKAQSGAoQc3VibWl0dGVkX2hlaWdodBgIIAEoBBIwCgxzdWJtaXR0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGRlYWRsaW5lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVwaGFzZRgLIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlJvdW5kUGhhc2USKAoHb3V0Y29tZRgMIAEoDjIXLmxpZ2h0a2VlcGVyLnYxLk91dGNvbWUSFgoOZGVjaWRlZF9oZWlnaHQYDSABKAQSLgoKZGVjaWRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY29tbWl0dGVlX3NpemUYDyABKA0SDgoGbGVhZGVyGBAgASgJEhEKCXRocmVzaG9sZBgRIAEoDRIYChByZWplY3RfdGhyZXNob2xkGBIgASgNEhEKCWFwcHJvdmFscxgTIAEoDRISCgpyZWplY3Rpb25zGBQgASgNEhMKC2Fic3RlbnRpb25zGBUgASgNEhMKC3Jlc3VsdF9oYXNoGBYgASgMIikKFUdldENlcnRpZmljYXRlUmVxdWVzdBIQCghyb3VuZF9pZBgBIAEoCSJKChZHZXRDZXJ0aWZpY2F0ZVJlc3BvbnNlEjAKC2NlcnRpZmljYXRlGAEgASgLMhsubGlnaHRrZWVwZXIudjEuQ2VydGlmaWNhdGUiOgoRRmluZFJvdW5kc1JlcXVlc3QSEgoKcHJvb2ZfaGFzaBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0iUQoSRmluZFJvdW5kc1Jlc3BvbnNlEiwKBnJvdW5kcxgBIAMoCzIcLmxpZ2h0a2VlcGVyLnYxLlJvdW5kU3VtbWFyeRINCgV0b3RhbBgCIAEoDTKrBAoMUm91bmRTZXJ2aWNlElYKC1N1Ym1pdFJvdW5kEiIubGlnaHRrZWVwZXIudjEuU3VibWl0Um91bmRSZXF1ZXN0GiMubGlnaHRrZWVwZXIudjEuU3VibWl0Um91bmRSZXNwb25zZRJSCghHZXRSb3VuZBIfLmxpZ2h0a2VlcGVyLnYxLkdldFJvdW5kUmVxdWVzdBogLmxpZ2h0a2VlcGVyLnYxLkdldFJvdW5kUmVzcG9uc2UiA5ACARJVCgpXYXRjaFJvdW5kEiEubGlnaHRrZWVwZXIudjEuV2F0Y2hSb3VuZFJlcXVlc3QaIi5saWdodGtlZXBlci52MS5XYXRjaFJvdW5kUmVzcG9uc2UwARJYCgpMaXN0Um91bmRzEiEubGlnaHRrZWVwZXIudjEuTGlzdFJvdW5kc1JlcXVlc3QaIi5saWdodGtlZXBlci52MS5MaXN0Um91bmRzUmVzcG9uc2UiA5ACARJkCg5HZXRDZXJ0aWZpY2F0ZRIlLmxpZ2h0a2VlcGVyLnYxLkdldENlcnRpZmljYXRlUmVxdWVzdBomLmxpZ2h0a2VlcGVyLnYxLkdldENlcnRpZmljYXRlUmVzcG9uc2UiA5ACARJYCgpGaW5kUm91bmRzEiEubGlnaHRrZWVwZXIudjEuRmluZFJvdW5kc1JlcXVlc3QaIi5saWdodGtlZXBlci52MS5GaW5kUm91bmRzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
 
 /**
  * @generated from message lightkeeper.v1.SubmitRoundRequest
@@ -375,6 +375,60 @@ export const GetCertificateResponseSchema: GenMessage<GetCertificateResponse> = 
   messageDesc(file_lightkeeper_v1_round_service, 10);
 
 /**
+ * @generated from message lightkeeper.v1.FindRoundsRequest
+ */
+export type FindRoundsRequest = Message<"lightkeeper.v1.FindRoundsRequest"> & {
+  /**
+   * 64 lowercase hex digits: SHA-256 of ProofRequest.proof (PROOF rounds)
+   * or WithdrawalRequest.proof (WITHDRAWAL rounds).
+   *
+   * @generated from field: string proof_hash = 1;
+   */
+  proofHash: string;
+
+  /**
+   * At most 100; 0 means 100.
+   *
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message lightkeeper.v1.FindRoundsRequest.
+ * Use `create(FindRoundsRequestSchema)` to create a new message.
+ */
+export const FindRoundsRequestSchema: GenMessage<FindRoundsRequest> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_round_service, 11);
+
+/**
+ * @generated from message lightkeeper.v1.FindRoundsResponse
+ */
+export type FindRoundsResponse = Message<"lightkeeper.v1.FindRoundsResponse"> & {
+  /**
+   * Newest first; empty when no round carries the proof.
+   *
+   * @generated from field: repeated lightkeeper.v1.RoundSummary rounds = 1;
+   */
+  rounds: RoundSummary[];
+
+  /**
+   * How many rounds carry the proof (more than rounds holds when the
+   * same proof was submitted more than page_size times).
+   *
+   * @generated from field: uint32 total = 2;
+   */
+  total: number;
+};
+
+/**
+ * Describes the message lightkeeper.v1.FindRoundsResponse.
+ * Use `create(FindRoundsResponseSchema)` to create a new message.
+ */
+export const FindRoundsResponseSchema: GenMessage<FindRoundsResponse> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_round_service, 12);
+
+/**
  * RoundService is the client side of the network: submit work, follow it,
  * fetch its certificate.
  *
@@ -437,6 +491,19 @@ export const RoundService: GenService<{
     methodKind: "unary";
     input: typeof GetCertificateRequestSchema;
     output: typeof GetCertificateResponseSchema;
+  },
+  /**
+   * FindRounds returns the rounds that carry a proof, by the SHA-256 of
+   * its bytes as stored (gnark's binary encoding: a snarkjs proof is
+   * converted first), newest first. The coordinator answers from an index
+   * of committed rounds, never by scanning them.
+   *
+   * @generated from rpc lightkeeper.v1.RoundService.FindRounds
+   */
+  findRounds: {
+    methodKind: "unary";
+    input: typeof FindRoundsRequestSchema;
+    output: typeof FindRoundsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_lightkeeper_v1_round_service, 0);
