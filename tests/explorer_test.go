@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,17 +39,18 @@ import (
 func TestExplorer(t *testing.T) {
 	npmBin(t, "playwright-core") // fails with what to run when tests/browser has no node_modules
 	cfg := config.Default()
-	cfg.Consensus.Threshold, cfg.Consensus.TotalValidators = 4, 5
-	cfg.Consensus.VerificationTimeout = 3
-	cfg.Staking.MaxElected = 5
-	cfg.Staking.EpochLength = 5
-	cfg.Staking.InitialCapacity = 1
-	cfg.Staking.StakePerUnit = 1_000_000
-	cfg.Slashing.SlashIncorrectBps = 3000
+	params := protocol.DefaultParams()
+	params.Threshold, params.TotalValidators = 4, 5
+	params.VerificationTimeout = durationpb.New(3 * time.Second)
+	params.Staking.MaxElected = 5
+	params.Staking.EpochLength = durationpb.New(5 * time.Second)
+	params.Staking.InitialCapacity = 1
+	params.Staking.StakePerUnit = 1_000_000
+	params.Slashing.SlashIncorrectBps = 3000
 	cfg.Challenges = config.Challenges{Enabled: true, Rate: 0, Interval: 1, CPUBudget: 1, ComputeShare: 0}
 	// As in TestLazyKeeperEndToEnd: keeper 0 bonds least, so the lazy
 	// keeper (5) starts with a seat to lose.
-	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []byzantine.Strategy{byzantine.ApproveAll}, Config: &cfg,
+	d := startDevnet(t, devnet.Options{Keepers: 6, Byzantine: []byzantine.Strategy{byzantine.ApproveAll}, Config: &cfg, Params: params,
 		Genesis: func(g *lightkeeperv1.Genesis, _ []ed25519.PrivateKey) { g.Keepers[0].Stake = 600_000 }})
 	lazy := setup.KeyID(d.Keys[5])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -34,7 +34,7 @@ func TestFindRoundsByProofHash(t *testing.T) {
 		for i := range byz {
 			byz[i] = byzantine.Silent
 		}
-		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg})
+		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg.Config, Params: cfg.Params})
 		if err != nil {
 			t.Fatal(err)
 		}

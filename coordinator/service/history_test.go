@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ import (
 // starts again. Unknown and malformed ids are refused.
 func TestKeeperHistory(t *testing.T) {
 	cfg := testConfig()
-	cfg.Staking.EpochLength = 1
+	cfg.Params.Staking.EpochLength = durationpb.New(time.Second)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -34,7 +35,7 @@ func TestKeeperHistory(t *testing.T) {
 		for i := range byz {
 			byz[i] = byzantine.Silent
 		}
-		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg})
+		d, err := devnet.Start(ctx, devnet.Options{Dir: dir, Keepers: 10, Byzantine: byz, Config: &cfg.Config, Params: cfg.Params})
 		if err != nil {
 			t.Fatal(err)
 		}
