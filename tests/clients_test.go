@@ -194,9 +194,10 @@ func TestClientsSnarkjs(t *testing.T) {
 	t.Cleanup(func() { h.Close(ctx) })
 	eng := &verdictEngine{Engine: h.Engine(), votes: map[string]lightkeeperv1.VoteKind{}}
 	cfg := testConfig()
+	params := protocol.DefaultParams()
 	params.VerificationTimeout = durationpb.New(20 * time.Second)
 	d := startDevnet(t, devnet.Options{
-		Keepers: 10, Config: &cfg, WasmKeepers: 3, WasmEngine: eng,
+		Keepers: 10, Config: &cfg, Params: params, WasmKeepers: 3, WasmEngine: eng,
 		Byzantine: []byzantine.Strategy{byzantine.ApproveAll, byzantine.RejectAll, byzantine.Equivocate},
 	})
 
@@ -207,7 +208,7 @@ func TestClientsSnarkjs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := info.Msg.GetParams()
+	params = info.Msg.GetParams()
 	keyID := map[string]string{}
 	for _, c := range []string{"mul", "range"} {
 		b, _ := os.ReadFile(filepath.Join(dir, c+"_vk.json"))
