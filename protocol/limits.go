@@ -94,17 +94,21 @@ func (l Limits) Normalized() Limits {
 	return l
 }
 
-// Validate checks that every limit is set and within the bounds above
-// (a chain's size limits are explicit: genesis carries every number).
+// Validate checks that every limit is set and at most what every keeper
+// verifies (DefaultLimits; a chain's size limits are explicit: genesis
+// carries every number). Keepers check proofs under DefaultLimits, since
+// tasks do not carry the chain's size limits: a chain may lower them, never
+// raise them, or it would admit proofs its keepers refuse.
 func (l Limits) Validate() error {
+	d := DefaultLimits()
 	for _, f := range []struct {
 		key    string
 		v, max int
 	}{
-		{"params.size_limits.max_verifying_key_bytes", l.MaxVerifyingKeyBytes, MaxSizeLimitBytes},
-		{"params.size_limits.max_proof_bytes", l.MaxProofBytes, MaxSizeLimitBytes},
-		{"params.size_limits.max_public_input_bytes", l.MaxPublicInputBytes, MaxSizeLimitBytes},
-		{"params.size_limits.max_public_inputs", l.MaxPublicInputs, MaxPublicInputs},
+		{"params.size_limits.max_verifying_key_bytes", l.MaxVerifyingKeyBytes, min(MaxSizeLimitBytes, d.MaxVerifyingKeyBytes)},
+		{"params.size_limits.max_proof_bytes", l.MaxProofBytes, min(MaxSizeLimitBytes, d.MaxProofBytes)},
+		{"params.size_limits.max_public_input_bytes", l.MaxPublicInputBytes, min(MaxSizeLimitBytes, d.MaxPublicInputBytes)},
+		{"params.size_limits.max_public_inputs", l.MaxPublicInputs, min(MaxPublicInputs, d.MaxPublicInputs)},
 	} {
 		if f.v < 1 || f.v > f.max {
 			return &ParamError{Field: f.key, Reason: fmt.Sprintf("must be in 1..%d (got %d)", f.max, f.v)}
