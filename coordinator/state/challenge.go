@@ -73,8 +73,7 @@ var zeroResultHash [32]byte
 // stake they do not have yet.
 func (m *Machine) candidates() []*lightkeeperv1.Keeper {
 	var out []*lightkeeperv1.Keeper
-	for _, id := range sortedKeys(m.keepers) {
-		k := m.keepers[id]
+	for _, k := range m.keepersByID() {
 		if !k.Active && k.Registered && k.Online && m.electable(k) && k.Reputation >= m.params.MinReputation {
 			out = append(out, &lightkeeperv1.Keeper{Id: k.Id, Stake: k.Stake, Reputation: k.Reputation})
 		}

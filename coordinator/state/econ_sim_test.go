@@ -441,6 +441,7 @@ func (s *econSim) apply(step int, txs []*lightkeeperv1.Transaction) {
 		}
 	}
 	s.hashes = append(s.hashes, res.Block.Hash)
+	checkIndexes(t, s.seed, step, s.m, s.twin, s.restored)
 	s.checkCommittees(step, res, before)
 	s.checkEconomy(step, res)
 	for i, tr := range res.TxResults {

@@ -157,6 +157,7 @@ func (m *Machine) restoreEconomy(s Snapshot, bad func(string, ...any) error) err
 		}
 		m.unbonding[e.Id] = proto.Clone(e).(*lightkeeperv1.UnbondingEntry)
 		m.unbondingCount[e.OwnerId]++
+		m.indexUnbonding(e)
 	}
 	m.stakesDirty = true
 	m.recomputeStakes(nil)
@@ -338,10 +339,8 @@ func (m *Machine) NextWakeup() int64 {
 	if d, ok := m.NextDeadline(); ok && d < t {
 		t = d
 	}
-	for _, e := range m.unbonding {
-		if c := e.CompletesAt.AsTime().UnixMilli(); c < t {
-			t = c
-		}
+	if len(m.completions) > 0 && m.completions[0].at < t {
+		t = m.completions[0].at
 	}
 	return t
 }

@@ -26,11 +26,8 @@ const ElectionDomain = "lightkeeper/election/v1\x00"
 // whose issuance catches up with the target schedule.
 func (a *applier) stakingTick() {
 	m := a.m
-	for _, id := range m.unbondingIDs() {
+	for _, id := range m.dueUnbondingIDs(a.now) {
 		e := m.unbonding[id]
-		if e.CompletesAt.AsTime().UnixMilli() > a.now {
-			continue
-		}
 		a.credit(e.OwnerId, e.Amount)
 		a.removeEntry(e)
 		a.emit(UnbondingCompleted{Entry: proto.Clone(e).(*lightkeeperv1.UnbondingEntry)})
@@ -43,8 +40,8 @@ func (a *applier) stakingTick() {
 			a.emit(MultiplierReset{ID: id})
 		}
 	}
-	for _, id := range sortedKeys(m.keepers) {
-		k := m.keepers[id]
+	for _, k := range m.keepersByID() {
+		id := k.Id
 		if k.RewardMultiplierBps < protocol.BPS && k.MultiplierResetAt != nil && a.now >= k.MultiplierResetAt.AsTime().UnixMilli() {
 			k.RewardMultiplierBps, k.MultiplierResetAt = protocol.BPS, nil
 			a.keepers[id] = true
@@ -340,8 +337,8 @@ func (a *applier) elect() {
 	for _, id := range elected {
 		in[id] = true
 	}
-	for _, id := range sortedKeys(m.keepers) {
-		if k := m.keepers[id]; k.Active != in[id] {
+	for _, k := range m.keepersByID() {
+		if id := k.Id; k.Active != in[id] {
 			k.Active = in[id]
 			a.keepers[id] = true
 		}

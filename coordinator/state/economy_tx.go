@@ -183,6 +183,7 @@ func (a *applier) newEntry(owner, target string, self bool, amount uint64) *ligh
 	st.NextUnbondingId++
 	a.m.unbonding[e.Id] = e
 	a.m.unbondingCount[owner]++
+	a.m.indexUnbonding(e)
 	a.unbonding[e.Id] = true
 	a.emit(UnbondingStarted{Entry: proto.Clone(e).(*lightkeeperv1.UnbondingEntry)})
 	return e
@@ -280,6 +281,7 @@ func (a *applier) cancelUnbond(signer string, msg *lightkeeperv1.CancelUnbondMsg
 
 func (a *applier) removeEntry(e *lightkeeperv1.UnbondingEntry) {
 	delete(a.m.unbonding, e.Id)
+	a.m.unindexUnbonding(e)
 	if a.m.unbondingCount[e.OwnerId]--; a.m.unbondingCount[e.OwnerId] <= 0 {
 		delete(a.m.unbondingCount, e.OwnerId)
 	}

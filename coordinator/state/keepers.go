@@ -42,8 +42,8 @@ func (a *applier) decay() {
 	if ppm == 0 {
 		return
 	}
-	for _, id := range sortedKeys(m.keepers) {
-		k := m.keepers[id]
+	for _, k := range m.keepersByID() {
+		id := k.Id
 		r, carry := decayed(k.Reputation, k.DecayCarry, days, ppm, m.params.ReputationMin)
 		if carry != k.DecayCarry {
 			k.DecayCarry = carry
@@ -68,7 +68,7 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 		// A new key has no stake, so the stake gate keeps it off
 		// committees until stake is bonded and it is elected.
 		k = newKeeper(tx.KeeperId, 0, a.m.params)
-		a.m.keepers[k.Id] = k
+		a.m.addKeeper(k)
 		// Its stake limit comes from its initial capacity; without this a
 		// restored machine (which recomputes every limit) would differ.
 		a.m.stakesDirty = true
@@ -111,8 +111,8 @@ func (m *Machine) Keeper(id string) (*lightkeeperv1.Keeper, bool) {
 // Keepers returns copies of all keepers, sorted by id.
 func (m *Machine) Keepers() []*lightkeeperv1.Keeper {
 	out := make([]*lightkeeperv1.Keeper, 0, len(m.keepers))
-	for _, id := range sortedKeys(m.keepers) {
-		out = append(out, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
+	for _, k := range m.keepersByID() {
+		out = append(out, proto.Clone(k).(*lightkeeperv1.Keeper))
 	}
 	return out
 }

@@ -53,6 +53,12 @@ type Machine struct {
 	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
 	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
 
+	// Derived indexes (index.go).
+	keeperOrder   []*lightkeeperv1.Keeper // every keeper, by id
+	deadlines     []*openRound            // every open round, by (deadline, id)
+	completions   []unbondingDue          // every unbonding entry, by (completes_at, id)
+	eligibleCache *eligibleList
+
 	economy      // accounts, bonds, guarantees, groups, epochs (economy.go)
 	pool    pool // the shielded pool (pool.go)
 }
@@ -228,7 +234,7 @@ func New(genesis *lightkeeperv1.Genesis) (*Machine, *Result, error) {
 		if _, dup := m.keepers[gk.KeeperId]; dup {
 			return nil, nil, fmt.Errorf("%w: keepers[%d].keeper_id: duplicate %s", ErrInvalidGenesis, i, gk.KeeperId)
 		}
-		m.keepers[gk.KeeperId] = newKeeper(gk.KeeperId, gk.Stake, params)
+		m.addKeeper(newKeeper(gk.KeeperId, gk.Stake, params))
 	}
 	if err := m.initGenesis(genesis, t); err != nil {
 		return nil, nil, err
@@ -363,7 +369,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		if _, dup := m.keepers[k.Id]; dup {
 			return nil, bad("keepers[%d].id: duplicate %s", i, k.Id)
 		}
-		m.keepers[k.Id] = proto.Clone(k).(*lightkeeperv1.Keeper)
+		m.addKeeper(proto.Clone(k).(*lightkeeperv1.Keeper))
 	}
 	for i, vk := range s.VerifyingKeys {
 		if !protocol.ValidID(vk.GetId()) {
@@ -411,6 +417,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		}
 		o := newOpenRound(proto.Clone(r).(*lightkeeperv1.Round))
 		m.rounds[r.Id] = o
+		m.indexDeadline(o)
 		m.roundIDs[o.rid] = r.SubmittedHeight
 	}
 	for i, e := range s.Evidence {

@@ -11,7 +11,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"slices"
-	"strings"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
@@ -21,8 +20,7 @@ import (
 // closeDue ends every open round whose deadline is at or before the block
 // time: a VOTING round is decided TIMEOUT, then every due round is CLOSED.
 func (a *applier) closeDue() {
-	due := a.m.openByDeadline(func(o *openRound) bool { return o.deadline <= a.now })
-	for _, o := range due {
+	for _, o := range a.m.takeDue(a.now) {
 		if o.r.Phase == lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING {
 			a.decide(o, lightkeeperv1.Outcome_OUTCOME_TIMEOUT)
 		}
@@ -183,9 +181,8 @@ func (a *applier) close(o *openRound) {
 // effective stake as Stake, which is what committee weights use.
 func (m *Machine) eligible() []*lightkeeperv1.Keeper {
 	var out []*lightkeeperv1.Keeper
-	for _, id := range sortedKeys(m.keepers) {
-		k := m.keepers[id]
-		if k.Active && k.Registered && k.Online && m.electable(k) && k.Reputation >= m.params.MinReputation && k.EffectiveStake > 0 {
+	for _, k := range m.keepersByID() {
+		if m.isEligible(k) {
 			out = append(out, &lightkeeperv1.Keeper{Id: k.Id, Stake: k.EffectiveStake, Reputation: k.Reputation})
 		}
 	}
@@ -262,11 +259,12 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 
 	m.recomputeStakes(a)
-	keepers := m.eligible()
+	var weights []*lightkeeperv1.WeightedKeeper
 	if challenge.GetCandidates() {
-		keepers = m.candidates()
+		weights = protocol.Weights(m.candidates(), p)
+	} else {
+		weights = m.eligibleWeights()
 	}
-	weights := protocol.Weights(keepers, p)
 	rule, err := protocol.CommitteeRule(p, kind, weights, challenge.GetCandidates())
 	if err != nil {
 		return TxResult{RoundID: id, Err: err}
@@ -302,6 +300,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 	o := newOpenRound(r)
 	m.rounds[id] = o
+	m.indexDeadline(o)
 	m.roundIDs[rid] = a.height
 	a.rounds[id] = r
 	for _, kid := range committee {
@@ -490,31 +489,11 @@ func (m *Machine) OpenRoundCount() int { return len(m.rounds) }
 
 // OpenRounds returns copies of the open rounds sorted by deadline, then id.
 func (m *Machine) OpenRounds() []*lightkeeperv1.Round {
-	os := m.openByDeadline(func(*openRound) bool { return true })
-	out := make([]*lightkeeperv1.Round, len(os))
-	for i, o := range os {
+	out := make([]*lightkeeperv1.Round, len(m.deadlines))
+	for i, o := range m.deadlines {
 		out[i] = proto.Clone(o.r).(*lightkeeperv1.Round)
 	}
 	return out
-}
-
-func (m *Machine) openByDeadline(keep func(*openRound) bool) []*openRound {
-	var os []*openRound
-	for _, o := range m.rounds {
-		if keep(o) {
-			os = append(os, o)
-		}
-	}
-	slices.SortFunc(os, func(a, b *openRound) int {
-		if a.deadline != b.deadline {
-			if a.deadline < b.deadline {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.r.Id, b.r.Id)
-	})
-	return os
 }
 
 // KnownRound reports whether a round with this id was ever created.
@@ -531,12 +510,10 @@ func (m *Machine) KnownRound(id string) bool {
 // applies a block (possibly empty) once its clock passes it, so that the
 // round is closed.
 func (m *Machine) NextDeadline() (unixMilli int64, ok bool) {
-	for _, o := range m.rounds {
-		if !ok || o.deadline < unixMilli {
-			unixMilli, ok = o.deadline, true
-		}
+	if len(m.deadlines) == 0 {
+		return 0, false
 	}
-	return unixMilli, ok
+	return m.deadlines[0].deadline, true
 }
 
 // sameVote reports whether two votes say the same thing: same kind and

@@ -272,6 +272,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 				t.Fatalf("seed %d step %d: restored machine diverged (%v)", seed, step, err)
 			}
 		}
+		checkIndexes(t, seed, step, m, twin, restored)
 		check(step, res)
 		for _, tr := range res.TxResults {
 			if tr.Round != nil && tr.Err == nil {

@@ -1,0 +1,131 @@
+package state
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+	"google.golang.org/protobuf/proto"
+)
+
+// indexesMismatch compares every derived index of index.go with a full
+// scan of the records it indexes and returns what differs ("" when none).
+// The simulations call it after every block, on every machine they run.
+func indexesMismatch(m *Machine) string {
+	ids := sortedKeys(m.keepers)
+	if len(ids) != len(m.keeperOrder) {
+		return "keeper order: wrong length"
+	}
+	for i, id := range ids {
+		if m.keeperOrder[i] != m.keepers[id] {
+			return "keeper order: " + id + " out of place or not the live record"
+		}
+	}
+
+	var open []*openRound
+	for _, o := range m.rounds {
+		open = append(open, o)
+	}
+	slices.SortFunc(open, byDeadline)
+	if !slices.Equal(open, m.deadlines) {
+		return "deadline index differs from the open rounds sorted by (deadline, id)"
+	}
+	if d, ok := m.NextDeadline(); ok != (len(open) > 0) || ok && d != open[0].deadline {
+		return "NextDeadline differs from a scan"
+	}
+
+	var due []unbondingDue
+	for _, e := range m.unbonding {
+		due = append(due, dueOf(e))
+	}
+	slices.SortFunc(due, byCompletion)
+	if !slices.Equal(due, m.completions) {
+		return "completion index differs from the unbonding entries sorted by (completes_at, id)"
+	}
+	wake := m.NextEpochAt()
+	for _, o := range m.rounds {
+		wake = min(wake, o.deadline)
+	}
+	for _, e := range m.unbonding {
+		wake = min(wake, e.CompletesAt.AsTime().UnixMilli())
+	}
+	if m.NextWakeup() != wake {
+		return "NextWakeup differs from a scan"
+	}
+
+	if c := m.eligibleCache; c != nil && m.eligibleUnchanged(c.keepers) {
+		fresh := protocol.Weights(m.eligible(), m.params)
+		if !slices.EqualFunc(fresh, c.weights, func(a, b *lightkeeperv1.WeightedKeeper) bool { return proto.Equal(a, b) }) {
+			return "eligible list taken as unchanged, but recomputing it gives another"
+		}
+	}
+	return ""
+}
+
+func checkIndexes(t testing.TB, seed int64, step int, ms ...*Machine) {
+	t.Helper()
+	for i, m := range ms {
+		if m == nil {
+			continue
+		}
+		if bad := indexesMismatch(m); bad != "" {
+			t.Fatalf("seed %d step %d machine %d: %s", seed, step, i, bad)
+		}
+	}
+}
+
+// The check must be able to fail: a stale entry, a missing round and a
+// changed reputation are each noticed.
+func TestIndexesMismatchNoticesDrift(t *testing.T) {
+	h := newHarness(t, 10, 100, nil)
+	res := h.ok(h.apply(time.Second, submitTx(proofRequest(h.vk, "drift"))))
+	if bad := indexesMismatch(h.m); bad != "" {
+		t.Fatalf("fresh machine: %s", bad)
+	}
+	o := h.m.rounds[res.TxResults[0].RoundID]
+
+	h.m.deadlines = nil
+	if bad := indexesMismatch(h.m); !strings.Contains(bad, "deadline index") {
+		t.Errorf("round missing from the index: got %q", bad)
+	}
+	h.m.deadlines = []*openRound{o}
+
+	h.m.eligibleWeights()
+	h.m.eligibleCache.weights[0].Weight++
+	if bad := indexesMismatch(h.m); !strings.Contains(bad, "eligible list") {
+		t.Errorf("corrupted eligible list: got %q", bad)
+	}
+	h.m.eligibleCache.weights[0].Weight--
+	h.m.keeperOrder[0].Reputation++ // the cache notices and recomputes
+	if bad := indexesMismatch(h.m); bad != "" {
+		t.Errorf("after a reputation change: %s", bad)
+	}
+	if w := h.m.eligibleWeights(); h.m.eligibleCache.keepers[0].Reputation != h.m.keeperOrder[0].Reputation || len(w) == 0 {
+		t.Error("eligible list not recomputed after a reputation change")
+	}
+}
+
+// Rounds opened while no keeper changed share one eligible list; a change
+// of an input (going offline) gives a new one without that keeper.
+func TestEligibleListReusedWhileClean(t *testing.T) {
+	h := newHarness(t, 10, 100, nil)
+	res := h.ok(h.apply(time.Second, submitTx(proofRequest(h.vk, "a")), submitTx(proofRequest(h.vk, "b"))))
+	ra, rb := h.m.rounds[res.TxResults[0].RoundID].r, h.m.rounds[res.TxResults[1].RoundID].r
+	if len(ra.Eligible) == 0 || &ra.Eligible[0] != &rb.Eligible[0] {
+		t.Fatal("two rounds of one block do not share the eligible list")
+	}
+	off := keeperID(0)
+	res = h.ok(h.apply(time.Second, onlineTx(0, false), submitTx(proofRequest(h.vk, "c"))))
+	rc := h.m.rounds[res.TxResults[1].RoundID].r
+	if &rc.Eligible[0] == &ra.Eligible[0] {
+		t.Fatal("the list was reused after a keeper went offline")
+	}
+	for _, w := range rc.Eligible {
+		if w.KeeperId == off {
+			t.Fatal("an offline keeper is on the new list")
+		}
+	}
+}
