@@ -30,14 +30,8 @@ var detMarshal = proto.MarshalOptions{Deterministic: true}
 // refused so that every id has exactly one text form.
 func ParseID(s string) ([32]byte, bool) {
 	var id [32]byte
-	if len(s) != 64 {
+	if !ValidID(s) {
 		return id, false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return id, false
-		}
 	}
 	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
 		return id, false
@@ -47,8 +41,15 @@ func ParseID(s string) ([32]byte, bool) {
 
 // ValidID reports whether s is a well-formed id: 64 lowercase hex digits.
 func ValidID(s string) bool {
-	_, ok := ParseID(s)
-	return ok
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckID returns an error wrapping ErrInvalidRequest, naming field, unless

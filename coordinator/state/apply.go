@@ -160,7 +160,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	}
 	res.Meta = m.meta()
 	for _, id := range sortedKeys(a.rounds) {
-		res.Rounds = append(res.Rounds, proto.Clone(a.rounds[id]).(*lightkeeperv1.Round))
+		res.Rounds = append(res.Rounds, cloneRound(a.rounds[id]))
 	}
 	for _, id := range sortedKeys(a.keepers) {
 		res.Keepers = append(res.Keepers, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))

@@ -57,3 +57,69 @@ func BenchmarkVerifyVoteBaseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRoundsAtScale measures the state machine's own cost per round
+// at steady state: every block opens 100 rounds, decides the 100 opened
+// by the block before (7 approvals each) and closes the 100 whose deadline
+// passed, with `keepers` keepers all elected and eligible and about `open`
+// rounds open (the block interval is the timeout divided by open/100).
+// Signing the votes is not timed; checking their signatures is (7 per
+// round), the same in every case. Reports ns/round; issue #12 wants
+// open=10000 as fast per round as open=500, and keepers=1000 within 2× of
+// keepers=10.
+func BenchmarkRoundsAtScale(b *testing.B) {
+	const perBlock = 100
+	for _, keepers := range []int{10, 1000} {
+		for _, open := range []int{500, 10_000} {
+			b.Run(fmt.Sprintf("keepers=%d/open=%d", keepers, open), func(b *testing.B) {
+				p := protocol.DefaultParams()
+				p.Staking.MaxElected = uint32(max(keepers, int(p.Staking.MaxElected)))
+				h := newHarness(b, keepers, 100, p)
+				window := open / perBlock
+				interval := time.Duration(p.VerificationTimeout.AsDuration().Milliseconds()/int64(window)) * time.Millisecond
+				var last []*lightkeeperv1.Round
+				block := func() BlockInput {
+					var txs []*lightkeeperv1.Transaction
+					for _, r := range last {
+						txs = append(txs, votes(r, h, approve, seatRange(0, int(r.Threshold))...)...)
+					}
+					for range perBlock {
+						h.nonce++
+						txs = append(txs, submitTx(proofRequest(h.vk, fmt.Sprint("s", h.nonce))))
+					}
+					return BlockInput{TimeUnixMilli: h.now() + interval.Milliseconds(), Txs: txs}
+				}
+				step := func(in BlockInput) {
+					res, err := h.m.ApplyBlock(in)
+					if err != nil {
+						b.Fatal(err)
+					}
+					last = last[:0]
+					for _, tr := range res.TxResults {
+						if tr.Err != nil {
+							b.Fatal(tr.Err)
+						}
+						if tr.Round != nil {
+							last = append(last, tr.Round)
+						}
+					}
+				}
+				for range window + 1 {
+					step(block())
+				}
+				if n := h.m.OpenRoundCount(); n < open {
+					b.Fatalf("%d rounds open, want at least %d", n, open)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					in := block()
+					b.StartTimer()
+					step(in)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perBlock), "ns/round")
+			})
+		}
+	}
+}

@@ -129,3 +129,25 @@ func TestEligibleListReusedWhileClean(t *testing.T) {
 		}
 	}
 }
+
+// cloneWeights copies WeightedKeeper field by field: a field added to the
+// message must be added there, or copies would silently lose it.
+func TestCloneWeightsCopiesEveryField(t *testing.T) {
+	fields := (&lightkeeperv1.WeightedKeeper{}).ProtoReflect().Descriptor().Fields()
+	if fields.Len() != 2 {
+		t.Fatalf("WeightedKeeper has %d fields; cloneWeights copies keeper_id and weight only", fields.Len())
+	}
+	in := []*lightkeeperv1.WeightedKeeper{{KeeperId: keeperID(1), Weight: 7}, {KeeperId: keeperID(2), Weight: 9}}
+	r := &lightkeeperv1.Round{Id: keeperID(3), Eligible: in, Committee: []string{keeperID(1)}}
+	c := cloneRound(r)
+	if !proto.Equal(c, r) || &c.Eligible[0] == &r.Eligible[0] || c.Eligible[0] == r.Eligible[0] {
+		t.Fatal("cloneRound: not an equal, independent copy")
+	}
+	if len(r.Eligible) != 2 {
+		t.Fatal("cloneRound changed the original")
+	}
+	cert := &lightkeeperv1.Certificate{RoundId: r.Id, Eligible: in}
+	if cc := cloneCert(cert); !proto.Equal(cc, cert) || cc.Eligible[1] == in[1] || len(cert.Eligible) != 2 {
+		t.Fatal("cloneCert: not an equal, independent copy")
+	}
+}

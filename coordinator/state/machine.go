@@ -415,7 +415,7 @@ func Restore(s Snapshot) (*Machine, error) {
 		if _, dup := m.rounds[r.Id]; dup {
 			return nil, bad("open_rounds[%d]: duplicate %s", i, r.Id)
 		}
-		o := newOpenRound(proto.Clone(r).(*lightkeeperv1.Round))
+		o := newOpenRound(cloneRound(r))
 		m.rounds[r.Id] = o
 		m.indexDeadline(o)
 		m.roundIDs[o.rid] = r.SubmittedHeight
@@ -447,7 +447,7 @@ func (m *Machine) Snapshot() Snapshot {
 	}
 	for _, id := range sortedKeys(m.rounds) {
 		o := m.rounds[id]
-		s.OpenRounds = append(s.OpenRounds, proto.Clone(o.r).(*lightkeeperv1.Round))
+		s.OpenRounds = append(s.OpenRounds, cloneRound(o.r))
 		for _, e := range o.evidence {
 			s.Evidence = append(s.Evidence, proto.Clone(e).(*lightkeeperv1.Evidence))
 		}

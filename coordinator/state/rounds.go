@@ -60,7 +60,7 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 		Height:          a.height,
 		Seed:            bytes.Clone(r.Seed),
 		Committee:       slices.Clone(r.Committee),
-		Eligible:        cloneAll(r.Eligible),
+		Eligible:        cloneWeights(r.Eligible),
 		Threshold:       r.Threshold,
 		RejectThreshold: r.RejectThreshold,
 		Votes:           cloneAll(r.Votes),
@@ -74,10 +74,46 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 		cert.Result.Output = nil
 	}
 	a.certs = append(a.certs, cert)
-	a.emit(RoundDecided{Round: proto.Clone(r).(*lightkeeperv1.Round), Certificate: proto.Clone(cert).(*lightkeeperv1.Certificate)})
+	a.emit(RoundDecided{Round: cloneRound(r), Certificate: cloneCert(cert)})
 	for _, v := range r.Votes {
 		a.settle(r, v)
 	}
+}
+
+// cloneRound, cloneCert and cloneWeights copy records whose eligible list
+// (up to max_elected keepers) would otherwise dominate the copy: the list
+// is copied field by field into one allocation instead of by reflection,
+// one message at a time. The machine is not used concurrently, so the
+// list can be set aside while proto.Clone copies the rest.
+func cloneRound(r *lightkeeperv1.Round) *lightkeeperv1.Round {
+	eligible := r.Eligible
+	r.Eligible = nil
+	c := proto.Clone(r).(*lightkeeperv1.Round)
+	r.Eligible = eligible
+	c.Eligible = cloneWeights(eligible)
+	return c
+}
+
+func cloneCert(cert *lightkeeperv1.Certificate) *lightkeeperv1.Certificate {
+	eligible := cert.Eligible
+	cert.Eligible = nil
+	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
+	cert.Eligible = eligible
+	c.Eligible = cloneWeights(eligible)
+	return c
+}
+
+func cloneWeights(in []*lightkeeperv1.WeightedKeeper) []*lightkeeperv1.WeightedKeeper {
+	if in == nil {
+		return nil
+	}
+	backing := make([]lightkeeperv1.WeightedKeeper, len(in))
+	out := make([]*lightkeeperv1.WeightedKeeper, len(in))
+	for i, w := range in {
+		backing[i].KeeperId, backing[i].Weight = w.KeeperId, w.Weight
+		out[i] = &backing[i]
+	}
+	return out
 }
 
 func cloneAll[T proto.Message](in []T) []T {
@@ -162,7 +198,7 @@ func (a *applier) close(o *openRound) {
 	if r.Challenge != nil {
 		a.revealChallenge(r)
 	}
-	a.emit(RoundClosed{Round: proto.Clone(r).(*lightkeeperv1.Round), Missed: slices.Clone(missed)})
+	a.emit(RoundClosed{Round: cloneRound(r), Missed: slices.Clone(missed)})
 	for _, id := range r.Committee {
 		_, voted := o.voteOf[id]
 		a.recordAssignment(a.m.keepers[id], !voted)
@@ -220,7 +256,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	if _, known := m.roundIDs[rid]; known {
 		res := TxResult{RoundID: id, Err: fmt.Errorf("%w: %s", ErrRoundExists, id)}
 		if o, open := m.rounds[id]; open {
-			res.Round = proto.Clone(o.r).(*lightkeeperv1.Round)
+			res.Round = cloneRound(o.r)
 		}
 		return res
 	}
@@ -307,8 +343,8 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		m.keepers[kid].RoundsAssigned++
 		a.keepers[kid] = true
 	}
-	a.emit(RoundOpened{Round: proto.Clone(r).(*lightkeeperv1.Round)})
-	return TxResult{RoundID: id, Round: proto.Clone(r).(*lightkeeperv1.Round)}
+	a.emit(RoundOpened{Round: cloneRound(r)})
+	return TxResult{RoundID: id, Round: cloneRound(r)}
 }
 
 func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
@@ -480,7 +516,7 @@ func (m *Machine) OpenRound(id string) (*lightkeeperv1.Round, bool) {
 	if !ok {
 		return nil, false
 	}
-	return proto.Clone(o.r).(*lightkeeperv1.Round), true
+	return cloneRound(o.r), true
 }
 
 // OpenRoundCount returns how many rounds are open (decided rounds stay open
@@ -491,7 +527,7 @@ func (m *Machine) OpenRoundCount() int { return len(m.rounds) }
 func (m *Machine) OpenRounds() []*lightkeeperv1.Round {
 	out := make([]*lightkeeperv1.Round, len(m.deadlines))
 	for i, o := range m.deadlines {
-		out[i] = proto.Clone(o.r).(*lightkeeperv1.Round)
+		out[i] = cloneRound(o.r)
 	}
 	return out
 }
