@@ -80,12 +80,26 @@ func scaledShares(v []uint64, bps uint32) []uint64 {
 // those keepers in id order, skipping zero weights, subtracting each
 // weight from r until r falls inside one. Seat 0 is the leader.
 func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.WeightedKeeper, size int) ([]string, error) {
-	rid, ok := ParseID(roundID)
-	if !ok {
-		return nil, fmt.Errorf("%w: round id %q is not 64 lowercase hex digits", ErrInvalidRequest, roundID)
+	list, err := NewEligibleList(eligible)
+	if err != nil {
+		return nil, err
 	}
-	var total uint64
-	nonZero := 0
+	return list.Draw(seed, roundID, size)
+}
+
+// EligibleList is a weighted eligible list checked once (ids well formed
+// and strictly increasing, total weight within 64 bits), so that the
+// machine, which draws every committee of a block from one list, does not
+// check it again for each round.
+type EligibleList struct {
+	keepers []*lightkeeperv1.WeightedKeeper
+	total   uint64
+	nonZero int
+}
+
+// NewEligibleList checks eligible; the caller must not modify it afterwards.
+func NewEligibleList(eligible []*lightkeeperv1.WeightedKeeper) (*EligibleList, error) {
+	l := &EligibleList{keepers: eligible}
 	for i, e := range eligible {
 		if !ValidID(e.GetKeeperId()) {
 			return nil, fmt.Errorf("%w: eligible[%d]: keeper id %q is not 64 lowercase hex digits", ErrInvalidRequest, i, e.GetKeeperId())
@@ -94,16 +108,29 @@ func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.Weight
 			return nil, fmt.Errorf("%w: eligible[%d]: keeper ids not strictly increasing", ErrInvalidRequest, i)
 		}
 		var c uint64
-		total, c = bits.Add64(total, e.GetWeight(), 0)
+		l.total, c = bits.Add64(l.total, e.GetWeight(), 0)
 		if c != 0 {
 			return nil, fmt.Errorf("%w: eligible: total weight overflows 64 bits", ErrInvalidRequest)
 		}
 		if e.GetWeight() > 0 {
-			nonZero++
+			l.nonZero++
 		}
 	}
-	if size < 0 || size > nonZero {
-		return nil, fmt.Errorf("%w: committee size %d, but only %d eligible keepers have a non-zero weight", ErrNotEnoughKeepers, size, nonZero)
+	return l, nil
+}
+
+// Keepers returns the list (not a copy).
+func (l *EligibleList) Keepers() []*lightkeeperv1.WeightedKeeper { return l.keepers }
+
+// Draw is DrawCommittee on the checked list.
+func (l *EligibleList) Draw(seed []byte, roundID string, size int) ([]string, error) {
+	rid, ok := ParseID(roundID)
+	if !ok {
+		return nil, fmt.Errorf("%w: round id %q is not 64 lowercase hex digits", ErrInvalidRequest, roundID)
+	}
+	eligible, total := l.keepers, l.total
+	if size < 0 || size > l.nonZero {
+		return nil, fmt.Errorf("%w: committee size %d, but only %d eligible keepers have a non-zero weight", ErrNotEnoughKeepers, size, l.nonZero)
 	}
 	taken := make([]bool, len(eligible))
 	committee := make([]string, 0, size)

@@ -108,7 +108,7 @@ func (m *Machine) dueUnbondingIDs(now int64) []uint64 {
 // inputs it was computed from.
 type eligibleList struct {
 	keepers []*lightkeeperv1.Keeper // id, effective stake as Stake, reputation
-	weights []*lightkeeperv1.WeightedKeeper
+	weights *protocol.EligibleList
 }
 
 // eligibleWeights returns protocol.Weights of the eligible keepers. The
@@ -116,13 +116,17 @@ type eligibleList struct {
 // effective stake or reputation since the last call — checked by one pass
 // over the keepers, without allocating — so rounds opened while nothing
 // changed share one list. Callers must not modify it.
-func (m *Machine) eligibleWeights() []*lightkeeperv1.WeightedKeeper {
+func (m *Machine) eligibleWeights() (*protocol.EligibleList, error) {
 	if c := m.eligibleCache; c != nil && m.eligibleUnchanged(c.keepers) {
-		return c.weights
+		return c.weights, nil
 	}
 	keepers := m.eligible()
-	m.eligibleCache = &eligibleList{keepers: keepers, weights: protocol.Weights(keepers, m.params)}
-	return m.eligibleCache.weights
+	list, err := protocol.NewEligibleList(protocol.Weights(keepers, m.params))
+	if err != nil {
+		return nil, err
+	}
+	m.eligibleCache = &eligibleList{keepers: keepers, weights: list}
+	return list, nil
 }
 
 // isEligible is the filter of eligible().

@@ -58,7 +58,7 @@ func indexesMismatch(m *Machine) string {
 
 	if c := m.eligibleCache; c != nil && m.eligibleUnchanged(c.keepers) {
 		fresh := protocol.Weights(m.eligible(), m.params)
-		if !slices.EqualFunc(fresh, c.weights, func(a, b *lightkeeperv1.WeightedKeeper) bool { return proto.Equal(a, b) }) {
+		if !slices.EqualFunc(fresh, c.weights.Keepers(), func(a, b *lightkeeperv1.WeightedKeeper) bool { return proto.Equal(a, b) }) {
 			return "eligible list taken as unchanged, but recomputing it gives another"
 		}
 	}
@@ -93,17 +93,19 @@ func TestIndexesMismatchNoticesDrift(t *testing.T) {
 	}
 	h.m.deadlines = []*openRound{o}
 
-	h.m.eligibleWeights()
-	h.m.eligibleCache.weights[0].Weight++
+	if _, err := h.m.eligibleWeights(); err != nil {
+		t.Fatal(err)
+	}
+	h.m.eligibleCache.weights.Keepers()[0].Weight++
 	if bad := indexesMismatch(h.m); !strings.Contains(bad, "eligible list") {
 		t.Errorf("corrupted eligible list: got %q", bad)
 	}
-	h.m.eligibleCache.weights[0].Weight--
+	h.m.eligibleCache.weights.Keepers()[0].Weight--
 	h.m.keeperOrder[0].Reputation++ // the cache notices and recomputes
 	if bad := indexesMismatch(h.m); bad != "" {
 		t.Errorf("after a reputation change: %s", bad)
 	}
-	if w := h.m.eligibleWeights(); h.m.eligibleCache.keepers[0].Reputation != h.m.keeperOrder[0].Reputation || len(w) == 0 {
+	if w, err := h.m.eligibleWeights(); err != nil || h.m.eligibleCache.keepers[0].Reputation != h.m.keeperOrder[0].Reputation || len(w.Keepers()) == 0 {
 		t.Error("eligible list not recomputed after a reputation change")
 	}
 }

@@ -295,18 +295,25 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 
 	m.recomputeStakes(a)
-	var weights []*lightkeeperv1.WeightedKeeper
+	var (
+		eligible *protocol.EligibleList
+		err      error
+	)
 	if challenge.GetCandidates() {
-		weights = protocol.Weights(m.candidates(), p)
+		eligible, err = protocol.NewEligibleList(protocol.Weights(m.candidates(), p))
 	} else {
-		weights = m.eligibleWeights()
+		eligible, err = m.eligibleWeights()
 	}
+	if err != nil { // unreachable: ids valid and sorted, weights add up to < 2⁴⁶
+		return TxResult{RoundID: id, Err: err}
+	}
+	weights := eligible.Keepers()
 	rule, err := protocol.CommitteeRule(p, kind, weights, challenge.GetCandidates())
 	if err != nil {
 		return TxResult{RoundID: id, Err: err}
 	}
 	size, threshold := rule.Size, rule.Threshold
-	committee, err := protocol.DrawCommittee(a.roundSeed, id, weights, size)
+	committee, err := eligible.Draw(a.roundSeed, id, size)
 	if err != nil { // unreachable: size ≤ non-zero weights, ids sorted
 		return TxResult{RoundID: id, Err: err}
 	}
