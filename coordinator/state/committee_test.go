@@ -208,6 +208,16 @@ func TestDrawCommittee(t *testing.T) {
 		if want := refDraw(seed, rid, el, size); !slices.Equal(got, want) {
 			t.Fatalf("iter %d: got %v, reference %v", iter, got, want)
 		}
+		// The machine checks the list once and draws from it repeatedly.
+		list, err := protocol.NewEligibleList(el)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if viaList, err := list.Draw(seed, rid, size); err != nil || !slices.Equal(viaList, got) {
+				t.Fatalf("iter %d: EligibleList.Draw gives %v (%v), DrawCommittee %v", iter, viaList, err, got)
+			}
+		}
 		// Determinism, no repeats, only non-zero weights, prefix property:
 		// the leader (seat 0) does not depend on the committee size.
 		again, _ := protocol.DrawCommittee(seed, rid, el, size)
