@@ -417,9 +417,10 @@ func Restore(s Snapshot) (*Machine, error) {
 		}
 		o := newOpenRound(cloneRound(r))
 		m.rounds[r.Id] = o
-		m.indexDeadline(o)
+		m.deadlines = append(m.deadlines, o)
 		m.roundIDs[o.rid] = r.SubmittedHeight
 	}
+	slices.SortFunc(m.deadlines, byDeadline)
 	for i, e := range s.Evidence {
 		o, ok := m.rounds[e.GetRoundId()]
 		if !ok {
