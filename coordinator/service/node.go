@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
@@ -52,6 +53,8 @@ type Node struct {
 	machine *state.Machine
 	lost    error
 	chainID string
+	// genesisAt caches the genesis time (genesisTime).
+	genesisAt atomic.Pointer[timestamppb.Timestamp]
 
 	txs      chan *pendingTx
 	stopped  chan struct{}
