@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -121,7 +122,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 
 	var keys []ed25519.PrivateKey
 	target := *url
-	var where string
+	var where, chainID string
 	if *url == "" {
 		threshold := protocol.DefaultParams().GetThreshold()
 		if *nKeepers < int(threshold) || *nKeepers > 10000 {
@@ -150,6 +151,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		}
 		keys = d.Keys[:*nKeepers]
 		target = d.URL
+		chainID = d.Genesis.GetChainId()
 		where = fmt.Sprintf("embedded devnet at %s, Pebble in %s, limits.submit_rate/burst raised to 1e6, other config defaults",
 			d.URL, filepath.Join(d.Dir, "data"))
 	} else {
@@ -172,6 +174,11 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		}
 		keys = all[:n]
 		where = "coordinator " + *url + " (its own config)"
+		info, err := newClient(*url).Ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+		if err != nil {
+			return fmt.Errorf("coordinator %s: %w", *url, err)
+		}
+		chainID = info.Msg.GetChainId()
 	}
 
 	fmt.Fprintf(out, "Lightkeeper bench: %d synthetic keepers (approve-all: sign APPROVE without verifying), ", len(keys))
@@ -187,8 +194,14 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	fmt.Fprintf(out, "target:  %s\n", where)
 	fmt.Fprintf(out, "host:    GOMAXPROCS %d, NumCPU %d, %s %s/%s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(),
 		runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(out, "request: one groth16/bn254 proof (%d B, verifying key %d B), distinct client nonces; keepers flush votes at %d or after %v\n\n",
+	fmt.Fprintf(out, "request: one groth16/bn254 proof (%d B, verifying key %d B), distinct client nonces; keepers flush votes at %d or after %v\n",
 		len(p.Proof), len(fix.VerifyingKey), *voteBatch, *voteDelay)
+	// The floor the vote path is read against: every accepted vote costs
+	// the coordinator one such check (and, here, its keeper one signature).
+	msgLen := loadgen.VoteMessageLen(chainID)
+	raw := loadgen.VerifyRate(msgLen, time.Second)
+	fmt.Fprintf(out, "raw:     ed25519 verify %.0f/s on %d goroutines (%d-byte messages, a vote's signed bytes), measured for 1 s before the load\n\n",
+		raw, runtime.GOMAXPROCS(0), msgLen)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -231,7 +244,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	if rep == nil {
 		return err
 	}
-	printBench(out, rep)
+	printBench(out, rep, raw)
 	if err != nil {
 		return err
 	}
@@ -241,7 +254,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	return nil
 }
 
-func printBench(out io.Writer, rep *loadgen.Report) {
+func printBench(out io.Writer, rep *loadgen.Report, rawVerify float64) {
 	decided, by := rep.Decided()
 	var block, client []time.Duration
 	var firstErr error
@@ -268,13 +281,22 @@ func printBench(out io.Writer, rep *loadgen.Report) {
 	// Votes accepted by the coordinator in the window, from its own
 	// counters when /metrics answers, else as the keepers saw them.
 	const accepted = `lightkeeper_votes_total{status="VOTE_STATUS_ACCEPTED"}`
+	votes := float64(rep.VotesAccepted)
 	if rep.Before != nil && rep.After != nil {
-		votes := loadgen.Delta(rep.Before, rep.After, accepted)
+		votes = loadgen.Delta(rep.Before, rep.After, accepted)
 		fmt.Fprintf(tw, "votes accepted\t%s (%.0f votes, coordinator counter; %.1f per decided round)\n",
 			perSec(votes), votes, votes/float64(max(decided, 1)))
 	} else {
 		fmt.Fprintf(tw, "votes accepted\t%s (%d votes as the keepers saw them; /metrics unavailable)\n",
 			perSec(float64(rep.VotesAccepted)), rep.VotesAccepted)
+	}
+	if rawVerify > 0 {
+		fmt.Fprintf(tw, "vs raw verify\t%.3f of the raw ed25519 rate (%s votes / %.0f/s), beside %s rounds",
+			votes/secs/rawVerify, perSec(votes), rawVerify, perSec(float64(decided)))
+		if len(block) > 0 {
+			fmt.Fprintf(tw, ", latency p50 %v p99 %v", demo.Percentile(block, 50), demo.Percentile(block, 99))
+		}
+		fmt.Fprintln(tw)
 	}
 	if len(block) > 0 {
 		fmt.Fprintf(tw, "latency, block time\tp50 %v  p99 %v  max %v  (round submitted_at → decided_at)\n",

@@ -207,15 +207,21 @@ func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[ligh
 	}); err != nil {
 		return nil, toConnect(err)
 	}
-	// Queue every other vote before waiting on any, so a batch lands in
-	// one block rather than one block per vote.
-	pending := make([]*pendingTx, len(votes))
-	errs := make([]error, len(votes))
+	// Every other vote needs its signature checked: here, outside the
+	// machine's lock, on all cores. Then queue them all before waiting on
+	// any, so a batch lands in one block rather than one block per vote.
+	txs := make([]*lightkeeperv1.Transaction, len(votes))
 	for i, v := range votes {
 		if !final[i] {
-			pending[i], errs[i] = n.enqueue(&lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{
-				CastVote: &lightkeeperv1.CastVoteTx{Vote: v},
-			}})
+			txs[i] = &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_CastVote{CastVote: &lightkeeperv1.CastVoteTx{Vote: v}}}
+		}
+	}
+	verified := n.verifyAll(txs)
+	pending := make([]*pendingTx, len(votes))
+	errs := make([]error, len(votes))
+	for i, tx := range txs {
+		if tx != nil {
+			pending[i], errs[i] = n.enqueueVerified(tx, verified[i])
 		}
 	}
 	bad := 0

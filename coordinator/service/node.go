@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
@@ -52,6 +53,8 @@ type Node struct {
 	machine *state.Machine
 	lost    error
 	chainID string
+	// genesisAt caches the genesis time (genesisTime).
+	genesisAt atomic.Pointer[timestamppb.Timestamp]
 
 	txs      chan *pendingTx
 	stopped  chan struct{}
@@ -96,8 +99,12 @@ type Node struct {
 }
 
 type pendingTx struct {
-	tx   *lightkeeperv1.Transaction
-	done chan state.TxResult
+	tx *lightkeeperv1.Transaction
+	// verified holds the transaction's signatures that were checked on the
+	// receiving goroutine; the block passes them to the machine so that it
+	// does not check them again under the write lock.
+	verified []state.VerifiedSig
+	done     chan state.TxResult
 }
 
 // Open opens (or creates) the data directory and restores the state
@@ -254,15 +261,22 @@ func (n *Node) submit(ctx context.Context, tx *lightkeeperv1.Transaction) (state
 	return n.wait(ctx, p)
 }
 
-// enqueue queues a transaction for the next block. A full queue is refused
-// at once rather than queued without bound.
+// enqueue verifies a transaction's signatures on the caller's goroutine and
+// queues it for the next block.
 func (n *Node) enqueue(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
+	return n.enqueueVerified(tx, state.VerifyTxSignatures(n.chainID, tx))
+}
+
+// enqueueVerified queues a transaction whose signatures were checked
+// already (verified as VerifyTxSignatures returned them). A full queue is
+// refused at once rather than queued without bound.
+func (n *Node) enqueueVerified(tx *lightkeeperv1.Transaction, verified []state.VerifiedSig) (*pendingTx, error) {
 	select {
 	case <-n.stopped:
 		return nil, ErrStopped
 	default:
 	}
-	p := &pendingTx{tx: tx, done: make(chan state.TxResult, 1)}
+	p := &pendingTx{tx: tx, verified: verified, done: make(chan state.TxResult, 1)}
 	select {
 	case n.txs <- p:
 		return p, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -113,17 +115,20 @@ func (n *Node) blockDue(now time.Time) bool {
 // flags in line with the keepers' sessions: offline for those whose stream
 // closed or whose pull lease ran out, online for those that opened a
 // session while an offline transaction for them was already on its way.
+//
+// It runs before every block, so it reads the flags without copying a
+// keeper and sorts only the changes (the block's order stays by id).
 func (n *Node) sessionChanges(now time.Time) []*lightkeeperv1.Transaction {
 	var txs []*lightkeeperv1.Transaction
 	n.readMachine(func(m *state.Machine) {
-		for _, k := range m.Keepers() {
-			if !k.GetRegistered() {
-				continue
+		m.EachRegisteredKeeper(func(id string, online bool) {
+			if active := n.dispatch.active(id, now); active != online {
+				txs = append(txs, setOnlineTx(id, active))
 			}
-			if active := n.dispatch.active(k.GetId(), now); active != k.GetOnline() {
-				txs = append(txs, setOnlineTx(k.GetId(), active))
-			}
-		}
+		})
+	})
+	slices.SortFunc(txs, func(a, b *lightkeeperv1.Transaction) int {
+		return strings.Compare(a.GetSetKeeperOnline().GetKeeperId(), b.GetSetKeeperOnline().GetKeeperId())
 	})
 	return txs
 }
@@ -131,9 +136,7 @@ func (n *Node) sessionChanges(now time.Time) []*lightkeeperv1.Transaction {
 func (n *Node) keeperOnline(id string) bool {
 	online := false
 	n.readMachine(func(m *state.Machine) {
-		if k, ok := m.Keeper(id); ok {
-			online = k.GetOnline()
-		}
+		online, _ = m.KeeperOnline(id)
 	})
 	return online
 }
@@ -153,8 +156,10 @@ func setOnlineTx(id string, online bool) *lightkeeperv1.Transaction {
 func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) error {
 	txs := make([]*lightkeeperv1.Transaction, 0, len(system)+len(batch))
 	txs = append(txs, system...)
+	var verified state.VerifiedSigs
 	for _, p := range batch {
 		txs = append(txs, p.tx)
+		verified.Add(p.verified...)
 	}
 	start := time.Now()
 	n.mu.Lock()
@@ -171,7 +176,7 @@ func (n *Node) produce(batch []*pendingTx, system []*lightkeeperv1.Transaction) 
 		n.mu.Unlock()
 		return err
 	}
-	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs, Entropy: entropy})
+	res, err := n.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: t, Txs: txs, Entropy: entropy, Verified: verified})
 	if err != nil {
 		n.mu.Unlock()
 		// A refused block leaves the machine unchanged: fail its requests.

@@ -26,6 +26,10 @@ type BlockInput struct {
 	// the rounds the block opens (protocol.CommitteeSeed), so that a submitter
 	// cannot predict its committee. A replay passes the header's value.
 	Entropy []byte
+	// Verified holds signatures the node checked before the block
+	// (VerifyTxSignatures); the machine checks every other one itself, so
+	// the results are the same with or without it (sigcheck.go).
+	Verified VerifiedSigs
 }
 
 // applier holds the work in progress of one ApplyBlock.
@@ -35,6 +39,8 @@ type applier struct {
 	now    int64  // block time, unix ms
 	seed   []byte // hash of the previous block (elections)
 	res    *Result
+
+	verified VerifiedSigs // signatures checked before the block
 
 	// The header as it stands before the transactions run (results_hash
 	// empty) and protocol.CommitteeSeed of it: the committee seed of every round
@@ -112,6 +118,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		return nil, err
 	}
 	a := newApplier(m, m.head.Height+1, in.TimeUnixMilli, m.headHash)
+	a.verified = in.Verified
 	a.seedBlock = &lightkeeperv1.BlockHeader{
 		Height:           a.height,
 		Time:             tsMilli(a.now),

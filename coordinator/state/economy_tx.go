@@ -1,7 +1,6 @@
 package state
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"slices"
 
@@ -529,7 +528,7 @@ func (a *applier) checkVote(field string, v *lightkeeperv1.Vote) ([32]byte, erro
 	if len(v.ResultHash) != 32 {
 		return rid, fmt.Errorf("%w: %s.result_hash: %d bytes, want 32", ErrInvalidRequest, field, len(v.ResultHash))
 	}
-	if !protocol.VerifyVote(a.m.chainID, rid, ed25519.PublicKey(kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+	if !a.verifyVote(rid, kid, kind, v) {
 		return rid, fmt.Errorf("%w: %s.signature: not a valid signature by keeper %s", ErrBadSignature, field, v.KeeperId)
 	}
 	return rid, nil

@@ -5,7 +5,6 @@ package state
 // and bonds belong to the economy (economy*.go).
 
 import (
-	"crypto/ed25519"
 	"fmt"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -60,7 +59,7 @@ func (a *applier) registerKeeper(tx *lightkeeperv1.RegisterKeeperTx) TxResult {
 	if !ok {
 		return TxResult{Err: protocol.CheckID("register_keeper.keeper_id", tx.GetKeeperId())}
 	}
-	if !protocol.VerifyRegistration(a.m.chainID, ed25519.PublicKey(kid[:]), tx.GetSignature()) {
+	if !a.verifySig(kid[:], protocol.RegisterSignBytes(a.m.chainID, kid[:]), tx.GetSignature()) {
 		return TxResult{Err: fmt.Errorf("%w: register_keeper.signature: not a valid proof of possession of key %s on chain %q", ErrBadSignature, tx.KeeperId, a.m.chainID)}
 	}
 	k, exists := a.m.keepers[tx.KeeperId]

@@ -8,7 +8,6 @@ package state
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"fmt"
 	"slices"
 
@@ -363,7 +362,7 @@ func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {
 	}
 	o, kind := c.o, c.kind
 	isCompute := o.r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-	if !protocol.VerifyVote(m.chainID, c.rid, ed25519.PublicKey(c.kid[:]), kind, [32]byte(v.ResultHash), v.Signature) {
+	if !a.verifyVote(c.rid, c.kid, kind, v) {
 		res.VoteStatus = lightkeeperv1.VoteStatus_VOTE_STATUS_BAD_SIGNATURE
 		res.Err = fmt.Errorf("%w: vote.signature: not a valid signature by keeper %s", ErrBadSignature, v.KeeperId)
 		return res
