@@ -403,6 +403,10 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 		return res, nil
 	}
 	if callErr == nil {
+		if remaining < 0 {
+			// Returned between two fuel checks (wasmcheck/instrument.go).
+			res.Trap, res.FuelUsed = TrapOutOfFuel, fuel
+		}
 		return res, nil
 	}
 	if ctx.Err() != nil {
