@@ -26,24 +26,31 @@ const ComputeMargin = time.Second
 
 var (
 	enginesMu sync.Mutex
-	engines   = map[compute.EngineKind]*compute.Engine{}
+	engines   = map[engineKey]*compute.Engine{}
 )
 
-// computeEngine returns the process's engine of the given kind, creating
-// it on first use.
-func computeEngine(kind compute.EngineKind) (*compute.Engine, error) {
+type engineKey struct {
+	kind     compute.EngineKind
+	cacheDir string
+}
+
+// computeEngine returns the process's engine of the given kind and disk
+// cache, creating it on first use.
+func computeEngine(kind compute.EngineKind, cacheDir string) (*compute.Engine, error) {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
-	if e := engines[kind]; e != nil {
+	key := engineKey{kind, cacheDir}
+	if e := engines[key]; e != nil {
 		return e, nil
 	}
 	// Tiered: a program's first runs go to the interpreter while the
-	// compiler works, so a cold program does not spend a round compiling.
-	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16, Tiered: true})
+	// compiler works, so a cold program does not spend a round compiling
+	// (unless an earlier process left it compiled in cacheDir).
+	e, err := compute.NewEngine(context.Background(), compute.EngineConfig{Kind: kind, CacheSize: 16, Tiered: true, CacheDir: cacheDir})
 	if err != nil {
 		return nil, err
 	}
-	engines[kind] = e
+	engines[key] = e
 	return e, nil
 }
 
@@ -160,7 +167,7 @@ func PrepareProgram(ctx context.Context, module []byte, params *lightkeeperv1.Co
 	if err != nil {
 		return err
 	}
-	e, err := computeEngine(kind)
+	e, err := computeEngine(kind, "")
 	if err != nil {
 		return err
 	}
@@ -184,7 +191,7 @@ func (e NativeEngine) checkCompute(ctx context.Context, t *lightkeeperv1.Task) V
 	}
 	eng := e.Compute
 	if eng == nil {
-		w, err := computeEngine(e.ComputeKind)
+		w, err := computeEngine(e.ComputeKind, e.ComputeCacheDir)
 		if err != nil {
 			return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, err.Error())
 		}

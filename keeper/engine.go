@@ -48,6 +48,9 @@ type NativeEngine struct {
 	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the
 	// compiler where it runs, else the interpreter) by default.
 	ComputeKind compute.EngineKind
+	// ComputeCacheDir keeps the compute engine's compiled programs across
+	// restarts (compute.EngineConfig.CacheDir); empty: in memory only.
+	ComputeCacheDir string
 	// Compute, when set, runs compute jobs instead of the process's wazero
 	// engine of ComputeKind. The browser keeper sets it to the platform
 	// engine (compute.PlatformEngine, GOOS=js only: the browser's own

@@ -186,6 +186,11 @@ func newKeeperCmd() *cobra.Command {
 	workers := fs.Int("workers", 1, "tasks checked at once")
 	engine := fs.String("engine", "native", "what checks tasks: native, or wasm (the wasip1 module under wazero)")
 	wf := wasmFlags(fs)
+	computeCache := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		computeCache = filepath.Join(dir, "lightkeeper", "compute")
+	}
+	fs.StringVar(&computeCache, "compute-cache", computeCache, "directory keeping compute programs compiled across restarts, native engine (empty: compile after every start)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
@@ -210,6 +215,11 @@ func newKeeperCmd() *cobra.Command {
 		cfg := keeper.NewConfig().WithLogger(log).WithBehaviour(st).WithWorkers(*workers).WithHTTPClient(mustAPIClient())
 		if *pull {
 			cfg = cfg.WithPull(20 * time.Second)
+		}
+		if *engine == "native" {
+			ne := keeper.NewNativeEngine()
+			ne.ComputeCacheDir = computeCache
+			cfg = cfg.WithEngine(ne)
 		}
 		if *engine == "wasm" {
 			if *wf.instances <= 0 {

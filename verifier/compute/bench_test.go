@@ -149,3 +149,39 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFirstRun: a fresh engine's first run of a Go program (sha256sum
+// on a short input), as after a keeper restart: the compiler with an
+// empty disk cache (compiles), the compiler with a warm one (loads), and
+// the interpreter (a tiered engine's first run without the cache).
+func BenchmarkFirstRun(b *testing.B) {
+	p := mustCheck(b, exampleModule(b, "sha256sum"), DefaultLimits())
+	input := []byte("The quick brown fox jumps over the lazy dog.\n")
+	warm := b.TempDir()
+	first := func(b *testing.B, cfg EngineConfig) {
+		e, err := NewEngine(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close(context.Background())
+		if r, err := e.Run(context.Background(), p, input, DefaultLimits().MaxFuel, seedA, Options{}); err != nil || r.Trap != TrapNone {
+			b.Fatalf("%v %v", r, err)
+		}
+	}
+	first(b, EngineConfig{Kind: EngineCompiler, CacheDir: warm}) // fills warm
+	b.Run("compiler/cold-disk-cache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			first(b, EngineConfig{Kind: EngineCompiler, CacheDir: b.TempDir()})
+		}
+	})
+	b.Run("compiler/warm-disk-cache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			first(b, EngineConfig{Kind: EngineCompiler, CacheDir: warm})
+		}
+	})
+	b.Run("interpreter", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			first(b, EngineConfig{Kind: EngineInterpreter})
+		}
+	})
+}

@@ -23,8 +23,9 @@
 // keeper's own memory budget, an engine failure) are errors, and they mean
 // ABSTAIN.
 //
-// The package is pure in the sense of docs/design.md §1: no network, no disk, no
-// clock or randomness that reaches a result, no package state. It builds
+// The package is pure in the sense of docs/design.md §1: no network, no disk
+// (but the compiled-code cache an engine may be given, which never reaches
+// a result), no clock or randomness that reaches a result, no package state. It builds
 // for linux, js/wasm and wasip1/wasm (where wazero runs its interpreter).
 //
 // docs/compute.md is the specification: the ABI, the WASI subset and the

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -57,6 +59,24 @@ type EngineConfig struct {
 	// still running then is abandoned (its program keeps running on the
 	// interpreter).
 	BackgroundCompileTimeout time.Duration
+	// CacheDir (compiler only): a directory where compiled programs are
+	// kept across restarts (wazero's compilation cache), so that a
+	// restarted keeper runs a program it compiled before on the compiler
+	// at once — a tiered engine uses the compiler from a program's first
+	// run when its code is on disk. Empty: compiled code lives in memory
+	// only. The cache never changes a result (the compiled code is
+	// wazero's, keyed by the exact module bytes), and a directory that
+	// cannot be used — unwritable, corrupt files — only costs a compile:
+	// the engine logs it and compiles without the cache.
+	CacheDir string
+	// Logger receives the cache's warnings; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// EngineStats counts runs by the tier that executed them.
+type EngineStats struct {
+	CompilerRuns    uint64
+	InterpreterRuns uint64
 }
 
 // Engine runs programs under wazero. It keeps one compiled module per
@@ -66,6 +86,19 @@ type Engine struct {
 	kind    EngineKind
 	rt      wazero.Runtime
 	maxSize int
+	log     *slog.Logger
+
+	// Disk cache (EngineConfig.CacheDir): the cache behind rt, the
+	// directory of markers naming the programs compiled into it, and the
+	// runtime without cache that compiles when the cache fails (created
+	// on first need).
+	disk       wazero.CompilationCache
+	markersDir string
+	diskWait   time.Duration
+	plainMu    sync.Mutex
+	plain      wazero.Runtime
+
+	compilerRuns, interpreterRuns atomic.Uint64
 
 	mu     sync.Mutex
 	cache  map[ProgramID]*cacheEntry
@@ -87,6 +120,7 @@ type cacheEntry struct {
 	metered [32]byte
 	ready   chan struct{}
 	cancel  context.CancelFunc // abandons the compile (between functions)
+	rt      wazero.Runtime     // the runtime cm was compiled in
 	cm      wazero.CompiledModule
 	err     error
 	refs    int // runs holding or waiting for the entry
@@ -131,26 +165,34 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("compute: unknown engine kind %d", cfg.Kind)
 	}
-	// CloseOnContextDone makes the wall-clock limit (a context deadline)
-	// interrupt a running program; that is an abstain, never a result.
-	rc = rc.WithCoreFeatures(wazeroFeatures).
-		WithCloseOnContextDone(true).
-		WithCustomSections(false).
-		WithDebugInfoEnabled(false)
-	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	err := instantiateHost(ctx, rt)
+	rc = runtimeConfig(rc)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	var disk wazero.CompilationCache
+	var markers string
+	if cfg.CacheDir != "" && kind == EngineCompiler {
+		disk, markers = openDiskCache(cfg.CacheDir, log)
+		if disk != nil {
+			rc = rc.WithCompilationCache(disk)
+		}
+	}
+	rt, err := newRuntime(ctx, rc)
 	if err != nil {
-		_ = rt.Close(ctx)
+		if disk != nil {
+			_ = disk.Close(ctx)
+		}
 		return nil, err
 	}
 	size := cfg.CacheSize
 	if size <= 0 {
 		size = 16
 	}
-	e := &Engine{kind: kind, rt: rt, maxSize: size, cache: map[ProgramID]*cacheEntry{}}
+	e := &Engine{kind: kind, rt: rt, maxSize: size, log: log, disk: disk, markersDir: markers, diskWait: diskLoadWait, cache: map[ProgramID]*cacheEntry{}}
 	if cfg.Tiered && kind == EngineCompiler {
 		if e.tier, err = NewEngine(ctx, EngineConfig{Kind: EngineInterpreter, CacheSize: size}); err != nil {
-			_ = rt.Close(ctx)
+			_ = e.Close(ctx)
 			return nil, err
 		}
 		e.bgBusy = make(chan struct{}, 1)
@@ -160,8 +202,39 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	return e, nil
 }
 
+// runtimeConfig is the configuration every engine's runtime shares.
+// CloseOnContextDone makes the wall-clock limit (a context deadline)
+// interrupt a running program; that is an abstain, never a result.
+func runtimeConfig(rc wazero.RuntimeConfig) wazero.RuntimeConfig {
+	return rc.WithCoreFeatures(wazeroFeatures).
+		WithCloseOnContextDone(true).
+		WithCustomSections(false).
+		WithDebugInfoEnabled(false)
+}
+
+func newRuntime(ctx context.Context, rc wazero.RuntimeConfig) (wazero.Runtime, error) {
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if err := instantiateHost(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return rt, nil
+}
+
 // Kind is the engine actually in use (never EngineAuto).
 func (e *Engine) Kind() EngineKind { return e.kind }
+
+// Stats counts this engine's runs by tier (a tiered engine's include its
+// interpreter's).
+func (e *Engine) Stats() EngineStats {
+	s := EngineStats{CompilerRuns: e.compilerRuns.Load(), InterpreterRuns: e.interpreterRuns.Load()}
+	if e.tier != nil {
+		t := e.tier.Stats()
+		s.CompilerRuns += t.CompilerRuns
+		s.InterpreterRuns += t.InterpreterRuns
+	}
+	return s
+}
 
 // Close releases the runtime and every compiled program.
 func (e *Engine) Close(ctx context.Context) error {
@@ -176,7 +249,16 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.bgStop()
 		_ = e.tier.Close(ctx)
 	}
-	return e.rt.Close(ctx)
+	err := e.rt.Close(ctx)
+	e.plainMu.Lock()
+	if e.plain != nil {
+		_ = e.plain.Close(ctx)
+	}
+	e.plainMu.Unlock()
+	if e.disk != nil {
+		_ = e.disk.Close(ctx)
+	}
+	return err
 }
 
 func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
@@ -261,7 +343,17 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 	var ent *cacheEntry
 	var err error
 	if e.tier != nil {
-		if ent = e.ready(p); ent == nil {
+		if ent = e.ready(p); ent == nil && e.onDisk(p) {
+			// Compiled by an earlier process: loading it is quick, and a
+			// failure or a slow load only sends the run to the interpreter.
+			lctx, cancel := context.WithTimeout(ctx, e.diskWait)
+			ent, err = e.compiled(lctx, p)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				ent, err = nil, nil
+			}
+		}
+		if ent == nil && err == nil {
 			e.compileInBackground(p)
 			return e.tier.Run(ctx, p, input, fuel, seed, opts)
 		}
@@ -278,9 +370,14 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 
 	h := NewHost(input, fuel, seed, p.Limits.MaxOutputBytes, nil, opts.Stderr)
 	ctx = context.WithValue(ctx, hostKey{}, h)
-	mod, err := e.rt.InstantiateModule(ctx, ent.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	mod, err := ent.rt.InstantiateModule(ctx, ent.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return Result{}, abstain("instantiate", err)
+	}
+	if e.kind == EngineCompiler {
+		e.compilerRuns.Add(1)
+	} else {
+		e.interpreterRuns.Add(1)
 	}
 	defer mod.Close(context.Background())
 	fuelG, ok1 := mod.ExportedGlobal(ExportFuel).(api.MutableGlobal)
@@ -306,6 +403,10 @@ func (e *Engine) Run(ctx context.Context, p *Program, input []byte, fuel uint64,
 		return res, nil
 	}
 	if callErr == nil {
+		if remaining < 0 {
+			// Returned between two fuel checks (wasmcheck/instrument.go).
+			res.Trap, res.FuelUsed = TrapOutOfFuel, fuel
+		}
 		return res, nil
 	}
 	if ctx.Err() != nil {
@@ -481,14 +582,27 @@ func (e *Engine) forget(id ProgramID) {
 // run must not fail the others waiting), only on the entry's own, which
 // release cancels when the last waiter has gone.
 func (e *Engine) compile(ctx context.Context, p *Program, ent *cacheEntry) {
-	cm, err := e.rt.CompileModule(ctx, p.Metered)
+	rt := e.rt
+	cm, err := rt.CompileModule(ctx, p.Metered)
+	if e.disk != nil {
+		e.markOnDisk(p, err == nil)
+		if err != nil && ctx.Err() == nil {
+			// wazero fails the compile when the cache does (a corrupt
+			// file, a full or unwritable directory); the program's code
+			// is the same without it.
+			e.log.Warn("compute: compilation cache failed; compiling without it", "program", p.ID.String(), "err", err)
+			if rt, err = e.plainRuntime(); err == nil {
+				cm, err = rt.CompileModule(ctx, p.Metered)
+			}
+		}
+	}
 	if err == nil && ctx.Err() != nil {
 		// Abandoned, but the last function finished anyway: nobody waits.
 		_ = cm.Close(context.Background())
 		cm, err = nil, ctx.Err()
 	}
 	e.mu.Lock()
-	ent.cm, ent.err = cm, err
+	ent.rt, ent.cm, ent.err = rt, cm, err
 	ent.cancel()
 	if err != nil && e.cache[p.ID] == ent {
 		delete(e.cache, p.ID)

@@ -321,6 +321,10 @@ func (e *PlatformEngine) run(ctx context.Context, mod js.Value, h *Host, fuel ui
 		return res, nil
 	}
 	if callErr == nil {
+		if remaining < 0 {
+			// Returned between two fuel checks (wasmcheck/instrument.go).
+			res.Trap, res.FuelUsed = TrapOutOfFuel, fuel
+		}
 		return res, nil
 	}
 	switch {

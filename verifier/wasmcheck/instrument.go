@@ -9,15 +9,28 @@ package wasmcheck
 //     fuel left) and lightkeeper_depth (mut i32, the calls left). The host
 //     sets both before calling _start and reads them afterwards.
 //   - Every function body is cut into segments at control boundaries: the
-//     function entry, the start of every block, loop (the loop header, so
-//     every iteration pays) and if arm, and the instruction after every
-//     non-final end (the target of branches out of a block). At the start
-//     of each segment the fuel is reduced by the number of original
-//     instructions in the segment, up to and including the control
-//     instruction that closes it; if the result is negative the segment
-//     traps with unreachable before any of its instructions runs.
+//     function entry, the start of every loop (the loop header, so every
+//     iteration pays) and if arm, and the instruction after every
+//     non-final end (the target of branches out of a block). A block's
+//     opening is not a boundary: nothing runs between the instructions
+//     before it and the first ones inside, so one charge pays for both.
+//     At the start of each segment the fuel is reduced by the number of
+//     original instructions in the segment, up to and including the
+//     control instruction that closes it.
+//   - The fuel is checked — trap with unreachable if negative — at every
+//     loop header (after its charge), before every call and call_indirect
+//     (so before every host call, which reads the fuel for the clocks and
+//     is the only way out to the host), before memory.grow and with every
+//     bulk charge. Between checks the program runs straight-line code or
+//     returns to a caller; whatever it does there is invisible (memory is
+//     not a result) or a trap, and a trap with fuel < 0 is out of fuel with
+//     the whole limit used, exactly as if it had trapped at the charge. A
+//     _start that returns with fuel < 0 ran out of fuel too (the host
+//     checks). So results — output, exit code, fuel used, trap — are those
+//     of checking at every segment, which costs twice as much on the
+//     interpreter (docs/compute.md, Figures).
 //   - memory.copy, memory.fill and memory.init additionally pay one unit per
-//     64 bytes, charged just before they run.
+//     64 bytes, charged and checked just before they run.
 //   - Every call and call_indirect is preceded by a decrement of the depth
 //     counter (trapping with unreachable when it goes negative) and
 //     followed by the matching increment, so recursion stops at the same
@@ -25,9 +38,9 @@ package wasmcheck
 //   - The result of every float operation whose NaN bits the spec leaves
 //     open is canonicalised: x is replaced by x == x ? x : canonical NaN.
 //
-// After a trap the host tells the reasons apart by the globals: fuel < 0
-// means out of fuel, depth < 0 means the call depth was exhausted, anything
-// else is the program's own trap.
+// After a trap, or a return from _start, the host tells the reasons apart
+// by the globals: fuel < 0 means out of fuel, depth < 0 means the call
+// depth was exhausted, anything else is the program's own trap.
 
 const (
 	ExportFuel  = "lightkeeper_fuel"
@@ -158,7 +171,7 @@ func (m *module) exportSection(fuelIdx, depthIdx uint32) []byte {
 func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 	sec := appendU32(nil, uint32(len(m.codes)))
 	var ins []instr
-	var costs []uint32
+	var costs, oldCosts []uint32
 	var body []byte
 	work := 0
 	for fi := range m.codes {
@@ -204,13 +217,36 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 		costs = costs[:len(ins)]
 		run := uint32(0)
 		for i := len(ins) - 1; i >= 0; i-- {
+			switch in := ins[i]; in.cls {
+			case clsOpen, clsElse, clsEnd:
+				if in.cls == clsOpen && src[in.start] == opBlock {
+					run++ // paid with the block's first segment
+				} else {
+					run = 1
+				}
+			default:
+				run++
+			}
+			costs[i] = run
+		}
+		// oldCosts: the same under the metering that checked at every
+		// segment and cut at blocks too. Registration keeps applying the
+		// function size limit (V8's) to that metering's size as well as to
+		// this one's, so that no module it accepted is refused now or the
+		// other way round.
+		if cap(oldCosts) < len(ins) {
+			oldCosts = make([]uint32, len(ins))
+		}
+		oldCosts = oldCosts[:len(ins)]
+		run = 0
+		for i := len(ins) - 1; i >= 0; i-- {
 			switch ins[i].cls {
 			case clsOpen, clsElse, clsEnd:
 				run = 1
 			default:
 				run++
 			}
-			costs[i] = run
+			oldCosts[i] = run
 		}
 
 		body = body[:0]
@@ -219,18 +255,36 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 			body = appendU32(body, d.count)
 			body = append(body, d.typ)
 		}
-		segStart := true
+		// oldExtra: what the old metering's body has more than this one.
+		oldExtra := 0
+		var scratch [32]byte
+		segStart, segLoop, oldSegStart := true, false, true
 		last := len(ins) - 1
 		for i, in := range ins {
+			if oldSegStart {
+				oldExtra += len(chargeConst(scratch[:0], fuelIdx, int64(oldCosts[i])))
+				oldSegStart = false
+			}
 			if segStart {
-				body = chargeConst(body, fuelIdx, int64(costs[i]))
+				n := len(body)
+				if segLoop {
+					body = chargeConst(body, fuelIdx, int64(costs[i]))
+				} else {
+					body = charge(body, fuelIdx, int64(costs[i]))
+				}
+				oldExtra -= len(body) - n
 				segStart = false
 			}
-			switch in.cls {
-			case clsCall:
+			switch {
+			case in.cls == clsCall:
+				body = checkFuel(body, fuelIdx)
+				oldExtra -= len(checkFuel(scratch[:0], fuelIdx))
 				body = depthEnter(body, depthIdx)
-			case clsBulk:
+			case in.cls == clsBulk:
 				body = chargeBulk(body, fuelIdx, tI32)
+			case in.cls == clsPlain && src[in.start] == opMemoryGrow:
+				body = checkFuel(body, fuelIdx)
+				oldExtra -= len(checkFuel(scratch[:0], fuelIdx))
 			}
 			body = append(body, src[in.start:in.end]...)
 			switch in.cls {
@@ -241,13 +295,16 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 			case clsCanonF64:
 				body = canonF64(body, tF64)
 			case clsOpen, clsElse:
-				segStart = true
+				oldSegStart = true
+				segStart = src[in.start] != opBlock
+				segLoop = src[in.start] == opLoop
 			case clsEnd:
-				segStart = i != last
+				oldSegStart = i != last
+				segStart, segLoop = i != last, false
 			}
 		}
-		if len(body) > MaxFunctionBytes {
-			return nil, refuse(ReasonTooLarge, "function %d grows to %d bytes when metered (limit %d)", fi, len(body), MaxFunctionBytes)
+		if size := max(len(body), len(body)+oldExtra); size > MaxFunctionBytes {
+			return nil, refuse(ReasonTooLarge, "function %d grows to %d bytes when metered (limit %d)", fi, size, MaxFunctionBytes)
 		}
 		sec = appendU32(sec, uint32(len(body)))
 		sec = append(sec, body...)
@@ -258,6 +315,8 @@ func (m *module) meterCode(fuelIdx, depthIdx uint32) ([]byte, error) {
 // Opcodes used by the injected sequences.
 const (
 	opUnreachable = 0x00
+	opBlock       = 0x02
+	opLoop        = 0x03
 	opIf          = 0x04
 	opEnd         = 0x0b
 	opSelect      = 0x1b
@@ -278,6 +337,7 @@ const (
 	opI64Sub      = 0x7d
 	opI64ShrU     = 0x88
 	opI64ExtI32U  = 0xad
+	opMemoryGrow  = 0x40
 	blockEmpty    = 0x40
 )
 
@@ -287,17 +347,26 @@ func trapIfNegative(b []byte, zero byte, lt byte) []byte {
 	return append(b, zero, 0, lt, opIf, blockEmpty, opUnreachable, opEnd)
 }
 
-// chargeConst: fuel -= c; trap if fuel < 0.
-func chargeConst(b []byte, fuel uint32, c int64) []byte {
+// charge: fuel -= c (checked later).
+func charge(b []byte, fuel uint32, c int64) []byte {
 	b = append(b, opGlobalGet)
 	b = appendU32(b, fuel)
 	b = append(b, opI64Const)
 	b = appendS64(b, c)
 	b = append(b, opI64Sub, opGlobalSet)
-	b = appendU32(b, fuel)
+	return appendU32(b, fuel)
+}
+
+// checkFuel: trap if fuel < 0.
+func checkFuel(b []byte, fuel uint32) []byte {
 	b = append(b, opGlobalGet)
 	b = appendU32(b, fuel)
 	return trapIfNegative(b, opI64Const, opI64LtS)
+}
+
+// chargeConst: fuel -= c; trap if fuel < 0.
+func chargeConst(b []byte, fuel uint32, c int64) []byte {
+	return checkFuel(charge(b, fuel, c), fuel)
 }
 
 // chargeBulk: with the byte count n on top of the stack (left there),
