@@ -1,0 +1,39 @@
+//go:build lightkeeper_nocompute
+
+package keeper
+
+import (
+	"context"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+)
+
+// The proofs-only build: nothing here imports verifier/compute, so wazero
+// (and the compute checker) stay out of the binary. The edge worker's
+// proofs-only bundle (make edge-worker-proofs) is built this way to fit
+// the Workers Free plan's 3 MB limit.
+
+// computeEngineKind stands in for compute.EngineKind: there is no compute
+// engine to choose.
+type computeEngineKind struct{}
+
+// ComputeRunner cannot be implemented outside this package in this build:
+// there is no compute program type to run.
+type ComputeRunner interface{ noCompute() }
+
+// ComputeBuilt reports whether this build runs compute jobs.
+const ComputeBuilt = false
+
+// checkCompute abstains as a keeper abstains on any task kind it does not
+// support (TaskJob): a keeper that cannot run the job has no evidence
+// about its result.
+func (NativeEngine) checkCompute(context.Context, *lightkeeperv1.Task) Verdict {
+	return abstain(lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED, "compute jobs are not built into this keeper (proofs-only build)")
+}
+
+// newProgramLoader has nothing to load programs for: the engine abstains
+// on compute tasks without looking at the module, so the keeper does not
+// fetch it.
+func newProgramLoader(inner Engine, _ func(context.Context, string) ([]byte, error)) Engine {
+	return inner
+}
