@@ -205,8 +205,8 @@ test-browser: browser-ext js-deps test-js-compute
 # votes must show in certificates; then the compute jobs in workerd (the
 # interpreter: workerd forbids run-time compilation) against native.
 ## test-edge: npm's workerd runs the edge worker keeper and the cross-host compute jobs
-test-edge: edge-worker browser-ext js-deps
-	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
+test-edge: edge-worker edge-worker-proofs browser-ext js-deps
+	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_EDGE_WORKER_PROOFS=$(abspath $(EDGE_PROOFS_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestEdgeWorkerProofsOnly|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
 
 # ---------------------------------------------------------------------------
 # Clients in other languages: TypeScript (clients/ts), Python gRPC
