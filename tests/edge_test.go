@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
@@ -258,7 +259,7 @@ func TestEdgeWorkerProofsOnly(t *testing.T) {
 	d := startDevnet(t, devnet.Options{Keepers: jsNativeKeepers, ExtraGenesisKeepers: 1, Params: params})
 	key := d.Keys[jsNativeKeepers]
 	id := setup.KeyID(key)
-	w := startEdgeWorkerd(t, dir, id, key.Seed(), d.URL)
+	w := startEdgeWorkerd(t, dir, id, key.Seed(), d.URL, "LIGHTKEEPER_BENCH=1")
 
 	// The cron, until the test is done; each event lets its session end.
 	stop := make(chan struct{})
@@ -280,7 +281,12 @@ func TestEdgeWorkerProofsOnly(t *testing.T) {
 			}
 		}
 	}()
-	defer func() { close(stop); cronWG.Wait() }()
+	defer func() {
+		if stop != nil {
+			close(stop)
+			cronWG.Wait()
+		}
+	}()
 	waitKeeperOnline(t, d.URL, id, 60*time.Second)
 
 	outs := runAll(t, d.URL, items)
@@ -315,6 +321,60 @@ func TestEdgeWorkerProofsOnly(t *testing.T) {
 	default:
 		t.Logf("compute round %s: %s; the proofs-only worker abstained (UNSUPPORTED)", round.GetId()[:12], round.GetOutcome())
 	}
+	close(stop)
+	cronWG.Wait()
+	stop = nil
+	t.Run("batch-bench", func(t *testing.T) { edgeBatchBench(t, w) })
+}
+
+// edgeBatchBench times batches of 1, 8 and 64 Groth16 proofs under one key
+// in the worker (POST /bench/check-batch: the engine's CheckBatch, as on
+// the tasks of one pull) and natively in this process, and writes the
+// per-proof table to test-artifacts/edge-batch-bench.txt. Run after the
+// cron has stopped, so no scheduled event shares the worker's thread.
+func edgeBatchBench(t *testing.T, w *edgeWorkerd) {
+	const reps = 5
+	curves, tasks := groth16BatchTasks(t)
+	native := nativeBatchMillis(t, curves, tasks, reps)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Groth16, n distinct valid proofs under one key through the engine's CheckBatch: ms per proof (median of %d batches ÷ n)\n", reps)
+	fmt.Fprintf(&b, "%-18s %6s %10s %10s %8s\n", "curve", "batch", "native", "workerd", "ratio")
+	for _, curve := range curves {
+		for _, n := range batchSizes {
+			body, err := proto.Marshal(&lightkeeperv1.PullTasksResponse{Tasks: tasks[curve][:n]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res struct {
+				Votes []string
+				Ms    []float64
+			}
+			for _, r := range []int{1, reps} { // the first warms up
+				hr, err := w.client.Post(fmt.Sprintf("%s/bench/check-batch?reps=%d", w.statusURL, r), "application/x-protobuf", bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := io.ReadAll(hr.Body)
+				hr.Body.Close()
+				if hr.StatusCode != http.StatusOK {
+					t.Fatalf("check-batch: %d %s", hr.StatusCode, raw)
+				}
+				if err := json.Unmarshal(raw, &res); err != nil {
+					t.Fatalf("check-batch: %v: %s", err, raw)
+				}
+			}
+			if len(res.Votes) != n || slices.ContainsFunc(res.Votes, func(v string) bool { return v != "APPROVE" }) {
+				t.Errorf("groth16/%s batch of %d in workerd: votes %v", curve, n, res.Votes)
+				continue
+			}
+			nat, wd := median(native[curve][n])/float64(n), median(res.Ms)/float64(n)
+			fmt.Fprintf(&b, "%-18s %6d %10.2f %10.2f %7.1fx\n", "groth16/"+curve, n, nat, wd, wd/nat)
+		}
+	}
+	t.Logf("\n%s", b.String())
+	if err := os.MkdirAll(artifactsDir(t), 0o755); err == nil {
+		os.WriteFile(filepath.Join(artifactsDir(t), "edge-batch-bench.txt"), []byte(b.String()), 0o644)
+	}
 }
 
 // edgeWorkerd is a workerd serving a built edge worker (dir: a make
@@ -329,7 +389,7 @@ type edgeWorkerd struct {
 
 // startEdgeWorkerd starts workerd and waits until the worker's status page
 // answers for keeper id.
-func startEdgeWorkerd(t *testing.T, dir, id string, key []byte, coordinator string) *edgeWorkerd {
+func startEdgeWorkerd(t *testing.T, dir, id string, key []byte, coordinator string, env ...string) *edgeWorkerd {
 	t.Helper()
 	workerd := npmBin(t, "workerd")
 	// workerd listens on sockets this test opened, so no port can be
@@ -362,6 +422,7 @@ func startEdgeWorkerd(t *testing.T, dir, id string, key []byte, coordinator stri
 		"LIGHTKEEPER_PULL_WAIT_SECONDS=2",
 		"LIGHTKEEPER_MAX_TASKS=16",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -40,6 +40,7 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", status)
 	mux.HandleFunc("GET /status", status)
+	mux.HandleFunc("POST /bench/check-batch", benchCheckBatch)
 	cron.ScheduleTaskNonBlock(scheduled)
 	workers.Serve(mux)
 }
