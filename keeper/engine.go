@@ -43,8 +43,8 @@ var sharedKeys = verifier.NewKeyCache(verifier.DefaultKeyCacheSize)
 // package, compute jobs with verifier/compute under wazero (one engine per
 // process, see compute.go) or under the runner in Compute. Built with the
 // tag lightkeeper_nocompute it checks proofs only and abstains on compute
-// jobs (engine_nocompute.go): the edge worker's build for plans whose
-// size limit leaves no room for wazero.
+// jobs (engine_nocompute.go), without wazero linked: the edge worker's
+// smaller build (make edge-worker-proofs).
 type NativeEngine struct {
 	Limits protocol.Limits
 	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the

@@ -20,7 +20,3 @@ type computeEngineKind = compute.EngineKind
 type ComputeRunner interface {
 	Run(ctx context.Context, p *compute.Program, input []byte, fuel uint64, seed [32]byte, opts compute.Options) (compute.Result, error)
 }
-
-// ComputeBuilt reports whether this build runs compute jobs (the tag
-// lightkeeper_nocompute leaves them out).
-const ComputeBuilt = true

@@ -21,9 +21,6 @@ type computeEngineKind struct{}
 // there is no compute program type to run.
 type ComputeRunner interface{ noCompute() }
 
-// ComputeBuilt reports whether this build runs compute jobs.
-const ComputeBuilt = false
-
 // checkCompute abstains as a keeper abstains on any task kind it does not
 // support (TaskJob): a keeper that cannot run the job has no evidence
 // about its result.
