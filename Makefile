@@ -21,6 +21,11 @@ DIST        ?= dist
 EXT_DIR     := $(DIST)/browser-ext
 EXT_ZIP     := $(DIST)/lightkeeper-browser-ext.zip
 EDGE_DIR    := $(DIST)/edge-worker
+EDGE_PROOFS_DIR := $(DIST)/edge-worker-proofs
+# Every edge build brings its own HTTP client (the runtime's fetch), so the
+# keeper's default net/http client — and with it crypto/tls — stays out.
+EDGE_TAGS        := lightkeeper_nohttpclient
+EDGE_PROOFS_TAGS := $(EDGE_TAGS) lightkeeper_nocompute
 EXT_SOURCES := manifest.json background.js common.js offscreen.html offscreen.js keeper-worker.js \
                popup.html popup.js options.html options.js style.css
 JS_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -44,7 +49,7 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 .DEFAULT_GOAL := help
 .PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
         generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
-        wasm-keeper browser-ext edge-worker examples js-deps clients-deps wasm-bench compute-bench \
+        wasm-keeper browser-ext edge-worker edge-worker-proofs examples js-deps clients-deps wasm-bench compute-bench \
         explorer explorer-deps checkexplorer
 
 ## help: list the targets
@@ -150,10 +155,18 @@ browser-ext:
 ## edge-worker: the edge worker (syumai/workers) in dist/edge-worker, with a workerd config
 edge-worker:
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(abspath $(EDGE_DIR))
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="$(JS_LDFLAGS)" -o $(abspath $(EDGE_DIR))/app.wasm ./wasmclient/edge
+	GOOS=js GOARCH=wasm $(GO) build -tags "$(EDGE_TAGS)" -trimpath -ldflags="$(JS_LDFLAGS)" -o $(abspath $(EDGE_DIR))/app.wasm ./wasmclient/edge
 	cp wasmclient/edge/workerd.capnp wasmclient/edge/cron-trigger.mjs $(EDGE_DIR)/
-	GOOS=js GOARCH=wasm $(GO) vet ./wasmclient/edge
+	GOOS=js GOARCH=wasm $(GO) vet -tags "$(EDGE_TAGS)" ./wasmclient/edge
 	@ls -l $(EDGE_DIR)/app.wasm
+
+## edge-worker-proofs: the proofs-only edge worker (no compute jobs: abstains on them) in dist/edge-worker-proofs
+edge-worker-proofs:
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(abspath $(EDGE_PROOFS_DIR))
+	GOOS=js GOARCH=wasm $(GO) build -tags "$(EDGE_PROOFS_TAGS)" -trimpath -ldflags="$(JS_LDFLAGS)" -o $(abspath $(EDGE_PROOFS_DIR))/app.wasm ./wasmclient/edge
+	cp wasmclient/edge/workerd.capnp wasmclient/edge/cron-trigger.mjs $(EDGE_PROOFS_DIR)/
+	GOOS=js GOARCH=wasm $(GO) vet -tags "$(EDGE_PROOFS_TAGS)" ./wasmclient/edge
+	@ls -l $(EDGE_PROOFS_DIR)/app.wasm; echo "gzipped: $$(gzip -c $(EDGE_PROOFS_DIR)/app.wasm | wc -c) bytes"
 
 ## examples: the example compute programs (GOOS=wasip1) in bin/examples
 examples:
@@ -192,8 +205,8 @@ test-browser: browser-ext js-deps test-js-compute
 # votes must show in certificates; then the compute jobs in workerd (the
 # interpreter: workerd forbids run-time compilation) against native.
 ## test-edge: npm's workerd runs the edge worker keeper and the cross-host compute jobs
-test-edge: edge-worker browser-ext js-deps
-	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
+test-edge: edge-worker edge-worker-proofs browser-ext js-deps
+	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_EDGE_WORKER_PROOFS=$(abspath $(EDGE_PROOFS_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestEdgeWorkerProofsOnly|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
 
 # ---------------------------------------------------------------------------
 # Clients in other languages: TypeScript (clients/ts), Python gRPC

@@ -1,3 +1,5 @@
+//go:build !lightkeeper_nocompute
+
 package keeper
 
 import (

@@ -2,7 +2,6 @@ package keeper
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
@@ -34,7 +33,7 @@ func NewConfig() Config {
 		engine:     NewNativeEngine(),
 		behaviour:  honest{},
 		logger:     slog.New(slog.DiscardHandler),
-		httpClient: http.DefaultClient,
+		httpClient: defaultHTTPClient(),
 		pullWait:   20 * time.Second,
 		workers:    1,
 		batchSize:  64,

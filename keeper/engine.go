@@ -6,7 +6,6 @@ import (
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
-	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
 // Verdict is what a keeper concludes about a task.
@@ -42,12 +41,15 @@ var sharedKeys = verifier.NewKeyCache(verifier.DefaultKeyCacheSize)
 
 // NativeEngine checks tasks in this process: proofs with the verifier
 // package, compute jobs with verifier/compute under wazero (one engine per
-// process, see compute.go) or under the runner in Compute.
+// process, see compute.go) or under the runner in Compute. Built with the
+// tag lightkeeper_nocompute it checks proofs only and abstains on compute
+// jobs (engine_nocompute.go), without wazero linked: the edge worker's
+// smaller build (make edge-worker-proofs).
 type NativeEngine struct {
 	Limits protocol.Limits
 	// ComputeKind is wazero's engine for compute jobs: EngineAuto (the
 	// compiler where it runs, else the interpreter) by default.
-	ComputeKind compute.EngineKind
+	ComputeKind computeEngineKind
 	// ComputeCacheDir keeps the compute engine's compiled programs across
 	// restarts (compute.EngineConfig.CacheDir); empty: in memory only.
 	ComputeCacheDir string
@@ -65,14 +67,6 @@ func (e NativeEngine) keys() *verifier.KeyCache {
 		return e.Keys
 	}
 	return sharedKeys
-}
-
-// ComputeRunner runs a checked compute program: *compute.Engine (wazero)
-// and, in GOOS=js builds, *compute.PlatformEngine. Run's contract is
-// compute.Run's: a Result, the same on every runner, or an error wrapping
-// compute.ErrAbstain.
-type ComputeRunner interface {
-	Run(ctx context.Context, p *compute.Program, input []byte, fuel uint64, seed [32]byte, opts compute.Options) (compute.Result, error)
 }
 
 // NewNativeEngine returns a native engine with the verifier's default

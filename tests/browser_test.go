@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
@@ -641,6 +643,18 @@ const benchPage = `<!doctype html>
       const warm = await lk.check(bytes, reps);
       out.results[name] = { vote: warm.vote, detail: warm.detail, coldMs: cold.ms[0], ms: warm.ms };
     }
+    // Batches: n proofs under one key through checkBatch, after a warm-up.
+    const batchReps = Number(new URLSearchParams(location.search).get('batchReps') || 5);
+    out.batches = {};
+    for (const curve of await (await fetch('batches/index.json')).json()) {
+      const all = (await (await fetch('batches/' + curve)).json()).map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      out.batches[curve] = {};
+      for (const n of [1, 8, 64]) {
+        await lk.checkBatch(all.slice(0, n), 1);
+        const r = await lk.checkBatch(all.slice(0, n), batchReps);
+        out.batches[curve][n] = { votes: r.votes, ms: r.ms };
+      }
+    }
     window.benchResult = out;
   } catch (e) {
     window.benchResult = { error: String((e && e.stack) || e) };
@@ -702,7 +716,33 @@ func TestBrowserVerifyBench(t *testing.T) {
 		}
 	}
 
+	batchReps := max(3, reps/10)
+	curves, batchTasks := groth16BatchTasks(t)
+	batches := map[string][][]byte{}
+	for _, curve := range curves {
+		for _, task := range batchTasks[curve] {
+			b, err := proto.Marshal(task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batches[curve] = append(batches[curve], b)
+		}
+	}
+	nativeBatch := nativeBatchMillis(t, curves, batchTasks, batchReps)
+
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /batches/{curve}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("curve") == "index.json" {
+			json.NewEncoder(w).Encode(curves)
+			return
+		}
+		b, ok := batches[r.PathValue("curve")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(b) // []byte as base64
+	})
 	mux.Handle("GET /keeper.wasm", http.FileServer(http.Dir(ext)))
 	mux.Handle("GET /wasm_exec.js", http.FileServer(http.Dir(ext)))
 	mux.HandleFunc("GET /bench.html", func(w http.ResponseWriter, _ *http.Request) {
@@ -724,7 +764,7 @@ func TestBrowserVerifyBench(t *testing.T) {
 	srv := httptest.NewServer(mux) // 127.0.0.1
 	defer srv.Close()
 
-	drv := startDriver(t, "bench.mjs", "--url", fmt.Sprintf("%s/bench.html?reps=%d", srv.URL, reps), "--chromium", chromium)
+	drv := startDriver(t, "bench.mjs", "--url", fmt.Sprintf("%s/bench.html?reps=%d&batchReps=%d", srv.URL, reps, batchReps), "--chromium", chromium)
 	ev := drv.await("bench", 6*time.Minute)
 	var res struct {
 		CompileMs, StartMs float64
@@ -732,6 +772,10 @@ func TestBrowserVerifyBench(t *testing.T) {
 			Vote, Detail string
 			ColdMs       float64
 			Ms           []float64
+		}
+		Batches map[string]map[string]struct {
+			Votes []string
+			Ms    []float64
 		}
 	}
 	if err := json.Unmarshal(ev["result"], &res); err != nil {
@@ -759,10 +803,79 @@ func TestBrowserVerifyBench(t *testing.T) {
 		nat, chr := median(native[name]), median(r.Ms)
 		fmt.Fprintf(&b, "%-18s %10.2f %12.2f %14.2f %7.1fx\n", strings.Replace(name, "-", "/", 1), nat, chr, r.ColdMs, chr/nat)
 	}
+	fmt.Fprintf(&b, "\nGroth16, n distinct valid proofs under one key through the engine's CheckBatch: ms per proof (median of %d batches ÷ n)\n", batchReps)
+	fmt.Fprintf(&b, "%-18s %6s %10s %12s %8s\n", "curve", "batch", "native", "chromium", "ratio")
+	for _, curve := range curves {
+		for _, n := range batchSizes {
+			r := res.Batches[curve][strconv.Itoa(n)]
+			if len(r.Votes) != n || slices.ContainsFunc(r.Votes, func(v string) bool { return v != "APPROVE" }) {
+				t.Errorf("groth16/%s batch of %d in Chromium: votes %v", curve, n, r.Votes)
+				continue
+			}
+			nat, chr := median(nativeBatch[curve][n])/float64(n), median(r.Ms)/float64(n)
+			fmt.Fprintf(&b, "%-18s %6d %10.2f %12.2f %7.1fx\n", "groth16/"+curve, n, nat, chr, chr/nat)
+		}
+	}
 	t.Logf("\n%s", b.String())
 	if err := os.MkdirAll(artifactsDir(t), 0o755); err == nil {
 		os.WriteFile(filepath.Join(artifactsDir(t), "browser-bench.txt"), []byte(b.String()), 0o644)
 	}
+}
+
+// batchSizes are the batch figures' sizes (docs/benchmarks.md §7).
+var batchSizes = []int{1, 8, 64}
+
+// groth16BatchTasks returns, per curve, 64 distinct valid Groth16 proofs
+// under one key as proof tasks (proofgen's circuit, as
+// BenchmarkVerifyBatch in wasmclient/host).
+func groth16BatchTasks(t *testing.T) (curves []string, tasks map[string][]*lightkeeperv1.Task) {
+	t.Helper()
+	tasks = map[string][]*lightkeeperv1.Task{}
+	for _, curve := range []verifier.Curve{verifier.CurveBN254, verifier.CurveBLS12_381} {
+		f, err := proofgen.New(verifier.SchemeGroth16, curve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 64 {
+			p, err := f.Prove(uint64(1000 + i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := f.Job(p)
+			tasks[curve.String()] = append(tasks[curve.String()], &lightkeeperv1.Task{Payload: &lightkeeperv1.Task_Proof{Proof: &lightkeeperv1.ProofTask{
+				Scheme: lightkeeperv1.Scheme(j.Scheme), Curve: lightkeeperv1.Curve(j.Curve),
+				VerifyingKey: j.VerifyingKey, Proof: j.Proof, PublicInputs: j.PublicInputs,
+			}}})
+		}
+		curves = append(curves, curve.String())
+	}
+	return curves, tasks
+}
+
+// nativeBatchMillis times keeper.NativeEngine.CheckBatch in this process
+// on the first n tasks of each curve for every batch size: reps timed runs
+// after one warm-up, in ms per batch.
+func nativeBatchMillis(t *testing.T, curves []string, tasks map[string][]*lightkeeperv1.Task, reps int) map[string]map[int][]float64 {
+	t.Helper()
+	e := keeper.NewNativeEngine()
+	out := map[string]map[int][]float64{}
+	for _, curve := range curves {
+		out[curve] = map[int][]float64{}
+		for _, n := range batchSizes {
+			for i := range reps + 1 {
+				start := time.Now()
+				for _, v := range e.CheckBatch(context.Background(), tasks[curve][:n]) {
+					if v.Kind != lightkeeperv1.VoteKind_VOTE_KIND_APPROVE {
+						t.Fatalf("groth16/%s batch of %d: native engine says %v", curve, n, v.Kind)
+					}
+				}
+				if i > 0 {
+					out[curve][n] = append(out[curve][n], float64(time.Since(start).Microseconds())/1000)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func median(xs []float64) float64 {

@@ -22,11 +22,16 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // edgeStatus is the worker's fetch handler answer.
@@ -69,101 +74,16 @@ type edgeRun struct {
 // must show the keeper as the coordinator does.
 func TestEdgeWorker(t *testing.T) {
 	dir := requireEnvDir(t, "LIGHTKEEPER_EDGE_WORKER", "test-edge")
-	workerd := npmBin(t, "workerd")
 	// The shared workload and real circom/snarkjs proofs: the worker
 	// verifies both.
 	items := slices.Concat(allItems(t), snarkjsItems(t))
 	dn := startRestartableDevnet(t, 1)
 	id := dn.extraID()
 
-	// workerd listens on sockets this test opened, so no port can be
-	// taken in between.
-	var files []*os.File
-	var addrs []string
-	for range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := ln.(*net.TCPListener).File()
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs = append(addrs, "http://"+ln.Addr().String())
-		ln.Close() // f is a duplicate that stays open for the child
-		files = append(files, f)
-	}
-	statusURL, cronURL := addrs[0], addrs[1]
-	cmd := exec.Command(workerd, "serve", "--experimental", filepath.Join(dir, "workerd.capnp"),
-		"--socket-fd", "status=3", "--socket-fd", "cron=4")
-	cmd.ExtraFiles = files
-	cmd.Env = append(os.Environ(),
-		"LIGHTKEEPER_KEY="+hex.EncodeToString(dn.extraKey()),
-		"LIGHTKEEPER_COORDINATOR="+dn.d.URL,
-		// Short events so the test sees many fresh instances; each keeps
-		// polling for 6 s, 2 s per pull.
-		"LIGHTKEEPER_SESSION_SECONDS=6",
-		"LIGHTKEEPER_PULL_WAIT_SECONDS=2",
-		"LIGHTKEEPER_MAX_TASKS=16",
-	)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("workerd: %v", err)
-	}
-	for _, f := range files {
-		f.Close()
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("workerd output:\n%s", out.String())
-		}
-	})
+	w := startEdgeWorkerd(t, dir, id, dn.extraKey(), dn.d.URL)
+	cronURL, out, client, getStatus := w.cronURL, w.out, w.client, w.getStatus
 
-	client := &http.Client{Timeout: 60 * time.Second}
-	getStatus := func() (edgeStatus, int, error) {
-		res, err := client.Get(statusURL + "/")
-		if err != nil {
-			return edgeStatus{}, 0, err
-		}
-		defer res.Body.Close()
-		var st edgeStatus
-		b, _ := io.ReadAll(res.Body)
-		if err := json.Unmarshal(b, &st); err != nil {
-			return st, res.StatusCode, fmt.Errorf("status %d: %q", res.StatusCode, b)
-		}
-		return st, res.StatusCode, nil
-	}
-	start := time.Now()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		st, code, err := getStatus()
-		if err == nil && code == http.StatusOK {
-			if st.KeeperID != id {
-				t.Fatalf("worker runs keeper %s, want %s", st.KeeperID, id)
-			}
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("workerd exited:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker status not ready after 60 s: %d %+v %v", code, st, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Logf("workerd serving the worker in %v", time.Since(start).Round(time.Millisecond))
-
+	var start time.Time
 	// The cron: one scheduled event after another until the test is done.
 	// Stopping lets the event under way finish (an abandoned request
 	// would cancel it mid-run), bounded by the client's timeout.
@@ -322,6 +242,245 @@ func TestEdgeWorker(t *testing.T) {
 		os.WriteFile(filepath.Join(artifactsDir(t), "edge-worker-status.json"), b, 0o644)
 		os.WriteFile(filepath.Join(artifactsDir(t), "edge-worker-workerd.log"), bytes.TrimSpace([]byte(out.String())), 0o644)
 	}
+}
+
+// TestEdgeWorkerProofsOnly runs the proofs-only edge worker (make
+// edge-worker-proofs: no compute engine in it) in workerd: it must vote
+// right on a proof of every scheme × curve, and abstain (UNSUPPORTED) on a
+// compute job, where the full worker would run it. Every committee has a
+// seat for it: seven keepers in all, committees of seven for both kinds.
+func TestEdgeWorkerProofsOnly(t *testing.T) {
+	dir := requireEnvDir(t, "LIGHTKEEPER_EDGE_WORKER_PROOFS", "test-edge")
+	items := onePerKind(allItems(t))
+	mods := exampleModules(t)
+	params := protocol.DefaultParams()
+	params.ComputeValidators = jsNativeKeepers + 1
+	params.VerificationTimeout = durationpb.New(60 * time.Second) // the native keepers run the job on wazero
+	d := startDevnet(t, devnet.Options{Keepers: jsNativeKeepers, ExtraGenesisKeepers: 1, Params: params})
+	key := d.Keys[jsNativeKeepers]
+	id := setup.KeyID(key)
+	w := startEdgeWorkerd(t, dir, id, key.Seed(), d.URL, "LIGHTKEEPER_BENCH=1")
+
+	// The cron, until the test is done; each event lets its session end.
+	stop := make(chan struct{})
+	var cronWG sync.WaitGroup
+	cronWG.Add(1)
+	go func() {
+		defer cronWG.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if res, err := w.client.Post(w.cronURL+"/scheduled", "text/plain", nil); err == nil {
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			} else {
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+	}()
+	defer func() {
+		if stop != nil {
+			close(stop)
+			cronWG.Wait()
+		}
+	}()
+	waitKeeperOnline(t, d.URL, id, 60*time.Second)
+
+	outs := runAll(t, d.URL, items)
+	checkOutcomes(t, outs)
+	if checkJSKeeperVotes(t, d.URL, id, outs) == 0 {
+		t.Error("no APPROVED certificate carries the proofs-only worker's vote")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sub := workload.NewSubmitter(http.DefaultClient, d.URL)
+	p, _, err := sub.RegisterProgram(ctx, mods["primes"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sub.SubmitCompute(ctx, p.GetId(), []byte("1000"), 50_000_000, "edge-proofs-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := waitVotes(t, ctx, sub, r.GetId(), jsNativeKeepers+1)
+	var mine *lightkeeperv1.Vote
+	for _, v := range round.GetVotes() {
+		if v.GetKeeperId() == id {
+			mine = v
+		}
+	}
+	switch {
+	case mine == nil:
+		t.Errorf("compute round %s (%s): no vote from the proofs-only worker among %d", round.GetId(), round.GetOutcome(), len(round.GetVotes()))
+	case mine.GetKind() != lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN || mine.GetReason() != lightkeeperv1.RejectReason_REJECT_REASON_UNSUPPORTED:
+		t.Errorf("the proofs-only worker voted %v (%v) on a compute job, want ABSTAIN (UNSUPPORTED)", mine.GetKind(), mine.GetReason())
+	default:
+		t.Logf("compute round %s: %s; the proofs-only worker abstained (UNSUPPORTED)", round.GetId()[:12], round.GetOutcome())
+	}
+	close(stop)
+	cronWG.Wait()
+	stop = nil
+	t.Run("batch-bench", func(t *testing.T) { edgeBatchBench(t, w) })
+}
+
+// edgeBatchBench times batches of 1, 8 and 64 Groth16 proofs under one key
+// in the worker (POST /bench/check-batch: the engine's CheckBatch, as on
+// the tasks of one pull) and natively in this process, and writes the
+// per-proof table to test-artifacts/edge-batch-bench.txt. Run after the
+// cron has stopped, so no scheduled event shares the worker's thread.
+func edgeBatchBench(t *testing.T, w *edgeWorkerd) {
+	const reps = 5
+	curves, tasks := groth16BatchTasks(t)
+	native := nativeBatchMillis(t, curves, tasks, reps)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Groth16, n distinct valid proofs under one key through the engine's CheckBatch: ms per proof (median of %d batches ÷ n)\n", reps)
+	fmt.Fprintf(&b, "%-18s %6s %10s %10s %8s\n", "curve", "batch", "native", "workerd", "ratio")
+	for _, curve := range curves {
+		for _, n := range batchSizes {
+			body, err := proto.Marshal(&lightkeeperv1.PullTasksResponse{Tasks: tasks[curve][:n]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res struct {
+				Votes []string
+				Ms    []float64
+			}
+			for _, r := range []int{1, reps} { // the first warms up
+				hr, err := w.client.Post(fmt.Sprintf("%s/bench/check-batch?reps=%d", w.statusURL, r), "application/x-protobuf", bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := io.ReadAll(hr.Body)
+				hr.Body.Close()
+				if hr.StatusCode != http.StatusOK {
+					t.Fatalf("check-batch: %d %s", hr.StatusCode, raw)
+				}
+				if err := json.Unmarshal(raw, &res); err != nil {
+					t.Fatalf("check-batch: %v: %s", err, raw)
+				}
+			}
+			if len(res.Votes) != n || slices.ContainsFunc(res.Votes, func(v string) bool { return v != "APPROVE" }) {
+				t.Errorf("groth16/%s batch of %d in workerd: votes %v", curve, n, res.Votes)
+				continue
+			}
+			nat, wd := median(native[curve][n])/float64(n), median(res.Ms)/float64(n)
+			fmt.Fprintf(&b, "%-18s %6d %10.2f %10.2f %7.1fx\n", "groth16/"+curve, n, nat, wd, wd/nat)
+		}
+	}
+	t.Logf("\n%s", b.String())
+	if err := os.MkdirAll(artifactsDir(t), 0o755); err == nil {
+		os.WriteFile(filepath.Join(artifactsDir(t), "edge-batch-bench.txt"), []byte(b.String()), 0o644)
+	}
+}
+
+// edgeWorkerd is a workerd serving a built edge worker (dir: a make
+// edge-worker or edge-worker-proofs output) for one key and coordinator.
+type edgeWorkerd struct {
+	statusURL, cronURL string
+	out                *lockedBuffer
+	exited             chan struct{}
+	client             *http.Client
+	getStatus          func() (edgeStatus, int, error)
+}
+
+// startEdgeWorkerd starts workerd and waits until the worker's status page
+// answers for keeper id.
+func startEdgeWorkerd(t *testing.T, dir, id string, key []byte, coordinator string, env ...string) *edgeWorkerd {
+	t.Helper()
+	workerd := npmBin(t, "workerd")
+	// workerd listens on sockets this test opened, so no port can be
+	// taken in between.
+	var files []*os.File
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, "http://"+ln.Addr().String())
+		ln.Close() // f is a duplicate that stays open for the child
+		files = append(files, f)
+	}
+	statusURL, cronURL := addrs[0], addrs[1]
+	cmd := exec.Command(workerd, "serve", "--experimental", filepath.Join(dir, "workerd.capnp"),
+		"--socket-fd", "status=3", "--socket-fd", "cron=4")
+	cmd.ExtraFiles = files
+	cmd.Env = append(os.Environ(),
+		"LIGHTKEEPER_KEY="+hex.EncodeToString(key),
+		"LIGHTKEEPER_COORDINATOR="+coordinator,
+		// Short events so the test sees many fresh instances; each keeps
+		// polling for 6 s, 2 s per pull.
+		"LIGHTKEEPER_SESSION_SECONDS=6",
+		"LIGHTKEEPER_PULL_WAIT_SECONDS=2",
+		"LIGHTKEEPER_MAX_TASKS=16",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("workerd: %v", err)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("workerd output:\n%s", out.String())
+		}
+	})
+
+	client := &http.Client{Timeout: 60 * time.Second}
+	getStatus := func() (edgeStatus, int, error) {
+		res, err := client.Get(statusURL + "/")
+		if err != nil {
+			return edgeStatus{}, 0, err
+		}
+		defer res.Body.Close()
+		var st edgeStatus
+		b, _ := io.ReadAll(res.Body)
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, res.StatusCode, fmt.Errorf("status %d: %q", res.StatusCode, b)
+		}
+		return st, res.StatusCode, nil
+	}
+	start := time.Now()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		st, code, err := getStatus()
+		if err == nil && code == http.StatusOK {
+			if st.KeeperID != id {
+				t.Fatalf("worker runs keeper %s, want %s", st.KeeperID, id)
+			}
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("workerd exited:\n%s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker status not ready after 60 s: %d %+v %v", code, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("workerd serving the worker in %v", time.Since(start).Round(time.Millisecond))
+	return &edgeWorkerd{statusURL: statusURL, cronURL: cronURL, out: out, exited: exited, client: client, getStatus: getStatus}
 }
 
 // TestPollOnce drives keeper.Keeper.Poll natively, the call the edge worker

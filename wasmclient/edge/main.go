@@ -40,6 +40,7 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", status)
 	mux.HandleFunc("GET /status", status)
+	mux.HandleFunc("POST /bench/check-batch", benchCheckBatch)
 	cron.ScheduleTaskNonBlock(scheduled)
 	workers.Serve(mux)
 }
@@ -64,10 +65,15 @@ func newLogger() *slog.Logger {
 }
 
 // newKeeper builds this event's keeper. Requests go through the runtime's
-// own fetch (syumai/workers' client), wrapped so a context deadline is
-// honoured even though that client cannot abort a request.
+// own fetch (syumai/workers' transport), wrapped so a context deadline is
+// honoured even though that transport cannot abort a request. The keeper
+// gets the transport itself as its connect.HTTPClient, not an http.Client
+// around it: an *http.Client held as an interface makes the linker keep
+// net/http's Transport, crypto/tls and crypto/x509 (about 1 MB gzipped),
+// which a worker whose requests all go through fetch never runs. Fetch
+// follows redirects itself (RedirectModeFollow).
 func newKeeper(cfg Config, log *slog.Logger, engine keeper.Engine) *keeper.Keeper {
-	hc := &http.Client{Transport: ctxTransport{fetch.NewClient(fetch.WithBinding(boundFetch())).HTTPClient(fetch.RedirectModeFollow).Transport}}
+	hc := ctxTransport{fetch.NewClient(fetch.WithBinding(boundFetch())).HTTPClient(fetch.RedirectModeFollow).Transport}
 	kc := keeper.NewConfig().WithHTTPClient(hc).WithLogger(log).WithEngine(engine)
 	return keeper.New(cfg.Coordinator, cfg.Key, kc)
 }
@@ -216,6 +222,9 @@ func boundFetch() js.Value {
 // with the event — and it drops the Content-Encoding of a body fetch has
 // already decoded.
 type ctxTransport struct{ inner http.RoundTripper }
+
+// Do makes ctxTransport a connect.HTTPClient (see newKeeper).
+func (t ctxTransport) Do(req *http.Request) (*http.Response, error) { return t.RoundTrip(req) }
 
 func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	type result struct {

@@ -48,6 +48,8 @@ const keeper :Workerd.Worker = (
     (name = "LIGHTKEEPER_SESSION_SECONDS", fromEnvironment = "LIGHTKEEPER_SESSION_SECONDS"),
     (name = "LIGHTKEEPER_PULL_WAIT_SECONDS", fromEnvironment = "LIGHTKEEPER_PULL_WAIT_SECONDS"),
     (name = "LIGHTKEEPER_MAX_TASKS", fromEnvironment = "LIGHTKEEPER_MAX_TASKS"),
+    # Tests only: "1" opens POST /bench/check-batch (bench.go).
+    (name = "LIGHTKEEPER_BENCH", fromEnvironment = "LIGHTKEEPER_BENCH"),
   ],
   globalOutbound = "internet",
 );

@@ -48,6 +48,7 @@ func main() {
 	api.Set("stop", js.FuncOf(h.jsStop))
 	api.Set("stats", js.FuncOf(h.jsStats))
 	api.Set("check", js.FuncOf(jsCheck))
+	api.Set("checkBatch", js.FuncOf(jsCheckBatch))
 	api.Set("computeRun", js.FuncOf(jsComputeRun))
 	api.Set("computeEngines", js.FuncOf(jsComputeEngines))
 	js.Global().Set("lightkeeper", api)
