@@ -1,0 +1,156 @@
+package replica
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
+)
+
+// TestFourReplicas starts 4 CometBFT nodes in process on loopback (real
+// p2p, real consensus), submits the registrations, a verifying key, a
+// round on a real proof and its committee's votes through one replica's
+// mempool, and checks that every replica decides the round identically
+// and holds the same headers, hence the same app hash, at every height.
+func TestFourReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 4 CometBFT nodes")
+	}
+	start := time.Now()
+	deadline := start.Add(60 * time.Second)
+	configs, err := InitTestnet(TestnetOptions{
+		Dir:            t.TempDir(),
+		Replicas:       4,
+		Genesis:        testGenesis(time.Now()),
+		TimeoutPropose: 500 * time.Millisecond,
+		TimeoutCommit:  100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*Node, len(configs))
+	for i, cfg := range configs {
+		n, err := NewNode(cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = n
+		t.Cleanup(func() {
+			if err := n.Stop(); err != nil {
+				t.Errorf("stop replica %d: %v", i, err)
+			}
+		})
+	}
+	for i, n := range nodes {
+		if err := n.Start(); err != nil {
+			t.Fatalf("start replica %d: %v", i, err)
+		}
+	}
+	entry := nodes[0]
+	broadcast := func(txs ...*lightkeeperv1.Transaction) {
+		t.Helper()
+		for _, tx := range txs {
+			if err := entry.BroadcastTx(enc(t, tx)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// waitAll waits until cond holds on every replica.
+	waitAll := func(what string, cond func(*Node) bool) {
+		t.Helper()
+		for {
+			ok := true
+			for _, n := range nodes {
+				ok = ok && cond(n)
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	f := mustFixture(t)
+	for i := range testKeepers {
+		broadcast(registerTx(i))
+	}
+	broadcast(vkTx(f))
+	waitAll("every keeper registered and online", func(n *Node) bool {
+		for i := range testKeepers {
+			k, err := n.App.store.Keeper(keeperID(i))
+			if err != nil || !k.GetRegistered() || !k.GetOnline() {
+				return false
+			}
+		}
+		_, err := n.App.store.VerifyingKey(vkID(f))
+		return err == nil
+	})
+
+	submit := submitTx(t, f, 42, "four-replicas")
+	broadcast(submit)
+	roundID := protocol.RoundID(testChain, submit.GetSubmitRound().GetRequest())
+	waitAll("the round opened", func(n *Node) bool {
+		_, err := n.App.Round(roundID)
+		return err == nil
+	})
+	round, err := entry.App.Round(roundID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range seats(t, round) {
+		broadcast(keeperVote(t, round, i, f.VerifyingKey))
+	}
+	waitAll("the round decided", func(n *Node) bool {
+		r, err := n.App.Round(round.GetId())
+		return err == nil && r.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_UNSPECIFIED
+	})
+
+	var want *lightkeeperv1.Round
+	for i, n := range nodes {
+		r, err := n.App.Round(round.GetId())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED {
+			t.Errorf("replica %d: outcome %v, want APPROVED", i, r.GetOutcome())
+		}
+		if want == nil {
+			want = r
+		} else if !proto.Equal(r, want) {
+			t.Errorf("replica %d holds another round record:\n%v\nreplica 0:\n%v", i, r, want)
+		}
+	}
+	// A header at height h+1 carries the app hash after block h, and every
+	// replica checked it against its own application's: equal headers at
+	// every height are equal app hashes at every height.
+	top := nodes[0].Comet.BlockStore().Height()
+	for _, n := range nodes[1:] {
+		top = min(top, n.Comet.BlockStore().Height())
+	}
+	if top < 4 {
+		t.Fatalf("only %d blocks", top)
+	}
+	for h := int64(1); h <= top; h++ {
+		ref := nodes[0].Comet.BlockStore().LoadBlockMeta(h)
+		for i, n := range nodes[1:] {
+			m := n.Comet.BlockStore().LoadBlockMeta(h)
+			if m == nil || !bytes.Equal(m.Header.AppHash, ref.Header.AppHash) || !bytes.Equal(m.BlockID.Hash, ref.BlockID.Hash) {
+				t.Fatalf("height %d: replica %d header differs from replica 0's", h, i+1)
+			}
+		}
+	}
+	for i, n := range nodes {
+		h, hash := n.App.Committed()
+		if meta := n.Comet.BlockStore().LoadBlockMeta(int64(h) + 1); meta != nil && !bytes.Equal(meta.Header.AppHash, hash) {
+			t.Errorf("replica %d: app hash %X after %d, the next header says %X", i, hash, h, meta.Header.AppHash)
+		}
+	}
+	t.Logf("%d blocks, round %s decided on 4 replicas in %s", top, round.GetId(), time.Since(start).Round(time.Millisecond))
+}
