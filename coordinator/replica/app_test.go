@@ -21,7 +21,7 @@ var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // startedChain is a replica with every keeper registered and the
 // fixture's verifying key registered (block 1), and one round open on a
 // valid proof (block 2).
-func startedChain(t *testing.T, dir string) (*driver, *lightkeeperv1.Round) {
+func startedChain(t testing.TB, dir string) (*driver, *lightkeeperv1.Round) {
 	t.Helper()
 	f := mustFixture(t)
 	d := newDriver(t, dir, testGenesis(genesisTime))
