@@ -2,6 +2,8 @@ package replica
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -151,6 +153,15 @@ func TestFourReplicas(t *testing.T) {
 		if meta := n.Comet.BlockStore().LoadBlockMeta(int64(h) + 1); meta != nil && !bytes.Equal(meta.Header.AppHash, hash) {
 			t.Errorf("replica %d: app hash %X after %d, the next header says %X", i, hash, h, meta.Header.AppHash)
 		}
+	}
+	// CometBFT's own stores are on Pebble (PebbleDBProvider), not goleveldb.
+	for _, name := range []string{"blockstore.pebble", "state.pebble"} {
+		if _, err := os.Stat(filepath.Join(configs[0].DBDir(), name)); err != nil {
+			t.Errorf("CometBFT store: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(configs[0].DBDir(), "blockstore.db")); err == nil {
+		t.Error("a goleveldb block store exists beside the Pebble one")
 	}
 	t.Logf("%d blocks, round %s decided on 4 replicas in %s", top, round.GetId(), time.Since(start).Round(time.Millisecond))
 }

@@ -37,6 +37,9 @@ func NewNode(cfg *cmtcfg.Config, log *slog.Logger, cometLog cmtlog.Logger) (*Nod
 	if err := cfg.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("replica config: %w", err)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if cometLog == nil {
 		cometLog = cmtlog.NewNopLogger()
 	}
@@ -53,7 +56,7 @@ func NewNode(cfg *cmtcfg.Config, log *slog.Logger, cometLog cmtlog.Logger) (*Nod
 		return nil, err
 	}
 	n, err := node.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(app),
-		node.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		node.DefaultGenesisDocProviderFunc(cfg), PebbleDBProvider(log),
 		node.DefaultMetricsProvider(cfg.Instrumentation), cometLog)
 	if err != nil {
 		app.Close()

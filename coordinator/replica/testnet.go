@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
@@ -90,6 +91,10 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 		cfg := cmtcfg.DefaultConfig()
 		cfg.SetRoot(home)
 		cfg.Moniker = fmt.Sprintf("replica-%d", i)
+		// What NewNode opens (PebbleDBProvider), so that CometBFT's own
+		// tools, which cannot open it without their pebbledb build,
+		// refuse rather than start an empty goleveldb.
+		cfg.DBBackend = string(dbm.PebbleDBBackend)
 		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", o.Host, o.P2PPorts[i])
 		cfg.P2P.AllowDuplicateIP = true
 		cfg.P2P.AddrBookStrict = false
