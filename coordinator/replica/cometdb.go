@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	dbm "github.com/cometbft/cometbft-db"
@@ -37,7 +38,17 @@ func PebbleDBProvider(log *slog.Logger) cmtcfg.DBProvider {
 // cometDB is cometbft-db's DB interface over Pebble. Its contract: keys
 // are non-empty, values non-nil, a missing key reads as nil, returned
 // slices belong to the caller.
-type cometDB struct{ db *pebble.DB }
+//
+// CometBFT v0.38 can read its block store after the node stopped and
+// closed it (the consensus reactor's per-peer routines outlive Stop), and
+// Pebble panics on a closed database. So Close waits for the calls in
+// progress, and afterwards reads find nothing (those routines then end)
+// while writes, iterators and batches fail with errClosed.
+type cometDB struct {
+	mu     sync.RWMutex
+	db     *pebble.DB
+	closed bool
+}
 
 var _ dbm.DB = (*cometDB)(nil)
 
@@ -45,21 +56,39 @@ var (
 	errEmptyKey    = errors.New("cometbft db: key cannot be empty")
 	errNilValue    = errors.New("cometbft db: value cannot be nil")
 	errBatchClosed = errors.New("cometbft db: batch has been written or closed")
+	errClosed      = errors.New("cometbft db: database closed")
 )
+
+// open runs f unless the database is closed, holding Close off meanwhile.
+func (d *cometDB) open(f func() error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return errClosed
+	}
+	return f()
+}
 
 func (d *cometDB) Get(key []byte) ([]byte, error) {
 	if len(key) == 0 {
 		return nil, errEmptyKey
 	}
-	v, closer, err := d.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
+	var out []byte
+	err := d.open(func() error {
+		v, closer, err := d.db.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out = bytes.Clone(v)
+		return closer.Close()
+	})
+	if errors.Is(err, errClosed) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	return bytes.Clone(v), nil
+	return out, err
 }
 
 func (d *cometDB) Has(key []byte) (bool, error) {
@@ -74,24 +103,41 @@ func (d *cometDB) set(key, value []byte, o *pebble.WriteOptions) error {
 	if value == nil {
 		return errNilValue
 	}
-	return d.db.Set(key, value, o)
+	return d.open(func() error { return d.db.Set(key, value, o) })
 }
 
 func (d *cometDB) del(key []byte, o *pebble.WriteOptions) error {
 	if len(key) == 0 {
 		return errEmptyKey
 	}
-	return d.db.Delete(key, o)
+	return d.open(func() error { return d.db.Delete(key, o) })
 }
 
 func (d *cometDB) Set(key, value []byte) error     { return d.set(key, value, pebble.NoSync) }
 func (d *cometDB) SetSync(key, value []byte) error { return d.set(key, value, pebble.Sync) }
 func (d *cometDB) Delete(key []byte) error         { return d.del(key, pebble.NoSync) }
 func (d *cometDB) DeleteSync(key []byte) error     { return d.del(key, pebble.Sync) }
-func (d *cometDB) Close() error                    { return d.db.Close() }
-func (d *cometDB) NewBatch() dbm.Batch             { return &cometBatch{b: d.db.NewBatch()} }
+
+func (d *cometDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return d.db.Close()
+}
+
+func (d *cometDB) NewBatch() dbm.Batch {
+	b := &cometBatch{d: d}
+	_ = d.open(func() error { b.b = d.db.NewBatch(); return nil })
+	return b
+}
+
 func (d *cometDB) Stats() map[string]string {
-	return map[string]string{"pebble": d.db.Metrics().String()}
+	stats := map[string]string{}
+	_ = d.open(func() error { stats["pebble"] = d.db.Metrics().String(); return nil })
+	return stats
 }
 
 func (d *cometDB) Print() error {
@@ -109,6 +155,11 @@ func (d *cometDB) Print() error {
 // Compact compacts [start, end); nil bounds mean the first and last key
 // (Pebble wants a non-empty range).
 func (d *cometDB) Compact(start, end []byte) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return errClosed
+	}
 	if start == nil || end == nil {
 		it, err := d.db.NewIter(nil)
 		if err != nil {
@@ -142,8 +193,11 @@ func (d *cometDB) iterator(start, end []byte, reverse bool) (dbm.Iterator, error
 	if (start != nil && len(start) == 0) || (end != nil && len(end) == 0) {
 		return nil, errEmptyKey
 	}
-	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
-	if err != nil {
+	var it *pebble.Iterator
+	if err := d.open(func() (err error) {
+		it, err = d.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	if reverse {
@@ -205,7 +259,10 @@ func (i *cometIterator) Error() error {
 
 func (i *cometIterator) Close() error { return i.it.Close() }
 
-type cometBatch struct{ b *pebble.Batch }
+type cometBatch struct {
+	d *cometDB
+	b *pebble.Batch // nil once written or closed
+}
 
 func (b *cometBatch) Set(key, value []byte) error {
 	switch {
@@ -233,7 +290,7 @@ func (b *cometBatch) write(o *pebble.WriteOptions) error {
 	if b.b == nil {
 		return errBatchClosed
 	}
-	if err := b.b.Commit(o); err != nil {
+	if err := b.d.open(func() error { return b.b.Commit(o) }); err != nil {
 		return err
 	}
 	return b.Close()

@@ -123,4 +123,22 @@ func TestCometDB(t *testing.T) {
 	if _, err := db.Iterator([]byte{}, nil); err == nil {
 		t.Error("Iterator with an empty start")
 	}
+
+	// Closed (CometBFT's reactors may still read): reads find nothing,
+	// writes fail, nothing panics.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Get([]byte("c")); v != nil || err != nil {
+		t.Errorf("Get after Close: %q, %v; want nil, nil", v, err)
+	}
+	if err := db.Set([]byte("k"), []byte("v")); err == nil {
+		t.Error("Set after Close")
+	}
+	if err := db.NewBatch().WriteSync(); err == nil {
+		t.Error("a batch written after Close")
+	}
+	if _, err := db.Iterator(nil, nil); err == nil {
+		t.Error("Iterator after Close")
+	}
 }

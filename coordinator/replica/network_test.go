@@ -2,12 +2,14 @@ package replica
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
@@ -16,18 +18,23 @@ import (
 // TestFourReplicas starts 4 CometBFT nodes in process on loopback (real
 // p2p, real consensus), submits the registrations, a verifying key, a
 // round on a real proof and its committee's votes through one replica's
-// mempool, and checks that every replica decides the round identically
-// and holds the same headers, hence the same app hash, at every height.
+// mempool, stops one replica while a second round is decided and restarts
+// it, and checks that every replica decides both rounds identically and
+// holds the same headers, hence the same app hash, at every height.
 func TestFourReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 4 CometBFT nodes")
 	}
-	start := time.Now()
-	deadline := start.Add(60 * time.Second)
+	begin := time.Now()
+	deadline := begin.Add(60 * time.Second)
+	// Rounds stay open (DECIDED, taking late votes) far longer than the
+	// test, so that each round's final record is the same everywhere.
+	genesis := testGenesis(time.Now())
+	genesis.Params.VerificationTimeout = durationpb.New(10 * time.Minute)
 	configs, err := InitTestnet(TestnetOptions{
 		Dir:            t.TempDir(),
 		Replicas:       4,
-		Genesis:        testGenesis(time.Now()),
+		Genesis:        genesis,
 		TimeoutPropose: 500 * time.Millisecond,
 		TimeoutCommit:  100 * time.Millisecond,
 	})
@@ -35,22 +42,29 @@ func TestFourReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := make([]*Node, len(configs))
-	for i, cfg := range configs {
-		n, err := NewNode(cfg, nil, nil)
+	t.Cleanup(func() {
+		for i, n := range nodes {
+			if n == nil {
+				continue
+			}
+			if err := n.Stop(); err != nil {
+				t.Errorf("stop replica %d: %v", i, err)
+			}
+		}
+	})
+	start := func(i int) {
+		t.Helper()
+		n, err := NewNode(configs[i], nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		nodes[i] = n
-		t.Cleanup(func() {
-			if err := n.Stop(); err != nil {
-				t.Errorf("stop replica %d: %v", i, err)
-			}
-		})
-	}
-	for i, n := range nodes {
 		if err := n.Start(); err != nil {
 			t.Fatalf("start replica %d: %v", i, err)
 		}
+	}
+	for i := range configs {
+		start(i)
 	}
 	entry := nodes[0]
 	broadcast := func(txs ...*lightkeeperv1.Transaction) {
@@ -61,13 +75,13 @@ func TestFourReplicas(t *testing.T) {
 			}
 		}
 	}
-	// waitAll waits until cond holds on every replica.
+	// waitAll waits until cond holds on every running replica.
 	waitAll := func(what string, cond func(*Node) bool) {
 		t.Helper()
 		for {
 			ok := true
 			for _, n := range nodes {
-				ok = ok && cond(n)
+				ok = ok && (n == nil || cond(n))
 			}
 			if ok {
 				return
@@ -95,38 +109,60 @@ func TestFourReplicas(t *testing.T) {
 		return err == nil
 	})
 
-	submit := submitTx(t, f, 42, "four-replicas")
-	broadcast(submit)
-	roundID := protocol.RoundID(testChain, submit.GetSubmitRound().GetRequest())
-	waitAll("the round opened", func(n *Node) bool {
-		_, err := n.App.Round(roundID)
-		return err == nil
-	})
-	round, err := entry.App.Round(roundID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range seats(t, round) {
-		broadcast(keeperVote(t, round, i, f.VerifyingKey))
-	}
-	waitAll("the round decided", func(n *Node) bool {
-		r, err := n.App.Round(round.GetId())
-		return err == nil && r.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_UNSPECIFIED
-	})
-
-	var want *lightkeeperv1.Round
-	for i, n := range nodes {
-		r, err := n.App.Round(round.GetId())
+	// decide opens a round on a fresh proof and has its committee vote.
+	decide := func(secret uint64) string {
+		t.Helper()
+		submit := submitTx(t, f, secret, fmt.Sprintf("four-replicas-%d", secret))
+		broadcast(submit)
+		roundID := protocol.RoundID(testChain, submit.GetSubmitRound().GetRequest())
+		waitAll("the round opened", func(n *Node) bool {
+			_, err := n.App.Round(roundID)
+			return err == nil
+		})
+		round, err := entry.App.Round(roundID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED {
-			t.Errorf("replica %d: outcome %v, want APPROVED", i, r.GetOutcome())
+		for _, i := range seats(t, round) {
+			broadcast(keeperVote(t, round, i, f.VerifyingKey))
 		}
-		if want == nil {
-			want = r
-		} else if !proto.Equal(r, want) {
-			t.Errorf("replica %d holds another round record:\n%v\nreplica 0:\n%v", i, r, want)
+		waitAll("the round decided with every vote", func(n *Node) bool {
+			r, err := n.App.Round(roundID)
+			return err == nil && len(r.GetVotes()) == len(round.GetCommittee())
+		})
+		return roundID
+	}
+	rounds := []string{decide(42)}
+
+	// One replica stops; the other three (30 of 40 voting power) go on
+	// and decide another round. Restarted from its home, it replays and
+	// catches up through CometBFT's handshake and block sync.
+	if err := nodes[3].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	nodes[3] = nil
+	rounds = append(rounds, decide(43))
+	start(3)
+	waitAll("the restarted replica caught up", func(n *Node) bool {
+		r, err := n.App.Round(rounds[1])
+		return err == nil && len(r.GetVotes()) == len(r.GetCommittee())
+	})
+
+	for _, id := range rounds {
+		var want *lightkeeperv1.Round
+		for i, n := range nodes {
+			r, err := n.App.Round(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED {
+				t.Errorf("replica %d: round %s outcome %v, want APPROVED", i, id, r.GetOutcome())
+			}
+			if want == nil {
+				want = r
+			} else if !proto.Equal(r, want) {
+				t.Errorf("replica %d holds another record of round %s:\n%v\nreplica 0:\n%v", i, id, r, want)
+			}
 		}
 	}
 	// A header at height h+1 carries the app hash after block h, and every
@@ -163,5 +199,5 @@ func TestFourReplicas(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(configs[0].DBDir(), "blockstore.db")); err == nil {
 		t.Error("a goleveldb block store exists beside the Pebble one")
 	}
-	t.Logf("%d blocks, round %s decided on 4 replicas in %s", top, round.GetId(), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d blocks, %d rounds decided on 4 replicas, one restarted, in %s", top, len(rounds), time.Since(begin).Round(time.Millisecond))
 }

@@ -100,6 +100,10 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 		cfg.P2P.AddrBookStrict = false
 		cfg.P2P.PexReactor = false
 		cfg.RPC.ListenAddress = ""
+		// The ledger indexes what clients look up; CometBFT's transaction
+		// index would be a second copy (and v0.38 never closes its
+		// database, so a node could not restart in the same process).
+		cfg.TxIndex.Indexer = "null"
 		cfg.Mempool.MaxTxBytes = limits.maxTxBytes
 		cfg.Mempool.MaxTxsBytes = max(cfg.Mempool.MaxTxsBytes, 4*int64(limits.maxTxBytes))
 		if o.TimeoutPropose > 0 {
