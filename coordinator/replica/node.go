@@ -17,6 +17,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/spf13/viper"
 )
 
 // Node is one replica: a CometBFT node running the application in
@@ -114,4 +115,27 @@ func (n *Node) BroadcastTx(tx []byte) error {
 		return fmt.Errorf("check tx: code %d: %s", r.Code, r.Log)
 	}
 	return nil
+}
+
+// LoadConfig reads a replica home's config/config.toml the way CometBFT
+// itself does (viper over its defaults), roots it at home and checks it.
+func LoadConfig(home string) (*cmtcfg.Config, error) {
+	path := filepath.Join(home, "config", "config.toml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("replica home %s: %w (lightkeeper testnet init writes one)", home, err)
+	}
+	v := viper.New()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("replica config %s: %w", path, err)
+	}
+	cfg := cmtcfg.DefaultConfig()
+	if err := v.Unmarshal(cfg); err != nil {
+		return nil, fmt.Errorf("replica config %s: %w", path, err)
+	}
+	cfg.SetRoot(home)
+	if err := cfg.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("replica config %s: %w", path, err)
+	}
+	return cfg, nil
 }
