@@ -19,6 +19,8 @@
 //   - apphash.go: the app hash, a hash chain over every block's change set.
 //   - node.go, testnet.go: an in-process CometBFT node running the
 //     application, and the files (homes, keys, one genesis) of a testnet.
+//   - cometdb.go: CometBFT's own stores on the ledger's pebble/v2, without
+//     cometbft-db's build tag.
 //
 // The single-node coordinator (coordinator/service) is untouched and
 // stays the default; a replica's data directory is not one of its.
