@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/replica"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+)
+
+func init() { register(newTestnetCmd) }
+
+func newTestnetCmd() *cobra.Command {
+	return group("testnet", "set up a replicated chain on CometBFT (in progress, issue #11)",
+		`testnet sets up a chain whose state machine is replicated by CometBFT:
+every replica runs the same blocks and answers for the same app hash.
+This is the first slice of issue #11: replicas do not yet serve the
+Connect API, so keepers and clients cannot use them (docs/design.md,
+"Replication on CometBFT").`, "command", newTestnetInitCmd())
+}
+
+func newTestnetInitCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "init --dir DIR [--replicas N] [--keepers K] [--chain-id ID]",
+		Short: "write the replicas' homes, one genesis and the keeper keys",
+		Long: `init writes into DIR the keeper keys and genesis.json (as 'lightkeeper init'
+does) and one CometBFT home per replica, DIR/replica-0 … DIR/replica-(N-1):
+config/config.toml (p2p on --host at --base-port + i, the other replicas
+as persistent peers), the node and validator keys, and one CometBFT
+genesis with equal voting power that carries genesis.json as app_state.
+Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
+		Args: exactArgs(0, ""),
+	}
+	fs := c.Flags()
+	dir := fs.String("dir", "", "directory to write into (required)")
+	replicas := fs.Int("replicas", 4, "number of replicas (validators)")
+	keepers := fs.Int("keepers", 10, "number of keeper keys in genesis")
+	chainID := fs.String("chain-id", "lightkeeper-testnet", "chain id")
+	host := fs.String("host", "127.0.0.1", "address the replicas listen on and dial each other at")
+	basePort := fs.Int("base-port", 26656, "p2p port of replica 0; replica i listens on base-port + i")
+	timeoutCommit := fs.Duration("timeout-commit", time.Second, "CometBFT's pause after each block (the block interval when transactions keep coming)")
+	c.RunE = func(*cobra.Command, []string) error {
+		switch {
+		case *dir == "":
+			return usagef("--dir is required")
+		case *replicas < 1 || *replicas > 100:
+			return usagef("--replicas %d: want 1..100", *replicas)
+		case *keepers < 0 || *keepers > 10000:
+			return usagef("--keepers %d: want 0..10000", *keepers)
+		case *basePort < 1 || *basePort+*replicas-1 > 65535:
+			return usagef("--base-port %d: the ports of %d replicas must be within 1..65535", *basePort, *replicas)
+		case *timeoutCommit <= 0:
+			return usagef("--timeout-commit %s: want a positive duration", *timeoutCommit)
+		}
+		_, g, err := setup.Init(*dir, *chainID, *keepers)
+		if err != nil {
+			return err
+		}
+		ports := make([]int, *replicas)
+		for i := range ports {
+			ports[i] = *basePort + i
+		}
+		if _, err := replica.InitTestnet(replica.TestnetOptions{
+			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, TimeoutCommit: *timeoutCommit,
+		}); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d keeper keys, %s and %d replica homes in %s\n", *keepers, setup.GenesisFile, *replicas, *dir)
+		fmt.Printf("start each replica: lightkeeper node --home %s\n", filepath.Join(*dir, "replica-I"))
+		return nil
+	}
+	return c
+}
