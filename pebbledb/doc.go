@@ -54,6 +54,11 @@
 //	[5] only when the record carries its module bytes; listings read "w"
 //	    and never load modules.
 //
+// A replica (coordinator/replica) also keeps "\x00replica-apphash":
+// u64be(height) ‖ app hash, written by Batch.PutAppHash in the same batch
+// as its block, read by AppHash. It is not a family: the machine does not
+// restore it, and the single-node coordinator never writes it.
+//
 // The economy's families ("a" … "h", docs/design.md §9) and the compute programs'
 // ("w", "x", COMPUTE rounds) were added without a layout bump: no existing
 // key changed meaning, and a directory written before them lacks the

@@ -56,8 +56,11 @@ type Node struct {
 	// genesisAt caches the genesis time (genesisTime).
 	genesisAt atomic.Pointer[timestamppb.Timestamp]
 
-	txs      chan *pendingTx
-	stopped  chan struct{}
+	txs     chan *pendingTx
+	stopped chan struct{}
+	// started is closed once Run has brought the restored online flags in
+	// line with this process's sessions (its first block, if any).
+	started  chan struct{}
 	stopErr  error
 	stopOnce sync.Once
 
@@ -132,6 +135,7 @@ func Open(opts Options) (*Node, error) {
 		store:    store,
 		txs:      make(chan *pendingTx, 8192),
 		stopped:  make(chan struct{}),
+		started:  make(chan struct{}),
 		dispatch: newDispatcher(),
 		watch:    newWatchHub(),
 		metrics:  newMetrics(),
@@ -319,3 +323,8 @@ func (n *Node) Keepers() []*lightkeeperv1.Keeper {
 	n.readMachine(func(m *state.Machine) { ks = m.Keepers() })
 	return ks
 }
+
+// Started is closed once Run has taken offline the keepers a previous run
+// left marked online (the first block after a restart), so that a reader
+// waiting for keepers to be online does not count the stale flags.
+func (n *Node) Started() <-chan struct{} { return n.started }

@@ -33,6 +33,7 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	close(n.started)
 	if n.challenges != nil {
 		go n.challenges.run(ctx)
 	}

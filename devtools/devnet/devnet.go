@@ -197,6 +197,16 @@ func (d *Devnet) goRun(name string, f func() error) {
 // WaitOnline waits until n keepers are online, or the timeout passes.
 func (d *Devnet) WaitOnline(ctx context.Context, n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	// Until the node's first block, the flags are those a previous run
+	// stored: keepers of a restarted devnet would count as online before
+	// the node takes them offline.
+	select {
+	case <-d.Node.Started():
+	case <-time.After(timeout):
+		return fmt.Errorf("coordinator not started after %v", timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	for {
 		online := 0
 		for _, k := range d.Node.Keepers() {
