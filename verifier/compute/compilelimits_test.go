@@ -103,10 +103,10 @@ func corpus() []corpusCase {
 			func() []byte { return funcs(1, nil, nested(0x03, maxBlockDepth+1)) },
 			"function 0 (body 0): blocks nested deeper than 1000", 2 * time.Second},
 		{"nesting work", func() []byte {
-			return funcs(maxNestingWork/(maxBlockDepth*maxBlockDepth), nil, nested(0x02, maxBlockDepth))
+			return funcs(maxNestingWork/(maxBlockDepth*maxBlockDepth), nil, nested(0x03, maxBlockDepth))
 		},
 			func() []byte {
-				return funcs(maxNestingWork/(maxBlockDepth*maxBlockDepth)+1, nil, nested(0x02, maxBlockDepth))
+				return funcs(maxNestingWork/(maxBlockDepth*maxBlockDepth)+1, nil, nested(0x03, maxBlockDepth))
 			},
 			"function 16 (body 16): nesting work", 30 * time.Second},
 		{"br_table", func() []byte { return funcs(1, nil, brTable(maxBrTableTargets)) },

@@ -104,6 +104,10 @@ type Engine struct {
 	cache  map[ProgramID]*cacheEntry
 	tick   uint64
 	closed bool
+	// compiles counts compile goroutines: Close waits for them (cancelled,
+	// they stop at the next function) before closing the runtimes, which
+	// wazero does not allow under a CompileModule in flight.
+	compiles sync.WaitGroup
 
 	// Tiering (EngineConfig.Tiered): the interpreter that runs programs
 	// the compiler has not finished, and one background compile at a time
@@ -249,6 +253,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.bgStop()
 		_ = e.tier.Close(ctx)
 	}
+	e.compiles.Wait()
 	err := e.rt.Close(ctx)
 	e.plainMu.Lock()
 	if e.plain != nil {
@@ -507,6 +512,7 @@ func (e *Engine) compiled(ctx context.Context, p *Program) (*cacheEntry, error) 
 			}
 			e.dropLocked(oldID, old)
 		}
+		e.compiles.Add(1)
 		go e.compile(cctx, p, ent)
 	}
 	ent.refs++
@@ -582,6 +588,7 @@ func (e *Engine) forget(id ProgramID) {
 // run must not fail the others waiting), only on the entry's own, which
 // release cancels when the last waiter has gone.
 func (e *Engine) compile(ctx context.Context, p *Program, ent *cacheEntry) {
+	defer e.compiles.Done()
 	rt := e.rt
 	cm, err := rt.CompileModule(ctx, p.Metered)
 	if e.disk != nil {

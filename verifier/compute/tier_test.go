@@ -19,7 +19,7 @@ func TestTieredEngine(t *testing.T) {
 	m := command(func(w *wMod) {
 		w.wasi("proc_exit") // function 0
 		for range 8 {
-			w.fn(nil, nil, nil, nested(0x02, maxBlockDepth)...)
+			w.fn(nil, nil, nil, nested(0x03, maxBlockDepth)...)
 		}
 	}, cat(i32c(3), call(0), []byte{opEnd})...)
 	p, err := Check(m, DefaultLimits())
