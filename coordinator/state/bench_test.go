@@ -22,17 +22,7 @@ func BenchmarkApplyVotes(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				var subs []*lightkeeperv1.Transaction
-				for range perBlock / 10 {
-					h.nonce++
-					subs = append(subs, submitTx(proofRequest(h.vk, fmt.Sprint("b", h.nonce))))
-				}
-				res := h.ok(h.apply(31*time.Second, subs...)) // also closes the previous rounds
-				var txs []*lightkeeperv1.Transaction
-				for _, tr := range res.TxResults {
-					txs = append(txs, votes(tr.Round, h, approve, seatRange(0, 10)...)...)
-				}
-				in := BlockInput{TimeUnixMilli: h.now() + 1000, Txs: txs}
+				in := voteBlock(h, perBlock)
 				b.StartTimer()
 				res, err := h.m.ApplyBlock(in)
 				if err != nil || len(res.Block.Certificates) != perBlock/10 {
@@ -42,6 +32,22 @@ func BenchmarkApplyVotes(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perBlock), "ns/vote")
 		})
 	}
+}
+
+// voteBlock opens perBlock/10 rounds (closing the previous ones) and
+// returns the block of every committee member's approval, unapplied.
+func voteBlock(h *harness, perBlock int) BlockInput {
+	var subs []*lightkeeperv1.Transaction
+	for range perBlock / 10 {
+		h.nonce++
+		subs = append(subs, submitTx(proofRequest(h.vk, fmt.Sprint("b", h.nonce))))
+	}
+	res := h.ok(h.apply(31*time.Second, subs...))
+	var txs []*lightkeeperv1.Transaction
+	for _, tr := range res.TxResults {
+		txs = append(txs, votes(tr.Round, h, approve, seatRange(0, 10)...)...)
+	}
+	return BlockInput{TimeUnixMilli: h.now() + 1000, Txs: txs}
 }
 
 // BenchmarkVerifyVoteBaseline is the signature check alone, for comparison

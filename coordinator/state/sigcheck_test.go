@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
@@ -207,19 +206,9 @@ func BenchmarkApplyVotesVerified(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				var subs []*lightkeeperv1.Transaction
-				for range perBlock / 10 {
-					h.nonce++
-					subs = append(subs, submitTx(proofRequest(h.vk, fmt.Sprint("b", h.nonce))))
-				}
-				res := h.ok(h.apply(31*time.Second, subs...)) // also closes the previous rounds
-				var txs []*lightkeeperv1.Transaction
-				for _, tr := range res.TxResults {
-					txs = append(txs, votes(tr.Round, h, approve, seatRange(0, 10)...)...)
-				}
-				in := BlockInput{TimeUnixMilli: h.now() + 1000, Txs: txs}
+				in := voteBlock(h, perBlock)
 				if pre {
-					in.Verified = verifiedFor(testChain, txs...)
+					in.Verified = verifiedFor(testChain, in.Txs...)
 				}
 				b.StartTimer()
 				res, err := h.m.ApplyBlock(in)
