@@ -89,13 +89,9 @@ func (a *App) restore() error {
 	if err != nil {
 		return err
 	}
-	snap, err := state.FromLedger(loaded)
+	m, _, err := state.RestoreLedger(loaded)
 	if err != nil {
-		return fmt.Errorf("restore state: %w", err)
-	}
-	m, err := state.Restore(snap)
-	if err != nil {
-		return fmt.Errorf("restore state: %w", err)
+		return err
 	}
 	if head, _ := m.Head(); head.GetHeight() != height {
 		return fmt.Errorf("%w: data directory %q holds block %d but an app hash for height %d", pebbledb.ErrCorrupt, a.store.Dir(), head.GetHeight(), height)

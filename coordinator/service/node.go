@@ -223,13 +223,9 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 	if err != nil {
 		return err
 	}
-	snap, err := state.FromLedger(loaded)
+	m, snap, err := state.RestoreLedger(loaded)
 	if err != nil {
-		return fmt.Errorf("restore state: %w", err)
-	}
-	m, err := state.Restore(snap)
-	if err != nil {
-		return fmt.Errorf("restore state: %w", err)
+		return err
 	}
 	n.machine = m
 	n.chainID = meta.GetChainId()

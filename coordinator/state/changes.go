@@ -58,6 +58,20 @@ func (r *Result) changeSet(genesis *lightkeeperv1.Genesis) ledger.ChangeSet {
 	return ledger.Put(cs, ledger.PoolLeaf, r.PoolLeaves...)
 }
 
+// RestoreLedger is FromLedger then Restore: the machine a store's records
+// describe, with the snapshot it was restored from.
+func RestoreLedger(l *ledger.Snapshot) (*Machine, Snapshot, error) {
+	snap, err := FromLedger(l)
+	if err != nil {
+		return nil, Snapshot{}, fmt.Errorf("restore state: %w", err)
+	}
+	m, err := Restore(snap)
+	if err != nil {
+		return nil, Snapshot{}, fmt.Errorf("restore state: %w", err)
+	}
+	return m, snap, nil
+}
+
 // FromLedger builds the Snapshot that Restore takes from what the store
 // loaded of ledger.Families. A record of the wrong type, or a malformed
 // key, is ErrInvalidSnapshot naming its family.
