@@ -24,7 +24,7 @@ import (
 // run]}. For measuring; a running keeper does not need it.
 func jsCheckBatch(_ js.Value, args []js.Value) any {
 	var tasks []*lightkeeperv1.Task
-	reps := 1
+	reps := repsArg(args, 1)
 	var argErr error
 	if len(args) < 1 || args[0].Type() != js.TypeObject || args[0].Get("length").Type() != js.TypeNumber {
 		argErr = errors.New("checkBatch(tasks, reps): tasks must be an Array of Uint8Array")
@@ -43,9 +43,6 @@ func jsCheckBatch(_ js.Value, args []js.Value) any {
 				break
 			}
 			tasks = append(tasks, &t)
-		}
-		if len(args) > 1 && args[1].Type() == js.TypeNumber {
-			reps = min(max(args[1].Int(), 1), 1000)
 		}
 	}
 	return promise(func() (any, error) {

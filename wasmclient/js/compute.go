@@ -216,9 +216,7 @@ func jsComputeRun(_ js.Value, args []js.Value) any {
 		if len(args) > 5 && args[5].Type() == js.TypeString {
 			j.engine = args[5].String()
 		}
-		if len(args) > 6 && args[6].Type() == js.TypeNumber {
-			j.reps = min(max(args[6].Int(), 1), 1000)
-		}
+		j.reps = repsArg(args, 6)
 		return j, nil
 	}
 	j, argErr := parse()

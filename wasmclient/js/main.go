@@ -215,6 +215,15 @@ func (h *host) jsStop(js.Value, []js.Value) any {
 	})
 }
 
+// repsArg is the optional repetition count of the measuring entry points
+// at args[i]: 1 when absent or not a number, else clamped to 1..1000.
+func repsArg(args []js.Value, i int) int {
+	if len(args) <= i || args[i].Type() != js.TypeNumber {
+		return 1
+	}
+	return min(max(args[i].Int(), 1), 1000)
+}
+
 // jsCheck runs the keeper's engine on one task, given as the protobuf
 // bytes of a lightkeeper.v1.Task, reps times (default 1), and resolves with
 // {vote, reason, detail, ms: [one duration per run]}. It is for measuring
@@ -222,7 +231,7 @@ func (h *host) jsStop(js.Value, []js.Value) any {
 // does not need it. It holds the thread while it verifies.
 func jsCheck(_ js.Value, args []js.Value) any {
 	var task lightkeeperv1.Task
-	reps := 1
+	reps := repsArg(args, 1)
 	var argErr error
 	switch {
 	case len(args) < 1 || args[0].Type() != js.TypeObject || args[0].Get("byteLength").Type() != js.TypeNumber:
@@ -232,9 +241,6 @@ func jsCheck(_ js.Value, args []js.Value) any {
 		js.CopyBytesToGo(b, args[0])
 		if err := proto.Unmarshal(b, &task); err != nil {
 			argErr = fmt.Errorf("check: not a lightkeeper.v1.Task: %w", err)
-		}
-		if len(args) > 1 && args[1].Type() == js.TypeNumber {
-			reps = min(max(args[1].Int(), 1), 1000)
 		}
 	}
 	return promise(func() (any, error) {
