@@ -47,15 +47,7 @@ func goldenSynthetic(t *testing.T) map[string]*Program {
 		w.exports = []exportEntry{{"memory", externMemory, 0}, {"_start", externFunc, f}}
 		return w.bytes()
 	}
-	clock := command(func(w *wMod) {
-		w.wasi("random_get")
-		w.wasi("clock_time_get")
-		w.wasi("fd_write")
-	}, cat(i32c(0), i32c(40), call(0), []byte{0x1a},
-		i32c(1), i64c(0), i32c(40), call(1), []byte{0x1a},
-		i32c(0), i64c(0), i32c(48), call(1), []byte{0x1a},
-		i32c(100), i32c(0), []byte{0x36, 2, 0}, i32c(104), i32c(56), []byte{0x36, 2, 0},
-		i32c(1), i32c(100), i32c(1), i32c(200), call(2), []byte{0x1a, opEnd})...)
+	clock := clockModule()
 	// Writes 8 bytes, then divides by zero in the same segment.
 	writeThenTrap := command(func(w *wMod) {
 		w.wasi("fd_write")

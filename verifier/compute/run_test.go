@@ -350,12 +350,10 @@ func TestOutput(t *testing.T) {
 	}
 }
 
-// TestClockAndRandom pins the host ABI: clock_time_get reads the fuel
-// clock, random_get the SHA-256 stream of the seed.
-func TestClockAndRandom(t *testing.T) {
-	// random_get(0, 40); clock_time_get(MONOTONIC, 0, 40); clock_time_get(REALTIME, 0, 48);
-	// fd_write the 56 bytes.
-	mod := command(func(w *wMod) {
+// clockModule writes random_get(0, 40); clock_time_get(MONOTONIC, 0, 40);
+// clock_time_get(REALTIME, 0, 48) to stdout: 56 bytes.
+func clockModule() []byte {
+	return command(func(w *wMod) {
 		w.wasi("random_get")
 		w.wasi("clock_time_get")
 		w.wasi("fd_write")
@@ -364,6 +362,14 @@ func TestClockAndRandom(t *testing.T) {
 		i32c(0), i64c(0), i32c(48), call(1), []byte{0x1a},
 		i32c(100), i32c(0), []byte{0x36, 2, 0}, i32c(104), i32c(56), []byte{0x36, 2, 0},
 		i32c(1), i32c(100), i32c(1), i32c(200), call(2), []byte{0x1a, opEnd})...)
+}
+
+// TestClockAndRandom pins the host ABI: clock_time_get reads the fuel
+// clock, random_get the SHA-256 stream of the seed.
+func TestClockAndRandom(t *testing.T) {
+	// random_get(0, 40); clock_time_get(MONOTONIC, 0, 40); clock_time_get(REALTIME, 0, 48);
+	// fd_write the 56 bytes.
+	mod := clockModule()
 	p := mustCheck(t, mod, DefaultLimits())
 	r := runBoth(t, p, nil, 10_000, seedA)
 	if len(r.Output) != 56 {
