@@ -59,26 +59,7 @@ func TestCrossHostEdge(t *testing.T) {
 	ln.Close() // sock is a duplicate that stays open for workerd
 	cmd := exec.Command(workerd, "serve", filepath.Join(dir, "crosshost-workerd.capnp"), "--socket-fd", "http=3")
 	cmd.ExtraFiles = []*os.File{sock}
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("workerd: %v", err)
-	}
-	sock.Close()
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("workerd output:\n%s", out.String())
-		}
-	})
+	exited, out := runWorkerd(t, cmd)
 
 	rep := runCrossHost(t, "workerd", false, http.NewServeMux(), func(base string) crossReport {
 		client := &http.Client{Timeout: 10 * time.Minute}

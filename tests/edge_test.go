@@ -382,7 +382,7 @@ func edgeBatchBench(t *testing.T, w *edgeWorkerd) {
 type edgeWorkerd struct {
 	statusURL, cronURL string
 	out                *lockedBuffer
-	exited             chan struct{}
+	exited             <-chan struct{}
 	client             *http.Client
 	getStatus          func() (edgeStatus, int, error)
 }
@@ -423,28 +423,7 @@ func startEdgeWorkerd(t *testing.T, dir, id string, key []byte, coordinator stri
 		"LIGHTKEEPER_MAX_TASKS=16",
 	)
 	cmd.Env = append(cmd.Env, env...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("workerd: %v", err)
-	}
-	for _, f := range files {
-		f.Close()
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("workerd output:\n%s", out.String())
-		}
-	})
+	exited, out := runWorkerd(t, cmd)
 
 	client := &http.Client{Timeout: 60 * time.Second}
 	getStatus := func() (edgeStatus, int, error) {
@@ -577,4 +556,36 @@ func parseEdgeRuns(log string) (runs []edgeRun, sum edgeRun) {
 		sum.Tasks += r.Tasks
 	}
 	return runs, sum
+}
+
+// runWorkerd starts workerd and stops it when the test ends (interrupt,
+// then kill after 10 s), printing its output if the test failed. The
+// listening sockets in cmd.ExtraFiles are the child's from then on: they
+// are closed here. It returns a channel closed when workerd exits, and its
+// output so far.
+func runWorkerd(t *testing.T, cmd *exec.Cmd) (exited <-chan struct{}, out *lockedBuffer) {
+	t.Helper()
+	out = &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("workerd: %v", err)
+	}
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("workerd output:\n%s", out.String())
+		}
+	})
+	return done, out
 }
