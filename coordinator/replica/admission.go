@@ -129,12 +129,15 @@ func (l txLimits) decode(b []byte) (*lightkeeperv1.Transaction, error) {
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.machine == nil {
+	if a.node == nil {
 		return &abci.ResponseCheckTx{Code: CodeRefused, Log: "no chain yet"}, nil
 	}
 	tx, err := a.limits.decode(req.Tx)
 	if err == nil {
-		err = a.admit(tx)
+		// Not under the service's read lock: between FinalizeBlock and
+		// Commit the write lock is held, and this call holds the ABCI
+		// connection Commit needs (service.Node.CheckMachine).
+		a.node.CheckMachine(func(m *state.Machine) { err = a.admit(m, tx) })
 	}
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: codeOf(err), Log: err.Error()}, nil
@@ -142,8 +145,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	return &abci.ResponseCheckTx{Code: CodeOK}, nil
 }
 
-func (a *App) admit(tx *lightkeeperv1.Transaction) error {
-	m := a.machine
+func (a *App) admit(m *state.Machine, tx *lightkeeperv1.Transaction) error {
 	switch k := tx.Kind.(type) {
 	case *lightkeeperv1.Transaction_CastVote:
 		v := k.CastVote.GetVote()

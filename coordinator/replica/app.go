@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
+	"connectrpc.com/connect"
 	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/mempool"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/service"
 	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	"github.com/lightkeeper-net/lightkeeper/pebbledb"
@@ -24,81 +29,175 @@ import (
 // would compute something else from the same block.
 const AppVersion uint64 = 1
 
-// App is the ABCI 2.0 application. CometBFT's local client serializes
-// its calls; the mutex also covers reads from outside (tests, a future
-// Connect API).
+// App is the ABCI 2.0 application: glue between CometBFT and a
+// service.Node in replicated mode, which owns the machine, the store and
+// everything that reacts to a committed block (the Connect API,
+// dispatch, WatchRound). CometBFT's local client serializes the ABCI
+// calls; mu also covers reads from outside (tests, the API's sequencer).
 type App struct {
 	abci.BaseApplication
 
-	log   *slog.Logger
-	store *pebbledb.Store
+	log *slog.Logger
+	dir string
+	cfg config.Config
 
 	mu      sync.Mutex
-	machine *state.Machine // nil until InitChain on a new directory
-	height  uint64         // last committed
-	appHash []byte         // after height
-	limits  txLimits       // from the chain parameters, fixed at genesis
+	node    *service.Node // nil until InitChain on a new directory
+	height  uint64        // last committed
+	appHash []byte        // after height
+	limits  txLimits      // from the chain parameters, fixed at genesis
 
 	// The block FinalizeBlock applied and Commit has not yet written. The
-	// machine is already past it; a crash before Commit loses it from
-	// memory and CometBFT's handshake replays it.
+	// node holds its machine's write lock in between, so the API never
+	// shows it; a crash before Commit loses it from memory and CometBFT's
+	// handshake replays it.
 	pending *pendingBlock
+
+	// mempool is CometBFT's, once the node around the app exists:
+	// Broadcast hands the API's submissions to it.
+	mempool atomic.Pointer[mempool.Mempool]
 }
 
 type pendingBlock struct {
 	height  uint64
 	result  *state.Result
 	appHash []byte
+	txs     []service.BlockTx
 }
 
-// Open opens (or creates) a replica's data directory. A directory that
+// AppOptions configure an App.
+type AppOptions struct {
+	Logger *slog.Logger
+	// Config is the node-local settings of the Connect API the replica
+	// serves (listen address, request limits); config.Default() when
+	// nil. Challenges are off on a replica whatever it says.
+	Config *config.Config
+}
+
+// Open opens (or creates) a replica's data directory with the default
+// API settings (OpenApp).
+func Open(dir string, log *slog.Logger) (*App, error) {
+	return OpenApp(dir, AppOptions{Logger: log})
+}
+
+// OpenApp opens (or creates) a replica's data directory. A directory that
 // holds a chain is restored at its last committed block; an empty one
 // waits for InitChain.
-func Open(dir string, log *slog.Logger) (*App, error) {
+func OpenApp(dir string, o AppOptions) (*App, error) {
+	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	store, err := pebbledb.Open(dir, pebbledb.WithLogger(log))
-	if err != nil {
-		return nil, err
+	cfg := config.Default()
+	if o.Config != nil {
+		cfg = *o.Config
 	}
-	a := &App{log: log, store: store}
+	a := &App{log: log, dir: dir, cfg: cfg}
 	if err := a.restore(); err != nil {
-		store.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// Close releases the store. The CometBFT node must have stopped.
-func (a *App) Close() error { return a.store.Close() }
+// Close releases the store. The CometBFT node must have stopped. A block
+// finalized and not committed is given up: a restart replays it.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.node == nil {
+		return nil
+	}
+	if a.pending != nil {
+		a.node.AbortBlock()
+		a.pending = nil
+	}
+	return a.node.Close()
+}
+
+// Service returns the coordinator service the replica runs (nil before
+// InitChain on a new directory): its Handler serves the Connect API.
+func (a *App) Service() *service.Node {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.node
+}
+
+// SetMempool gives the app CometBFT's mempool, for Broadcast.
+func (a *App) SetMempool(m mempool.Mempool) { a.mempool.Store(&m) }
+
+// openNode opens the service over the data directory, creating the chain
+// from g when the directory is empty; the genesis batch carries the app
+// hash at height 0.
+func (a *App) openNode(g *lightkeeperv1.Genesis) (*service.Node, error) {
+	return service.Open(service.Options{
+		Config:  a.cfg,
+		Genesis: g,
+		DataDir: a.dir,
+		Logger:  a.log,
+		Replication: &service.Replication{
+			Sequencer: a,
+			Genesis: func(res *state.Result, b *pebbledb.Batch) error {
+				hash, err := AppHash(0, nil, res.Changes)
+				if err != nil {
+					return err
+				}
+				return b.PutAppHash(0, hash)
+			},
+		},
+	})
+}
 
 func (a *App) restore() error {
-	initialized, err := a.store.Initialized()
+	store, err := pebbledb.Open(a.dir, pebbledb.WithLogger(a.log))
+	if err != nil {
+		return err
+	}
+	initialized, err := store.Initialized()
+	if err == nil && initialized {
+		_, _, ok, aerr := store.AppHash()
+		if err = aerr; err == nil && !ok {
+			err = fmt.Errorf("data directory %q holds a chain without an app hash: it was written by the single-node coordinator, not by a replica", a.dir)
+		}
+	}
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil || !initialized {
 		return err
 	}
-	height, hash, ok, err := a.store.AppHash()
+	n, err := a.openNode(nil)
+	if err != nil {
+		return err
+	}
+	if err := a.adopt(n); err != nil {
+		n.Close()
+		return err
+	}
+	a.log.Info("replica restored", "chain_id", n.ChainID(), "height", a.height, "app_hash", fmt.Sprintf("%X", a.appHash))
+	return nil
+}
+
+// adopt takes an opened service node: its last committed height and app
+// hash, and the chain's transaction limits.
+func (a *App) adopt(n *service.Node) error {
+	height, hash, ok, err := n.Store().AppHash()
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("data directory %q holds a chain without an app hash: it was written by the single-node coordinator, not by a replica", a.store.Dir())
+		return fmt.Errorf("%w: data directory %q holds no app hash", pebbledb.ErrCorrupt, a.dir)
 	}
-	loaded, err := a.store.Load(ledger.Families)
-	if err != nil {
-		return err
+	var head uint64
+	var params *lightkeeperv1.ConsensusParams
+	n.CheckMachine(func(m *state.Machine) {
+		h, _ := m.Head()
+		head, params = h.GetHeight(), m.Params()
+	})
+	if head != height {
+		return fmt.Errorf("%w: data directory %q holds block %d but an app hash for height %d", pebbledb.ErrCorrupt, a.dir, head, height)
 	}
-	m, _, err := state.RestoreLedger(loaded)
-	if err != nil {
-		return err
-	}
-	if head, _ := m.Head(); head.GetHeight() != height {
-		return fmt.Errorf("%w: data directory %q holds block %d but an app hash for height %d", pebbledb.ErrCorrupt, a.store.Dir(), head.GetHeight(), height)
-	}
-	a.machine, a.height, a.appHash = m, height, hash
-	a.limits = limitsOf(m.ChainID(), m.Params())
-	a.log.Info("replica restored", "chain_id", m.ChainID(), "height", height, "app_hash", fmt.Sprintf("%X", hash))
+	a.node, a.height, a.appHash = n, height, hash
+	a.limits = limitsOf(n.ChainID(), params)
 	return nil
 }
 
@@ -108,7 +207,7 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res := &abci.ResponseInfo{Data: "lightkeeper", AppVersion: AppVersion}
-	if a.machine != nil && a.height > 0 {
+	if a.node != nil && a.height > 0 {
 		res.LastBlockHeight = int64(a.height)
 		res.LastBlockAppHash = bytes.Clone(a.appHash)
 	}
@@ -142,27 +241,22 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if g.GetParams() == nil {
 		return nil, errors.New("init chain: the lightkeeper genesis has no params (lightkeeper init writes a genesis with the defaults)")
 	}
-	if a.machine != nil {
-		if a.height != 0 || a.machine.ChainID() != g.GetChainId() {
-			return nil, fmt.Errorf("init chain: data directory %q already holds chain %q at height %d", a.store.Dir(), a.machine.ChainID(), a.height)
+	if a.node != nil {
+		if a.height != 0 || a.node.ChainID() != g.GetChainId() {
+			return nil, fmt.Errorf("init chain: data directory %q already holds chain %q at height %d", a.dir, a.node.ChainID(), a.height)
 		}
 		return &abci.ResponseInitChain{AppHash: bytes.Clone(a.appHash)}, nil
 	}
-	m, res, err := state.New(g)
+	n, err := a.openNode(g)
 	if err != nil {
 		return nil, fmt.Errorf("init chain: %w", err)
 	}
-	hash, err := AppHash(0, nil, res.Changes)
-	if err != nil {
-		return nil, err
+	if err := a.adopt(n); err != nil {
+		n.Close()
+		return nil, fmt.Errorf("init chain: %w", err)
 	}
-	if err := a.persist(0, res.Changes, hash); err != nil {
-		return nil, err
-	}
-	a.machine, a.height, a.appHash = m, 0, hash
-	a.limits = limitsOf(m.ChainID(), m.Params())
-	a.log.Info("replica genesis", "chain_id", g.GetChainId(), "keepers", len(g.GetKeepers()), "app_hash", fmt.Sprintf("%X", hash))
-	return &abci.ResponseInitChain{AppHash: bytes.Clone(hash)}, nil
+	a.log.Info("replica genesis", "chain_id", g.GetChainId(), "keepers", len(g.GetKeepers()), "app_hash", fmt.Sprintf("%X", a.appHash))
+	return &abci.ResponseInitChain{AppHash: bytes.Clone(a.appHash)}, nil
 }
 
 // FinalizeBlock applies a decided block. Its time is CometBFT's block
@@ -171,11 +265,12 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 // previous block: fixed before the proposer chose the block, so the
 // proposer's only lever on the committee seed is the choice and order of
 // transactions (docs/design.md states the grinding bound). Every
-// transaction gets a result, with the machine's error as its log.
+// transaction gets a result, with the machine's error as its log. The
+// service holds its machine's write lock from here to Commit.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.machine == nil {
+	if a.node == nil {
 		return nil, errors.New("finalize block: no chain (InitChain has not run)")
 	}
 	if a.pending != nil {
@@ -185,15 +280,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		return nil, fmt.Errorf("finalize block %d: the last committed block is %d", req.Height, a.height)
 	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
+	answers := make([]service.BlockTx, len(req.Txs))
 	var txs []*lightkeeperv1.Transaction
 	at := make([]int, len(req.Txs)) // index in txs of block tx i, -1: not applied
 	for i, b := range req.Txs {
+		answers[i].Bytes = b
 		tx, err := a.limits.decode(b)
 		if err != nil {
 			// ProcessProposal refuses such a block; only a proposal
 			// that 2/3 of the voting power accepted anyway gets here,
 			// and every replica answers it alike.
 			results[i] = refusal(err)
+			answers[i].Result = state.TxResult{Err: err}
 			at[i] = -1
 			continue
 		}
@@ -203,26 +301,27 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			txs = append(txs, sessionOpened(r.GetKeeperId()))
 		}
 	}
-	res, err := a.machine.ApplyBlock(state.BlockInput{
+	var hash []byte
+	res, err := a.node.ApplyBlock(state.BlockInput{
 		TimeUnixMilli: req.Time.UnixMilli(),
 		Txs:           txs,
 		Entropy:       bytes.Clone(a.appHash),
+	}, func(res *state.Result) (err error) {
+		hash, err = AppHash(a.height+1, a.appHash, res.Changes)
+		return err
 	})
 	if err != nil {
 		// The input cannot form a block (a time out of range): the same
 		// on every replica, so the chain halts here rather than diverge.
 		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 	}
-	hash, err := AppHash(a.height+1, a.appHash, res.Changes)
-	if err != nil {
-		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
-	}
 	for i, j := range at {
 		if j >= 0 {
 			results[i] = execResult(res.TxResults[j])
+			answers[i].Result = res.TxResults[j]
 		}
 	}
-	a.pending = &pendingBlock{height: a.height + 1, result: res, appHash: hash}
+	a.pending = &pendingBlock{height: a.height + 1, result: res, appHash: hash, txs: answers}
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: bytes.Clone(hash)}, nil
 }
 
@@ -239,8 +338,10 @@ func sessionOpened(keeperID string) *lightkeeperv1.Transaction {
 }
 
 // Commit writes the finalized block's changes with its height and app
-// hash in one synced batch. Until it returns, Info still names the
-// previous block, so a crash in between replays this one.
+// hash in one synced batch; then the service answers the submissions the
+// block carries and reacts to it (dispatch, WatchRound). Until it
+// returns, Info still names the previous block, so a crash in between
+// replays this one.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -248,26 +349,14 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if p == nil {
 		return nil, errors.New("commit: no finalized block")
 	}
-	if err := a.persist(p.height, p.result.Changes, p.appHash); err != nil {
+	a.pending = nil
+	if err := a.node.CommitBlock(p.result, p.txs, func(b *pebbledb.Batch) error {
+		return b.PutAppHash(p.height, p.appHash)
+	}); err != nil {
 		return nil, err
 	}
-	a.height, a.appHash, a.pending = p.height, p.appHash, nil
+	a.height, a.appHash = p.height, p.appHash
 	return &abci.ResponseCommit{}, nil
-}
-
-func (a *App) persist(height uint64, cs ledger.ChangeSet, hash []byte) error {
-	b := a.store.NewBatch()
-	defer b.Close()
-	if err := b.Apply(cs); err != nil {
-		return fmt.Errorf("persist block %d: %w", height, err)
-	}
-	if err := b.PutAppHash(height, hash); err != nil {
-		return fmt.Errorf("persist block %d: %w", height, err)
-	}
-	if err := b.Commit(); err != nil {
-		return fmt.Errorf("commit block %d: %w", height, err)
-	}
-	return nil
 }
 
 // Committed returns the last committed height and app hash.
@@ -279,12 +368,65 @@ func (a *App) Committed() (height uint64, appHash []byte) {
 
 // Round returns a round as this replica committed it (open or closed).
 func (a *App) Round(id string) (*lightkeeperv1.Round, error) {
-	return a.store.Round(id)
+	s, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.Round(id)
 }
 
 // Block returns a committed lightkeeper block.
 func (a *App) Block(height uint64) (*lightkeeperv1.Block, error) {
-	return a.store.Block(height)
+	s, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.Block(height)
+}
+
+var errNoChain = errors.New("no chain yet (InitChain has not run)")
+
+func (a *App) store() (*pebbledb.Store, error) {
+	n := a.Service()
+	if n == nil {
+		return nil, errNoChain
+	}
+	return n.Store(), nil
+}
+
+// Broadcast submits a transaction to this replica's mempool, which
+// gossips it to the others (service.Sequencer). It returns CheckTx's
+// refusal as a Connect error whose code says whether a retry can help;
+// it does not wait for a block.
+func (a *App) Broadcast(tx []byte) error {
+	mp := a.mempool.Load()
+	if mp == nil {
+		return connect.NewError(connect.CodeUnavailable, errors.New("the replica is not running consensus yet"))
+	}
+	done := make(chan *abci.ResponseCheckTx, 1)
+	if err := (*mp).CheckTx(cmttypes.Tx(tx), func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{}); err != nil {
+		if errors.Is(err, mempool.ErrTxInCache) {
+			return connect.NewError(connect.CodeAlreadyExists, errors.New("this transaction is already in the mempool or was committed recently"))
+		}
+		return connect.NewError(connect.CodeUnavailable, fmt.Errorf("mempool: %w", err))
+	}
+	if r := <-done; r.Code != CodeOK {
+		return connect.NewError(connectCode(r.Code), fmt.Errorf("check tx: %s", r.Log))
+	}
+	return nil
+}
+
+// connectCode maps CheckTx's refusal codes to what a client is told.
+func connectCode(code uint32) connect.Code {
+	switch code {
+	case CodeMalformed:
+		return connect.CodeInvalidArgument
+	case CodeBadSignature:
+		return connect.CodePermissionDenied
+	case CodeNotAllowed, CodeRefused:
+		return connect.CodeFailedPrecondition
+	}
+	return connect.CodeInternal
 }
 
 // ABCI result codes. Only the code enters CometBFT's results hash; the

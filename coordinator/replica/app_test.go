@@ -93,7 +93,7 @@ func TestCheckTxRefusals(t *testing.T) {
 func TestBlockCycle(t *testing.T) {
 	d, r := startedChain(t, t.TempDir())
 	for i := range testKeepers {
-		k, err := d.app.store.Keeper(keeperID(i))
+		k, err := d.app.mustStore(t).Keeper(keeperID(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,12 +252,14 @@ func TestAppHash(t *testing.T) {
 	_, prev := d.app.Committed()
 	// A real block's changes: balances, keepers, staking, the block.
 	f := mustFixture(t)
-	d.app.mu.Lock()
-	res, err := d.app.machine.ApplyBlock(state.BlockInput{
-		TimeUnixMilli: d.time.Add(time.Second).UnixMilli(),
-		Txs:           []*lightkeeperv1.Transaction{submitTx(t, f, 9, "hash")},
+	var res *state.Result
+	var err error
+	d.app.withMachine(func(m *state.Machine) {
+		res, err = m.ApplyBlock(state.BlockInput{
+			TimeUnixMilli: d.time.Add(time.Second).UnixMilli(),
+			Txs:           []*lightkeeperv1.Transaction{submitTx(t, f, 9, "hash")},
+		})
 	})
-	d.app.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}

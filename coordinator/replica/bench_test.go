@@ -24,7 +24,8 @@ func BenchmarkBlockCost(b *testing.B) {
 		for i := range rounds {
 			open = append(open, submitTx(b, f, 1, fmt.Sprintf("bench-%d", i)))
 		}
-		before := d.app.machine.Snapshot()
+		var before, afterOpen state.Snapshot
+		d.app.withMachine(func(m *state.Machine) { before = m.Snapshot() })
 		var opened []*lightkeeperv1.Round
 		openRes := benchApply(b, d, open)
 		for _, r := range openRes.TxResults {
@@ -36,7 +37,7 @@ func BenchmarkBlockCost(b *testing.B) {
 				votes = append(votes, keeperVote(b, r, i, f.VerifyingKey))
 			}
 		}
-		afterOpen := d.app.machine.Snapshot()
+		d.app.withMachine(func(m *state.Machine) { afterOpen = m.Snapshot() })
 		for _, blk := range []struct {
 			name string
 			from state.Snapshot
@@ -74,9 +75,7 @@ func BenchmarkBlockCost(b *testing.B) {
 			})
 			b.Run(blk.name+"/commit", func(b *testing.B) {
 				for b.Loop() {
-					if err := d.app.persist(3, res.Changes, d.app.appHash); err != nil {
-						b.Fatal(err)
-					}
+					d.app.persist(b, 3, res.Changes, d.app.appHash)
 				}
 			})
 		}
@@ -87,7 +86,11 @@ func BenchmarkBlockCost(b *testing.B) {
 // benchApply applies txs to the driver's machine (not committed).
 func benchApply(b *testing.B, d *driver, txs []*lightkeeperv1.Transaction) *state.Result {
 	b.Helper()
-	res, err := d.app.machine.ApplyBlock(state.BlockInput{TimeUnixMilli: d.time.Add(1e9).UnixMilli(), Txs: txs})
+	var res *state.Result
+	var err error
+	d.app.withMachine(func(m *state.Machine) {
+		res, err = m.ApplyBlock(state.BlockInput{TimeUnixMilli: d.time.Add(1e9).UnixMilli(), Txs: txs})
+	})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,8 +14,11 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	"github.com/lightkeeper-net/lightkeeper/pebbledb"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/verifier"
@@ -224,4 +227,36 @@ func (d *driver) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
 	}
 	d.commit()
 	return res
+}
+
+// mustStore is the app's store (the chain must exist).
+func (a *App) mustStore(t testing.TB) *pebbledb.Store {
+	t.Helper()
+	s, err := a.store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// machine runs f on the app's machine, bypassing the service's lock:
+// only for tests that drive the app from one goroutine.
+func (a *App) withMachine(f func(m *state.Machine)) { a.Service().CheckMachine(f) }
+
+// persist writes a change set and an app hash as Commit does, outside
+// the service (a benchmark of the write alone).
+func (a *App) persist(t testing.TB, height uint64, cs ledger.ChangeSet, hash []byte) {
+	t.Helper()
+	b := a.mustStore(t).NewBatch()
+	if err := b.Apply(cs); err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	if err := b.PutAppHash(height, hash); err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -100,12 +100,12 @@ func TestFourReplicas(t *testing.T) {
 	broadcast(vkTx(f))
 	waitAll("every keeper registered and online", func(n *Node) bool {
 		for i := range testKeepers {
-			k, err := n.App.store.Keeper(keeperID(i))
+			k, err := n.App.mustStore(t).Keeper(keeperID(i))
 			if err != nil || !k.GetRegistered() || !k.GetOnline() {
 				return false
 			}
 		}
-		_, err := n.App.store.VerifyingKey(vkID(f))
+		_, err := n.App.mustStore(t).VerifyingKey(vkID(f))
 		return err == nil
 	})
 

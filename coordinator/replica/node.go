@@ -1,30 +1,59 @@
 package replica
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	"github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
-	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
+
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 )
 
 // Node is one replica: a CometBFT node running the application in
-// process.
+// process, and the coordinator service over the application's state,
+// which serves the Connect API (Serve).
 type Node struct {
 	App   *App
 	Comet *node.Node
+
+	stopService context.CancelFunc
+	serviceDone chan struct{}
+}
+
+// NodeOptions configure NewNodeWith.
+type NodeOptions struct {
+	Logger      *slog.Logger
+	CometLogger cmtlog.Logger
+	// API is the Connect API's node-local settings (LoadAPIConfig);
+	// config.Default() when nil.
+	API *config.Config
+}
+
+// APIConfigFile is the replica home's coordinator config (the
+// single-node coordinator's config.toml format: listen address, request
+// limits): the settings of the Connect API the replica serves.
+func APIConfigFile(home string) string { return filepath.Join(home, "config", "lightkeeper.toml") }
+
+// LoadAPIConfig reads a replica home's APIConfigFile over the defaults;
+// a home without one gets the defaults.
+func LoadAPIConfig(home string) (config.Config, error) {
+	path := APIConfigFile(home)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return config.Default(), nil
+	}
+	return config.Load(path)
 }
 
 // DataDir is where a replica keeps the lightkeeper state, inside its
@@ -35,6 +64,14 @@ func DataDir(cfg *cmtcfg.Config) string { return filepath.Join(cfg.DBDir(), "lig
 // NewNode opens the replica's state and creates its CometBFT node from a
 // home InitTestnet (or an operator) wrote. Start it with Start.
 func NewNode(cfg *cmtcfg.Config, log *slog.Logger, cometLog cmtlog.Logger) (*Node, error) {
+	return NewNodeWith(cfg, NodeOptions{Logger: log, CometLogger: cometLog})
+}
+
+// NewNodeWith is NewNode with the API's settings. CometBFT's handshake
+// runs here: when it returns, the application holds the chain
+// (App.Service is set) at the last block CometBFT stored.
+func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
+	log, cometLog := o.Logger, o.CometLogger
 	if err := cfg.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("replica config: %w", err)
 	}
@@ -52,7 +89,7 @@ func NewNode(cfg *cmtcfg.Config, log *slog.Logger, cometLog cmtlog.Logger) (*Nod
 	if err != nil {
 		return nil, err
 	}
-	app, err := Open(DataDir(cfg), log)
+	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API})
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +100,7 @@ func NewNode(cfg *cmtcfg.Config, log *slog.Logger, cometLog cmtlog.Logger) (*Nod
 		app.Close()
 		return nil, fmt.Errorf("replica: %w", err)
 	}
+	app.SetMempool(n.Mempool())
 	return &Node{App: app, Comet: n}, nil
 }
 
@@ -90,7 +128,35 @@ func loadValidatorKey(cfg *cmtcfg.Config) (*privval.FilePV, error) {
 
 // Start starts the node: CometBFT's handshake replays the blocks after
 // the application's last committed one, then it joins consensus.
-func (n *Node) Start() error { return n.Comet.Start() }
+func (n *Node) Start() error {
+	svc := n.App.Service()
+	if svc == nil {
+		return errors.New("replica: no chain after CometBFT's handshake")
+	}
+	if err := n.Comet.Start(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.stopService, n.serviceDone = cancel, make(chan struct{})
+	go func() {
+		defer close(n.serviceDone)
+		if err := svc.Run(ctx); err != nil {
+			n.App.log.Error("replica service stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Serve serves the Connect API on ln until ctx is done or the replica
+// stops (service.Node.Serve): reads from its committed state, submissions
+// through its mempool, answered once committed.
+func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	svc := n.App.Service()
+	if svc == nil {
+		return errors.New("replica: no chain after CometBFT's handshake")
+	}
+	return svc.Serve(ctx, ln)
+}
 
 // Stop stops the node and closes the application's store.
 func (n *Node) Stop() error {
@@ -99,23 +165,17 @@ func (n *Node) Stop() error {
 		err = n.Comet.Stop()
 		n.Comet.Wait()
 	}
+	if n.stopService != nil {
+		n.stopService()
+		<-n.serviceDone
+	}
 	return errors.Join(err, n.App.Close())
 }
 
 // BroadcastTx submits a transaction to this replica's mempool, which
 // gossips it to the others, and returns CheckTx's refusal if any. It does
 // not wait for a block.
-func (n *Node) BroadcastTx(tx []byte) error {
-	done := make(chan *abci.ResponseCheckTx, 1)
-	err := n.Comet.Mempool().CheckTx(cmttypes.Tx(tx), func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{})
-	if err != nil {
-		return err
-	}
-	if r := <-done; r.Code != CodeOK {
-		return fmt.Errorf("check tx: code %d: %s", r.Code, r.Log)
-	}
-	return nil
-}
+func (n *Node) BroadcastTx(tx []byte) error { return n.App.Broadcast(tx) }
 
 // LoadConfig reads a replica home's config/config.toml the way CometBFT
 // itself does (viper over its defaults), roots it at home and checks it.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
@@ -32,6 +34,9 @@ type TestnetOptions struct {
 	Host string
 	// Ports for p2p, one per replica; empty: free ports picked now.
 	P2PPorts []int
+	// Ports of the Connect API, one per replica, written to each home's
+	// APIConfigFile; empty: free ports picked now.
+	APIPorts []int
 	// TimeoutPropose and TimeoutCommit override CometBFT's defaults (3 s
 	// and 1 s) when set: a loopback testnet wants short blocks.
 	TimeoutPropose, TimeoutCommit time.Duration
@@ -40,8 +45,9 @@ type TestnetOptions struct {
 // InitTestnet writes every replica's home: CometBFT's config.toml (p2p
 // on Host, the others as persistent peers, RPC off), node and validator
 // keys, and one genesis with equal voting power for every replica and the
-// lightkeeper genesis as app_state. It returns the replicas' configs, in
-// order. It refuses a Dir that already holds a replica home.
+// lightkeeper genesis as app_state, and the coordinator config of the
+// Connect API each serves (APIConfigFile: the API on Host at its port).
+// It returns the replicas' configs, in order. It refuses a Dir that already holds a replica home.
 func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	if o.Replicas < 1 {
 		return nil, fmt.Errorf("testnet: %d replicas, want at least 1", o.Replicas)
@@ -52,6 +58,14 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
+	if len(o.P2PPorts) == 0 && len(o.APIPorts) == 0 {
+		// One call, so that no port is handed out twice.
+		ports, err := freePorts(o.Host, 2*o.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		o.P2PPorts, o.APIPorts = ports[:o.Replicas], ports[o.Replicas:]
+	}
 	if len(o.P2PPorts) == 0 {
 		ports, err := freePorts(o.Host, o.Replicas)
 		if err != nil {
@@ -61,6 +75,16 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	}
 	if len(o.P2PPorts) != o.Replicas {
 		return nil, fmt.Errorf("testnet: %d p2p ports for %d replicas", len(o.P2PPorts), o.Replicas)
+	}
+	if len(o.APIPorts) == 0 {
+		ports, err := freePorts(o.Host, o.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		o.APIPorts = ports
+	}
+	if len(o.APIPorts) != o.Replicas {
+		return nil, fmt.Errorf("testnet: %d API ports for %d replicas", len(o.APIPorts), o.Replicas)
 	}
 	appState, err := protojson.Marshal(o.Genesis)
 	if err != nil {
@@ -143,8 +167,22 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 			return nil, err
 		}
 		cmtcfg.WriteConfigFile(filepath.Join(cfg.RootDir, "config", "config.toml"), cfg)
+		if err := writeAPIConfig(cfg.RootDir, net.JoinHostPort(o.Host, strconv.Itoa(o.APIPorts[i]))); err != nil {
+			return nil, err
+		}
 	}
 	return configs, nil
+}
+
+// writeAPIConfig writes a home's APIConfigFile: the coordinator's
+// commented config.toml with the API on listen.
+func writeAPIConfig(home, listen string) error {
+	const def = `listen = "127.0.0.1:8080"`
+	if !strings.Contains(config.Template, def) {
+		return errors.New("testnet: the coordinator config template has no default listen line")
+	}
+	text := strings.Replace(config.Template, def, fmt.Sprintf("listen = %q", listen), 1)
+	return os.WriteFile(APIConfigFile(home), []byte(text), 0o600)
 }
 
 // freePorts asks the kernel for n free TCP ports on host. Another process

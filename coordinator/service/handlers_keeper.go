@@ -95,6 +95,9 @@ func (n *Node) openSession(ctx context.Context, id string, stream bool) error {
 	if n.keeperOnline(id) {
 		return nil
 	}
+	if n.repl != nil {
+		return connect.NewError(connect.CodeFailedPrecondition, errNoSession)
+	}
 	res, err := n.submit(ctx, setOnlineTx(id, true))
 	if err == nil {
 		err = res.Err

@@ -44,13 +44,27 @@ func (s ledgerServer) GetChainInfo(ctx context.Context, req *connect.Request[lig
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	return connect.NewResponse(&lightkeeperv1.GetChainInfoResponse{
+	out := &lightkeeperv1.GetChainInfoResponse{
 		ChainId:     meta.GetChainId(),
 		GenesisTime: genesisTime,
 		HeadHeight:  meta.GetHead().GetHeight(),
 		HeadHash:    meta.GetHeadHash(),
 		Params:      meta.GetParams(),
-	}), nil
+	}
+	// A replica writes its app hash in the same batch as its block. It is
+	// read apart from the head above, so a block committed in between
+	// makes replica_height the later one: compare replicas by
+	// replica_height and app_hash, which are read together.
+	if s.n.repl != nil {
+		h, hash, ok, err := s.n.store.AppHash()
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		if ok {
+			out.ReplicaHeight, out.AppHash = h, hash
+		}
+	}
+	return connect.NewResponse(out), nil
 }
 
 func (s ledgerServer) GetBlock(ctx context.Context, req *connect.Request[lightkeeperv1.GetBlockRequest]) (*connect.Response[lightkeeperv1.GetBlockResponse], error) {

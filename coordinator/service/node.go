@@ -35,6 +35,9 @@ type Options struct {
 	// Now is the clock; time.Now when nil. Only the producer reads it to
 	// stamp blocks, and handlers for session freshness.
 	Now func() time.Time
+	// Replication, when set, runs the node in replicated mode
+	// (replicated.go): blocks come from a replicated log, not from Run.
+	Replication *Replication
 }
 
 // Node is a running coordinator.
@@ -99,6 +102,11 @@ type Node struct {
 	// producer between ApplyBlock and the block's commit; an error it
 	// returns stands for a crash there: the block is never committed.
 	testHookAfterApply func(res *state.Result) error
+
+	// repl is nil on the single-node coordinator; in replicated mode
+	// waiters holds the submissions waiting for their block.
+	repl    *Replication
+	waiters waiters
 }
 
 type pendingTx struct {
@@ -108,6 +116,9 @@ type pendingTx struct {
 	// does not check them again under the write lock.
 	verified []state.VerifiedSig
 	done     chan state.TxResult
+	// key is the transaction's canonical hash in replicated mode (nil
+	// otherwise): the block that carries it answers done.
+	key *txKey
 }
 
 // Open opens (or creates) the data directory and restores the state
@@ -147,8 +158,11 @@ func Open(opts Options) (*Node, error) {
 
 		checkSlots: make(chan struct{}, maxConcurrentChecks),
 		dataDir:    opts.DataDir,
+		repl:       opts.Replication,
 	}
-	if opts.Config.Challenges.Enabled {
+	// A replica opens no challenges: their answers would cross the
+	// mempool before the round closes (replicated.go).
+	if opts.Config.Challenges.Enabled && opts.Replication == nil {
 		n.challenges = newChallenger(n, opts.Config.Challenges)
 	}
 	if err := n.load(opts.Genesis); err != nil {
@@ -186,7 +200,11 @@ func (n *Node) load(genesis *lightkeeperv1.Genesis) error {
 		if err != nil {
 			return fmt.Errorf("genesis: %w", err)
 		}
-		if err := n.persistInto(n.store.NewBatch(), res); err != nil {
+		var extra func(*pebbledb.Batch) error
+		if n.repl != nil && n.repl.Genesis != nil {
+			extra = func(b *pebbledb.Batch) error { return n.repl.Genesis(res, b) }
+		}
+		if err := n.persistInto(n.store.NewBatch(), res, extra); err != nil {
 			return err
 		}
 		n.machine = m
@@ -276,6 +294,9 @@ func (n *Node) enqueueVerified(tx *lightkeeperv1.Transaction, verified []state.V
 		return nil, ErrStopped
 	default:
 	}
+	if n.repl != nil {
+		return n.broadcast(tx)
+	}
 	p := &pendingTx{tx: tx, verified: verified, done: make(chan state.TxResult, 1)}
 	select {
 	case n.txs <- p:
@@ -287,6 +308,9 @@ func (n *Node) enqueueVerified(tx *lightkeeperv1.Transaction, verified []state.V
 
 // wait waits for a queued transaction's result.
 func (n *Node) wait(ctx context.Context, p *pendingTx) (state.TxResult, error) {
+	if p.key != nil {
+		return n.waitReplicated(ctx, p)
+	}
 	select {
 	case r := <-p.done:
 		return r, nil

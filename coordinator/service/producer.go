@@ -24,6 +24,18 @@ const tick = 100 * time.Millisecond
 // node stops, nobody is told of the lost block's results and reads of the
 // machine refuse; a restart resumes from the last durable block.
 func (n *Node) Run(ctx context.Context) error {
+	if n.repl != nil {
+		// Blocks come from the replicated log (ApplyBlock, CommitBlock);
+		// no keeper was marked online by this process's sessions.
+		close(n.started)
+		select {
+		case <-ctx.Done():
+			n.stop(ErrStopped)
+			return nil
+		case <-n.stopped:
+			return n.stopErr
+		}
+	}
 	// Keepers marked online in a previous run are not connected to this
 	// one: the first block takes them offline; they come back when they
 	// open a session.
@@ -210,13 +222,21 @@ func (n *Node) commit(res *state.Result) error {
 			return err
 		}
 	}
-	return n.persistInto(n.store.NewBatch(), res)
+	return n.persistInto(n.store.NewBatch(), res, nil)
 }
 
-func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result) error {
+// persistInto writes a block's change set, and extra's records when given
+// (a replica's app hash), in one synced batch.
+func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result, extra func(*pebbledb.Batch) error) error {
 	if err := b.Apply(res.Changes); err != nil {
 		b.Close()
 		return fmt.Errorf("persist block %d: %w", res.Block.GetHeader().GetHeight(), err)
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			b.Close()
+			return fmt.Errorf("persist block %d: %w", res.Block.GetHeader().GetHeight(), err)
+		}
 	}
 	if err := b.Commit(); err != nil {
 		return fmt.Errorf("commit block %d: %w", res.Block.GetHeader().GetHeight(), err)

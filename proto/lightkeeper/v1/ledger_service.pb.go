@@ -307,12 +307,20 @@ func (*GetChainInfoRequest) Descriptor() ([]byte, []int) {
 }
 
 type GetChainInfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ChainId       string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
-	GenesisTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=genesis_time,json=genesisTime,proto3" json:"genesis_time,omitempty"`
-	HeadHeight    uint64                 `protobuf:"varint,3,opt,name=head_height,json=headHeight,proto3" json:"head_height,omitempty"`
-	HeadHash      []byte                 `protobuf:"bytes,4,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
-	Params        *ConsensusParams       `protobuf:"bytes,5,opt,name=params,proto3" json:"params,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ChainId     string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	GenesisTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=genesis_time,json=genesisTime,proto3" json:"genesis_time,omitempty"`
+	HeadHeight  uint64                 `protobuf:"varint,3,opt,name=head_height,json=headHeight,proto3" json:"head_height,omitempty"`
+	HeadHash    []byte                 `protobuf:"bytes,4,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	Params      *ConsensusParams       `protobuf:"bytes,5,opt,name=params,proto3" json:"params,omitempty"`
+	// Set by a replica of a replicated chain (CometBFT), empty on the
+	// single-node coordinator: the height of the last block this replica
+	// committed (equal to head_height) and its app hash after it, the hash
+	// chain over every block's change set that CometBFT's next header
+	// carries. Two replicas reporting the same replica_height agree on
+	// every record exactly when their app hashes are equal.
+	ReplicaHeight uint64 `protobuf:"varint,6,opt,name=replica_height,json=replicaHeight,proto3" json:"replica_height,omitempty"`
+	AppHash       []byte `protobuf:"bytes,7,opt,name=app_hash,json=appHash,proto3" json:"app_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -378,6 +386,20 @@ func (x *GetChainInfoResponse) GetHeadHash() []byte {
 func (x *GetChainInfoResponse) GetParams() *ConsensusParams {
 	if x != nil {
 		return x.Params
+	}
+	return nil
+}
+
+func (x *GetChainInfoResponse) GetReplicaHeight() uint64 {
+	if x != nil {
+		return x.ReplicaHeight
+	}
+	return 0
+}
+
+func (x *GetChainInfoResponse) GetAppHash() []byte {
+	if x != nil {
+		return x.AppHash
 	}
 	return nil
 }
@@ -496,14 +518,16 @@ const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12\x1f\n" +
 	"\vnext_cursor\x18\x04 \x01(\tR\n" +
 	"nextCursor\"\x15\n" +
-	"\x13GetChainInfoRequest\"\xe7\x01\n" +
+	"\x13GetChainInfoRequest\"\xa9\x02\n" +
 	"\x14GetChainInfoResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
 	"\fgenesis_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vgenesisTime\x12\x1f\n" +
 	"\vhead_height\x18\x03 \x01(\x04R\n" +
 	"headHeight\x12\x1b\n" +
 	"\thead_hash\x18\x04 \x01(\fR\bheadHash\x127\n" +
-	"\x06params\x18\x05 \x01(\v2\x1f.lightkeeper.v1.ConsensusParamsR\x06params\")\n" +
+	"\x06params\x18\x05 \x01(\v2\x1f.lightkeeper.v1.ConsensusParamsR\x06params\x12%\n" +
+	"\x0ereplica_height\x18\x06 \x01(\x04R\rreplicaHeight\x12\x19\n" +
+	"\bapp_hash\x18\a \x01(\fR\aappHash\")\n" +
 	"\x0fGetBlockRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\"?\n" +
 	"\x10GetBlockResponse\x12+\n" +
