@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
@@ -16,21 +17,30 @@ func init() { register(newNodeCmd) }
 
 func newNodeCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "node --home DIR",
-		Short: "run one replica of a replicated chain (in progress, issue #11)",
+		Use:   "node --home DIR [--api-listen ADDR]",
+		Short: "run one replica of a replicated chain, serving the Connect API (in progress, issue #11)",
 		Long: `node runs one replica: a CometBFT node with the Lightkeeper state machine
 as its ABCI application, from a home 'lightkeeper testnet init' wrote. It
 replays the blocks after its last committed one, then takes part in
-consensus until interrupted. It does not serve the Connect API yet.`,
+consensus until interrupted.
+
+It serves the whole Connect API (as 'lightkeeper coordinator' does) on the
+address of the home's config/lightkeeper.toml (network.listen; the
+coordinator's config format), or on --api-listen. Reads come from this
+replica's committed state; a submission goes through its mempool and is
+answered once a committed block carries it. Keepers may connect to any
+replica. Random challenges are off on a replica, and a keeper comes
+online by registering (docs/design.md, "Replication on CometBFT").`,
 		Args: exactArgs(0, ""),
 	}
 	home := c.Flags().String("home", "", "the replica's CometBFT home (required)")
+	apiListen := c.Flags().String("api-listen", "", "address of the Connect API (default: network.listen of HOME/config/lightkeeper.toml)")
 	logLevel := c.Flags().String("log-level", "info", "debug, info, warn or error (the application's log; CometBFT logs errors only below debug)")
-	c.RunE = func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), *home, *logLevel) }
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), *home, *apiListen, *logLevel) }
 	return c
 }
 
-func runNode(ctx context.Context, home, logLevel string) error {
+func runNode(ctx context.Context, home, apiListen, logLevel string) error {
 	if home == "" {
 		return usagef("--home is required")
 	}
@@ -42,21 +52,42 @@ func runNode(ctx context.Context, home, logLevel string) error {
 	if err != nil {
 		return err
 	}
+	api, err := replica.LoadAPIConfig(home)
+	if err != nil {
+		return err
+	}
+	if apiListen != "" {
+		api.Network.Listen = apiListen
+	}
+	if err := tlsSettings(&api.Network, replica.APIConfigFile(home), "", ""); err != nil {
+		return err
+	}
 	cometLog := cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr))
 	if logLevel == "debug" {
 		cometLog = cmtlog.NewFilter(cometLog, cmtlog.AllowInfo())
 	} else {
 		cometLog = cmtlog.NewFilter(cometLog, cmtlog.AllowError())
 	}
-	n, err := replica.NewNode(cfg, log, cometLog)
+	// Listen first: a busy port fails before consensus starts.
+	ln, err := net.Listen("tcp", api.Network.Listen)
 	if err != nil {
+		return fmt.Errorf("API: %w", err)
+	}
+	n, err := replica.NewNodeWith(cfg, replica.NodeOptions{Logger: log, CometLogger: cometLog, API: &api})
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	if err := n.Start(); err != nil {
+		ln.Close()
 		return errors.Join(err, n.Stop())
 	}
+	scheme := "http"
+	if api.Network.TLSCert != "" {
+		scheme = "https"
+	}
 	height, hash := n.App.Committed()
-	fmt.Printf("replica %s running (height %d, app hash %X); p2p %s\n", cfg.Moniker, height, hash, cfg.P2P.ListenAddress)
-	<-ctx.Done()
-	return n.Stop()
+	fmt.Printf("replica %s running (height %d, app hash %X); p2p %s; API %s://%s\n", cfg.Moniker, height, hash, cfg.P2P.ListenAddress, scheme, ln.Addr())
+	serveErr := n.Serve(ctx, ln)
+	return errors.Join(serveErr, n.Stop())
 }

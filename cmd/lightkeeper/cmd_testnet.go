@@ -16,10 +16,9 @@ func init() { register(newTestnetCmd) }
 func newTestnetCmd() *cobra.Command {
 	return group("testnet", "set up a replicated chain on CometBFT (in progress, issue #11)",
 		`testnet sets up a chain whose state machine is replicated by CometBFT:
-every replica runs the same blocks and answers for the same app hash.
-This is the first slice of issue #11: replicas do not yet serve the
-Connect API, so keepers and clients cannot use them (docs/design.md,
-"Replication on CometBFT").`, "command", newTestnetInitCmd())
+every replica runs the same blocks and answers for the same app hash,
+and serves the whole Connect API: keepers and clients may use any
+replica (docs/design.md, "Replication on CometBFT"; issue #11).`, "command", newTestnetInitCmd())
 }
 
 func newTestnetInitCmd() *cobra.Command {
@@ -30,7 +29,9 @@ func newTestnetInitCmd() *cobra.Command {
 does) and one CometBFT home per replica, DIR/replica-0 … DIR/replica-(N-1):
 config/config.toml (p2p on --host at --base-port + i, the other replicas
 as persistent peers), the node and validator keys, and one CometBFT
-genesis with equal voting power that carries genesis.json as app_state.
+genesis with equal voting power that carries genesis.json as app_state,
+and config/lightkeeper.toml (the coordinator's config format) with the
+Connect API on --host at --api-base-port + i.
 Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		Args: exactArgs(0, ""),
 	}
@@ -41,6 +42,7 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 	chainID := fs.String("chain-id", "lightkeeper-testnet", "chain id")
 	host := fs.String("host", "127.0.0.1", "address the replicas listen on and dial each other at")
 	basePort := fs.Int("base-port", 26656, "p2p port of replica 0; replica i listens on base-port + i")
+	apiBasePort := fs.Int("api-base-port", 8080, "Connect API port of replica 0; replica i serves on api-base-port + i")
 	timeoutCommit := fs.Duration("timeout-commit", time.Second, "CometBFT's pause after each block (the block interval when transactions keep coming)")
 	c.RunE = func(*cobra.Command, []string) error {
 		switch {
@@ -52,6 +54,10 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 			return usagef("--keepers %d: want 0..10000", *keepers)
 		case *basePort < 1 || *basePort+*replicas-1 > 65535:
 			return usagef("--base-port %d: the ports of %d replicas must be within 1..65535", *basePort, *replicas)
+		case *apiBasePort < 1 || *apiBasePort+*replicas-1 > 65535:
+			return usagef("--api-base-port %d: the ports of %d replicas must be within 1..65535", *apiBasePort, *replicas)
+		case *apiBasePort <= *basePort+*replicas-1 && *basePort <= *apiBasePort+*replicas-1:
+			return usagef("--api-base-port %d and --base-port %d: the API and p2p ports of %d replicas overlap", *apiBasePort, *basePort, *replicas)
 		case *timeoutCommit <= 0:
 			return usagef("--timeout-commit %s: want a positive duration", *timeoutCommit)
 		}
@@ -59,12 +65,12 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		if err != nil {
 			return err
 		}
-		ports := make([]int, *replicas)
+		ports, apiPorts := make([]int, *replicas), make([]int, *replicas)
 		for i := range ports {
-			ports[i] = *basePort + i
+			ports[i], apiPorts[i] = *basePort+i, *apiBasePort+i
 		}
 		if _, err := replica.InitTestnet(replica.TestnetOptions{
-			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, TimeoutCommit: *timeoutCommit,
+			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, APIPorts: apiPorts, TimeoutCommit: *timeoutCommit,
 		}); err != nil {
 			return err
 		}
