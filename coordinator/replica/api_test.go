@@ -29,7 +29,8 @@ type apiClients struct {
 
 // TestReplicasServeAPI starts 4 replicas, each serving the Connect API on
 // loopback, and native keepers connected to different replicas (keeper i
-// to replica i mod 4), which register through their replica's API (the
+// to replica i mod 4; half stream with Subscribe, half long-poll with
+// PullTasks), which register through their replica's API (the
 // mempool) and vote on what it dispatches. A Groth16/BN254 round
 // submitted through replica 0 is decided; replica 3's WatchRound sees the
 // decision; every replica returns the same certificate, byte for byte,
@@ -111,7 +112,12 @@ func TestReplicasServeAPI(t *testing.T) {
 		}
 	}()
 	for i := range testKeepers {
-		k := keeper.New(urls[i%len(urls)], keeperKey(i), keeper.NewConfig().WithBackoff(50*time.Millisecond, time.Second))
+		// Even keepers stream (Subscribe), odd ones long-poll (PullTasks).
+		kcfg := keeper.NewConfig().WithBackoff(50*time.Millisecond, time.Second)
+		if i%2 == 1 {
+			kcfg = kcfg.WithPull(2 * time.Second)
+		}
+		k := keeper.New(urls[i%len(urls)], keeperKey(i), kcfg)
 		go func() { k.Run(keeperCtx); keepersDone <- struct{}{} }()
 	}
 	waitUntil := func(what string, cond func() bool) {
