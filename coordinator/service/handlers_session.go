@@ -35,7 +35,7 @@ func (s keeperServer) RenewSession(ctx context.Context, req *connect.Request[lig
 	if end := k.GetSessionExpiresAt(); end != nil {
 		ttl := rules.GetTtl().AsDuration()
 		if left := end.AsTime().Sub(n.now()); left > ttl*3/4 {
-			return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("session renewed %v ago; renew at most every %v (a quarter of the ttl)", (ttl - left).Round(time.Millisecond), ttl/4))
+			return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("session renewed %v ago; renew at most every %v (a quarter of the ttl)", (ttl-left).Round(time.Millisecond), ttl/4))
 		}
 	}
 	id, err := n.authenticate(auth)
