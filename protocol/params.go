@@ -136,5 +136,8 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 			return err
 		}
 	}
+	if err := validateSessions(p.Sessions); err != nil {
+		return err
+	}
 	return validateCompute(p)
 }

@@ -3,6 +3,12 @@ package protocol
 import (
 	"crypto/ed25519"
 	"encoding/binary"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
 // SessionDomain separates session signatures from votes and registrations,
@@ -45,4 +51,52 @@ func VerifySession(chainID string, keeperID ed25519.PublicKey, unixMilli int64, 
 	}
 	msg := SessionSignBytes(chainID, keeperID, unixMilli)
 	return msg != nil && ed25519.Verify(keeperID, msg, sig)
+}
+
+// Bounds of the chain's session rules (SessionParams).
+const (
+	// MaxSessionTTL bounds params.sessions.ttl: a keeper that vanished
+	// stays on committees (and misses their rounds) for at most this long.
+	MaxSessionTTL = time.Hour
+	// MaxSessionSkew bounds params.sessions.skew.
+	MaxSessionSkew = time.Hour
+)
+
+// DefaultSessionParams are the session rules a replicated chain's genesis
+// gets (lightkeeper testnet init): online for 60 s after each accepted
+// session, renewed by keepers well before that, and a signed time at most
+// 30 s from the block time, the same order as a keeper's clock skew
+// tolerated by a single coordinator. The single-node default genesis
+// leaves them out: its online status comes from its own task streams.
+func DefaultSessionParams() *lightkeeperv1.SessionParams {
+	return &lightkeeperv1.SessionParams{
+		Ttl:  durationpb.New(60 * time.Second),
+		Skew: durationpb.New(30 * time.Second),
+	}
+}
+
+// validateSessions checks params.sessions when present.
+func validateSessions(s *lightkeeperv1.SessionParams) error {
+	if s == nil {
+		return nil
+	}
+	for _, d := range []struct {
+		field string
+		v     *durationpb.Duration
+		max   time.Duration
+	}{
+		{"params.sessions.ttl", s.Ttl, MaxSessionTTL},
+		{"params.sessions.skew", s.Skew, MaxSessionSkew},
+	} {
+		if d.v == nil {
+			return &ParamError{Field: d.field, Reason: "missing"}
+		}
+		if err := d.v.CheckValid(); err != nil {
+			return &ParamError{Field: d.field, Reason: err.Error()}
+		}
+		if v := d.v.AsDuration(); v < time.Millisecond || v > d.max {
+			return &ParamError{Field: d.field, Reason: fmt.Sprintf("must be in 1ms..%s (got %s)", d.max, v)}
+		}
+	}
+	return nil
 }

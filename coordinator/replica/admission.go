@@ -73,12 +73,14 @@ var canonical = proto.MarshalOptions{Deterministic: true}
 //     encoding, so one transaction has one hash in the mempool and in
 //     blocks;
 //   - not a set_keeper_online (an unsigned system transaction: on a
-//     replicated chain nobody may speak for a keeper's session; its
-//     registration opens it) and not a submit_round carrying a
+//     replicated chain nobody may speak for a keeper's session; the
+//     keeper's own keeper_session does, and its registration opens one) and not a submit_round carrying a
 //     challenge answer (which a mempool would show to everyone before
 //     the round closes);
 //   - a register_keeper's proof of possession verifies, because the
-//     block marks the keeper online after it (app.go, sessionOpened).
+//     block marks the keeper online after it (app.go, sessionOpened);
+//   - a keeper_session's signature verifies: a session the keeper did not
+//     sign never takes block space (the machine checks it again).
 func (l txLimits) decode(b []byte) (*lightkeeperv1.Transaction, error) {
 	if len(b) > l.maxTxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errMalformed, len(b), l.maxTxBytes)
@@ -112,6 +114,15 @@ func (l txLimits) decode(b []byte) (*lightkeeperv1.Transaction, error) {
 		if !protocol.VerifyRegistration(l.chainID, ed25519.PublicKey(id[:]), r.GetSignature()) {
 			return nil, fmt.Errorf("%w: register_keeper.signature: not a valid proof of possession of key %s on chain %q", errBadSignature, r.GetKeeperId(), l.chainID)
 		}
+	case *lightkeeperv1.Transaction_KeeperSession:
+		ks := k.KeeperSession
+		id, ok := protocol.ParseID(ks.GetKeeperId())
+		if !ok {
+			return nil, fmt.Errorf("%w: %v", errMalformed, protocol.CheckID("keeper_session.keeper_id", ks.GetKeeperId()))
+		}
+		if !protocol.VerifySession(l.chainID, ed25519.PublicKey(id[:]), ks.GetUnixMilli(), ks.GetSignature()) {
+			return nil, fmt.Errorf("%w: keeper_session.signature: not keeper %s's session signature at %d on chain %q", errBadSignature, ks.GetKeeperId(), ks.GetUnixMilli(), l.chainID)
+		}
 	}
 	return tx, nil
 }
@@ -125,7 +136,9 @@ func (l txLimits) decode(b []byte) (*lightkeeperv1.Transaction, error) {
 //     duplicate) and the vote's signature;
 //   - signed: the signature, and a nonce the account has not used yet;
 //   - register_verifying_key, register_program: the machine's own parse
-//     of the key or module under the chain's limits.
+//     of the key or module under the chain's limits;
+//   - keeper_session: a chain that keeps sessions, a registered keeper,
+//     and a signed time after its last accepted session.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -180,6 +193,18 @@ func (a *App) admit(m *state.Machine, tx *lightkeeperv1.Transaction) error {
 	case *lightkeeperv1.Transaction_RegisterProgram:
 		if err := state.CheckProgram(k.RegisterProgram.GetModule(), m.Params().GetCompute()); err != nil {
 			return fmt.Errorf("%w: %v", errRefused, err)
+		}
+	case *lightkeeperv1.Transaction_KeeperSession:
+		ks := k.KeeperSession
+		if m.Params().GetSessions() == nil {
+			return fmt.Errorf("%w: keeper_session: this chain's genesis has no params.sessions", errRefused)
+		}
+		kp, ok := m.Keeper(ks.KeeperId)
+		if !ok || !kp.Registered {
+			return fmt.Errorf("%w: keeper_session.keeper_id: %s is not a registered keeper", errRefused, ks.KeeperId)
+		}
+		if ks.UnixMilli <= kp.SessionUnixMilli {
+			return fmt.Errorf("%w: keeper_session.unix_milli %d is not after the last accepted session (%d)", errRefused, ks.UnixMilli, kp.SessionUnixMilli)
 		}
 	}
 	return nil

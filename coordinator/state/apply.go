@@ -82,7 +82,8 @@ func newApplier(m *Machine, height uint64, now int64, seed []byte) *applier {
 
 // ApplyBlock applies one block: (1) daily reputation decay for every day
 // boundary crossed since the last block, (2) closing of the rounds whose
-// deadline is at or before the block time, by deadline then id, (3) the
+// deadline is at or before the block time, by deadline then id, then the
+// keepers whose chain session ended (offline, by expiry then id), (3) the
 // economy's timers: unbonding entries that are due, reward multipliers
 // past forgiveness, and the end of the epoch if the block is in a later
 // one (rewards, capacity, election), (4) the transactions in order, (5)
@@ -130,6 +131,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	a.res.TxResults = make([]TxResult, len(in.Txs))
 	a.decay()
 	a.closeDue()
+	a.expireSessions()
 	a.stakingTick()
 	for i, tx := range txs {
 		if answers[i] != nil {
@@ -195,6 +197,8 @@ func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
 		return a.applySigned(k.Signed)
 	case *lightkeeperv1.Transaction_RegisterProgram:
 		return a.registerProgram(k.RegisterProgram)
+	case *lightkeeperv1.Transaction_KeeperSession:
+		return a.keeperSession(k.KeeperSession)
 	}
 	return TxResult{Err: fmt.Errorf("%w: transaction: no kind set", ErrInvalidRequest)}
 }

@@ -332,8 +332,8 @@ func (m *Machine) NextEpochAt() int64 {
 }
 
 // NextWakeup returns the earliest time at which an empty block would
-// change the state: a round deadline, an unbonding entry completing, or
-// the next epoch. The service makes a block once its clock passes it.
+// change the state: a round deadline, an unbonding entry completing, a
+// keeper's chain session ending, or the next epoch. The service makes a block once its clock passes it.
 func (m *Machine) NextWakeup() int64 {
 	t := m.NextEpochAt()
 	if d, ok := m.NextDeadline(); ok && d < t {
@@ -341,6 +341,9 @@ func (m *Machine) NextWakeup() int64 {
 	}
 	if len(m.completions) > 0 && m.completions[0].at < t {
 		t = m.completions[0].at
+	}
+	if len(m.sessionEnds) > 0 && m.sessionEnds[0].at < t {
+		t = m.sessionEnds[0].at
 	}
 	return t
 }

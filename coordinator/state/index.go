@@ -3,7 +3,7 @@ package state
 // Indexes that keep the per-block work proportional to what is due rather
 // than to everything that is open (issue #12): the keepers in id order,
 // the open rounds by (deadline, id), the unbonding entries by (completion,
-// id), and the weighted eligible list reused while no input of it changed.
+// id), the keepers' chain sessions by (expiry, id), and the weighted eligible list reused while no input of it changed.
 // They are derived state: New, Restore and the mutations that add or
 // remove records keep them in step, and the simulations check after every
 // block that each equals a full scan (index_test.go).
@@ -150,4 +150,54 @@ func (m *Machine) eligibleUnchanged(cached []*lightkeeperv1.Keeper) bool {
 		j++
 	}
 	return j == len(cached)
+}
+
+// sessionDue is a keeper's chain session in the expiry index.
+type sessionDue struct {
+	at int64 // session_expires_at, unix ms
+	id string
+}
+
+func bySessionEnd(a, b sessionDue) int {
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// indexSession adds k's session expiry, if it has one, to the index.
+func (m *Machine) indexSession(k *lightkeeperv1.Keeper) {
+	if k.SessionExpiresAt == nil {
+		return
+	}
+	d := sessionDue{at: k.SessionExpiresAt.AsTime().UnixMilli(), id: k.Id}
+	i, _ := slices.BinarySearchFunc(m.sessionEnds, d, bySessionEnd)
+	m.sessionEnds = slices.Insert(m.sessionEnds, i, d)
+}
+
+// unindexSession removes k's session expiry, as it stands, from the index.
+func (m *Machine) unindexSession(k *lightkeeperv1.Keeper) {
+	if k.SessionExpiresAt == nil {
+		return
+	}
+	d := sessionDue{at: k.SessionExpiresAt.AsTime().UnixMilli(), id: k.Id}
+	if i, found := slices.BinarySearchFunc(m.sessionEnds, d, bySessionEnd); found {
+		m.sessionEnds = slices.Delete(m.sessionEnds, i, i+1)
+	}
+}
+
+// takeSessionsDue removes from the index and returns, in (expiry, id)
+// order, the keepers whose session ends at or before now.
+func (m *Machine) takeSessionsDue(now int64) []string {
+	var ids []string
+	n := 0
+	for _, d := range m.sessionEnds {
+		if d.at > now {
+			break
+		}
+		ids = append(ids, d.id)
+		n++
+	}
+	m.sessionEnds = slices.Delete(m.sessionEnds, 0, n)
+	return ids
 }

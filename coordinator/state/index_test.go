@@ -45,7 +45,20 @@ func indexesMismatch(m *Machine) string {
 	if !slices.Equal(due, m.completions) {
 		return "completion index differs from the unbonding entries sorted by (completes_at, id)"
 	}
+	var ends []sessionDue
+	for _, k := range m.keepers {
+		if k.SessionExpiresAt != nil {
+			ends = append(ends, sessionDue{at: k.SessionExpiresAt.AsTime().UnixMilli(), id: k.Id})
+		}
+	}
+	slices.SortFunc(ends, bySessionEnd)
+	if !slices.Equal(ends, m.sessionEnds) {
+		return "session index differs from the keepers' session expiries sorted by (expires_at, id)"
+	}
 	wake := m.NextEpochAt()
+	for _, e := range ends {
+		wake = min(wake, e.at)
+	}
 	for _, o := range m.rounds {
 		wake = min(wake, o.deadline)
 	}

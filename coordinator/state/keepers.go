@@ -89,6 +89,12 @@ func (a *applier) setKeeperOnline(tx *lightkeeperv1.SetKeeperOnlineTx) TxResult 
 	if !ok {
 		return TxResult{Err: fmt.Errorf("%w: set_keeper_online.keeper_id: %s", ErrUnknownKeeper, tx.KeeperId)}
 	}
+	if !tx.Online && k.SessionExpiresAt != nil {
+		// The coordinator saw the keeper go: its chain session ends too.
+		a.m.unindexSession(k)
+		k.SessionExpiresAt = nil
+		a.keepers[k.Id] = true
+	}
 	if k.Online != tx.Online {
 		k.Online = tx.Online
 		a.onlineChanged(k)
@@ -114,4 +120,61 @@ func (m *Machine) Keepers() []*lightkeeperv1.Keeper {
 		out = append(out, proto.Clone(k).(*lightkeeperv1.Keeper))
 	}
 	return out
+}
+
+// keeperSession applies a keeper's own signed statement of presence
+// (params.sessions; docs/design.md, "Keeper sessions as chain state"):
+// the keeper is online until the block time plus the session ttl, unless
+// a later session renews it. The signed time must be within the skew of
+// the block time and later than the last accepted one, so a session
+// signature is taken once and cannot be held back and replayed later.
+func (a *applier) keeperSession(tx *lightkeeperv1.KeeperSessionTx) TxResult {
+	sp := a.m.params.GetSessions()
+	if sp == nil {
+		return TxResult{Err: fmt.Errorf("%w: keeper_session: this chain keeps no keeper sessions (its genesis has no params.sessions); its coordinator's own sessions set online status", ErrInvalidRequest)}
+	}
+	kid, ok := protocol.ParseID(tx.GetKeeperId())
+	if !ok {
+		return TxResult{Err: protocol.CheckID("keeper_session.keeper_id", tx.GetKeeperId())}
+	}
+	k, ok := a.m.keepers[tx.KeeperId]
+	if !ok || !k.Registered {
+		return TxResult{Err: fmt.Errorf("%w: keeper_session.keeper_id: %s is not a registered keeper", ErrUnknownKeeper, tx.KeeperId)}
+	}
+	skew := sp.GetSkew().AsDuration().Milliseconds()
+	if d := tx.UnixMilli - a.now; d > skew || d < -skew {
+		return TxResult{Err: fmt.Errorf("%w: keeper_session.unix_milli %d is %d ms from the block time %d (allowed %d)", ErrInvalidRequest, tx.UnixMilli, d, a.now, skew)}
+	}
+	if tx.UnixMilli <= k.SessionUnixMilli {
+		return TxResult{Err: fmt.Errorf("%w: keeper_session.unix_milli %d is not after keeper %s's last accepted session (%d)", ErrBadNonce, tx.UnixMilli, tx.KeeperId, k.SessionUnixMilli)}
+	}
+	if !a.verifySig(kid[:], protocol.SessionSignBytes(a.m.chainID, kid[:], tx.UnixMilli), tx.GetSignature()) {
+		return TxResult{Err: fmt.Errorf("%w: keeper_session.signature: not keeper %s's session signature at %d on chain %q", ErrBadSignature, tx.KeeperId, tx.UnixMilli, a.m.chainID)}
+	}
+	a.m.unindexSession(k)
+	k.SessionUnixMilli = tx.UnixMilli
+	k.SessionExpiresAt = tsMilli(min(a.now+sp.GetTtl().AsDuration().Milliseconds(), MaxTimeUnixMilli))
+	a.m.indexSession(k)
+	a.keepers[k.Id] = true
+	if !k.Online {
+		k.Online = true
+		a.onlineChanged(k)
+		a.emit(KeeperOnlineChanged{KeeperID: k.Id, Online: true})
+	}
+	return TxResult{Keeper: proto.Clone(k).(*lightkeeperv1.Keeper)}
+}
+
+// expireSessions takes offline, in (expiry, id) order, the keepers whose
+// chain session ended at or before the block time.
+func (a *applier) expireSessions() {
+	for _, id := range a.m.takeSessionsDue(a.now) {
+		k := a.m.keepers[id]
+		k.SessionExpiresAt = nil
+		a.keepers[id] = true
+		if k.Online {
+			k.Online = false
+			a.onlineChanged(k)
+			a.emit(KeeperOnlineChanged{KeeperID: id, Online: false})
+		}
+	}
 }

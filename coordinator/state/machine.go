@@ -57,6 +57,7 @@ type Machine struct {
 	keeperOrder   []*lightkeeperv1.Keeper // every keeper, by id
 	deadlines     []*openRound            // every open round, by (deadline, id)
 	completions   []unbondingDue          // every unbonding entry, by (completes_at, id)
+	sessionEnds   []sessionDue            // every chain session, by (expires_at, id)
 	eligibleCache *eligibleList
 
 	economy      // accounts, bonds, guarantees, groups, epochs (economy.go)
@@ -369,7 +370,9 @@ func Restore(s Snapshot) (*Machine, error) {
 		if _, dup := m.keepers[k.Id]; dup {
 			return nil, bad("keepers[%d].id: duplicate %s", i, k.Id)
 		}
-		m.addKeeper(proto.Clone(k).(*lightkeeperv1.Keeper))
+		c := proto.Clone(k).(*lightkeeperv1.Keeper)
+		m.addKeeper(c)
+		m.indexSession(c)
 	}
 	for i, vk := range s.VerifyingKeys {
 		if !protocol.ValidID(vk.GetId()) {

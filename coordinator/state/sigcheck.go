@@ -79,7 +79,7 @@ func (a *applier) verifyVote(rid [32]byte, kid [32]byte, kind protocol.VoteKind,
 }
 
 // VerifyTxSignatures checks the signatures the machine would check for tx
-// on chainID (a vote's, a keeper registration's) and returns the digests of
+// on chainID (a vote's, a keeper registration's or session's) and returns the digests of
 // those that verified, for BlockInput.Verified. A signature that does not
 // verify is left out, not reported: the machine checks it again and gives
 // the verdict. It never panics on malformed input.
@@ -103,6 +103,13 @@ func VerifyTxSignatures(chainID string, tx *lightkeeperv1.Transaction) []Verifie
 		}
 		pub, sig = kid[:], k.RegisterKeeper.GetSignature()
 		msg = protocol.RegisterSignBytes(chainID, pub)
+	case *lightkeeperv1.Transaction_KeeperSession:
+		kid, ok := protocol.ParseID(k.KeeperSession.GetKeeperId())
+		if !ok {
+			return nil
+		}
+		pub, sig = kid[:], k.KeeperSession.GetSignature()
+		msg = protocol.SessionSignBytes(chainID, pub, k.KeeperSession.GetUnixMilli())
 	default:
 		return nil
 	}

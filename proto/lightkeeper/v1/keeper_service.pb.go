@@ -197,6 +197,96 @@ func (x *RegisterKeeperResponse) GetChainId() string {
 	return ""
 }
 
+type RenewSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Auth          *SessionAuth           `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewSessionRequest) Reset() {
+	*x = RenewSessionRequest{}
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewSessionRequest) ProtoMessage() {}
+
+func (x *RenewSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewSessionRequest.ProtoReflect.Descriptor instead.
+func (*RenewSessionRequest) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RenewSessionRequest) GetAuth() *SessionAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type RenewSessionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The keeper's record after the block: online, session_unix_milli and
+	// session_expires_at.
+	Keeper        *Keeper `protobuf:"bytes,1,opt,name=keeper,proto3" json:"keeper,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewSessionResponse) Reset() {
+	*x = RenewSessionResponse{}
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewSessionResponse) ProtoMessage() {}
+
+func (x *RenewSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewSessionResponse.ProtoReflect.Descriptor instead.
+func (*RenewSessionResponse) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RenewSessionResponse) GetKeeper() *Keeper {
+	if x != nil {
+		return x.Keeper
+	}
+	return nil
+}
+
 // SessionAuth proves that the caller holds the keeper's key. The signature
 // covers verifier.SessionSignBytes(chain_id, keeper_id, time); the time
 // must be within the coordinator's session_skew of its clock.
@@ -211,7 +301,7 @@ type SessionAuth struct {
 
 func (x *SessionAuth) Reset() {
 	*x = SessionAuth{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +313,7 @@ func (x *SessionAuth) String() string {
 func (*SessionAuth) ProtoMessage() {}
 
 func (x *SessionAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +326,7 @@ func (x *SessionAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionAuth.ProtoReflect.Descriptor instead.
 func (*SessionAuth) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SessionAuth) GetKeeperId() string {
@@ -269,7 +359,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -281,7 +371,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -294,7 +384,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SubscribeRequest) GetAuth() *SessionAuth {
@@ -313,7 +403,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +415,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +428,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SubscribeResponse) GetTask() *Task {
@@ -362,7 +452,7 @@ type PullTasksRequest struct {
 
 func (x *PullTasksRequest) Reset() {
 	*x = PullTasksRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +464,7 @@ func (x *PullTasksRequest) String() string {
 func (*PullTasksRequest) ProtoMessage() {}
 
 func (x *PullTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +477,7 @@ func (x *PullTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullTasksRequest.ProtoReflect.Descriptor instead.
 func (*PullTasksRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PullTasksRequest) GetAuth() *SessionAuth {
@@ -420,7 +510,7 @@ type PullTasksResponse struct {
 
 func (x *PullTasksResponse) Reset() {
 	*x = PullTasksResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +522,7 @@ func (x *PullTasksResponse) String() string {
 func (*PullTasksResponse) ProtoMessage() {}
 
 func (x *PullTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +535,7 @@ func (x *PullTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullTasksResponse.ProtoReflect.Descriptor instead.
 func (*PullTasksResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PullTasksResponse) GetTasks() []*Task {
@@ -464,7 +554,7 @@ type SubmitVotesRequest struct {
 
 func (x *SubmitVotesRequest) Reset() {
 	*x = SubmitVotesRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +566,7 @@ func (x *SubmitVotesRequest) String() string {
 func (*SubmitVotesRequest) ProtoMessage() {}
 
 func (x *SubmitVotesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +579,7 @@ func (x *SubmitVotesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitVotesRequest.ProtoReflect.Descriptor instead.
 func (*SubmitVotesRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubmitVotesRequest) GetVotes() []*Vote {
@@ -510,7 +600,7 @@ type VoteResult struct {
 
 func (x *VoteResult) Reset() {
 	*x = VoteResult{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +612,7 @@ func (x *VoteResult) String() string {
 func (*VoteResult) ProtoMessage() {}
 
 func (x *VoteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +625,7 @@ func (x *VoteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteResult.ProtoReflect.Descriptor instead.
 func (*VoteResult) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *VoteResult) GetRoundId() string {
@@ -569,7 +659,7 @@ type SubmitVotesResponse struct {
 
 func (x *SubmitVotesResponse) Reset() {
 	*x = SubmitVotesResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +671,7 @@ func (x *SubmitVotesResponse) String() string {
 func (*SubmitVotesResponse) ProtoMessage() {}
 
 func (x *SubmitVotesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +684,7 @@ func (x *SubmitVotesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitVotesResponse.ProtoReflect.Descriptor instead.
 func (*SubmitVotesResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SubmitVotesResponse) GetResults() []*VoteResult {
@@ -613,7 +703,7 @@ type GetKeeperRequest struct {
 
 func (x *GetKeeperRequest) Reset() {
 	*x = GetKeeperRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +715,7 @@ func (x *GetKeeperRequest) String() string {
 func (*GetKeeperRequest) ProtoMessage() {}
 
 func (x *GetKeeperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +728,7 @@ func (x *GetKeeperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeeperRequest.ProtoReflect.Descriptor instead.
 func (*GetKeeperRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetKeeperRequest) GetKeeperId() string {
@@ -657,7 +747,7 @@ type GetKeeperResponse struct {
 
 func (x *GetKeeperResponse) Reset() {
 	*x = GetKeeperResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +759,7 @@ func (x *GetKeeperResponse) String() string {
 func (*GetKeeperResponse) ProtoMessage() {}
 
 func (x *GetKeeperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +772,7 @@ func (x *GetKeeperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeeperResponse.ProtoReflect.Descriptor instead.
 func (*GetKeeperResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetKeeperResponse) GetKeeper() *Keeper {
@@ -704,7 +794,7 @@ type ListKeepersRequest struct {
 
 func (x *ListKeepersRequest) Reset() {
 	*x = ListKeepersRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +806,7 @@ func (x *ListKeepersRequest) String() string {
 func (*ListKeepersRequest) ProtoMessage() {}
 
 func (x *ListKeepersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +819,7 @@ func (x *ListKeepersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeepersRequest.ProtoReflect.Descriptor instead.
 func (*ListKeepersRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListKeepersRequest) GetPageSize() uint32 {
@@ -758,7 +848,7 @@ type ListKeepersResponse struct {
 
 func (x *ListKeepersResponse) Reset() {
 	*x = ListKeepersResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +860,7 @@ func (x *ListKeepersResponse) String() string {
 func (*ListKeepersResponse) ProtoMessage() {}
 
 func (x *ListKeepersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +873,7 @@ func (x *ListKeepersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeepersResponse.ProtoReflect.Descriptor instead.
 func (*ListKeepersResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListKeepersResponse) GetKeepers() []*Keeper {
@@ -809,7 +899,7 @@ type GetKeeperHistoryRequest struct {
 
 func (x *GetKeeperHistoryRequest) Reset() {
 	*x = GetKeeperHistoryRequest{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +911,7 @@ func (x *GetKeeperHistoryRequest) String() string {
 func (*GetKeeperHistoryRequest) ProtoMessage() {}
 
 func (x *GetKeeperHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +924,7 @@ func (x *GetKeeperHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeeperHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetKeeperHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetKeeperHistoryRequest) GetKeeperId() string {
@@ -853,7 +943,7 @@ type GetKeeperHistoryResponse struct {
 
 func (x *GetKeeperHistoryResponse) Reset() {
 	*x = GetKeeperHistoryResponse{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +955,7 @@ func (x *GetKeeperHistoryResponse) String() string {
 func (*GetKeeperHistoryResponse) ProtoMessage() {}
 
 func (x *GetKeeperHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +968,7 @@ func (x *GetKeeperHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeeperHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetKeeperHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetKeeperHistoryResponse) GetPoints() []*KeeperEpochPoint {
@@ -908,7 +998,7 @@ type KeeperEpochPoint struct {
 
 func (x *KeeperEpochPoint) Reset() {
 	*x = KeeperEpochPoint{}
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1010,7 @@ func (x *KeeperEpochPoint) String() string {
 func (*KeeperEpochPoint) ProtoMessage() {}
 
 func (x *KeeperEpochPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_keeper_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1023,7 @@ func (x *KeeperEpochPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeeperEpochPoint.ProtoReflect.Descriptor instead.
 func (*KeeperEpochPoint) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_keeper_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *KeeperEpochPoint) GetEpoch() uint64 {
@@ -1002,7 +1092,11 @@ const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"c\n" +
 	"\x16RegisterKeeperResponse\x12.\n" +
 	"\x06keeper\x18\x01 \x01(\v2\x16.lightkeeper.v1.KeeperR\x06keeper\x12\x19\n" +
-	"\bchain_id\x18\x02 \x01(\tR\achainId\"x\n" +
+	"\bchain_id\x18\x02 \x01(\tR\achainId\"F\n" +
+	"\x13RenewSessionRequest\x12/\n" +
+	"\x04auth\x18\x01 \x01(\v2\x1b.lightkeeper.v1.SessionAuthR\x04auth\"F\n" +
+	"\x14RenewSessionResponse\x12.\n" +
+	"\x06keeper\x18\x01 \x01(\v2\x16.lightkeeper.v1.KeeperR\x06keeper\"x\n" +
 	"\vSessionAuth\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n" +
@@ -1062,11 +1156,12 @@ const file_lightkeeper_v1_keeper_service_proto_rawDesc = "" +
 	"\x19VOTE_STATUS_BAD_SIGNATURE\x10\x05\x12\x1d\n" +
 	"\x19VOTE_STATUS_UNKNOWN_ROUND\x10\x06\x12\x1c\n" +
 	"\x18VOTE_STATUS_ROUND_CLOSED\x10\a\x12\x19\n" +
-	"\x15VOTE_STATUS_MALFORMED\x10\b2\x8e\x05\n" +
+	"\x15VOTE_STATUS_MALFORMED\x10\b2\xe9\x05\n" +
 	"\rKeeperService\x12_\n" +
 	"\x0eRegisterKeeper\x12%.lightkeeper.v1.RegisterKeeperRequest\x1a&.lightkeeper.v1.RegisterKeeperResponse\x12R\n" +
 	"\tSubscribe\x12 .lightkeeper.v1.SubscribeRequest\x1a!.lightkeeper.v1.SubscribeResponse0\x01\x12P\n" +
-	"\tPullTasks\x12 .lightkeeper.v1.PullTasksRequest\x1a!.lightkeeper.v1.PullTasksResponse\x12V\n" +
+	"\tPullTasks\x12 .lightkeeper.v1.PullTasksRequest\x1a!.lightkeeper.v1.PullTasksResponse\x12Y\n" +
+	"\fRenewSession\x12#.lightkeeper.v1.RenewSessionRequest\x1a$.lightkeeper.v1.RenewSessionResponse\x12V\n" +
 	"\vSubmitVotes\x12\".lightkeeper.v1.SubmitVotesRequest\x1a#.lightkeeper.v1.SubmitVotesResponse\x12U\n" +
 	"\tGetKeeper\x12 .lightkeeper.v1.GetKeeperRequest\x1a!.lightkeeper.v1.GetKeeperResponse\"\x03\x90\x02\x01\x12[\n" +
 	"\vListKeepers\x12\".lightkeeper.v1.ListKeepersRequest\x1a#.lightkeeper.v1.ListKeepersResponse\"\x03\x90\x02\x01\x12j\n" +
@@ -1086,63 +1181,69 @@ func file_lightkeeper_v1_keeper_service_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_keeper_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lightkeeper_v1_keeper_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_lightkeeper_v1_keeper_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_lightkeeper_v1_keeper_service_proto_goTypes = []any{
 	(VoteStatus)(0),                  // 0: lightkeeper.v1.VoteStatus
 	(*RegisterKeeperRequest)(nil),    // 1: lightkeeper.v1.RegisterKeeperRequest
 	(*RegisterKeeperResponse)(nil),   // 2: lightkeeper.v1.RegisterKeeperResponse
-	(*SessionAuth)(nil),              // 3: lightkeeper.v1.SessionAuth
-	(*SubscribeRequest)(nil),         // 4: lightkeeper.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),        // 5: lightkeeper.v1.SubscribeResponse
-	(*PullTasksRequest)(nil),         // 6: lightkeeper.v1.PullTasksRequest
-	(*PullTasksResponse)(nil),        // 7: lightkeeper.v1.PullTasksResponse
-	(*SubmitVotesRequest)(nil),       // 8: lightkeeper.v1.SubmitVotesRequest
-	(*VoteResult)(nil),               // 9: lightkeeper.v1.VoteResult
-	(*SubmitVotesResponse)(nil),      // 10: lightkeeper.v1.SubmitVotesResponse
-	(*GetKeeperRequest)(nil),         // 11: lightkeeper.v1.GetKeeperRequest
-	(*GetKeeperResponse)(nil),        // 12: lightkeeper.v1.GetKeeperResponse
-	(*ListKeepersRequest)(nil),       // 13: lightkeeper.v1.ListKeepersRequest
-	(*ListKeepersResponse)(nil),      // 14: lightkeeper.v1.ListKeepersResponse
-	(*GetKeeperHistoryRequest)(nil),  // 15: lightkeeper.v1.GetKeeperHistoryRequest
-	(*GetKeeperHistoryResponse)(nil), // 16: lightkeeper.v1.GetKeeperHistoryResponse
-	(*KeeperEpochPoint)(nil),         // 17: lightkeeper.v1.KeeperEpochPoint
-	(*Keeper)(nil),                   // 18: lightkeeper.v1.Keeper
-	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
-	(*Task)(nil),                     // 20: lightkeeper.v1.Task
-	(*Vote)(nil),                     // 21: lightkeeper.v1.Vote
+	(*RenewSessionRequest)(nil),      // 3: lightkeeper.v1.RenewSessionRequest
+	(*RenewSessionResponse)(nil),     // 4: lightkeeper.v1.RenewSessionResponse
+	(*SessionAuth)(nil),              // 5: lightkeeper.v1.SessionAuth
+	(*SubscribeRequest)(nil),         // 6: lightkeeper.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),        // 7: lightkeeper.v1.SubscribeResponse
+	(*PullTasksRequest)(nil),         // 8: lightkeeper.v1.PullTasksRequest
+	(*PullTasksResponse)(nil),        // 9: lightkeeper.v1.PullTasksResponse
+	(*SubmitVotesRequest)(nil),       // 10: lightkeeper.v1.SubmitVotesRequest
+	(*VoteResult)(nil),               // 11: lightkeeper.v1.VoteResult
+	(*SubmitVotesResponse)(nil),      // 12: lightkeeper.v1.SubmitVotesResponse
+	(*GetKeeperRequest)(nil),         // 13: lightkeeper.v1.GetKeeperRequest
+	(*GetKeeperResponse)(nil),        // 14: lightkeeper.v1.GetKeeperResponse
+	(*ListKeepersRequest)(nil),       // 15: lightkeeper.v1.ListKeepersRequest
+	(*ListKeepersResponse)(nil),      // 16: lightkeeper.v1.ListKeepersResponse
+	(*GetKeeperHistoryRequest)(nil),  // 17: lightkeeper.v1.GetKeeperHistoryRequest
+	(*GetKeeperHistoryResponse)(nil), // 18: lightkeeper.v1.GetKeeperHistoryResponse
+	(*KeeperEpochPoint)(nil),         // 19: lightkeeper.v1.KeeperEpochPoint
+	(*Keeper)(nil),                   // 20: lightkeeper.v1.Keeper
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
+	(*Task)(nil),                     // 22: lightkeeper.v1.Task
+	(*Vote)(nil),                     // 23: lightkeeper.v1.Vote
 }
 var file_lightkeeper_v1_keeper_service_proto_depIdxs = []int32{
-	18, // 0: lightkeeper.v1.RegisterKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
-	19, // 1: lightkeeper.v1.SessionAuth.time:type_name -> google.protobuf.Timestamp
-	3,  // 2: lightkeeper.v1.SubscribeRequest.auth:type_name -> lightkeeper.v1.SessionAuth
-	20, // 3: lightkeeper.v1.SubscribeResponse.task:type_name -> lightkeeper.v1.Task
-	3,  // 4: lightkeeper.v1.PullTasksRequest.auth:type_name -> lightkeeper.v1.SessionAuth
-	20, // 5: lightkeeper.v1.PullTasksResponse.tasks:type_name -> lightkeeper.v1.Task
-	21, // 6: lightkeeper.v1.SubmitVotesRequest.votes:type_name -> lightkeeper.v1.Vote
-	0,  // 7: lightkeeper.v1.VoteResult.status:type_name -> lightkeeper.v1.VoteStatus
-	9,  // 8: lightkeeper.v1.SubmitVotesResponse.results:type_name -> lightkeeper.v1.VoteResult
-	18, // 9: lightkeeper.v1.GetKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
-	18, // 10: lightkeeper.v1.ListKeepersResponse.keepers:type_name -> lightkeeper.v1.Keeper
-	17, // 11: lightkeeper.v1.GetKeeperHistoryResponse.points:type_name -> lightkeeper.v1.KeeperEpochPoint
-	1,  // 12: lightkeeper.v1.KeeperService.RegisterKeeper:input_type -> lightkeeper.v1.RegisterKeeperRequest
-	4,  // 13: lightkeeper.v1.KeeperService.Subscribe:input_type -> lightkeeper.v1.SubscribeRequest
-	6,  // 14: lightkeeper.v1.KeeperService.PullTasks:input_type -> lightkeeper.v1.PullTasksRequest
-	8,  // 15: lightkeeper.v1.KeeperService.SubmitVotes:input_type -> lightkeeper.v1.SubmitVotesRequest
-	11, // 16: lightkeeper.v1.KeeperService.GetKeeper:input_type -> lightkeeper.v1.GetKeeperRequest
-	13, // 17: lightkeeper.v1.KeeperService.ListKeepers:input_type -> lightkeeper.v1.ListKeepersRequest
-	15, // 18: lightkeeper.v1.KeeperService.GetKeeperHistory:input_type -> lightkeeper.v1.GetKeeperHistoryRequest
-	2,  // 19: lightkeeper.v1.KeeperService.RegisterKeeper:output_type -> lightkeeper.v1.RegisterKeeperResponse
-	5,  // 20: lightkeeper.v1.KeeperService.Subscribe:output_type -> lightkeeper.v1.SubscribeResponse
-	7,  // 21: lightkeeper.v1.KeeperService.PullTasks:output_type -> lightkeeper.v1.PullTasksResponse
-	10, // 22: lightkeeper.v1.KeeperService.SubmitVotes:output_type -> lightkeeper.v1.SubmitVotesResponse
-	12, // 23: lightkeeper.v1.KeeperService.GetKeeper:output_type -> lightkeeper.v1.GetKeeperResponse
-	14, // 24: lightkeeper.v1.KeeperService.ListKeepers:output_type -> lightkeeper.v1.ListKeepersResponse
-	16, // 25: lightkeeper.v1.KeeperService.GetKeeperHistory:output_type -> lightkeeper.v1.GetKeeperHistoryResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	20, // 0: lightkeeper.v1.RegisterKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	5,  // 1: lightkeeper.v1.RenewSessionRequest.auth:type_name -> lightkeeper.v1.SessionAuth
+	20, // 2: lightkeeper.v1.RenewSessionResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	21, // 3: lightkeeper.v1.SessionAuth.time:type_name -> google.protobuf.Timestamp
+	5,  // 4: lightkeeper.v1.SubscribeRequest.auth:type_name -> lightkeeper.v1.SessionAuth
+	22, // 5: lightkeeper.v1.SubscribeResponse.task:type_name -> lightkeeper.v1.Task
+	5,  // 6: lightkeeper.v1.PullTasksRequest.auth:type_name -> lightkeeper.v1.SessionAuth
+	22, // 7: lightkeeper.v1.PullTasksResponse.tasks:type_name -> lightkeeper.v1.Task
+	23, // 8: lightkeeper.v1.SubmitVotesRequest.votes:type_name -> lightkeeper.v1.Vote
+	0,  // 9: lightkeeper.v1.VoteResult.status:type_name -> lightkeeper.v1.VoteStatus
+	11, // 10: lightkeeper.v1.SubmitVotesResponse.results:type_name -> lightkeeper.v1.VoteResult
+	20, // 11: lightkeeper.v1.GetKeeperResponse.keeper:type_name -> lightkeeper.v1.Keeper
+	20, // 12: lightkeeper.v1.ListKeepersResponse.keepers:type_name -> lightkeeper.v1.Keeper
+	19, // 13: lightkeeper.v1.GetKeeperHistoryResponse.points:type_name -> lightkeeper.v1.KeeperEpochPoint
+	1,  // 14: lightkeeper.v1.KeeperService.RegisterKeeper:input_type -> lightkeeper.v1.RegisterKeeperRequest
+	6,  // 15: lightkeeper.v1.KeeperService.Subscribe:input_type -> lightkeeper.v1.SubscribeRequest
+	8,  // 16: lightkeeper.v1.KeeperService.PullTasks:input_type -> lightkeeper.v1.PullTasksRequest
+	3,  // 17: lightkeeper.v1.KeeperService.RenewSession:input_type -> lightkeeper.v1.RenewSessionRequest
+	10, // 18: lightkeeper.v1.KeeperService.SubmitVotes:input_type -> lightkeeper.v1.SubmitVotesRequest
+	13, // 19: lightkeeper.v1.KeeperService.GetKeeper:input_type -> lightkeeper.v1.GetKeeperRequest
+	15, // 20: lightkeeper.v1.KeeperService.ListKeepers:input_type -> lightkeeper.v1.ListKeepersRequest
+	17, // 21: lightkeeper.v1.KeeperService.GetKeeperHistory:input_type -> lightkeeper.v1.GetKeeperHistoryRequest
+	2,  // 22: lightkeeper.v1.KeeperService.RegisterKeeper:output_type -> lightkeeper.v1.RegisterKeeperResponse
+	7,  // 23: lightkeeper.v1.KeeperService.Subscribe:output_type -> lightkeeper.v1.SubscribeResponse
+	9,  // 24: lightkeeper.v1.KeeperService.PullTasks:output_type -> lightkeeper.v1.PullTasksResponse
+	4,  // 25: lightkeeper.v1.KeeperService.RenewSession:output_type -> lightkeeper.v1.RenewSessionResponse
+	12, // 26: lightkeeper.v1.KeeperService.SubmitVotes:output_type -> lightkeeper.v1.SubmitVotesResponse
+	14, // 27: lightkeeper.v1.KeeperService.GetKeeper:output_type -> lightkeeper.v1.GetKeeperResponse
+	16, // 28: lightkeeper.v1.KeeperService.ListKeepers:output_type -> lightkeeper.v1.ListKeepersResponse
+	18, // 29: lightkeeper.v1.KeeperService.GetKeeperHistory:output_type -> lightkeeper.v1.GetKeeperHistoryResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_keeper_service_proto_init() }
@@ -1157,7 +1258,7 @@ func file_lightkeeper_v1_keeper_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_keeper_service_proto_rawDesc), len(file_lightkeeper_v1_keeper_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

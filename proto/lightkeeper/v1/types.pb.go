@@ -500,7 +500,12 @@ type ConsensusParams struct {
 	// Proof size limits (protocol.Limits). Absent: protocol's defaults, the
 	// limits every chain had before this field existed, so the stored
 	// parameters (and params hash) of such a chain stay valid.
-	SizeLimits    *SizeLimits `protobuf:"bytes,20,opt,name=size_limits,json=sizeLimits,proto3" json:"size_limits,omitempty"`
+	SizeLimits *SizeLimits `protobuf:"bytes,20,opt,name=size_limits,json=sizeLimits,proto3" json:"size_limits,omitempty"`
+	// Keeper sessions as chain state (KeeperSessionTx): what a replicated
+	// chain needs, where no single process sees every keeper's connection.
+	// Absent: the chain takes no KeeperSessionTx and online status comes
+	// only from SetKeeperOnline (the single-node coordinator's sessions).
+	Sessions      *SessionParams `protobuf:"bytes,21,opt,name=sessions,proto3" json:"sessions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,6 +680,69 @@ func (x *ConsensusParams) GetSizeLimits() *SizeLimits {
 	return nil
 }
 
+func (x *ConsensusParams) GetSessions() *SessionParams {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+// SessionParams are the rules of keeper sessions kept as chain state.
+type SessionParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How long after the block that accepted its KeeperSessionTx a keeper
+	// stays online without renewing it.
+	Ttl *durationpb.Duration `protobuf:"bytes,1,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// How far a session's signed time may be from the block time.
+	Skew          *durationpb.Duration `protobuf:"bytes,2,opt,name=skew,proto3" json:"skew,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionParams) Reset() {
+	*x = SessionParams{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionParams) ProtoMessage() {}
+
+func (x *SessionParams) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionParams.ProtoReflect.Descriptor instead.
+func (*SessionParams) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SessionParams) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *SessionParams) GetSkew() *durationpb.Duration {
+	if x != nil {
+		return x.Skew
+	}
+	return nil
+}
+
 // SizeLimits bound the work one proof job may cause: the machine refuses,
 // the service does not admit and keepers do not verify anything larger.
 type SizeLimits struct {
@@ -693,7 +761,7 @@ type SizeLimits struct {
 
 func (x *SizeLimits) Reset() {
 	*x = SizeLimits{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +773,7 @@ func (x *SizeLimits) String() string {
 func (*SizeLimits) ProtoMessage() {}
 
 func (x *SizeLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +786,7 @@ func (x *SizeLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SizeLimits.ProtoReflect.Descriptor instead.
 func (*SizeLimits) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SizeLimits) GetMaxVerifyingKeyBytes() uint32 {
@@ -776,7 +844,7 @@ type ComputeParams struct {
 
 func (x *ComputeParams) Reset() {
 	*x = ComputeParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +856,7 @@ func (x *ComputeParams) String() string {
 func (*ComputeParams) ProtoMessage() {}
 
 func (x *ComputeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +869,7 @@ func (x *ComputeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeParams.ProtoReflect.Descriptor instead.
 func (*ComputeParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ComputeParams) GetMaxModuleBytes() uint64 {
@@ -902,7 +970,7 @@ type StakingParams struct {
 
 func (x *StakingParams) Reset() {
 	*x = StakingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +982,7 @@ func (x *StakingParams) String() string {
 func (*StakingParams) ProtoMessage() {}
 
 func (x *StakingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +995,7 @@ func (x *StakingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StakingParams.ProtoReflect.Descriptor instead.
 func (*StakingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StakingParams) GetMinSelfBond() uint64 {
@@ -1063,7 +1131,7 @@ type RewardParams struct {
 
 func (x *RewardParams) Reset() {
 	*x = RewardParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1143,7 @@ func (x *RewardParams) String() string {
 func (*RewardParams) ProtoMessage() {}
 
 func (x *RewardParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1156,7 @@ func (x *RewardParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewardParams.ProtoReflect.Descriptor instead.
 func (*RewardParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RewardParams) GetEpochIssuance() uint64 {
@@ -1149,7 +1217,7 @@ type SlashingParams struct {
 
 func (x *SlashingParams) Reset() {
 	*x = SlashingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1229,7 @@ func (x *SlashingParams) String() string {
 func (*SlashingParams) ProtoMessage() {}
 
 func (x *SlashingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1242,7 @@ func (x *SlashingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlashingParams.ProtoReflect.Descriptor instead.
 func (*SlashingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SlashingParams) GetSlashIncorrectBps() uint32 {
@@ -1243,7 +1311,7 @@ type ProofRequest struct {
 
 func (x *ProofRequest) Reset() {
 	*x = ProofRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1323,7 @@ func (x *ProofRequest) String() string {
 func (*ProofRequest) ProtoMessage() {}
 
 func (x *ProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1336,7 @@ func (x *ProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofRequest.ProtoReflect.Descriptor instead.
 func (*ProofRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ProofRequest) GetScheme() Scheme {
@@ -1322,7 +1390,7 @@ type ComputeRequest struct {
 
 func (x *ComputeRequest) Reset() {
 	*x = ComputeRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1402,7 @@ func (x *ComputeRequest) String() string {
 func (*ComputeRequest) ProtoMessage() {}
 
 func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1415,7 @@ func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeRequest.ProtoReflect.Descriptor instead.
 func (*ComputeRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ComputeRequest) GetProgramId() string {
@@ -1393,7 +1461,7 @@ type WithdrawalRequest struct {
 
 func (x *WithdrawalRequest) Reset() {
 	*x = WithdrawalRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1473,7 @@ func (x *WithdrawalRequest) String() string {
 func (*WithdrawalRequest) ProtoMessage() {}
 
 func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1486,7 @@ func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WithdrawalRequest) GetRoot() []byte {
@@ -1474,7 +1542,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1554,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1567,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -1592,7 +1660,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1672,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1617,7 +1685,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -1692,7 +1760,7 @@ type ComputeResult struct {
 
 func (x *ComputeResult) Reset() {
 	*x = ComputeResult{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1772,7 @@ func (x *ComputeResult) String() string {
 func (*ComputeResult) ProtoMessage() {}
 
 func (x *ComputeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1785,7 @@ func (x *ComputeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeResult.ProtoReflect.Descriptor instead.
 func (*ComputeResult) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ComputeResult) GetOutputHash() []byte {
@@ -1766,7 +1834,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1846,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +1859,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -1858,7 +1926,7 @@ type Round struct {
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +1938,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +1951,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Round) GetId() string {
@@ -2097,7 +2165,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2109,7 +2177,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2122,7 +2190,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -2259,7 +2327,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2271,7 +2339,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2352,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2383,14 +2451,20 @@ type Keeper struct {
 	EpochOfflineMs uint64                 `protobuf:"varint,35,opt,name=epoch_offline_ms,json=epochOfflineMs,proto3" json:"epoch_offline_ms,omitempty"`
 	// Daily decay's remainder in millionths of a reputation point, carried so
 	// that reputation decays by exactly reputation_daily_decay_ppm a day.
-	DecayCarry    uint32 `protobuf:"varint,36,opt,name=decay_carry,json=decayCarry,proto3" json:"decay_carry,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecayCarry uint32 `protobuf:"varint,36,opt,name=decay_carry,json=decayCarry,proto3" json:"decay_carry,omitempty"`
+	// Keeper sessions as chain state (KeeperSessionTx): the signed time of
+	// the last accepted session (a session no later than it is a replay) and
+	// when the keeper goes offline unless it renews (unset: no chain
+	// session; online status then comes from SetKeeperOnline alone).
+	SessionUnixMilli int64                  `protobuf:"varint,37,opt,name=session_unix_milli,json=sessionUnixMilli,proto3" json:"session_unix_milli,omitempty"`
+	SessionExpiresAt *timestamppb.Timestamp `protobuf:"bytes,38,opt,name=session_expires_at,json=sessionExpiresAt,proto3" json:"session_expires_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2476,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2489,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Keeper) GetId() string {
@@ -2670,6 +2744,20 @@ func (x *Keeper) GetDecayCarry() uint32 {
 	return 0
 }
 
+func (x *Keeper) GetSessionUnixMilli() int64 {
+	if x != nil {
+		return x.SessionUnixMilli
+	}
+	return 0
+}
+
+func (x *Keeper) GetSessionExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SessionExpiresAt
+	}
+	return nil
+}
+
 // Program is a registered WebAssembly program (docs/design.md §5). Its id
 // is SHA-256 of the module bytes; the other fields describe what the
 // registration checks (verifier/compute.Check) found.
@@ -2696,7 +2784,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2796,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2809,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Program) GetId() string {
@@ -2809,7 +2897,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2821,7 +2909,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2834,7 +2922,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2894,6 +2982,7 @@ type Transaction struct {
 	//	*Transaction_CastVote
 	//	*Transaction_Signed
 	//	*Transaction_RegisterProgram
+	//	*Transaction_KeeperSession
 	Kind          isTransaction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2901,7 +2990,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2913,7 +3002,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2926,7 +3015,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -2999,6 +3088,15 @@ func (x *Transaction) GetRegisterProgram() *RegisterProgramTx {
 	return nil
 }
 
+func (x *Transaction) GetKeeperSession() *KeeperSessionTx {
+	if x != nil {
+		if x, ok := x.Kind.(*Transaction_KeeperSession); ok {
+			return x.KeeperSession
+		}
+	}
+	return nil
+}
+
 type isTransaction_Kind interface {
 	isTransaction_Kind()
 }
@@ -3033,6 +3131,10 @@ type Transaction_RegisterProgram struct {
 	RegisterProgram *RegisterProgramTx `protobuf:"bytes,7,opt,name=register_program,json=registerProgram,proto3,oneof"`
 }
 
+type Transaction_KeeperSession struct {
+	KeeperSession *KeeperSessionTx `protobuf:"bytes,8,opt,name=keeper_session,json=keeperSession,proto3,oneof"`
+}
+
 func (*Transaction_SubmitRound) isTransaction_Kind() {}
 
 func (*Transaction_RegisterVerifyingKey) isTransaction_Kind() {}
@@ -3046,6 +3148,8 @@ func (*Transaction_CastVote) isTransaction_Kind() {}
 func (*Transaction_Signed) isTransaction_Kind() {}
 
 func (*Transaction_RegisterProgram) isTransaction_Kind() {}
+
+func (*Transaction_KeeperSession) isTransaction_Kind() {}
 
 // SignedTx is a client's transaction. body is the serialized TxBody (see
 // staking.proto) exactly as signed; public_key is the signer's ed25519 key
@@ -3062,7 +3166,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3178,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3191,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -3126,7 +3230,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3242,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3255,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -3182,7 +3286,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3194,7 +3298,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3207,7 +3311,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -3243,7 +3347,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3359,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3372,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -3289,7 +3393,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3301,7 +3405,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3314,7 +3418,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3343,7 +3447,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3459,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3472,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3385,6 +3489,72 @@ func (x *SetKeeperOnlineTx) GetOnline() bool {
 	return false
 }
 
+// KeeperSessionTx is a keeper's own statement that it is present at
+// unix_milli: the session signature of protocol.SessionSignBytes, the same
+// bytes a keeper signs to open a task stream. The chain accepts it when
+// the signature verifies, unix_milli is within params.sessions.skew of the
+// block time and later than the keeper's last accepted session; the
+// keeper is then online until block time + params.sessions.ttl.
+type KeeperSessionTx struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeeperId      string                 `protobuf:"bytes,1,opt,name=keeper_id,json=keeperId,proto3" json:"keeper_id,omitempty"`
+	UnixMilli     int64                  `protobuf:"varint,2,opt,name=unix_milli,json=unixMilli,proto3" json:"unix_milli,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeeperSessionTx) Reset() {
+	*x = KeeperSessionTx{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeeperSessionTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeeperSessionTx) ProtoMessage() {}
+
+func (x *KeeperSessionTx) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeeperSessionTx.ProtoReflect.Descriptor instead.
+func (*KeeperSessionTx) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *KeeperSessionTx) GetKeeperId() string {
+	if x != nil {
+		return x.KeeperId
+	}
+	return ""
+}
+
+func (x *KeeperSessionTx) GetUnixMilli() int64 {
+	if x != nil {
+		return x.UnixMilli
+	}
+	return 0
+}
+
+func (x *KeeperSessionTx) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // CastVoteTx carries one signed vote.
 type CastVoteTx struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3395,7 +3565,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +3577,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,7 +3590,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3451,7 +3621,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3633,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3646,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3539,7 +3709,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +3721,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +3734,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3628,7 +3798,7 @@ type ChallengeAnswer struct {
 
 func (x *ChallengeAnswer) Reset() {
 	*x = ChallengeAnswer{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +3810,7 @@ func (x *ChallengeAnswer) String() string {
 func (*ChallengeAnswer) ProtoMessage() {}
 
 func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +3823,7 @@ func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
 func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChallengeAnswer) GetKind() VoteKind {
@@ -3696,7 +3866,7 @@ type ChallengeReveal struct {
 
 func (x *ChallengeReveal) Reset() {
 	*x = ChallengeReveal{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3708,7 +3878,7 @@ func (x *ChallengeReveal) String() string {
 func (*ChallengeReveal) ProtoMessage() {}
 
 func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3721,7 +3891,7 @@ func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
 func (*ChallengeReveal) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChallengeReveal) GetRoundId() string {
@@ -3749,7 +3919,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3761,7 +3931,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3774,7 +3944,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3802,7 +3972,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3814,7 +3984,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3827,7 +3997,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -3867,7 +4037,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3879,7 +4049,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3892,7 +4062,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -3953,7 +4123,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4135,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4148,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -4044,7 +4214,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4056,7 +4226,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4069,7 +4239,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -4133,7 +4303,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4145,7 +4315,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4158,7 +4328,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -4214,7 +4384,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4226,7 +4396,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4239,7 +4409,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Task) GetRoundId() string {
@@ -4336,7 +4506,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4518,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4531,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4424,7 +4594,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4436,7 +4606,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4449,7 +4619,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4503,7 +4673,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4515,7 +4685,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4528,7 +4698,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4575,7 +4745,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4587,7 +4757,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4600,7 +4770,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4649,7 +4819,7 @@ var File_lightkeeper_v1_types_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\b\n" +
+	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\b\n" +
 	"\x0fConsensusParams\x12\x1c\n" +
 	"\tthreshold\x18\x01 \x01(\rR\tthreshold\x12)\n" +
 	"\x10total_validators\x18\x02 \x01(\rR\x0ftotalValidators\x12-\n" +
@@ -4672,7 +4842,11 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\bslashing\x18\x12 \x01(\v2\x1e.lightkeeper.v1.SlashingParamsR\bslashing\x127\n" +
 	"\acompute\x18\x13 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\acompute\x12;\n" +
 	"\vsize_limits\x18\x14 \x01(\v2\x1a.lightkeeper.v1.SizeLimitsR\n" +
-	"sizeLimits\"\xcc\x01\n" +
+	"sizeLimits\x129\n" +
+	"\bsessions\x18\x15 \x01(\v2\x1d.lightkeeper.v1.SessionParamsR\bsessions\"k\n" +
+	"\rSessionParams\x12+\n" +
+	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12-\n" +
+	"\x04skew\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x04skew\"\xcc\x01\n" +
 	"\n" +
 	"SizeLimits\x125\n" +
 	"\x17max_verifying_key_bytes\x18\x01 \x01(\rR\x14maxVerifyingKeyBytes\x12&\n" +
@@ -4824,8 +4998,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
 	"\x05first\x18\x03 \x01(\v2\x14.lightkeeper.v1.VoteR\x05first\x12,\n" +
 	"\x06second\x18\x04 \x01(\v2\x14.lightkeeper.v1.VoteR\x06second\x12\x16\n" +
-	"\x06height\x18\x05 \x01(\x04R\x06height\"\xdc\n" +
-	"\n" +
+	"\x06height\x18\x05 \x01(\x04R\x06height\"\xd4\v\n" +
 	"\x06Keeper\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05stake\x18\x02 \x01(\x04R\x05stake\x12\x1e\n" +
@@ -4875,7 +5048,9 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\roffline_since\x18\" \x01(\v2\x1a.google.protobuf.TimestampR\fofflineSince\x12(\n" +
 	"\x10epoch_offline_ms\x18# \x01(\x04R\x0eepochOfflineMs\x12\x1f\n" +
 	"\vdecay_carry\x18$ \x01(\rR\n" +
-	"decayCarry\"\xb9\x02\n" +
+	"decayCarry\x12,\n" +
+	"\x12session_unix_milli\x18% \x01(\x03R\x10sessionUnixMilli\x12H\n" +
+	"\x12session_expires_at\x18& \x01(\v2\x1a.google.protobuf.TimestampR\x10sessionExpiresAt\"\xb9\x02\n" +
 	"\aProgram\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06module\x18\x02 \x01(\fR\x06module\x12\x12\n" +
@@ -4895,7 +5070,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x05curve\x18\x03 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
 	"\x03key\x18\x04 \x01(\fR\x03key\x12*\n" +
 	"\x11num_public_inputs\x18\x05 \x01(\rR\x0fnumPublicInputs\x12+\n" +
-	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\x96\x04\n" +
+	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\xe0\x04\n" +
 	"\vTransaction\x12B\n" +
 	"\fsubmit_round\x18\x01 \x01(\v2\x1d.lightkeeper.v1.SubmitRoundTxH\x00R\vsubmitRound\x12^\n" +
 	"\x16register_verifying_key\x18\x02 \x01(\v2&.lightkeeper.v1.RegisterVerifyingKeyTxH\x00R\x14registerVerifyingKey\x12K\n" +
@@ -4903,7 +5078,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x11set_keeper_online\x18\x04 \x01(\v2!.lightkeeper.v1.SetKeeperOnlineTxH\x00R\x0fsetKeeperOnline\x129\n" +
 	"\tcast_vote\x18\x05 \x01(\v2\x1a.lightkeeper.v1.CastVoteTxH\x00R\bcastVote\x122\n" +
 	"\x06signed\x18\x06 \x01(\v2\x18.lightkeeper.v1.SignedTxH\x00R\x06signed\x12N\n" +
-	"\x10register_program\x18\a \x01(\v2!.lightkeeper.v1.RegisterProgramTxH\x00R\x0fregisterProgramB\x06\n" +
+	"\x10register_program\x18\a \x01(\v2!.lightkeeper.v1.RegisterProgramTxH\x00R\x0fregisterProgram\x12H\n" +
+	"\x0ekeeper_session\x18\b \x01(\v2\x1f.lightkeeper.v1.KeeperSessionTxH\x00R\rkeeperSessionB\x06\n" +
 	"\x04kind\"[\n" +
 	"\bSignedTx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1d\n" +
@@ -4925,7 +5101,12 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"H\n" +
 	"\x11SetKeeperOnlineTx\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06online\x18\x02 \x01(\bR\x06online\"6\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\"k\n" +
+	"\x0fKeeperSessionTx\x12\x1b\n" +
+	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x1d\n" +
+	"\n" +
+	"unix_milli\x18\x02 \x01(\x03R\tunixMilli\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"6\n" +
 	"\n" +
 	"CastVoteTx\x12(\n" +
 	"\x04vote\x18\x01 \x01(\v2\x14.lightkeeper.v1.VoteR\x04vote\"\xe4\x01\n" +
@@ -5086,7 +5267,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -5097,138 +5278,145 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
 	(ProofFormat)(0),               // 7: lightkeeper.v1.ProofFormat
 	(*ConsensusParams)(nil),        // 8: lightkeeper.v1.ConsensusParams
-	(*SizeLimits)(nil),             // 9: lightkeeper.v1.SizeLimits
-	(*ComputeParams)(nil),          // 10: lightkeeper.v1.ComputeParams
-	(*StakingParams)(nil),          // 11: lightkeeper.v1.StakingParams
-	(*RewardParams)(nil),           // 12: lightkeeper.v1.RewardParams
-	(*SlashingParams)(nil),         // 13: lightkeeper.v1.SlashingParams
-	(*ProofRequest)(nil),           // 14: lightkeeper.v1.ProofRequest
-	(*ComputeRequest)(nil),         // 15: lightkeeper.v1.ComputeRequest
-	(*WithdrawalRequest)(nil),      // 16: lightkeeper.v1.WithdrawalRequest
-	(*RoundRequest)(nil),           // 17: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 18: lightkeeper.v1.Vote
-	(*ComputeResult)(nil),          // 19: lightkeeper.v1.ComputeResult
-	(*WeightedKeeper)(nil),         // 20: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 21: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 22: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 23: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 24: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 25: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 26: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 27: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 28: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 29: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 30: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 31: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 32: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 33: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 34: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 35: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 36: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 37: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 38: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 39: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 40: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 41: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 42: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 43: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 44: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 45: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 46: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 47: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 48: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 49: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
+	(*SessionParams)(nil),          // 9: lightkeeper.v1.SessionParams
+	(*SizeLimits)(nil),             // 10: lightkeeper.v1.SizeLimits
+	(*ComputeParams)(nil),          // 11: lightkeeper.v1.ComputeParams
+	(*StakingParams)(nil),          // 12: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 13: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 14: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 15: lightkeeper.v1.ProofRequest
+	(*ComputeRequest)(nil),         // 16: lightkeeper.v1.ComputeRequest
+	(*WithdrawalRequest)(nil),      // 17: lightkeeper.v1.WithdrawalRequest
+	(*RoundRequest)(nil),           // 18: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 19: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 20: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 21: lightkeeper.v1.WeightedKeeper
+	(*Round)(nil),                  // 22: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 23: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 24: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 25: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 26: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 27: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 28: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 29: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 30: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 31: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 32: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 33: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 34: lightkeeper.v1.SetKeeperOnlineTx
+	(*KeeperSessionTx)(nil),        // 35: lightkeeper.v1.KeeperSessionTx
+	(*CastVoteTx)(nil),             // 36: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 37: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 38: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 39: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 40: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 41: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 42: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 43: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 44: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 45: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 46: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 47: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 48: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 49: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 50: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 51: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 52: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	50, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	11, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
-	12, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
-	13, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
-	10, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	9,  // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
-	50, // 6: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	50, // 7: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	50, // 8: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	50, // 9: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
-	0,  // 10: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 11: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	14, // 12: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	16, // 13: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
-	15, // 14: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
-	5,  // 15: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 16: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	19, // 17: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 18: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	17, // 19: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	51, // 20: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	51, // 21: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	20, // 22: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 23: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 24: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	51, // 25: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	18, // 26: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	19, // 27: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 28: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	35, // 29: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	2,  // 30: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 31: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	20, // 32: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	18, // 33: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	51, // 34: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	19, // 35: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 36: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	35, // 37: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	18, // 38: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	18, // 39: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	51, // 40: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	51, // 41: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	51, // 42: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	0,  // 43: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 44: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	29, // 45: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	30, // 46: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	32, // 47: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	33, // 48: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	34, // 49: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	28, // 50: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	31, // 51: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	17, // 52: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	37, // 53: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 55: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	18, // 56: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	51, // 57: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	35, // 58: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	27, // 59: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	22, // 60: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	23, // 61: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	38, // 62: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 63: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	19, // 64: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 65: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	51, // 66: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	39, // 67: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	40, // 68: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	8,  // 69: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
-	0,  // 70: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 71: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	10, // 72: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	16, // 73: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 74: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	51, // 75: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	42, // 76: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	44, // 77: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	43, // 78: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 79: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	35, // 80: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	47, // 81: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	82, // [82:82] is the sub-list for method output_type
-	82, // [82:82] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	52, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	12, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	13, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	14, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	11, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
+	10, // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
+	9,  // 6: lightkeeper.v1.ConsensusParams.sessions:type_name -> lightkeeper.v1.SessionParams
+	52, // 7: lightkeeper.v1.SessionParams.ttl:type_name -> google.protobuf.Duration
+	52, // 8: lightkeeper.v1.SessionParams.skew:type_name -> google.protobuf.Duration
+	52, // 9: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	52, // 10: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	52, // 11: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	52, // 12: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	0,  // 13: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 14: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
+	15, // 15: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	17, // 16: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
+	16, // 17: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	5,  // 18: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 19: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	20, // 20: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	2,  // 21: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	18, // 22: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	53, // 23: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	53, // 24: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	21, // 25: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 26: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 27: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	53, // 28: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	19, // 29: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	20, // 30: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	39, // 31: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	37, // 32: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 33: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 34: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	21, // 35: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	19, // 36: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	53, // 37: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 38: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	39, // 39: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	37, // 40: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	19, // 41: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	19, // 42: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	53, // 43: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	53, // 44: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	53, // 45: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	53, // 46: lightkeeper.v1.Keeper.session_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 47: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 48: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	30, // 49: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	31, // 50: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	33, // 51: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	34, // 52: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	36, // 53: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	29, // 54: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	32, // 55: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	35, // 56: lightkeeper.v1.Transaction.keeper_session:type_name -> lightkeeper.v1.KeeperSessionTx
+	18, // 57: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	39, // 58: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 59: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 60: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	19, // 61: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	53, // 62: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	37, // 63: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	28, // 64: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	23, // 65: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	24, // 66: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	40, // 67: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 68: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	20, // 69: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	39, // 70: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	53, // 71: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	41, // 72: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	42, // 73: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	8,  // 74: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
+	0,  // 75: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 76: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	11, // 77: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	17, // 78: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 79: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	53, // 80: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	44, // 81: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	46, // 82: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	45, // 83: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 84: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	37, // 85: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	49, // 86: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	87, // [87:87] is the sub-list for method output_type
+	87, // [87:87] is the sub-list for method input_type
+	87, // [87:87] is the sub-list for extension type_name
+	87, // [87:87] is the sub-list for extension extendee
+	0,  // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -5236,12 +5424,12 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[9].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[10].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
 		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[19].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[20].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -5249,8 +5437,9 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_CastVote)(nil),
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
+		(*Transaction_KeeperSession)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[37].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[39].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -5261,7 +5450,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -40,6 +40,9 @@ const (
 	KeeperServiceSubscribeProcedure = "/lightkeeper.v1.KeeperService/Subscribe"
 	// KeeperServicePullTasksProcedure is the fully-qualified name of the KeeperService's PullTasks RPC.
 	KeeperServicePullTasksProcedure = "/lightkeeper.v1.KeeperService/PullTasks"
+	// KeeperServiceRenewSessionProcedure is the fully-qualified name of the KeeperService's
+	// RenewSession RPC.
+	KeeperServiceRenewSessionProcedure = "/lightkeeper.v1.KeeperService/RenewSession"
 	// KeeperServiceSubmitVotesProcedure is the fully-qualified name of the KeeperService's SubmitVotes
 	// RPC.
 	KeeperServiceSubmitVotesProcedure = "/lightkeeper.v1.KeeperService/SubmitVotes"
@@ -66,6 +69,14 @@ type KeeperServiceClient interface {
 	// wait. A keeper that does not pull again within the coordinator's
 	// pull_grace is taken offline.
 	PullTasks(context.Context, *connect.Request[v1.PullTasksRequest]) (*connect.Response[v1.PullTasksResponse], error)
+	// RenewSession puts the keeper's signed session on the chain as a
+	// KeeperSessionTx, on a chain whose genesis keeps keeper sessions
+	// (params.sessions; a replicated chain): the keeper is online until the
+	// block time plus params.sessions.ttl, and calls again well before
+	// that. The answer comes once the transaction is committed. A chain
+	// without session rules answers FailedPrecondition: there the open task
+	// stream or pull is the session.
+	RenewSession(context.Context, *connect.Request[v1.RenewSessionRequest]) (*connect.Response[v1.RenewSessionResponse], error)
 	// SubmitVotes submits a batch of signed votes; each gets its own status.
 	SubmitVotes(context.Context, *connect.Request[v1.SubmitVotesRequest]) (*connect.Response[v1.SubmitVotesResponse], error)
 	// GetKeeper returns one keeper's record.
@@ -111,6 +122,12 @@ func NewKeeperServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(keeperServiceMethods.ByName("PullTasks")),
 			connect.WithClientOptions(opts...),
 		),
+		renewSession: connect.NewClient[v1.RenewSessionRequest, v1.RenewSessionResponse](
+			httpClient,
+			baseURL+KeeperServiceRenewSessionProcedure,
+			connect.WithSchema(keeperServiceMethods.ByName("RenewSession")),
+			connect.WithClientOptions(opts...),
+		),
 		submitVotes: connect.NewClient[v1.SubmitVotesRequest, v1.SubmitVotesResponse](
 			httpClient,
 			baseURL+KeeperServiceSubmitVotesProcedure,
@@ -146,6 +163,7 @@ type keeperServiceClient struct {
 	registerKeeper   *connect.Client[v1.RegisterKeeperRequest, v1.RegisterKeeperResponse]
 	subscribe        *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
 	pullTasks        *connect.Client[v1.PullTasksRequest, v1.PullTasksResponse]
+	renewSession     *connect.Client[v1.RenewSessionRequest, v1.RenewSessionResponse]
 	submitVotes      *connect.Client[v1.SubmitVotesRequest, v1.SubmitVotesResponse]
 	getKeeper        *connect.Client[v1.GetKeeperRequest, v1.GetKeeperResponse]
 	listKeepers      *connect.Client[v1.ListKeepersRequest, v1.ListKeepersResponse]
@@ -165,6 +183,11 @@ func (c *keeperServiceClient) Subscribe(ctx context.Context, req *connect.Reques
 // PullTasks calls lightkeeper.v1.KeeperService.PullTasks.
 func (c *keeperServiceClient) PullTasks(ctx context.Context, req *connect.Request[v1.PullTasksRequest]) (*connect.Response[v1.PullTasksResponse], error) {
 	return c.pullTasks.CallUnary(ctx, req)
+}
+
+// RenewSession calls lightkeeper.v1.KeeperService.RenewSession.
+func (c *keeperServiceClient) RenewSession(ctx context.Context, req *connect.Request[v1.RenewSessionRequest]) (*connect.Response[v1.RenewSessionResponse], error) {
+	return c.renewSession.CallUnary(ctx, req)
 }
 
 // SubmitVotes calls lightkeeper.v1.KeeperService.SubmitVotes.
@@ -200,6 +223,14 @@ type KeeperServiceHandler interface {
 	// wait. A keeper that does not pull again within the coordinator's
 	// pull_grace is taken offline.
 	PullTasks(context.Context, *connect.Request[v1.PullTasksRequest]) (*connect.Response[v1.PullTasksResponse], error)
+	// RenewSession puts the keeper's signed session on the chain as a
+	// KeeperSessionTx, on a chain whose genesis keeps keeper sessions
+	// (params.sessions; a replicated chain): the keeper is online until the
+	// block time plus params.sessions.ttl, and calls again well before
+	// that. The answer comes once the transaction is committed. A chain
+	// without session rules answers FailedPrecondition: there the open task
+	// stream or pull is the session.
+	RenewSession(context.Context, *connect.Request[v1.RenewSessionRequest]) (*connect.Response[v1.RenewSessionResponse], error)
 	// SubmitVotes submits a batch of signed votes; each gets its own status.
 	SubmitVotes(context.Context, *connect.Request[v1.SubmitVotesRequest]) (*connect.Response[v1.SubmitVotesResponse], error)
 	// GetKeeper returns one keeper's record.
@@ -241,6 +272,12 @@ func NewKeeperServiceHandler(svc KeeperServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(keeperServiceMethods.ByName("PullTasks")),
 		connect.WithHandlerOptions(opts...),
 	)
+	keeperServiceRenewSessionHandler := connect.NewUnaryHandler(
+		KeeperServiceRenewSessionProcedure,
+		svc.RenewSession,
+		connect.WithSchema(keeperServiceMethods.ByName("RenewSession")),
+		connect.WithHandlerOptions(opts...),
+	)
 	keeperServiceSubmitVotesHandler := connect.NewUnaryHandler(
 		KeeperServiceSubmitVotesProcedure,
 		svc.SubmitVotes,
@@ -276,6 +313,8 @@ func NewKeeperServiceHandler(svc KeeperServiceHandler, opts ...connect.HandlerOp
 			keeperServiceSubscribeHandler.ServeHTTP(w, r)
 		case KeeperServicePullTasksProcedure:
 			keeperServicePullTasksHandler.ServeHTTP(w, r)
+		case KeeperServiceRenewSessionProcedure:
+			keeperServiceRenewSessionHandler.ServeHTTP(w, r)
 		case KeeperServiceSubmitVotesProcedure:
 			keeperServiceSubmitVotesHandler.ServeHTTP(w, r)
 		case KeeperServiceGetKeeperProcedure:
@@ -303,6 +342,10 @@ func (UnimplementedKeeperServiceHandler) Subscribe(context.Context, *connect.Req
 
 func (UnimplementedKeeperServiceHandler) PullTasks(context.Context, *connect.Request[v1.PullTasksRequest]) (*connect.Response[v1.PullTasksResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.KeeperService.PullTasks is not implemented"))
+}
+
+func (UnimplementedKeeperServiceHandler) RenewSession(context.Context, *connect.Request[v1.RenewSessionRequest]) (*connect.Response[v1.RenewSessionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("lightkeeper.v1.KeeperService.RenewSession is not implemented"))
 }
 
 func (UnimplementedKeeperServiceHandler) SubmitVotes(context.Context, *connect.Request[v1.SubmitVotesRequest]) (*connect.Response[v1.SubmitVotesResponse], error) {
