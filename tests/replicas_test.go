@@ -48,38 +48,13 @@ func startReplicas(t *testing.T, o replicanet.Options) *replicanet.Net {
 	return n
 }
 
-// sameAppHash waits until every running replica reports the same
-// committed height, and requires their app hashes to be equal there. The
-// chain makes no block while nothing happens, so the replicas settle at
-// one height once the load stops.
 func sameAppHash(t *testing.T, n *replicanet.Net) *lightkeeperv1.GetChainInfoResponse {
 	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		infos := make([]*lightkeeperv1.GetChainInfoResponse, len(n.URLs))
-		same, err := true, error(nil)
-		for i := range n.URLs {
-			if infos[i], err = n.ChainInfo(ctx, i); err != nil {
-				break
-			}
-			if infos[i].GetReplicaHeight() != infos[0].GetReplicaHeight() {
-				same = false
-			}
-		}
-		if err == nil && same {
-			for i, info := range infos {
-				if !bytes.Equal(info.GetAppHash(), infos[0].GetAppHash()) || len(info.GetAppHash()) == 0 {
-					t.Fatalf("height %d: replica %d has app hash %X, replica 0 %X", info.GetReplicaHeight(), i, info.GetAppHash(), infos[0].GetAppHash())
-				}
-			}
-			return infos[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replicas did not settle at one height within a minute (last error %v)", err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	info, err := n.SameAppHash(context.Background(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return info
 }
 
 // TestReplicatedProofRounds: 4 replicas as separate processes and 10

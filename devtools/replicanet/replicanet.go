@@ -391,3 +391,48 @@ func (n *Net) cleanup() {
 func keeperID(k ed25519.PrivateKey) string {
 	return fmt.Sprintf("%x", []byte(k.Public().(ed25519.PublicKey)))
 }
+
+// SameAppHash waits until every replica reports the same committed height
+// and returns that chain info; it fails if their app hashes differ there.
+// Under CometBFT's empty blocks the heights move every block interval, so
+// it asks again until one round of answers shows one height.
+func (n *Net) SameAppHash(ctx context.Context, timeout time.Duration) (*lightkeeperv1.GetChainInfoResponse, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		infos := make([]*lightkeeperv1.GetChainInfoResponse, len(n.URLs))
+		var err error
+		same := true
+		for i := range n.URLs {
+			if infos[i], err = n.ChainInfo(ctx, i); err != nil {
+				break
+			}
+			same = same && infos[i].GetReplicaHeight() == infos[0].GetReplicaHeight()
+		}
+		if err == nil && same {
+			for i, info := range infos {
+				if len(info.GetAppHash()) == 0 || string(info.GetAppHash()) != string(infos[0].GetAppHash()) {
+					return nil, fmt.Errorf("replicanet: at height %d replica %d has app hash %X, replica 0 %X", info.GetReplicaHeight(), i, info.GetAppHash(), infos[0].GetAppHash())
+				}
+			}
+			return infos[0], nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("replicanet: the replicas were not at one height within %v (last error: %v)", timeout, err)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Pid is replica i's process id, 0 when it is not running.
+func (n *Net) Pid(i int) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.procs[i] == nil {
+		return 0
+	}
+	return n.procs[i].Process.Pid
+}
