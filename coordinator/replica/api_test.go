@@ -163,6 +163,17 @@ func TestReplicasServeAPI(t *testing.T) {
 		t.Fatalf("SubmitRound: created %v, round %s", sub.Msg.GetCreated(), roundID)
 	}
 
+	// A client's retry of the same request through another replica is
+	// answered with the committed round, not refused: the mempool's cache
+	// knows the bytes, the replica its committed result.
+	retry, err := clients[1].rounds.SubmitRound(ctx, connect.NewRequest(&lightkeeperv1.SubmitRoundRequest{Request: submit}))
+	if err != nil {
+		t.Fatalf("retry through replica 1: %v", err)
+	}
+	if retry.Msg.GetRound().GetId() != roundID {
+		t.Fatalf("retry through replica 1: round %s, want %s", retry.Msg.GetRound().GetId(), roundID)
+	}
+
 	// WatchRound on replica 3 follows the round to its decision.
 	waitUntil("replica 3 to hold the round", func() bool {
 		_, err := clients[3].rounds.GetRound(ctx, connect.NewRequest(&lightkeeperv1.GetRoundRequest{RoundId: roundID}))

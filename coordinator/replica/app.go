@@ -406,7 +406,7 @@ func (a *App) Broadcast(tx []byte) error {
 	done := make(chan *abci.ResponseCheckTx, 1)
 	if err := (*mp).CheckTx(cmttypes.Tx(tx), func(r *abci.ResponseCheckTx) { done <- r }, mempool.TxInfo{}); err != nil {
 		if errors.Is(err, mempool.ErrTxInCache) {
-			return connect.NewError(connect.CodeAlreadyExists, errors.New("this transaction is already in the mempool or was committed recently"))
+			return connect.NewError(connect.CodeAlreadyExists, fmt.Errorf("%w: in the mempool or committed recently", service.ErrTxKnown))
 		}
 		return connect.NewError(connect.CodeUnavailable, fmt.Errorf("mempool: %w", err))
 	}

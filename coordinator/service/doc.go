@@ -28,4 +28,13 @@
 // keepers fetch it once with ProgramService.GetProgram, whose messages may
 // be as large as compute.max_module_bytes rather than
 // limits.max_request_bytes.
+//
+// In replicated mode (Options.Replication, replicated.go; used by
+// coordinator/replica) the same handlers serve a CometBFT replica: Run
+// produces no blocks, submit hands the canonical transaction bytes to a
+// Sequencer (the mempool) and waits for the committed block that carries
+// them, and blocks arrive through ApplyBlock and CommitBlock, which keep
+// the write lock between them as produce does. No set_keeper_online is
+// produced and no challenges are opened there: both depend on one node's
+// memory (sessions, secret answers) that replicas do not share.
 package service

@@ -42,6 +42,12 @@ type Sequencer interface {
 	Broadcast(tx []byte) error
 }
 
+// ErrTxKnown is what a Sequencer's Broadcast wraps when it already holds
+// the transaction's bytes (CometBFT's mempool cache): the node then
+// answers from the committed result, or waits for the pending one,
+// instead of refusing a retry.
+var ErrTxKnown = errors.New("transaction already known to the mempool")
+
 // Replication puts a node in replicated mode (Options.Replication).
 type Replication struct {
 	Sequencer Sequencer
@@ -64,12 +70,23 @@ const replicatedWait = time.Minute
 // txKey identifies a transaction by its canonical bytes.
 type txKey [sha256.Size]byte
 
+// recentResults is how many committed transactions' results a replica
+// remembers: CometBFT's mempool cache (10000 by default) refuses the
+// bytes of a transaction it has seen, so a client's retry of a committed
+// one (same round request, same vote) is answered from here instead.
+const recentResults = 10000
+
 // waiters holds the submissions waiting for their block, by transaction.
 // Identical bytes share one entry: the mempool keeps one copy, and the
-// block's result answers all of them.
+// block's result answers all of them. It also remembers the results of
+// the last recentResults transactions committed.
 type waiters struct {
 	mu sync.Mutex
 	m  map[txKey][]*pendingTx
+
+	recent map[txKey]state.TxResult
+	order  []txKey // ring of recent's keys, oldest at next
+	next   int
 }
 
 func (w *waiters) add(k txKey, p *pendingTx) {
@@ -102,9 +119,46 @@ func (w *waiters) answer(k txKey, r state.TxResult) {
 	w.mu.Lock()
 	ps := w.m[k]
 	delete(w.m, k)
+	if w.recent == nil {
+		w.recent = make(map[txKey]state.TxResult, recentResults)
+		w.order = make([]txKey, 0, recentResults)
+	}
+	if _, ok := w.recent[k]; !ok {
+		if len(w.order) < recentResults {
+			w.order = append(w.order, k)
+		} else {
+			delete(w.recent, w.order[w.next])
+			w.order[w.next] = k
+			w.next = (w.next + 1) % recentResults
+		}
+	}
+	w.recent[k] = r
 	w.mu.Unlock()
 	for _, p := range ps {
-		p.done <- r // buffered, one answer per waiter
+		deliver(p, r)
+	}
+}
+
+// answered answers p from the recent results if its transaction was
+// committed already; false if not (it is still on its way).
+func (w *waiters) answered(k txKey, p *pendingTx) bool {
+	w.mu.Lock()
+	r, ok := w.recent[k]
+	w.mu.Unlock()
+	if ok {
+		w.remove(k, p)
+		deliver(p, r)
+	}
+	return ok
+}
+
+// deliver gives p its answer unless it has one: a retry found in the
+// recent results may also be answered by the block, and the first
+// answer is the one.
+func deliver(p *pendingTx, r state.TxResult) {
+	select {
+	case p.done <- r: // buffered: one answer
+	default:
 	}
 }
 
@@ -128,6 +182,12 @@ func (n *Node) broadcast(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
 	p := &pendingTx{tx: tx, done: make(chan state.TxResult, 1), key: &k}
 	n.waiters.add(k, p)
 	if err := n.repl.Sequencer.Broadcast(b); err != nil {
+		// The mempool has these bytes already: committed (answered from
+		// the recent results) or still pending (answered by its block).
+		if errors.Is(err, ErrTxKnown) {
+			n.waiters.answered(k, p)
+			return p, nil
+		}
 		n.waiters.remove(k, p)
 		return nil, err
 	}
