@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -55,6 +56,13 @@ type Options struct {
 	// ReplicaEnv is extra environment for every replica process (test
 	// fault switches).
 	ReplicaEnv []string
+	// Idle starts no keepers: the genesis has Keepers keys (Net.Keys) for
+	// the caller to run its own (lightkeeper bench).
+	Idle bool
+	// APIConfig sets keys of a new Dir's replica API configs
+	// (config/lightkeeper.toml, the coordinator's format), such as
+	// "submit_rate": "1e6"; each key must appear once in the file.
+	APIConfig map[string]string
 }
 
 // Net is a running replicated devnet.
@@ -132,6 +140,9 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 		base = *o.Keeper
 	}
 	for i := range o.Keepers {
+		if o.Idle {
+			break
+		}
 		kc := base.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
 		if b := i - (o.Keepers - len(o.Byzantine)); b >= 0 {
 			kc = kc.WithBehaviour(o.Byzantine[b])
@@ -173,6 +184,11 @@ func (n *Net) loadOrInit(o Options) error {
 			return err
 		}
 		n.Keys, n.Genesis = keys, g
+		for i := range o.Replicas {
+			if err := setKeys(replica.APIConfigFile(filepath.Join(n.Dir, fmt.Sprintf("replica-%d", i))), o.APIConfig); err != nil {
+				return err
+			}
+		}
 	} else {
 		g, err := setup.ReadGenesis(filepath.Join(n.Dir, setup.GenesisFile))
 		if err != nil {
@@ -435,4 +451,29 @@ func (n *Net) Pid(i int) int {
 		return 0
 	}
 	return n.procs[i].Process.Pid
+}
+
+// setKeys rewrites the lines "key = …" of a TOML file.
+func setKeys(path string, kv map[string]string) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(b), "\n")
+	for k, v := range kv {
+		found := 0
+		for i, l := range lines {
+			if strings.HasPrefix(l, k+" = ") {
+				lines[i] = k + " = " + v
+				found++
+			}
+		}
+		if found != 1 {
+			return fmt.Errorf("replicanet: %s has %d lines setting %q, want 1", path, found, k)
+		}
+	}
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
 }
