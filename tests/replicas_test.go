@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/replica"
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/replicanet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
@@ -20,9 +25,9 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
 
-// startReplicas starts 4 `lightkeeper node` processes and 10 keepers
-// spread over them, and waits until every keeper is online.
-func startReplicas(t *testing.T, o replicanet.Options) *replicanet.Net {
+// startReplicas starts `lightkeeper node` processes and keepers spread
+// over them, and waits until online keepers are online.
+func startReplicas(t *testing.T, o replicanet.Options, online int) *replicanet.Net {
 	t.Helper()
 	o.Binary = binary
 	o.Dir = t.TempDir()
@@ -42,10 +47,24 @@ func startReplicas(t *testing.T, o replicanet.Options) *replicanet.Net {
 			}
 		}
 	})
-	if err := n.WaitOnline(ctx, 0, len(n.Keys), time.Minute); err != nil {
+	if err := n.WaitOnline(ctx, 0, online, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// caughtUp waits until replica i has committed what replica from has:
+// a replica answers from its own committed blocks, which may trail
+// another's by a block.
+func caughtUp(t *testing.T, n *replicanet.Net, from, i int) {
+	t.Helper()
+	info, err := n.ChainInfo(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.WaitHeight(context.Background(), i, info.GetReplicaHeight(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func sameAppHash(t *testing.T, n *replicanet.Net) *lightkeeperv1.GetChainInfoResponse {
@@ -66,10 +85,11 @@ func TestReplicatedProofRounds(t *testing.T) {
 	n := startReplicas(t, replicanet.Options{
 		Replicas: 4, Keepers: 10,
 		Byzantine: []byzantine.Strategy{byzantine.Random, byzantine.Random, byzantine.Random},
-	})
+	}, 10)
 	outs := runAll(t, n.URLs[0], allItems(t))
 	checkOutcomes(t, outs)
 	for i := range n.URLs {
+		caughtUp(t, n, 0, i)
 		checkCertificates(t, n.URLs[i], outs)
 	}
 	ctx := context.Background()
@@ -104,7 +124,7 @@ func TestReplicatedProofRounds(t *testing.T) {
 // decided exactly once in the ledger of every replica; each restarted
 // replica catches up to the same app hash.
 func TestReplicaKilledUnderLoad(t *testing.T) {
-	n := startReplicas(t, replicanet.Options{Replicas: 4, Keepers: 10})
+	n := startReplicas(t, replicanet.Options{Replicas: 4, Keepers: 10}, 10)
 	var valid []workload.Item
 	for _, it := range allItems(t) {
 		if it.Want == workload.Approved {
@@ -216,4 +236,127 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// missingValidators reads cometbft_consensus_missing_validators from a
+// replica's Prometheus endpoint.
+func missingValidators(t *testing.T, n *replicanet.Net, i int) int {
+	t.Helper()
+	u, err := n.MetricsURL(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "cometbft_consensus_missing_validators{") {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				t.Fatalf("%s: %q", u, line)
+			}
+			return int(v)
+		}
+	}
+	t.Fatalf("%s has no cometbft_consensus_missing_validators", u)
+	return 0
+}
+
+// waitMissing waits until replica i's metrics show a validator missing
+// from the last block's signatures.
+func waitMissing(t *testing.T, n *replicanet.Net, i int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for missingValidators(t, n, i) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica %d's metrics show no missing validator after a minute", i)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestFaultyReplica: one replica of four misbehaves — its application
+// reports another app hash, or it falls silent (SIGSTOP). Every proof is
+// still decided right through the honest three, which agree on every
+// record; the fault shows in the faulty replica's log and in the honest
+// replicas' consensus metrics (a validator missing from the signatures).
+func TestFaultyReplica(t *testing.T) {
+	its := allItems(t)
+	t.Run("wrong-app-hash", func(t *testing.T) {
+		n := startReplicas(t, replicanet.Options{Replicas: 4, Keepers: 10,
+			Env: map[int][]string{3: {replica.FaultEnv + "=" + string(replica.FaultWrongAppHash)}}}, 8)
+		outs := runAll(t, n.URLs[0], its)
+		checkOutcomes(t, outs)
+		caughtUp(t, n, 0, 1)
+		checkCertificates(t, n.URLs[1], outs)
+		// CometBFT on the faulty replica refuses the honest majority's
+		// block (its header names the other app hash) and halts its
+		// consensus; the process stays, serving its last state.
+		var logText []byte
+		for deadline := time.Now().Add(time.Minute); ; {
+			var err error
+			if logText, err = os.ReadFile(n.Home(3) + ".log"); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(logText), "CONSENSUS FAILURE") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the faulty replica's consensus did not halt within a minute; its log:\n%s", tail(string(logText), 3000))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !strings.Contains(string(logText), "TEST FAULT") || !strings.Contains(string(logText), "wrong Block.Header.AppHash") {
+			t.Errorf("the faulty replica's log does not name the fault and the app hash mismatch:\n%s", tail(string(logText), 3000))
+		}
+		faulty, err := n.ChainInfo(context.Background(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		honest, err := n.ChainInfo(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if faulty.GetReplicaHeight() >= honest.GetReplicaHeight() || bytes.Equal(faulty.GetAppHash(), honest.GetAppHash()) {
+			t.Errorf("faulty replica at height %d (app hash %X), honest at %d (%X): want it stuck behind", faulty.GetReplicaHeight(), faulty.GetAppHash(), honest.GetReplicaHeight(), honest.GetAppHash())
+		}
+		waitMissing(t, n, 0)
+		if _, err := n.SameAppHash(context.Background(), time.Minute, 0, 1, 2); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("silent", func(t *testing.T) {
+		n := startReplicas(t, replicanet.Options{Replicas: 4, Keepers: 10}, 10)
+		if err := n.PauseReplica(3); err != nil {
+			t.Fatal(err)
+		}
+		outs := runAll(t, n.URLs[0], its)
+		checkOutcomes(t, outs)
+		waitMissing(t, n, 1)
+		if err := n.ResumeReplica(3); err != nil {
+			t.Fatal(err)
+		}
+		live, err := n.ChainInfo(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.WaitHeight(context.Background(), 3, live.GetReplicaHeight(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		sameAppHash(t, n)
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

@@ -53,9 +53,9 @@ type Options struct {
 	// Keeper is the base keeper configuration.
 	Keeper *keeper.Config
 	Logger *slog.Logger
-	// ReplicaEnv is extra environment for every replica process (test
-	// fault switches).
-	ReplicaEnv []string
+	// Env is extra environment for replica i's process (a test fault
+	// switch: replica.FaultEnv).
+	Env map[int][]string
 	// Idle starts no keepers: the genesis has Keepers keys (Net.Keys) for
 	// the caller to run its own (lightkeeper bench).
 	Idle bool
@@ -75,7 +75,7 @@ type Net struct {
 	Keepers []*keeper.Keeper
 
 	bin     string
-	env     []string
+	env     map[int][]string
 	log     *slog.Logger
 	tempDir bool
 	homes   []string
@@ -105,7 +105,7 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Net{Dir: o.Dir, bin: o.Binary, env: o.ReplicaEnv, log: log}
+	n := &Net{Dir: o.Dir, bin: o.Binary, env: o.Env, log: log}
 	if n.Dir == "" {
 		dir, err := os.MkdirTemp("", "lightkeeper-replicanet-")
 		if err != nil {
@@ -127,6 +127,9 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 		}
 	}
 	for i := range n.homes {
+		if len(o.Env[i]) > 0 {
+			continue // a replica started with a fault may stop at once: the caller watches it
+		}
 		if err := n.waitServing(ctx, i, 60*time.Second); err != nil {
 			n.stopAll()
 			n.cleanup()
@@ -238,7 +241,7 @@ func (n *Net) StartReplica(i int) error {
 	}
 	cmd := exec.Command(n.bin, "node", "--home", n.homes[i])
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), n.env...)
+	cmd.Env = append(os.Environ(), n.env[i]...)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("replicanet: start replica %d: %w", i, err)
@@ -280,6 +283,43 @@ func (n *Net) signal(i int, sig os.Signal) error {
 		<-exited
 		return fmt.Errorf("replicanet: replica %d did not stop within 30 s of %v; killed", i, sig)
 	}
+}
+
+// PauseReplica stops replica i with SIGSTOP: the process stays, silent —
+// no votes, no blocks, no answers — until ResumeReplica.
+func (n *Net) PauseReplica(i int) error { return n.signalOnly(i, syscall.SIGSTOP) }
+
+// ResumeReplica continues a paused replica (SIGCONT).
+func (n *Net) ResumeReplica(i int) error { return n.signalOnly(i, syscall.SIGCONT) }
+
+func (n *Net) signalOnly(i int, sig os.Signal) error {
+	n.mu.Lock()
+	cmd := n.procs[i]
+	n.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("replicanet: replica %d is not running", i)
+	}
+	return cmd.Process.Signal(sig)
+}
+
+// Exited is closed when replica i's current process ends (nil when it
+// was never started).
+func (n *Net) Exited(i int) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.exits[i]
+}
+
+// MetricsURL is replica i's CometBFT Prometheus endpoint.
+func (n *Net) MetricsURL(i int) (string, error) {
+	cfg, err := replica.LoadConfig(n.homes[i])
+	if err != nil {
+		return "", err
+	}
+	if !cfg.Instrumentation.Prometheus {
+		return "", fmt.Errorf("replicanet: replica %d has no Prometheus metrics", i)
+	}
+	return "http://" + cfg.Instrumentation.PrometheusListenAddr + "/metrics", nil
 }
 
 // Running reports whether replica i's process is running.
@@ -408,32 +448,38 @@ func keeperID(k ed25519.PrivateKey) string {
 	return fmt.Sprintf("%x", []byte(k.Public().(ed25519.PublicKey)))
 }
 
-// SameAppHash waits until every replica reports the same committed height
-// and returns that chain info; it fails if their app hashes differ there.
-// Under CometBFT's empty blocks the heights move every block interval, so
-// it asks again until one round of answers shows one height.
-func (n *Net) SameAppHash(ctx context.Context, timeout time.Duration) (*lightkeeperv1.GetChainInfoResponse, error) {
+// SameAppHash waits until the given replicas (every one when none is
+// given) report the same committed height and returns that chain info; it
+// fails if their app hashes differ there. Under CometBFT's empty blocks
+// the heights move every block interval, so it asks again until one round
+// of answers shows one height.
+func (n *Net) SameAppHash(ctx context.Context, timeout time.Duration, replicas ...int) (*lightkeeperv1.GetChainInfoResponse, error) {
+	if len(replicas) == 0 {
+		for i := range n.URLs {
+			replicas = append(replicas, i)
+		}
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		infos := make([]*lightkeeperv1.GetChainInfoResponse, len(n.URLs))
+		infos := make([]*lightkeeperv1.GetChainInfoResponse, len(replicas))
 		var err error
 		same := true
-		for i := range n.URLs {
-			if infos[i], err = n.ChainInfo(ctx, i); err != nil {
+		for j, i := range replicas {
+			if infos[j], err = n.ChainInfo(ctx, i); err != nil {
 				break
 			}
-			same = same && infos[i].GetReplicaHeight() == infos[0].GetReplicaHeight()
+			same = same && infos[j].GetReplicaHeight() == infos[0].GetReplicaHeight()
 		}
 		if err == nil && same {
-			for i, info := range infos {
+			for j, info := range infos {
 				if len(info.GetAppHash()) == 0 || string(info.GetAppHash()) != string(infos[0].GetAppHash()) {
-					return nil, fmt.Errorf("replicanet: at height %d replica %d has app hash %X, replica 0 %X", info.GetReplicaHeight(), i, info.GetAppHash(), infos[0].GetAppHash())
+					return nil, fmt.Errorf("replicanet: at height %d replica %d has app hash %X, replica %d %X", info.GetReplicaHeight(), replicas[j], info.GetAppHash(), replicas[0], infos[0].GetAppHash())
 				}
 			}
 			return infos[0], nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("replicanet: the replicas were not at one height within %v (last error: %v)", timeout, err)
+			return nil, fmt.Errorf("replicanet: replicas %v were not at one height within %v (last error: %v)", replicas, timeout, err)
 		}
 		select {
 		case <-time.After(100 * time.Millisecond):
