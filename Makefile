@@ -48,7 +48,7 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 
 .DEFAULT_GOAL := help
 .PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
-        generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
+        demo-replicated generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
         wasm-keeper browser-ext edge-worker edge-worker-proofs examples js-deps clients-deps wasm-bench compute-bench \
         explorer explorer-deps checkexplorer
 
@@ -63,6 +63,10 @@ help:
 ## demo: an embedded coordinator, keepers (3 Byzantine), real proofs, results on screen
 demo:
 	$(GO) run ./cmd/lightkeeper demo
+
+## demo-replicated: 4 replicas (CometBFT) as separate processes, keepers, real proofs; one replica killed and restarted
+demo-replicated:
+	$(GO) run ./cmd/lightkeeper demo --replicas 4
 
 ## test: everything CI checks: test-go, the tests in Chromium and workerd, the clients in other languages
 test: test-go test-browser test-edge test-clients

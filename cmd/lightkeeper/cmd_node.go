@@ -36,7 +36,9 @@ online by registering (docs/design.md, "Replication on CometBFT").`,
 	home := c.Flags().String("home", "", "the replica's CometBFT home (required)")
 	apiListen := c.Flags().String("api-listen", "", "address of the Connect API (default: network.listen of HOME/config/lightkeeper.toml)")
 	logLevel := c.Flags().String("log-level", "info", "debug, info, warn or error (the application's log; CometBFT logs errors only below debug)")
-	c.RunE = func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), *home, *apiListen, *logLevel) }
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		return runNode(cmd.Context(), *home, *apiListen, *logLevel)
+	}
 	return c
 }
 
@@ -73,7 +75,15 @@ func runNode(ctx context.Context, home, apiListen, logLevel string) error {
 	if err != nil {
 		return fmt.Errorf("API: %w", err)
 	}
-	n, err := replica.NewNodeWith(cfg, replica.NodeOptions{Logger: log, CometLogger: cometLog, API: &api})
+	fault, err := replica.ParseFault(os.Getenv(replica.FaultEnv))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("%s: %w", replica.FaultEnv, err)
+	}
+	if fault != replica.FaultNone {
+		log.Warn("TEST FAULT: this replica misbehaves on purpose; never run it outside a test", "fault", string(fault), "env", replica.FaultEnv)
+	}
+	n, err := replica.NewNodeWith(cfg, replica.NodeOptions{Logger: log, CometLogger: cometLog, API: &api, Fault: fault})
 	if err != nil {
 		ln.Close()
 		return err

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/loadgen"
 	"github.com/lightkeeper-net/lightkeeper/devtools/proofgen"
+	"github.com/lightkeeper-net/lightkeeper/devtools/replicanet"
 	"github.com/lightkeeper-net/lightkeeper/internal/progress"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
@@ -68,19 +70,20 @@ func newBenchCmd() *cobra.Command {
 	o.voteDelay = fs.Duration("vote-delay", 20*time.Millisecond, "…or this long after the first")
 	o.logLevel = fs.String("log-level", "error", "coordinator and keeper log level")
 	o.cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the measured run (whole process) to this file")
+	o.replicas = fs.Int("replicas", 0, "after the embedded devnet, run the same load against this many replicas of a CometBFT chain (separate 'lightkeeper node' processes on loopback, keepers and submitters spread over them) and print both")
 	o.traceFile = fs.String("trace", "", "write a runtime execution trace of the measured run to this file ('go tool trace')")
 	c.RunE = func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.Flags(), o) }
 	return c
 }
 
 type benchOptions struct {
-	nKeepers, rounds, concurrency, voteBatch            *int
+	nKeepers, rounds, concurrency, voteBatch, replicas  *int
 	duration, voteDelay                                 *time.Duration
 	url, keysDir, data, logLevel, cpuProfile, traceFile *string
 }
 
 func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
-	nKeepers, rounds, concurrency, voteBatch := o.nKeepers, o.rounds, o.concurrency, o.voteBatch
+	nKeepers, rounds, concurrency, voteBatch, replicas := o.nKeepers, o.rounds, o.concurrency, o.voteBatch, o.replicas
 	duration, voteDelay := o.duration, o.voteDelay
 	url, keysDir, data, logLevel, cpuProfile, traceFile := o.url, o.keysDir, o.data, o.logLevel, o.cpuProfile, o.traceFile
 	set := map[string]bool{}
@@ -103,6 +106,8 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		return usagef("--coordinator and --keys go together")
 	case *url != "" && set["data"]:
 		return usagef("--data is for the embedded devnet, not with --coordinator")
+	case *replicas < 0 || *replicas > 16 || (*replicas > 0 && *url != ""):
+		return usagef("--replicas %d: want 1..16, without --coordinator", *replicas)
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
@@ -225,8 +230,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		}
 		defer trace.Stop()
 	}
-	counter := progress.StartCounter(os.Stderr, "rounds running")
-	rep, err := loadgen.Run(ctx, loadgen.Options{
+	lo := loadgen.Options{
 		URL:  target,
 		Keys: keys,
 		Proof: loadgen.Proof{
@@ -239,19 +243,65 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		VoteBatch:   *voteBatch,
 		VoteDelay:   *voteDelay,
 		Logger:      log,
-	})
-	counter.Stop()
-	if rep == nil {
+	}
+	rep, err := benchRun(ctx, lo, raw)
+	if rep == nil || err != nil || *replicas == 0 {
 		return err
 	}
-	printBench(out, rep, raw)
+
+	bin, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	if !rep.AllApproved() {
-		return errors.New("not every round was decided APPROVED")
+	n, err := replicanet.Start(ctx, replicanet.Options{
+		Binary: bin, Replicas: *replicas, Keepers: len(keys), Idle: true, Logger: log,
+		TimeoutCommit: benchTimeoutCommit,
+		// As the embedded devnet's: the submission limiter, the per-address
+		// stream limit and challenges are not what the bench measures.
+		APIConfig: map[string]string{"submit_rate": "1e6", "submit_burst": "1000000", "max_streams_per_address": "1048576", "max_streams": "1048576"},
+	})
+	if err != nil {
+		return err
 	}
+	defer n.Close()
+	fmt.Fprintf(out, "\ntarget:  %d replicas of a CometBFT chain, separate 'lightkeeper node' processes (%s), timeout_commit %v; keepers and submitters spread over them; data in %s\n",
+		*replicas, strings.Join(n.URLs, " "), benchTimeoutCommit, n.Dir)
+	lo.URL, lo.URLs, lo.Keys = "", n.URLs, n.Keys[:len(keys)]
+	rrep, err := benchRun(ctx, lo, raw)
+	if rrep == nil || err != nil {
+		return err
+	}
+	ratio := func(a, b float64) float64 { return a / max(b, 1e-9) }
+	ed, _ := rep.Decided()
+	rd, _ := rrep.Decided()
+	fmt.Fprintf(out, "\nreplicated vs embedded: decided rounds/s %.2f×\n",
+		ratio(float64(rd)/rrep.Wall.Seconds(), float64(ed)/rep.Wall.Seconds()))
 	return nil
+}
+
+// benchTimeoutCommit is the replicas' block interval under load: CometBFT
+// waits this long after a block before the next round of consensus, so it
+// bounds both latency (a decision takes about two blocks: the votes' and
+// the round's) and batching (what arrives meanwhile shares one block).
+const benchTimeoutCommit = 200 * time.Millisecond
+
+// benchRun runs one load and prints its report; it fails unless every
+// round was decided APPROVED.
+func benchRun(ctx context.Context, o loadgen.Options, raw float64) (*loadgen.Report, error) {
+	counter := progress.StartCounter(os.Stderr, "rounds running")
+	rep, err := loadgen.Run(ctx, o)
+	counter.Stop()
+	if rep == nil {
+		return nil, err
+	}
+	printBench(os.Stdout, rep, raw)
+	if err != nil {
+		return rep, err
+	}
+	if !rep.AllApproved() {
+		return rep, errors.New("not every round was decided APPROVED")
+	}
+	return rep, nil
 }
 
 func printBench(out io.Writer, rep *loadgen.Report, rawVerify float64) {

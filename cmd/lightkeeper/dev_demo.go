@@ -19,7 +19,7 @@ func init() { register(newDemoCmd) }
 
 func newDemoCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "demo [--valid N] [--keepers N] [--byzantine LIST] [--pool-keys DIR] [--exit]",
+		Use:   "demo [--valid N] [--keepers N] [--byzantine LIST] [--pool-keys DIR] [--exit] [--replicas N]",
 		Short: "run a devnet with Byzantine keepers through real proofs and compute jobs (development)",
 		Long: `demo runs a devnet with Byzantine keepers through real gnark proofs (valid
 and invalid, 2 schemes × 2 curves), WebAssembly compute jobs, shielded-pool
@@ -27,7 +27,14 @@ withdrawals and an epoch turning over, and prints what became of each
 request next to what was expected (the script: devtools/demo). Progress
 bars go to stderr when it is a terminal; otherwise each phase prints one
 line. Run from a terminal, it keeps the first devnet serving at the end
-until Ctrl-C, unless --exit.`,
+until Ctrl-C, unless --exit.
+
+With --replicas N it runs the replicated demo instead (make
+demo-replicated): N replicas of a CometBFT chain as separate 'lightkeeper
+node' processes and the keepers spread over them; proofs go in through
+replica 0, replica 0 is killed with SIGKILL while the others decide more,
+a certificate is read from replica 2 and checked offline, and replica 0
+is restarted and rejoins at the others' app hash.`,
 		Args: exactArgs(0, ""),
 	}
 	fs := c.Flags()
@@ -39,6 +46,7 @@ until Ctrl-C, unless --exit.`,
 	computeSection := fs.Bool("compute", true, "also run COMPUTE rounds over the example programs (built with the go command)")
 	poolSection := fs.Bool("pool", true, "also run the shielded pool: deposits, and WITHDRAWAL rounds on a demo setup of the pool's keys")
 	poolKeys := fs.String("pool-keys", "", "reuse the pool's key pair in `DIR` (pool.pk, pool.vk), making it there on the first run as 'wallet setup --fast --out DIR' does (default: a new demo setup every run)")
+	replicas := fs.Int("replicas", 0, "run the replicated demo instead: this many replicas as separate processes (at least 3), one killed with SIGKILL and restarted")
 	exit := fs.Bool("exit", false, "stop at the end instead of serving until Ctrl-C (the default when stdin is not a terminal)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		var byz []byzantine.Strategy
@@ -55,6 +63,18 @@ until Ctrl-C, unless --exit.`,
 		log, err := newLogger(*logLevel)
 		if err != nil {
 			return err
+		}
+		if *replicas != 0 {
+			if *replicas < 3 {
+				return usagef("--replicas %d: the replicated demo needs at least 3", *replicas)
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			return demo.RunReplicated(cmd.Context(), demo.ReplicatedOptions{
+				Binary: bin, Replicas: *replicas, Keepers: *n, Byzantine: byz, Valid: min(*valid, 2), Logger: log,
+			}, os.Stdout)
 		}
 		o := demo.Options{
 			Valid: *valid, Keepers: *n, Byzantine: byz, Logger: log,

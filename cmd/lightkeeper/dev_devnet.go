@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"time"
@@ -11,13 +12,14 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
+	"github.com/lightkeeper-net/lightkeeper/devtools/replicanet"
 )
 
 func init() { register(newDevnetCmd) }
 
 func newDevnetCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "devnet [--keepers N] [--byzantine N --byzantine-strategy S] [--wasm-keepers N [--wasm FILE]]",
+		Use:   "devnet [--keepers N] [--byzantine N --byzantine-strategy S] [--wasm-keepers N [--wasm FILE]] [--replicas N]",
 		Short: "run a coordinator and keepers in one process (development)",
 		Args:  exactArgs(0, ""),
 	}
@@ -31,6 +33,7 @@ func newDevnetCmd() *cobra.Command {
 	wf := wasmFlags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	poolVK := fs.String("pool-vk", "", "enable the shielded pool with this verifying key (from 'wallet setup'); a new chain only")
+	replicas := fs.Int("replicas", 0, "run a replicated devnet instead: this many replicas of a CometBFT chain as separate 'lightkeeper node' processes, the keepers spread over them (--data keeps their homes)")
 	poolBalance := fs.Uint64("pool-balance", 1_000_000, "with --pool-vk: the genesis balance of every keeper key, to deposit from")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
@@ -50,6 +53,12 @@ func newDevnetCmd() *cobra.Command {
 		}
 		if *byz < 0 || *byz > *n {
 			return usagef("--byzantine %d: want 0..%d", *byz, *n)
+		}
+		if *replicas != 0 {
+			if *replicas < 1 || *nwasm != 0 || poolKey != nil {
+				return usagef("--replicas %d: want 1 or more, without --wasm-keepers or --pool-vk", *replicas)
+			}
+			return runReplicatedDevnet(ctx, *data, *replicas, *n, slices.Repeat([]byzantine.Strategy{st}, *byz), log)
 		}
 		if *nwasm < 0 || *nwasm > *n {
 			return usagef("--wasm-keepers %d: want 0..%d", *nwasm, *n)
@@ -83,4 +92,28 @@ func newDevnetCmd() *cobra.Command {
 		return d.Close()
 	}
 	return c
+}
+
+// runReplicatedDevnet runs replicanet until ctx is done: it prints every
+// replica's API, process id and the command that restarts it, so that a
+// user can kill one and bring it back (README, "A replicated devnet").
+func runReplicatedDevnet(ctx context.Context, dir string, replicas, keepers int, byz []byzantine.Strategy, log *slog.Logger) error {
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	n, err := replicanet.Start(ctx, replicanet.Options{Binary: bin, Dir: dir, Replicas: replicas, Keepers: keepers, Byzantine: byz, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := n.WaitOnline(ctx, 0, keepers, time.Minute); err != nil {
+		n.Close()
+		return err
+	}
+	fmt.Printf("replicated devnet ready: chain %s, %d keepers (%d Byzantine), data in %s\n", n.Genesis.GetChainId(), keepers, len(byz), n.Dir)
+	for i, u := range n.URLs {
+		fmt.Printf("  replica %d: %s  pid %d  log %s.log  restart: %s node --home %s\n", i, u, n.Pid(i), n.Home(i), bin, n.Home(i))
+	}
+	<-ctx.Done()
+	return n.Close()
 }

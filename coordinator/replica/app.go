@@ -53,6 +53,9 @@ type App struct {
 	// handshake replays it.
 	pending *pendingBlock
 
+	// fault is a test-only misbehaviour (fault.go); FaultNone in production.
+	fault Fault
+
 	// mempool is CometBFT's, once the node around the app exists:
 	// Broadcast hands the API's submissions to it.
 	mempool atomic.Pointer[mempool.Mempool]
@@ -72,6 +75,8 @@ type AppOptions struct {
 	// serves (listen address, request limits); config.Default() when
 	// nil. Challenges are off on a replica whatever it says.
 	Config *config.Config
+	// Fault makes the replica misbehave, for tests (fault.go).
+	Fault Fault
 }
 
 // Open opens (or creates) a replica's data directory with the default
@@ -92,7 +97,7 @@ func OpenApp(dir string, o AppOptions) (*App, error) {
 	if o.Config != nil {
 		cfg = *o.Config
 	}
-	a := &App{log: log, dir: dir, cfg: cfg}
+	a := &App{log: log, dir: dir, cfg: cfg, fault: o.Fault}
 	if err := a.restore(); err != nil {
 		return nil, err
 	}
@@ -308,6 +313,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		Entropy:       bytes.Clone(a.appHash),
 	}, func(res *state.Result) (err error) {
 		hash, err = AppHash(a.height+1, a.appHash, res.Changes)
+		hash = a.fault.appHash(hash)
 		return err
 	})
 	if err != nil {

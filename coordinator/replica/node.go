@@ -39,6 +39,8 @@ type NodeOptions struct {
 	// API is the Connect API's node-local settings (LoadAPIConfig);
 	// config.Default() when nil.
 	API *config.Config
+	// Fault makes the replica misbehave, for tests (fault.go).
+	Fault Fault
 }
 
 // APIConfigFile is the replica home's coordinator config (the
@@ -89,7 +91,7 @@ func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API})
+	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API, Fault: o.Fault})
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,10 @@ type TestnetOptions struct {
 	// Ports of the Connect API, one per replica, written to each home's
 	// APIConfigFile; empty: free ports picked now.
 	APIPorts []int
+	// Ports of CometBFT's Prometheus metrics (consensus: height, missing
+	// and Byzantine validators, block interval), one per replica; empty:
+	// free ports picked now.
+	MetricsPorts []int
 	// TimeoutPropose and TimeoutCommit override CometBFT's defaults (3 s
 	// and 1 s) when set: a loopback testnet wants short blocks.
 	TimeoutPropose, TimeoutCommit time.Duration
@@ -58,13 +62,13 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
-	if len(o.P2PPorts) == 0 && len(o.APIPorts) == 0 {
+	if len(o.P2PPorts) == 0 && len(o.APIPorts) == 0 && len(o.MetricsPorts) == 0 {
 		// One call, so that no port is handed out twice.
-		ports, err := freePorts(o.Host, 2*o.Replicas)
+		ports, err := freePorts(o.Host, 3*o.Replicas)
 		if err != nil {
 			return nil, err
 		}
-		o.P2PPorts, o.APIPorts = ports[:o.Replicas], ports[o.Replicas:]
+		o.P2PPorts, o.APIPorts, o.MetricsPorts = ports[:o.Replicas], ports[o.Replicas:2*o.Replicas], ports[2*o.Replicas:]
 	}
 	if len(o.P2PPorts) == 0 {
 		ports, err := freePorts(o.Host, o.Replicas)
@@ -85,6 +89,16 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	}
 	if len(o.APIPorts) != o.Replicas {
 		return nil, fmt.Errorf("testnet: %d API ports for %d replicas", len(o.APIPorts), o.Replicas)
+	}
+	if len(o.MetricsPorts) == 0 {
+		ports, err := freePorts(o.Host, o.Replicas)
+		if err != nil {
+			return nil, err
+		}
+		o.MetricsPorts = ports
+	}
+	if len(o.MetricsPorts) != o.Replicas {
+		return nil, fmt.Errorf("testnet: %d metrics ports for %d replicas", len(o.MetricsPorts), o.Replicas)
 	}
 	appState, err := protojson.Marshal(o.Genesis)
 	if err != nil {
@@ -124,6 +138,11 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 		cfg.P2P.AddrBookStrict = false
 		cfg.P2P.PexReactor = false
 		cfg.RPC.ListenAddress = ""
+		// A validator that stops signing (silent, or halted on an app hash
+		// it computed alone) shows in the others' consensus metrics
+		// (cometbft_consensus_missing_validators).
+		cfg.Instrumentation.Prometheus = true
+		cfg.Instrumentation.PrometheusListenAddr = net.JoinHostPort(o.Host, strconv.Itoa(o.MetricsPorts[i]))
 		// The ledger indexes what clients look up; CometBFT's transaction
 		// index would be a second copy (and v0.38 never closes its
 		// database, so a node could not restart in the same process).

@@ -38,6 +38,10 @@ type Proof struct {
 type Options struct {
 	// URL of the coordinator.
 	URL string
+	// URLs, when set instead of URL, are replicas of one chain: keeper i
+	// and submitter i use URLs[i mod len(URLs)], and the metrics are
+	// read from URLs[0] (a replica counts every block's votes).
+	URLs []string
 	// Keys of the synthetic keepers: genesis keepers of that coordinator.
 	Keys []ed25519.PrivateKey
 	// Proof is submitted Rounds times.
@@ -135,18 +139,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.OnlineTimeout <= 0 {
 		o.OnlineTimeout = 30 * time.Second
 	}
-	url := strings.TrimRight(o.URL, "/")
+	urls := o.URLs
+	if len(urls) == 0 {
+		urls = []string{o.URL}
+	}
+	for i, u := range urls {
+		urls[i] = strings.TrimRight(u, "/")
+	}
+	url := urls[0]
 
 	// Submitters share one pool large enough that no call waits for a
 	// connection: a submit and a watch stream per submitter.
 	h := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2*o.Concurrency + 4}}
-	rounds := lightkeeperv1connect.NewRoundServiceClient(h, url)
+	roundClients := make([]lightkeeperv1connect.RoundServiceClient, len(urls))
+	for i, u := range urls {
+		roundClients[i] = lightkeeperv1connect.NewRoundServiceClient(h, u)
+		if _, err := lightkeeperv1connect.NewLedgerServiceClient(h, u).GetChainInfo(ctx,
+			connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{})); err != nil {
+			return nil, fmt.Errorf("coordinator %s: %w", u, err)
+		}
+	}
 	vks := lightkeeperv1connect.NewVerifyingKeyServiceClient(h, url)
 	ks := lightkeeperv1connect.NewKeeperServiceClient(h, url)
-	if _, err := lightkeeperv1connect.NewLedgerServiceClient(h, url).GetChainInfo(ctx,
-		connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{})); err != nil {
-		return nil, fmt.Errorf("coordinator %s: %w", url, err)
-	}
 
 	// Keepers: the real keeper code, approving without checking. Each
 	// gets its own connection pool (its stream must not queue its votes).
@@ -164,7 +178,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	ids := make(map[string]bool, len(o.Keys))
 	for i, key := range o.Keys {
 		kc := base.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
-		k := keeper.New(url, key, kc)
+		k := keeper.New(urls[i%len(urls)], key, kc)
 		keepers[i] = k
 		ids[k.ID()] = true
 		kwg.Add(1)
@@ -203,7 +217,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		wg   sync.WaitGroup
 	)
 	start := time.Now()
-	for range o.Concurrency {
+	for c := range o.Concurrency {
+		rounds := roundClients[c%len(roundClients)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
