@@ -75,6 +75,15 @@ func DefaultSessionParams() *lightkeeperv1.SessionParams {
 	}
 }
 
+// DefaultReplicatedParams are DefaultParams with DefaultSessionParams: the
+// parameters of a replicated chain's genesis (lightkeeper testnet init),
+// where a keeper's online status must be chain state.
+func DefaultReplicatedParams() *lightkeeperv1.ConsensusParams {
+	p := DefaultParams()
+	p.Sessions = DefaultSessionParams()
+	return p
+}
+
 // validateSessions checks params.sessions when present.
 func validateSessions(s *lightkeeperv1.SessionParams) error {
 	if s == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/replica"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() { register(newTestnetCmd) }
@@ -61,7 +62,7 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		case *timeoutCommit <= 0:
 			return usagef("--timeout-commit %s: want a positive duration", *timeoutCommit)
 		}
-		_, g, err := setup.Init(*dir, *chainID, *keepers)
+		_, g, err := setup.InitWith(*dir, *chainID, *keepers, protocol.DefaultReplicatedParams())
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,9 @@ const txEnvelopeBytes = 64 << 10
 type txLimits struct {
 	maxTxBytes int
 	chainID    string
+	// sessions: the chain keeps keeper sessions (params.sessions), so a
+	// registration does not mark a keeper online by itself.
+	sessions bool
 }
 
 // limitsOf sizes a transaction for the largest payload the chain
@@ -37,7 +40,7 @@ func limitsOf(chainID string, p *lightkeeperv1.ConsensusParams) txLimits {
 	largest := max(protocol.MaxTxBodyBytes,
 		protocol.SizeLimitsOf(p).Normalized().MaxVerifyingKeyBytes,
 		protocol.ComputeLimitsOf(p.GetCompute()).MaxModuleBytes)
-	return txLimits{maxTxBytes: largest + txEnvelopeBytes, chainID: chainID}
+	return txLimits{maxTxBytes: largest + txEnvelopeBytes, chainID: chainID, sessions: p.GetSessions() != nil}
 }
 
 // Errors of admission; codeOf maps them to ABCI codes.

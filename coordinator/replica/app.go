@@ -302,7 +302,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 		at[i] = len(txs)
 		txs = append(txs, tx)
-		if r := tx.GetRegisterKeeper(); r != nil {
+		if r := tx.GetRegisterKeeper(); r != nil && !a.limits.sessions {
 			txs = append(txs, sessionOpened(r.GetKeeperId()))
 		}
 	}
@@ -332,11 +332,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 }
 
 // sessionOpened is the SetKeeperOnline a registration implies on a
-// replicated chain: until keeper sessions are signed transactions (the
-// next step of issue #11), a keeper's signed registration is the only
+// replicated chain whose genesis keeps no keeper sessions (no
+// params.sessions): there a keeper's signed registration is the only
 // evidence of its presence every replica shares. It follows the
 // registration in the block, whose signature admission checked, so it
-// applies to a keeper that exists.
+// applies to a keeper that exists. A chain with session rules takes the
+// keeper's own KeeperSessionTx instead (lightkeeper testnet init writes
+// them into its genesis).
 func sessionOpened(keeperID string) *lightkeeperv1.Transaction {
 	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SetKeeperOnline{
 		SetKeeperOnline: &lightkeeperv1.SetKeeperOnlineTx{KeeperId: keeperID, Online: true},

@@ -8,6 +8,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
@@ -58,7 +59,7 @@ func TestKeeperSessionOnChain(t *testing.T) {
 	if res := checkTx(t, d, enc(t, sessionTx(testChain, 0, at))); res.Code != CodeRefused || !strings.Contains(res.Log, "not after the last accepted session") {
 		t.Errorf("replayed session: code %d log %q", res.Code, res.Log)
 	}
-	k, _ := d.app.machine.Keeper(keeperID(0))
+	k := keeperOf(d, 0)
 	if !k.Online || k.SessionUnixMilli != at {
 		t.Fatalf("after its session: online %t session %d", k.Online, k.SessionUnixMilli)
 	}
@@ -67,8 +68,7 @@ func TestKeeperSessionOnChain(t *testing.T) {
 	for range 60 {
 		d.block()
 	}
-	k0, _ := d.app.machine.Keeper(keeperID(0))
-	k1, _ := d.app.machine.Keeper(keeperID(1))
+	k0, k1 := keeperOf(d, 0), keeperOf(d, 1)
 	if k0.Online || k0.SessionExpiresAt != nil || !k1.Online {
 		t.Fatalf("after the ttl: keeper 0 online %t (expires %v), keeper 1 online %t", k0.Online, k0.SessionExpiresAt, k1.Online)
 	}
@@ -81,4 +81,10 @@ func TestKeeperSessionWithoutRules(t *testing.T) {
 	if res := checkTx(t, d, enc(t, sessionTx(testChain, 0, d.time.UnixMilli()))); res.Code != CodeRefused || !strings.Contains(res.Log, "params.sessions") {
 		t.Errorf("code %d log %q", res.Code, res.Log)
 	}
+}
+
+func keeperOf(d *driver, i int) *lightkeeperv1.Keeper {
+	var k *lightkeeperv1.Keeper
+	d.app.withMachine(func(m *state.Machine) { k, _ = m.Keeper(keeperID(i)) })
+	return k
 }

@@ -88,15 +88,16 @@ func (n *Node) authenticate(auth *lightkeeperv1.SessionAuth) (string, error) {
 // openSession starts or renews a keeper's session: a new session refills
 // its queue from state and makes it online (in a block, so committee draws
 // see it) before tasks flow.
-func (n *Node) openSession(ctx context.Context, id string, stream bool) error {
+func (n *Node) openSession(ctx context.Context, auth *lightkeeperv1.SessionAuth, stream bool) error {
+	id := auth.GetKeeperId()
 	if n.dispatch.begin(id, stream, n.now(), n.cfg.Network.PullGraceDuration()) {
 		n.dispatch.refill(id, n.owedTasks(id))
 	}
+	if n.repl != nil {
+		return n.chainSession(ctx, auth)
+	}
 	if n.keeperOnline(id) {
 		return nil
-	}
-	if n.repl != nil {
-		return connect.NewError(connect.CodeFailedPrecondition, errNoSession)
 	}
 	res, err := n.submit(ctx, setOnlineTx(id, true))
 	if err == nil {
@@ -123,7 +124,7 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 	// The producer takes a keeper offline once it is out of session, so
 	// ending the stream is all there is to do here.
 	defer n.dispatch.endStream(id)
-	if err := n.openSession(ctx, id, true); err != nil {
+	if err := n.openSession(ctx, req.Msg.GetAuth(), true); err != nil {
 		return err
 	}
 	n.log.Debug("keeper subscribed", "keeper", id)
@@ -173,7 +174,7 @@ func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightk
 		return nil, err
 	}
 	defer release()
-	if err := n.openSession(ctx, id, false); err != nil {
+	if err := n.openSession(ctx, req.Msg.GetAuth(), false); err != nil {
 		return nil, err
 	}
 	tasks := n.dispatch.next(ctx, id, max, wait)

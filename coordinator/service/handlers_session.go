@@ -38,13 +38,10 @@ func (s keeperServer) RenewSession(ctx context.Context, req *connect.Request[lig
 			return nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("session renewed %v ago; renew at most every %v (a quarter of the ttl)", (ttl-left).Round(time.Millisecond), ttl/4))
 		}
 	}
-	id, err := n.authenticate(auth)
-	if err != nil {
+	if _, err := n.authenticate(auth); err != nil {
 		return nil, err
 	}
-	res, err := n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_KeeperSession{KeeperSession: &lightkeeperv1.KeeperSessionTx{
-		KeeperId: id, UnixMilli: auth.GetTime().AsTime().UnixMilli(), Signature: auth.GetSignature(),
-	}}})
+	res, err := n.submit(ctx, keeperSessionTx(auth))
 	if err == nil {
 		err = res.Err
 	}

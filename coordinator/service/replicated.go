@@ -215,8 +215,47 @@ func (n *Node) waitReplicated(ctx context.Context, p *pendingTx) (state.TxResult
 }
 
 // errNoSession refuses to open a session for a keeper that is not online
-// on a replicated chain, where no replica may mark it online on its own.
-var errNoSession = errors.New("on a replicated chain a keeper comes online by registering (RegisterKeeper); this keeper is registered but offline")
+// on a replicated chain without session rules, where no replica may mark
+// it online on its own.
+var errNoSession = errors.New("this replicated chain keeps no keeper sessions (its genesis has no params.sessions): a keeper comes online by registering (RegisterKeeper); this keeper is registered but offline")
+
+// chainSession brings a keeper's chain session in line with the session
+// it opens here (Subscribe or PullTasks): on a chain with session rules,
+// the keeper's own signature of this session goes on the chain as a
+// KeeperSessionTx when the keeper is offline or its session has less than
+// half its ttl left, so that a keeper that pulls keeps itself online (a
+// streaming one renews with RenewSession). Without session rules, an
+// offline keeper is refused (errNoSession).
+func (n *Node) chainSession(ctx context.Context, auth *lightkeeperv1.SessionAuth) error {
+	var rules *lightkeeperv1.SessionParams
+	var k *lightkeeperv1.Keeper
+	if err := n.readMachine(func(m *state.Machine) {
+		rules = m.Params().GetSessions()
+		k, _ = m.Keeper(auth.GetKeeperId())
+	}); err != nil {
+		return toConnect(err)
+	}
+	if rules == nil {
+		if k.GetOnline() {
+			return nil
+		}
+		return connect.NewError(connect.CodeFailedPrecondition, errNoSession)
+	}
+	if k.GetOnline() && k.GetSessionExpiresAt() != nil && k.GetSessionExpiresAt().AsTime().Sub(n.now()) > rules.GetTtl().AsDuration()/2 {
+		return nil
+	}
+	res, err := n.submit(ctx, keeperSessionTx(auth))
+	if err == nil {
+		err = res.Err
+	}
+	return toConnect(err)
+}
+
+func keeperSessionTx(auth *lightkeeperv1.SessionAuth) *lightkeeperv1.Transaction {
+	return &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_KeeperSession{KeeperSession: &lightkeeperv1.KeeperSessionTx{
+		KeeperId: auth.GetKeeperId(), UnixMilli: auth.GetTime().AsTime().UnixMilli(), Signature: auth.GetSignature(),
+	}}}
+}
 
 // ApplyBlock applies a block the replicated log decided. It takes the
 // machine's write lock and, when the block applies, keeps it until

@@ -30,6 +30,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Options configure a replicated devnet. Zero values are sensible.
@@ -176,7 +177,7 @@ func cmpOr[T comparable](v, def T) T {
 func (n *Net) loadOrInit(o Options) error {
 	home0 := filepath.Join(n.Dir, "replica-0")
 	if _, err := os.Stat(home0); err != nil {
-		keys, g, err := setup.Init(n.Dir, "lightkeeper-replicanet", o.Keepers)
+		keys, g, err := setup.InitWith(n.Dir, "lightkeeper-replicanet", o.Keepers, protocol.DefaultReplicatedParams())
 		if err != nil {
 			return err
 		}

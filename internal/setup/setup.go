@@ -77,6 +77,11 @@ func KeyID(k ed25519.PrivateKey) string {
 // config.toml into dir. It refuses to overwrite an existing
 // genesis.
 func Init(dir, chainID string, n int) ([]ed25519.PrivateKey, *lightkeeperv1.Genesis, error) {
+	return InitWith(dir, chainID, n, protocol.DefaultParams())
+}
+
+// InitWith is Init under the given chain parameters.
+func InitWith(dir, chainID string, n int, params *lightkeeperv1.ConsensusParams) ([]ed25519.PrivateKey, *lightkeeperv1.Genesis, error) {
 	if _, err := os.Stat(filepath.Join(dir, GenesisFile)); err == nil {
 		return nil, nil, fmt.Errorf("%s already exists: refusing to overwrite a chain", filepath.Join(dir, GenesisFile))
 	}
@@ -86,7 +91,7 @@ func Init(dir, chainID string, n int) ([]ed25519.PrivateKey, *lightkeeperv1.Gene
 	g := &lightkeeperv1.Genesis{
 		ChainId:     chainID,
 		GenesisTime: timestamppb.New(time.Now().Truncate(time.Second)),
-		Params:      protocol.DefaultParams(),
+		Params:      params,
 	}
 	keys := make([]ed25519.PrivateKey, n)
 	for i := range keys {
