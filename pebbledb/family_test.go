@@ -34,6 +34,8 @@ func familySamples() map[*ledger.Family]proto.Message {
 		ledger.SpentNullifier: &lightkeeperv1.SpentNullifier{Nullifier: bytes.Repeat([]byte{1}, 32), Height: 5, Index: 1},
 		ledger.Withdrawal:     &lightkeeperv1.SpentNullifier{Nullifier: bytes.Repeat([]byte{2}, 32), Height: 5, Index: 2},
 		ledger.PoolLeaf:       &lightkeeperv1.PoolLeaf{Index: 3, Leaf: bytes.Repeat([]byte{3}, 32), Height: 5},
+		ledger.EligibleLists: &lightkeeperv1.EligibleList{Hash: bytes.Repeat([]byte{4}, 32),
+			Keepers: []*lightkeeperv1.WeightedKeeper{{KeeperId: id(1), Weight: 7}}},
 	}
 }
 

@@ -1808,6 +1808,63 @@ func (x *WeightedKeeper) GetWeight() uint64 {
 	return 0
 }
 
+// EligibleList is a weighted eligible list stored once, under its hash
+// (protocol.EligibleListHash), for every round and certificate drawn from
+// it: rounds and certificates carry only eligible_hash.
+type EligibleList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// protocol.EligibleListHash(keepers), 32 bytes: the store's key.
+	Hash []byte `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Sorted by keeper id, ids unique.
+	Keepers       []*WeightedKeeper `protobuf:"bytes,2,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EligibleList) Reset() {
+	*x = EligibleList{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EligibleList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EligibleList) ProtoMessage() {}
+
+func (x *EligibleList) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EligibleList.ProtoReflect.Descriptor instead.
+func (*EligibleList) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EligibleList) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *EligibleList) GetKeepers() []*WeightedKeeper {
+	if x != nil {
+		return x.Keepers
+	}
+	return nil
+}
+
 // Round is a request with its committee, votes and outcome.
 type Round struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -1823,7 +1880,10 @@ type Round struct {
 	// Keeper ids by seat; seat 0 is the leader.
 	Committee []string `protobuf:"bytes,8,rep,name=committee,proto3" json:"committee,omitempty"`
 	// The eligible keepers, sorted by id, with the weights the seats were
-	// drawn from, so anyone can recompute the committee.
+	// drawn from, so anyone can recompute the committee. Not stored with
+	// the round (eligible_hash stands for it, the list is stored once per
+	// distinct list); the API (GetRound, WatchRound, SubmitRound) fills it
+	// from the store.
 	Eligible        []*WeightedKeeper      `protobuf:"bytes,9,rep,name=eligible,proto3" json:"eligible,omitempty"`
 	Threshold       uint32                 `protobuf:"varint,10,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	RejectThreshold uint32                 `protobuf:"varint,11,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
@@ -1851,14 +1911,17 @@ type Round struct {
 	// block's transactions ran (results_hash empty): height, time,
 	// previous_hash, transactions_hash (which covers this round's
 	// submission) and entropy. seed = CommitteeSeed(seed_block).
-	SeedBlock     *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	SeedBlock *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	// protocol.EligibleListHash of the eligible list (32 bytes); the list
+	// itself is stored once under it (EligibleList).
+	EligibleHash  []byte `protobuf:"bytes,25,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +1933,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +1946,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Round) GetId() string {
@@ -2054,19 +2117,32 @@ func (x *Round) GetSeedBlock() *BlockHeader {
 	return nil
 }
 
+func (x *Round) GetEligibleHash() []byte {
+	if x != nil {
+		return x.EligibleHash
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // keepers' public keys (their ids) and the chain's consensus parameters
 // (or a pinned params hash) anyone can check it offline (lightkeeper
 // verify-cert; docs/committees.md says what only its block can confirm).
 type Certificate struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	ChainId         string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
-	RoundId         string                 `protobuf:"bytes,2,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
-	Kind            RoundKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=lightkeeper.v1.RoundKind" json:"kind,omitempty"`
-	Outcome         Outcome                `protobuf:"varint,4,opt,name=outcome,proto3,enum=lightkeeper.v1.Outcome" json:"outcome,omitempty"`
-	Height          uint64                 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
-	Seed            []byte                 `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"`
-	Committee       []string               `protobuf:"bytes,7,rep,name=committee,proto3" json:"committee,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChainId   string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	RoundId   string                 `protobuf:"bytes,2,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	Kind      RoundKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=lightkeeper.v1.RoundKind" json:"kind,omitempty"`
+	Outcome   Outcome                `protobuf:"varint,4,opt,name=outcome,proto3,enum=lightkeeper.v1.Outcome" json:"outcome,omitempty"`
+	Height    uint64                 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
+	Seed      []byte                 `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"`
+	Committee []string               `protobuf:"bytes,7,rep,name=committee,proto3" json:"committee,omitempty"`
+	// The eligible list the committee was drawn from. Empty in the
+	// certificate as its deciding block holds it (eligible_hash stands for
+	// it there, and CertificateHash leaves it out); filled by the API
+	// (GetCertificate), so that the certificate a client fetches is
+	// self-contained: the offline check recomputes its hash and refuses a
+	// list that does not match eligible_hash.
 	Eligible        []*WeightedKeeper      `protobuf:"bytes,8,rep,name=eligible,proto3" json:"eligible,omitempty"`
 	Threshold       uint32                 `protobuf:"varint,9,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	RejectThreshold uint32                 `protobuf:"varint,10,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
@@ -2090,14 +2166,17 @@ type Certificate struct {
 	// the round: an offline verifier compares it with the parameters it
 	// trusts and takes committee size and thresholds from those, never from
 	// the certificate (verify-cert --params / --params-hash).
-	ParamsHash    []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	ParamsHash []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	// protocol.EligibleListHash of the eligible list, 32 bytes: what the
+	// deciding block commits to instead of the list.
+	EligibleHash  []byte `protobuf:"bytes,18,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2109,7 +2188,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2122,7 +2201,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -2244,6 +2323,13 @@ func (x *Certificate) GetParamsHash() []byte {
 	return nil
 }
 
+func (x *Certificate) GetEligibleHash() []byte {
+	if x != nil {
+		return x.EligibleHash
+	}
+	return nil
+}
+
 // Evidence of equivocation: two different signed votes by one committee
 // member for one round.
 type Evidence struct {
@@ -2259,7 +2345,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2271,7 +2357,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2370,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2390,7 +2476,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2488,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2501,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Keeper) GetId() string {
@@ -2696,7 +2782,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2794,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2807,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Program) GetId() string {
@@ -2809,7 +2895,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2821,7 +2907,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2834,7 +2920,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2901,7 +2987,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2913,7 +2999,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2926,7 +3012,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -3062,7 +3148,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3160,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3173,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -3126,7 +3212,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3224,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3237,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -3182,7 +3268,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3194,7 +3280,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3207,7 +3293,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -3243,7 +3329,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3341,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3354,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -3289,7 +3375,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3301,7 +3387,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3314,7 +3400,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3343,7 +3429,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3441,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3454,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3395,7 +3481,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +3493,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,7 +3506,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3451,7 +3537,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3549,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3562,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3539,7 +3625,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +3637,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +3650,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3628,7 +3714,7 @@ type ChallengeAnswer struct {
 
 func (x *ChallengeAnswer) Reset() {
 	*x = ChallengeAnswer{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +3726,7 @@ func (x *ChallengeAnswer) String() string {
 func (*ChallengeAnswer) ProtoMessage() {}
 
 func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +3739,7 @@ func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
 func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChallengeAnswer) GetKind() VoteKind {
@@ -3696,7 +3782,7 @@ type ChallengeReveal struct {
 
 func (x *ChallengeReveal) Reset() {
 	*x = ChallengeReveal{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3708,7 +3794,7 @@ func (x *ChallengeReveal) String() string {
 func (*ChallengeReveal) ProtoMessage() {}
 
 func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3721,7 +3807,7 @@ func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
 func (*ChallengeReveal) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChallengeReveal) GetRoundId() string {
@@ -3749,7 +3835,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3761,7 +3847,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3774,7 +3860,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3802,7 +3888,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3814,7 +3900,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3827,7 +3913,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -3867,7 +3953,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3879,7 +3965,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3892,7 +3978,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -3953,7 +4039,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4051,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4064,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -4044,7 +4130,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4056,7 +4142,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4069,7 +4155,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -4133,7 +4219,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4145,7 +4231,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4158,7 +4244,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -4214,7 +4300,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4226,7 +4312,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4239,7 +4325,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Task) GetRoundId() string {
@@ -4336,7 +4422,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4434,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4447,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4424,7 +4510,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4436,7 +4522,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4449,7 +4535,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4503,7 +4589,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4515,7 +4601,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4528,7 +4614,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4575,7 +4661,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4587,7 +4673,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4600,7 +4686,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4764,7 +4850,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa2\b\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\\\n" +
+	"\fEligibleList\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\x128\n" +
+	"\akeepers\x18\x02 \x03(\v2\x1e.lightkeeper.v1.WeightedKeeperR\akeepers\"\xc7\b\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -4795,7 +4884,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
 	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
 	"\n" +
-	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\"\xcf\x05\n" +
+	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12#\n" +
+	"\religible_hash\x18\x19 \x01(\fR\feligibleHash\"\xf4\x05\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -4818,7 +4908,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"seed_block\x18\x10 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12\x1f\n" +
 	"\vparams_hash\x18\x11 \x01(\fR\n" +
-	"paramsHash\"\xb4\x01\n" +
+	"paramsHash\x12#\n" +
+	"\religible_hash\x18\x12 \x01(\fR\feligibleHash\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
@@ -5086,7 +5177,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -5109,49 +5200,50 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(*Vote)(nil),                   // 18: lightkeeper.v1.Vote
 	(*ComputeResult)(nil),          // 19: lightkeeper.v1.ComputeResult
 	(*WeightedKeeper)(nil),         // 20: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 21: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 22: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 23: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 24: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 25: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 26: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 27: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 28: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 29: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 30: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 31: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 32: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 33: lightkeeper.v1.SetKeeperOnlineTx
-	(*CastVoteTx)(nil),             // 34: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 35: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 36: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 37: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 38: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 39: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 40: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 41: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 42: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 43: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 44: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 45: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 46: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 47: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 48: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 49: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 50: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 51: google.protobuf.Timestamp
+	(*EligibleList)(nil),           // 21: lightkeeper.v1.EligibleList
+	(*Round)(nil),                  // 22: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 23: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 24: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 25: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 26: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 27: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 28: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 29: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 30: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 31: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 32: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 33: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 34: lightkeeper.v1.SetKeeperOnlineTx
+	(*CastVoteTx)(nil),             // 35: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 36: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 37: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 38: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 39: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 40: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 41: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 42: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 43: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 44: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 45: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 46: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 47: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 48: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 49: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 50: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 51: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 52: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	50, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	51, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
 	11, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
 	12, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
 	13, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
 	10, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
 	9,  // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
-	50, // 6: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	50, // 7: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	50, // 8: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	50, // 9: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	51, // 6: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	51, // 7: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	51, // 8: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	51, // 9: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 10: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 11: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
 	14, // 12: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
@@ -5160,75 +5252,76 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	5,  // 15: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
 	6,  // 16: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
 	19, // 17: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 18: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	17, // 19: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	51, // 20: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	51, // 21: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	20, // 22: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 23: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 24: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	51, // 25: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	18, // 26: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	19, // 27: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 28: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	35, // 29: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	2,  // 30: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 31: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	20, // 32: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	18, // 33: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	51, // 34: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	19, // 35: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 36: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	35, // 37: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	18, // 38: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	18, // 39: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	51, // 40: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	51, // 41: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	51, // 42: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	0,  // 43: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 44: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	29, // 45: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	30, // 46: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	32, // 47: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	33, // 48: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	34, // 49: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	28, // 50: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	31, // 51: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	17, // 52: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	37, // 53: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 54: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 55: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	18, // 56: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	51, // 57: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	35, // 58: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	27, // 59: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	22, // 60: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	23, // 61: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	38, // 62: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 63: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	19, // 64: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	37, // 65: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	51, // 66: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	39, // 67: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	40, // 68: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	8,  // 69: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
-	0,  // 70: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 71: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	10, // 72: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	16, // 73: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 74: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	51, // 75: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	42, // 76: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	44, // 77: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	43, // 78: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 79: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	35, // 80: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	47, // 81: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	82, // [82:82] is the sub-list for method output_type
-	82, // [82:82] is the sub-list for method input_type
-	82, // [82:82] is the sub-list for extension type_name
-	82, // [82:82] is the sub-list for extension extendee
-	0,  // [0:82] is the sub-list for field type_name
+	20, // 18: lightkeeper.v1.EligibleList.keepers:type_name -> lightkeeper.v1.WeightedKeeper
+	2,  // 19: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	17, // 20: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	52, // 21: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	52, // 22: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	20, // 23: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 24: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 25: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	52, // 26: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	18, // 27: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	19, // 28: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	38, // 29: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	36, // 30: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 31: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 32: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	20, // 33: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	18, // 34: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	52, // 35: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	19, // 36: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	38, // 37: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	36, // 38: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	18, // 39: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	18, // 40: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	52, // 41: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	52, // 42: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	52, // 43: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	0,  // 44: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 45: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	30, // 46: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	31, // 47: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	33, // 48: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	34, // 49: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	35, // 50: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	29, // 51: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	32, // 52: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	17, // 53: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	38, // 54: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 55: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 56: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	18, // 57: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	52, // 58: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	36, // 59: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	28, // 60: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	23, // 61: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	24, // 62: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	39, // 63: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 64: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	19, // 65: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	38, // 66: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	52, // 67: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	40, // 68: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	41, // 69: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	8,  // 70: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
+	0,  // 71: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 72: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	10, // 73: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	16, // 74: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 75: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	52, // 76: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	43, // 77: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	45, // 78: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	44, // 79: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 80: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	36, // 81: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	48, // 82: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	83, // [83:83] is the sub-list for method output_type
+	83, // [83:83] is the sub-list for method input_type
+	83, // [83:83] is the sub-list for extension type_name
+	83, // [83:83] is the sub-list for extension extendee
+	0,  // [0:83] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -5241,7 +5334,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[19].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[20].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -5250,7 +5343,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[37].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[38].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -5261,7 +5354,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
