@@ -202,7 +202,7 @@ func checkEligible(c *lightkeeperv1.Certificate) (*EligibleList, error) {
 		return nil, fmt.Errorf("eligible_hash: %d bytes, want 32", len(c.EligibleHash))
 	}
 	if len(c.Eligible) == 0 {
-		return nil, fmt.Errorf("%w: the certificate carries only eligible_hash %x; fetch it from the API (GetCertificate, lightkeeper round cert), which fills the list the committee was drawn from", ErrEligibleMissing, c.EligibleHash)
+		return nil, fmt.Errorf("%w: the certificate carries only eligible_hash %x, not the list it names: fetch the certificate from the API (GetCertificate, 'lightkeeper verify-cert ID --save FILE'), which fills it in", ErrEligibleMissing, c.EligibleHash)
 	}
 	l, err := NewEligibleList(c.Eligible)
 	if err != nil {
