@@ -342,8 +342,19 @@ func TestVerifyCertificate(t *testing.T) {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
-	// A TIMEOUT certificate with too few votes for either side is valid.
+	// The list checks name their problem (typed errors).
 	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
+	c.Eligible = nil
+	if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrEligibleMissing) || !errors.Is(err, protocol.ErrBadCertificate) {
+		t.Errorf("list missing: %v", err)
+	}
+	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
+	c.Eligible[len(c.Eligible)-1].Weight++
+	if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrEligibleMismatch) || !errors.Is(err, protocol.ErrBadCertificate) {
+		t.Errorf("list not matching the hash: %v", err)
+	}
+	// A TIMEOUT certificate with too few votes for either side is valid.
+	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes, c.Outcome = c.Votes[:8], lightkeeperv1.Outcome_OUTCOME_TIMEOUT
 	if err := protocol.VerifyCertificate(c, h.m.Params()); err != nil {
 		t.Fatal(err)
