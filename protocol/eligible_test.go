@@ -97,7 +97,7 @@ func sampleCert() *lightkeeperv1.Certificate {
 		Outcome: lightkeeperv1.Outcome_OUTCOME_APPROVED, Height: 9, Seed: []byte{1}, Committee: []string{list[0].KeeperId},
 		Eligible: list, EligibleHash: h, Threshold: 1, RejectThreshold: 1,
 		Votes:     []*lightkeeperv1.Vote{{RoundId: strings.Repeat("ab", 32), KeeperId: list[0].KeeperId}},
-		DecidedAt: timestamppb.New(timestamppb.Now().AsTime()), ResultHash: []byte{2},
+		DecidedAt: &timestamppb.Timestamp{Seconds: 1_700_000_000}, ResultHash: []byte{2},
 		Result: &lightkeeperv1.ComputeResult{FuelUsed: 3}, Challenge: &lightkeeperv1.ChallengeAnswer{Candidates: true},
 		SeedBlock: &lightkeeperv1.BlockHeader{Height: 8}, ParamsHash: []byte{4},
 	}
