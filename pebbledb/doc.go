@@ -45,6 +45,7 @@
 //	"n"           "n" ‖ nullifier[32]                                 SpentNullifier         Batch.PutSpentNullifier SpentNullifier, SpentNullifiers
 //	"y"           "y" ‖ u64be(height) ‖ u32be(index)                  SpentNullifier         Batch.PutSpentNullifier Withdrawals
 //	"z"           "z" ‖ u64be(leaf index)                             PoolLeaf               Batch.PutPoolLeaf       PoolLeaves
+//	"c"           "c" ‖ hash[32]                                      EligibleList [6]       Batch.Apply             EligibleList
 //
 //	[1] set while the round's phase is not CLOSED, deleted when it is.
 //	[2] when a stored round is put again with another submitted_height,
@@ -53,6 +54,9 @@
 //	[4] Batch.DeleteUnbonding deletes an entry paid out or cancelled.
 //	[5] only when the record carries its module bytes; listings read "w"
 //	    and never load modules.
+//	[6] a weighted eligible list under protocol.EligibleListHash, put
+//	    the first time a round is drawn from it; rounds and certificates
+//	    carry only the hash. Load reads the keys.
 //
 // A replica (coordinator/replica) also keeps "\x00replica-apphash":
 // u64be(height) ‖ app hash, written by Batch.PutAppHash in the same batch
@@ -60,7 +64,7 @@
 // restore it, and the single-node coordinator never writes it.
 //
 // The economy's families ("a" … "h", docs/design.md §9) and the compute programs'
-// ("w", "x", COMPUTE rounds) were added without a layout bump: no existing
+// ("w", "x", COMPUTE rounds) and the eligible lists ("c") were added without a layout bump: no existing
 // key changed meaning, and a directory written before them lacks the
 // staking (or compute) parameters in its meta, which Open's caller refuses
 // anyway.

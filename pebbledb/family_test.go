@@ -2,6 +2,7 @@ package pebbledb
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"testing"
 
@@ -34,6 +35,8 @@ func familySamples() map[*ledger.Family]proto.Message {
 		ledger.SpentNullifier: &lightkeeperv1.SpentNullifier{Nullifier: bytes.Repeat([]byte{1}, 32), Height: 5, Index: 1},
 		ledger.Withdrawal:     &lightkeeperv1.SpentNullifier{Nullifier: bytes.Repeat([]byte{2}, 32), Height: 5, Index: 2},
 		ledger.PoolLeaf:       &lightkeeperv1.PoolLeaf{Index: 3, Leaf: bytes.Repeat([]byte{3}, 32), Height: 5},
+		ledger.EligibleLists: &lightkeeperv1.EligibleList{Hash: bytes.Repeat([]byte{4}, 32),
+			Keepers: []*lightkeeperv1.WeightedKeeper{{KeeperId: id(1), Weight: 7}}},
 	}
 }
 
@@ -166,5 +169,35 @@ func TestApplyWritesNothingOnError(t *testing.T) {
 	}
 	if ks, err := s.Keepers(); err != nil || len(ks) != 0 {
 		t.Errorf("Keepers after a refused change set = %d, %v; want none", len(ks), err)
+	}
+}
+
+// TestEligibleListByHash: a list put through the change set is read back
+// by its hash; a hash of another length is ErrInvalidID, an unknown one
+// ErrNotFound.
+func TestEligibleListByHash(t *testing.T) {
+	s := openT(t, t.TempDir())
+	rec := familySamples()[ledger.EligibleLists].(*lightkeeperv1.EligibleList)
+	b := s.NewBatch()
+	defer b.Close()
+	if err := b.Apply(ledger.Put(nil, ledger.EligibleLists, rec)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.EligibleList(rec.Hash); err != nil || !proto.Equal(got, rec) {
+		t.Fatalf("EligibleList = %v, %v; want %v", got, err, rec)
+	}
+	if _, err := s.EligibleList(rec.Hash[:31]); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("31-byte hash: %v, want ErrInvalidID", err)
+	}
+	if _, err := s.EligibleList(bytes.Repeat([]byte{9}, 32)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown hash: %v, want ErrNotFound", err)
+	}
+	bad := s.NewBatch()
+	defer bad.Close()
+	if err := bad.Apply(ledger.Put(nil, ledger.EligibleLists, &lightkeeperv1.EligibleList{Hash: []byte{1}})); !errors.Is(err, ErrInvalidRecord) {
+		t.Errorf("1-byte hash put: %v, want ErrInvalidRecord", err)
 	}
 }

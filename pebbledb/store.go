@@ -346,6 +346,16 @@ func (s *Store) Round(id string) (*lightkeeperv1.Round, error) {
 	return recordByID[*lightkeeperv1.Round](s, ledger.Round, "round", id)
 }
 
+// EligibleList returns the weighted eligible list stored under hash
+// (protocol.EligibleListHash, 32 bytes), which rounds and certificates
+// carry instead of the list.
+func (s *Store) EligibleList(hash []byte) (*lightkeeperv1.EligibleList, error) {
+	if len(hash) != idLen {
+		return nil, fmt.Errorf("%w: eligible list hash: %d bytes, want %d", ErrInvalidID, len(hash), idLen)
+	}
+	return record[*lightkeeperv1.EligibleList](s, ledger.EligibleLists, hash, "eligible list %x", hash)
+}
+
 // Keeper returns the keeper with the given id.
 func (s *Store) Keeper(id string) (*lightkeeperv1.Keeper, error) {
 	return recordByID[*lightkeeperv1.Keeper](s, ledger.Keeper, "keeper", id)

@@ -21,6 +21,17 @@ var ErrBadCertificate = errors.New("bad certificate")
 // round's approval relabelled; CertificateInBlock settles it.
 var ErrNeedsBlock = errors.New("can only be checked against its deciding block")
 
+// ErrEligibleMissing is wrapped (with ErrBadCertificate) by
+// VerifyCertificate when a certificate carries eligible_hash but not the
+// list: the certificate as its block holds it, not as the API serves it
+// (GetCertificate fills the list from the store).
+var ErrEligibleMissing = errors.New("eligible list missing")
+
+// ErrEligibleMismatch is wrapped (with ErrBadCertificate) by
+// VerifyCertificate when the eligible list delivered with a certificate
+// does not hash to its eligible_hash.
+var ErrEligibleMismatch = errors.New("eligible list does not match eligible_hash")
+
 // VerifyCertificate checks a certificate offline against the consensus
 // parameters p of the chain the verifier trusts. Nothing the certificate
 // says about the rules is taken from it:
@@ -30,6 +41,9 @@ var ErrNeedsBlock = errors.New("can only be checked against its deciding block")
 //   - seed must equal CommitteeSeed(seed_block), and seed_block must be a
 //     header before execution (32-byte previous and transactions hashes,
 //     no results_hash, entropy empty or 32 bytes, height ≤ height);
+//   - eligible_hash must be set, and the eligible list present and hash
+//     to it (EligibleListHash; ErrEligibleMissing, ErrEligibleMismatch):
+//     the deciding block commits to the hash, not to the list;
 //   - committee size, threshold and reject_threshold must be those
 //     CommitteeRule gives for p, the kind and the eligible list (the rule
 //     the machine used; a random challenge to candidates, whose threshold
@@ -84,6 +98,10 @@ func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusP
 	if err := checkSeedBlock(c); err != nil {
 		return bad("%v", err)
 	}
+	eligible, err := checkEligible(c)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCertificate, err)
+	}
 	rule, err := CommitteeRule(p, c.Kind, c.Eligible, false)
 	if err != nil {
 		return bad("eligible: %v", err)
@@ -99,7 +117,7 @@ func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusP
 		return bad("reject_threshold: %d, but the chain's rule gives %d", c.RejectThreshold, rule.RejectThreshold)
 	}
 	compute := c.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE
-	committee, err := DrawCommittee(c.Seed, c.RoundId, c.Eligible, size)
+	committee, err := eligible.Draw(c.Seed, c.RoundId, size)
 	if err != nil {
 		return bad("committee: cannot recompute: %v", err)
 	}
@@ -172,6 +190,28 @@ func VerifyCertificate(c *lightkeeperv1.Certificate, p *lightkeeperv1.ConsensusP
 		}
 	}
 	return nil
+}
+
+// checkEligible checks the certificate's eligible list against its
+// eligible_hash and returns it checked.
+func checkEligible(c *lightkeeperv1.Certificate) (*EligibleList, error) {
+	if len(c.EligibleHash) != 32 {
+		// Without it the list would be bound to the block by nothing
+		// (CertificateHash leaves the list out of certificates with one),
+		// and its block hashes no certificate without one.
+		return nil, fmt.Errorf("eligible_hash: %d bytes, want 32", len(c.EligibleHash))
+	}
+	if len(c.Eligible) == 0 {
+		return nil, fmt.Errorf("%w: the certificate carries only eligible_hash %x, not the list it names: fetch the certificate from the API (GetCertificate, 'lightkeeper verify-cert ID --save FILE'), which fills it in", ErrEligibleMissing, c.EligibleHash)
+	}
+	l, err := NewEligibleList(c.Eligible)
+	if err != nil {
+		return nil, fmt.Errorf("eligible: cannot recompute the committee: %w", err)
+	}
+	if !bytes.Equal(l.Hash(), c.EligibleHash) {
+		return nil, fmt.Errorf("%w: the %d keepers delivered hash to %x, eligible_hash is %x", ErrEligibleMismatch, len(c.Eligible), l.Hash(), c.EligibleHash)
+	}
+	return l, nil
 }
 
 // checkSeedBlock checks that the certificate's seed is the committee seed

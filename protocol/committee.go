@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -90,11 +91,47 @@ func DrawCommittee(seed []byte, roundID string, eligible []*lightkeeperv1.Weight
 // EligibleList is a weighted eligible list checked once (ids well formed
 // and strictly increasing, total weight within 64 bits), so that the
 // machine, which draws every committee of a block from one list, does not
-// check it again for each round.
+// check it again for each round. Its hash (EligibleListHash), which
+// rounds and certificates carry instead of the list, is computed once
+// with it.
 type EligibleList struct {
 	keepers []*lightkeeperv1.WeightedKeeper
 	total   uint64
 	nonZero int
+	hash    [32]byte
+}
+
+// EligibleListHash is the canonical hash of a weighted eligible list,
+// sorted by keeper id with ids unique (as NewEligibleList checks):
+//
+//	SHA-256(EligibleDomain || u32be(n) || for each keeper: id as 32 raw bytes || u64be(weight))
+//
+// Every field has a fixed width, so the encoding is unambiguous and
+// independent of protobuf. It fails as NewEligibleList does on a
+// malformed list.
+func EligibleListHash(eligible []*lightkeeperv1.WeightedKeeper) ([]byte, error) {
+	l, err := NewEligibleList(eligible)
+	if err != nil {
+		return nil, err
+	}
+	return l.Hash(), nil
+}
+
+// eligibleHash is EligibleListHash of a list whose ids are valid.
+func eligibleHash(eligible []*lightkeeperv1.WeightedKeeper) [32]byte {
+	d := sha256.New()
+	buf := make([]byte, 0, len(EligibleDomain)+4)
+	buf = append(buf, EligibleDomain...)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(eligible)))
+	d.Write(buf)
+	var e [32 + 8]byte
+	for _, w := range eligible {
+		id, _ := ParseID(w.GetKeeperId())
+		copy(e[:32], id[:])
+		binary.BigEndian.PutUint64(e[32:], w.GetWeight())
+		d.Write(e[:])
+	}
+	return [32]byte(d.Sum(nil))
 }
 
 // NewEligibleList checks eligible; the caller must not modify it afterwards.
@@ -116,11 +153,18 @@ func NewEligibleList(eligible []*lightkeeperv1.WeightedKeeper) (*EligibleList, e
 			l.nonZero++
 		}
 	}
+	l.hash = eligibleHash(eligible)
 	return l, nil
 }
 
 // Keepers returns the list (not a copy).
 func (l *EligibleList) Keepers() []*lightkeeperv1.WeightedKeeper { return l.keepers }
+
+// Hash returns EligibleListHash of the list (a new slice each call).
+func (l *EligibleList) Hash() []byte { return bytes.Clone(l.hash[:]) }
+
+// HashArray is Hash as an array, for use as a map key.
+func (l *EligibleList) HashArray() [32]byte { return l.hash }
 
 // Draw is DrawCommittee on the checked list.
 func (l *EligibleList) Draw(seed []byte, roundID string, size int) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Domain separators of the hashes defined here.
@@ -16,6 +17,8 @@ const (
 	BlockDomain  = "lightkeeper/block/v1\x00"
 	SeedDomain   = "lightkeeper/committee-seed/v1\x00"
 	ParamsDomain = "lightkeeper/params/v1\x00"
+	// EligibleDomain prefixes EligibleListHash.
+	EligibleDomain = "lightkeeper/eligible/v1\x00"
 )
 
 // EntropyLen is the length of BlockHeader.entropy when it is set.
@@ -149,10 +152,37 @@ func ParamsHash(chainID string, p *lightkeeperv1.ConsensusParams) []byte {
 }
 
 // CertificateHash returns SHA-256 of the deterministic protobuf encoding of
-// c, or nil if c cannot be marshalled.
+// c, or nil if c cannot be marshalled. A certificate with eligible_hash is
+// hashed without its eligible list: the deciding block commits to the
+// hash, and the list the API fills in (checked against the hash by
+// VerifyCertificate) does not change what the certificate hashes to. A
+// certificate without eligible_hash (decided before lists were stored by
+// hash) is hashed as it is, its list included, as its block hashed it.
 func CertificateHash(c *lightkeeperv1.Certificate) []byte {
-	return messageHash(c)
+	if len(c.GetEligibleHash()) == 0 || len(c.GetEligible()) == 0 {
+		return messageHash(c)
+	}
+	return messageHash(withoutEligible(c))
 }
+
+// withoutEligible is a shallow copy of c without its eligible list: the
+// other fields are shared, not copied, and c is left as it is (callers may
+// share it between goroutines).
+func withoutEligible(c *lightkeeperv1.Certificate) *lightkeeperv1.Certificate {
+	out := &lightkeeperv1.Certificate{}
+	dst := out.ProtoReflect()
+	c.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Number() != certificateEligibleField {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	dst.SetUnknown(c.ProtoReflect().GetUnknown())
+	return out
+}
+
+// certificateEligibleField is Certificate.eligible's field number.
+const certificateEligibleField = 8
 
 // TransactionHash returns SHA-256 of the deterministic protobuf encoding of
 // tx, or nil if tx cannot be marshalled.

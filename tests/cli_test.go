@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lightkeeper-net/lightkeeper/devtools/devnet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
+	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
 // TestCLI drives a devnet with the lightkeeper binary as a user would:
@@ -161,6 +165,27 @@ func TestCLI(t *testing.T) {
 	}
 	if _, errOut, code = run(t, ctx, "verify-cert", "--file", certFile, "--params", paramsFile, "--params-hash", strings.Repeat("0", 64)); code == 0 || !strings.Contains(errOut, "--params-hash") {
 		t.Errorf("wrong pin: exit %d, %q", code, errOut)
+	}
+	// The saved certificate carries the eligible list the API filled in:
+	// without it, or with a list that does not hash to eligible_hash, it is
+	// refused offline, saying which.
+	saved := new(lightkeeperv1.Certificate)
+	if err := protojson.Unmarshal(b, saved); err != nil || len(saved.GetEligible()) == 0 || len(saved.GetEligibleHash()) != 32 {
+		t.Fatalf("saved certificate: %d eligible keepers, %d-byte eligible_hash (%v)", len(saved.GetEligible()), len(saved.GetEligibleHash()), err)
+	}
+	for name, tc := range map[string]struct {
+		mut  func(c *lightkeeperv1.Certificate)
+		want string
+	}{
+		"list missing":      {func(c *lightkeeperv1.Certificate) { c.Eligible = nil }, "eligible list missing"},
+		"list not the hash": {func(c *lightkeeperv1.Certificate) { c.Eligible[0].Weight++ }, "does not match eligible_hash"},
+	} {
+		c := proto.Clone(saved).(*lightkeeperv1.Certificate)
+		tc.mut(c)
+		cb, _ := protojson.Marshal(c)
+		if _, errOut, code = run(t, ctx, "verify-cert", "--file", write(strings.ReplaceAll(name, " ", "-")+".json", cb), "--params", paramsFile); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, %q", name, code, errOut)
+		}
 	}
 
 	// Refusals name the problem.

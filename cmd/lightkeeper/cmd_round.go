@@ -307,7 +307,7 @@ func newVerifyCertCmd() *cobra.Command {
 			cert.GetRoundId(), enumName(cert.GetOutcome().String(), "OUTCOME_"), len(cert.GetVotes()), len(cert.GetCommittee()),
 			cert.GetParamsHash(), cert.GetChainId(), inBlock)
 		if c.Ledger == nil {
-			fmt.Println("offline: the eligible list is taken from the certificate; only its deciding block (verify-cert ID) vouches for it")
+			fmt.Println("offline: the eligible list delivered with the certificate hashes to its eligible_hash; only its deciding block (verify-cert ID) vouches for that hash")
 		}
 		return nil
 	}

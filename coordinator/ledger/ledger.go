@@ -329,6 +329,22 @@ var (
 			}
 			return HeightKey(l.GetIndex()), nil
 		})}
+	// EligibleLists holds every weighted eligible list a round was drawn
+	// from, once, under its hash (protocol.EligibleListHash): rounds and
+	// certificates carry the hash, the API fills the list from here. History
+	// like certificates, never deleted. A restart reads back the keys: the
+	// machine must know which lists are stored so that it puts a list the
+	// first time a round uses it and never again, the same change set on
+	// every replica whether or not it restarted (the replica's app hash
+	// covers the change set).
+	EligibleLists = &Family{Name: "eligible list", Prefix: 'c', Load: LoadKeys,
+		New: func() proto.Message { return new(lightkeeperv1.EligibleList) },
+		Key: keyOf("eligible list", func(l *lightkeeperv1.EligibleList) ([]byte, error) {
+			if len(l.GetHash()) != IDLen {
+				return nil, fmt.Errorf("%w: eligible list hash: %d bytes, want %d", ErrInvalidRecord, len(l.GetHash()), IDLen)
+			}
+			return l.Hash, nil
+		})}
 )
 
 // Families is every family, in the order a ChangeSet lists them.
@@ -336,4 +352,5 @@ var Families = []*Family{
 	Meta, Genesis, Block, Round, Keeper, VerifyingKey, Evidence,
 	Account, Staking, Guarantee, Group, Unbonding, Epoch,
 	Program, ProgramModule, SpentNullifier, Withdrawal, PoolLeaf,
+	EligibleLists,
 }

@@ -113,6 +113,9 @@ func (s roundServer) SubmitRound(ctx context.Context, req *connect.Request[light
 	} else if res.Err != nil {
 		return nil, toConnect(res.Err)
 	}
+	if err := n.fillEligible(round); err != nil {
+		return nil, err
+	}
 	return connect.NewResponse(&lightkeeperv1.SubmitRoundResponse{Round: redact(round), Created: created}), nil
 }
 
@@ -163,7 +166,7 @@ func (n *Node) checkRoundRequest(field string, rr *lightkeeperv1.RoundRequest) e
 }
 
 func (s roundServer) GetRound(ctx context.Context, req *connect.Request[lightkeeperv1.GetRoundRequest]) (*connect.Response[lightkeeperv1.GetRoundResponse], error) {
-	r, err := s.n.round(req.Msg.GetRoundId())
+	r, err := s.n.servedRound(req.Msg.GetRoundId())
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +181,70 @@ func (n *Node) round(id string) (*lightkeeperv1.Round, error) {
 	if errors.Is(err, pebbledb.ErrNotFound) {
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("round %s not found", id))
 	}
-	return r, toConnect(err)
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return r, nil
+}
+
+// servedRound is round with the eligible list filled: what GetRound and
+// WatchRound serve.
+func (n *Node) servedRound(id string) (*lightkeeperv1.Round, error) {
+	r, err := n.round(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.fillEligible(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// eligibleList reads the eligible list stored under hash: rounds and
+// certificates are stored with the hash only (docs/design.md, "Eligible
+// lists by hash"). A record without a hash gets nil (none to fill).
+func (n *Node) eligibleList(hash []byte, what string) ([]*lightkeeperv1.WeightedKeeper, error) {
+	if len(hash) == 0 {
+		return nil, nil
+	}
+	l, err := n.store.EligibleList(hash)
+	if errors.Is(err, pebbledb.ErrNotFound) {
+		return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("%s names eligible list %x, which is not stored", what, hash))
+	}
+	if err != nil {
+		return nil, toConnect(err)
+	}
+	return l.GetKeepers(), nil
+}
+
+// fillEligible sets a round's eligible list from the store, so that a
+// client can recompute its committee from the round alone.
+func (n *Node) fillEligible(r *lightkeeperv1.Round) error {
+	if r == nil || len(r.GetEligible()) > 0 {
+		return nil
+	}
+	l, err := n.eligibleList(r.GetEligibleHash(), "round "+r.GetId())
+	if err != nil {
+		return err
+	}
+	r.Eligible = l
+	return nil
+}
+
+// fillCertEligible sets a certificate's eligible list from the store: the
+// block holds the certificate with eligible_hash only, and the one a
+// client fetches must be self-contained for the offline check
+// (protocol.VerifyCertificate checks the list against the hash).
+func (n *Node) fillCertEligible(c *lightkeeperv1.Certificate) error {
+	if c == nil || len(c.GetEligible()) > 0 {
+		return nil
+	}
+	l, err := n.eligibleList(c.GetEligibleHash(), "the certificate of round "+c.GetRoundId())
+	if err != nil {
+		return err
+	}
+	c.Eligible = l
+	return nil
 }
 
 func (s roundServer) WatchRound(ctx context.Context, req *connect.Request[lightkeeperv1.WatchRoundRequest], stream *connect.ServerStream[lightkeeperv1.WatchRoundResponse]) error {
@@ -196,7 +262,7 @@ func (s roundServer) WatchRound(ctx context.Context, req *connect.Request[lightk
 	defer cancel()
 	var last *lightkeeperv1.Round
 	for {
-		r, err := s.n.round(id)
+		r, err := s.n.servedRound(id)
 		if err != nil {
 			return err
 		}
@@ -331,6 +397,9 @@ func (s roundServer) GetCertificate(ctx context.Context, req *connect.Request[li
 		if c.GetRoundId() == r.GetId() {
 			if r.GetPhase() == lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED {
 				c.Challenge = r.GetChallenge()
+			}
+			if err := s.n.fillCertEligible(c); err != nil {
+				return nil, err
 			}
 			return connect.NewResponse(&lightkeeperv1.GetCertificateResponse{Certificate: c}), nil
 		}

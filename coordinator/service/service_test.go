@@ -217,6 +217,38 @@ func TestVoteStatuses(t *testing.T) {
 	if n := len(cert.Msg.GetCertificate().GetVotes()); n != 7 {
 		t.Fatalf("certificate has %d votes, want 7", n)
 	}
+	// The block holds the certificate with its eligible list's hash only;
+	// the API serves it with the list, self-contained for the offline
+	// check, and it is still the block's certificate.
+	served := cert.Msg.GetCertificate()
+	if h, err := protocol.EligibleListHash(served.GetEligible()); err != nil || len(served.GetEligible()) == 0 || !bytes.Equal(h, served.GetEligibleHash()) {
+		t.Fatalf("served certificate: %d eligible keepers hashing to %x (%v), eligible_hash %x", len(served.GetEligible()), h, err, served.GetEligibleHash())
+	}
+	lc := lightkeeperv1connect.NewLedgerServiceClient(http.DefaultClient, d.URL)
+	blk, err := lc.GetBlock(ctx, connect.NewRequest(&lightkeeperv1.GetBlockRequest{Height: served.GetHeight()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range blk.Msg.GetBlock().GetCertificates() {
+		if len(c.GetEligible()) != 0 || len(c.GetEligibleHash()) != 32 {
+			t.Fatalf("block certificate carries %d eligible keepers and a %d-byte hash; want the hash only", len(c.GetEligible()), len(c.GetEligibleHash()))
+		}
+	}
+	info, err := lc.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := protocol.VerifyCertificateInBlock(served, info.Msg.GetParams(), blk.Msg.GetBlock()); err != nil {
+		t.Fatalf("served certificate: %v", err)
+	}
+	// Rounds are served with their list too.
+	got, err = rc.GetRound(ctx, connect.NewRequest(&lightkeeperv1.GetRoundRequest{RoundId: round.GetId()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got.Msg.GetRound(); len(r.GetEligible()) != len(served.GetEligible()) || !bytes.Equal(r.GetEligibleHash(), served.GetEligibleHash()) {
+		t.Fatalf("round served with %d eligible keepers, hash %x; certificate %d, %x", len(r.GetEligible()), r.GetEligibleHash(), len(served.GetEligible()), served.GetEligibleHash())
+	}
 	k, err := kc.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: setup.KeyID(member)}))
 	if err != nil {
 		t.Fatal(err)

@@ -85,6 +85,10 @@ func (s ledgerServer) WatchWithdrawals(ctx context.Context, req *connect.Request
 					break
 				}
 			}
+			// Self-contained for the offline check, as GetCertificate serves it.
+			if err := s.n.fillCertEligible(cert); err != nil {
+				return err
+			}
 			height, index = nextPosition(w.GetHeight(), w.GetIndex())
 			if err := stream.Send(&lightkeeperv1.WatchWithdrawalsResponse{
 				Withdrawal:  w,

@@ -16,6 +16,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
 )
 
@@ -109,6 +110,10 @@ func TestWatchWithdrawals(t *testing.T) {
 			if c.GetRoundId() != m.GetWithdrawal().GetRoundId() || c.GetOutcome() != lightkeeperv1.Outcome_OUTCOME_APPROVED ||
 				c.GetKind() != lightkeeperv1.RoundKind_ROUND_KIND_WITHDRAWAL {
 				t.Fatalf("withdrawal %v with certificate %v", m.GetWithdrawal(), c)
+			}
+			// Served with its eligible list, as GetCertificate serves it.
+			if h, err := protocol.EligibleListHash(c.GetEligible()); err != nil || len(c.GetEligible()) == 0 || !bytes.Equal(h, c.GetEligibleHash()) {
+				t.Fatalf("withdrawal certificate: %d eligible keepers hashing to %x (%v), eligible_hash %x", len(c.GetEligible()), h, err, c.GetEligibleHash())
 			}
 			out = append(out, got{m.GetWithdrawal().GetRoundId(), m.GetCursor(), m.GetNextCursor()})
 		}

@@ -8,6 +8,7 @@ import (
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
+	"google.golang.org/protobuf/proto"
 )
 
 // BenchmarkApplyVotes measures the vote path: blocks of N signed votes (10
@@ -72,7 +73,8 @@ func BenchmarkVerifyVoteBaseline(b *testing.B) {
 // Signing the votes is not timed; checking their signatures is (7 per
 // round), the same in every case. Reports ns/round; issue #12 wants
 // open=10000 as fast per round as open=500, and keepers=1000 within 2× of
-// keepers=10.
+// keepers=10. stored-B/round is the protobuf size of the records the
+// block's change set puts (what the store writes), per round, not timed.
 func BenchmarkRoundsAtScale(b *testing.B) {
 	const perBlock = 100
 	for _, keepers := range []int{10, 1000} {
@@ -95,7 +97,7 @@ func BenchmarkRoundsAtScale(b *testing.B) {
 					}
 					return BlockInput{TimeUnixMilli: h.now() + interval.Milliseconds(), Txs: txs}
 				}
-				step := func(in BlockInput) {
+				step := func(in BlockInput) *Result {
 					res, err := h.m.ApplyBlock(in)
 					if err != nil {
 						b.Fatal(err)
@@ -109,6 +111,7 @@ func BenchmarkRoundsAtScale(b *testing.B) {
 							last = append(last, tr.Round)
 						}
 					}
+					return res
 				}
 				for range window + 1 {
 					step(block())
@@ -118,13 +121,20 @@ func BenchmarkRoundsAtScale(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
+				stored := 0
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					in := block()
 					b.StartTimer()
-					step(in)
+					res := step(in)
+					b.StopTimer()
+					for _, c := range res.Changes {
+						stored += proto.Size(c.Record)
+					}
+					b.StartTimer()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perBlock), "ns/round")
+				b.ReportMetric(float64(stored)/float64(b.N*perBlock), "stored-B/round")
 			})
 		}
 	}

@@ -55,7 +55,8 @@ func (r *Result) changeSet(genesis *lightkeeperv1.Genesis) ledger.ChangeSet {
 	cs = append(cs, modules...)
 	cs = ledger.Put(cs, ledger.SpentNullifier, r.SpentNullifiers...)
 	cs = ledger.Put(cs, ledger.Withdrawal, r.SpentNullifiers...)
-	return ledger.Put(cs, ledger.PoolLeaf, r.PoolLeaves...)
+	cs = ledger.Put(cs, ledger.PoolLeaf, r.PoolLeaves...)
+	return ledger.Put(cs, ledger.EligibleLists, r.EligibleLists...)
 }
 
 // RestoreLedger is FromLedger then Restore: the machine a store's records
@@ -145,6 +146,12 @@ func FromLedger(l *ledger.Snapshot) (Snapshot, error) {
 			return s, fmt.Errorf("%w: %s %d: %s is not %d bytes", ErrInvalidSnapshot, ledger.SpentNullifier.Name, i, hex.EncodeToString(k), ledger.IDLen)
 		}
 		s.SpentNullifiers = append(s.SpentNullifiers, k)
+	}
+	for i, k := range l.Keys[ledger.EligibleLists.Name] {
+		if len(k) != ledger.IDLen {
+			return s, fmt.Errorf("%w: %s %d: %s is not %d bytes", ErrInvalidSnapshot, ledger.EligibleLists.Name, i, hex.EncodeToString(k), ledger.IDLen)
+		}
+		s.EligibleLists = append(s.EligibleLists, k)
 	}
 	return s, nil
 }

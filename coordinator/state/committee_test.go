@@ -303,12 +303,17 @@ func TestCommitteeOfRound(t *testing.T) {
 	}
 	// The round records what is needed to recompute the committee: the
 	// seed is the hash of the block before the one that created it.
-	want, err := protocol.DrawCommittee(r.Seed, r.Id, r.Eligible, 10)
+	// The round names its list by hash; the block stored the list.
+	el := eligibleOf(r.EligibleHash)
+	if h, err := protocol.EligibleListHash(el); err != nil || !bytes.Equal(h, r.EligibleHash) || len(r.Eligible) != 0 {
+		t.Fatalf("eligible_hash %x: stored list hashes to %x (%v); round carries %d keepers", r.EligibleHash, h, err, len(r.Eligible))
+	}
+	want, err := protocol.DrawCommittee(r.Seed, r.Id, el, 10)
 	if err != nil || !slices.Equal(want, r.Committee) {
 		t.Fatalf("committee not recomputable: %v", err)
 	}
-	if len(r.Eligible) != 14 {
-		t.Fatalf("eligible %d", len(r.Eligible))
+	if len(el) != 14 {
+		t.Fatalf("eligible %d", len(el))
 	}
 	for i, id := range r.Committee {
 		if k := h.keeper(h.index[id]); k.RoundsAssigned != 1 {
@@ -325,7 +330,7 @@ func TestSeedIsIncludingBlocksSeed(t *testing.T) {
 	_, prev := h.m.Head()
 	entropy := bytes.Repeat([]byte{7}, protocol.EntropyLen)
 	tx := submitTx(proofRequest(h.vk, "seed"))
-	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 5, Txs: []*lightkeeperv1.Transaction{tx}, Entropy: entropy})
+	res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 5, Txs: []*lightkeeperv1.Transaction{tx}, Entropy: entropy}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +342,7 @@ func TestSeedIsIncludingBlocksSeed(t *testing.T) {
 	if !bytes.Equal(r.Seed, protocol.CommitteeSeed(want)) || bytes.Equal(r.Seed, prev) || !bytes.Equal(hdr.Entropy, entropy) {
 		t.Fatal("seed is not protocol.CommitteeSeed of the including block's header before execution")
 	}
-	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Entropy: []byte{1}}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Entropy: []byte{1}})); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("1-byte entropy: %v", err)
 	}
 	// The deadline is the block time plus the verification timeout.
@@ -409,18 +414,22 @@ func TestCommitteeSizeAndEligibility(t *testing.T) {
 				t.Fatal(tr.Err)
 			}
 			r := tr.Round
+			el := eligibleOf(r.EligibleHash)
+			if len(el) == 0 {
+				t.Fatal("the round's eligible list was not stored")
+			}
 			if len(r.Committee) != tc.size || r.RejectThreshold != tc.reject || r.Threshold != 7 {
 				t.Fatalf("size %d reject %d, want %d %d", len(r.Committee), r.RejectThreshold, tc.size, tc.reject)
 			}
 			for _, x := range tc.excluded {
-				for _, e := range r.Eligible {
+				for _, e := range el {
 					if e.KeeperId == keeperID(x) {
 						t.Fatalf("keeper %d is eligible", x)
 					}
 				}
 			}
-			for i := 1; i < len(r.Eligible); i++ {
-				if r.Eligible[i-1].KeeperId >= r.Eligible[i].KeeperId {
+			for i := 1; i < len(el); i++ {
+				if el[i-1].KeeperId >= el[i].KeeperId {
 					t.Fatal("eligible not sorted by id")
 				}
 			}

@@ -177,7 +177,7 @@ func TestComputeCertificate(t *testing.T) {
 	if len(res.Block.Certificates) != 1 {
 		t.Fatalf("%d certificates", len(res.Block.Certificates))
 	}
-	cert := res.Block.Certificates[0]
+	cert := served(res.Block.Certificates[0])
 	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"github.com/lightkeeper-net/lightkeeper/shielded"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -209,6 +210,16 @@ func (g *golden) persist(res *Result) {
 	for _, c := range res.Changes {
 		emitted[c.Family.Name] = true
 	}
+}
+
+// eligible reads the eligible list stored under hash; a list the block
+// did not store fails the test.
+func (g *golden) eligible(hash []byte) []*lightkeeperv1.WeightedKeeper {
+	l, err := g.store.EligibleList(hash)
+	if err != nil {
+		g.fail("eligible list %x: %v", hash, err)
+	}
+	return l.GetKeepers()
 }
 
 // restart restores a machine from what the store loads, and checks that
@@ -588,7 +599,7 @@ func (g *golden) doBlock(f []string) string {
 	h, _ := g.m.Head()
 	txs, labels := g.queue, g.labels
 	g.queue, g.labels = nil, nil
-	res, err := g.m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: txs})
+	res, err := noted(g.m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: txs}))
 	if err != nil {
 		return "error: " + err.Error()
 	}
@@ -653,8 +664,10 @@ func (g *golden) doRound(name string) string {
 	fmt.Fprintf(&b, "\nsubmitted height %d (%s) deadline %s threshold=%d reject_threshold=%d\n", r.SubmittedHeight,
 		g.rel(r.SubmittedAt.AsTime().UnixMilli()), g.rel(r.Deadline.AsTime().UnixMilli()), r.Threshold, r.RejectThreshold)
 	fmt.Fprintf(&b, "committee: %s\n", g.short(strings.Join(r.Committee, " ")))
+	// The round carries the hash; the list is read from the store, as
+	// the service serves it.
 	var el []string
-	for _, e := range r.Eligible {
+	for _, e := range g.eligible(r.EligibleHash) {
 		el = append(el, fmt.Sprintf("%s:%d", g.short(e.KeeperId), e.Weight))
 	}
 	fmt.Fprintf(&b, "eligible: %s\n", strings.Join(el, " "))
@@ -677,6 +690,8 @@ func (g *golden) doRound(name string) string {
 	}
 	if c, ok := g.certs[id]; ok {
 		res := "ok"
+		c = proto.Clone(c).(*lightkeeperv1.Certificate)
+		c.Eligible = g.eligible(c.EligibleHash)
 		if err := protocol.VerifyCertificate(c, g.m.Params()); err != nil {
 			res = g.short(err.Error())
 		}

@@ -19,7 +19,8 @@
 // the order they happened, and every record that changed (rounds, keepers,
 // new verifying keys, evidence, accounts, guarantees, groups, unbonding
 // entries, the staking state, epoch statements, programs, spent
-// nullifiers, pool leaves), also listed as Result.Changes: a
+// nullifiers, pool leaves, eligible lists used for the first time: rounds
+// and certificates carry only their hash), also listed as Result.Changes: a
 // ledger.ChangeSet of puts and deletes over the record families of
 // coordinator/ledger, which the store writes in one atomic batch without
 // knowing any family by name (changes.go). New makes block 0 from a

@@ -88,7 +88,7 @@ func (h *harness) round(wrong ...int) {
 func (h *harness) endEpoch() *lightkeeperv1.EpochRecord {
 	h.t.Helper()
 	next := h.m.NextEpochAt()
-	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: next})
+	res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: next}))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -426,16 +426,16 @@ func (s *econSim) apply(step int, txs []*lightkeeperv1.Transaction) {
 	for _, k := range s.m.Keepers() {
 		before[k.Id] = k
 	}
-	res, err := s.m.ApplyBlock(in)
+	res, err := noted(s.m.ApplyBlock(in))
 	if err != nil {
 		t.Fatalf("seed %d step %d: %v", s.seed, step, err)
 	}
-	res2, err := s.twin.ApplyBlock(in)
+	res2, err := noted(s.twin.ApplyBlock(in))
 	if err != nil || !bytes.Equal(res.Block.Hash, res2.Block.Hash) {
 		t.Fatalf("seed %d step %d: twin diverged (%v)", s.seed, step, err)
 	}
 	if s.restored != nil {
-		res3, err := s.restored.ApplyBlock(in)
+		res3, err := noted(s.restored.ApplyBlock(in))
 		if err != nil || !bytes.Equal(res.Block.Hash, res3.Block.Hash) || len(res.Events) != len(res3.Events) {
 			t.Fatalf("seed %d step %d: restored machine diverged (%v)", s.seed, step, err)
 		}
@@ -713,7 +713,7 @@ func TestEconomyAdversaries(t *testing.T) {
 		}
 		if e > 0 {
 			// Back just before the epoch ends.
-			if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.m.NextEpochAt() - 60_000, Txs: []*lightkeeperv1.Transaction{onlineTx(absent, true)}}); err != nil {
+			if _, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.m.NextEpochAt() - 60_000, Txs: []*lightkeeperv1.Transaction{onlineTx(absent, true)}})); err != nil {
 				t.Fatal(err)
 			}
 		}

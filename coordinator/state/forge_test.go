@@ -20,7 +20,7 @@ func rejectedCert(t *testing.T, h *harness) *lightkeeperv1.Certificate {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_REJECTED {
 		t.Fatalf("certificates %v", res.Block.Certificates)
 	}
-	return res.Block.Certificates[0]
+	return served(res.Block.Certificates[0])
 }
 
 // Finding 2: keep the one APPROVE vote of a REJECTED round, claim

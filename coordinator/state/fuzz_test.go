@@ -45,7 +45,7 @@ func FuzzSignedTx(f *testing.F) {
 		for range 2 {
 			h := newHarness(t, 10, 1000, nil)
 			before := h.m.meta()
-			res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 1000, Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}})
+			res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + 1000, Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}}))
 			if err != nil {
 				if !errors.Is(err, ErrInvalidRequest) {
 					t.Fatalf("block refused with %v", err)
@@ -74,7 +74,7 @@ func FuzzVerifyCertificate(f *testing.F) {
 	if len(res.Block.Certificates) != 1 {
 		f.Fatalf("%d certificates", len(res.Block.Certificates))
 	}
-	good, err := protojson.Marshal(res.Block.Certificates[0])
+	good, err := protojson.Marshal(served(res.Block.Certificates[0]))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func runGrind(t *testing.T, h *harness, colluder map[string]bool, rounds int, ta
 			out.hits++
 		}
 		// The rule before the fix: the previous block's hash.
-		old, err := protocol.DrawCommittee(prev, r.Id, r.Eligible, grindSize)
+		old, err := protocol.DrawCommittee(prev, r.Id, eligibleOf(r.EligibleHash), grindSize)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func entropyBlock(h *harness, tx *lightkeeperv1.Transaction) *Result {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], hd.Height)
 	e := sha256.Sum256(append([]byte("producer entropy"), b[:]...)) // stands in for crypto/rand
-	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Txs: []*lightkeeperv1.Transaction{tx}, Entropy: e[:]})
+	res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Txs: []*lightkeeperv1.Transaction{tx}, Entropy: e[:]}))
 	if err != nil {
 		h.t.Fatal(err)
 	}

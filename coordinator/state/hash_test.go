@@ -216,15 +216,15 @@ func TestTimeWentBackwards(t *testing.T) {
 	h.submit()
 	before := h.m.Snapshot()
 	now := h.now()
-	_, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: now - 1, Txs: []*lightkeeperv1.Transaction{onlineTx(0, false)}})
+	_, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: now - 1, Txs: []*lightkeeperv1.Transaction{onlineTx(0, false)}}))
 	if !errors.Is(err, ErrTimeWentBackwards) {
 		t.Fatalf("got %v", err)
 	}
 	// A block that cannot be encoded is refused as a whole as well.
-	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: now, Txs: []*lightkeeperv1.Transaction{onlineTx(0, false), nil}}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: now, Txs: []*lightkeeperv1.Transaction{onlineTx(0, false), nil}})); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("nil tx: got %v", err)
 	}
-	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: MaxTimeUnixMilli + 1}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: MaxTimeUnixMilli + 1})); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("time out of range: got %v", err)
 	}
 	after := h.m.Snapshot()
@@ -232,7 +232,7 @@ func TestTimeWentBackwards(t *testing.T) {
 		t.Fatal("state changed by a refused block")
 	}
 	// The same time as the head is fine.
-	if _, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: now}); err != nil {
+	if _, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: now})); err != nil {
 		t.Fatal(err)
 	}
 }

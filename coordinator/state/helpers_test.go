@@ -175,10 +175,46 @@ func newHarness(t testing.TB, n int, stake uint64, params *lightkeeperv1.Consens
 
 func (h *harness) now() int64 { hd, _ := h.m.Head(); return hd.Time.AsTime().UnixMilli() }
 
+// storedLists is every eligible list a test's machine stored
+// (Result.EligibleLists), by hash. Lists are content-addressed, so one
+// registry serves every test, in parallel too.
+var storedLists sync.Map // [32]byte → []*lightkeeperv1.WeightedKeeper
+
+// noted records the eligible lists of a block's result (what the store
+// would keep) and passes the result on.
+func noted(res *Result, err error) (*Result, error) {
+	if res != nil {
+		for _, l := range res.EligibleLists {
+			storedLists.Store([32]byte(l.Hash), l.Keepers)
+		}
+	}
+	return res, err
+}
+
+// eligibleOf returns the list stored under hash, or nil.
+func eligibleOf(hash []byte) []*lightkeeperv1.WeightedKeeper {
+	if len(hash) != 32 {
+		return nil
+	}
+	l, ok := storedLists.Load([32]byte(hash))
+	if !ok {
+		return nil
+	}
+	return cloneWeights(l.([]*lightkeeperv1.WeightedKeeper))
+}
+
+// served returns a copy of c as the API serves it: with the eligible list
+// its eligible_hash names.
+func served(c *lightkeeperv1.Certificate) *lightkeeperv1.Certificate {
+	c = proto.Clone(c).(*lightkeeperv1.Certificate)
+	c.Eligible = eligibleOf(c.EligibleHash)
+	return c
+}
+
 // apply applies a block dt after the head.
 func (h *harness) apply(dt time.Duration, txs ...*lightkeeperv1.Transaction) *Result {
 	h.t.Helper()
-	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + dt.Milliseconds(), Txs: txs})
+	res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now() + dt.Milliseconds(), Txs: txs}))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lightkeeper-net/lightkeeper/coordinator/ledger"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 	"google.golang.org/protobuf/proto"
@@ -123,26 +125,58 @@ func TestIndexesMismatchNoticesDrift(t *testing.T) {
 	}
 }
 
-// Rounds opened while no keeper changed share one eligible list; a change
-// of an input (going offline) gives a new one without that keeper.
+// Rounds opened while no keeper changed share one eligible list, stored
+// once; a change of an input (going offline) gives a new one without that
+// keeper, stored once too; a list used again is not stored again.
 func TestEligibleListReusedWhileClean(t *testing.T) {
 	h := newHarness(t, 10, 100, nil)
 	res := h.ok(h.apply(time.Second, submitTx(proofRequest(h.vk, "a")), submitTx(proofRequest(h.vk, "b"))))
 	ra, rb := h.m.rounds[res.TxResults[0].RoundID].r, h.m.rounds[res.TxResults[1].RoundID].r
-	if len(ra.Eligible) == 0 || &ra.Eligible[0] != &rb.Eligible[0] {
-		t.Fatal("two rounds of one block do not share the eligible list")
+	if len(ra.EligibleHash) != 32 || !bytes.Equal(ra.EligibleHash, rb.EligibleHash) || len(ra.Eligible) != 0 {
+		t.Fatal("two rounds of one block do not share the eligible list by hash")
+	}
+	if len(res.EligibleLists) != 1 || !bytes.Equal(res.EligibleLists[0].Hash, ra.EligibleHash) || len(res.EligibleLists[0].Keepers) != 10 {
+		t.Fatalf("block stored %d lists, want the one list of its rounds", len(res.EligibleLists))
+	}
+	if n := countChanges(res, ledger.EligibleLists); n != 1 {
+		t.Fatalf("change set puts %d eligible lists, want 1", n)
+	}
+	res = h.ok(h.apply(time.Second, submitTx(proofRequest(h.vk, "d"))))
+	if rd := h.m.rounds[res.TxResults[0].RoundID].r; !bytes.Equal(rd.EligibleHash, ra.EligibleHash) || len(res.EligibleLists) != 0 || countChanges(res, ledger.EligibleLists) != 0 {
+		t.Fatal("a stored list was stored again")
 	}
 	off := keeperID(0)
 	res = h.ok(h.apply(time.Second, onlineTx(0, false), submitTx(proofRequest(h.vk, "c"))))
 	rc := h.m.rounds[res.TxResults[1].RoundID].r
-	if &rc.Eligible[0] == &ra.Eligible[0] {
+	if bytes.Equal(rc.EligibleHash, ra.EligibleHash) || len(res.EligibleLists) != 1 {
 		t.Fatal("the list was reused after a keeper went offline")
 	}
-	for _, w := range rc.Eligible {
+	for _, w := range eligibleOf(rc.EligibleHash) {
 		if w.KeeperId == off {
 			t.Fatal("an offline keeper is on the new list")
 		}
 	}
+	// A restored machine knows which lists are stored: it does not put
+	// one again (a replica that restarted writes the same change set).
+	m, err := Restore(h.m.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.m = m
+	res = h.ok(h.apply(time.Second, submitTx(proofRequest(h.vk, "e"))))
+	if len(res.EligibleLists) != 0 {
+		t.Fatal("a restored machine stored a known list again")
+	}
+}
+
+func countChanges(res *Result, f *ledger.Family) int {
+	n := 0
+	for _, c := range res.Changes {
+		if c.Family == f {
+			n++
+		}
+	}
+	return n
 }
 
 // cloneWeights copies WeightedKeeper field by field: a field added to the
@@ -153,16 +187,8 @@ func TestCloneWeightsCopiesEveryField(t *testing.T) {
 		t.Fatalf("WeightedKeeper has %d fields; cloneWeights copies keeper_id and weight only", fields.Len())
 	}
 	in := []*lightkeeperv1.WeightedKeeper{{KeeperId: keeperID(1), Weight: 7}, {KeeperId: keeperID(2), Weight: 9}}
-	r := &lightkeeperv1.Round{Id: keeperID(3), Eligible: in, Committee: []string{keeperID(1)}}
-	c := cloneRound(r)
-	if !proto.Equal(c, r) || &c.Eligible[0] == &r.Eligible[0] || c.Eligible[0] == r.Eligible[0] {
-		t.Fatal("cloneRound: not an equal, independent copy")
-	}
-	if len(r.Eligible) != 2 {
-		t.Fatal("cloneRound changed the original")
-	}
-	cert := &lightkeeperv1.Certificate{RoundId: r.Id, Eligible: in}
-	if cc := cloneCert(cert); !proto.Equal(cc, cert) || cc.Eligible[1] == in[1] || len(cert.Eligible) != 2 {
-		t.Fatal("cloneCert: not an equal, independent copy")
+	c := cloneWeights(in)
+	if len(c) != 2 || &c[0] == &in[0] || c[0] == in[0] || !proto.Equal(c[1], in[1]) {
+		t.Fatal("cloneWeights: not an equal, independent copy")
 	}
 }

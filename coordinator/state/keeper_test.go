@@ -290,7 +290,7 @@ func TestVerifyCertificate(t *testing.T) {
 	r := h.submit()
 	s := h.seats(r)
 	res := h.ok(h.apply(time.Second, append(votes(r, h, reject, 0, 1), votes(r, h, approve, seatRange(2, 9)...)...)...))
-	cert := res.Block.Certificates[0]
+	cert := served(res.Block.Certificates[0])
 	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
@@ -312,6 +312,10 @@ func TestVerifyCertificate(t *testing.T) {
 		{"member replaced", func(c *lightkeeperv1.Certificate) { c.Committee[3] = keeperID(outsider) }},
 		{"weight", func(c *lightkeeperv1.Certificate) { c.Eligible[0].Weight *= 3 }},
 		{"eligible dropped", func(c *lightkeeperv1.Certificate) { c.Eligible = c.Eligible[1:] }},
+		{"list does not match hash", func(c *lightkeeperv1.Certificate) { c.EligibleHash[0] ^= 1 }},
+		{"list missing", func(c *lightkeeperv1.Certificate) { c.Eligible = nil }},
+		{"hash missing, list changed", func(c *lightkeeperv1.Certificate) { c.EligibleHash, c.Eligible[0].Weight = nil, c.Eligible[0].Weight*3 }},
+		{"short hash", func(c *lightkeeperv1.Certificate) { c.EligibleHash = c.EligibleHash[:31] }},
 		{"empty committee", func(c *lightkeeperv1.Certificate) { c.Committee = nil }},
 		{"threshold", func(c *lightkeeperv1.Certificate) { c.Threshold = 6 }},
 		{"threshold too big", func(c *lightkeeperv1.Certificate) { c.Threshold = 11 }},
@@ -338,8 +342,19 @@ func TestVerifyCertificate(t *testing.T) {
 			t.Errorf("%s: got %v", tc.name, err)
 		}
 	}
-	// A TIMEOUT certificate with too few votes for either side is valid.
+	// The list checks name their problem (typed errors).
 	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
+	c.Eligible = nil
+	if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrEligibleMissing) || !errors.Is(err, protocol.ErrBadCertificate) {
+		t.Errorf("list missing: %v", err)
+	}
+	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
+	c.Eligible[len(c.Eligible)-1].Weight++
+	if err := protocol.VerifyCertificate(c, h.m.Params()); !errors.Is(err, protocol.ErrEligibleMismatch) || !errors.Is(err, protocol.ErrBadCertificate) {
+		t.Errorf("list not matching the hash: %v", err)
+	}
+	// A TIMEOUT certificate with too few votes for either side is valid.
+	c = proto.Clone(cert).(*lightkeeperv1.Certificate)
 	c.Votes, c.Outcome = c.Votes[:8], lightkeeperv1.Outcome_OUTCOME_TIMEOUT
 	if err := protocol.VerifyCertificate(c, h.m.Params()); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,10 @@ type Machine struct {
 	vks      map[string]*lightkeeperv1.VerifyingKey
 	programs map[string]*lightkeeperv1.Program // metadata, without module bytes
 	roundIDs map[[32]byte]uint64               // every round ever created → submitted height
+	// The hash of every eligible list stored (ledger.EligibleLists): a
+	// round drawn from a list not in it puts the list in its block's
+	// change set.
+	eligibleStored map[[32]byte]struct{}
 
 	// Derived indexes (index.go).
 	keeperOrder   []*lightkeeperv1.Keeper // every keeper, by id
@@ -90,6 +94,10 @@ type Result struct {
 	SpentNullifiers []*lightkeeperv1.SpentNullifier
 	// Leaves deposits appended to the pool's tree, in order.
 	PoolLeaves []*lightkeeperv1.PoolLeaf
+	// Eligible lists that rounds of this block were drawn from and that
+	// were not stored before, in the order first used. Rounds and
+	// certificates carry only their hash.
+	EligibleLists []*lightkeeperv1.EligibleList
 
 	// The economy (docs/design.md §9). Accounts, groups and unbonding entries
 	// created or changed in this block, sorted by id; guarantees created,
@@ -179,6 +187,11 @@ type Snapshot struct {
 	// Every nullifier spent by a withdrawal (32 bytes each); the pool's
 	// tree and balance are in Meta.Pool.
 	SpentNullifiers [][]byte
+
+	// The hash of every stored eligible list (32 bytes each). Optional: a
+	// list missing here is put again (the same record under the same key)
+	// the next time a round uses it.
+	EligibleLists [][]byte
 }
 
 // New creates the machine at genesis under the chain parameters the
@@ -226,6 +239,8 @@ func New(genesis *lightkeeperv1.Genesis) (*Machine, *Result, error) {
 		roundIDs: make(map[[32]byte]uint64),
 		economy:  newEconomy(),
 		pool:     newPool(),
+
+		eligibleStored: make(map[[32]byte]struct{}),
 	}
 	m.paramsHash = protocol.ParamsHash(m.chainID, m.params)
 	for i, gk := range genesis.Keepers {
@@ -361,6 +376,14 @@ func Restore(s Snapshot) (*Machine, error) {
 		programs:     make(map[string]*lightkeeperv1.Program, len(s.Programs)),
 		roundIDs:     make(map[[32]byte]uint64, len(s.RoundIDs)),
 		economy:      newEconomy(),
+
+		eligibleStored: make(map[[32]byte]struct{}, len(s.EligibleLists)),
+	}
+	for i, h := range s.EligibleLists {
+		if len(h) != 32 {
+			return nil, bad("eligible_lists[%d]: %d bytes, want 32", i, len(h))
+		}
+		m.eligibleStored[[32]byte(h)] = struct{}{}
 	}
 	m.paramsHash = protocol.ParamsHash(m.chainID, m.params)
 	for i, k := range s.Keepers {
@@ -466,6 +489,10 @@ func (m *Machine) Snapshot() Snapshot {
 		s.SpentNullifiers = append(s.SpentNullifiers, bytes.Clone(n[:]))
 	}
 	slices.SortFunc(s.SpentNullifiers, bytes.Compare)
+	for h := range m.eligibleStored {
+		s.EligibleLists = append(s.EligibleLists, bytes.Clone(h[:]))
+	}
+	slices.SortFunc(s.EligibleLists, bytes.Compare)
 	s.RoundIDs = make([]string, 0, len(m.roundIDs))
 	for rid := range m.roundIDs {
 		s.RoundIDs = append(s.RoundIDs, hex.EncodeToString(rid[:]))

@@ -197,7 +197,7 @@ func TestWithdrawalSubmitRefusals(t *testing.T) {
 		t.Fatal("nullifier not spent or pool not debited")
 	}
 	checkSupply(t, h.m)
-	if err := protocol.VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(served(res.Block.Certificates[0]), h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// The nullifier is now refused at submission.
@@ -233,10 +233,10 @@ func TestWithdrawalDoubleSpendOneBlock(t *testing.T) {
 	for _, c := range res.Block.Certificates {
 		// A voided withdrawal's certificate needs its block: offline it
 		// could be a proof round's approval relabelled.
-		if err := protocol.VerifyCertificate(c, h.m.Params()); (c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != errors.Is(err, protocol.ErrNeedsBlock) {
+		if err := protocol.VerifyCertificate(served(c), h.m.Params()); (c.Outcome == lightkeeperv1.Outcome_OUTCOME_REJECTED) != errors.Is(err, protocol.ErrNeedsBlock) {
 			t.Fatalf("%v: offline check %v", c.Outcome, err)
 		}
-		if err := protocol.VerifyCertificateInBlock(c, h.m.Params(), res.Block); err != nil {
+		if err := protocol.VerifyCertificateInBlock(served(c), h.m.Params(), res.Block); err != nil {
 			t.Fatal(err)
 		}
 		switch c.Outcome {

@@ -79,7 +79,7 @@ func TestRealProofRound(t *testing.T) {
 		if c.Outcome != want[i] {
 			t.Errorf("round %d: %v, want %v", i, c.Outcome, want[i])
 		}
-		if err := protocol.VerifyCertificate(c, h.m.Params()); err != nil {
+		if err := protocol.VerifyCertificate(served(c), h.m.Params()); err != nil {
 			t.Error(err)
 		}
 	}

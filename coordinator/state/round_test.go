@@ -201,7 +201,7 @@ func TestApprovalAtThreshold(t *testing.T) {
 		t.Fatalf("round after decision: %v", o)
 	}
 	cert := res.Block.Certificates[0]
-	if err := protocol.VerifyCertificate(cert, h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(served(cert), h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	if len(cert.Votes) != 10 || cert.Outcome != lightkeeperv1.Outcome_OUTCOME_APPROVED || cert.Height != o.DecidedHeight || cert.ChainId != testChain {
@@ -223,8 +223,8 @@ func TestRejectionAtFour(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_REJECTED {
 		t.Fatal("not REJECTED at the 4th rejection")
 	}
-	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || protocol.VerifyCertificate(c, h.m.Params()) != nil {
-		t.Fatalf("certificate votes %d: %v", len(c.Votes), protocol.VerifyCertificate(c, h.m.Params()))
+	if c := res.Block.Certificates[0]; len(c.Votes) != 6 || protocol.VerifyCertificate(served(c), h.m.Params()) != nil {
+		t.Fatalf("certificate votes %d: %v", len(c.Votes), protocol.VerifyCertificate(served(c), h.m.Params()))
 	}
 	// A decision is taken once: more rejections and approvals are late.
 	res = h.ok(h.apply(time.Second, append(votes(r, h, reject, 6), votes(r, h, approve, 7, 8, 9)...)...))
@@ -310,7 +310,7 @@ func TestTimeout(t *testing.T) {
 	if len(res.Block.Certificates) != 1 || res.Block.Certificates[0].Outcome != lightkeeperv1.Outcome_OUTCOME_TIMEOUT || len(res.Block.Certificates[0].Votes) != 9 {
 		t.Fatal("no TIMEOUT certificate")
 	}
-	if err := protocol.VerifyCertificate(res.Block.Certificates[0], h.m.Params()); err != nil {
+	if err := protocol.VerifyCertificate(served(res.Block.Certificates[0]), h.m.Params()); err != nil {
 		t.Fatal(err)
 	}
 	cl := eventsOf[RoundClosed](res)

@@ -59,13 +59,22 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 		Height:          a.height,
 		Seed:            bytes.Clone(r.Seed),
 		Committee:       slices.Clone(r.Committee),
-		Eligible:        cloneWeights(r.Eligible),
+		EligibleHash:    bytes.Clone(r.EligibleHash),
 		Threshold:       r.Threshold,
 		RejectThreshold: r.RejectThreshold,
 		Votes:           cloneAll(r.Votes),
 		DecidedAt:       tsMilli(a.now),
 		SeedBlock:       cloneHeader(r.SeedBlock),
 		ParamsHash:      bytes.Clone(a.m.paramsHash),
+	}
+	if len(r.EligibleHash) == 0 {
+		// A round opened before lists were stored by hash (restored from
+		// such a store) carries its list: its certificate gets the hash
+		// like any other, and the list is stored under it.
+		if l, err := protocol.NewEligibleList(r.Eligible); err == nil { // the machine drew the round from it
+			cert.EligibleHash = l.Hash()
+			a.storeEligible(l)
+		}
 	}
 	if r.Result != nil {
 		cert.ResultHash = bytes.Clone(r.ResultHash)
@@ -79,29 +88,19 @@ func (a *applier) decide(o *openRound, outcome lightkeeperv1.Outcome) {
 	}
 }
 
-// cloneRound, cloneCert and cloneWeights copy records whose eligible list
-// (up to max_elected keepers) would otherwise dominate the copy: the list
-// is copied field by field into one allocation instead of by reflection,
-// one message at a time. The machine is not used concurrently, so the
-// list can be set aside while proto.Clone copies the rest.
+// cloneRound and cloneCert copy a round and a certificate. They carry
+// the eligible list's hash, not the list (only records from before lists
+// were stored by hash do).
 func cloneRound(r *lightkeeperv1.Round) *lightkeeperv1.Round {
-	eligible := r.Eligible
-	r.Eligible = nil
-	c := proto.Clone(r).(*lightkeeperv1.Round)
-	r.Eligible = eligible
-	c.Eligible = cloneWeights(eligible)
-	return c
+	return proto.Clone(r).(*lightkeeperv1.Round)
 }
 
 func cloneCert(cert *lightkeeperv1.Certificate) *lightkeeperv1.Certificate {
-	eligible := cert.Eligible
-	cert.Eligible = nil
-	c := proto.Clone(cert).(*lightkeeperv1.Certificate)
-	cert.Eligible = eligible
-	c.Eligible = cloneWeights(eligible)
-	return c
+	return proto.Clone(cert).(*lightkeeperv1.Certificate)
 }
 
+// cloneWeights copies an eligible list field by field into one
+// allocation, instead of by reflection one message at a time.
 func cloneWeights(in []*lightkeeperv1.WeightedKeeper) []*lightkeeperv1.WeightedKeeper {
 	if in == nil {
 		return nil
@@ -332,7 +331,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		Seed:            bytes.Clone(a.roundSeed),
 		SeedBlock:       cloneHeader(a.seedBlock),
 		Committee:       committee,
-		Eligible:        weights,
+		EligibleHash:    eligible.Hash(),
 		Threshold:       threshold,
 		RejectThreshold: rejectThreshold,
 		Phase:           lightkeeperv1.RoundPhase_ROUND_PHASE_VOTING,
@@ -345,12 +344,24 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	m.indexDeadline(o)
 	m.roundIDs[rid] = a.height
 	a.rounds[id] = r
+	a.storeEligible(eligible)
 	for _, kid := range committee {
 		m.keepers[kid].RoundsAssigned++
 		a.keepers[kid] = true
 	}
 	a.emit(RoundOpened{Round: cloneRound(r)})
 	return TxResult{RoundID: id, Round: cloneRound(r)}
+}
+
+// storeEligible puts list in the block's change set the first time a
+// round is drawn from it; rounds and certificates carry only its hash.
+func (a *applier) storeEligible(list *protocol.EligibleList) {
+	h := list.HashArray()
+	if _, ok := a.m.eligibleStored[h]; ok {
+		return
+	}
+	a.m.eligibleStored[h] = struct{}{}
+	a.res.EligibleLists = append(a.res.EligibleLists, &lightkeeperv1.EligibleList{Hash: h[:], Keepers: cloneWeights(list.Keepers())})
 }
 
 func (a *applier) castVote(tx *lightkeeperv1.CastVoteTx) TxResult {

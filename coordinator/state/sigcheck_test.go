@@ -23,7 +23,7 @@ func verifiedFor(chain string, txs ...*lightkeeperv1.Transaction) VerifiedSigs {
 
 func (h *harness) applyVerified(verified VerifiedSigs, txs ...*lightkeeperv1.Transaction) *Result {
 	h.t.Helper()
-	res, err := h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Txs: txs, Verified: verified})
+	res, err := noted(h.m.ApplyBlock(BlockInput{TimeUnixMilli: h.now(), Txs: txs, Verified: verified}))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func BenchmarkApplyVotesVerified(b *testing.B) {
 					in.Verified = verifiedFor(testChain, in.Txs...)
 				}
 				b.StartTimer()
-				res, err := h.m.ApplyBlock(in)
+				res, err := noted(h.m.ApplyBlock(in))
 				if err != nil || len(res.Block.Certificates) != perBlock/10 {
 					b.Fatal(err)
 				}

@@ -149,7 +149,7 @@ func simulate(t *testing.T, seed int64, steps int) {
 		}
 		lastHash = b.Hash
 		for _, c := range b.Certificates {
-			if err := protocol.VerifyCertificateInBlock(c, p, b); err != nil {
+			if err := protocol.VerifyCertificateInBlock(served(c), p, b); err != nil {
 				fail("certificate: %v", err)
 			}
 		}
@@ -258,16 +258,16 @@ func simulate(t *testing.T, seed int64, steps int) {
 	apply := func(step int, txs []*lightkeeperv1.Transaction) *Result {
 		t.Helper()
 		in := BlockInput{TimeUnixMilli: now, Txs: txs}
-		res, err := m.ApplyBlock(in)
+		res, err := noted(m.ApplyBlock(in))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res2, err := twin.ApplyBlock(in)
+		res2, err := noted(twin.ApplyBlock(in))
 		if err != nil || !bytes.Equal(res.Block.Hash, res2.Block.Hash) {
 			t.Fatalf("seed %d step %d: twin diverged (%v)", seed, step, err)
 		}
 		if restored != nil {
-			res3, err := restored.ApplyBlock(in)
+			res3, err := noted(restored.ApplyBlock(in))
 			if err != nil || !bytes.Equal(res.Block.Hash, res3.Block.Hash) || len(res.Events) != len(res3.Events) {
 				t.Fatalf("seed %d step %d: restored machine diverged (%v)", seed, step, err)
 			}

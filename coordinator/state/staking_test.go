@@ -154,7 +154,7 @@ func signedOK(t *testing.T, m *Machine, dt time.Duration, signer int, msg func(b
 		t.Fatal(err)
 	}
 	h, _ := m.Head()
-	res, err := m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}})
+	res, err := noted(m.ApplyBlock(BlockInput{TimeUnixMilli: h.Time.AsTime().UnixMilli() + dt.Milliseconds(), Txs: []*lightkeeperv1.Transaction{protocol.SignedTransaction(stx)}}))
 	if err != nil {
 		t.Fatal(err)
 	}

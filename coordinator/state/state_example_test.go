@@ -65,6 +65,10 @@ func Example() {
 	res, _ = m.ApplyBlock(state.BlockInput{TimeUnixMilli: t0.Add(2 * time.Second).UnixMilli(), Txs: []*lightkeeperv1.Transaction{
 		{Kind: &lightkeeperv1.Transaction_SubmitRound{SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: req}}}}})
 	round := res.TxResults[0].Round
+	// The round carries its eligible list's hash; the block stores the
+	// list once under it (Result.EligibleLists), and the API fills it into
+	// the rounds and certificates it serves.
+	stored := res.EligibleLists[0]
 	fmt.Println("committee size", len(round.Committee), "threshold", round.Threshold, "reject at", round.RejectThreshold)
 
 	// Block 3: every member checked the proof and votes APPROVE.
@@ -82,6 +86,7 @@ func Example() {
 	}
 	res, _ = m.ApplyBlock(state.BlockInput{TimeUnixMilli: t0.Add(5 * time.Second).UnixMilli(), Txs: txs})
 	cert := res.Block.Certificates[0]
+	cert.Eligible = stored.Keepers // as GetCertificate serves it
 	fmt.Println("decided", cert.Outcome, "with", len(cert.Votes), "votes; certificate check:", protocol.VerifyCertificate(cert, m.Params()))
 
 	// The service makes a block when the next deadline passes.

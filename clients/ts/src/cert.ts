@@ -47,6 +47,7 @@ export const SEED_DOMAIN = "lightkeeper/committee-seed/v1\x00";
 export const PARAMS_DOMAIN = "lightkeeper/params/v1\x00";
 export const COMPUTE_RESULT_DOMAIN = "lightkeeper/compute/result/v1\x00";
 export const CHALLENGE_DOMAIN = "lightkeeper/challenge/v1\x00";
+export const ELIGIBLE_DOMAIN = "lightkeeper/eligible/v1\x00";
 /** BlockHeader.entropy is 0 or ENTROPY_LEN bytes. */
 export const ENTROPY_LEN = 32;
 /** verifier/compute.TrapIndirectCall, the largest trap kind. */
@@ -160,9 +161,28 @@ function unixMilli(h: BlockHeader | undefined): bigint {
 
 // ---- hashes (coordinator/state/hash.go) ----
 
-/** SHA-256 of the deterministic protobuf encoding of a certificate. */
+/**
+ * SHA-256 of the deterministic protobuf encoding of a certificate. A
+ * certificate with eligible_hash is hashed without its eligible list (the
+ * deciding block commits to the hash; the API fills the list in).
+ */
 export function certificateHash(c: Certificate): Uint8Array {
+  if (c.eligibleHash.length > 0 && c.eligible.length > 0) {
+    c = { ...c, eligible: [] };
+  }
   return sha256(toBinary(CertificateSchema, c));
+}
+
+/**
+ * EligibleListHash: SHA-256(ELIGIBLE_DOMAIN ‖ u32be(n) ‖ for each keeper:
+ * id as 32 raw bytes ‖ u64be(weight)) of a list checked as
+ * checkEligibleList does. Throws Go's error text.
+ */
+export function eligibleListHash(eligible: WeightedKeeper[]): Uint8Array {
+  checkEligibleList(eligible);
+  const parts: Uint8Array[] = [enc.encode(ELIGIBLE_DOMAIN), u32be(eligible.length)];
+  for (const e of eligible) parts.push(parseID(e.keeperId)!, u64be(e.weight));
+  return sha256(concat(...parts));
 }
 
 export function evidenceHash(e: Evidence): Uint8Array {
@@ -247,17 +267,10 @@ export function computeResultHash(trap: number, exitCode: number, fuelUsed: bigi
  * weights until r falls in one. Throws Go's error text.
  */
 export function drawCommittee(seed: Uint8Array, roundId: string, eligible: WeightedKeeper[], size: number): string[] {
+  const { total: listTotal, nonZero } = checkEligibleList(eligible);
   const rid = parseID(roundId);
   if (!rid) throw new Error(`invalid request: round id ${goQuote(roundId)} is not 64 lowercase hex digits`);
-  let total = 0n;
-  let nonZero = 0;
-  eligible.forEach((e, i) => {
-    if (!parseID(e.keeperId)) throw new Error(`invalid request: eligible[${i}]: keeper id ${goQuote(e.keeperId)} is not 64 lowercase hex digits`);
-    if (i > 0 && eligible[i - 1].keeperId >= e.keeperId) throw new Error(`invalid request: eligible[${i}]: keeper ids not strictly increasing`);
-    total += e.weight;
-    if (total > U64_MAX) throw new Error("invalid request: eligible: total weight overflows 64 bits");
-    if (e.weight > 0n) nonZero++;
-  });
+  let total = listTotal;
   if (size < 0 || size > nonZero) {
     throw new Error(`not enough eligible keepers: committee size ${size}, but only ${nonZero} eligible keepers have a non-zero weight`);
   }
@@ -282,6 +295,45 @@ export function drawCommittee(seed: Uint8Array, roundId: string, eligible: Weigh
     committee.push(eligible[picked].keeperId);
   }
   return committee;
+}
+
+/**
+ * NewEligibleList's checks: ids well formed and strictly increasing, total
+ * weight within 64 bits. Throws Go's error text.
+ */
+export function checkEligibleList(eligible: WeightedKeeper[]): { total: bigint; nonZero: number } {
+  let total = 0n;
+  let nonZero = 0;
+  eligible.forEach((e, i) => {
+    if (!parseID(e.keeperId)) throw new Error(`invalid request: eligible[${i}]: keeper id ${goQuote(e.keeperId)} is not 64 lowercase hex digits`);
+    if (i > 0 && eligible[i - 1].keeperId >= e.keeperId) throw new Error(`invalid request: eligible[${i}]: keeper ids not strictly increasing`);
+    total += e.weight;
+    if (total > U64_MAX) throw new Error("invalid request: eligible: total weight overflows 64 bits");
+    if (e.weight > 0n) nonZero++;
+  });
+  return { total, nonZero };
+}
+
+/**
+ * Go's checkEligible: eligible_hash is 32 bytes, the list is present and
+ * hashes to it. Returns Go's error text (without "bad certificate: "), or
+ * undefined.
+ */
+function checkEligible(c: Certificate): string | undefined {
+  if (c.eligibleHash.length !== 32) return `eligible_hash: ${c.eligibleHash.length} bytes, want 32`;
+  if (c.eligible.length === 0) {
+    return `eligible list missing: the certificate carries only eligible_hash ${hex(c.eligibleHash)}, not the list it names: fetch the certificate from the API (GetCertificate, 'lightkeeper verify-cert ID --save FILE'), which fills it in`;
+  }
+  let h: Uint8Array;
+  try {
+    h = eligibleListHash(c.eligible);
+  } catch (e) {
+    return `eligible: cannot recompute the committee: ${(e as Error).message}`;
+  }
+  if (!eq(h, c.eligibleHash)) {
+    return `eligible list does not match eligible_hash: the ${c.eligible.length} keepers delivered hash to ${hex(h)}, eligible_hash is ${hex(c.eligibleHash)}`;
+  }
+  return undefined;
 }
 
 export interface Rule {
@@ -336,9 +388,9 @@ function checkSeedBlock(c: Certificate): string | undefined {
 /**
  * verifyCertificate checks a certificate offline against the consensus
  * parameters of the chain the caller trusts, exactly as Go's
- * protocol.VerifyCertificate: params hash, seed block, committee size and
- * thresholds from the chain's rule, the committee recomputed from its
- * seed, every vote's signature, and the tally against the outcome (and a
+ * protocol.VerifyCertificate: params hash, seed block, the eligible list
+ * against eligible_hash, committee size and thresholds from the chain's
+ * rule, the committee recomputed from its seed, every vote's signature, and the tally against the outcome (and a
  * compute certificate's results). It throws a BadCertificateError whose
  * message is Go's.
  */
@@ -363,6 +415,8 @@ export function verifyCertificate(c: Certificate | undefined, p: ConsensusParams
   }
   const seedErr = checkSeedBlock(c);
   if (seedErr) return bad(seedErr);
+  const eligibleErr = checkEligible(c);
+  if (eligibleErr) return bad(eligibleErr);
   let rule: Rule;
   try {
     rule = committeeRule(p, c.kind, c.eligible);

@@ -253,7 +253,7 @@ async function roundView(v: View, id: string) {
     ["outcome", outcomeCell(r)],
     ["submitted", `${fmtTime(r.submittedAt)} at block ${r.submittedHeight}`],
     ["decided", r.decidedHeight > 0n ? `${fmtTime(r.decidedAt)} at block ${r.decidedHeight} (${num(latencyMs(r) ?? 0)} ms)` : "not yet"],
-    ["thresholds", `${r.threshold} to approve, ${r.rejectThreshold} to reject, of ${r.committee.length} seats (${r.eligible.length} eligible)`],
+    ["thresholds", `${r.threshold} to approve, ${r.rejectThreshold} to reject, of ${r.committee.length} seats drawn from ${r.eligible.length} eligible keepers (list ${short(hex(r.eligibleHash))})`],
     ["tally", r.phase === RoundPhase.VOTING ? "hidden until the decision" : `${r.approvals} approve, ${r.rejections} reject, ${r.abstentions} abstain`],
     ...(r.challenge ? [["challenge", `the coordinator's own test: the right answer was ${voteName(r.challenge.kind)}`] as [string, Child]] : []),
   ]));

@@ -1876,6 +1876,63 @@ func (x *WeightedKeeper) GetWeight() uint64 {
 	return 0
 }
 
+// EligibleList is a weighted eligible list stored once, under its hash
+// (protocol.EligibleListHash), for every round and certificate drawn from
+// it: rounds and certificates carry only eligible_hash.
+type EligibleList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// protocol.EligibleListHash(keepers), 32 bytes: the store's key.
+	Hash []byte `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Sorted by keeper id, ids unique.
+	Keepers       []*WeightedKeeper `protobuf:"bytes,2,rep,name=keepers,proto3" json:"keepers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EligibleList) Reset() {
+	*x = EligibleList{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EligibleList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EligibleList) ProtoMessage() {}
+
+func (x *EligibleList) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EligibleList.ProtoReflect.Descriptor instead.
+func (*EligibleList) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EligibleList) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *EligibleList) GetKeepers() []*WeightedKeeper {
+	if x != nil {
+		return x.Keepers
+	}
+	return nil
+}
+
 // Round is a request with its committee, votes and outcome.
 type Round struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -1891,7 +1948,10 @@ type Round struct {
 	// Keeper ids by seat; seat 0 is the leader.
 	Committee []string `protobuf:"bytes,8,rep,name=committee,proto3" json:"committee,omitempty"`
 	// The eligible keepers, sorted by id, with the weights the seats were
-	// drawn from, so anyone can recompute the committee.
+	// drawn from, so anyone can recompute the committee. Not stored with
+	// the round (eligible_hash stands for it, the list is stored once per
+	// distinct list); the API (GetRound, WatchRound, SubmitRound) fills it
+	// from the store.
 	Eligible        []*WeightedKeeper      `protobuf:"bytes,9,rep,name=eligible,proto3" json:"eligible,omitempty"`
 	Threshold       uint32                 `protobuf:"varint,10,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	RejectThreshold uint32                 `protobuf:"varint,11,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
@@ -1919,14 +1979,17 @@ type Round struct {
 	// block's transactions ran (results_hash empty): height, time,
 	// previous_hash, transactions_hash (which covers this round's
 	// submission) and entropy. seed = CommitteeSeed(seed_block).
-	SeedBlock     *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	SeedBlock *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
+	// protocol.EligibleListHash of the eligible list (32 bytes); the list
+	// itself is stored once under it (EligibleList).
+	EligibleHash  []byte `protobuf:"bytes,25,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2001,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2014,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Round) GetId() string {
@@ -2122,19 +2185,32 @@ func (x *Round) GetSeedBlock() *BlockHeader {
 	return nil
 }
 
+func (x *Round) GetEligibleHash() []byte {
+	if x != nil {
+		return x.EligibleHash
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // keepers' public keys (their ids) and the chain's consensus parameters
 // (or a pinned params hash) anyone can check it offline (lightkeeper
 // verify-cert; docs/committees.md says what only its block can confirm).
 type Certificate struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	ChainId         string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
-	RoundId         string                 `protobuf:"bytes,2,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
-	Kind            RoundKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=lightkeeper.v1.RoundKind" json:"kind,omitempty"`
-	Outcome         Outcome                `protobuf:"varint,4,opt,name=outcome,proto3,enum=lightkeeper.v1.Outcome" json:"outcome,omitempty"`
-	Height          uint64                 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
-	Seed            []byte                 `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"`
-	Committee       []string               `protobuf:"bytes,7,rep,name=committee,proto3" json:"committee,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ChainId   string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	RoundId   string                 `protobuf:"bytes,2,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	Kind      RoundKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=lightkeeper.v1.RoundKind" json:"kind,omitempty"`
+	Outcome   Outcome                `protobuf:"varint,4,opt,name=outcome,proto3,enum=lightkeeper.v1.Outcome" json:"outcome,omitempty"`
+	Height    uint64                 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
+	Seed      []byte                 `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"`
+	Committee []string               `protobuf:"bytes,7,rep,name=committee,proto3" json:"committee,omitempty"`
+	// The eligible list the committee was drawn from. Empty in the
+	// certificate as its deciding block holds it (eligible_hash stands for
+	// it there, and CertificateHash leaves it out); filled by the API
+	// (GetCertificate), so that the certificate a client fetches is
+	// self-contained: the offline check recomputes its hash and refuses a
+	// list that does not match eligible_hash.
 	Eligible        []*WeightedKeeper      `protobuf:"bytes,8,rep,name=eligible,proto3" json:"eligible,omitempty"`
 	Threshold       uint32                 `protobuf:"varint,9,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	RejectThreshold uint32                 `protobuf:"varint,10,opt,name=reject_threshold,json=rejectThreshold,proto3" json:"reject_threshold,omitempty"`
@@ -2158,14 +2234,17 @@ type Certificate struct {
 	// the round: an offline verifier compares it with the parameters it
 	// trusts and takes committee size and thresholds from those, never from
 	// the certificate (verify-cert --params / --params-hash).
-	ParamsHash    []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	ParamsHash []byte `protobuf:"bytes,17,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	// protocol.EligibleListHash of the eligible list, 32 bytes: what the
+	// deciding block commits to instead of the list.
+	EligibleHash  []byte `protobuf:"bytes,18,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2177,7 +2256,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2190,7 +2269,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -2312,6 +2391,13 @@ func (x *Certificate) GetParamsHash() []byte {
 	return nil
 }
 
+func (x *Certificate) GetEligibleHash() []byte {
+	if x != nil {
+		return x.EligibleHash
+	}
+	return nil
+}
+
 // Evidence of equivocation: two different signed votes by one committee
 // member for one round.
 type Evidence struct {
@@ -2327,7 +2413,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2425,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2352,7 +2438,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2464,7 +2550,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2562,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2575,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Keeper) GetId() string {
@@ -2784,7 +2870,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +2882,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +2895,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Program) GetId() string {
@@ -2897,7 +2983,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2909,7 +2995,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2922,7 +3008,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -2990,7 +3076,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3088,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3101,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -3166,7 +3252,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3178,7 +3264,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3191,7 +3277,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -3230,7 +3316,7 @@ type SubmitRoundTx struct {
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3242,7 +3328,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3255,7 +3341,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -3286,7 +3372,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3298,7 +3384,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3311,7 +3397,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -3347,7 +3433,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3359,7 +3445,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3372,7 +3458,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -3393,7 +3479,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3405,7 +3491,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3418,7 +3504,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3447,7 +3533,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3459,7 +3545,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3472,7 +3558,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3506,7 +3592,7 @@ type KeeperSessionTx struct {
 
 func (x *KeeperSessionTx) Reset() {
 	*x = KeeperSessionTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3518,7 +3604,7 @@ func (x *KeeperSessionTx) String() string {
 func (*KeeperSessionTx) ProtoMessage() {}
 
 func (x *KeeperSessionTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3531,7 +3617,7 @@ func (x *KeeperSessionTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeeperSessionTx.ProtoReflect.Descriptor instead.
 func (*KeeperSessionTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *KeeperSessionTx) GetKeeperId() string {
@@ -3565,7 +3651,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3577,7 +3663,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3590,7 +3676,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3621,7 +3707,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3633,7 +3719,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3646,7 +3732,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3709,7 +3795,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3721,7 +3807,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3734,7 +3820,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3798,7 +3884,7 @@ type ChallengeAnswer struct {
 
 func (x *ChallengeAnswer) Reset() {
 	*x = ChallengeAnswer{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3810,7 +3896,7 @@ func (x *ChallengeAnswer) String() string {
 func (*ChallengeAnswer) ProtoMessage() {}
 
 func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3823,7 +3909,7 @@ func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
 func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ChallengeAnswer) GetKind() VoteKind {
@@ -3866,7 +3952,7 @@ type ChallengeReveal struct {
 
 func (x *ChallengeReveal) Reset() {
 	*x = ChallengeReveal{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3878,7 +3964,7 @@ func (x *ChallengeReveal) String() string {
 func (*ChallengeReveal) ProtoMessage() {}
 
 func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3891,7 +3977,7 @@ func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
 func (*ChallengeReveal) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChallengeReveal) GetRoundId() string {
@@ -3919,7 +4005,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3931,7 +4017,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3944,7 +4030,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -3972,7 +4058,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3984,7 +4070,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3997,7 +4083,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -4037,7 +4123,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4049,7 +4135,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4062,7 +4148,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -4123,7 +4209,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4135,7 +4221,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4148,7 +4234,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -4214,7 +4300,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4226,7 +4312,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4239,7 +4325,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -4303,7 +4389,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4315,7 +4401,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4328,7 +4414,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -4384,7 +4470,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4396,7 +4482,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4409,7 +4495,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Task) GetRoundId() string {
@@ -4506,7 +4592,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4518,7 +4604,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4531,7 +4617,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4594,7 +4680,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4606,7 +4692,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4619,7 +4705,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4673,7 +4759,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4685,7 +4771,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4698,7 +4784,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4745,7 +4831,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4757,7 +4843,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4770,7 +4856,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{43}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4938,7 +5024,10 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\fR\x06output\"E\n" +
 	"\x0eWeightedKeeper\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x16\n" +
-	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\xa2\b\n" +
+	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\\\n" +
+	"\fEligibleList\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\x128\n" +
+	"\akeepers\x18\x02 \x03(\v2\x1e.lightkeeper.v1.WeightedKeeperR\akeepers\"\xc7\b\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -4969,7 +5058,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06result\x18\x16 \x01(\v2\x1d.lightkeeper.v1.ComputeResultR\x06result\x12=\n" +
 	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
 	"\n" +
-	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\"\xcf\x05\n" +
+	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12#\n" +
+	"\religible_hash\x18\x19 \x01(\fR\feligibleHash\"\xf4\x05\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -4992,7 +5082,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"seed_block\x18\x10 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12\x1f\n" +
 	"\vparams_hash\x18\x11 \x01(\fR\n" +
-	"paramsHash\"\xb4\x01\n" +
+	"paramsHash\x12#\n" +
+	"\religible_hash\x18\x12 \x01(\fR\feligibleHash\"\xb4\x01\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tkeeper_id\x18\x01 \x01(\tR\bkeeperId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12*\n" +
@@ -5267,7 +5358,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -5291,53 +5382,54 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(*Vote)(nil),                   // 19: lightkeeper.v1.Vote
 	(*ComputeResult)(nil),          // 20: lightkeeper.v1.ComputeResult
 	(*WeightedKeeper)(nil),         // 21: lightkeeper.v1.WeightedKeeper
-	(*Round)(nil),                  // 22: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 23: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 24: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 25: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 26: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 27: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 28: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 29: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 30: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 31: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 32: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 33: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 34: lightkeeper.v1.SetKeeperOnlineTx
-	(*KeeperSessionTx)(nil),        // 35: lightkeeper.v1.KeeperSessionTx
-	(*CastVoteTx)(nil),             // 36: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 37: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 38: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 39: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 40: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 41: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 42: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 43: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 44: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 45: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 46: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 47: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 48: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 49: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 50: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 51: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 52: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 53: google.protobuf.Timestamp
+	(*EligibleList)(nil),           // 22: lightkeeper.v1.EligibleList
+	(*Round)(nil),                  // 23: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 24: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 25: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 26: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 27: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 28: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 29: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 30: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 31: lightkeeper.v1.SubmitRoundTx
+	(*RegisterVerifyingKeyTx)(nil), // 32: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 33: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 34: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 35: lightkeeper.v1.SetKeeperOnlineTx
+	(*KeeperSessionTx)(nil),        // 36: lightkeeper.v1.KeeperSessionTx
+	(*CastVoteTx)(nil),             // 37: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 38: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 39: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 40: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 41: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 42: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 43: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 44: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 45: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 46: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 47: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 48: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 49: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 50: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 51: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 52: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 53: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 54: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	52, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	53, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
 	12, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
 	13, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
 	14, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
 	11, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
 	10, // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
 	9,  // 6: lightkeeper.v1.ConsensusParams.sessions:type_name -> lightkeeper.v1.SessionParams
-	52, // 7: lightkeeper.v1.SessionParams.ttl:type_name -> google.protobuf.Duration
-	52, // 8: lightkeeper.v1.SessionParams.skew:type_name -> google.protobuf.Duration
-	52, // 9: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	52, // 10: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	52, // 11: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	52, // 12: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	53, // 7: lightkeeper.v1.SessionParams.ttl:type_name -> google.protobuf.Duration
+	53, // 8: lightkeeper.v1.SessionParams.skew:type_name -> google.protobuf.Duration
+	53, // 9: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	53, // 10: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	53, // 11: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	53, // 12: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
 	0,  // 13: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
 	1,  // 14: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
 	15, // 15: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
@@ -5346,77 +5438,78 @@ var file_lightkeeper_v1_types_proto_depIdxs = []int32{
 	5,  // 18: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
 	6,  // 19: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
 	20, // 20: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	2,  // 21: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	18, // 22: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	53, // 23: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	53, // 24: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	21, // 25: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 26: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 27: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	53, // 28: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	19, // 29: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	20, // 30: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	39, // 31: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	37, // 32: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	2,  // 33: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 34: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	21, // 35: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	19, // 36: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	53, // 37: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	20, // 38: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	39, // 39: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	37, // 40: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	19, // 41: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	19, // 42: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	53, // 43: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	53, // 44: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	53, // 45: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	53, // 46: lightkeeper.v1.Keeper.session_expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 47: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 48: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	30, // 49: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	31, // 50: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	33, // 51: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	34, // 52: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	36, // 53: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	29, // 54: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	32, // 55: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	35, // 56: lightkeeper.v1.Transaction.keeper_session:type_name -> lightkeeper.v1.KeeperSessionTx
-	18, // 57: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	39, // 58: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 59: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 60: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	19, // 61: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	53, // 62: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	37, // 63: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	28, // 64: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	23, // 65: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	24, // 66: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	40, // 67: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 68: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	20, // 69: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	39, // 70: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	53, // 71: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	41, // 72: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	42, // 73: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	8,  // 74: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
-	0,  // 75: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 76: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	11, // 77: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	17, // 78: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 79: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	53, // 80: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	44, // 81: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	46, // 82: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	45, // 83: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 84: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	37, // 85: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	49, // 86: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	87, // [87:87] is the sub-list for method output_type
-	87, // [87:87] is the sub-list for method input_type
-	87, // [87:87] is the sub-list for extension type_name
-	87, // [87:87] is the sub-list for extension extendee
-	0,  // [0:87] is the sub-list for field type_name
+	21, // 21: lightkeeper.v1.EligibleList.keepers:type_name -> lightkeeper.v1.WeightedKeeper
+	2,  // 22: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	18, // 23: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	54, // 24: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	54, // 25: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	21, // 26: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 27: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 28: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	54, // 29: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	19, // 30: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	20, // 31: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	40, // 32: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	38, // 33: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	2,  // 34: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 35: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	21, // 36: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	19, // 37: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	54, // 38: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 39: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	40, // 40: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	38, // 41: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	19, // 42: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	19, // 43: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	54, // 44: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	54, // 45: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	54, // 46: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	54, // 47: lightkeeper.v1.Keeper.session_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 48: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 49: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	31, // 50: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	32, // 51: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	34, // 52: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	35, // 53: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	37, // 54: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	30, // 55: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	33, // 56: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	36, // 57: lightkeeper.v1.Transaction.keeper_session:type_name -> lightkeeper.v1.KeeperSessionTx
+	18, // 58: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	40, // 59: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	0,  // 60: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 61: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	19, // 62: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	54, // 63: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	38, // 64: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	29, // 65: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	24, // 66: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	25, // 67: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	41, // 68: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 69: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	20, // 70: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	40, // 71: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	54, // 72: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	42, // 73: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	43, // 74: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	8,  // 75: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
+	0,  // 76: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 77: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	11, // 78: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	17, // 79: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 80: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	54, // 81: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	45, // 82: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	47, // 83: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	46, // 84: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 85: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	38, // 86: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	50, // 87: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	88, // [88:88] is the sub-list for method output_type
+	88, // [88:88] is the sub-list for method input_type
+	88, // [88:88] is the sub-list for extension type_name
+	88, // [88:88] is the sub-list for extension extendee
+	0,  // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -5429,7 +5522,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[20].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[21].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -5439,7 +5532,7 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_RegisterProgram)(nil),
 		(*Transaction_KeeperSession)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[39].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[40].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -5450,7 +5543,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lightkeeper/v1/keeper_service.proto.
  */
 export const file_lightkeeper_v1_keeper_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNsaWdodGtlZXBlci92MS9rZWVwZXJfc2VydmljZS5wcm90bxIObGlnaHRrZWVwZXIudjEiPQoVUmVnaXN0ZXJLZWVwZXJSZXF1ZXN0EhEKCWtlZXBlcl9pZBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAwiUgoWUmVnaXN0ZXJLZWVwZXJSZXNwb25zZRImCgZrZWVwZXIYASABKAsyFi5saWdodGtlZXBlci52MS5LZWVwZXISEAoIY2hhaW5faWQYAiABKAkiXQoLU2Vzc2lvbkF1dGgSEQoJa2VlcGVyX2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNpZ25hdHVyZRgDIAEoDCI9ChBTdWJzY3JpYmVSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aCI3ChFTdWJzY3JpYmVSZXNwb25zZRIiCgR0YXNrGAEgASgLMhQubGlnaHRrZWVwZXIudjEuVGFzayJhChBQdWxsVGFza3NSZXF1ZXN0EikKBGF1dGgYASABKAsyGy5saWdodGtlZXBlci52MS5TZXNzaW9uQXV0aBIRCgltYXhfdGFza3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSI4ChFQdWxsVGFza3NSZXNwb25zZRIjCgV0YXNrcxgBIAMoCzIULmxpZ2h0a2VlcGVyLnYxLlRhc2siOQoSU3VibWl0Vm90ZXNSZXF1ZXN0EiMKBXZvdGVzGAEgAygLMhQubGlnaHRrZWVwZXIudjEuVm90ZSJbCgpWb3RlUmVzdWx0EhAKCHJvdW5kX2lkGAEgASgJEioKBnN0YXR1cxgCIAEoDjIaLmxpZ2h0a2VlcGVyLnYxLlZvdGVTdGF0dXMSDwoHbWVzc2FnZRgDIAEoCSJCChNTdWJtaXRWb3Rlc1Jlc3BvbnNlEisKB3Jlc3VsdHMYASADKAsyGi5saWdodGtlZXBlci52MS5Wb3RlUmVzdWx0IiUKEEdldEtlZXBlclJlcXVlc3QSEQoJa2VlcGVyX2lkGAEgASgJIjsKEUdldEtlZXBlclJlc3BvbnNlEiYKBmtlZXBlchgBIAEoCzIWLmxpZ2h0a2VlcGVyLnYxLktlZXBlciI7ChJMaXN0S2VlcGVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiVwoTTGlzdEtlZXBlcnNSZXNwb25zZRInCgdrZWVwZXJzGAEgAygLMhYubGlnaHRrZWVwZXIudjEuS2VlcGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIsChdHZXRLZWVwZXJIaXN0b3J5UmVxdWVzdBIRCglrZWVwZXJfaWQYASABKAkiTAoYR2V0S2VlcGVySGlzdG9yeVJlc3BvbnNlEjAKBnBvaW50cxgBIAMoCzIgLmxpZ2h0a2VlcGVyLnYxLktlZXBlckVwb2NoUG9pbnQiqQEKEEtlZXBlckVwb2NoUG9pbnQSDQoFZXBvY2gYASABKAQSDgoGaGVpZ2h0GAIgASgEEhIKCnJlcHV0YXRpb24YAyABKAMSDQoFc3Rha2UYBCABKAQSFwoPZWZmZWN0aXZlX3N0YWtlGAUgASgEEhoKEmNoYWxsZW5nZV9mYWlsdXJlcxgGIAEoBBIOCgZhY3RpdmUYByABKAgSDgoGamFpbGVkGAggASgIKpUCCgpWb3RlU3RhdHVzEhsKF1ZPVEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUVk9URV9TVEFUVVNfQUNDRVBURUQQARIZChVWT1RFX1NUQVRVU19EVVBMSUNBVEUQAhIcChhWT1RFX1NUQVRVU19FUVVJVk9DQVRJT04QAxIgChxWT1RFX1NUQVRVU19OT1RfSU5fQ09NTUlUVEVFEAQSHQoZVk9URV9TVEFUVVNfQkFEX1NJR05BVFVSRRAFEh0KGVZPVEVfU1RBVFVTX1VOS05PV05fUk9VTkQQBhIcChhWT1RFX1NUQVRVU19ST1VORF9DTE9TRUQQBxIZChVWT1RFX1NUQVRVU19NQUxGT1JNRUQQCDKOBQoNS2VlcGVyU2VydmljZRJfCg5SZWdpc3RlcktlZXBlchIlLmxpZ2h0a2VlcGVyLnYxLlJlZ2lzdGVyS2VlcGVyUmVxdWVzdBomLmxpZ2h0a2VlcGVyLnYxLlJlZ2lzdGVyS2VlcGVyUmVzcG9uc2USUgoJU3Vic2NyaWJlEiAubGlnaHRrZWVwZXIudjEuU3Vic2NyaWJlUmVxdWVzdBohLmxpZ2h0a2VlcGVyLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESUAoJUHVsbFRhc2tzEiAubGlnaHRrZWVwZXIudjEuUHVsbFRhc2tzUmVxdWVzdBohLmxpZ2h0a2VlcGVyLnYxLlB1bGxUYXNrc1Jlc3BvbnNlElYKC1N1Ym1pdFZvdGVzEiIubGlnaHRrZWVwZXIudjEuU3VibWl0Vm90ZXNSZXF1ZXN0GiMubGlnaHRrZWVwZXIudjEuU3VibWl0Vm90ZXNSZXNwb25zZRJVCglHZXRLZWVwZXISIC5saWdodGtlZXBlci52MS5HZXRLZWVwZXJSZXF1ZXN0GiEubGlnaHRrZWVwZXIudjEuR2V0S2VlcGVyUmVzcG9uc2UiA5ACARJbCgtMaXN0S2VlcGVycxIiLmxpZ2h0a2VlcGVyLnYxLkxpc3RLZWVwZXJzUmVxdWVzdBojLmxpZ2h0a2VlcGVyLnYxLkxpc3RLZWVwZXJzUmVzcG9uc2UiA5ACARJqChBHZXRLZWVwZXJIaXN0b3J5EicubGlnaHRrZWVwZXIudjEuR2V0S2VlcGVySGlzdG9yeVJlcXVlc3QaKC5saWdodGtlZXBlci52MS5HZXRLZWVwZXJIaXN0b3J5UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
+  fileDesc("CiNsaWdodGtlZXBlci92MS9rZWVwZXJfc2VydmljZS5wcm90bxIObGlnaHRrZWVwZXIudjEiPQoVUmVnaXN0ZXJLZWVwZXJSZXF1ZXN0EhEKCWtlZXBlcl9pZBgBIAEoCRIRCglzaWduYXR1cmUYAiABKAwiUgoWUmVnaXN0ZXJLZWVwZXJSZXNwb25zZRImCgZrZWVwZXIYASABKAsyFi5saWdodGtlZXBlci52MS5LZWVwZXISEAoIY2hhaW5faWQYAiABKAkiQAoTUmVuZXdTZXNzaW9uUmVxdWVzdBIpCgRhdXRoGAEgASgLMhsubGlnaHRrZWVwZXIudjEuU2Vzc2lvbkF1dGgiPgoUUmVuZXdTZXNzaW9uUmVzcG9uc2USJgoGa2VlcGVyGAEgASgLMhYubGlnaHRrZWVwZXIudjEuS2VlcGVyIl0KC1Nlc3Npb25BdXRoEhEKCWtlZXBlcl9pZBgBIAEoCRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzaWduYXR1cmUYAyABKAwiPQoQU3Vic2NyaWJlUmVxdWVzdBIpCgRhdXRoGAEgASgLMhsubGlnaHRrZWVwZXIudjEuU2Vzc2lvbkF1dGgiNwoRU3Vic2NyaWJlUmVzcG9uc2USIgoEdGFzaxgBIAEoCzIULmxpZ2h0a2VlcGVyLnYxLlRhc2siYQoQUHVsbFRhc2tzUmVxdWVzdBIpCgRhdXRoGAEgASgLMhsubGlnaHRrZWVwZXIudjEuU2Vzc2lvbkF1dGgSEQoJbWF4X3Rhc2tzGAIgASgNEg8KB3dhaXRfbXMYAyABKA0iOAoRUHVsbFRhc2tzUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5saWdodGtlZXBlci52MS5UYXNrIjkKElN1Ym1pdFZvdGVzUmVxdWVzdBIjCgV2b3RlcxgBIAMoCzIULmxpZ2h0a2VlcGVyLnYxLlZvdGUiWwoKVm90ZVJlc3VsdBIQCghyb3VuZF9pZBgBIAEoCRIqCgZzdGF0dXMYAiABKA4yGi5saWdodGtlZXBlci52MS5Wb3RlU3RhdHVzEg8KB21lc3NhZ2UYAyABKAkiQgoTU3VibWl0Vm90ZXNSZXNwb25zZRIrCgdyZXN1bHRzGAEgAygLMhoubGlnaHRrZWVwZXIudjEuVm90ZVJlc3VsdCIlChBHZXRLZWVwZXJSZXF1ZXN0EhEKCWtlZXBlcl9pZBgBIAEoCSI7ChFHZXRLZWVwZXJSZXNwb25zZRImCgZrZWVwZXIYASABKAsyFi5saWdodGtlZXBlci52MS5LZWVwZXIiOwoSTGlzdEtlZXBlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlcKE0xpc3RLZWVwZXJzUmVzcG9uc2USJwoHa2VlcGVycxgBIAMoCzIWLmxpZ2h0a2VlcGVyLnYxLktlZXBlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLAoXR2V0S2VlcGVySGlzdG9yeVJlcXVlc3QSEQoJa2VlcGVyX2lkGAEgASgJIkwKGEdldEtlZXBlckhpc3RvcnlSZXNwb25zZRIwCgZwb2ludHMYASADKAsyIC5saWdodGtlZXBlci52MS5LZWVwZXJFcG9jaFBvaW50IqkBChBLZWVwZXJFcG9jaFBvaW50Eg0KBWVwb2NoGAEgASgEEg4KBmhlaWdodBgCIAEoBBISCgpyZXB1dGF0aW9uGAMgASgDEg0KBXN0YWtlGAQgASgEEhcKD2VmZmVjdGl2ZV9zdGFrZRgFIAEoBBIaChJjaGFsbGVuZ2VfZmFpbHVyZXMYBiABKAQSDgoGYWN0aXZlGAcgASgIEg4KBmphaWxlZBgIIAEoCCqVAgoKVm90ZVN0YXR1cxIbChdWT1RFX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFZPVEVfU1RBVFVTX0FDQ0VQVEVEEAESGQoVVk9URV9TVEFUVVNfRFVQTElDQVRFEAISHAoYVk9URV9TVEFUVVNfRVFVSVZPQ0FUSU9OEAMSIAocVk9URV9TVEFUVVNfTk9UX0lOX0NPTU1JVFRFRRAEEh0KGVZPVEVfU1RBVFVTX0JBRF9TSUdOQVRVUkUQBRIdChlWT1RFX1NUQVRVU19VTktOT1dOX1JPVU5EEAYSHAoYVk9URV9TVEFUVVNfUk9VTkRfQ0xPU0VEEAcSGQoVVk9URV9TVEFUVVNfTUFMRk9STUVEEAgy6QUKDUtlZXBlclNlcnZpY2USXwoOUmVnaXN0ZXJLZWVwZXISJS5saWdodGtlZXBlci52MS5SZWdpc3RlcktlZXBlclJlcXVlc3QaJi5saWdodGtlZXBlci52MS5SZWdpc3RlcktlZXBlclJlc3BvbnNlElIKCVN1YnNjcmliZRIgLmxpZ2h0a2VlcGVyLnYxLlN1YnNjcmliZVJlcXVlc3QaIS5saWdodGtlZXBlci52MS5TdWJzY3JpYmVSZXNwb25zZTABElAKCVB1bGxUYXNrcxIgLmxpZ2h0a2VlcGVyLnYxLlB1bGxUYXNrc1JlcXVlc3QaIS5saWdodGtlZXBlci52MS5QdWxsVGFza3NSZXNwb25zZRJZCgxSZW5ld1Nlc3Npb24SIy5saWdodGtlZXBlci52MS5SZW5ld1Nlc3Npb25SZXF1ZXN0GiQubGlnaHRrZWVwZXIudjEuUmVuZXdTZXNzaW9uUmVzcG9uc2USVgoLU3VibWl0Vm90ZXMSIi5saWdodGtlZXBlci52MS5TdWJtaXRWb3Rlc1JlcXVlc3QaIy5saWdodGtlZXBlci52MS5TdWJtaXRWb3Rlc1Jlc3BvbnNlElUKCUdldEtlZXBlchIgLmxpZ2h0a2VlcGVyLnYxLkdldEtlZXBlclJlcXVlc3QaIS5saWdodGtlZXBlci52MS5HZXRLZWVwZXJSZXNwb25zZSIDkAIBElsKC0xpc3RLZWVwZXJzEiIubGlnaHRrZWVwZXIudjEuTGlzdEtlZXBlcnNSZXF1ZXN0GiMubGlnaHRrZWVwZXIudjEuTGlzdEtlZXBlcnNSZXNwb25zZSIDkAIBEmoKEEdldEtlZXBlckhpc3RvcnkSJy5saWdodGtlZXBlci52MS5HZXRLZWVwZXJIaXN0b3J5UmVxdWVzdBooLmxpZ2h0a2VlcGVyLnYxLkdldEtlZXBlckhpc3RvcnlSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_lightkeeper_v1_types]);
 
 /**
  * @generated from message lightkeeper.v1.RegisterKeeperRequest
@@ -61,6 +61,43 @@ export const RegisterKeeperResponseSchema: GenMessage<RegisterKeeperResponse> = 
   messageDesc(file_lightkeeper_v1_keeper_service, 1);
 
 /**
+ * @generated from message lightkeeper.v1.RenewSessionRequest
+ */
+export type RenewSessionRequest = Message<"lightkeeper.v1.RenewSessionRequest"> & {
+  /**
+   * @generated from field: lightkeeper.v1.SessionAuth auth = 1;
+   */
+  auth?: SessionAuth | undefined;
+};
+
+/**
+ * Describes the message lightkeeper.v1.RenewSessionRequest.
+ * Use `create(RenewSessionRequestSchema)` to create a new message.
+ */
+export const RenewSessionRequestSchema: GenMessage<RenewSessionRequest> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_keeper_service, 2);
+
+/**
+ * @generated from message lightkeeper.v1.RenewSessionResponse
+ */
+export type RenewSessionResponse = Message<"lightkeeper.v1.RenewSessionResponse"> & {
+  /**
+   * The keeper's record after the block: online, session_unix_milli and
+   * session_expires_at.
+   *
+   * @generated from field: lightkeeper.v1.Keeper keeper = 1;
+   */
+  keeper?: Keeper | undefined;
+};
+
+/**
+ * Describes the message lightkeeper.v1.RenewSessionResponse.
+ * Use `create(RenewSessionResponseSchema)` to create a new message.
+ */
+export const RenewSessionResponseSchema: GenMessage<RenewSessionResponse> = /*@__PURE__*/
+  messageDesc(file_lightkeeper_v1_keeper_service, 3);
+
+/**
  * SessionAuth proves that the caller holds the keeper's key. The signature
  * covers verifier.SessionSignBytes(chain_id, keeper_id, time); the time
  * must be within the coordinator's session_skew of its clock.
@@ -89,7 +126,7 @@ export type SessionAuth = Message<"lightkeeper.v1.SessionAuth"> & {
  * Use `create(SessionAuthSchema)` to create a new message.
  */
 export const SessionAuthSchema: GenMessage<SessionAuth> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 2);
+  messageDesc(file_lightkeeper_v1_keeper_service, 4);
 
 /**
  * @generated from message lightkeeper.v1.SubscribeRequest
@@ -106,7 +143,7 @@ export type SubscribeRequest = Message<"lightkeeper.v1.SubscribeRequest"> & {
  * Use `create(SubscribeRequestSchema)` to create a new message.
  */
 export const SubscribeRequestSchema: GenMessage<SubscribeRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 3);
+  messageDesc(file_lightkeeper_v1_keeper_service, 5);
 
 /**
  * @generated from message lightkeeper.v1.SubscribeResponse
@@ -123,7 +160,7 @@ export type SubscribeResponse = Message<"lightkeeper.v1.SubscribeResponse"> & {
  * Use `create(SubscribeResponseSchema)` to create a new message.
  */
 export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 4);
+  messageDesc(file_lightkeeper_v1_keeper_service, 6);
 
 /**
  * @generated from message lightkeeper.v1.PullTasksRequest
@@ -155,7 +192,7 @@ export type PullTasksRequest = Message<"lightkeeper.v1.PullTasksRequest"> & {
  * Use `create(PullTasksRequestSchema)` to create a new message.
  */
 export const PullTasksRequestSchema: GenMessage<PullTasksRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 5);
+  messageDesc(file_lightkeeper_v1_keeper_service, 7);
 
 /**
  * @generated from message lightkeeper.v1.PullTasksResponse
@@ -172,7 +209,7 @@ export type PullTasksResponse = Message<"lightkeeper.v1.PullTasksResponse"> & {
  * Use `create(PullTasksResponseSchema)` to create a new message.
  */
 export const PullTasksResponseSchema: GenMessage<PullTasksResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 6);
+  messageDesc(file_lightkeeper_v1_keeper_service, 8);
 
 /**
  * @generated from message lightkeeper.v1.SubmitVotesRequest
@@ -189,7 +226,7 @@ export type SubmitVotesRequest = Message<"lightkeeper.v1.SubmitVotesRequest"> & 
  * Use `create(SubmitVotesRequestSchema)` to create a new message.
  */
 export const SubmitVotesRequestSchema: GenMessage<SubmitVotesRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 7);
+  messageDesc(file_lightkeeper_v1_keeper_service, 9);
 
 /**
  * @generated from message lightkeeper.v1.VoteResult
@@ -216,7 +253,7 @@ export type VoteResult = Message<"lightkeeper.v1.VoteResult"> & {
  * Use `create(VoteResultSchema)` to create a new message.
  */
 export const VoteResultSchema: GenMessage<VoteResult> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 8);
+  messageDesc(file_lightkeeper_v1_keeper_service, 10);
 
 /**
  * @generated from message lightkeeper.v1.SubmitVotesResponse
@@ -235,7 +272,7 @@ export type SubmitVotesResponse = Message<"lightkeeper.v1.SubmitVotesResponse"> 
  * Use `create(SubmitVotesResponseSchema)` to create a new message.
  */
 export const SubmitVotesResponseSchema: GenMessage<SubmitVotesResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 9);
+  messageDesc(file_lightkeeper_v1_keeper_service, 11);
 
 /**
  * @generated from message lightkeeper.v1.GetKeeperRequest
@@ -252,7 +289,7 @@ export type GetKeeperRequest = Message<"lightkeeper.v1.GetKeeperRequest"> & {
  * Use `create(GetKeeperRequestSchema)` to create a new message.
  */
 export const GetKeeperRequestSchema: GenMessage<GetKeeperRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 10);
+  messageDesc(file_lightkeeper_v1_keeper_service, 12);
 
 /**
  * @generated from message lightkeeper.v1.GetKeeperResponse
@@ -269,7 +306,7 @@ export type GetKeeperResponse = Message<"lightkeeper.v1.GetKeeperResponse"> & {
  * Use `create(GetKeeperResponseSchema)` to create a new message.
  */
 export const GetKeeperResponseSchema: GenMessage<GetKeeperResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 11);
+  messageDesc(file_lightkeeper_v1_keeper_service, 13);
 
 /**
  * @generated from message lightkeeper.v1.ListKeepersRequest
@@ -295,7 +332,7 @@ export type ListKeepersRequest = Message<"lightkeeper.v1.ListKeepersRequest"> & 
  * Use `create(ListKeepersRequestSchema)` to create a new message.
  */
 export const ListKeepersRequestSchema: GenMessage<ListKeepersRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 12);
+  messageDesc(file_lightkeeper_v1_keeper_service, 14);
 
 /**
  * @generated from message lightkeeper.v1.ListKeepersResponse
@@ -320,7 +357,7 @@ export type ListKeepersResponse = Message<"lightkeeper.v1.ListKeepersResponse"> 
  * Use `create(ListKeepersResponseSchema)` to create a new message.
  */
 export const ListKeepersResponseSchema: GenMessage<ListKeepersResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 13);
+  messageDesc(file_lightkeeper_v1_keeper_service, 15);
 
 /**
  * @generated from message lightkeeper.v1.GetKeeperHistoryRequest
@@ -337,7 +374,7 @@ export type GetKeeperHistoryRequest = Message<"lightkeeper.v1.GetKeeperHistoryRe
  * Use `create(GetKeeperHistoryRequestSchema)` to create a new message.
  */
 export const GetKeeperHistoryRequestSchema: GenMessage<GetKeeperHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 14);
+  messageDesc(file_lightkeeper_v1_keeper_service, 16);
 
 /**
  * @generated from message lightkeeper.v1.GetKeeperHistoryResponse
@@ -354,7 +391,7 @@ export type GetKeeperHistoryResponse = Message<"lightkeeper.v1.GetKeeperHistoryR
  * Use `create(GetKeeperHistoryResponseSchema)` to create a new message.
  */
 export const GetKeeperHistoryResponseSchema: GenMessage<GetKeeperHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 15);
+  messageDesc(file_lightkeeper_v1_keeper_service, 17);
 
 /**
  * KeeperEpochPoint is a keeper's record as it stood at the end of an
@@ -413,7 +450,7 @@ export type KeeperEpochPoint = Message<"lightkeeper.v1.KeeperEpochPoint"> & {
  * Use `create(KeeperEpochPointSchema)` to create a new message.
  */
 export const KeeperEpochPointSchema: GenMessage<KeeperEpochPoint> = /*@__PURE__*/
-  messageDesc(file_lightkeeper_v1_keeper_service, 16);
+  messageDesc(file_lightkeeper_v1_keeper_service, 18);
 
 /**
  * VoteStatus says what became of one vote.
@@ -518,6 +555,22 @@ export const KeeperService: GenService<{
     methodKind: "unary";
     input: typeof PullTasksRequestSchema;
     output: typeof PullTasksResponseSchema;
+  },
+  /**
+   * RenewSession puts the keeper's signed session on the chain as a
+   * KeeperSessionTx, on a chain whose genesis keeps keeper sessions
+   * (params.sessions; a replicated chain): the keeper is online until the
+   * block time plus params.sessions.ttl, and calls again well before
+   * that. The answer comes once the transaction is committed. A chain
+   * without session rules answers FailedPrecondition: there the open task
+   * stream or pull is the session.
+   *
+   * @generated from rpc lightkeeper.v1.KeeperService.RenewSession
+   */
+  renewSession: {
+    methodKind: "unary";
+    input: typeof RenewSessionRequestSchema;
+    output: typeof RenewSessionResponseSchema;
   },
   /**
    * SubmitVotes submits a batch of signed votes; each gets its own status.
