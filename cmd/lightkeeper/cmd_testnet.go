@@ -44,6 +44,7 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 	host := fs.String("host", "127.0.0.1", "address the replicas listen on and dial each other at")
 	basePort := fs.Int("base-port", 26656, "p2p port of replica 0; replica i listens on base-port + i")
 	apiBasePort := fs.Int("api-base-port", 8080, "Connect API port of replica 0; replica i serves on api-base-port + i")
+	metricsBasePort := fs.Int("metrics-base-port", 26760, "CometBFT Prometheus metrics port of replica 0 (consensus height, missing validators); replica i serves on metrics-base-port + i")
 	timeoutCommit := fs.Duration("timeout-commit", time.Second, "CometBFT's pause after each block (the block interval when transactions keep coming)")
 	c.RunE = func(*cobra.Command, []string) error {
 		switch {
@@ -57,8 +58,12 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 			return usagef("--base-port %d: the ports of %d replicas must be within 1..65535", *basePort, *replicas)
 		case *apiBasePort < 1 || *apiBasePort+*replicas-1 > 65535:
 			return usagef("--api-base-port %d: the ports of %d replicas must be within 1..65535", *apiBasePort, *replicas)
-		case *apiBasePort <= *basePort+*replicas-1 && *basePort <= *apiBasePort+*replicas-1:
+		case overlap(*apiBasePort, *basePort, *replicas):
 			return usagef("--api-base-port %d and --base-port %d: the API and p2p ports of %d replicas overlap", *apiBasePort, *basePort, *replicas)
+		case *metricsBasePort < 1 || *metricsBasePort+*replicas-1 > 65535:
+			return usagef("--metrics-base-port %d: the ports of %d replicas must be within 1..65535", *metricsBasePort, *replicas)
+		case overlap(*metricsBasePort, *basePort, *replicas) || overlap(*metricsBasePort, *apiBasePort, *replicas):
+			return usagef("--metrics-base-port %d: the metrics ports of %d replicas overlap their p2p (--base-port %d) or API ports (--api-base-port %d)", *metricsBasePort, *replicas, *basePort, *apiBasePort)
 		case *timeoutCommit <= 0:
 			return usagef("--timeout-commit %s: want a positive duration", *timeoutCommit)
 		}
@@ -66,12 +71,13 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		if err != nil {
 			return err
 		}
-		ports, apiPorts := make([]int, *replicas), make([]int, *replicas)
+		ports, apiPorts, metricsPorts := make([]int, *replicas), make([]int, *replicas), make([]int, *replicas)
 		for i := range ports {
-			ports[i], apiPorts[i] = *basePort+i, *apiBasePort+i
+			ports[i], apiPorts[i], metricsPorts[i] = *basePort+i, *apiBasePort+i, *metricsBasePort+i
 		}
 		if _, err := replica.InitTestnet(replica.TestnetOptions{
-			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, APIPorts: apiPorts, TimeoutCommit: *timeoutCommit,
+			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, APIPorts: apiPorts,
+			Metrics: true, MetricsPorts: metricsPorts, TimeoutCommit: *timeoutCommit,
 		}); err != nil {
 			return err
 		}
@@ -81,3 +87,7 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 	}
 	return c
 }
+
+// overlap reports whether the n ports from a and the n ports from b share
+// one.
+func overlap(a, b, n int) bool { return a <= b+n-1 && b <= a+n-1 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -31,6 +32,10 @@ type Node struct {
 	stopService context.CancelFunc
 	serviceDone chan struct{}
 }
+
+// prometheusTaken is set once a replica of this process has CometBFT's
+// Prometheus metrics.
+var prometheusTaken atomic.Bool
 
 // NodeOptions configure NewNodeWith.
 type NodeOptions struct {
@@ -90,6 +95,9 @@ func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
 	pv, err := loadValidatorKey(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Instrumentation.Prometheus && !prometheusTaken.CompareAndSwap(false, true) {
+		return nil, errors.New("replica config: instrumentation.prometheus is on, but another replica of this process has CometBFT's metrics (they live in the process-wide registry): turn it off for all but one")
 	}
 	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API, Fault: o.Fault})
 	if err != nil {

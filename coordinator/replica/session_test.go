@@ -63,13 +63,14 @@ func TestKeeperSessionOnChain(t *testing.T) {
 	if !k.Online || k.SessionUnixMilli != at {
 		t.Fatalf("after its session: online %t session %d", k.Online, k.SessionUnixMilli)
 	}
-	// 60 one-second blocks later the session has ended; keeper 1, online
-	// by its registration alone, is untouched.
+	// 60 one-second blocks later the session has ended. Keeper 1 never
+	// sent one: on a chain with session rules a registration alone does
+	// not make a keeper online.
 	for range 60 {
 		d.block()
 	}
 	k0, k1 := keeperOf(d, 0), keeperOf(d, 1)
-	if k0.Online || k0.SessionExpiresAt != nil || !k1.Online {
+	if k0.Online || k0.SessionExpiresAt != nil || k1.Online {
 		t.Fatalf("after the ttl: keeper 0 online %t (expires %v), keeper 1 online %t", k0.Online, k0.SessionExpiresAt, k1.Online)
 	}
 }

@@ -37,9 +37,12 @@ type TestnetOptions struct {
 	// Ports of the Connect API, one per replica, written to each home's
 	// APIConfigFile; empty: free ports picked now.
 	APIPorts []int
-	// Ports of CometBFT's Prometheus metrics (consensus: height, missing
-	// and Byzantine validators, block interval), one per replica; empty:
-	// free ports picked now.
+	// Metrics turns on CometBFT's Prometheus metrics (consensus: height,
+	// missing and Byzantine validators, block interval) at MetricsPorts,
+	// one per replica (empty: free ports picked now). CometBFT registers
+	// them in the process-wide registry, so only one replica per process
+	// can have them: a testnet of separate processes.
+	Metrics      bool
 	MetricsPorts []int
 	// TimeoutPropose and TimeoutCommit override CometBFT's defaults (3 s
 	// and 1 s) when set: a loopback testnet wants short blocks.
@@ -141,7 +144,7 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 		// A validator that stops signing (silent, or halted on an app hash
 		// it computed alone) shows in the others' consensus metrics
 		// (cometbft_consensus_missing_validators).
-		cfg.Instrumentation.Prometheus = true
+		cfg.Instrumentation.Prometheus = o.Metrics
 		cfg.Instrumentation.PrometheusListenAddr = net.JoinHostPort(o.Host, strconv.Itoa(o.MetricsPorts[i]))
 		// The ledger indexes what clients look up; CometBFT's transaction
 		// index would be a second copy (and v0.38 never closes its

@@ -182,7 +182,7 @@ func (n *Net) loadOrInit(o Options) error {
 			return err
 		}
 		if _, err := replica.InitTestnet(replica.TestnetOptions{
-			Dir: n.Dir, Replicas: o.Replicas, Genesis: g, TimeoutCommit: o.TimeoutCommit,
+			Dir: n.Dir, Replicas: o.Replicas, Genesis: g, TimeoutCommit: o.TimeoutCommit, Metrics: true,
 			TimeoutPropose: time.Second,
 		}); err != nil {
 			return err
