@@ -49,7 +49,7 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 .DEFAULT_GOAL := help
 .PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
         demo-replicated generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
-        wasm-keeper browser-ext edge-worker edge-worker-proofs examples js-deps clients-deps wasm-bench compute-bench \
+        wasm-keeper browser-ext edge-worker edge-worker-proofs examples js-deps clients-deps wasm-bench wasm-alternatives compute-bench \
         explorer explorer-deps checkexplorer
 
 ## help: list the targets
@@ -291,6 +291,21 @@ bench: build
 ## wasm-bench: verification natively and in the wasip1 module side by side
 wasm-bench: wasm-keeper
 	LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) $(GO) test -run '^$$' -bench . -benchmem ./wasmclient/host/
+
+# The build alternatives of docs/benchmarks.md ("wasm build alternatives"):
+# a PGO build (profile: the verifier natively on gnark-crypto's pure-Go
+# code, what the wasm build runs; reused when present) and a build without
+# bounds checks (an experiment, never shipped), each loaded beside the
+# default module and on wazero's interpreter in one benchmark run.
+WASM_ALT_DIR ?= /tmp/lightkeeper-wasm-alt
+## wasm-alternatives: the wasip1 module's build alternatives against the default build, in one run
+wasm-alternatives: wasm-keeper
+	@mkdir -p $(WASM_ALT_DIR)
+	test -s $(WASM_ALT_DIR)/purego.pprof || $(GO) test -tags purego -run '^$$' -bench 'BenchmarkVerifyBatch|BenchmarkVerifyProof' -benchtime 1s -cpuprofile $(WASM_ALT_DIR)/purego.pprof -o $(WASM_ALT_DIR)/verifier.test ./verifier/
+	GOOS=wasip1 GOARCH=wasm $(GO) build -pgo=$(WASM_ALT_DIR)/purego.pprof -buildmode=c-shared -o $(WASM_ALT_DIR)/pgo.wasm ./wasmclient/wasip1
+	GOOS=wasip1 GOARCH=wasm $(GO) build -gcflags=all=-B -buildmode=c-shared -o $(WASM_ALT_DIR)/nobounds.wasm ./wasmclient/wasip1
+	LIGHTKEEPER_WASM=$(abspath $(WASM_KEEPER)) LIGHTKEEPER_WASM_ALT=pgo=$(WASM_ALT_DIR)/pgo.wasm,nobounds=$(WASM_ALT_DIR)/nobounds.wasm LIGHTKEEPER_WASM_INTERP=1 \
+		$(GO) test -run '^$$' -bench 'BenchmarkVerifyBatch/groth16/bn254' -benchtime 1s -timeout 30m ./wasmclient/host/
 
 ## compute-bench: metered vs unmetered, compiler vs interpreter, registration speed
 compute-bench:

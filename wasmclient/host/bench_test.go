@@ -7,6 +7,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,8 +333,43 @@ func BenchmarkCompute(b *testing.B) {
 // cases use a warm key cache (KeyCache.VerifyBatch natively, one
 // lk_verify_batch call in the module, jobs copied in and verdicts out
 // included). ns/proof is ns/op divided by the batch size.
+//
+// Builds of the module to compare with the default one (docs/benchmarks.md,
+// "wasm build alternatives") are named in $LIGHTKEEPER_WASM_ALT as
+// name=path pairs separated by commas; each gets wasm-NAME/batch=N cases
+// in the same run. $LIGHTKEEPER_WASM_INTERP=1 adds the module under test
+// on wazero's interpreter (wasm-interp/batch=N).
 func BenchmarkVerifyBatch(b *testing.B) {
 	h := newHost(b, NewConfig().WithMaxInstances(1))
+	type alt struct {
+		name string
+		h    *Host
+	}
+	var alts []alt
+	if list := os.Getenv("LIGHTKEEPER_WASM_ALT"); list != "" {
+		for _, kv := range strings.Split(list, ",") {
+			name, path, ok := strings.Cut(kv, "=")
+			if !ok {
+				b.Fatalf("LIGHTKEEPER_WASM_ALT: %q is not name=path", kv)
+			}
+			a, err := Load(context.Background(), path, NewConfig().WithMaxInstances(1).WithCompilationCacheDir(cacheDir))
+			if err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+			defer a.Close(context.Background())
+			alts = append(alts, alt{name, a})
+		}
+	}
+	if os.Getenv("LIGHTKEEPER_WASM_INTERP") == "1" {
+		cfg := NewConfig().WithMaxInstances(1)
+		cfg.interpreter = true
+		a, err := Load(context.Background(), wasmFile, cfg)
+		if err != nil {
+			b.Fatalf("interpreter: %v", err)
+		}
+		defer a.Close(context.Background())
+		alts = append(alts, alt{"interp", a})
+	}
 	var base *Host
 	if path := os.Getenv("LIGHTKEEPER_WASM_BASELINE"); path != "" {
 		var err error
@@ -390,6 +426,11 @@ func BenchmarkVerifyBatch(b *testing.B) {
 			run(fmt.Sprintf("wasm/batch=%d", n), n, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
 				return h.VerifyBatch(ctx, js)
 			})
+			for _, a := range alts {
+				run(fmt.Sprintf("wasm-%s/batch=%d", a.name, n), n, func(js []verifier.ProofJob) ([]verifier.Verdict, error) {
+					return a.h.VerifyBatch(ctx, js)
+				})
+			}
 		}
 	}
 }

@@ -17,6 +17,10 @@ type Config struct {
 	limits           protocol.Limits
 	stderr           io.Writer
 	logger           *slog.Logger
+	// interpreter runs the module on wazero's interpreter instead of its
+	// compiler; set only by the benchmarks (BenchmarkVerifyBatch), which
+	// compare the two engines on the verifier.
+	interpreter bool
 }
 
 // DefaultMemoryLimitPages bounds each instance's linear memory: 16384

@@ -121,7 +121,11 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Host, error) {
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}
-	h.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+	rc := wazero.NewRuntimeConfig()
+	if cfg.interpreter {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	h.rt = wazero.NewRuntimeWithConfig(ctx, rc.
 		WithCompilationCache(h.cache).
 		WithMemoryLimitPages(cfg.memoryLimitPages))
 	fail := func(err error) (*Host, error) {
