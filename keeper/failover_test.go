@@ -1,3 +1,8 @@
+//go:build !js && !wasip1
+
+// The coordinators these tests start need a file system and a network:
+// native hosts only.
+
 package keeper_test
 
 import (
