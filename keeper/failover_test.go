@@ -322,3 +322,37 @@ func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
 		}
 	}
 }
+
+// A short-lived host (the edge worker: Poll, Info) goes round the list
+// within one call: the first poll of a keeper whose first coordinator is
+// dead registers it on the second and leaves it online there.
+func TestFailoverPoll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a coordinator")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := startChain(t, ctx, "", "")
+	defer d.Close()
+	dead, _ := deadURL(t)
+	k, err := keeper.NewList([]string{dead, d.URL}, d.Keys[0], keeper.NewConfig().WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Poll(ctx, keeper.PollOptions{Wait: time.Millisecond}); err != nil {
+		t.Fatalf("poll with a dead first coordinator: %v", err)
+	}
+	if s := k.Stats(); !s.Connected || s.Switches != 1 || s.Coordinator != d.URL {
+		t.Fatalf("after one poll: connected %v, %d switches, on %s; want connected, 1 switch, on %s", s.Connected, s.Switches, s.Coordinator, d.URL)
+	}
+	info, err := k.Info(ctx)
+	if err != nil || !info.GetRegistered() || !info.GetOnline() {
+		t.Fatalf("after one poll: %v, %v; want registered and online", info, err)
+	}
+	// A fresh keeper (a new edge event) reads its record through the list
+	// too.
+	k2, _ := keeper.NewList([]string{dead, d.URL}, d.Keys[0], keeper.NewConfig().WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+	if info, err := k2.Info(ctx); err != nil || !info.GetRegistered() {
+		t.Fatalf("Info with a dead first coordinator: %v, %v", info, err)
+	}
+}
