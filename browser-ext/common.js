@@ -4,7 +4,10 @@
 // only — it has no content scripts):
 //   seed         32-byte ed25519 seed in hex: the keeper's key. Made on
 //                install; only its public key and signatures ever leave.
-//   coordinator  base URL of the coordinator
+//   coordinator  base URL of the coordinator, or the URLs of several
+//                coordinators of one chain in order of preference,
+//                separated by ", " (the keeper moves to the next when one
+//                cannot be reached)
 //   enabled      whether the keeper runs
 
 export const DEFAULT_COORDINATOR = 'http://127.0.0.1:8080';
@@ -40,6 +43,27 @@ export function checkCoordinatorURL(s) {
     throw new Error('the coordinator URL takes no ?query or #fragment');
   }
   return u.origin + u.pathname.replace(/\/+$/, '');
+}
+
+// checkCoordinatorList splits a list of coordinator URLs — one per line or
+// separated by commas — checks each, and returns them normalised, in
+// order. Empty entries are skipped; the error names the bad URL. The js
+// keeper checks the list again (keeper.ParseCoordinators).
+export function checkCoordinatorList(s) {
+  const urls = [];
+  for (const entry of String(s).split(/[\s,]+/)) {
+    if (!entry) continue;
+    let url;
+    try {
+      url = checkCoordinatorURL(entry);
+    } catch (err) {
+      throw new Error(`${entry}: ${err.message}`);
+    }
+    if (urls.includes(url)) throw new Error(`${entry}: listed twice`);
+    urls.push(url);
+  }
+  if (urls.length === 0) throw new Error('give at least one coordinator URL');
+  return urls;
 }
 
 // originPattern is the host permission a coordinator URL needs.

@@ -1,8 +1,8 @@
-// Options page: the coordinator URL, on/off, and (for devnets and tests)
+// Options page: the coordinator URL (or a list of them), on/off, and (for devnets and tests)
 // importing a genesis key. Saving writes chrome.storage.local; the service
 // worker sees the change and restarts the keeper with it.
 
-import { checkCoordinatorURL, isSeed, newSeed, originPattern, loadSettings, askOffscreen } from './common.js';
+import { checkCoordinatorList, isSeed, newSeed, originPattern, loadSettings, askOffscreen } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +18,7 @@ async function showKeeperId() {
 
 async function init() {
   const s = await loadSettings();
-  $('coordinator').value = s.coordinator;
+  $('coordinator').value = s.coordinator.split(/[\s,]+/).filter(Boolean).join('\n');
   $('enabled').checked = s.enabled;
   showKeeperId();
   setInterval(showKeeperId, 2000);
@@ -27,17 +27,17 @@ async function init() {
 $('settings').addEventListener('submit', async (e) => {
   e.preventDefault();
   const out = $('save-status');
-  let url;
+  let urls;
   try {
-    url = checkCoordinatorURL($('coordinator').value);
+    urls = checkCoordinatorList($('coordinator').value);
   } catch (err) {
     status(out, err.message, false);
     return;
   }
-  // Host permission for the coordinator's origin: loopback is granted at
+  // Host permission for the coordinators' origins: loopback is granted at
   // install, anything else is asked for here (this click is the user
   // gesture that chrome.permissions.request needs).
-  const origins = [originPattern(url)];
+  const origins = [...new Set(urls.map(originPattern))];
   if (!(await chrome.permissions.contains({ origins }))) {
     let granted = false;
     try {
@@ -47,12 +47,13 @@ $('settings').addEventListener('submit', async (e) => {
       return;
     }
     if (!granted) {
-      status(out, `Not saved: the extension needs permission to reach ${new URL(url).host}.`, false);
+      const hosts = [...new Set(urls.map((u) => new URL(u).host))].join(', ');
+      status(out, `Not saved: the extension needs permission to reach ${hosts}.`, false);
       return;
     }
   }
-  await chrome.storage.local.set({ coordinator: url, enabled: $('enabled').checked });
-  $('coordinator').value = url;
+  await chrome.storage.local.set({ coordinator: urls.join(', '), enabled: $('enabled').checked });
+  $('coordinator').value = urls.join('\n');
   status(out, 'Saved. The keeper restarts with these settings.', true);
 });
 

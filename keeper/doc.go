@@ -3,7 +3,10 @@
 // stream, or PullTasks long-polls where a host cannot hold a stream), check
 // each task with an Engine, sign the vote, and send votes in batches,
 // reconnecting whenever the coordinator goes away: at once after an open
-// session breaks, then with backoff.
+// session breaks, then with backoff. Given several coordinators of one
+// chain (NewList), it moves to the next when the one in use cannot be
+// reached and re-sends there the votes it had not got acknowledged
+// (coordinators.go).
 //
 // Hosts differ only in the Engine (the native verifier, or the same
 // verifier inside a WebAssembly module) and in the HTTP client they hand

@@ -15,20 +15,23 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
-	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
-// Keeper is one keeper identity talking to one coordinator.
+// Keeper is one keeper identity talking to a coordinator, or to one at a
+// time of a list of coordinators serving the same chain (coordinators.go).
 type Keeper struct {
-	cfg      Config
-	key      ed25519.PrivateKey
-	id       string
-	keeper   lightkeeperv1connect.KeeperServiceClient
-	ledger   lightkeeperv1connect.LedgerServiceClient
-	programs lightkeeperv1connect.ProgramServiceClient
+	cfg Config
+	key ed25519.PrivateKey
+	id  string
+	// eps are the coordinators in order of preference; cur indexes the
+	// one in use, which the session and the vote sender share.
+	eps []*endpoint
+	cur atomic.Int64
 
-	chainID string
+	// chainID is the chain's id once the keeper has registered (nil
+	// before). Info may run beside Run (a host's status poll) and reads it.
+	chainID atomic.Pointer[string]
 	// lastAuth is the time of the last session signed (unix ms): the
 	// coordinator takes each session signature once, so every session is
 	// signed with a later time than the one before.
@@ -40,20 +43,37 @@ type Keeper struct {
 	seen   map[string]time.Time
 }
 
-// New returns a keeper for the coordinator at baseURL. Its engine sees
-// compute tasks with the program inlined: the keeper fetches each program
-// once from the coordinator's ProgramService (and checks it against its
-// id) before the engine is called.
+// New returns a keeper for the coordinator at baseURL (NewList for a
+// keeper with several coordinators; baseURL is not checked here). Its
+// engine sees compute tasks with the program inlined: the keeper fetches
+// each program once from the coordinator's ProgramService (and checks it
+// against its id) before the engine is called.
 func New(baseURL string, key ed25519.PrivateKey, cfg Config) *Keeper {
+	return newKeeper([]string{baseURL}, key, cfg)
+}
+
+// NewList returns a keeper for a list of coordinators serving the same
+// chain, in order of preference: it starts with the first and moves to
+// the next whenever the one in use cannot be reached (coordinators.go).
+// The list is checked with CheckCoordinators.
+func NewList(coordinators []string, key ed25519.PrivateKey, cfg Config) (*Keeper, error) {
+	urls, err := CheckCoordinators(coordinators)
+	if err != nil {
+		return nil, err
+	}
+	return newKeeper(urls, key, cfg), nil
+}
+
+func newKeeper(urls []string, key ed25519.PrivateKey, cfg Config) *Keeper {
 	pub := key.Public().(ed25519.PublicKey)
 	k := &Keeper{
-		cfg:      cfg,
-		key:      key,
-		id:       hex.EncodeToString(pub),
-		keeper:   lightkeeperv1connect.NewKeeperServiceClient(cfg.httpClient, baseURL),
-		ledger:   lightkeeperv1connect.NewLedgerServiceClient(cfg.httpClient, baseURL),
-		programs: lightkeeperv1connect.NewProgramServiceClient(cfg.httpClient, baseURL),
-		seen:     make(map[string]time.Time),
+		cfg:  cfg,
+		key:  key,
+		id:   hex.EncodeToString(pub),
+		seen: make(map[string]time.Time),
+	}
+	for _, u := range urls {
+		k.eps = append(k.eps, newEndpoint(cfg.httpClient, u))
 	}
 	k.cfg.engine = newProgramLoader(cfg.engine, k.fetchProgram)
 	return k
@@ -61,18 +81,34 @@ func New(baseURL string, key ed25519.PrivateKey, cfg Config) *Keeper {
 
 // fetchProgram downloads a registered program's module.
 func (k *Keeper) fetchProgram(ctx context.Context, id string) ([]byte, error) {
-	res, err := k.programs.GetProgram(ctx, connect.NewRequest(&lightkeeperv1.GetProgramRequest{ProgramId: id, IncludeModule: true}))
-	if err != nil {
-		return nil, err
+	var module []byte
+	err := k.onAny(ctx, func(ep *endpoint) error {
+		res, err := ep.programs.GetProgram(ctx, connect.NewRequest(&lightkeeperv1.GetProgramRequest{ProgramId: id, IncludeModule: true}))
+		if err != nil {
+			return err
+		}
+		module = res.Msg.GetProgram().GetModule()
+		return nil
+	})
+	return module, err
+}
+
+// chain returns the chain's id, "" before the keeper has registered.
+func (k *Keeper) chain() string {
+	if p := k.chainID.Load(); p != nil {
+		return *p
 	}
-	return res.Msg.GetProgram().GetModule(), nil
+	return ""
 }
 
 // ID returns the keeper id (hex public key).
 func (k *Keeper) ID() string { return k.id }
 
 // Run keeps the keeper working until ctx is done: it registers, opens a
-// session and votes, and after any failure backs off and starts over.
+// session and votes, and after any failure backs off and starts over. With
+// several coordinators, a failure that says the coordinator is gone moves
+// the session to the next one at once; the backoff applies after a whole
+// round of the list has failed.
 func (k *Keeper) Run(ctx context.Context) error {
 	votes := make(chan *lightkeeperv1.Vote, 1024)
 	tasks := make(chan *lightkeeperv1.Task, 256)
@@ -84,9 +120,11 @@ func (k *Keeper) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); k.work(ctx, tasks, votes) }()
 	}
 	backoff := k.cfg.minBackoff
+	failed := 0 // sessions in a row that did not open
 	for ctx.Err() == nil {
 		k.stats.connected.Store(false)
-		err := k.session(ctx, tasks)
+		i, ep := k.current()
+		err := k.session(ctx, ep, tasks)
 		if ctx.Err() != nil {
 			break
 		}
@@ -99,12 +137,18 @@ func (k *Keeper) Run(ctx context.Context) error {
 		healthy := k.stats.connected.Load()
 		k.stats.connected.Store(false)
 		k.stats.reconnects.Add(1)
+		moved := failover(err) && k.switchFrom(i, err)
 		if healthy {
+			failed = 0
 			backoff = k.cfg.minBackoff
-			k.cfg.logger.Warn("session ended; reconnecting now", "keeper", k.id[:12], "err", err)
+			k.cfg.logger.Warn("session ended; reconnecting now", "keeper", short(k.id), "coordinator", ep.url, "err", err)
 			continue
 		}
-		k.cfg.logger.Warn("session failed; reconnecting", "keeper", k.id[:12], "err", err, "backoff", backoff)
+		failed++
+		if moved && failed%len(k.eps) != 0 {
+			continue // the next coordinator may answer: try it now
+		}
+		k.cfg.logger.Warn("session failed; reconnecting", "keeper", short(k.id), "coordinator", ep.url, "err", err, "backoff", backoff)
 		jitter := time.Duration(rand.Int64N(int64(backoff)/2 + 1))
 		select {
 		case <-time.After(backoff + jitter):
@@ -117,28 +161,33 @@ func (k *Keeper) Run(ctx context.Context) error {
 	return nil
 }
 
-// session registers if needed and pumps tasks until the session fails.
-func (k *Keeper) session(ctx context.Context, tasks chan<- *lightkeeperv1.Task) error {
-	if k.chainID == "" {
-		info, err := k.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+// session registers if needed and pumps tasks from ep until the session
+// fails.
+func (k *Keeper) session(ctx context.Context, ep *endpoint, tasks chan<- *lightkeeperv1.Task) error {
+	if k.chain() == "" {
+		info, err := ep.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
 		if err != nil {
 			return fmt.Errorf("chain info: %w", err)
 		}
 		chainID := info.Msg.GetChainId()
-		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
+		_, err = ep.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
 			KeeperId:  k.id,
 			Signature: protocol.SignRegistration(k.key, chainID),
 		}))
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
 		}
-		k.chainID = chainID
-		k.cfg.logger.Info("keeper registered", "keeper", k.id[:12], "chain", chainID, "engine", k.cfg.engine.Name())
+		k.chainID.Store(&chainID)
+		ep.chainChecked.Store(true)
+		k.cfg.logger.Info("keeper registered", "keeper", short(k.id), "chain", chainID, "engine", k.cfg.engine.Name(), "coordinator", ep.url)
+	}
+	if err := k.checkChain(ctx, ep); err != nil {
+		return err
 	}
 	if k.cfg.pull {
-		return k.pullSession(ctx, tasks)
+		return k.pullSession(ctx, ep, tasks)
 	}
-	stream, err := k.keeper.Subscribe(ctx, connect.NewRequest(&lightkeeperv1.SubscribeRequest{Auth: k.auth()}))
+	stream, err := ep.keeper.Subscribe(ctx, connect.NewRequest(&lightkeeperv1.SubscribeRequest{Auth: k.auth()}))
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -160,12 +209,12 @@ func (k *Keeper) session(ctx context.Context, tasks chan<- *lightkeeperv1.Task) 
 	if err := stream.Err(); err != nil {
 		return fmt.Errorf("subscribe stream: %w", err)
 	}
-	return errors.New("subscribe stream closed by the coordinator")
+	return errStreamClosed
 }
 
-func (k *Keeper) pullSession(ctx context.Context, tasks chan<- *lightkeeperv1.Task) error {
+func (k *Keeper) pullSession(ctx context.Context, ep *endpoint, tasks chan<- *lightkeeperv1.Task) error {
 	for ctx.Err() == nil {
-		res, err := k.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
+		res, err := ep.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
 			Auth:   k.auth(),
 			WaitMs: uint32(k.cfg.pullWait.Milliseconds()),
 		}))
@@ -196,7 +245,7 @@ func (k *Keeper) auth() *lightkeeperv1.SessionAuth {
 	return &lightkeeperv1.SessionAuth{
 		KeeperId:  k.id,
 		Time:      timestamppb.New(time.UnixMilli(ms)),
-		Signature: protocol.SignSession(k.key, k.chainID, ms),
+		Signature: protocol.SignSession(k.key, k.chain(), ms),
 	}
 }
 
@@ -321,7 +370,7 @@ func (k *Keeper) sign(roundID string, v Verdict) (*lightkeeperv1.Vote, error) {
 		return nil, fmt.Errorf("round id %q is not 32 hex bytes", roundID)
 	}
 	rid := [32]byte(raw)
-	sig := protocol.SignVote(k.key, k.chainID, rid, protocol.VoteKind(v.Kind), v.ResultHash)
+	sig := protocol.SignVote(k.key, k.chain(), rid, protocol.VoteKind(v.Kind), v.ResultHash)
 	if sig == nil {
 		return nil, errors.New("vote cannot be signed")
 	}
@@ -370,23 +419,41 @@ func (k *Keeper) sendVotes(ctx context.Context, votes <-chan *lightkeeperv1.Vote
 // (before the vote that crosses it is sent with it).
 const maxBatchOutputBytes = 1 << 20
 
+// submitRounds is how many times submit goes round the list of
+// coordinators (one try each) before it gives a batch up.
+const submitRounds = 5
+
+// submit sends a batch until a coordinator answers it. When the one in use
+// cannot be reached the batch goes to the next one at once (votes are
+// transactions any replica accepts; one the old coordinator had committed
+// comes back DUPLICATE, which counts as accepted); after a whole round of
+// the list it waits, with backoff. InvalidArgument would be the answer
+// anywhere: the batch is given up at once.
 func (k *Keeper) submit(ctx context.Context, batch []*lightkeeperv1.Vote) {
 	delay := k.cfg.minBackoff
 	for attempt := 1; ; attempt++ {
-		res, err := k.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
+		i, ep := k.current()
+		err := k.checkChain(ctx, ep)
+		var res *connect.Response[lightkeeperv1.SubmitVotesResponse]
+		if err == nil {
+			res, err = ep.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
+		}
 		if err == nil {
 			for i, r := range res.Msg.GetResults() {
 				k.stats.status(r.GetStatus())
-				if r.GetStatus() != lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED && i < len(batch) {
-					k.cfg.logger.Debug("vote not accepted", "keeper", k.id[:12], "round", r.GetRoundId(), "status", r.GetStatus().String(), "msg", r.GetMessage())
+				if !voteCounts(r.GetStatus()) && i < len(batch) {
+					k.cfg.logger.Debug("vote not accepted", "keeper", short(k.id), "round", r.GetRoundId(), "status", r.GetStatus().String(), "msg", r.GetMessage())
 				}
 			}
 			return
 		}
-		if attempt == 5 || ctx.Err() != nil || connect.CodeOf(err) == connect.CodeInvalidArgument {
-			k.cfg.logger.Warn("votes lost", "keeper", k.id[:12], "votes", len(batch), "err", err)
+		if attempt >= submitRounds*len(k.eps) || ctx.Err() != nil || connect.CodeOf(err) == connect.CodeInvalidArgument {
+			k.cfg.logger.Warn("votes lost", "keeper", short(k.id), "votes", len(batch), "coordinator", ep.url, "err", err)
 			k.stats.lost.Add(int64(len(batch)))
 			return
+		}
+		if failover(err) && k.switchFrom(i, err) && attempt%len(k.eps) != 0 {
+			continue // resend to the next coordinator now
 		}
 		select {
 		case <-time.After(delay):
@@ -397,10 +464,19 @@ func (k *Keeper) submit(ctx context.Context, batch []*lightkeeperv1.Vote) {
 	}
 }
 
+// voteCounts reports whether a vote with this status is in the ledger:
+// ACCEPTED, or DUPLICATE — the same vote, signature and all, was accepted
+// before (a batch resent after its answer was lost, or resent to another
+// coordinator of the chain after the first had committed it).
+func voteCounts(st lightkeeperv1.VoteStatus) bool {
+	return st == lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED || st == lightkeeperv1.VoteStatus_VOTE_STATUS_DUPLICATE
+}
+
 // stats are the keeper's counters, safe to read while it runs.
 type stats struct {
 	connected  atomic.Bool
 	reconnects atomic.Int64
+	switches   atomic.Int64
 	approvals  atomic.Int64
 	rejections atomic.Int64
 	abstains   atomic.Int64
@@ -426,11 +502,17 @@ type VoteRecord struct {
 
 // Stats is a snapshot of a keeper's counters.
 type Stats struct {
-	Connected                       bool
-	Reconnects                      int64
+	Connected  bool
+	Reconnects int64
+	// Switches counts the moves from one coordinator of the list to the
+	// next; Coordinator is the one in use.
+	Switches                        int64
+	Coordinator                     string
 	Approvals, Rejections, Abstains int64
-	Accepted, Refused, Lost         int64
-	LastVotes                       []VoteRecord // newest last, at most 16
+	// Accepted counts the votes the coordinator has in its ledger:
+	// accepted, or DUPLICATE of one accepted before.
+	Accepted, Refused, Lost int64
+	LastVotes               []VoteRecord // newest last, at most 16
 	// LastAbstentions are the latest ABSTAIN votes with their detail,
 	// newest last, at most 16: why this keeper could not vote.
 	LastAbstentions []VoteRecord
@@ -461,7 +543,7 @@ func (s *stats) record(roundID string, v Verdict) {
 }
 
 func (s *stats) status(st lightkeeperv1.VoteStatus) {
-	if st == lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED {
+	if voteCounts(st) {
 		s.accepted.Add(1)
 	} else {
 		s.refused.Add(1)
@@ -471,12 +553,17 @@ func (s *stats) status(st lightkeeperv1.VoteStatus) {
 // Stats returns a snapshot of the keeper's counters.
 func (k *Keeper) Stats() Stats {
 	s := &k.stats
+	coordinator := ""
+	if len(k.eps) > 0 {
+		_, ep := k.current()
+		coordinator = ep.url
+	}
 	s.mu.Lock()
 	last := append([]VoteRecord(nil), s.last...)
 	abstentions := append([]VoteRecord(nil), s.abstainLog...)
 	s.mu.Unlock()
 	return Stats{
-		Connected: s.connected.Load(), Reconnects: s.reconnects.Load(),
+		Connected: s.connected.Load(), Reconnects: s.reconnects.Load(), Switches: s.switches.Load(), Coordinator: coordinator,
 		Approvals: s.approvals.Load(), Rejections: s.rejections.Load(), Abstains: s.abstains.Load(),
 		Accepted: s.accepted.Load(), Refused: s.refused.Load(), Lost: s.lost.Load(),
 		LastVotes: last, LastAbstentions: abstentions,

@@ -44,19 +44,29 @@ func (k *Keeper) PollOnce(ctx context.Context, wait time.Duration) (handled int,
 // got a vote (or were skipped as already voted on), whether or not the
 // submission then succeeded; err says what failed.
 func (k *Keeper) Poll(ctx context.Context, o PollOptions) (handled int, err error) {
-	if err := k.ensureRegistered(ctx); err != nil {
-		return 0, err
-	}
-	// wait_ms 0 means the coordinator's default (20 s), so "do not wait"
-	// is the shortest wait it can express, 1 ms.
-	res, err := k.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
-		Auth:     k.auth(),
-		MaxTasks: uint32(max(0, min(o.MaxTasks, 1024))),
-		WaitMs:   uint32(max(1, min(o.Wait.Milliseconds(), 1<<31))),
-	}))
+	// A host that runs in short invocations has no later moment to try
+	// another coordinator from: the pull goes round the list at once.
+	var res *connect.Response[lightkeeperv1.PullTasksResponse]
+	err = k.onAny(ctx, func(ep *endpoint) error {
+		if err := k.ensureRegistered(ctx, ep); err != nil {
+			return err
+		}
+		// wait_ms 0 means the coordinator's default (20 s), so "do not
+		// wait" is the shortest wait it can express, 1 ms.
+		r, err := ep.keeper.PullTasks(ctx, connect.NewRequest(&lightkeeperv1.PullTasksRequest{
+			Auth:     k.auth(),
+			MaxTasks: uint32(max(0, min(o.MaxTasks, 1024))),
+			WaitMs:   uint32(max(1, min(o.Wait.Milliseconds(), 1<<31))),
+		}))
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", ep.url, err)
+		}
+		res = r
+		return nil
+	})
 	if err != nil {
 		k.stats.connected.Store(false)
-		return 0, fmt.Errorf("pull: %w", err)
+		return 0, err
 	}
 	k.stats.connected.Store(true)
 	tasks := res.Msg.GetTasks()
@@ -117,10 +127,18 @@ func (k *Keeper) submitOnce(ctx context.Context, batch []*lightkeeperv1.Vote) er
 	var res *connect.Response[lightkeeperv1.SubmitVotesResponse]
 	var err error
 	delay := 200 * time.Millisecond
+	// Three tries at each coordinator of the list; the next one right
+	// away when the one in use is not there, a pause after each round.
 	for attempt := 1; ; attempt++ {
-		res, err = k.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
-		if err == nil || attempt == 3 || connect.CodeOf(err) == connect.CodeInvalidArgument {
+		i, ep := k.current()
+		if err = k.checkChain(ctx, ep); err == nil {
+			res, err = ep.keeper.SubmitVotes(ctx, connect.NewRequest(&lightkeeperv1.SubmitVotesRequest{Votes: batch}))
+		}
+		if err == nil || attempt >= 3*len(k.eps) || connect.CodeOf(err) == connect.CodeInvalidArgument || ctx.Err() != nil {
 			break
+		}
+		if failover(err) && k.switchFrom(i, err) && attempt%len(k.eps) != 0 {
+			continue
 		}
 		select {
 		case <-time.After(delay):
@@ -138,13 +156,13 @@ func (k *Keeper) submitOnce(ctx context.Context, batch []*lightkeeperv1.Vote) er
 	var refused []string
 	for _, r := range res.Msg.GetResults() {
 		k.stats.status(r.GetStatus())
-		if r.GetStatus() != lightkeeperv1.VoteStatus_VOTE_STATUS_ACCEPTED {
+		if !voteCounts(r.GetStatus()) {
 			refused = append(refused, fmt.Sprintf("%s: %s %s", short(r.GetRoundId()), r.GetStatus(), r.GetMessage()))
 		}
 	}
 	if len(refused) > 0 {
-		// Not an error: a duplicate or a vote after the round closed is
-		// normal when a task is redelivered. Worth a line in the log.
+		// Not an error: a vote after the round closed is normal when a
+		// task is redelivered. Worth a line in the log.
 		k.cfg.logger.Info("votes not accepted", "keeper", short(k.id), "votes", refused)
 	}
 	return nil
@@ -154,31 +172,32 @@ func (k *Keeper) submitOnce(ctx context.Context, batch []*lightkeeperv1.Vote) er
 // coordinator already knows it as registered. It reads before it writes so
 // a host that starts afresh on every invocation costs the ledger nothing
 // once registered.
-func (k *Keeper) ensureRegistered(ctx context.Context) error {
-	if k.chainID != "" {
+func (k *Keeper) ensureRegistered(ctx context.Context, ep *endpoint) error {
+	if k.chain() != "" {
 		return nil
 	}
-	info, err := k.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
+	info, err := ep.ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))
 	if err != nil {
 		return fmt.Errorf("chain info: %w", err)
 	}
 	chainID := info.Msg.GetChainId()
-	got, err := k.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
+	got, err := ep.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
 	switch {
 	case err == nil && got.Msg.GetKeeper().GetRegistered():
 	case err == nil || connect.CodeOf(err) == connect.CodeNotFound:
-		_, err = k.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
+		_, err = ep.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
 			KeeperId:  k.id,
 			Signature: protocol.SignRegistration(k.key, chainID),
 		}))
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
 		}
-		k.cfg.logger.Info("keeper registered", "keeper", short(k.id), "chain", chainID, "engine", k.cfg.engine.Name())
+		k.cfg.logger.Info("keeper registered", "keeper", short(k.id), "chain", chainID, "engine", k.cfg.engine.Name(), "coordinator", ep.url)
 	default:
 		return fmt.Errorf("get keeper: %w", err)
 	}
-	k.chainID = chainID
+	k.chainID.Store(&chainID)
+	ep.chainChecked.Store(true)
 	return nil
 }
 
@@ -189,7 +208,12 @@ var ErrNotRegistered = errors.New("keeper not known to the coordinator yet")
 // Info asks the coordinator for this keeper's record: stake, reputation,
 // online, vote counts. Hosts show it to people; it is read-only.
 func (k *Keeper) Info(ctx context.Context) (*lightkeeperv1.Keeper, error) {
-	res, err := k.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
+	var res *connect.Response[lightkeeperv1.GetKeeperResponse]
+	err := k.onAny(ctx, func(ep *endpoint) error {
+		var err error
+		res, err = ep.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
+		return err
+	})
 	if connect.CodeOf(err) == connect.CodeNotFound {
 		return nil, ErrNotRegistered
 	}

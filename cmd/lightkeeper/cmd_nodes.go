@@ -171,12 +171,18 @@ var keeperStrategyFlag func(fs *pflag.FlagSet) func() (keeper.Behaviour, error)
 
 func newKeeperCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "keeper --key FILE [--pull] [--engine native|wasm [--wasm FILE]]",
+		Use:   "keeper --key FILE [--coordinator URL,URL,…] [--pull] [--engine native|wasm [--wasm FILE]]",
 		Short: "run a keeper (native, or the wasip1 module under wazero)",
-		Args:  exactArgs(0, ""),
+		Long: `Runs a keeper until interrupted.
+
+--coordinator takes one URL or a comma-separated list of the coordinators
+(replicas) of one chain, in order of preference: the keeper talks to one at
+a time and, when it cannot be reached, moves to the next, re-opens its
+session there and re-sends the votes it had not got acknowledged.`,
+		Args: exactArgs(0, ""),
 	}
 	fs := c.Flags()
-	url := coordinatorFlag(fs, "")
+	url := coordinatorFlag(fs, "coordinator URL, or a comma-separated list of the chain's coordinators")
 	keyPath := keyFlag(fs, "keeper key file (required; see 'lightkeeper keys new')")
 	pull := fs.Bool("pull", false, "long-poll PullTasks instead of holding a Subscribe stream")
 	behaviour := func() (keeper.Behaviour, error) { return nil, nil }
@@ -196,6 +202,10 @@ func newKeeperCmd() *cobra.Command {
 		ctx := cmd.Context()
 		if *keyPath == "" {
 			return usagef("--key is required")
+		}
+		coordinators, err := keeper.ParseCoordinators(*url)
+		if err != nil {
+			return usagef("--coordinator: %v", err)
 		}
 		if *engine != "native" && *engine != "wasm" {
 			return usagef("--engine %q: want native or wasm", *engine)
@@ -232,8 +242,11 @@ func newKeeperCmd() *cobra.Command {
 			defer h.Close(context.WithoutCancel(ctx))
 			cfg = cfg.WithEngine(h.Engine())
 		}
-		k := keeper.New(*url, key, cfg)
-		log.Info("keeper starting", "keeper", k.ID(), "coordinator", *url)
+		k, err := keeper.NewList(coordinators, key, cfg)
+		if err != nil {
+			return usagef("--coordinator: %v", err)
+		}
+		log.Info("keeper starting", "keeper", k.ID(), "coordinators", coordinators)
 		return k.Run(ctx)
 	}
 	return c

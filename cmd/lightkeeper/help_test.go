@@ -148,6 +148,8 @@ func TestUnknownCommandsAndFlags(t *testing.T) {
 		{[]string{"frobnicate"}, []string{`unknown command "frobnicate"`, "lightkeeper -h"}},
 		{[]string{"round"}, []string{"needs a command: get, list"}},
 		{[]string{"round", "get"}, []string{"takes one round id"}},
+		{[]string{"keeper", "--key", "k.key", "--coordinator", "http://127.0.0.1:1,127.0.0.1:2"}, []string{"--coordinator", `"127.0.0.1:2"`, "http:// or https://"}},
+		{[]string{"keeper", "--key", "k.key", "--coordinator", " , "}, []string{"--coordinator", "no coordinator URL"}},
 		{nil, []string{"a command is required"}},
 	} {
 		var out, errOut bytes.Buffer

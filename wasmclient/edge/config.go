@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lightkeeper-net/lightkeeper/keeper"
 )
 
 // Settings come from the worker's environment (wrangler.toml [vars] and
@@ -16,7 +17,7 @@ import (
 // instance for each event, so nothing is kept between them.
 const (
 	envKey         = "LIGHTKEEPER_KEY"         // secret: the keeper's 32-byte ed25519 seed, hex
-	envCoordinator = "LIGHTKEEPER_COORDINATOR" // the coordinator's base URL
+	envCoordinator = "LIGHTKEEPER_COORDINATOR" // the coordinators' base URLs, comma-separated
 	envSession     = "LIGHTKEEPER_SESSION_SECONDS"
 	envPullWait    = "LIGHTKEEPER_PULL_WAIT_SECONDS"
 	envMaxTasks    = "LIGHTKEEPER_MAX_TASKS"
@@ -24,8 +25,11 @@ const (
 
 // Config is one event's settings.
 type Config struct {
-	Key         ed25519.PrivateKey
-	Coordinator string
+	Key ed25519.PrivateKey
+	// Coordinators are the base URLs of the chain's coordinators, in
+	// order of preference: each event starts with the first and moves on
+	// when one cannot be reached (keeper.NewList).
+	Coordinators []string
 	// Session is how long one scheduled event keeps long-polling. With a
 	// cron every minute, 50 s keeps the keeper online (the coordinator
 	// keeps a pulling keeper online for pull_grace, 30 s, after each
@@ -63,9 +67,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	default:
 		c.Key = ed25519.NewKeyFromSeed(seed)
 	}
-	c.Coordinator = strings.TrimRight(strings.TrimSpace(getenv(envCoordinator)), "/")
-	if u, err := url.Parse(c.Coordinator); c.Coordinator == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("%s %q: want the coordinator's http:// or https:// URL", envCoordinator, c.Coordinator))
+	if list, err := keeper.ParseCoordinators(getenv(envCoordinator)); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w (want the coordinators' http:// or https:// URLs, comma-separated)", envCoordinator, err))
+	} else {
+		c.Coordinators = list
 	}
 	seconds := func(name string, def time.Duration, lo, hi int) time.Duration {
 		s := strings.TrimSpace(getenv(name))

@@ -72,10 +72,10 @@ func newLogger() *slog.Logger {
 // net/http's Transport, crypto/tls and crypto/x509 (about 1 MB gzipped),
 // which a worker whose requests all go through fetch never runs. Fetch
 // follows redirects itself (RedirectModeFollow).
-func newKeeper(cfg Config, log *slog.Logger, engine keeper.Engine) *keeper.Keeper {
+func newKeeper(cfg Config, log *slog.Logger, engine keeper.Engine) (*keeper.Keeper, error) {
 	hc := ctxTransport{fetch.NewClient(fetch.WithBinding(boundFetch())).HTTPClient(fetch.RedirectModeFollow).Transport}
 	kc := keeper.NewConfig().WithHTTPClient(hc).WithLogger(log).WithEngine(engine)
-	return keeper.New(cfg.Coordinator, cfg.Key, kc)
+	return keeper.NewList(cfg.Coordinators, cfg.Key, kc) // checked by loadConfig already
 }
 
 // scheduled is one cron event. It never returns an error: the library
@@ -100,7 +100,11 @@ func scheduled(ctx context.Context) error {
 	// 1.20261117.1 by tests/crosshost_edge_test.go), and a job's program
 	// is only known at run time. See docs/compute.md.
 	engine := keeper.NewTimedEngine(keeper.NewNativeEngine(), "+edge")
-	k := newKeeper(cfg, log, engine)
+	k, err := newKeeper(cfg, log, engine)
+	if err != nil {
+		log.Error("lightkeeper edge keeper: bad settings", "err", err.Error())
+		return nil
+	}
 	start := time.Now()
 	polls, handled := 0, 0
 	var pollErr error
@@ -121,7 +125,7 @@ func scheduled(ctx context.Context) error {
 	}
 	s := k.Stats()
 	attrs := []any{
-		"keeper", k.ID(), "coordinator", cfg.Coordinator, "version", version,
+		"keeper", k.ID(), "coordinator", s.Coordinator, "switches", s.Switches, "version", version,
 		"polls", polls, "tasks", handled, "approvals", s.Approvals, "rejections", s.Rejections,
 		"abstains", s.Abstains, "accepted", s.Accepted, "refused", s.Refused, "lost", s.Lost,
 		"wall_ms", time.Since(start).Milliseconds(), "checks", engine.Snapshot(),
@@ -136,12 +140,15 @@ func scheduled(ctx context.Context) error {
 
 // Status is what the fetch handler answers.
 type Status struct {
-	Version     string      `json:"version"`
-	KeeperID    string      `json:"keeperId,omitempty"`
-	Coordinator string      `json:"coordinator,omitempty"`
-	Settings    *Settings   `json:"settings,omitempty"`
-	Keeper      *KeeperInfo `json:"keeper,omitempty"`
-	Error       string      `json:"error,omitempty"`
+	Version  string `json:"version"`
+	KeeperID string `json:"keeperId,omitempty"`
+	// Coordinator is the coordinator that answered (or the first of the
+	// list when none did); Coordinators the whole list.
+	Coordinator  string      `json:"coordinator,omitempty"`
+	Coordinators []string    `json:"coordinators,omitempty"`
+	Settings     *Settings   `json:"settings,omitempty"`
+	Keeper       *KeeperInfo `json:"keeper,omitempty"`
+	Error        string      `json:"error,omitempty"`
 }
 
 // Settings echoes the non-secret settings.
@@ -180,7 +187,10 @@ func status(w http.ResponseWriter, r *http.Request) {
 		enc.Encode(st)
 	}()
 	cfg, err := loadConfig(getenv)
-	st.KeeperID, st.Coordinator = cfg.KeeperID(), cfg.Coordinator
+	st.KeeperID, st.Coordinators = cfg.KeeperID(), cfg.Coordinators
+	if len(cfg.Coordinators) > 0 {
+		st.Coordinator = cfg.Coordinators[0]
+	}
 	if err != nil {
 		st.Error, code = "bad settings: "+err.Error(), http.StatusServiceUnavailable
 		return
@@ -190,7 +200,13 @@ func status(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	k, err := newKeeper(cfg, newLogger(), keeper.NewNativeEngine()).Info(ctx)
+	kp, err := newKeeper(cfg, newLogger(), keeper.NewNativeEngine())
+	if err != nil {
+		st.Error, code = "bad settings: "+err.Error(), http.StatusServiceUnavailable
+		return
+	}
+	k, err := kp.Info(ctx)
+	st.Coordinator = kp.Stats().Coordinator
 	switch {
 	case errors.Is(err, keeper.ErrNotRegistered):
 		st.Keeper = &KeeperInfo{} // not registered yet: the first cron event registers it

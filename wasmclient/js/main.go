@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -74,7 +73,6 @@ type host struct {
 // running is one keeper session started by start().
 type running struct {
 	k           *keeper.Keeper
-	coordinator string
 	started     time.Time
 	cancel      context.CancelFunc
 	done        chan struct{}
@@ -93,10 +91,14 @@ type infoSnapshot struct {
 
 // Config is what start() accepts (a plain JS object with these fields).
 type Config struct {
-	Coordinator string // base URL, http or https
-	Seed        string // 32-byte ed25519 seed in hex
-	PullWait    time.Duration
-	InfoEvery   time.Duration
+	// Coordinators are the base URLs (http or https) of the chain's
+	// coordinators, in order of preference: start() takes them as
+	// config.coordinator, one URL, a string of URLs separated by commas or
+	// newlines, or an array of URL strings.
+	Coordinators []string
+	Seed         string // 32-byte ed25519 seed in hex
+	PullWait     time.Duration
+	InfoEvery    time.Duration
 	// ComputeEngine is "platform", "interpreter" or "" (the platform
 	// engine where the host allows it, else the interpreter).
 	ComputeEngine string
@@ -107,7 +109,6 @@ func parseConfig(v js.Value) (Config, error) {
 		return Config{}, errors.New("start(config): config must be an object {coordinator, seed}")
 	}
 	c := Config{
-		Coordinator:   strings.TrimRight(jsString(v, "coordinator"), "/"),
 		Seed:          strings.TrimSpace(jsString(v, "seed")),
 		PullWait:      jsMillis(v, "pullWaitMs", 15*time.Second),
 		InfoEvery:     jsMillis(v, "infoEveryMs", 5*time.Second),
@@ -118,10 +119,11 @@ func parseConfig(v js.Value) (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("config.computeEngine %q: want %q, %q or nothing", c.ComputeEngine, enginePlatform, engineInterpreter)
 	}
-	u, err := url.Parse(c.Coordinator)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Config{}, fmt.Errorf("config.coordinator %q: want an http:// or https:// URL", c.Coordinator)
+	list, err := coordinatorList(v.Get("coordinator"))
+	if err != nil {
+		return Config{}, fmt.Errorf("config.coordinator: %w", err)
 	}
+	c.Coordinators = list
 	if _, err := parseSeed(c.Seed); err != nil {
 		return Config{}, fmt.Errorf("config.seed: %w", err)
 	}
@@ -130,6 +132,27 @@ func parseConfig(v js.Value) (Config, error) {
 	c.PullWait = min(max(c.PullWait, time.Second), 20*time.Second)
 	c.InfoEvery = max(c.InfoEvery, time.Second)
 	return c, nil
+}
+
+// coordinatorList reads config.coordinator: a string (one URL, or several
+// separated by commas or newlines) or an array of strings, checked by
+// keeper.ParseCoordinators like every other host's list.
+func coordinatorList(v js.Value) ([]string, error) {
+	switch {
+	case v.Type() == js.TypeString:
+		return keeper.ParseCoordinators(v.String())
+	case v.Type() == js.TypeObject && js.Global().Get("Array").Call("isArray", v).Bool():
+		urls := make([]string, 0, v.Length())
+		for i := range v.Length() {
+			e := v.Index(i)
+			if e.Type() != js.TypeString {
+				return nil, fmt.Errorf("entry %d is not a string", i)
+			}
+			urls = append(urls, e.String())
+		}
+		return keeper.CheckCoordinators(urls)
+	}
+	return nil, errors.New("want a URL string, or a list of them (a string separated by commas or newlines, or an array)")
 }
 
 func jsString(v js.Value, name string) string {
@@ -283,7 +306,7 @@ func (h *host) jsStats(js.Value, []js.Value) any {
 
 func (h *host) start(cfg Config) (*running, error) {
 	key, _ := parseSeed(cfg.Seed) // validated by parseConfig
-	r := &running{coordinator: cfg.Coordinator, started: time.Now(), done: make(chan struct{})}
+	r := &running{started: time.Now(), done: make(chan struct{})}
 	ne, desc, err := nativeEngine(cfg.ComputeEngine)
 	if err != nil {
 		return nil, fmt.Errorf("config.computeEngine: %w", err)
@@ -304,7 +327,10 @@ func (h *host) start(cfg Config) (*running, error) {
 		WithHTTPClient(http.DefaultClient).
 		WithPull(cfg.PullWait).
 		WithBackoff(250*time.Millisecond, 10*time.Second)
-	r.k = keeper.New(cfg.Coordinator, key, kc)
+	r.k, err = keeper.NewList(cfg.Coordinators, key, kc)
+	if err != nil {
+		return nil, fmt.Errorf("config.coordinator: %w", err) // checked by parseConfig already
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
@@ -318,7 +344,7 @@ func (h *host) start(cfg Config) (*running, error) {
 	h.mu.Lock()
 	h.cur = r
 	h.mu.Unlock()
-	log.Info("keeper started", "keeper", r.k.ID(), "coordinator", cfg.Coordinator, "version", version, "compute", desc)
+	log.Info("keeper started", "keeper", r.k.ID(), "coordinators", cfg.Coordinators, "version", version, "compute", desc)
 	return r, nil
 }
 
@@ -368,7 +394,8 @@ type Stats struct {
 	Version        string                        `json:"version"`
 	State          string                        `json:"state"` // stopped, connecting, connected, reconnecting
 	KeeperID       string                        `json:"keeperId,omitempty"`
-	Coordinator    string                        `json:"coordinator,omitempty"`
+	Coordinator    string                        `json:"coordinator,omitempty"`   // the one in use
+	Coordinators   []string                      `json:"coordinators,omitempty"`  // the whole list
 	ComputeEngine  string                        `json:"computeEngine,omitempty"` // platform, or interpreter (and why)
 	StartedAt      int64                         `json:"startedAt,omitempty"`     // unix ms
 	RoundsVerified int64                         `json:"roundsVerified"`          // approvals + rejections
@@ -379,6 +406,7 @@ type Stats struct {
 	Refused        int64                         `json:"refused"`
 	Lost           int64                         `json:"lost"`
 	Reconnects     int64                         `json:"reconnects"`
+	Switches       int64                         `json:"switches"` // moves to the next coordinator of the list
 	LastError      string                        `json:"lastError,omitempty"`
 	Keeper         *KeeperInfo                   `json:"keeper,omitempty"` // from GetKeeper
 	InfoError      string                        `json:"infoError,omitempty"`
@@ -414,7 +442,7 @@ func (r *running) stats() Stats {
 		return s
 	}
 	ks := r.k.Stats()
-	s.KeeperID, s.Coordinator, s.StartedAt = r.k.ID(), r.coordinator, r.started.UnixMilli()
+	s.KeeperID, s.Coordinator, s.Coordinators, s.StartedAt = r.k.ID(), ks.Coordinator, r.k.Coordinators(), r.started.UnixMilli()
 	s.ComputeEngine = r.computeDesc
 	switch {
 	case r.stopped.Load():
@@ -428,7 +456,7 @@ func (r *running) stats() Stats {
 	}
 	s.Approvals, s.Rejections, s.Abstains = ks.Approvals, ks.Rejections, ks.Abstains
 	s.RoundsVerified = ks.Approvals + ks.Rejections
-	s.Accepted, s.Refused, s.Lost, s.Reconnects = ks.Accepted, ks.Refused, ks.Lost, ks.Reconnects
+	s.Accepted, s.Refused, s.Lost, s.Reconnects, s.Switches = ks.Accepted, ks.Refused, ks.Lost, ks.Reconnects, ks.Switches
 	if e := r.lastErr.Load(); e != nil {
 		s.LastError = *e
 	}
