@@ -151,7 +151,15 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 		if b := i - (o.Keepers - len(o.Byzantine)); b >= 0 {
 			kc = kc.WithBehaviour(o.Byzantine[b])
 		}
-		k := keeper.New(n.URLs[i%len(n.URLs)], n.Keys[i], kc)
+		// Every replica, starting with keeper i's own (i mod replicas):
+		// a keeper whose replica dies goes on through the next.
+		urls := append(slices.Clone(n.URLs[i%len(n.URLs):]), n.URLs[:i%len(n.URLs)]...)
+		k, err := keeper.NewList(urls, n.Keys[i], kc)
+		if err != nil {
+			n.stopAll()
+			n.cleanup()
+			return nil, err
+		}
 		n.Keepers = append(n.Keepers, k)
 		n.wg.Add(1)
 		go func() {
