@@ -8,7 +8,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/lightkeeper-net/lightkeeper/coordinator/state"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 )
 
@@ -21,13 +20,9 @@ import (
 func (s keeperServer) RenewSession(ctx context.Context, req *connect.Request[lightkeeperv1.RenewSessionRequest]) (*connect.Response[lightkeeperv1.RenewSessionResponse], error) {
 	n := s.n
 	auth := req.Msg.GetAuth()
-	var rules *lightkeeperv1.SessionParams
-	var k *lightkeeperv1.Keeper
-	if err := n.readMachine(func(m *state.Machine) {
-		rules = m.Params().GetSessions()
-		k, _ = m.Keeper(auth.GetKeeperId())
-	}); err != nil {
-		return nil, toConnect(err)
+	rules, k, err := n.sessionState(auth.GetKeeperId())
+	if err != nil {
+		return nil, err
 	}
 	if rules == nil {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, errors.New("this chain keeps no keeper sessions (its genesis has no params.sessions): the open Subscribe stream or PullTasks is the session"))

@@ -227,13 +227,9 @@ var errNoSession = errors.New("this replicated chain keeps no keeper sessions (i
 // streaming one renews with RenewSession). Without session rules, an
 // offline keeper is refused (errNoSession).
 func (n *Node) chainSession(ctx context.Context, auth *lightkeeperv1.SessionAuth) error {
-	var rules *lightkeeperv1.SessionParams
-	var k *lightkeeperv1.Keeper
-	if err := n.readMachine(func(m *state.Machine) {
-		rules = m.Params().GetSessions()
-		k, _ = m.Keeper(auth.GetKeeperId())
-	}); err != nil {
-		return toConnect(err)
+	rules, k, err := n.sessionState(auth.GetKeeperId())
+	if err != nil {
+		return err
 	}
 	if rules == nil {
 		if k.GetOnline() {
@@ -249,6 +245,20 @@ func (n *Node) chainSession(ctx context.Context, auth *lightkeeperv1.SessionAuth
 		err = res.Err
 	}
 	return toConnect(err)
+}
+
+// sessionState reads the chain's session rules (nil: none) and the
+// keeper's committed record (nil: unknown).
+func (n *Node) sessionState(id string) (*lightkeeperv1.SessionParams, *lightkeeperv1.Keeper, error) {
+	var rules *lightkeeperv1.SessionParams
+	var k *lightkeeperv1.Keeper
+	if err := n.readMachine(func(m *state.Machine) {
+		rules = m.Params().GetSessions()
+		k, _ = m.Keeper(id)
+	}); err != nil {
+		return nil, nil, toConnect(err)
+	}
+	return rules, k, nil
 }
 
 func keeperSessionTx(auth *lightkeeperv1.SessionAuth) *lightkeeperv1.Transaction {

@@ -404,7 +404,7 @@ func (n *Net) WaitOnline(ctx context.Context, i, k int, timeout time.Duration) e
 	for {
 		online := 0
 		for _, key := range n.Keys {
-			res, err := cl.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: keeperID(key)}))
+			res, err := cl.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: setup.KeyID(key)}))
 			if err == nil && res.Msg.GetKeeper().GetOnline() {
 				online++
 			}
@@ -451,10 +451,6 @@ func (n *Net) cleanup() {
 	if n.tempDir {
 		os.RemoveAll(n.Dir)
 	}
-}
-
-func keeperID(k ed25519.PrivateKey) string {
-	return fmt.Sprintf("%x", []byte(k.Public().(ed25519.PublicKey)))
 }
 
 // SameAppHash waits until the given replicas (every one when none is
