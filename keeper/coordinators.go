@@ -189,6 +189,7 @@ func (k *Keeper) checkChain(ctx context.Context, ep *endpoint) error {
 	if got := info.Msg.GetChainId(); got != k.chain() {
 		return &WrongChainError{URL: ep.url, Want: k.chain(), Got: got}
 	}
+	k.noteChain(info.Msg)
 	ep.chainChecked.Store(true)
 	return nil
 }

@@ -181,6 +181,7 @@ func (k *Keeper) ensureRegistered(ctx context.Context, ep *endpoint) error {
 		return fmt.Errorf("chain info: %w", err)
 	}
 	chainID := info.Msg.GetChainId()
+	k.noteChain(info.Msg)
 	got, err := ep.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
 	switch {
 	case err == nil && got.Msg.GetKeeper().GetRegistered():
