@@ -172,6 +172,9 @@ func (k *Keeper) session(ctx context.Context, ep *endpoint, tasks chan<- *lightk
 		if err != nil {
 			return fmt.Errorf("chain info: %w", err)
 		}
+		if info.Msg.GetConsensusHalted() {
+			return &HaltedError{URL: ep.url, Reason: info.Msg.GetHaltReason()}
+		}
 		chainID := info.Msg.GetChainId()
 		k.noteChain(info.Msg)
 		_, err = ep.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
