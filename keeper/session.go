@@ -17,8 +17,9 @@ import (
 // within the ttl, but a streaming keeper holds one stream for as long as
 // its coordinator lives, so it renews its session beside the stream
 // (RenewSession) every third of the ttl. The coordinator refuses a renewal
-// within a quarter of the ttl of the last one, so a third never trips it,
-// and two renewals can be lost before the session lapses.
+// within a quarter of the ttl of the last one, so a third never trips it;
+// after a renewal the session has two more periods to live, and a failed
+// call is retried sooner.
 
 // noteChain records what a keeper needs from a coordinator's chain info
 // beyond the chain id: the session ttl (0 for a chain without session
@@ -40,9 +41,10 @@ func (k *Keeper) renewEvery() time.Duration {
 
 // renewSessions renews the keeper's session on ep every renewEvery until
 // ctx ends (the stream it accompanies ended). A failed renewal is logged
-// and the next one tried on time: the session has two more periods to
-// live, and a coordinator that is really gone ends the stream as well,
-// which moves the keeper on (Run). A coordinator that has no renewals
+// and tried again after a quarter of the period (a twelfth of the ttl),
+// so one lost call costs a twelfth of the session's margin, not a third;
+// a coordinator that is really gone ends the stream as well, which moves
+// the keeper on (Run). A coordinator that has no renewals
 // (Unimplemented: an older one) or refuses them for the chain
 // (FailedPrecondition: no session rules) is not asked again for this
 // stream.
@@ -51,14 +53,15 @@ func (k *Keeper) renewSessions(ctx context.Context, ep *endpoint) {
 	if every <= 0 {
 		return
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	timer := time.NewTimer(every)
+	defer timer.Stop()
 	for {
 		select {
-		case <-tick.C:
+		case <-timer.C:
 		case <-ctx.Done():
 			return
 		}
+		next := every
 		_, err := ep.keeper.RenewSession(ctx, connect.NewRequest(&lightkeeperv1.RenewSessionRequest{Auth: k.auth()}))
 		switch code := connect.CodeOf(err); {
 		case err == nil:
@@ -70,11 +73,14 @@ func (k *Keeper) renewSessions(ctx context.Context, ep *endpoint) {
 			return
 		case code == connect.CodeResourceExhausted:
 			// Renewed recently enough (the stream opened with a fresh
-			// session): nothing to do until the next tick.
+			// session, or a retry after a lost answer): nothing to do
+			// until the next period.
 			k.cfg.logger.Debug("session renewal not due", "keeper", short(k.id), "coordinator", ep.url, "err", err)
 		default:
 			k.stats.renewalFailures.Add(1)
-			k.cfg.logger.Warn("session renewal failed", "keeper", short(k.id), "coordinator", ep.url, "err", err)
+			k.cfg.logger.Warn("session renewal failed; retrying", "keeper", short(k.id), "coordinator", ep.url, "err", err, "retry_in", every/4)
+			next = every / 4
 		}
+		timer.Reset(next)
 	}
 }
