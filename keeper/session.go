@@ -61,7 +61,7 @@ func (k *Keeper) renewSessions(ctx context.Context, ep *endpoint) {
 		case <-ctx.Done():
 			return
 		}
-		next := every
+		next, start := every, time.Now()
 		_, err := ep.keeper.RenewSession(ctx, connect.NewRequest(&lightkeeperv1.RenewSessionRequest{Auth: k.auth()}))
 		switch code := connect.CodeOf(err); {
 		case err == nil:
@@ -81,6 +81,8 @@ func (k *Keeper) renewSessions(ctx context.Context, ep *endpoint) {
 			k.cfg.logger.Warn("session renewal failed; retrying", "keeper", short(k.id), "coordinator", ep.url, "err", err, "retry_in", every/4)
 			next = every / 4
 		}
-		timer.Reset(next)
+		// The call waits for its block: the period runs from its start,
+		// so renewals stay a third of the ttl apart however slow blocks are.
+		timer.Reset(max(0, next-time.Since(start)))
 	}
 }
