@@ -23,6 +23,9 @@ type Config struct {
 	maxBackoff time.Duration
 	taskBatch  int
 	taskWindow time.Duration
+	// renewSessions: a streaming keeper renews its chain session
+	// (session.go).
+	renewSessions bool
 }
 
 // NewConfig returns the defaults: native engine, honest, streaming, one
@@ -42,6 +45,8 @@ func NewConfig() Config {
 		maxBackoff: 5 * time.Second,
 		taskBatch:  64,
 		taskWindow: 2 * time.Millisecond,
+
+		renewSessions: true,
 	}
 }
 
@@ -91,3 +96,9 @@ func (c Config) WithBackoff(min, max time.Duration) Config {
 	c.minBackoff, c.maxBackoff = min, max
 	return c
 }
+
+// WithSessionRenewal turns the renewal of a streaming keeper's chain
+// session (session.go) on (the default) or off. Off, a keeper that holds
+// one Subscribe stream longer than the chain's session ttl goes offline:
+// only tests want that.
+func (c Config) WithSessionRenewal(on bool) Config { c.renewSessions = on; return c }

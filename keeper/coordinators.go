@@ -47,6 +47,17 @@ func (e *WrongChainError) Error() string {
 	return fmt.Sprintf("coordinator %s serves chain %q, not %q", e.URL, e.Got, e.Want)
 }
 
+// HaltedError says a coordinator of the list is a replica whose consensus
+// has halted (its GetChainInfo says so): it serves stale state and
+// commits nothing, so the keeper treats it as unreachable and moves on.
+type HaltedError struct {
+	URL, Reason string
+}
+
+func (e *HaltedError) Error() string {
+	return fmt.Sprintf("coordinator %s is a replica whose consensus has halted (%s)", e.URL, e.Reason)
+}
+
 // ParseCoordinators splits a list of coordinator base URLs written as one
 // string — separated by commas, newlines or spaces, as a flag, an
 // environment variable or a text box holds them — and checks each. Empty
@@ -153,7 +164,9 @@ func (k *Keeper) switchFrom(i int, reason error) bool {
 // the answer broke off — the coordinator codes every error it sends
 // itself), a deadline, Unimplemented (the URL answers 404: no keeper API
 // there), a session stream the coordinator closed (it closes streams only
-// when it stops) or a coordinator of another chain. A refusal — invalid
+// when it stops), a coordinator of another chain or a replica that says
+// its consensus halted (HaltedError here; the replica itself answers
+// Unavailable to sessions and votes and ends its streams). A refusal — invalid
 // argument, permission denied, failed precondition, rate limits — would
 // be the same from any replica, and is not a reason to move.
 func failover(err error) bool {
@@ -161,7 +174,8 @@ func failover(err error) bool {
 		return false
 	}
 	var wrong *WrongChainError
-	if errors.As(err, &wrong) || errors.Is(err, errStreamClosed) {
+	var halted *HaltedError
+	if errors.As(err, &wrong) || errors.As(err, &halted) || errors.Is(err, errStreamClosed) {
 		return true
 	}
 	switch connect.CodeOf(err) {
@@ -189,6 +203,10 @@ func (k *Keeper) checkChain(ctx context.Context, ep *endpoint) error {
 	if got := info.Msg.GetChainId(); got != k.chain() {
 		return &WrongChainError{URL: ep.url, Want: k.chain(), Got: got}
 	}
+	if info.Msg.GetConsensusHalted() {
+		return &HaltedError{URL: ep.url, Reason: info.Msg.GetHaltReason()}
+	}
+	k.noteChain(info.Msg)
 	ep.chainChecked.Store(true)
 	return nil
 }

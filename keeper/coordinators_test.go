@@ -59,6 +59,7 @@ func TestFailoverErrors(t *testing.T) {
 		{errors.New("unexpected EOF"), true},
 		{errStreamClosed, true},
 		{&WrongChainError{URL: "http://b", Want: "a", Got: "b"}, true},
+		{fmt.Errorf("chain info: %w", &HaltedError{URL: "http://b", Reason: "wrong Block.Header.AppHash"}), true},
 		{connect.NewError(connect.CodeInvalidArgument, errors.New("x")), false},
 		{connect.NewError(connect.CodePermissionDenied, errors.New("x")), false},
 		{connect.NewError(connect.CodeFailedPrecondition, errors.New("not registered")), false},

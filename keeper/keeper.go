@@ -36,7 +36,10 @@ type Keeper struct {
 	// coordinator takes each session signature once, so every session is
 	// signed with a later time than the one before.
 	lastAuth atomic.Int64
-	stats    stats
+	// sessionTTL is the chain's session ttl (ns; 0: no session rules),
+	// read from the coordinator's chain info (session.go).
+	sessionTTL atomic.Int64
+	stats      stats
 	// seen remembers the rounds already voted on (until their deadline),
 	// so a task redelivered after a reconnect is not checked twice.
 	seenMu sync.Mutex
@@ -169,7 +172,11 @@ func (k *Keeper) session(ctx context.Context, ep *endpoint, tasks chan<- *lightk
 		if err != nil {
 			return fmt.Errorf("chain info: %w", err)
 		}
+		if info.Msg.GetConsensusHalted() {
+			return &HaltedError{URL: ep.url, Reason: info.Msg.GetHaltReason()}
+		}
 		chainID := info.Msg.GetChainId()
+		k.noteChain(info.Msg)
 		_, err = ep.keeper.RegisterKeeper(ctx, connect.NewRequest(&lightkeeperv1.RegisterKeeperRequest{
 			KeeperId:  k.id,
 			Signature: protocol.SignRegistration(k.key, chainID),
@@ -199,6 +206,10 @@ func (k *Keeper) session(ctx context.Context, ep *endpoint, tasks chan<- *lightk
 	if stream.ResponseHeader().Get("Lightkeeper-Session") == "open" {
 		k.stats.connected.Store(true)
 	}
+	renewCtx, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); k.renewSessions(renewCtx, ep) }()
+	defer func() { stopRenewing(); <-renewed }()
 	for stream.Receive() {
 		select {
 		case tasks <- stream.Msg().GetTask():
@@ -476,13 +487,16 @@ func voteCounts(st lightkeeperv1.VoteStatus) bool {
 type stats struct {
 	connected  atomic.Bool
 	reconnects atomic.Int64
-	switches   atomic.Int64
-	approvals  atomic.Int64
-	rejections atomic.Int64
-	abstains   atomic.Int64
-	accepted   atomic.Int64
-	refused    atomic.Int64
-	lost       atomic.Int64
+	// renewals and renewalFailures count RenewSession calls (session.go).
+	renewals        atomic.Int64
+	renewalFailures atomic.Int64
+	switches        atomic.Int64
+	approvals       atomic.Int64
+	rejections      atomic.Int64
+	abstains        atomic.Int64
+	accepted        atomic.Int64
+	refused         atomic.Int64
+	lost            atomic.Int64
 
 	mu         sync.Mutex
 	last       []VoteRecord
@@ -512,7 +526,11 @@ type Stats struct {
 	// Accepted counts the votes the coordinator has in its ledger:
 	// accepted, or DUPLICATE of one accepted before.
 	Accepted, Refused, Lost int64
-	LastVotes               []VoteRecord // newest last, at most 16
+	// Renewals counts the chain sessions renewed while streaming,
+	// RenewalFailures the renewals that failed (refusals for being early
+	// are neither).
+	Renewals, RenewalFailures int64
+	LastVotes                 []VoteRecord // newest last, at most 16
 	// LastAbstentions are the latest ABSTAIN votes with their detail,
 	// newest last, at most 16: why this keeper could not vote.
 	LastAbstentions []VoteRecord
@@ -566,6 +584,7 @@ func (k *Keeper) Stats() Stats {
 		Connected: s.connected.Load(), Reconnects: s.reconnects.Load(), Switches: s.switches.Load(), Coordinator: coordinator,
 		Approvals: s.approvals.Load(), Rejections: s.rejections.Load(), Abstains: s.abstains.Load(),
 		Accepted: s.accepted.Load(), Refused: s.refused.Load(), Lost: s.lost.Load(),
+		Renewals: s.renewals.Load(), RenewalFailures: s.renewalFailures.Load(),
 		LastVotes: last, LastAbstentions: abstentions,
 	}
 }

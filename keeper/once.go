@@ -180,7 +180,11 @@ func (k *Keeper) ensureRegistered(ctx context.Context, ep *endpoint) error {
 	if err != nil {
 		return fmt.Errorf("chain info: %w", err)
 	}
+	if info.Msg.GetConsensusHalted() {
+		return &HaltedError{URL: ep.url, Reason: info.Msg.GetHaltReason()}
+	}
 	chainID := info.Msg.GetChainId()
+	k.noteChain(info.Msg)
 	got, err := ep.keeper.GetKeeper(ctx, connect.NewRequest(&lightkeeperv1.GetKeeperRequest{KeeperId: k.id}))
 	switch {
 	case err == nil && got.Msg.GetKeeper().GetRegistered():

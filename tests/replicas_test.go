@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/replica"
@@ -327,6 +328,7 @@ func TestFaultyReplica(t *testing.T) {
 		if faulty.GetReplicaHeight() >= honest.GetReplicaHeight() || bytes.Equal(faulty.GetAppHash(), honest.GetAppHash()) {
 			t.Errorf("faulty replica at height %d (app hash %X), honest at %d (%X): want it stuck behind", faulty.GetReplicaHeight(), faulty.GetAppHash(), honest.GetReplicaHeight(), honest.GetAppHash())
 		}
+		checkHalted(t, n, 3)
 		waitMissing(t, n, 0)
 		if _, err := n.SameAppHash(context.Background(), time.Minute, 0, 1, 2); err != nil {
 			t.Fatal(err)
@@ -352,6 +354,61 @@ func TestFaultyReplica(t *testing.T) {
 		}
 		sameAppHash(t, n)
 	})
+}
+
+// checkHalted checks that replica halted says its consensus halted — in
+// GetChainInfo, gRPC health and its metrics — and the others do not, and
+// that the keepers that started on it moved to another replica.
+func checkHalted(t *testing.T, n *replicanet.Net, halted int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i, u := range n.URLs {
+		info, err := n.ChainInfo(ctx, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.GetConsensusHalted() != (i == halted) {
+			t.Errorf("replica %d: GetChainInfo consensus_halted %v (reason %q)", i, info.GetConsensusHalted(), info.GetHaltReason())
+		}
+		if i == halted && !strings.Contains(info.GetHaltReason(), "AppHash") {
+			t.Errorf("replica %d: halt reason %q does not name the app hash", i, info.GetHaltReason())
+		}
+		want := grpchealth.StatusServing
+		if i == halted {
+			want = grpchealth.StatusNotServing
+		}
+		for _, svc := range []string{"", lightkeeperv1connect.KeeperServiceName, lightkeeperv1connect.RoundServiceName} {
+			res, err := grpchealth.NewClient(http.DefaultClient, u).Check(ctx, &grpchealth.CheckRequest{Service: svc})
+			if err != nil || res.Status != want {
+				t.Errorf("replica %d: health of %q: %v, %v; want %v", i, svc, res, err, want)
+			}
+		}
+		res, err := http.Get(u + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		gauge := fmt.Sprintf("\nlightkeeper_consensus_halted %d\n", map[bool]int{true: 1}[i == halted])
+		if !strings.Contains(string(b), gauge) {
+			t.Errorf("replica %d: metrics lack %q", i, strings.TrimSpace(gauge))
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var stuck []int
+		for j, k := range n.Keepers {
+			if st := k.Stats(); st.Coordinator == n.URLs[halted] {
+				stuck = append(stuck, j)
+			}
+		}
+		if len(stuck) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keepers %v still use the halted replica %d", stuck, halted)
+		}
+	}
 }
 
 func tail(s string, n int) string {

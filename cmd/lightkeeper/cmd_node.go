@@ -29,8 +29,11 @@ address of the home's config/lightkeeper.toml (network.listen; the
 coordinator's config format), or on --api-listen. Reads come from this
 replica's committed state; a submission goes through its mempool and is
 answered once a committed block carries it. Keepers may connect to any
-replica. Random challenges are off on a replica, and a keeper comes
-online by registering (docs/design.md, "Replication on CometBFT").`,
+replica. Random challenges are off on a replica; a keeper is online
+while its own signed session, kept on the chain, lasts (on a chain
+without params.sessions: once registered). A replica whose consensus
+halts says so in GetChainInfo, health and metrics, and refuses what
+needs a block (docs/design.md, "Replication on CometBFT").`,
 		Args: exactArgs(0, ""),
 	}
 	home := c.Flags().String("home", "", "the replica's CometBFT home (required)")

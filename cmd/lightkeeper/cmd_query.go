@@ -48,12 +48,13 @@ func newQueryCmd() *cobra.Command {
 	guarantees := sub("guarantees --guarantor ID | --target ID", "guarantees given by an account, or received by a keeper or group", exactArgs(0, ""))
 	q.guarantor = guarantees.Flags().String("guarantor", "", "guarantees given by this account")
 	q.target = guarantees.Flags().String("target", "", "guarantees received by this keeper or group")
-	query := group("query", "read the economy and the rules: accounts, keepers, groups, guarantees, epochs, the community fund, params", "", "query",
+	query := group("query", "read the economy and the rules: accounts, keepers, groups, guarantees, epochs, the community fund, params, the chain's head", "", "query",
 		account, keeperCmd,
 		sub("group ID", "members, commission, backing, limit, effective stake, vote cap", exactArgs(1, "one group ID")),
 		guarantees,
 		sub("epoch [N]", "the current epoch and its active set; the statement of epoch N (default: the last completed one)", oneID),
 		sub("community-fund", "the community fund and the supply totals", exactArgs(0, "")),
+		sub("chain", "the chain's head; on replicas (--coordinator URL,URL,…) each one's height, app hash and consensus state, compared at one height", exactArgs(0, "")),
 		sub("params", "the chain's consensus parameters and their params hash, which offline certificate checks pin (--json: the parameters alone, the file 'verify-cert --file CERT --params FILE' reads)", exactArgs(0, "")),
 	)
 	q.url = coordinatorFlag(query.PersistentFlags(), "")
@@ -80,6 +81,9 @@ func runQuery(ctx context.Context, what string, pos []string, q queryFlags) erro
 			return usagef("query %s needs an ID (or --key FILE)", what)
 		}
 		return checkHexID("ID", id)
+	}
+	if what == "chain" {
+		return queryChain(ctx, *url, *asJSON)
 	}
 	if what == "params" {
 		info, err := newClient(*url).Ledger.GetChainInfo(ctx, connect.NewRequest(&lightkeeperv1.GetChainInfoRequest{}))

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -111,9 +113,13 @@ func runReplicatedDevnet(ctx context.Context, dir string, replicas, keepers int,
 		return err
 	}
 	fmt.Printf("replicated devnet ready: chain %s, %d keepers (%d Byzantine), data in %s\n", n.Genesis.GetChainId(), keepers, len(byz), n.Dir)
+	// One line per replica, every field "name value", so that the README
+	// walkthrough (and its test, tests/walkthrough_test.go) can read them.
 	for i, u := range n.URLs {
-		fmt.Printf("  replica %d: %s  pid %d  log %s.log  restart: %s node --home %s\n", i, u, n.Pid(i), n.Home(i), bin, n.Home(i))
+		fmt.Printf("  replica %d  api %s  pid %d  home %s  log %s.log\n", i, u, n.Pid(i), n.Home(i), n.Home(i))
 	}
+	fmt.Printf("restart a stopped replica: %s node --home %s\n", bin, filepath.Join(n.Dir, "replica-N"))
+	fmt.Printf("compare the replicas: %s query chain --coordinator %s\n", bin, strings.Join(n.URLs, ","))
 	<-ctx.Done()
 	return n.Close()
 }

@@ -103,6 +103,7 @@ func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	cometLog = watchHalt(cometLog, app.consensusHalted)
 	n, err := node.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(app),
 		node.DefaultGenesisDocProviderFunc(cfg), PebbleDBProvider(log),
 		node.DefaultMetricsProvider(cfg.Instrumentation), cometLog)

@@ -112,10 +112,24 @@ const SessionHeader = "Lightkeeper-Session"
 
 func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightkeeperv1.SubscribeRequest], stream *connect.ServerStream[lightkeeperv1.SubscribeResponse]) error {
 	n := s.n
+	if err := n.errIfHalted(); err != nil {
+		return err
+	}
 	id, err := n.authenticate(req.Msg.GetAuth())
 	if err != nil {
 		return err
 	}
+	// A replica whose consensus halts ends its streams: the keeper moves
+	// to another replica rather than wait for tasks that never come.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-n.haltedCh:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	release, err := n.streams.acquire(req.Peer().Addr, id)
 	if err != nil {
 		return err
@@ -138,7 +152,7 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 	for {
 		tasks := n.dispatch.next(ctx, id, 64, 0)
 		if ctx.Err() != nil {
-			return nil
+			return n.errIfHalted()
 		}
 		for _, t := range tasks {
 			if err := stream.Send(&lightkeeperv1.SubscribeResponse{Task: t}); err != nil {
@@ -155,6 +169,9 @@ func (s keeperServer) Subscribe(ctx context.Context, req *connect.Request[lightk
 
 func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightkeeperv1.PullTasksRequest]) (*connect.Response[lightkeeperv1.PullTasksResponse], error) {
 	n := s.n
+	if err := n.errIfHalted(); err != nil {
+		return nil, err
+	}
 	id, err := n.authenticate(req.Msg.GetAuth())
 	if err != nil {
 		return nil, err
@@ -183,6 +200,9 @@ func (s keeperServer) PullTasks(ctx context.Context, req *connect.Request[lightk
 
 func (s keeperServer) SubmitVotes(ctx context.Context, req *connect.Request[lightkeeperv1.SubmitVotesRequest]) (*connect.Response[lightkeeperv1.SubmitVotesResponse], error) {
 	n := s.n
+	if err := n.errIfHalted(); err != nil {
+		return nil, err
+	}
 	addr := req.Peer().Addr
 	if !n.badVotes.ok(addr, n.now()) {
 		n.metrics.rateLimited.Inc()

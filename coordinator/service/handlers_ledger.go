@@ -64,6 +64,7 @@ func (s ledgerServer) GetChainInfo(ctx context.Context, req *connect.Request[lig
 			out.ReplicaHeight, out.AppHash = h, hash
 		}
 	}
+	out.HaltReason, out.ConsensusHalted = s.n.ConsensusHalted()
 	return connect.NewResponse(out), nil
 }
 

@@ -19,6 +19,9 @@ import (
 // chain carry a session per request.
 func (s keeperServer) RenewSession(ctx context.Context, req *connect.Request[lightkeeperv1.RenewSessionRequest]) (*connect.Response[lightkeeperv1.RenewSessionResponse], error) {
 	n := s.n
+	if err := n.errIfHalted(); err != nil {
+		return nil, err
+	}
 	auth := req.Msg.GetAuth()
 	rules, k, err := n.sessionState(auth.GetKeeperId())
 	if err != nil {

@@ -23,6 +23,7 @@ type metrics struct {
 	evidence        prometheus.Counter
 	challenges      *prometheus.CounterVec
 	rateLimited     prometheus.Counter
+	halted          prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -52,9 +53,11 @@ func newMetrics() *metrics {
 			Name: "lightkeeper_equivocations_total", Help: "Equivocation evidence recorded."}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lightkeeper_rate_limited_total", Help: "Requests refused by the rate limiter."}),
+		halted: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lightkeeper_consensus_halted", Help: "1 once this replica's consensus has halted (it serves stale state and commits nothing), else 0."}),
 	}
 	r.MustRegister(m.height, m.blockTxs, m.blockSeconds, m.roundsOpened, m.roundsDecided,
-		m.decisionSeconds, m.votes, m.evidence, m.rateLimited, m.challenges,
+		m.decisionSeconds, m.votes, m.evidence, m.rateLimited, m.challenges, m.halted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

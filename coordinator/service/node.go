@@ -1,6 +1,7 @@
 package service
 
 import (
+	"connectrpc.com/grpchealth"
 	"context"
 	"errors"
 	"fmt"
@@ -107,6 +108,13 @@ type Node struct {
 	// waiters holds the submissions waiting for their block.
 	repl    *Replication
 	waiters waiters
+
+	// health is the gRPC health checker; haltReason, haltedCh and
+	// haltOnce record a replica's consensus halt (halt.go).
+	health     *grpchealth.StaticChecker
+	haltReason atomic.Pointer[string]
+	haltedCh   chan struct{}
+	haltOnce   sync.Once
 }
 
 type pendingTx struct {
@@ -159,6 +167,8 @@ func Open(opts Options) (*Node, error) {
 		checkSlots: make(chan struct{}, maxConcurrentChecks),
 		dataDir:    opts.DataDir,
 		repl:       opts.Replication,
+		health:     grpchealth.NewStaticChecker(serviceNames...),
+		haltedCh:   make(chan struct{}),
 	}
 	// A replica opens no challenges: their answers would cross the
 	// mempool before the round closes (replicated.go).

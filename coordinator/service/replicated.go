@@ -174,6 +174,9 @@ func (n *Node) broadcast(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
 		return nil, ErrStopped
 	default:
 	}
+	if err := n.errIfHalted(); err != nil {
+		return nil, err
+	}
 	b, err := canonicalTx.Marshal(tx)
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("transaction: %w", err))
@@ -207,6 +210,11 @@ func (n *Node) waitReplicated(ctx context.Context, p *pendingTx) (state.TxResult
 	case <-n.stopped:
 		n.waiters.remove(*p.key, p)
 		return state.TxResult{}, ErrStopped
+	case <-n.haltedCh:
+		// No block will carry it here; another replica may still commit
+		// it (the mempool gossiped it), and a resend there finds it.
+		n.waiters.remove(*p.key, p)
+		return state.TxResult{}, n.errIfHalted()
 	case <-timer.C:
 		n.waiters.remove(*p.key, p)
 		return state.TxResult{}, connect.NewError(connect.CodeDeadlineExceeded,

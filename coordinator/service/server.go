@@ -73,7 +73,7 @@ func (n *Node) Handler() http.Handler {
 	reflector := grpcreflect.NewStaticReflector(serviceNames...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(serviceNames...)))
+	mux.Handle(grpchealth.NewHandler(n.health))
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
 	// The explorer reads the API above from the same origin
 	// (docs/explorer.md); the root, otherwise unused, leads to it.

@@ -321,8 +321,16 @@ type GetChainInfoResponse struct {
 	// every record exactly when their app hashes are equal.
 	ReplicaHeight uint64 `protobuf:"varint,6,opt,name=replica_height,json=replicaHeight,proto3" json:"replica_height,omitempty"`
 	AppHash       []byte `protobuf:"bytes,7,opt,name=app_hash,json=appHash,proto3" json:"app_hash,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Set by a replica whose consensus has halted (CometBFT stopped it
+	// after a block it could not accept, e.g. one whose header names
+	// another app hash than this replica computed): it serves its last
+	// committed state, which no longer moves, and refuses submissions,
+	// sessions and votes. halt_reason is CometBFT's error. A client reading
+	// from a halted replica should use another one.
+	ConsensusHalted bool   `protobuf:"varint,8,opt,name=consensus_halted,json=consensusHalted,proto3" json:"consensus_halted,omitempty"`
+	HaltReason      string `protobuf:"bytes,9,opt,name=halt_reason,json=haltReason,proto3" json:"halt_reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetChainInfoResponse) Reset() {
@@ -402,6 +410,20 @@ func (x *GetChainInfoResponse) GetAppHash() []byte {
 		return x.AppHash
 	}
 	return nil
+}
+
+func (x *GetChainInfoResponse) GetConsensusHalted() bool {
+	if x != nil {
+		return x.ConsensusHalted
+	}
+	return false
+}
+
+func (x *GetChainInfoResponse) GetHaltReason() string {
+	if x != nil {
+		return x.HaltReason
+	}
+	return ""
 }
 
 type GetBlockRequest struct {
@@ -518,7 +540,7 @@ const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12\x1f\n" +
 	"\vnext_cursor\x18\x04 \x01(\tR\n" +
 	"nextCursor\"\x15\n" +
-	"\x13GetChainInfoRequest\"\xa9\x02\n" +
+	"\x13GetChainInfoRequest\"\xf5\x02\n" +
 	"\x14GetChainInfoResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12=\n" +
 	"\fgenesis_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vgenesisTime\x12\x1f\n" +
@@ -527,7 +549,10 @@ const file_lightkeeper_v1_ledger_service_proto_rawDesc = "" +
 	"\thead_hash\x18\x04 \x01(\fR\bheadHash\x127\n" +
 	"\x06params\x18\x05 \x01(\v2\x1f.lightkeeper.v1.ConsensusParamsR\x06params\x12%\n" +
 	"\x0ereplica_height\x18\x06 \x01(\x04R\rreplicaHeight\x12\x19\n" +
-	"\bapp_hash\x18\a \x01(\fR\aappHash\")\n" +
+	"\bapp_hash\x18\a \x01(\fR\aappHash\x12)\n" +
+	"\x10consensus_halted\x18\b \x01(\bR\x0fconsensusHalted\x12\x1f\n" +
+	"\vhalt_reason\x18\t \x01(\tR\n" +
+	"haltReason\")\n" +
 	"\x0fGetBlockRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\"?\n" +
 	"\x10GetBlockResponse\x12+\n" +
