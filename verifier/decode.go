@@ -36,8 +36,9 @@ type pointEncoding struct {
 	uncompressed func(msb byte) bool
 }
 
-// encodingOf returns a curve's encoding. Only the curves' own backends
-// scan, so the curve is always one this build links.
+// encodingOf returns a curve's encoding, nil for a curve this build leaves
+// out: every caller of the scanners checks Supported (or is a backend of
+// that very curve) first.
 func encodingOf(c Curve) *pointEncoding { return encodings[c] }
 
 // scanner walks an encoding without decoding it.
@@ -193,9 +194,10 @@ var ErrTrailingBytes = errTrailingBytes
 // reject trailing bytes the same way (VerifyProof runs the same walk), so
 // the coordinator refusing them at submission (InvalidArgument) agrees
 // with the committee while keeping padded proofs out of the ledger. An
-// unsupported scheme or curve returns nil (refused elsewhere).
+// unsupported scheme or curve, or one this build leaves out (Supported),
+// returns nil (refused elsewhere).
 func CheckProofEncoding(scheme Scheme, curve Curve, proof []byte) error {
-	if !scheme.Valid() || !curve.Valid() {
+	if !Supported(scheme, curve) {
 		return nil
 	}
 	var err error
