@@ -22,10 +22,14 @@ EXT_DIR     := $(DIST)/browser-ext
 EXT_ZIP     := $(DIST)/lightkeeper-browser-ext.zip
 EDGE_DIR    := $(DIST)/edge-worker
 EDGE_PROOFS_DIR := $(DIST)/edge-worker-proofs
+EDGE_BN254_DIR  := $(DIST)/edge-worker-bn254
 # Every edge build brings its own HTTP client (the runtime's fetch), so the
 # keeper's default net/http client — and with it crypto/tls — stays out.
 EDGE_TAGS        := lightkeeper_nohttpclient
 EDGE_PROOFS_TAGS := $(EDGE_TAGS) lightkeeper_nocompute
+# The BN254-only proofs build: no BLS12-381 backends (verifier/backends.go);
+# GROTH16_ONLY=1 leaves PLONK out too. Sizes: docs/benchmarks.md, "Edge bundle".
+EDGE_BN254_TAGS  := $(EDGE_PROOFS_TAGS) lightkeeper_nobls12381 $(if $(GROTH16_ONLY),lightkeeper_noplonk)
 EXT_SOURCES := manifest.json background.js common.js offscreen.html offscreen.js keeper-worker.js \
                popup.html popup.js options.html options.js style.css
 JS_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -49,7 +53,7 @@ EXAMPLES     := $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/main.go))))
 .DEFAULT_GOAL := help
 .PHONY: help build demo test test-go test-browser test-edge test-js-compute test-clients test-clients-ts unit wasm \
         demo-replicated generate generate-ts checkgenerate checkgenerate-ts lint fmt bench fuzz clean \
-        wasm-keeper browser-ext edge-worker edge-worker-proofs examples js-deps clients-deps wasm-bench wasm-alternatives compute-bench \
+        wasm-keeper browser-ext edge-worker edge-worker-proofs edge-worker-bn254 examples js-deps clients-deps wasm-bench wasm-alternatives compute-bench \
         explorer explorer-deps checkexplorer
 
 ## help: list the targets
@@ -172,6 +176,14 @@ edge-worker-proofs:
 	GOOS=js GOARCH=wasm $(GO) vet -tags "$(EDGE_PROOFS_TAGS)" ./wasmclient/edge
 	@ls -l $(EDGE_PROOFS_DIR)/app.wasm; echo "gzipped: $$(gzip -c $(EDGE_PROOFS_DIR)/app.wasm | wc -c) bytes"
 
+## edge-worker-bn254: proofs on BN254 only (abstains on BLS12-381 and compute; GROTH16_ONLY=1: on PLONK too) in dist/edge-worker-bn254
+edge-worker-bn254:
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(abspath $(EDGE_BN254_DIR))
+	GOOS=js GOARCH=wasm $(GO) build -tags "$(EDGE_BN254_TAGS)" -trimpath -ldflags="$(JS_LDFLAGS)" -o $(abspath $(EDGE_BN254_DIR))/app.wasm ./wasmclient/edge
+	cp wasmclient/edge/workerd.capnp wasmclient/edge/cron-trigger.mjs $(EDGE_BN254_DIR)/
+	GOOS=js GOARCH=wasm $(GO) vet -tags "$(EDGE_BN254_TAGS)" ./wasmclient/edge
+	@ls -l $(EDGE_BN254_DIR)/app.wasm; echo "gzipped: $$(gzip -c $(EDGE_BN254_DIR)/app.wasm | wc -c) bytes"
+
 ## examples: the example compute programs (GOOS=wasip1) in bin/examples
 examples:
 	@mkdir -p $(EXAMPLES_DIR)
@@ -209,8 +221,8 @@ test-browser: browser-ext js-deps test-js-compute
 # votes must show in certificates; then the compute jobs in workerd (the
 # interpreter: workerd forbids run-time compilation) against native.
 ## test-edge: npm's workerd runs the edge worker keeper and the cross-host compute jobs
-test-edge: edge-worker edge-worker-proofs browser-ext js-deps
-	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_EDGE_WORKER_PROOFS=$(abspath $(EDGE_PROOFS_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestEdgeWorkerProofsOnly|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
+test-edge: edge-worker edge-worker-proofs edge-worker-bn254 browser-ext js-deps
+	LIGHTKEEPER_EDGE_WORKER=$(abspath $(EDGE_DIR)) LIGHTKEEPER_EDGE_WORKER_PROOFS=$(abspath $(EDGE_PROOFS_DIR)) LIGHTKEEPER_EDGE_WORKER_BN254=$(abspath $(EDGE_BN254_DIR)) LIGHTKEEPER_BROWSER_EXT=$(abspath $(EXT_DIR)) $(GO) test -tags edge -count=1 -timeout $(JS_TEST_TIMEOUT) -run '^(TestEdgeWorker|TestEdgeWorkerProofsOnly|TestEdgeWorkerBN254|TestPollOnce|TestCrossHostEdge)$$' -v ./tests/
 
 # ---------------------------------------------------------------------------
 # Clients in other languages: TypeScript (clients/ts), Python gRPC

@@ -158,6 +158,31 @@ func FromVerifier(v verifier.Verdict) Verdict {
 	}
 }
 
+// Capabilities is what this build of the keeper checks; tasks of any other
+// kind get ABSTAIN (UNSUPPORTED) from NativeEngine. Build tags narrow it:
+// lightkeeper_nocompute (no compute jobs), lightkeeper_nobls12381 and
+// lightkeeper_noplonk (the verifier's backends, see verifier.Supported);
+// hosts report it (the edge worker's status page) so a deployment can tell
+// which build it runs.
+type Capabilities struct {
+	// Proofs are the scheme/curve pairs verified, such as "groth16/bn254".
+	Proofs  []string `json:"proofs"`
+	Compute bool     `json:"compute"`
+}
+
+// BuildCapabilities returns this build's Capabilities.
+func BuildCapabilities() Capabilities {
+	c := Capabilities{Proofs: []string{}, Compute: computeBuilt}
+	for _, s := range []verifier.Scheme{verifier.SchemeGroth16, verifier.SchemePlonk} {
+		for _, cv := range []verifier.Curve{verifier.CurveBN254, verifier.CurveBLS12_381} {
+			if verifier.Supported(s, cv) {
+				c.Proofs = append(c.Proofs, s.String()+"/"+cv.String())
+			}
+		}
+	}
+	return c
+}
+
 func abstain(reason lightkeeperv1.RejectReason, detail string) Verdict {
 	return Verdict{Kind: lightkeeperv1.VoteKind_VOTE_KIND_ABSTAIN, Reason: reason, Detail: detail}
 }

@@ -8,6 +8,9 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/verifier/compute"
 )
 
+// computeBuilt: this build runs compute jobs (Capabilities.Compute).
+const computeBuilt = true
+
 // computeEngineKind is NativeEngine.ComputeKind's type; an alias so that
 // callers write compute.EngineInterpreter etc. (engine_nocompute.go has
 // the build without compute).

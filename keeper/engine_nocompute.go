@@ -10,9 +10,12 @@ import (
 
 // The proofs-only build: nothing here imports verifier/compute, so wazero
 // (and the compute checker) stay out of the binary. The edge worker's
-// proofs-only bundle (make edge-worker-proofs) is built this way, 0.6 MB
-// smaller gzipped — still over the Workers Free plan's 3 MB
-// (docs/benchmarks.md §7, "Edge bundle").
+// proofs-only bundles (make edge-worker-proofs, make edge-worker-bn254) are
+// built this way, 0.6 MB smaller gzipped — still over the Workers Free
+// plan's 3 MB (docs/benchmarks.md §7, "Edge bundle").
+
+// computeBuilt: this build abstains on compute jobs (Capabilities.Compute).
+const computeBuilt = false
 
 // computeEngineKind stands in for compute.EngineKind: there is no compute
 // engine to choose.

@@ -39,7 +39,12 @@ type edgeStatus struct {
 	KeeperID    string `json:"keeperId"`
 	Coordinator string `json:"coordinator"`
 	Error       string `json:"error"`
-	Keeper      *struct {
+	// Checks is what the build verifies (keeper.BuildCapabilities).
+	Checks struct {
+		Proofs  []string `json:"proofs"`
+		Compute bool     `json:"compute"`
+	} `json:"checks"`
+	Keeper *struct {
 		Registered     bool   `json:"registered"`
 		Online         bool   `json:"online"`
 		Reputation     int64  `json:"reputation"`

@@ -22,52 +22,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
-	kzgbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
-	"github.com/consensys/gnark-crypto/ecc/bn254"
-	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 )
 
-// pointEncoding describes gnark-crypto's encoding of one curve's objects.
+// pointEncoding describes gnark-crypto's encoding of one curve's points
+// (curve_bn254.go, curve_bls12381.go).
 type pointEncoding struct {
 	// Compressed sizes of G1 and G2 points; an uncompressed point takes
 	// twice as many bytes.
 	g1, g2 int
-	// Bytes of a KZG verifying key's precomputed pairing lines, a fixed-size
-	// array that gnark-crypto reads as raw big-endian limbs.
-	kzgLines int
 	// uncompressed reports whether a point whose encoding starts with msb
 	// is uncompressed (gnark-crypto's !isCompressed: the decoder reads the
 	// compressed size, then the rest when this is true).
 	uncompressed func(msb byte) bool
 }
 
-var (
-	encodingBN254 = pointEncoding{
-		g1:       bn254.SizeOfG1AffineCompressed,
-		g2:       bn254.SizeOfG2AffineCompressed,
-		kzgLines: binary.Size(kzgbn254.VerifyingKey{}.Lines),
-		// Two flag bits: 00 uncompressed, 01 compressed infinity,
-		// 10 and 11 compressed.
-		uncompressed: func(msb byte) bool { return msb>>6 == 0b00 },
-	}
-	encodingBLS12_381 = pointEncoding{
-		g1:       bls12381.SizeOfG1AffineCompressed,
-		g2:       bls12381.SizeOfG2AffineCompressed,
-		kzgLines: binary.Size(kzgbls12381.VerifyingKey{}.Lines),
-		// Three flag bits (ZCash format): 000 uncompressed, 010
-		// uncompressed infinity, anything else is read as compressed.
-		uncompressed: func(msb byte) bool { return msb>>5 == 0b000 || msb>>5 == 0b010 },
-	}
-)
-
-func encodingOf(c Curve) *pointEncoding {
-	if c == CurveBN254 {
-		return &encodingBN254
-	}
-	return &encodingBLS12_381
-}
+// encodingOf returns a curve's encoding, nil for a curve this build leaves
+// out: every caller of the scanners checks Supported (or is a backend of
+// that very curve) first.
+func encodingOf(c Curve) *pointEncoding { return encodings[c] }
 
 // scanner walks an encoding without decoding it.
 type scanner struct {
@@ -222,9 +194,10 @@ var ErrTrailingBytes = errTrailingBytes
 // reject trailing bytes the same way (VerifyProof runs the same walk), so
 // the coordinator refusing them at submission (InvalidArgument) agrees
 // with the committee while keeping padded proofs out of the ledger. An
-// unsupported scheme or curve returns nil (refused elsewhere).
+// unsupported scheme or curve, or one this build leaves out (Supported),
+// returns nil (refused elsewhere).
 func CheckProofEncoding(scheme Scheme, curve Curve, proof []byte) error {
-	if !scheme.Valid() || !curve.Valid() {
+	if !Supported(scheme, curve) {
 		return nil
 	}
 	var err error

@@ -27,6 +27,9 @@ func TestPointSizes(t *testing.T) {
 	}
 	for _, c := range curves {
 		enc := encodingOf(c.curve)
+		if enc == nil {
+			continue // a curve this build leaves out: nothing scans it
+		}
 		for _, p := range []struct {
 			name string
 			v    any

@@ -42,9 +42,20 @@
 // packages into every binary (about 2 MB more wasm than a verifier built on
 // gnark-crypto alone), which is the price of not keeping a copy of the
 // verification code.
-// backend_bn254.go holds the calls; its BLS12-381 twin, backend_bls12381.go,
-// is generated from it by gen.go (go generate ./verifier/), and
-// TestGeneratedCurveFiles fails if they drift.
+// backend_bn254.go (Groth16) and plonk_bn254.go hold the calls; their
+// BLS12-381 twins are generated from them by gen.go (go generate
+// ./verifier/), and TestGeneratedCurveFiles fails if they drift.
+//
+// # Smaller builds
+//
+// Each backend file registers itself in one table (backends.go), so build
+// tags can leave backends out: lightkeeper_nobls12381 (no BLS12-381,
+// neither gnark's backends nor gnark-crypto's curve) and
+// lightkeeper_noplonk (no PLONK). Supported reports what a build has; a
+// job, key or public inputs of a pair it leaves out get an *Error with
+// ReasonUnsupported before anything is parsed, as an unknown scheme or
+// curve does, and a keeper abstains on them. The edge worker's
+// make edge-worker-bn254 uses them.
 //
 // # The pre-check, and why it exists
 //

@@ -17,6 +17,7 @@ import (
 var files = map[string]string{
 	"backend_bn254.go":       "backend_bls12381.go",
 	"groth16_batch_bn254.go": "groth16_batch_bls12381.go",
+	"plonk_bn254.go":         "plonk_bls12381.go",
 }
 
 func main() {
@@ -31,9 +32,20 @@ func main() {
 	}
 }
 
-// generate drops the leading comment, renames identifiers and import paths.
-// Keep it identical to generateBls12381 in gen_test.go.
+// generate drops the leading comment, renames identifiers and import paths,
+// and adds !lightkeeper_nobls12381 to the source's build constraint (a
+// single tag expression without ||, as plonk_bn254.go's), so that tag
+// leaves every BLS12-381 backend out. Keep it identical to
+// generateBls12381 in gen_test.go.
 func generate(src []byte, from string) []byte {
+	build := "!lightkeeper_nobls12381"
+	if rest, ok := bytes.CutPrefix(src, []byte("//go:build ")); ok {
+		line, _, _ := bytes.Cut(rest, []byte("\n"))
+		if bytes.Contains(line, []byte("||")) {
+			log.Fatal("build constraint with || in " + from)
+		}
+		build = string(line) + " && " + build
+	}
 	i := bytes.Index(src, []byte("\nimport ("))
 	if i < 0 {
 		log.Fatal("no import block in " + from)
@@ -45,6 +57,7 @@ func generate(src []byte, from string) []byte {
 	body = bytes.ReplaceAll(body, []byte("BN254"), []byte("BLS12-381"))
 	var out bytes.Buffer
 	out.WriteString("// Code generated from " + from + " by gen.go; DO NOT EDIT.\n\n")
+	out.WriteString("//go:build " + build + "\n\n")
 	out.WriteString("package verifier\n\n")
 	out.Write(body)
 	return out.Bytes()

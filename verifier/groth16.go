@@ -1,10 +1,6 @@
 package verifier
 
-import (
-	"fmt"
-
-	"github.com/lightkeeper-net/lightkeeper/protocol"
-)
+import "fmt"
 
 // Groth16 (gnark's variant, with optional BSB22 commitments). Keys and
 // proofs are decoded and verified by gnark's backends (backend_bn254.go and
@@ -105,24 +101,4 @@ func scanGroth16Proof(curve Curve, b []byte) error {
 		return err
 	}
 	return s.done("proof")
-}
-
-func checkGroth16(curve Curve, vk []byte, limits protocol.Limits) (int, *Error) {
-	switch curve {
-	case CurveBN254:
-		return checkGroth16Bn254(vk, limits)
-	case CurveBLS12_381:
-		return checkGroth16Bls12381(vk, limits)
-	}
-	return 0, unsupportedCurve(curve)
-}
-
-func verifyGroth16(job *ProofJob, limits protocol.Limits) *Error {
-	switch job.Curve {
-	case CurveBN254:
-		return verifyGroth16Bn254(job, limits)
-	case CurveBLS12_381:
-		return verifyGroth16Bls12381(job, limits)
-	}
-	return unsupportedCurve(job.Curve)
 }

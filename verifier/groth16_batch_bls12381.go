@@ -1,5 +1,7 @@
 // Code generated from groth16_batch_bn254.go by gen.go; DO NOT EDIT.
 
+//go:build !lightkeeper_nobls12381
+
 package verifier
 
 import (
@@ -13,7 +15,6 @@ import (
 	curve "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	groth16 "github.com/consensys/gnark/backend/groth16/bls12-381"
-	plonk "github.com/consensys/gnark/backend/plonk/bls12-381"
 )
 
 // groth16KeyBls12381 is a decoded Groth16 key (gnark's decoder already
@@ -36,6 +37,8 @@ func newGroth16KeyBls12381(b []byte, limits protocol.Limits) (*groth16KeyBls1238
 	}
 	return &groth16KeyBls12381{vk: vk}, nil
 }
+
+func (k *groth16KeyBls12381) nbPublic() int { return groth16NbPublicBls12381(k.vk) }
 
 func (k *groth16KeyBls12381) verify(job *ProofJob, limits protocol.Limits) *Error {
 	proof, public, e := readGroth16JobBls12381(k.vk, job, limits)
@@ -161,43 +164,4 @@ func (k *groth16KeyBls12381) batchHolds(proofs []*groth16.Proof, publics []fr.Ve
 	var want curve.GT
 	want.CyclotomicExp(k.e, &rBig) // e(α, β) is in the cyclotomic subgroup
 	return got.Equal(&want)
-}
-
-// plonkKeyBls12381 is a decoded and checked PLONK key.
-type plonkKeyBls12381 struct{ vk *plonk.VerifyingKey }
-
-func newPlonkKeyBls12381(b []byte) (*plonkKeyBls12381, *Error) {
-	vk, e := readPlonkVKBls12381(b)
-	if e != nil {
-		return nil, e
-	}
-	return &plonkKeyBls12381{vk: vk}, nil
-}
-
-func (k *plonkKeyBls12381) verify(job *ProofJob, limits protocol.Limits) *Error {
-	return verifyPlonkKeyBls12381(k.vk, job, limits)
-}
-
-func (k *plonkKeyBls12381) verifyBatch(jobs []*ProofJob, limits protocol.Limits) []*Error {
-	errs := make([]*Error, len(jobs))
-	for i, job := range jobs {
-		errs[i] = k.verify(job, limits)
-	}
-	return errs
-}
-
-// parseKeyBls12381 decodes a key of either scheme.
-func parseKeyBls12381(scheme Scheme, b []byte, limits protocol.Limits) (parsedKey, *Error) {
-	if scheme == SchemeGroth16 {
-		k, e := newGroth16KeyBls12381(b, limits)
-		if e != nil {
-			return nil, e
-		}
-		return k, nil
-	}
-	k, e := newPlonkKeyBls12381(b)
-	if e != nil {
-		return nil, e
-	}
-	return k, nil
 }

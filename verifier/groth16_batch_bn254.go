@@ -1,8 +1,9 @@
 package verifier
 
-// Parsed keys for the key cache (keycache.go) and batch verification of
-// Groth16 proofs on BN254. The BLS12-381 twin, groth16_batch_bls12381.go,
-// is generated from this file by gen.go: edit this one only.
+// Parsed Groth16 keys for the key cache (keycache.go) and batch
+// verification of Groth16 proofs on BN254. The BLS12-381 twin,
+// groth16_batch_bls12381.go, is generated from this file by gen.go: edit
+// this one only.
 
 import (
 	"crypto/rand"
@@ -15,7 +16,6 @@ import (
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16 "github.com/consensys/gnark/backend/groth16/bn254"
-	plonk "github.com/consensys/gnark/backend/plonk/bn254"
 )
 
 // groth16KeyBn254 is a decoded Groth16 key (gnark's decoder already
@@ -38,6 +38,8 @@ func newGroth16KeyBn254(b []byte, limits protocol.Limits) (*groth16KeyBn254, *Er
 	}
 	return &groth16KeyBn254{vk: vk}, nil
 }
+
+func (k *groth16KeyBn254) nbPublic() int { return groth16NbPublicBn254(k.vk) }
 
 func (k *groth16KeyBn254) verify(job *ProofJob, limits protocol.Limits) *Error {
 	proof, public, e := readGroth16JobBn254(k.vk, job, limits)
@@ -163,43 +165,4 @@ func (k *groth16KeyBn254) batchHolds(proofs []*groth16.Proof, publics []fr.Vecto
 	var want curve.GT
 	want.CyclotomicExp(k.e, &rBig) // e(α, β) is in the cyclotomic subgroup
 	return got.Equal(&want)
-}
-
-// plonkKeyBn254 is a decoded and checked PLONK key.
-type plonkKeyBn254 struct{ vk *plonk.VerifyingKey }
-
-func newPlonkKeyBn254(b []byte) (*plonkKeyBn254, *Error) {
-	vk, e := readPlonkVKBn254(b)
-	if e != nil {
-		return nil, e
-	}
-	return &plonkKeyBn254{vk: vk}, nil
-}
-
-func (k *plonkKeyBn254) verify(job *ProofJob, limits protocol.Limits) *Error {
-	return verifyPlonkKeyBn254(k.vk, job, limits)
-}
-
-func (k *plonkKeyBn254) verifyBatch(jobs []*ProofJob, limits protocol.Limits) []*Error {
-	errs := make([]*Error, len(jobs))
-	for i, job := range jobs {
-		errs[i] = k.verify(job, limits)
-	}
-	return errs
-}
-
-// parseKeyBn254 decodes a key of either scheme.
-func parseKeyBn254(scheme Scheme, b []byte, limits protocol.Limits) (parsedKey, *Error) {
-	if scheme == SchemeGroth16 {
-		k, e := newGroth16KeyBn254(b, limits)
-		if e != nil {
-			return nil, e
-		}
-		return k, nil
-	}
-	k, e := newPlonkKeyBn254(b)
-	if e != nil {
-		return nil, e
-	}
-	return k, nil
 }

@@ -58,6 +58,7 @@ func init() {
 
 func getKit(tb testing.TB, c combo) *kit {
 	tb.Helper()
+	skipUnbuilt(tb, c.scheme, c.curve)
 	ko := kits[c]
 	ko.once.Do(func() {
 		k := &kit{}
@@ -82,6 +83,16 @@ func getKit(tb testing.TB, c combo) *kit {
 		tb.Fatalf("fixture %s: %v", c, ko.err)
 	}
 	return ko.k
+}
+
+// skipUnbuilt skips a test of a pair this build's tags leave out
+// (lightkeeper_nobls12381, lightkeeper_noplonk): TestSupportedByBuild
+// checks what those get instead.
+func skipUnbuilt(tb testing.TB, s verifier.Scheme, c verifier.Curve) {
+	tb.Helper()
+	if !verifier.Supported(s, c) {
+		tb.Skipf("%s/%s is not built in (build tags)", s, c)
+	}
 }
 
 func curveID(c verifier.Curve) ecc.ID {

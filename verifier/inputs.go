@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math/big"
 
-	frbls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
-	frbn254 "github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
@@ -23,63 +21,26 @@ const witnessHeaderBytes = 12
 
 // CheckPublicInputs parses public inputs for curve without verifying
 // anything, and returns how many there are. Errors are *Error with
-// ReasonMalformedPublicInputs, ReasonOversized or ReasonUnsupported.
+// ReasonMalformedPublicInputs, ReasonOversized or ReasonUnsupported (also
+// for a curve this build leaves out, see Supported).
 func CheckPublicInputs(curve Curve, b []byte, limits protocol.Limits) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			n, err = 0, newError(ReasonMalformedPublicInputs, fmt.Sprintf("internal verifier error: %v", r))
 		}
 	}()
-	limits = limits.Normalized()
-	var e *Error
-	switch curve {
-	case CurveBN254:
-		var v frbn254.Vector
-		v, e = publicInputsBn254(b, limits)
-		n = len(v)
-	case CurveBLS12_381:
-		var v frbls12381.Vector
-		v, e = publicInputsBls12381(b, limits)
-		n = len(v)
-	default:
-		e = unsupportedCurve(curve)
+	if !curve.Valid() {
+		return 0, unsupportedCurve(curve)
 	}
+	count := inputCounters[curve]
+	if count == nil {
+		return 0, curveNotBuilt(curve)
+	}
+	n, e := count(b, limits.Normalized())
 	if e != nil {
 		return 0, e
 	}
 	return n, nil
-}
-
-// publicInputsBn254 parses public inputs into BN254 scalars.
-func publicInputsBn254(b []byte, limits protocol.Limits) (frbn254.Vector, *Error) {
-	raw, e := decodePublicInputs(b, limits)
-	if e != nil {
-		return nil, e
-	}
-	v := make(frbn254.Vector, len(raw))
-	for i := range raw {
-		var err error
-		if v[i], err = frbn254.BigEndian.Element(&raw[i]); err != nil {
-			return nil, notCanonical(i, CurveBN254)
-		}
-	}
-	return v, nil
-}
-
-// publicInputsBls12381 parses public inputs into BLS12-381 scalars.
-func publicInputsBls12381(b []byte, limits protocol.Limits) (frbls12381.Vector, *Error) {
-	raw, e := decodePublicInputs(b, limits)
-	if e != nil {
-		return nil, e
-	}
-	v := make(frbls12381.Vector, len(raw))
-	for i := range raw {
-		var err error
-		if v[i], err = frbls12381.BigEndian.Element(&raw[i]); err != nil {
-			return nil, notCanonical(i, CurveBLS12_381)
-		}
-	}
-	return v, nil
 }
 
 func notCanonical(i int, c Curve) *Error {

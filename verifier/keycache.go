@@ -21,6 +21,8 @@ const DefaultKeyCacheSize = 64
 
 // parsedKey is a decoded verifying key of one scheme and curve.
 type parsedKey interface {
+	// nbPublic is the number of public inputs a proof under the key takes.
+	nbPublic() int
 	// verify checks one job under the key (gnark's Verify).
 	verify(job *ProofJob, limits protocol.Limits) *Error
 	// verifyBatch returns what verify would return for each job.
@@ -92,18 +94,7 @@ func (c *KeyCache) key(digest [32]byte, job *ProofJob, limits protocol.Limits) (
 	}
 	// Decoded outside the lock: two jobs missing the same key at once
 	// both decode it, and the second one kept wins; both are the same key.
-	var (
-		k parsedKey
-		e *Error
-	)
-	switch job.Curve {
-	case CurveBN254:
-		k, e = parseKeyBn254(job.Scheme, job.VerifyingKey, limits)
-	case CurveBLS12_381:
-		k, e = parseKeyBls12381(job.Scheme, job.VerifyingKey, limits)
-	default:
-		return nil, unsupportedCurve(job.Curve)
-	}
+	k, e := parseKey(job.Scheme, job.Curve, job.VerifyingKey, limits)
 	if e != nil || c == nil {
 		return k, e
 	}

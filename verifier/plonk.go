@@ -3,13 +3,11 @@ package verifier
 import (
 	"fmt"
 	"math/bits"
-
-	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // PLONK (gnark's variant with KZG commitments and optional BSB22
 // commitments). Keys and proofs are decoded and verified by gnark's
-// backends (backend_bn254.go and the generated backend_bls12381.go); this
+// backends (plonk_bn254.go and the generated plonk_bls12381.go); this
 // file holds the curve-independent pre-check of their encodings and the
 // integer checks on a decoded key.
 
@@ -29,11 +27,11 @@ const (
 // marker, u64 version 1, u64 size, ...) or legacy (u64 size, ...): SizeInv,
 // Generator (scalars), u64 NbPublicVariables, CosetShift (scalar), S[0..2],
 // Ql, Qr, Qm, Qo, Qk (G1), []G1 Qcp, the KZG key (G1, two G2, the fixed-size
-// precomputed lines), []u64 commitment constraint indexes. More than
-// maxCommitments Qcp is an *Error with ReasonUnsupported, found before the
-// points are walked; any other failure is a plain error meaning a malformed
+// precomputed lines, kzgLinesBytes long), []u64 commitment constraint
+// indexes. More than maxCommitments Qcp is an *Error with
+// ReasonUnsupported, found before the points are walked; any other failure is a plain error meaning a malformed
 // key.
-func scanPlonkVK(curve Curve, b []byte) error {
+func scanPlonkVK(curve Curve, kzgLinesBytes int, b []byte) error {
 	s := newScanner(curve, b)
 	first, err := s.uint64("verifying key header")
 	if err != nil {
@@ -82,7 +80,7 @@ func scanPlonkVK(curve Curve, b []byte) error {
 	if err := s.g2("verifying key KZG G2[1]"); err != nil {
 		return err
 	}
-	if err := s.skip(s.enc.kzgLines, "verifying key KZG lines"); err != nil {
+	if err := s.skip(kzgLinesBytes, "verifying key KZG lines"); err != nil {
 		return err
 	}
 	if _, err := s.uint64Slice("verifying key commitment constraint indexes"); err != nil {
@@ -142,24 +140,4 @@ func checkPlonkShape(size, nbPublic uint64, nbQcp int, commitmentIndexes []uint6
 		}
 	}
 	return nil
-}
-
-func checkPlonk(curve Curve, vk []byte) (int, *Error) {
-	switch curve {
-	case CurveBN254:
-		return checkPlonkBn254(vk)
-	case CurveBLS12_381:
-		return checkPlonkBls12381(vk)
-	}
-	return 0, unsupportedCurve(curve)
-}
-
-func verifyPlonk(job *ProofJob, limits protocol.Limits) *Error {
-	switch job.Curve {
-	case CurveBN254:
-		return verifyPlonkBn254(job, limits)
-	case CurveBLS12_381:
-		return verifyPlonkBls12381(job, limits)
-	}
-	return unsupportedCurve(job.Curve)
 }

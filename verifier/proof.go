@@ -32,23 +32,18 @@ func verifyProof(job *ProofJob, limits protocol.Limits) *Error {
 	if e := checkJobShape(job, limits); e != nil {
 		return e
 	}
-	switch job.Scheme {
-	case SchemeGroth16:
-		return verifyGroth16(job, limits)
-	case SchemePlonk:
-		return verifyPlonk(job, limits)
+	k, e := parseKey(job.Scheme, job.Curve, job.VerifyingKey, limits)
+	if e != nil {
+		return e
 	}
-	return unsupportedScheme(job.Scheme)
+	return k.verify(job, limits)
 }
 
-// checkJobShape is what is checked before anything is parsed: scheme,
-// curve and sizes.
+// checkJobShape is what is checked before anything is parsed: scheme and
+// curve (including whether this build has them, see Supported) and sizes.
 func checkJobShape(job *ProofJob, limits protocol.Limits) *Error {
-	if !job.Scheme.Valid() {
-		return unsupportedScheme(job.Scheme)
-	}
-	if !job.Curve.Valid() {
-		return unsupportedCurve(job.Curve)
+	if e := checkSupported(job.Scheme, job.Curve); e != nil {
+		return e
 	}
 	if err := checkSize("verifying key", len(job.VerifyingKey), limits.MaxVerifyingKeyBytes); err != nil {
 		return err.(*Error)
@@ -65,7 +60,8 @@ func checkJobShape(job *ProofJob, limits protocol.Limits) *Error {
 // CheckVerifyingKey parses a verifying key, as the coordinator does when a
 // key is registered, and returns the number of public inputs its proofs
 // take. Errors are *Error with ReasonUnsupported (also for keys with more
-// than 64 commitments), ReasonOversized (the key is too large, or needs more
+// than 64 commitments, and for a scheme or curve this build leaves out,
+// see Supported), ReasonOversized (the key is too large, or needs more
 // public inputs than limits allow) or ReasonMalformedVerifyingKey.
 func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits protocol.Limits) (numPublicInputs int, err error) {
 	defer func() {
@@ -74,28 +70,17 @@ func CheckVerifyingKey(scheme Scheme, curve Curve, vk []byte, limits protocol.Li
 		}
 	}()
 	limits = limits.Normalized()
-	if !scheme.Valid() {
-		return 0, unsupportedScheme(scheme)
-	}
-	if !curve.Valid() {
-		return 0, unsupportedCurve(curve)
+	if e := checkSupported(scheme, curve); e != nil {
+		return 0, e
 	}
 	if err := checkSize("verifying key", len(vk), limits.MaxVerifyingKeyBytes); err != nil {
 		return 0, err
 	}
-	var (
-		n int
-		e *Error
-	)
-	switch scheme {
-	case SchemeGroth16:
-		n, e = checkGroth16(curve, vk, limits)
-	case SchemePlonk:
-		n, e = checkPlonk(curve, vk)
-	}
+	k, e := parseKey(scheme, curve, vk, limits)
 	if e != nil {
 		return 0, e
 	}
+	n := k.nbPublic()
 	if n > limits.MaxPublicInputs {
 		return 0, newError(ReasonOversized, fmt.Sprintf("verifying key takes %d public inputs, limit %d", n, limits.MaxPublicInputs))
 	}

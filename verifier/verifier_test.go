@@ -59,6 +59,12 @@ func TestVerifyProof(t *testing.T) {
 				otherScheme = verifier.SchemeGroth16
 			}
 			otherKit := getKit(t, combo{otherScheme, c.curve})
+			// A key labelled with the other curve is malformed for it, or
+			// unsupported where the build leaves that curve out.
+			otherCurveReason := verifier.ReasonMalformedVerifyingKey
+			if !verifier.Supported(c.scheme, other) {
+				otherCurveReason = verifier.ReasonUnsupported
+			}
 
 			tests := []vcase{
 				{"valid/binary", valid, lim, approve, verifier.ReasonNone},
@@ -133,7 +139,7 @@ func TestVerifyProof(t *testing.T) {
 				{"vk/truncated", mod(func(j *verifier.ProofJob) { j.VerifyingKey = j.VerifyingKey[:len(j.VerifyingKey)-1] }), lim, reject, verifier.ReasonMalformedVerifyingKey},
 				{"vk/trailing", mod(func(j *verifier.ProofJob) { j.VerifyingKey = append(j.VerifyingKey, 0) }), lim, reject, verifier.ReasonMalformedVerifyingKey},
 				{"vk/other-scheme", mod(func(j *verifier.ProofJob) { j.VerifyingKey = otherKit.f.VerifyingKey }), lim, reject, verifier.ReasonMalformedVerifyingKey},
-				{"vk/other-curve", mod(func(j *verifier.ProofJob) { j.Curve = other }), lim, reject, verifier.ReasonMalformedVerifyingKey},
+				{"vk/other-curve", mod(func(j *verifier.ProofJob) { j.Curve = other }), lim, reject, otherCurveReason},
 
 				{"oversized/vk", valid, protocol.Limits{MaxVerifyingKeyBytes: len(valid.VerifyingKey) - 1}, reject, verifier.ReasonOversized},
 				{"oversized/proof", valid, protocol.Limits{MaxProofBytes: len(valid.Proof) - 1}, reject, verifier.ReasonOversized},
@@ -372,6 +378,9 @@ func TestCheckPublicInputs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.curve.Valid() {
+				skipUnbuilt(t, verifier.SchemeGroth16, tc.curve)
+			}
 			n, err := verifier.CheckPublicInputs(tc.curve, tc.in, lim)
 			if tc.want == nil {
 				if err != nil || n != tc.n {

@@ -37,3 +37,47 @@ func TestProofsOnlyBuildLeavesOutCompute(t *testing.T) {
 		t.Error("the full worker imports no compute engine: the test looks for the wrong packages")
 	}
 }
+
+// TestBN254BuildLeavesOutBLS12381 checks what make edge-worker-bn254 links:
+// no BLS12-381 package of gnark or gnark-crypto other than the scalar
+// field (gnark's witness package imports every curve's fr), and with
+// GROTH16_ONLY=1 no PLONK backend either; the proofs-only build must
+// still have both, or the test looks for the wrong packages.
+func TestBN254BuildLeavesOutBLS12381(t *testing.T) {
+	deps := func(tags string) []string {
+		cmd := exec.Command("go", "list", "-deps", "-tags", tags, ".")
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -tags %q: %v\n%s", tags, err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	bls := func(p string) bool {
+		return strings.Contains(p, "/bls12-381") && !strings.HasSuffix(p, "/bls12-381/fr")
+	}
+	plonk := func(p string) bool { return strings.HasPrefix(p, "github.com/consensys/gnark/backend/plonk") }
+	filter := func(pkgs []string, f func(string) bool) (found []string) {
+		for _, p := range pkgs {
+			if f(p) {
+				found = append(found, p)
+			}
+		}
+		return found
+	}
+	const proofs = "lightkeeper_nohttpclient lightkeeper_nocompute"
+	all := deps(proofs)
+	if len(filter(all, bls)) == 0 || len(filter(all, plonk)) == 0 {
+		t.Fatal("the proofs-only worker links no BLS12-381 or no PLONK package: the test looks for the wrong packages")
+	}
+	bn254 := deps(proofs + " lightkeeper_nobls12381")
+	if found := filter(bn254, bls); len(found) > 0 {
+		t.Errorf("the BN254 worker imports %v", found)
+	}
+	if len(filter(bn254, plonk)) == 0 {
+		t.Error("the BN254 worker links no PLONK backend")
+	}
+	if found := filter(deps(proofs+" lightkeeper_nobls12381 lightkeeper_noplonk"), plonk); len(found) > 0 {
+		t.Errorf("the Groth16-BN254 worker imports %v", found)
+	}
+}

@@ -144,11 +144,14 @@ type Status struct {
 	KeeperID string `json:"keeperId,omitempty"`
 	// Coordinator is the coordinator that answered (or the first of the
 	// list when none did); Coordinators the whole list.
-	Coordinator  string      `json:"coordinator,omitempty"`
-	Coordinators []string    `json:"coordinators,omitempty"`
-	Settings     *Settings   `json:"settings,omitempty"`
-	Keeper       *KeeperInfo `json:"keeper,omitempty"`
-	Error        string      `json:"error,omitempty"`
+	Coordinator  string    `json:"coordinator,omitempty"`
+	Coordinators []string  `json:"coordinators,omitempty"`
+	Settings     *Settings `json:"settings,omitempty"`
+	// Checks is what this build verifies (make edge-worker-proofs and
+	// edge-worker-bn254 leave some out); the keeper abstains on the rest.
+	Checks keeper.Capabilities `json:"checks"`
+	Keeper *KeeperInfo         `json:"keeper,omitempty"`
+	Error  string              `json:"error,omitempty"`
 }
 
 // Settings echoes the non-secret settings.
@@ -176,7 +179,7 @@ type KeeperInfo struct {
 // public facts (the key's public half, the coordinator's record): never
 // the secret.
 func status(w http.ResponseWriter, r *http.Request) {
-	st := Status{Version: version}
+	st := Status{Version: version, Checks: keeper.BuildCapabilities()}
 	code := http.StatusOK
 	defer func() {
 		w.Header().Set("Content-Type", "application/json")
