@@ -72,19 +72,20 @@ func newBenchCmd() *cobra.Command {
 	o.cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the measured run (whole process) to this file")
 	o.replicas = fs.Int("replicas", 0, "after the embedded devnet, run the same load against this many replicas of a CometBFT chain (separate 'lightkeeper node' processes on loopback, keepers and submitters spread over them) and print both")
 	o.traceFile = fs.String("trace", "", "write a runtime execution trace of the measured run to this file ('go tool trace')")
+	o.timeoutCommit = fs.Duration("timeout-commit", benchTimeoutCommit, "with --replicas: CometBFT's pause after each block, the replicas' block interval under load ('lightkeeper testnet init' writes 1s)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.Flags(), o) }
 	return c
 }
 
 type benchOptions struct {
 	nKeepers, rounds, concurrency, voteBatch, replicas  *int
-	duration, voteDelay                                 *time.Duration
+	duration, voteDelay, timeoutCommit                  *time.Duration
 	url, keysDir, data, logLevel, cpuProfile, traceFile *string
 }
 
 func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	nKeepers, rounds, concurrency, voteBatch, replicas := o.nKeepers, o.rounds, o.concurrency, o.voteBatch, o.replicas
-	duration, voteDelay := o.duration, o.voteDelay
+	duration, voteDelay, timeoutCommit := o.duration, o.voteDelay, o.timeoutCommit
 	url, keysDir, data, logLevel, cpuProfile, traceFile := o.url, o.keysDir, o.data, o.logLevel, o.cpuProfile, o.traceFile
 	set := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
@@ -108,6 +109,10 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		return usagef("--data is for the embedded devnet, not with --coordinator")
 	case *replicas < 0 || *replicas > 16 || (*replicas > 0 && *url != ""):
 		return usagef("--replicas %d: want 1..16, without --coordinator", *replicas)
+	case set["timeout-commit"] && *replicas == 0:
+		return usagef("--timeout-commit is the replicas' block interval: give --replicas too")
+	case *timeoutCommit <= 0:
+		return usagef("--timeout-commit %v: want a positive duration", *timeoutCommit)
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
@@ -255,7 +260,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	}
 	n, err := replicanet.Start(ctx, replicanet.Options{
 		Binary: bin, Replicas: *replicas, Keepers: len(keys), Idle: true, Logger: log,
-		TimeoutCommit: benchTimeoutCommit,
+		TimeoutCommit: *timeoutCommit,
 		// As the embedded devnet's: the submission limiter, the per-address
 		// stream limit and challenges are not what the bench measures.
 		APIConfig: map[string]string{"submit_rate": "1e6", "submit_burst": "1000000", "max_streams_per_address": "1048576", "max_streams": "1048576"},
@@ -265,7 +270,7 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	}
 	defer n.Close()
 	fmt.Fprintf(out, "\ntarget:  %d replicas of a CometBFT chain, separate 'lightkeeper node' processes (%s), timeout_commit %v; keepers and submitters spread over them; data in %s\n",
-		*replicas, strings.Join(n.URLs, " "), benchTimeoutCommit, n.Dir)
+		*replicas, strings.Join(n.URLs, " "), *timeoutCommit, n.Dir)
 	lo.URL, lo.URLs, lo.Keys = "", n.URLs, n.Keys[:len(keys)]
 	rrep, err := benchRun(ctx, lo, raw)
 	if rrep == nil || err != nil {
@@ -279,10 +284,11 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 	return nil
 }
 
-// benchTimeoutCommit is the replicas' block interval under load: CometBFT
-// waits this long after a block before the next round of consensus, so it
-// bounds both latency (a decision takes about two blocks: the votes' and
-// the round's) and batching (what arrives meanwhile shares one block).
+// benchTimeoutCommit is the replicas' default block interval under load
+// (--timeout-commit changes it): CometBFT waits this long after a block
+// before the next round of consensus, so it bounds both latency (a
+// decision takes about two blocks: the votes' and the round's) and
+// batching (what arrives meanwhile shares one block).
 const benchTimeoutCommit = 200 * time.Millisecond
 
 // benchRun runs one load and prints its report; it fails unless every

@@ -150,6 +150,8 @@ func TestUnknownCommandsAndFlags(t *testing.T) {
 		{[]string{"round", "get"}, []string{"takes one round id"}},
 		{[]string{"keeper", "--key", "k.key", "--coordinator", "http://127.0.0.1:1,127.0.0.1:2"}, []string{"--coordinator", `"127.0.0.1:2"`, "http:// or https://"}},
 		{[]string{"keeper", "--key", "k.key", "--coordinator", " , "}, []string{"--coordinator", "no coordinator URL"}},
+		{[]string{"bench", "--timeout-commit", "1s"}, []string{"--timeout-commit", "give --replicas too"}},
+		{[]string{"bench", "--replicas", "4", "--timeout-commit", "0s"}, []string{"--timeout-commit 0s", "want a positive duration"}},
 		{nil, []string{"a command is required"}},
 	} {
 		var out, errOut bytes.Buffer
