@@ -171,6 +171,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if a.node == nil {
 		return &abci.ResponseCheckTx{Code: CodeRefused, Log: "no chain yet"}, nil
 	}
+	if a.onCheckTx != nil {
+		a.node.CheckMachine(func(m *state.Machine) { a.onCheckTx(req.Tx, m) })
+	}
 	tx, err := a.limits.decode(req.Tx)
 	if err == nil {
 		// Not under the service's read lock: between FinalizeBlock and

@@ -71,7 +71,7 @@ func (c *challenger) observe(res *state.Result) {
 	defer c.mu.Unlock()
 	for _, ev := range res.Events {
 		e, ok := ev.(state.RoundOpened)
-		if !ok || e.Round.GetChallenge() != nil {
+		if !ok || e.Round.GetChallenge() != nil || c.n.sealer != nil && c.n.sealer.isOwn(e.Round.GetId()) {
 			continue
 		}
 		c.credit += c.cfg.Rate
@@ -203,8 +203,14 @@ func (c *challenger) open(ctx context.Context) (bool, error) {
 		answer.Result = proto.Clone(mat.Compute).(*lightkeeperv1.ComputeResult)
 		answer.Result.Output = nil
 	}
-	res, err := c.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{
-		SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: mat.Request, Challenge: answer}}})
+	var res state.TxResult
+	var err error
+	if c.n.repl != nil {
+		res, err = c.n.OpenSealedChallenge(ctx, mat.Request, answer)
+	} else {
+		res, err = c.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{
+			SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: mat.Request, Challenge: answer}}})
+	}
 	if err == nil {
 		err = res.Err
 	}

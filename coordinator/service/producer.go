@@ -250,6 +250,9 @@ func (n *Node) afterBlock(res *state.Result) {
 	if n.challenges != nil {
 		n.challenges.observe(res)
 	}
+	if n.sealer != nil {
+		n.sealer.observe()
+	}
 	n.history.observe(res)
 	for _, ev := range res.Events {
 		switch e := ev.(type) {
