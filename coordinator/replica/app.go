@@ -79,7 +79,8 @@ type AppOptions struct {
 	Logger *slog.Logger
 	// Config is the node-local settings of the Connect API the replica
 	// serves (listen address, request limits); config.Default() when
-	// nil. Challenges are off on a replica whatever it says.
+	// nil. Its [challenges] section takes effect only with a
+	// ChallengerKey the genesis lists (challenges are opened sealed).
 	Config *config.Config
 	// Fault makes the replica misbehave, for tests (fault.go).
 	Fault Fault
