@@ -161,8 +161,10 @@ func CheckSeal(chainID string, rules *lightkeeperv1.ChallengeRules, tx *lightkee
 // writes for the given challenger keys: reveals accepted for 2 minutes
 // after the close (a replica reveals on the first block after it, so
 // this leaves room for many block intervals and a restart), and 12
-// reveals per challenger per hour (the single-node scheduler's rate, one
-// challenge every 5 minutes, plus slack).
+// reveals per challenger per hour: one challenge every 5 minutes from
+// each replica (48 an hour from 4), and the bound on what one Byzantine
+// challenger can do (docs/design.md §8.1). A replica's scheduler opens
+// no more than that in an hour.
 func DefaultChallengeRules(challengers [][]byte) *lightkeeperv1.ChallengeRules {
 	return &lightkeeperv1.ChallengeRules{
 		Challengers:       challengers,
