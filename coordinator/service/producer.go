@@ -26,8 +26,12 @@ const tick = 100 * time.Millisecond
 func (n *Node) Run(ctx context.Context) error {
 	if n.repl != nil {
 		// Blocks come from the replicated log (ApplyBlock, CommitBlock);
-		// no keeper was marked online by this process's sessions.
+		// no keeper was marked online by this process's sessions. The
+		// scheduler runs only with a listed challenger key (sealed.go).
 		close(n.started)
+		if n.challenges != nil {
+			go n.challenges.run(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			n.stop(ErrStopped)
