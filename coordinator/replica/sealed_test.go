@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -256,4 +258,63 @@ func TestSealedChallengeOnReplicas(t *testing.T) {
 		t.Error("no reveal reached any CheckTx")
 	}
 	t.Logf("%d blocks, challenge revealed on 4 replicas (%d reveal CheckTx calls) in %s", top, reveals, time.Since(begin).Round(time.Millisecond))
+}
+
+// TestSealAdmission: CheckTx on a chain with params.challenges refuses an
+// unsealed round, a seal by a key not listed, a forged seal and an answer
+// in the clear, and admits a listed challenger's seal; a reveal of a round
+// that is still open is refused.
+func TestSealAdmission(t *testing.T) {
+	key := setup.NewKey()
+	g := testGenesis(genesisTime)
+	g.Params.Challenges = protocol.DefaultChallengeRules([][]byte{key.Public().(ed25519.PublicKey)})
+	d := newDriver(t, t.TempDir(), g)
+	f := mustFixture(t)
+	var txs [][]byte
+	for i := range testKeepers {
+		txs = append(txs, enc(t, registerTx(i)))
+	}
+	d.block(append(txs, enc(t, vkTx(f)))...)
+
+	seal := func(k ed25519.PrivateKey, nonce string) *lightkeeperv1.Transaction {
+		tx := submitTx(t, f, 7, nonce)
+		sr := tx.GetSubmitRound()
+		sr.Seal = protocol.SignSeal(k, testChain, sr.GetRequest(), make([]byte, 32), false)
+		return tx
+	}
+	forged := seal(key, "forged")
+	forged.GetSubmitRound().GetSeal().Signature[0] ^= 1
+	clear := seal(key, "clear")
+	clear.GetSubmitRound().Challenge = &lightkeeperv1.ChallengeAnswer{Kind: lightkeeperv1.VoteKind_VOTE_KIND_APPROVE, ResultHash: make([]byte, 32)}
+	good := seal(key, "good")
+	res := d.block(enc(t, good))
+	if r := res.TxResults[0]; r.Code != CodeOK {
+		t.Fatalf("a listed challenger's sealed round: code %d log %q", r.Code, r.Log)
+	}
+	open := string(res.TxResults[0].Data)
+	reveal := &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RevealChallenge{RevealChallenge: &lightkeeperv1.RevealChallengeTx{
+		RoundId: open, Answer: &lightkeeperv1.ChallengeAnswer{}, Salt: make([]byte, 32)}}}
+	for _, c := range []struct {
+		name string
+		tx   *lightkeeperv1.Transaction
+		code uint32
+		log  string
+	}{
+		{"unsealed", submitTx(t, f, 7, "unsealed"), CodeNotAllowed, "submit_round.seal: missing"},
+		{"unlisted", seal(setup.NewKey(), "unlisted"), CodeNotAllowed, "not in params.challenges.challengers"},
+		{"forged", forged, CodeBadSignature, "submit_round.seal.signature"},
+		{"answer in the clear", clear, CodeNotAllowed, "must not travel through the mempool"},
+		{"reveal of an open round", reveal, CodeRefused, "not a closed sealed round"},
+		{"listed challenger", seal(key, "listed"), CodeOK, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := d.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: enc(t, c.tx)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Code != c.code || !strings.Contains(res.Log, c.log) {
+				t.Fatalf("code %d log %q, want code %d and a log naming %q", res.Code, res.Log, c.code, c.log)
+			}
+		})
+	}
 }
