@@ -188,7 +188,7 @@ func (s *sealer) observe() {
 		salt   []byte
 	}
 	var reveal []due
-	var drop []string
+	var drop, done []string
 	s.mu.Lock()
 	ids := make([]string, 0, len(s.open))
 	for id := range s.open {
@@ -205,7 +205,11 @@ func (s *sealer) observe() {
 				continue
 			}
 			r, _, pending := m.PendingReveal(id)
-			if !pending || r.GetChallenge() != nil || e.Attempts >= 2 {
+			if pending && r.GetChallenge() != nil {
+				done = append(done, id) // revealed by an earlier attempt
+				continue
+			}
+			if !pending || e.Attempts >= 2 {
 				if m.KnownRound(id) || e.Attempts >= 2 {
 					drop = append(drop, id)
 				}
@@ -225,10 +229,13 @@ func (s *sealer) observe() {
 		s.open[d.id].Attempts++
 	}
 	for _, id := range drop {
-		s.n.log.Warn("sealed challenge not revealed", "round", id)
+		s.n.log.Warn("sealed challenge not revealed: its window passed or its reveal was refused twice; it stays a client round", "round", id)
 		delete(s.open, id)
 	}
-	if len(reveal)+len(drop) > 0 {
+	for _, id := range done {
+		delete(s.open, id)
+	}
+	if len(reveal)+len(drop)+len(done) > 0 {
 		if err := s.save(); err != nil {
 			s.n.log.Error("sealed challenges: cannot save", "err", err)
 		}
