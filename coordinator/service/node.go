@@ -96,6 +96,7 @@ type Node struct {
 	// (nil without a listed challenger key).
 	challengeRules *lightkeeperv1.ChallengeRules
 	sealer         *sealer
+	feePerWorkUnit uint64 // staking.fee_per_work_unit, fixed at genesis
 	// proofs finds rounds by proof hash (FindRounds, handlers_find.go).
 	proofs *proofIndex
 	// history is the keepers' records by epoch (GetKeeperHistory,
@@ -172,6 +173,7 @@ func Open(opts Options) (*Node, error) {
 		// On a chain that seals rounds a replica needs its listed
 		// challenger key to submit any (sealed.go).
 		n.challengeRules = n.machine.Params().GetChallenges()
+		n.feePerWorkUnit = n.machine.Params().GetStaking().GetFeePerWorkUnit()
 		if key := listedKey(n.challengeRules, n.repl.ChallengerKey); key != nil {
 			s, err := newSealer(n, key)
 			if err != nil {

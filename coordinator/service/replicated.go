@@ -187,6 +187,12 @@ func (n *Node) broadcast(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
 		if n.sealer == nil {
 			return nil, connect.NewError(connect.CodeFailedPrecondition, errNoChallengerKey)
 		}
+		// A sealed round is free (the machine cannot tell a client's from
+		// a challenge): while rounds cost fees, a client's must come as a
+		// signed, paid submit_round, which carries no seal.
+		if fee := n.feePerWorkUnit; fee > 0 {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: staking.fee_per_work_unit is %d: submit the round as a signed submit_round transaction", state.ErrPaymentRequired, fee))
+		}
 		tx = n.sealer.sealClient(tx)
 	}
 	b, err := canonicalTx.Marshal(tx)
