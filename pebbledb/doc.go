@@ -46,6 +46,8 @@
 //	"y"           "y" ‖ u64be(height) ‖ u32be(index)                  SpentNullifier         Batch.PutSpentNullifier Withdrawals
 //	"z"           "z" ‖ u64be(leaf index)                             PoolLeaf               Batch.PutPoolLeaf       PoolLeaves
 //	"c"           "c" ‖ hash[32]                                      EligibleList [6]       Batch.Apply             EligibleList
+//	"i"           "i" ‖ round_id[32]                                  PendingReveal [7]      Batch.Apply             Load (records)
+//	"j"           "j" ‖ challenger[32]                                ChallengerQuota [7]    Batch.Apply             Load (records)
 //
 //	[1] set while the round's phase is not CLOSED, deleted when it is.
 //	[2] when a stored round is put again with another submitted_height,
@@ -57,6 +59,10 @@
 //	[6] a weighted eligible list under protocol.EligibleListHash, put
 //	    the first time a round is drawn from it; rounds and certificates
 //	    carry only the hash. Load reads the keys.
+//	[7] sealed challenges on a chain with params.challenges: a closed
+//	    sealed round while its reveal window is open (deleted when it
+//	    ends), and each challenger's reveals in its latest hour. The
+//	    single-node chain never writes them.
 //
 // A replica (coordinator/replica) also keeps "\x00replica-apphash":
 // u64be(height) ‖ app hash, written by Batch.PutAppHash in the same batch

@@ -37,6 +37,9 @@ func familySamples() map[*ledger.Family]proto.Message {
 		ledger.PoolLeaf:       &lightkeeperv1.PoolLeaf{Index: 3, Leaf: bytes.Repeat([]byte{3}, 32), Height: 5},
 		ledger.EligibleLists: &lightkeeperv1.EligibleList{Hash: bytes.Repeat([]byte{4}, 32),
 			Keepers: []*lightkeeperv1.WeightedKeeper{{KeeperId: id(1), Weight: 7}}},
+		ledger.PendingReveal: &lightkeeperv1.PendingReveal{ClosedUnixMilli: 9,
+			Round: sampleRound(id(8), 4, lightkeeperv1.RoundPhase_ROUND_PHASE_CLOSED)},
+		ledger.ChallengerQuota: &lightkeeperv1.ChallengerQuota{Challenger: bytes.Repeat([]byte{5}, 32), Hour: 3, Reveals: 2},
 	}
 }
 

@@ -139,5 +139,8 @@ func ValidateParams(p *lightkeeperv1.ConsensusParams) error {
 	if err := validateSessions(p.Sessions); err != nil {
 		return err
 	}
+	if err := validateChallenges(p.Challenges); err != nil {
+		return err
+	}
 	return validateCompute(p)
 }

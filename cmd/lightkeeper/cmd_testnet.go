@@ -9,7 +9,6 @@ import (
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/replica"
 	"github.com/lightkeeper-net/lightkeeper/internal/setup"
-	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 func init() { register(newTestnetCmd) }
@@ -67,7 +66,8 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		case *timeoutCommit <= 0:
 			return usagef("--timeout-commit %s: want a positive duration", *timeoutCommit)
 		}
-		_, g, err := setup.InitWith(*dir, *chainID, *keepers, protocol.DefaultReplicatedParams())
+		params, challengers := replica.ReplicatedParams(*replicas)
+		_, g, err := setup.InitWith(*dir, *chainID, *keepers, params)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ Run each replica with 'lightkeeper node --home DIR/replica-I'.`,
 		}
 		if _, err := replica.InitTestnet(replica.TestnetOptions{
 			Dir: *dir, Replicas: *replicas, Genesis: g, Host: *host, P2PPorts: ports, APIPorts: apiPorts,
-			Metrics: true, MetricsPorts: metricsPorts, TimeoutCommit: *timeoutCommit,
+			Metrics: true, MetricsPorts: metricsPorts, TimeoutCommit: *timeoutCommit, ChallengerKeys: challengers,
 		}); err != nil {
 			return err
 		}

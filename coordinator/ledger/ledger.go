@@ -347,10 +347,33 @@ var (
 		})}
 )
 
+// Sealed challenges (chains with params.challenges; the single-node
+// chain never writes them).
+var (
+	// PendingReveal holds each closed sealed round whose reveal window is
+	// open, the round as it closed: put at the close, put again by its
+	// reveal, deleted when the window ends. A copy, so that the machine
+	// restores what it judges a reveal by without reading closed rounds.
+	PendingReveal = &Family{Name: "pending reveal", Prefix: 'i', Load: LoadRecords,
+		New: func() proto.Message { return new(lightkeeperv1.PendingReveal) },
+		Key: keyOf("pending reveal", func(p *lightkeeperv1.PendingReveal) ([]byte, error) {
+			return idKey("pending reveal round id", p.GetRound().GetId())
+		})}
+	// ChallengerQuota holds each challenger's reveals in its latest hour.
+	ChallengerQuota = &Family{Name: "challenger quota", Prefix: 'j', Load: LoadRecords,
+		New: func() proto.Message { return new(lightkeeperv1.ChallengerQuota) },
+		Key: keyOf("challenger quota", func(q *lightkeeperv1.ChallengerQuota) ([]byte, error) {
+			if len(q.GetChallenger()) != IDLen {
+				return nil, fmt.Errorf("%w: challenger quota: challenger is %d bytes, want %d", ErrInvalidRecord, len(q.GetChallenger()), IDLen)
+			}
+			return q.Challenger, nil
+		})}
+)
+
 // Families is every family, in the order a ChangeSet lists them.
 var Families = []*Family{
 	Meta, Genesis, Block, Round, Keeper, VerifyingKey, Evidence,
 	Account, Staking, Guarantee, Group, Unbonding, Epoch,
 	Program, ProgramModule, SpentNullifier, Withdrawal, PoolLeaf,
-	EligibleLists,
+	EligibleLists, PendingReveal, ChallengerQuota,
 }

@@ -32,6 +32,9 @@ type txLimits struct {
 	// sessions: the chain keeps keeper sessions (params.sessions), so a
 	// registration does not mark a keeper online by itself.
 	sessions bool
+	// challenges: the chain's sealed-challenge rules (params.challenges),
+	// nil when it has none.
+	challenges *lightkeeperv1.ChallengeRules
 }
 
 // limitsOf sizes a transaction for the largest payload the chain
@@ -40,7 +43,7 @@ func limitsOf(chainID string, p *lightkeeperv1.ConsensusParams) txLimits {
 	largest := max(protocol.MaxTxBodyBytes,
 		protocol.SizeLimitsOf(p).Normalized().MaxVerifyingKeyBytes,
 		protocol.ComputeLimitsOf(p.GetCompute()).MaxModuleBytes)
-	return txLimits{maxTxBytes: largest + txEnvelopeBytes, chainID: chainID, sessions: p.GetSessions() != nil}
+	return txLimits{maxTxBytes: largest + txEnvelopeBytes, chainID: chainID, sessions: p.GetSessions() != nil, challenges: p.GetChallenges()}
 }
 
 // Errors of admission; codeOf maps them to ABCI codes.
@@ -80,6 +83,9 @@ var canonical = proto.MarshalOptions{Deterministic: true}
 //     keeper's own keeper_session does, and its registration opens one) and not a submit_round carrying a
 //     challenge answer (which a mempool would show to everyone before
 //     the round closes);
+//   - on a chain with params.challenges, a submit_round's seal: present,
+//     by a listed challenger, validly signed (protocol.CheckSeal, the
+//     machine's own rule); elsewhere no seal and no reveal_challenge;
 //   - a register_keeper's proof of possession verifies, because the
 //     block marks the keeper online after it (app.go, sessionOpened);
 //   - a keeper_session's signature verifies: a session the keeper did not
@@ -106,7 +112,24 @@ func (l txLimits) decode(b []byte) (*lightkeeperv1.Transaction, error) {
 		return nil, fmt.Errorf("%w: set_keeper_online is a coordinator's unsigned system transaction; a keeper's registration marks it online", errNotAllowed)
 	case *lightkeeperv1.Transaction_SubmitRound:
 		if k.SubmitRound.GetChallenge() != nil {
-			return nil, fmt.Errorf("%w: submit_round.challenge: a challenge's answer must not travel through the mempool", errNotAllowed)
+			return nil, fmt.Errorf("%w: submit_round.challenge: a challenge's answer must not travel through the mempool (seal a commitment to it and reveal it after the close)", errNotAllowed)
+		}
+		if err := protocol.CheckSeal(l.chainID, l.challenges, k.SubmitRound); err != nil {
+			if errors.Is(err, protocol.ErrBadSignature) {
+				return nil, fmt.Errorf("%w: %v", errBadSignature, err)
+			}
+			return nil, fmt.Errorf("%w: %v", errNotAllowed, err)
+		}
+	case *lightkeeperv1.Transaction_RevealChallenge:
+		rc := k.RevealChallenge
+		if l.challenges == nil {
+			return nil, fmt.Errorf("%w: reveal_challenge: this chain's genesis has no params.challenges", errNotAllowed)
+		}
+		if err := protocol.CheckID("reveal_challenge.round_id", rc.GetRoundId()); err != nil {
+			return nil, fmt.Errorf("%w: %v", errMalformed, err)
+		}
+		if rc.GetAnswer() == nil || len(rc.GetSalt()) != protocol.SaltLen {
+			return nil, fmt.Errorf("%w: reveal_challenge: want an answer and a %d-byte salt", errMalformed, protocol.SaltLen)
 		}
 	case *lightkeeperv1.Transaction_RegisterKeeper:
 		r := k.RegisterKeeper
@@ -147,6 +170,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	defer a.mu.Unlock()
 	if a.node == nil {
 		return &abci.ResponseCheckTx{Code: CodeRefused, Log: "no chain yet"}, nil
+	}
+	if a.onCheckTx != nil {
+		a.node.CheckMachine(func(m *state.Machine) { a.onCheckTx(req.Tx, m) })
 	}
 	tx, err := a.limits.decode(req.Tx)
 	if err == nil {
@@ -196,6 +222,20 @@ func (a *App) admit(m *state.Machine, tx *lightkeeperv1.Transaction) error {
 	case *lightkeeperv1.Transaction_RegisterProgram:
 		if err := state.CheckProgram(k.RegisterProgram.GetModule(), m.Params().GetCompute()); err != nil {
 			return fmt.Errorf("%w: %v", errRefused, err)
+		}
+	case *lightkeeperv1.Transaction_RevealChallenge:
+		// The cheap part of the machine's rule: a closed sealed round in
+		// its window, not revealed, whose commitment this opens. The
+		// window and quota are checked at the block's time.
+		rc := k.RevealChallenge
+		r, _, ok := m.PendingReveal(rc.RoundId)
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: reveal_challenge: round %s is not a closed sealed round in its reveal window", errRefused, rc.RoundId)
+		case r.Challenge != nil:
+			return fmt.Errorf("%w: reveal_challenge: round %s is revealed already", errRefused, rc.RoundId)
+		case !protocol.OpensCommitment(r.GetSeal().GetCommitment(), rc.Answer, rc.Salt):
+			return fmt.Errorf("%w: reveal_challenge: the answer and salt do not open round %s's seal", errRefused, rc.RoundId)
 		}
 	case *lightkeeperv1.Transaction_KeeperSession:
 		ks := k.KeeperSession

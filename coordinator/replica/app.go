@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,11 @@ type App struct {
 	// mempool is CometBFT's, once the node around the app exists:
 	// Broadcast hands the API's submissions to it.
 	mempool atomic.Pointer[mempool.Mempool]
+
+	challengerKey ed25519.PrivateKey
+	// onCheckTx, for tests, sees every transaction CheckTx is asked
+	// about, with the machine as it stands (under the ABCI lock).
+	onCheckTx func(tx []byte, m *state.Machine)
 }
 
 type pendingBlock struct {
@@ -73,10 +79,16 @@ type AppOptions struct {
 	Logger *slog.Logger
 	// Config is the node-local settings of the Connect API the replica
 	// serves (listen address, request limits); config.Default() when
-	// nil. Challenges are off on a replica whatever it says.
+	// nil. Its [challenges] section takes effect only with a
+	// ChallengerKey the genesis lists (challenges are opened sealed).
 	Config *config.Config
 	// Fault makes the replica misbehave, for tests (fault.go).
 	Fault Fault
+	// ChallengerKey is the replica's challenger key
+	// (ChallengerKeyFile): on a chain whose params.challenges lists it,
+	// the replica seals the rounds it submits and opens sealed
+	// challenges.
+	ChallengerKey ed25519.PrivateKey
 }
 
 // Open opens (or creates) a replica's data directory with the default
@@ -97,7 +109,7 @@ func OpenApp(dir string, o AppOptions) (*App, error) {
 	if o.Config != nil {
 		cfg = *o.Config
 	}
-	a := &App{log: log, dir: dir, cfg: cfg, fault: o.Fault}
+	a := &App{log: log, dir: dir, cfg: cfg, fault: o.Fault, challengerKey: o.ChallengerKey}
 	if err := a.restore(); err != nil {
 		return nil, err
 	}
@@ -140,7 +152,8 @@ func (a *App) openNode(g *lightkeeperv1.Genesis) (*service.Node, error) {
 		DataDir: a.dir,
 		Logger:  a.log,
 		Replication: &service.Replication{
-			Sequencer: a,
+			Sequencer:     a,
+			ChallengerKey: a.challengerKey,
 			Genesis: func(res *state.Result, b *pebbledb.Batch) error {
 				hash, err := AppHash(0, nil, res.Changes)
 				if err != nil {

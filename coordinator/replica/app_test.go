@@ -53,6 +53,10 @@ func TestCheckTxRefusals(t *testing.T) {
 	challenge.GetSubmitRound().Challenge = &lightkeeperv1.ChallengeAnswer{}
 	badSigned := protocol.SignedTransaction(&lightkeeperv1.SignedTx{Body: []byte{8, 1}, PublicKey: make([]byte, 32), Signature: make([]byte, 64)})
 	unknownRound := voteTx(strings.Repeat("ab", 32), member, lightkeeperv1.VoteKind_VOTE_KIND_APPROVE)
+	sealed := submitTx(t, mustFixture(t), 8, "sealed")
+	sealed.GetSubmitRound().Seal = protocol.SignSeal(keeperKey(0), testChain, sealed.GetSubmitRound().GetRequest(), make([]byte, 32), false)
+	reveal := &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_RevealChallenge{RevealChallenge: &lightkeeperv1.RevealChallengeTx{
+		RoundId: r.GetId(), Answer: &lightkeeperv1.ChallengeAnswer{}, Salt: make([]byte, 32)}}}
 	garbageVK := vkTx(mustFixture(t))
 	garbageVK.GetRegisterVerifyingKey().Key = []byte("not a key")
 
@@ -68,6 +72,8 @@ func TestCheckTxRefusals(t *testing.T) {
 		{"oversize", make([]byte, d.app.limits.maxTxBytes+1), CodeMalformed, "the limit is"},
 		{"set_keeper_online", enc(t, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SetKeeperOnline{SetKeeperOnline: &lightkeeperv1.SetKeeperOnlineTx{KeeperId: keeperID(0), Online: false}}}), CodeNotAllowed, "set_keeper_online"},
 		{"challenge answer", enc(t, challenge), CodeNotAllowed, "must not travel through the mempool"},
+		{"seal without params.challenges", enc(t, sealed), CodeNotAllowed, "submit_round.seal"},
+		{"reveal without params.challenges", enc(t, reveal), CodeNotAllowed, "reveal_challenge"},
 		{"registration for another chain", enc(t, badReg), CodeBadSignature, "proof of possession"},
 		{"forged vote", enc(t, forged), CodeBadSignature, "vote.signature"},
 		{"vote on unknown round", enc(t, unknownRound), CodeRefused, "UNKNOWN_ROUND"},

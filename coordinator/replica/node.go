@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 )
 
 // Node is one replica: a CometBFT node running the application in
@@ -99,7 +101,11 @@ func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
 	if cfg.Instrumentation.Prometheus && !prometheusTaken.CompareAndSwap(false, true) {
 		return nil, errors.New("replica config: instrumentation.prometheus is on, but another replica of this process has CometBFT's metrics (they live in the process-wide registry): turn it off for all but one")
 	}
-	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API, Fault: o.Fault})
+	ckey, err := loadChallengerKey(cfg.RootDir)
+	if err != nil {
+		return nil, err
+	}
+	app, err := OpenApp(DataDir(cfg), AppOptions{Logger: log, Config: o.API, Fault: o.Fault, ChallengerKey: ckey})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +119,28 @@ func NewNodeWith(cfg *cmtcfg.Config, o NodeOptions) (*Node, error) {
 	}
 	app.SetMempool(n.Mempool())
 	return &Node{App: app, Comet: n}, nil
+}
+
+// ChallengerKeyFile is the replica home's challenger key (the keeper key
+// file format, internal/setup): the key it seals rounds and reveals
+// challenges with, listed in the genesis params.challenges by lightkeeper
+// testnet init.
+func ChallengerKeyFile(home string) string {
+	return filepath.Join(home, "config", "challenger_key.json")
+}
+
+// loadChallengerKey reads the home's challenger key; a home without one
+// gets nil (the replica then seals nothing).
+func loadChallengerKey(home string) (ed25519.PrivateKey, error) {
+	path := ChallengerKeyFile(home)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	k, err := setup.ReadKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("replica challenger key: %w", err)
+	}
+	return k, nil
 }
 
 // loadValidatorKey loads the validator key and its last-sign state.

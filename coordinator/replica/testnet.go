@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +21,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/config"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
+	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // TestnetOptions describes a testnet of replicas on one host.
@@ -47,6 +51,26 @@ type TestnetOptions struct {
 	// TimeoutPropose and TimeoutCommit override CometBFT's defaults (3 s
 	// and 1 s) when set: a loopback testnet wants short blocks.
 	TimeoutPropose, TimeoutCommit time.Duration
+	// ChallengerKeys, one per replica when set, are written to each
+	// home's ChallengerKeyFile; the genesis lists their public keys in
+	// params.challenges (ReplicatedParams makes both).
+	ChallengerKeys []ed25519.PrivateKey
+}
+
+// ReplicatedParams are the parameters of a replicated chain's genesis
+// (protocol.DefaultReplicatedParams) with sealed challenges: a fresh
+// challenger key per replica, listed in params.challenges
+// (protocol.DefaultChallengeRules). Pass the keys to InitTestnet.
+func ReplicatedParams(replicas int) (*lightkeeperv1.ConsensusParams, []ed25519.PrivateKey) {
+	p := protocol.DefaultReplicatedParams()
+	keys := make([]ed25519.PrivateKey, replicas)
+	pubs := make([][]byte, replicas)
+	for i := range keys {
+		keys[i] = setup.NewKey()
+		pubs[i] = bytes.Clone(keys[i].Public().(ed25519.PublicKey))
+	}
+	p.Challenges = protocol.DefaultChallengeRules(pubs)
+	return p, keys
 }
 
 // InitTestnet writes every replica's home: CometBFT's config.toml (p2p
@@ -64,6 +88,9 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
+	}
+	if n := len(o.ChallengerKeys); n != 0 && n != o.Replicas {
+		return nil, fmt.Errorf("testnet: %d challenger keys for %d replicas", n, o.Replicas)
 	}
 	if len(o.P2PPorts) == 0 && len(o.APIPorts) == 0 && len(o.MetricsPorts) == 0 {
 		// One call, so that no port is handed out twice.
@@ -157,6 +184,11 @@ func InitTestnet(o TestnetOptions) ([]*cmtcfg.Config, error) {
 		}
 		if o.TimeoutCommit > 0 {
 			cfg.Consensus.TimeoutCommit = o.TimeoutCommit
+		}
+		if len(o.ChallengerKeys) > 0 {
+			if err := setup.WriteKey(ChallengerKeyFile(home), o.ChallengerKeys[i]); err != nil {
+				return nil, err
+			}
 		}
 		nodeKey, err := p2p.LoadOrGenNodeKey(cfg.NodeKeyFile())
 		if err != nil {

@@ -41,8 +41,12 @@ type challenger struct {
 
 	vkIDs map[keyKind]string // registered id of each built-in key
 
-	mu      sync.Mutex
-	credit  float64 // challenges owed for the client rounds seen
+	mu     sync.Mutex
+	credit float64 // challenges owed for the client rounds seen
+	// Replicated: when this replica opened its challenges in the last
+	// hour. The chain accepts max_reveals_per_hour reveals of each
+	// challenger per hour; a challenge beyond them could not be revealed.
+	opened  []time.Time
 	jobs    []recentJob
 	checked map[string]*compute.Program
 }
@@ -71,7 +75,7 @@ func (c *challenger) observe(res *state.Result) {
 	defer c.mu.Unlock()
 	for _, ev := range res.Events {
 		e, ok := ev.(state.RoundOpened)
-		if !ok || e.Round.GetChallenge() != nil {
+		if !ok || e.Round.GetChallenge() != nil || c.n.sealer != nil && c.n.sealer.isOwn(e.Round.GetId()) {
 			continue
 		}
 		c.credit += c.cfg.Rate
@@ -132,7 +136,7 @@ func (c *challenger) run(ctx context.Context) {
 		c.mu.Lock()
 		due := c.credit >= 1 || time.Since(last) >= wait
 		c.mu.Unlock()
-		if !due {
+		if !due || !c.underQuota() {
 			continue
 		}
 		opened, err := c.open(ctx)
@@ -144,9 +148,32 @@ func (c *challenger) run(ctx context.Context) {
 		}
 		c.mu.Lock()
 		c.credit = max(c.credit-1, 0)
+		if c.n.repl != nil {
+			c.opened = append(c.opened, time.Now())
+		}
 		c.mu.Unlock()
 		last, wait = time.Now(), c.nextWait()
 	}
+}
+
+// underQuota reports whether a replica may open one more challenge:
+// fewer than params.challenges.max_reveals_per_hour opened in the last
+// hour (always true on a single node). The chain counts hours of block
+// time, so this local count is a cautious stand-in, not the rule.
+func (c *challenger) underQuota() bool {
+	rules := c.n.challengeRules
+	if c.n.repl == nil || rules == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cut := time.Now().Add(-time.Hour)
+	i := 0
+	for i < len(c.opened) && c.opened[i].Before(cut) {
+		i++
+	}
+	c.opened = c.opened[i:]
+	return len(c.opened) < int(rules.GetMaxRevealsPerHour())
 }
 
 // nextWait draws the idle wait uniformly from [interval/2, 3·interval/2),
@@ -203,8 +230,14 @@ func (c *challenger) open(ctx context.Context) (bool, error) {
 		answer.Result = proto.Clone(mat.Compute).(*lightkeeperv1.ComputeResult)
 		answer.Result.Output = nil
 	}
-	res, err := c.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{
-		SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: mat.Request, Challenge: answer}}})
+	var res state.TxResult
+	var err error
+	if c.n.repl != nil {
+		res, err = c.n.OpenSealedChallenge(ctx, mat.Request, answer)
+	} else {
+		res, err = c.n.submit(ctx, &lightkeeperv1.Transaction{Kind: &lightkeeperv1.Transaction_SubmitRound{
+			SubmitRound: &lightkeeperv1.SubmitRoundTx{Request: mat.Request, Challenge: answer}}})
+	}
 	if err == nil {
 		err = res.Err
 	}

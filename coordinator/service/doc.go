@@ -35,6 +35,8 @@
 // Sequencer (the mempool) and waits for the committed block that carries
 // them, and blocks arrive through ApplyBlock and CommitBlock, which keep
 // the write lock between them as produce does. No set_keeper_online is
-// produced and no challenges are opened there: both depend on one node's
-// memory (sessions, secret answers) that replicas do not share.
+// produced there (sessions are one node's memory), and on a chain with
+// params.challenges every round is sealed and challenges are opened
+// sealed and revealed after their close (sealed.go): the answer never
+// crosses the mempool before it.
 package service

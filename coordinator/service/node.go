@@ -93,6 +93,11 @@ type Node struct {
 	dataDir string
 	// challenges is nil when [challenges] enabled = false.
 	challenges *challenger
+	// Replicated chains with params.challenges: the rules, and the sealer
+	// (nil without a listed challenger key).
+	challengeRules *lightkeeperv1.ChallengeRules
+	sealer         *sealer
+	feePerWorkUnit uint64 // staking.fee_per_work_unit, fixed at genesis
 	// proofs finds rounds by proof hash (FindRounds, handlers_find.go).
 	proofs *proofIndex
 	// history is the keepers' records by epoch (GetKeeperHistory,
@@ -170,14 +175,31 @@ func Open(opts Options) (*Node, error) {
 		health:     grpchealth.NewStaticChecker(serviceNames...),
 		haltedCh:   make(chan struct{}),
 	}
-	// A replica opens no challenges: their answers would cross the
-	// mempool before the round closes (replicated.go).
-	if opts.Config.Challenges.Enabled && opts.Replication == nil {
-		n.challenges = newChallenger(n, opts.Config.Challenges)
-	}
 	if err := n.load(opts.Genesis); err != nil {
 		store.Close()
 		return nil, err
+	}
+	if n.repl != nil {
+		// On a chain that seals rounds a replica needs its listed
+		// challenger key to submit any (sealed.go).
+		n.challengeRules = n.machine.Params().GetChallenges()
+		n.feePerWorkUnit = n.machine.Params().GetStaking().GetFeePerWorkUnit()
+		if key := listedKey(n.challengeRules, n.repl.ChallengerKey); key != nil {
+			s, err := newSealer(n, key)
+			if err != nil {
+				store.Close()
+				return nil, err
+			}
+			n.sealer = s
+		} else if n.challengeRules != nil {
+			log.Warn("this chain seals every round and this replica's challenger key is not in params.challenges: it will refuse submissions and open no challenges")
+		}
+	}
+	// A replica opens challenges only sealed, with a listed key: an
+	// answer in the clear would cross the mempool before the round
+	// closes.
+	if opts.Config.Challenges.Enabled && (opts.Replication == nil || n.sealer != nil) {
+		n.challenges = newChallenger(n, opts.Config.Challenges)
 	}
 	if err := n.countRegisteredBytes(); err != nil {
 		store.Close()

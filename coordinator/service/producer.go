@@ -26,8 +26,12 @@ const tick = 100 * time.Millisecond
 func (n *Node) Run(ctx context.Context) error {
 	if n.repl != nil {
 		// Blocks come from the replicated log (ApplyBlock, CommitBlock);
-		// no keeper was marked online by this process's sessions.
+		// no keeper was marked online by this process's sessions. The
+		// scheduler runs only with a listed challenger key (sealed.go).
 		close(n.started)
+		if n.challenges != nil {
+			go n.challenges.run(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			n.stop(ErrStopped)
@@ -249,6 +253,9 @@ func (n *Node) persistInto(b *pebbledb.Batch, res *state.Result, extra func(*peb
 func (n *Node) afterBlock(res *state.Result) {
 	if n.challenges != nil {
 		n.challenges.observe(res)
+	}
+	if n.sealer != nil {
+		n.sealer.observe()
 	}
 	n.history.observe(res)
 	for _, ev := range res.Events {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -29,8 +30,11 @@ import (
 //     (dispatch, WatchRound, proof index, keeper history).
 //   - the node-local transactions are off: a keeper's presence is not
 //     shared by the replicas, so no set_keeper_online is produced
-//     (registration marks a keeper online, replica/app.go), and no
-//     challenges are opened (their answers must not cross a mempool).
+//     (registration marks a keeper online, replica/app.go);
+//   - on a chain with params.challenges every submit_round is sealed by
+//     the replica's challenger key, and challenges are opened sealed and
+//     revealed after their close (sealed.go): their answers never cross
+//     the mempool before it.
 
 // Sequencer orders transactions for a replicated node. The service does
 // not know what is behind it (CometBFT's mempool, for a replica).
@@ -55,6 +59,11 @@ type Replication struct {
 	// app hash at height 0) to the batch that writes a new chain's
 	// genesis, so they are durable together.
 	Genesis func(res *state.Result, b *pebbledb.Batch) error
+	// ChallengerKey is the replica's challenger key. When the genesis
+	// lists it in params.challenges the replica seals the rounds it
+	// submits and may open challenges (sealed.go); otherwise it can submit
+	// no round on a chain that seals them.
+	ChallengerKey ed25519.PrivateKey
 }
 
 // canonicalTx is the encoding replicas agree on: one transaction, one
@@ -176,6 +185,18 @@ func (n *Node) broadcast(tx *lightkeeperv1.Transaction) (*pendingTx, error) {
 	}
 	if err := n.errIfHalted(); err != nil {
 		return nil, err
+	}
+	if sr := tx.GetSubmitRound(); sr != nil && sr.GetSeal() == nil && sr.GetChallenge() == nil && n.challengeRules != nil {
+		if n.sealer == nil {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, errNoChallengerKey)
+		}
+		// A sealed round is free (the machine cannot tell a client's from
+		// a challenge): while rounds cost fees, a client's must come as a
+		// signed, paid submit_round, which carries no seal.
+		if fee := n.feePerWorkUnit; fee > 0 {
+			return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("%w: staking.fee_per_work_unit is %d: submit the round as a signed submit_round transaction", state.ErrPaymentRequired, fee))
+		}
+		tx = n.sealer.sealClient(tx)
 	}
 	b, err := canonicalTx.Marshal(tx)
 	if err != nil {

@@ -51,7 +51,13 @@ type applier struct {
 	rounds  map[string]*lightkeeperv1.Round // created or changed (live pointers)
 	keepers map[string]bool                 // changed
 	certs   []*lightkeeperv1.Certificate
-	reveals []*lightkeeperv1.ChallengeReveal // challenges closed in this block
+	reveals []*lightkeeperv1.ChallengeReveal // challenges closed or revealed in this block
+
+	// Sealed challenges (reveal.go): pending reveals put (round ids) and
+	// expired, quotas changed (challenger keys).
+	pendingPut map[string]bool
+	pendingDel []string
+	quotaPut   map[string]bool
 
 	// The economy's changes.
 	accounts          map[string]bool
@@ -71,6 +77,8 @@ func newApplier(m *Machine, height uint64, now int64, seed []byte) *applier {
 		res:               &Result{},
 		rounds:            make(map[string]*lightkeeperv1.Round),
 		keepers:           make(map[string]bool),
+		pendingPut:        make(map[string]bool),
+		quotaPut:          make(map[string]bool),
 		accounts:          make(map[string]bool),
 		guarantees:        make(map[string]bool),
 		removedGuarantees: make(map[string]*lightkeeperv1.Guarantee),
@@ -131,6 +139,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 	a.res.TxResults = make([]TxResult, len(in.Txs))
 	a.decay()
 	a.closeDue()
+	a.expireReveals()
 	a.expireSessions()
 	a.stakingTick()
 	for i, tx := range txs {
@@ -175,6 +184,7 @@ func (m *Machine) ApplyBlock(in BlockInput) (*Result, error) {
 		res.Keepers = append(res.Keepers, proto.Clone(m.keepers[id]).(*lightkeeperv1.Keeper))
 	}
 	a.collectEconomy()
+	a.collectSealed()
 	res.Changes = res.changeSet(nil)
 	return res, nil
 }
@@ -199,6 +209,8 @@ func (a *applier) apply(tx *lightkeeperv1.Transaction) TxResult {
 		return a.registerProgram(k.RegisterProgram)
 	case *lightkeeperv1.Transaction_KeeperSession:
 		return a.keeperSession(k.KeeperSession)
+	case *lightkeeperv1.Transaction_RevealChallenge:
+		return a.revealSealed(k.RevealChallenge)
 	}
 	return TxResult{Err: fmt.Errorf("%w: transaction: no kind set", ErrInvalidRequest)}
 }

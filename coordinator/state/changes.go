@@ -56,7 +56,12 @@ func (r *Result) changeSet(genesis *lightkeeperv1.Genesis) ledger.ChangeSet {
 	cs = ledger.Put(cs, ledger.SpentNullifier, r.SpentNullifiers...)
 	cs = ledger.Put(cs, ledger.Withdrawal, r.SpentNullifiers...)
 	cs = ledger.Put(cs, ledger.PoolLeaf, r.PoolLeaves...)
-	return ledger.Put(cs, ledger.EligibleLists, r.EligibleLists...)
+	cs = ledger.Put(cs, ledger.EligibleLists, r.EligibleLists...)
+	cs = ledger.Put(cs, ledger.PendingReveal, r.PendingReveals...)
+	for _, id := range r.PendingRevealsRemoved {
+		cs = ledger.Del(cs, ledger.PendingReveal, &lightkeeperv1.PendingReveal{Round: &lightkeeperv1.Round{Id: id}})
+	}
+	return ledger.Put(cs, ledger.ChallengerQuota, r.ChallengerQuotas...)
 }
 
 // RestoreLedger is FromLedger then Restore: the machine a store's records
@@ -146,6 +151,12 @@ func FromLedger(l *ledger.Snapshot) (Snapshot, error) {
 			return s, fmt.Errorf("%w: %s %d: %s is not %d bytes", ErrInvalidSnapshot, ledger.SpentNullifier.Name, i, hex.EncodeToString(k), ledger.IDLen)
 		}
 		s.SpentNullifiers = append(s.SpentNullifiers, k)
+	}
+	if s.PendingReveals, err = recordsOf[*lightkeeperv1.PendingReveal](l, ledger.PendingReveal.Name); err != nil {
+		return s, err
+	}
+	if s.ChallengerQuotas, err = recordsOf[*lightkeeperv1.ChallengerQuota](l, ledger.ChallengerQuota.Name); err != nil {
+		return s, err
 	}
 	for i, k := range l.Keys[ledger.EligibleLists.Name] {
 		if len(k) != ledger.IDLen {

@@ -365,6 +365,7 @@ func (g *golden) run(cmd string) string {
 			_, cand := a["candidates"]
 			tx.GetSubmitRound().Challenge = &lightkeeperv1.ChallengeAnswer{Kind: kind, ResultHash: make([]byte, 32), Candidates: cand}
 		}
+		g.seal(tx, req, a, name)
 		g.enqueue(tx, "submit "+name)
 		return ""
 	case "vote", "raw-vote":
@@ -480,6 +481,9 @@ func (g *golden) run(cmd string) string {
 	if out, ok := g.runPool(f, a); ok {
 		return out
 	}
+	if out, ok := g.runReveal(f, a); ok {
+		return out
+	}
 	return g.fail("unknown command %q", f[0])
 }
 
@@ -547,6 +551,7 @@ func (g *golden) doGenesis(a map[string]string) string {
 	}
 	g.economyGenesis(a, p, gen)
 	g.computeGenesis(a, p)
+	g.sealGenesis(a, p)
 	if _, ok := a["pool"]; ok {
 		gen.WithdrawalVerifyingKey = fakePoolVK
 	}
@@ -685,8 +690,14 @@ func (g *golden) doRound(name string) string {
 	}
 	fmt.Fprintf(&b, "votes: %s\n", strings.Join(vs, " "))
 	g.computeRoundLines(&b, r)
+	if s := r.Seal; s != nil {
+		fmt.Fprintf(&b, "seal: challenger=%x candidates=%v\n", s.Challenger[:4], s.Candidates)
+	}
 	if ch := r.Challenge; ch != nil {
 		fmt.Fprintf(&b, "challenge: answer %s candidates=%v\n", kindName(ch.Kind), ch.Candidates)
+	}
+	if _, until, ok := g.m.PendingReveal(r.Id); ok {
+		fmt.Fprintf(&b, "awaiting reveal until %s\n", g.rel(until))
 	}
 	if c, ok := g.certs[id]; ok {
 		res := "ok"

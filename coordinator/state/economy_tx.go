@@ -598,7 +598,7 @@ func (a *applier) paidSubmit(signer string, acct *lightkeeperv1.Account, msg *li
 		a.m.staking.FeePot += roundFee
 		a.m.staking.TotalFees += roundFee
 		return nil
-	}, nil)
+	}, nil, nil)
 	if res.Err == nil && roundFee > 0 {
 		a.emit(FeeCharged{AccountID: signer, RoundFee: roundFee})
 	}

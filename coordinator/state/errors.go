@@ -81,4 +81,20 @@ var (
 	ErrRoundClosed    = errors.New("round closed")
 	ErrNotInCommittee = errors.New("keeper not in committee")
 	ErrEquivocation   = errors.New("equivocation")
+
+	// Reveal errors (RevealChallengeTx, challenge.go); FailedPrecondition.
+
+	// ErrRevealTooEarly: the round is still open (VOTING or DECIDED).
+	ErrRevealTooEarly = errors.New("challenge revealed before its round closed")
+	// ErrRevealWindow: the round closed more than
+	// params.challenges.reveal_window ago (or was never sealed).
+	ErrRevealWindow = errors.New("challenge reveal window passed")
+	// ErrAlreadyRevealed: the round's seal was opened already.
+	ErrAlreadyRevealed = errors.New("challenge already revealed")
+	// ErrChallengeMismatch: the answer and salt do not open the seal's
+	// commitment (or the answer's candidates flag is not the seal's).
+	ErrChallengeMismatch = errors.New("challenge does not match its commitment")
+	// ErrRevealRateLimit: the challenger has had
+	// params.challenges.max_reveals_per_hour reveals accepted this hour.
+	ErrRevealRateLimit = errors.New("challenger's reveal quota for this hour is used")
 )

@@ -272,6 +272,14 @@ func snapshotsEqual(a, b Snapshot) bool {
 			for _, x := range s {
 				out = append(out, x)
 			}
+		case []*lightkeeperv1.PendingReveal:
+			for _, x := range s {
+				out = append(out, x)
+			}
+		case []*lightkeeperv1.ChallengerQuota:
+			for _, x := range s {
+				out = append(out, x)
+			}
 		}
 		return out
 	}
@@ -286,6 +294,7 @@ func snapshotsEqual(a, b Snapshot) bool {
 	return eq(msgs(a.Keepers), msgs(b.Keepers)) && eq(msgs(a.OpenRounds), msgs(b.OpenRounds)) &&
 		eq(msgs(a.VerifyingKeys), msgs(b.VerifyingKeys)) && eq(msgs(a.Evidence), msgs(b.Evidence)) &&
 		eq(msgs(a.Programs), msgs(b.Programs)) &&
+		eq(msgs(a.PendingReveals), msgs(b.PendingReveals)) && eq(msgs(a.ChallengerQuotas), msgs(b.ChallengerQuotas)) &&
 		slices.EqualFunc(a.SpentNullifiers, b.SpentNullifiers, bytes.Equal) &&
 		economyEqual(a, b)
 }

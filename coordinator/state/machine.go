@@ -64,8 +64,9 @@ type Machine struct {
 	sessionEnds   []sessionDue            // every chain session, by (expires_at, id)
 	eligibleCache *eligibleList
 
-	economy      // accounts, bonds, guarantees, groups, epochs (economy.go)
-	pool    pool // the shielded pool (pool.go)
+	economy        // accounts, bonds, guarantees, groups, epochs (economy.go)
+	pool    pool   // the shielded pool (pool.go)
+	sealed  sealed // sealed challenges awaiting their reveal (reveal.go)
 }
 
 // Result is what New or ApplyBlock produced: the block and every record
@@ -98,6 +99,13 @@ type Result struct {
 	// were not stored before, in the order first used. Rounds and
 	// certificates carry only their hash.
 	EligibleLists []*lightkeeperv1.EligibleList
+	// Sealed challenges (reveal.go): closed sealed rounds put awaiting
+	// their reveal or changed by it, sorted by round id; the ids whose
+	// reveal window ended, sorted; challengers' reveal quotas changed,
+	// sorted by key.
+	PendingReveals        []*lightkeeperv1.PendingReveal
+	PendingRevealsRemoved []string
+	ChallengerQuotas      []*lightkeeperv1.ChallengerQuota
 
 	// The economy (docs/design.md §9). Accounts, groups and unbonding entries
 	// created or changed in this block, sorted by id; guarantees created,
@@ -192,6 +200,11 @@ type Snapshot struct {
 	// list missing here is put again (the same record under the same key)
 	// the next time a round uses it.
 	EligibleLists [][]byte
+
+	// Closed sealed rounds whose reveal window is open, and each
+	// challenger's reveal quota (chains with params.challenges).
+	PendingReveals   []*lightkeeperv1.PendingReveal
+	ChallengerQuotas []*lightkeeperv1.ChallengerQuota
 }
 
 // New creates the machine at genesis under the chain parameters the
@@ -234,6 +247,7 @@ func New(genesis *lightkeeperv1.Genesis) (*Machine, *Result, error) {
 		timeout:  timeoutMillis(params),
 		keepers:  make(map[string]*lightkeeperv1.Keeper, len(genesis.Keepers)),
 		rounds:   make(map[string]*openRound),
+		sealed:   newSealed(),
 		vks:      make(map[string]*lightkeeperv1.VerifyingKey),
 		programs: make(map[string]*lightkeeperv1.Program),
 		roundIDs: make(map[[32]byte]uint64),
@@ -462,6 +476,9 @@ func Restore(s Snapshot) (*Machine, error) {
 	if err := m.restoreEconomy(s, bad); err != nil {
 		return nil, err
 	}
+	if err := m.restoreSealed(s); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -504,6 +521,7 @@ func (m *Machine) Snapshot() Snapshot {
 		s.RoundHeights[i] = m.roundIDs[rid]
 	}
 	m.snapshotEconomy(&s)
+	m.snapshotSealed(&s)
 	return s
 }
 

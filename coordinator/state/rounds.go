@@ -138,18 +138,9 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 		a.settleChallenge(r, k, v)
 		return
 	}
-	var agree bool
-	switch r.Outcome {
-	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
-		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE
-	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
-		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT
-	default: // TIMEOUT: nothing was decided, so nothing is right or wrong
+	agree, judged := agreesWithOutcome(r, v)
+	if !judged { // TIMEOUT: nothing was decided, so nothing is right or wrong
 		return
-	}
-	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
-		// The right kind is not enough: the result must be the agreed one.
-		agree = agree && bytes.Equal(v.ResultHash, r.ResultHash)
 	}
 	if agree {
 		k.VotesCorrect++
@@ -164,6 +155,25 @@ func (a *applier) settle(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) {
 		a.setReputation(k, k.Reputation-p.ReputationIncorrect, CauseIncorrect)
 		a.slash(k, p.Slashing.SlashIncorrectBps, r.SubmittedHeight, CauseIncorrect, "")
 	}
+}
+
+// agreesWithOutcome judges a non-abstain vote of a decided client round
+// by its outcome; judged is false for a TIMEOUT, where nothing was
+// decided.
+func agreesWithOutcome(r *lightkeeperv1.Round, v *lightkeeperv1.Vote) (agree, judged bool) {
+	switch r.Outcome {
+	case lightkeeperv1.Outcome_OUTCOME_APPROVED:
+		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_APPROVE
+	case lightkeeperv1.Outcome_OUTCOME_REJECTED:
+		agree = v.Kind == lightkeeperv1.VoteKind_VOTE_KIND_REJECT
+	default:
+		return false, false
+	}
+	if r.Kind == lightkeeperv1.RoundKind_ROUND_KIND_COMPUTE {
+		// The right kind is not enough: the result must be the agreed one.
+		agree = agree && bytes.Equal(v.ResultHash, r.ResultHash)
+	}
+	return agree, true
 }
 
 // workUnits is what verifying a round correctly is worth (docs/design.md §9):
@@ -196,6 +206,9 @@ func (a *applier) close(o *openRound) {
 	if r.Challenge != nil {
 		a.revealChallenge(r)
 	}
+	if r.Seal != nil && a.m.params.GetChallenges() != nil {
+		a.awaitReveal(r)
+	}
 	a.emit(RoundClosed{Round: cloneRound(r), Missed: slices.Clone(missed)})
 	for _, id := range r.Committee {
 		_, voted := o.voteOf[id]
@@ -227,16 +240,25 @@ func (m *Machine) eligible() []*lightkeeperv1.Keeper {
 // staking.fee_per_work_unit is 0, or for a random challenge (the
 // coordinator's own, see challenge.go).
 func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
+	if err := protocol.CheckSeal(a.m.chainID, a.m.params.GetChallenges(), tx); err != nil {
+		return TxResult{Err: err}
+	}
 	if ch := tx.GetChallenge(); ch != nil {
 		if err := checkChallenge(tx.GetRequest(), ch); err != nil {
 			return TxResult{Err: err}
 		}
-		return a.openRound(tx.GetRequest(), nil, ch)
+		return a.openRound(tx.GetRequest(), nil, ch, nil)
+	}
+	if s := tx.GetSeal(); s != nil {
+		// Free like the single-node coordinator's challenges, which a
+		// sealed round may be: the challenger (a replica) is trusted by the
+		// genesis to seal only challenges and the rounds its API admits.
+		return a.openRound(tx.GetRequest(), nil, nil, s)
 	}
 	if fee := a.m.params.Staking.FeePerWorkUnit; fee > 0 {
 		return TxResult{Err: fmt.Errorf("%w: staking.fee_per_work_unit is %d: submit the round as a signed submit_round transaction", ErrPaymentRequired, fee)}
 	}
-	return a.openRound(tx.GetRequest(), nil, nil)
+	return a.openRound(tx.GetRequest(), nil, nil, nil)
 }
 
 // openRound validates a request, draws its committee and opens the round.
@@ -244,7 +266,9 @@ func (a *applier) submitRound(tx *lightkeeperv1.SubmitRoundTx) TxResult {
 // else can fail; its error refuses the round. challenge, when not nil,
 // makes it a random challenge: its committee may come from the candidates
 // instead of the active set, and its votes are judged by the answer.
-func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint64) error, challenge *lightkeeperv1.ChallengeAnswer) TxResult {
+// seal, when not nil, is the round's ChallengeSeal (reveal.go): its
+// candidates flag draws from the candidates like a challenge's.
+func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint64) error, challenge *lightkeeperv1.ChallengeAnswer, seal *lightkeeperv1.ChallengeSeal) TxResult {
 	m := a.m
 	if req == nil {
 		return TxResult{Err: fmt.Errorf("%w: submit_round.request: missing", ErrInvalidRequest)}
@@ -297,7 +321,8 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		eligible *protocol.EligibleList
 		err      error
 	)
-	if challenge.GetCandidates() {
+	candidates := challenge.GetCandidates() || seal.GetCandidates()
+	if candidates {
 		eligible, err = protocol.NewEligibleList(protocol.Weights(m.candidates(), p))
 	} else {
 		eligible, err = m.eligibleWeights()
@@ -306,7 +331,7 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 		return TxResult{RoundID: id, Err: err}
 	}
 	weights := eligible.Keepers()
-	rule, err := protocol.CommitteeRule(p, kind, weights, challenge.GetCandidates())
+	rule, err := protocol.CommitteeRule(p, kind, weights, candidates)
 	if err != nil {
 		return TxResult{RoundID: id, Err: err}
 	}
@@ -338,6 +363,9 @@ func (a *applier) openRound(req *lightkeeperv1.RoundRequest, pay func(units uint
 	}
 	if challenge != nil {
 		r.Challenge = proto.Clone(challenge).(*lightkeeperv1.ChallengeAnswer)
+	}
+	if seal != nil {
+		r.Seal = proto.Clone(seal).(*lightkeeperv1.ChallengeSeal)
 	}
 	o := newOpenRound(r)
 	m.rounds[id] = o

@@ -30,7 +30,6 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/keeper"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
-	"github.com/lightkeeper-net/lightkeeper/protocol"
 )
 
 // Options configure a replicated devnet. Zero values are sensible.
@@ -185,12 +184,13 @@ func cmpOr[T comparable](v, def T) T {
 func (n *Net) loadOrInit(o Options) error {
 	home0 := filepath.Join(n.Dir, "replica-0")
 	if _, err := os.Stat(home0); err != nil {
-		keys, g, err := setup.InitWith(n.Dir, "lightkeeper-replicanet", o.Keepers, protocol.DefaultReplicatedParams())
+		params, challengers := replica.ReplicatedParams(o.Replicas)
+		keys, g, err := setup.InitWith(n.Dir, "lightkeeper-replicanet", o.Keepers, params)
 		if err != nil {
 			return err
 		}
 		if _, err := replica.InitTestnet(replica.TestnetOptions{
-			Dir: n.Dir, Replicas: o.Replicas, Genesis: g, TimeoutCommit: o.TimeoutCommit, Metrics: true,
+			Dir: n.Dir, Replicas: o.Replicas, Genesis: g, TimeoutCommit: o.TimeoutCommit, Metrics: true, ChallengerKeys: challengers,
 			TimeoutPropose: time.Second,
 		}); err != nil {
 			return err

@@ -505,7 +505,13 @@ type ConsensusParams struct {
 	// chain needs, where no single process sees every keeper's connection.
 	// Absent: the chain takes no KeeperSessionTx and online status comes
 	// only from SetKeeperOnline (the single-node coordinator's sessions).
-	Sessions      *SessionParams `protobuf:"bytes,21,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	Sessions *SessionParams `protobuf:"bytes,21,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	// Random challenges on a replicated chain (commit-reveal): the keys
+	// that may seal rounds and reveal challenges, and the reveal rules.
+	// Absent: no SubmitRoundTx may carry a seal and no RevealChallengeTx is
+	// accepted (the single-node coordinator, the sole orderer, puts its
+	// answer in SubmitRoundTx.challenge, which never crosses a mempool).
+	Challenges    *ChallengeRules `protobuf:"bytes,22,opt,name=challenges,proto3" json:"challenges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -687,6 +693,82 @@ func (x *ConsensusParams) GetSessions() *SessionParams {
 	return nil
 }
 
+func (x *ConsensusParams) GetChallenges() *ChallengeRules {
+	if x != nil {
+		return x.Challenges
+	}
+	return nil
+}
+
+// ChallengeRules are the rules of sealed random challenges
+// (docs/design.md §8). On a chain that sets them every SubmitRoundTx
+// carries a ChallengeSeal by one of the challengers.
+type ChallengeRules struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ed25519 public keys (32 bytes each, distinct): the replicas' challenger
+	// keys.
+	Challengers [][]byte `protobuf:"bytes,1,rep,name=challengers,proto3" json:"challengers,omitempty"`
+	// How long after the block that closed a sealed round its reveal is
+	// accepted.
+	RevealWindow *durationpb.Duration `protobuf:"bytes,2,opt,name=reveal_window,json=revealWindow,proto3" json:"reveal_window,omitempty"`
+	// Accepted reveals per challenger per hour of block time (hours counted
+	// from the Unix epoch): the bound on what a Byzantine challenger can do.
+	MaxRevealsPerHour uint32 `protobuf:"varint,3,opt,name=max_reveals_per_hour,json=maxRevealsPerHour,proto3" json:"max_reveals_per_hour,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ChallengeRules) Reset() {
+	*x = ChallengeRules{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeRules) ProtoMessage() {}
+
+func (x *ChallengeRules) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeRules.ProtoReflect.Descriptor instead.
+func (*ChallengeRules) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ChallengeRules) GetChallengers() [][]byte {
+	if x != nil {
+		return x.Challengers
+	}
+	return nil
+}
+
+func (x *ChallengeRules) GetRevealWindow() *durationpb.Duration {
+	if x != nil {
+		return x.RevealWindow
+	}
+	return nil
+}
+
+func (x *ChallengeRules) GetMaxRevealsPerHour() uint32 {
+	if x != nil {
+		return x.MaxRevealsPerHour
+	}
+	return 0
+}
+
 // SessionParams are the rules of keeper sessions kept as chain state.
 type SessionParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -701,7 +783,7 @@ type SessionParams struct {
 
 func (x *SessionParams) Reset() {
 	*x = SessionParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +795,7 @@ func (x *SessionParams) String() string {
 func (*SessionParams) ProtoMessage() {}
 
 func (x *SessionParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[1]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +808,7 @@ func (x *SessionParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionParams.ProtoReflect.Descriptor instead.
 func (*SessionParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SessionParams) GetTtl() *durationpb.Duration {
@@ -761,7 +843,7 @@ type SizeLimits struct {
 
 func (x *SizeLimits) Reset() {
 	*x = SizeLimits{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +855,7 @@ func (x *SizeLimits) String() string {
 func (*SizeLimits) ProtoMessage() {}
 
 func (x *SizeLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[2]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +868,7 @@ func (x *SizeLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SizeLimits.ProtoReflect.Descriptor instead.
 func (*SizeLimits) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SizeLimits) GetMaxVerifyingKeyBytes() uint32 {
@@ -844,7 +926,7 @@ type ComputeParams struct {
 
 func (x *ComputeParams) Reset() {
 	*x = ComputeParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +938,7 @@ func (x *ComputeParams) String() string {
 func (*ComputeParams) ProtoMessage() {}
 
 func (x *ComputeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[3]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +951,7 @@ func (x *ComputeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeParams.ProtoReflect.Descriptor instead.
 func (*ComputeParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ComputeParams) GetMaxModuleBytes() uint64 {
@@ -970,7 +1052,7 @@ type StakingParams struct {
 
 func (x *StakingParams) Reset() {
 	*x = StakingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1064,7 @@ func (x *StakingParams) String() string {
 func (*StakingParams) ProtoMessage() {}
 
 func (x *StakingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[4]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1077,7 @@ func (x *StakingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StakingParams.ProtoReflect.Descriptor instead.
 func (*StakingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StakingParams) GetMinSelfBond() uint64 {
@@ -1131,7 +1213,7 @@ type RewardParams struct {
 
 func (x *RewardParams) Reset() {
 	*x = RewardParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1225,7 @@ func (x *RewardParams) String() string {
 func (*RewardParams) ProtoMessage() {}
 
 func (x *RewardParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[5]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1238,7 @@ func (x *RewardParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RewardParams.ProtoReflect.Descriptor instead.
 func (*RewardParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RewardParams) GetEpochIssuance() uint64 {
@@ -1217,7 +1299,7 @@ type SlashingParams struct {
 
 func (x *SlashingParams) Reset() {
 	*x = SlashingParams{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1311,7 @@ func (x *SlashingParams) String() string {
 func (*SlashingParams) ProtoMessage() {}
 
 func (x *SlashingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[6]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1324,7 @@ func (x *SlashingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlashingParams.ProtoReflect.Descriptor instead.
 func (*SlashingParams) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SlashingParams) GetSlashIncorrectBps() uint32 {
@@ -1311,7 +1393,7 @@ type ProofRequest struct {
 
 func (x *ProofRequest) Reset() {
 	*x = ProofRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1405,7 @@ func (x *ProofRequest) String() string {
 func (*ProofRequest) ProtoMessage() {}
 
 func (x *ProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[7]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1418,7 @@ func (x *ProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofRequest.ProtoReflect.Descriptor instead.
 func (*ProofRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ProofRequest) GetScheme() Scheme {
@@ -1390,7 +1472,7 @@ type ComputeRequest struct {
 
 func (x *ComputeRequest) Reset() {
 	*x = ComputeRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1484,7 @@ func (x *ComputeRequest) String() string {
 func (*ComputeRequest) ProtoMessage() {}
 
 func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[8]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1497,7 @@ func (x *ComputeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeRequest.ProtoReflect.Descriptor instead.
 func (*ComputeRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ComputeRequest) GetProgramId() string {
@@ -1461,7 +1543,7 @@ type WithdrawalRequest struct {
 
 func (x *WithdrawalRequest) Reset() {
 	*x = WithdrawalRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1555,7 @@ func (x *WithdrawalRequest) String() string {
 func (*WithdrawalRequest) ProtoMessage() {}
 
 func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[9]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1568,7 @@ func (x *WithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WithdrawalRequest) GetRoot() []byte {
@@ -1542,7 +1624,7 @@ type RoundRequest struct {
 
 func (x *RoundRequest) Reset() {
 	*x = RoundRequest{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1636,7 @@ func (x *RoundRequest) String() string {
 func (*RoundRequest) ProtoMessage() {}
 
 func (x *RoundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[10]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1649,7 @@ func (x *RoundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundRequest.ProtoReflect.Descriptor instead.
 func (*RoundRequest) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RoundRequest) GetPayload() isRoundRequest_Payload {
@@ -1660,7 +1742,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1672,7 +1754,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[11]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1685,7 +1767,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Vote) GetRoundId() string {
@@ -1760,7 +1842,7 @@ type ComputeResult struct {
 
 func (x *ComputeResult) Reset() {
 	*x = ComputeResult{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1854,7 @@ func (x *ComputeResult) String() string {
 func (*ComputeResult) ProtoMessage() {}
 
 func (x *ComputeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[12]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1867,7 @@ func (x *ComputeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeResult.ProtoReflect.Descriptor instead.
 func (*ComputeResult) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ComputeResult) GetOutputHash() []byte {
@@ -1834,7 +1916,7 @@ type WeightedKeeper struct {
 
 func (x *WeightedKeeper) Reset() {
 	*x = WeightedKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1846,7 +1928,7 @@ func (x *WeightedKeeper) String() string {
 func (*WeightedKeeper) ProtoMessage() {}
 
 func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[13]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1859,7 +1941,7 @@ func (x *WeightedKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedKeeper.ProtoReflect.Descriptor instead.
 func (*WeightedKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WeightedKeeper) GetKeeperId() string {
@@ -1891,7 +1973,7 @@ type EligibleList struct {
 
 func (x *EligibleList) Reset() {
 	*x = EligibleList{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +1985,7 @@ func (x *EligibleList) String() string {
 func (*EligibleList) ProtoMessage() {}
 
 func (x *EligibleList) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[14]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +1998,7 @@ func (x *EligibleList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EligibleList.ProtoReflect.Descriptor instead.
 func (*EligibleList) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EligibleList) GetHash() []byte {
@@ -1982,14 +2064,16 @@ type Round struct {
 	SeedBlock *BlockHeader `protobuf:"bytes,24,opt,name=seed_block,json=seedBlock,proto3" json:"seed_block,omitempty"`
 	// protocol.EligibleListHash of the eligible list (32 bytes); the list
 	// itself is stored once under it (EligibleList).
-	EligibleHash  []byte `protobuf:"bytes,25,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
+	EligibleHash []byte `protobuf:"bytes,25,opt,name=eligible_hash,json=eligibleHash,proto3" json:"eligible_hash,omitempty"`
+	// The submission's ChallengeSeal, on a chain with params.challenges.
+	Seal          *ChallengeSeal `protobuf:"bytes,26,opt,name=seal,proto3" json:"seal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
 	*x = Round{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2085,7 @@ func (x *Round) String() string {
 func (*Round) ProtoMessage() {}
 
 func (x *Round) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[15]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2098,7 @@ func (x *Round) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Round.ProtoReflect.Descriptor instead.
 func (*Round) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Round) GetId() string {
@@ -2192,6 +2276,13 @@ func (x *Round) GetEligibleHash() []byte {
 	return nil
 }
 
+func (x *Round) GetSeal() *ChallengeSeal {
+	if x != nil {
+		return x.Seal
+	}
+	return nil
+}
+
 // Certificate is the self-contained record of a decided round: with the
 // keepers' public keys (their ids) and the chain's consensus parameters
 // (or a pinned params hash) anyone can check it offline (lightkeeper
@@ -2244,7 +2335,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2347,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[16]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2360,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Certificate) GetChainId() string {
@@ -2413,7 +2504,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2516,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[17]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2529,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Evidence) GetKeeperId() string {
@@ -2550,7 +2641,7 @@ type Keeper struct {
 
 func (x *Keeper) Reset() {
 	*x = Keeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2562,7 +2653,7 @@ func (x *Keeper) String() string {
 func (*Keeper) ProtoMessage() {}
 
 func (x *Keeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[18]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2575,7 +2666,7 @@ func (x *Keeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keeper.ProtoReflect.Descriptor instead.
 func (*Keeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Keeper) GetId() string {
@@ -2870,7 +2961,7 @@ type Program struct {
 
 func (x *Program) Reset() {
 	*x = Program{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2882,7 +2973,7 @@ func (x *Program) String() string {
 func (*Program) ProtoMessage() {}
 
 func (x *Program) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[19]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2895,7 +2986,7 @@ func (x *Program) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Program.ProtoReflect.Descriptor instead.
 func (*Program) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Program) GetId() string {
@@ -2983,7 +3074,7 @@ type VerifyingKey struct {
 
 func (x *VerifyingKey) Reset() {
 	*x = VerifyingKey{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2995,7 +3086,7 @@ func (x *VerifyingKey) String() string {
 func (*VerifyingKey) ProtoMessage() {}
 
 func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[20]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3008,7 +3099,7 @@ func (x *VerifyingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyingKey.ProtoReflect.Descriptor instead.
 func (*VerifyingKey) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *VerifyingKey) GetId() string {
@@ -3069,6 +3160,7 @@ type Transaction struct {
 	//	*Transaction_Signed
 	//	*Transaction_RegisterProgram
 	//	*Transaction_KeeperSession
+	//	*Transaction_RevealChallenge
 	Kind          isTransaction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3076,7 +3168,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3180,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[21]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3193,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Transaction) GetKind() isTransaction_Kind {
@@ -3183,6 +3275,15 @@ func (x *Transaction) GetKeeperSession() *KeeperSessionTx {
 	return nil
 }
 
+func (x *Transaction) GetRevealChallenge() *RevealChallengeTx {
+	if x != nil {
+		if x, ok := x.Kind.(*Transaction_RevealChallenge); ok {
+			return x.RevealChallenge
+		}
+	}
+	return nil
+}
+
 type isTransaction_Kind interface {
 	isTransaction_Kind()
 }
@@ -3221,6 +3322,10 @@ type Transaction_KeeperSession struct {
 	KeeperSession *KeeperSessionTx `protobuf:"bytes,8,opt,name=keeper_session,json=keeperSession,proto3,oneof"`
 }
 
+type Transaction_RevealChallenge struct {
+	RevealChallenge *RevealChallengeTx `protobuf:"bytes,9,opt,name=reveal_challenge,json=revealChallenge,proto3,oneof"`
+}
+
 func (*Transaction_SubmitRound) isTransaction_Kind() {}
 
 func (*Transaction_RegisterVerifyingKey) isTransaction_Kind() {}
@@ -3237,6 +3342,8 @@ func (*Transaction_RegisterProgram) isTransaction_Kind() {}
 
 func (*Transaction_KeeperSession) isTransaction_Kind() {}
 
+func (*Transaction_RevealChallenge) isTransaction_Kind() {}
+
 // SignedTx is a client's transaction. body is the serialized TxBody (see
 // staking.proto) exactly as signed; public_key is the signer's ed25519 key
 // (its account id is the key in hex); the signature covers
@@ -3252,7 +3359,7 @@ type SignedTx struct {
 
 func (x *SignedTx) Reset() {
 	*x = SignedTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3264,7 +3371,7 @@ func (x *SignedTx) String() string {
 func (*SignedTx) ProtoMessage() {}
 
 func (x *SignedTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[22]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3277,7 +3384,7 @@ func (x *SignedTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedTx.ProtoReflect.Descriptor instead.
 func (*SignedTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SignedTx) GetBody() []byte {
@@ -3309,14 +3416,19 @@ type SubmitRoundTx struct {
 	// it in the round and records the transaction in the block without it,
 	// so the ledger shows the submission exactly like a client's until the
 	// round closes and the block that closes it reveals the answer.
-	Challenge     *ChallengeAnswer `protobuf:"bytes,2,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	Challenge *ChallengeAnswer `protobuf:"bytes,2,opt,name=challenge,proto3" json:"challenge,omitempty"`
+	// Required on a chain with params.challenges (and refused elsewhere):
+	// the challenger's commitment to the answer of a challenge, or to
+	// nothing for a client round, so that the two look alike until a
+	// RevealChallengeTx opens the commitment.
+	Seal          *ChallengeSeal `protobuf:"bytes,3,opt,name=seal,proto3" json:"seal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitRoundTx) Reset() {
 	*x = SubmitRoundTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3328,7 +3440,7 @@ func (x *SubmitRoundTx) String() string {
 func (*SubmitRoundTx) ProtoMessage() {}
 
 func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[23]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3341,7 +3453,7 @@ func (x *SubmitRoundTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRoundTx.ProtoReflect.Descriptor instead.
 func (*SubmitRoundTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubmitRoundTx) GetRequest() *RoundRequest {
@@ -3358,6 +3470,277 @@ func (x *SubmitRoundTx) GetChallenge() *ChallengeAnswer {
 	return nil
 }
 
+func (x *SubmitRoundTx) GetSeal() *ChallengeSeal {
+	if x != nil {
+		return x.Seal
+	}
+	return nil
+}
+
+// ChallengeSeal is a challenger's signed commitment on a round
+// (protocol.ChallengeCommitment, protocol.SealSignBytes).
+type ChallengeSeal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The challenger's ed25519 public key (32 bytes), listed in
+	// params.challenges.challengers.
+	Challenger []byte `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	// SHA-256("lightkeeper/challenge/commit/v1\x00" || deterministic
+	// protobuf of the ChallengeAnswer || 32-byte salt) for a challenge; 32
+	// random bytes that open to nothing for a client round.
+	Commitment []byte `protobuf:"bytes,2,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	// The challenger's signature of protocol.SealSignBytes(chain id,
+	// request, commitment, candidates).
+	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The committee is drawn from the candidates (keepers outside the active
+	// set). Visible (the committee shows it anyway) and signed; only a
+	// challenger can set it.
+	Candidates    bool `protobuf:"varint,4,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengeSeal) Reset() {
+	*x = ChallengeSeal{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengeSeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengeSeal) ProtoMessage() {}
+
+func (x *ChallengeSeal) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengeSeal.ProtoReflect.Descriptor instead.
+func (*ChallengeSeal) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ChallengeSeal) GetChallenger() []byte {
+	if x != nil {
+		return x.Challenger
+	}
+	return nil
+}
+
+func (x *ChallengeSeal) GetCommitment() []byte {
+	if x != nil {
+		return x.Commitment
+	}
+	return nil
+}
+
+func (x *ChallengeSeal) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *ChallengeSeal) GetCandidates() bool {
+	if x != nil {
+		return x.Candidates
+	}
+	return false
+}
+
+// RevealChallengeTx opens the seal of a closed round: the round was a
+// random challenge with this answer. Unsigned: the seal's commitment
+// binds the answer and the salt to the challenger that signed it.
+type RevealChallengeTx struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RoundId string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	Answer  *ChallengeAnswer       `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	// 32 bytes.
+	Salt          []byte `protobuf:"bytes,3,opt,name=salt,proto3" json:"salt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevealChallengeTx) Reset() {
+	*x = RevealChallengeTx{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevealChallengeTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevealChallengeTx) ProtoMessage() {}
+
+func (x *RevealChallengeTx) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevealChallengeTx.ProtoReflect.Descriptor instead.
+func (*RevealChallengeTx) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RevealChallengeTx) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *RevealChallengeTx) GetAnswer() *ChallengeAnswer {
+	if x != nil {
+		return x.Answer
+	}
+	return nil
+}
+
+func (x *RevealChallengeTx) GetSalt() []byte {
+	if x != nil {
+		return x.Salt
+	}
+	return nil
+}
+
+// PendingReveal is a closed sealed round whose reveal window is still
+// open (kept by the state machine until closed_unix_milli +
+// params.challenges.reveal_window): the round as it closed, with
+// round.challenge set once revealed.
+type PendingReveal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Round *Round                 `protobuf:"bytes,1,opt,name=round,proto3" json:"round,omitempty"`
+	// Block time of the block that closed it, unix ms.
+	ClosedUnixMilli int64 `protobuf:"varint,2,opt,name=closed_unix_milli,json=closedUnixMilli,proto3" json:"closed_unix_milli,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PendingReveal) Reset() {
+	*x = PendingReveal{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingReveal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingReveal) ProtoMessage() {}
+
+func (x *PendingReveal) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingReveal.ProtoReflect.Descriptor instead.
+func (*PendingReveal) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PendingReveal) GetRound() *Round {
+	if x != nil {
+		return x.Round
+	}
+	return nil
+}
+
+func (x *PendingReveal) GetClosedUnixMilli() int64 {
+	if x != nil {
+		return x.ClosedUnixMilli
+	}
+	return 0
+}
+
+// ChallengerQuota counts one challenger's accepted reveals in one hour of
+// block time (params.challenges.max_reveals_per_hour).
+type ChallengerQuota struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Challenger []byte                 `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	// unix ms / 3,600,000 of the block time.
+	Hour          int64  `protobuf:"varint,2,opt,name=hour,proto3" json:"hour,omitempty"`
+	Reveals       uint32 `protobuf:"varint,3,opt,name=reveals,proto3" json:"reveals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengerQuota) Reset() {
+	*x = ChallengerQuota{}
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengerQuota) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengerQuota) ProtoMessage() {}
+
+func (x *ChallengerQuota) ProtoReflect() protoreflect.Message {
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengerQuota.ProtoReflect.Descriptor instead.
+func (*ChallengerQuota) Descriptor() ([]byte, []int) {
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ChallengerQuota) GetChallenger() []byte {
+	if x != nil {
+		return x.Challenger
+	}
+	return nil
+}
+
+func (x *ChallengerQuota) GetHour() int64 {
+	if x != nil {
+		return x.Hour
+	}
+	return 0
+}
+
+func (x *ChallengerQuota) GetReveals() uint32 {
+	if x != nil {
+		return x.Reveals
+	}
+	return 0
+}
+
 // RegisterVerifyingKeyTx registers a verifying key. The state machine
 // parses the key itself and takes its public input count from it; a
 // transaction carries no fact about the key but the key.
@@ -3372,7 +3755,7 @@ type RegisterVerifyingKeyTx struct {
 
 func (x *RegisterVerifyingKeyTx) Reset() {
 	*x = RegisterVerifyingKeyTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3384,7 +3767,7 @@ func (x *RegisterVerifyingKeyTx) String() string {
 func (*RegisterVerifyingKeyTx) ProtoMessage() {}
 
 func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[24]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3397,7 +3780,7 @@ func (x *RegisterVerifyingKeyTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterVerifyingKeyTx.ProtoReflect.Descriptor instead.
 func (*RegisterVerifyingKeyTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RegisterVerifyingKeyTx) GetScheme() Scheme {
@@ -3433,7 +3816,7 @@ type RegisterProgramTx struct {
 
 func (x *RegisterProgramTx) Reset() {
 	*x = RegisterProgramTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +3828,7 @@ func (x *RegisterProgramTx) String() string {
 func (*RegisterProgramTx) ProtoMessage() {}
 
 func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[25]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +3841,7 @@ func (x *RegisterProgramTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterProgramTx.ProtoReflect.Descriptor instead.
 func (*RegisterProgramTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RegisterProgramTx) GetModule() []byte {
@@ -3479,7 +3862,7 @@ type RegisterKeeperTx struct {
 
 func (x *RegisterKeeperTx) Reset() {
 	*x = RegisterKeeperTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3491,7 +3874,7 @@ func (x *RegisterKeeperTx) String() string {
 func (*RegisterKeeperTx) ProtoMessage() {}
 
 func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[26]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3504,7 +3887,7 @@ func (x *RegisterKeeperTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterKeeperTx.ProtoReflect.Descriptor instead.
 func (*RegisterKeeperTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RegisterKeeperTx) GetKeeperId() string {
@@ -3533,7 +3916,7 @@ type SetKeeperOnlineTx struct {
 
 func (x *SetKeeperOnlineTx) Reset() {
 	*x = SetKeeperOnlineTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3545,7 +3928,7 @@ func (x *SetKeeperOnlineTx) String() string {
 func (*SetKeeperOnlineTx) ProtoMessage() {}
 
 func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[27]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3558,7 +3941,7 @@ func (x *SetKeeperOnlineTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetKeeperOnlineTx.ProtoReflect.Descriptor instead.
 func (*SetKeeperOnlineTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetKeeperOnlineTx) GetKeeperId() string {
@@ -3592,7 +3975,7 @@ type KeeperSessionTx struct {
 
 func (x *KeeperSessionTx) Reset() {
 	*x = KeeperSessionTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3604,7 +3987,7 @@ func (x *KeeperSessionTx) String() string {
 func (*KeeperSessionTx) ProtoMessage() {}
 
 func (x *KeeperSessionTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[28]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3617,7 +4000,7 @@ func (x *KeeperSessionTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeeperSessionTx.ProtoReflect.Descriptor instead.
 func (*KeeperSessionTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *KeeperSessionTx) GetKeeperId() string {
@@ -3651,7 +4034,7 @@ type CastVoteTx struct {
 
 func (x *CastVoteTx) Reset() {
 	*x = CastVoteTx{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3663,7 +4046,7 @@ func (x *CastVoteTx) String() string {
 func (*CastVoteTx) ProtoMessage() {}
 
 func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[29]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3676,7 +4059,7 @@ func (x *CastVoteTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastVoteTx.ProtoReflect.Descriptor instead.
 func (*CastVoteTx) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CastVoteTx) GetVote() *Vote {
@@ -3707,7 +4090,7 @@ type BlockHeader struct {
 
 func (x *BlockHeader) Reset() {
 	*x = BlockHeader{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3719,7 +4102,7 @@ func (x *BlockHeader) String() string {
 func (*BlockHeader) ProtoMessage() {}
 
 func (x *BlockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[30]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3732,7 +4115,7 @@ func (x *BlockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockHeader.ProtoReflect.Descriptor instead.
 func (*BlockHeader) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{30}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BlockHeader) GetHeight() uint64 {
@@ -3795,7 +4178,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3807,7 +4190,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[31]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3820,7 +4203,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{31}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Block) GetHeader() *BlockHeader {
@@ -3884,7 +4267,7 @@ type ChallengeAnswer struct {
 
 func (x *ChallengeAnswer) Reset() {
 	*x = ChallengeAnswer{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3896,7 +4279,7 @@ func (x *ChallengeAnswer) String() string {
 func (*ChallengeAnswer) ProtoMessage() {}
 
 func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[32]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3909,7 +4292,7 @@ func (x *ChallengeAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeAnswer.ProtoReflect.Descriptor instead.
 func (*ChallengeAnswer) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{32}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ChallengeAnswer) GetKind() VoteKind {
@@ -3952,7 +4335,7 @@ type ChallengeReveal struct {
 
 func (x *ChallengeReveal) Reset() {
 	*x = ChallengeReveal{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3964,7 +4347,7 @@ func (x *ChallengeReveal) String() string {
 func (*ChallengeReveal) ProtoMessage() {}
 
 func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[33]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3977,7 +4360,7 @@ func (x *ChallengeReveal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeReveal.ProtoReflect.Descriptor instead.
 func (*ChallengeReveal) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{33}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ChallengeReveal) GetRoundId() string {
@@ -4005,7 +4388,7 @@ type GenesisKeeper struct {
 
 func (x *GenesisKeeper) Reset() {
 	*x = GenesisKeeper{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4017,7 +4400,7 @@ func (x *GenesisKeeper) String() string {
 func (*GenesisKeeper) ProtoMessage() {}
 
 func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[34]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4030,7 +4413,7 @@ func (x *GenesisKeeper) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisKeeper.ProtoReflect.Descriptor instead.
 func (*GenesisKeeper) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{34}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GenesisKeeper) GetKeeperId() string {
@@ -4058,7 +4441,7 @@ type GenesisBalance struct {
 
 func (x *GenesisBalance) Reset() {
 	*x = GenesisBalance{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4070,7 +4453,7 @@ func (x *GenesisBalance) String() string {
 func (*GenesisBalance) ProtoMessage() {}
 
 func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[35]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4083,7 +4466,7 @@ func (x *GenesisBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisBalance.ProtoReflect.Descriptor instead.
 func (*GenesisBalance) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{35}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GenesisBalance) GetAccountId() string {
@@ -4123,7 +4506,7 @@ type Genesis struct {
 
 func (x *Genesis) Reset() {
 	*x = Genesis{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4135,7 +4518,7 @@ func (x *Genesis) String() string {
 func (*Genesis) ProtoMessage() {}
 
 func (x *Genesis) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[36]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4148,7 +4531,7 @@ func (x *Genesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Genesis.ProtoReflect.Descriptor instead.
 func (*Genesis) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{36}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Genesis) GetChainId() string {
@@ -4209,7 +4592,7 @@ type ProofTask struct {
 
 func (x *ProofTask) Reset() {
 	*x = ProofTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4221,7 +4604,7 @@ func (x *ProofTask) String() string {
 func (*ProofTask) ProtoMessage() {}
 
 func (x *ProofTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[37]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4234,7 +4617,7 @@ func (x *ProofTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProofTask.ProtoReflect.Descriptor instead.
 func (*ProofTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{37}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ProofTask) GetScheme() Scheme {
@@ -4300,7 +4683,7 @@ type ComputeTask struct {
 
 func (x *ComputeTask) Reset() {
 	*x = ComputeTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4312,7 +4695,7 @@ func (x *ComputeTask) String() string {
 func (*ComputeTask) ProtoMessage() {}
 
 func (x *ComputeTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[38]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4325,7 +4708,7 @@ func (x *ComputeTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeTask.ProtoReflect.Descriptor instead.
 func (*ComputeTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{38}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ComputeTask) GetProgramId() string {
@@ -4389,7 +4772,7 @@ type WithdrawalTask struct {
 
 func (x *WithdrawalTask) Reset() {
 	*x = WithdrawalTask{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4401,7 +4784,7 @@ func (x *WithdrawalTask) String() string {
 func (*WithdrawalTask) ProtoMessage() {}
 
 func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[39]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4414,7 +4797,7 @@ func (x *WithdrawalTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalTask.ProtoReflect.Descriptor instead.
 func (*WithdrawalTask) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{39}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WithdrawalTask) GetRequest() *WithdrawalRequest {
@@ -4470,7 +4853,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4482,7 +4865,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[40]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4495,7 +4878,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{40}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Task) GetRoundId() string {
@@ -4592,7 +4975,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4604,7 +4987,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[41]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4617,7 +5000,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{41}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *StateMeta) GetChainId() string {
@@ -4680,7 +5063,7 @@ type ShieldedPool struct {
 
 func (x *ShieldedPool) Reset() {
 	*x = ShieldedPool{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4692,7 +5075,7 @@ func (x *ShieldedPool) String() string {
 func (*ShieldedPool) ProtoMessage() {}
 
 func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[42]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4705,7 +5088,7 @@ func (x *ShieldedPool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShieldedPool.ProtoReflect.Descriptor instead.
 func (*ShieldedPool) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{42}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ShieldedPool) GetVerifyingKeyId() string {
@@ -4759,7 +5142,7 @@ type PoolLeaf struct {
 
 func (x *PoolLeaf) Reset() {
 	*x = PoolLeaf{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4771,7 +5154,7 @@ func (x *PoolLeaf) String() string {
 func (*PoolLeaf) ProtoMessage() {}
 
 func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[43]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4784,7 +5167,7 @@ func (x *PoolLeaf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolLeaf.ProtoReflect.Descriptor instead.
 func (*PoolLeaf) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{43}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PoolLeaf) GetIndex() uint64 {
@@ -4831,7 +5214,7 @@ type SpentNullifier struct {
 
 func (x *SpentNullifier) Reset() {
 	*x = SpentNullifier{}
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4843,7 +5226,7 @@ func (x *SpentNullifier) String() string {
 func (*SpentNullifier) ProtoMessage() {}
 
 func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
-	mi := &file_lightkeeper_v1_types_proto_msgTypes[44]
+	mi := &file_lightkeeper_v1_types_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4856,7 +5239,7 @@ func (x *SpentNullifier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpentNullifier.ProtoReflect.Descriptor instead.
 func (*SpentNullifier) Descriptor() ([]byte, []int) {
-	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{44}
+	return file_lightkeeper_v1_types_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SpentNullifier) GetNullifier() []byte {
@@ -4905,7 +5288,7 @@ var File_lightkeeper_v1_types_proto protoreflect.FileDescriptor
 
 const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\b\n" +
+	"\x1alightkeeper/v1/types.proto\x12\x0elightkeeper.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\t\n" +
 	"\x0fConsensusParams\x12\x1c\n" +
 	"\tthreshold\x18\x01 \x01(\rR\tthreshold\x12)\n" +
 	"\x10total_validators\x18\x02 \x01(\rR\x0ftotalValidators\x12-\n" +
@@ -4929,7 +5312,14 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\acompute\x18\x13 \x01(\v2\x1d.lightkeeper.v1.ComputeParamsR\acompute\x12;\n" +
 	"\vsize_limits\x18\x14 \x01(\v2\x1a.lightkeeper.v1.SizeLimitsR\n" +
 	"sizeLimits\x129\n" +
-	"\bsessions\x18\x15 \x01(\v2\x1d.lightkeeper.v1.SessionParamsR\bsessions\"k\n" +
+	"\bsessions\x18\x15 \x01(\v2\x1d.lightkeeper.v1.SessionParamsR\bsessions\x12>\n" +
+	"\n" +
+	"challenges\x18\x16 \x01(\v2\x1e.lightkeeper.v1.ChallengeRulesR\n" +
+	"challenges\"\xa3\x01\n" +
+	"\x0eChallengeRules\x12 \n" +
+	"\vchallengers\x18\x01 \x03(\fR\vchallengers\x12>\n" +
+	"\rreveal_window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\frevealWindow\x12/\n" +
+	"\x14max_reveals_per_hour\x18\x03 \x01(\rR\x11maxRevealsPerHour\"k\n" +
 	"\rSessionParams\x12+\n" +
 	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12-\n" +
 	"\x04skew\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x04skew\"\xcc\x01\n" +
@@ -5027,7 +5417,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x06weight\x18\x02 \x01(\x04R\x06weight\"\\\n" +
 	"\fEligibleList\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x128\n" +
-	"\akeepers\x18\x02 \x03(\v2\x1e.lightkeeper.v1.WeightedKeeperR\akeepers\"\xc7\b\n" +
+	"\akeepers\x18\x02 \x03(\v2\x1e.lightkeeper.v1.WeightedKeeperR\akeepers\"\xfa\b\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x19.lightkeeper.v1.RoundKindR\x04kind\x126\n" +
@@ -5059,7 +5449,8 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\tchallenge\x18\x17 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x12:\n" +
 	"\n" +
 	"seed_block\x18\x18 \x01(\v2\x1b.lightkeeper.v1.BlockHeaderR\tseedBlock\x12#\n" +
-	"\religible_hash\x18\x19 \x01(\fR\feligibleHash\"\xf4\x05\n" +
+	"\religible_hash\x18\x19 \x01(\fR\feligibleHash\x121\n" +
+	"\x04seal\x18\x1a \x01(\v2\x1d.lightkeeper.v1.ChallengeSealR\x04seal\"\xf4\x05\n" +
 	"\vCertificate\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
 	"\bround_id\x18\x02 \x01(\tR\aroundId\x12-\n" +
@@ -5161,7 +5552,7 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\x05curve\x18\x03 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
 	"\x03key\x18\x04 \x01(\fR\x03key\x12*\n" +
 	"\x11num_public_inputs\x18\x05 \x01(\rR\x0fnumPublicInputs\x12+\n" +
-	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\xe0\x04\n" +
+	"\x11registered_height\x18\x06 \x01(\x04R\x10registeredHeight\"\xb0\x05\n" +
 	"\vTransaction\x12B\n" +
 	"\fsubmit_round\x18\x01 \x01(\v2\x1d.lightkeeper.v1.SubmitRoundTxH\x00R\vsubmitRound\x12^\n" +
 	"\x16register_verifying_key\x18\x02 \x01(\v2&.lightkeeper.v1.RegisterVerifyingKeyTxH\x00R\x14registerVerifyingKey\x12K\n" +
@@ -5170,16 +5561,42 @@ const file_lightkeeper_v1_types_proto_rawDesc = "" +
 	"\tcast_vote\x18\x05 \x01(\v2\x1a.lightkeeper.v1.CastVoteTxH\x00R\bcastVote\x122\n" +
 	"\x06signed\x18\x06 \x01(\v2\x18.lightkeeper.v1.SignedTxH\x00R\x06signed\x12N\n" +
 	"\x10register_program\x18\a \x01(\v2!.lightkeeper.v1.RegisterProgramTxH\x00R\x0fregisterProgram\x12H\n" +
-	"\x0ekeeper_session\x18\b \x01(\v2\x1f.lightkeeper.v1.KeeperSessionTxH\x00R\rkeeperSessionB\x06\n" +
+	"\x0ekeeper_session\x18\b \x01(\v2\x1f.lightkeeper.v1.KeeperSessionTxH\x00R\rkeeperSession\x12N\n" +
+	"\x10reveal_challenge\x18\t \x01(\v2!.lightkeeper.v1.RevealChallengeTxH\x00R\x0frevealChallengeB\x06\n" +
 	"\x04kind\"[\n" +
 	"\bSignedTx\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x86\x01\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xb9\x01\n" +
 	"\rSubmitRoundTx\x126\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.lightkeeper.v1.RoundRequestR\arequest\x12=\n" +
-	"\tchallenge\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\"\xa0\x01\n" +
+	"\tchallenge\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\tchallenge\x121\n" +
+	"\x04seal\x18\x03 \x01(\v2\x1d.lightkeeper.v1.ChallengeSealR\x04seal\"\x8d\x01\n" +
+	"\rChallengeSeal\x12\x1e\n" +
+	"\n" +
+	"challenger\x18\x01 \x01(\fR\n" +
+	"challenger\x12\x1e\n" +
+	"\n" +
+	"commitment\x18\x02 \x01(\fR\n" +
+	"commitment\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\x12\x1e\n" +
+	"\n" +
+	"candidates\x18\x04 \x01(\bR\n" +
+	"candidates\"{\n" +
+	"\x11RevealChallengeTx\x12\x19\n" +
+	"\bround_id\x18\x01 \x01(\tR\aroundId\x127\n" +
+	"\x06answer\x18\x02 \x01(\v2\x1f.lightkeeper.v1.ChallengeAnswerR\x06answer\x12\x12\n" +
+	"\x04salt\x18\x03 \x01(\fR\x04salt\"h\n" +
+	"\rPendingReveal\x12+\n" +
+	"\x05round\x18\x01 \x01(\v2\x15.lightkeeper.v1.RoundR\x05round\x12*\n" +
+	"\x11closed_unix_milli\x18\x02 \x01(\x03R\x0fclosedUnixMilli\"_\n" +
+	"\x0fChallengerQuota\x12\x1e\n" +
+	"\n" +
+	"challenger\x18\x01 \x01(\fR\n" +
+	"challenger\x12\x12\n" +
+	"\x04hour\x18\x02 \x01(\x03R\x04hour\x12\x18\n" +
+	"\areveals\x18\x03 \x01(\rR\areveals\"\xa0\x01\n" +
 	"\x16RegisterVerifyingKeyTx\x12.\n" +
 	"\x06scheme\x18\x01 \x01(\x0e2\x16.lightkeeper.v1.SchemeR\x06scheme\x12+\n" +
 	"\x05curve\x18\x02 \x01(\x0e2\x15.lightkeeper.v1.CurveR\x05curve\x12\x10\n" +
@@ -5358,7 +5775,7 @@ func file_lightkeeper_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_lightkeeper_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_lightkeeper_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(Scheme)(0),                    // 0: lightkeeper.v1.Scheme
 	(Curve)(0),                     // 1: lightkeeper.v1.Curve
@@ -5369,147 +5786,159 @@ var file_lightkeeper_v1_types_proto_goTypes = []any{
 	(RejectReason)(0),              // 6: lightkeeper.v1.RejectReason
 	(ProofFormat)(0),               // 7: lightkeeper.v1.ProofFormat
 	(*ConsensusParams)(nil),        // 8: lightkeeper.v1.ConsensusParams
-	(*SessionParams)(nil),          // 9: lightkeeper.v1.SessionParams
-	(*SizeLimits)(nil),             // 10: lightkeeper.v1.SizeLimits
-	(*ComputeParams)(nil),          // 11: lightkeeper.v1.ComputeParams
-	(*StakingParams)(nil),          // 12: lightkeeper.v1.StakingParams
-	(*RewardParams)(nil),           // 13: lightkeeper.v1.RewardParams
-	(*SlashingParams)(nil),         // 14: lightkeeper.v1.SlashingParams
-	(*ProofRequest)(nil),           // 15: lightkeeper.v1.ProofRequest
-	(*ComputeRequest)(nil),         // 16: lightkeeper.v1.ComputeRequest
-	(*WithdrawalRequest)(nil),      // 17: lightkeeper.v1.WithdrawalRequest
-	(*RoundRequest)(nil),           // 18: lightkeeper.v1.RoundRequest
-	(*Vote)(nil),                   // 19: lightkeeper.v1.Vote
-	(*ComputeResult)(nil),          // 20: lightkeeper.v1.ComputeResult
-	(*WeightedKeeper)(nil),         // 21: lightkeeper.v1.WeightedKeeper
-	(*EligibleList)(nil),           // 22: lightkeeper.v1.EligibleList
-	(*Round)(nil),                  // 23: lightkeeper.v1.Round
-	(*Certificate)(nil),            // 24: lightkeeper.v1.Certificate
-	(*Evidence)(nil),               // 25: lightkeeper.v1.Evidence
-	(*Keeper)(nil),                 // 26: lightkeeper.v1.Keeper
-	(*Program)(nil),                // 27: lightkeeper.v1.Program
-	(*VerifyingKey)(nil),           // 28: lightkeeper.v1.VerifyingKey
-	(*Transaction)(nil),            // 29: lightkeeper.v1.Transaction
-	(*SignedTx)(nil),               // 30: lightkeeper.v1.SignedTx
-	(*SubmitRoundTx)(nil),          // 31: lightkeeper.v1.SubmitRoundTx
-	(*RegisterVerifyingKeyTx)(nil), // 32: lightkeeper.v1.RegisterVerifyingKeyTx
-	(*RegisterProgramTx)(nil),      // 33: lightkeeper.v1.RegisterProgramTx
-	(*RegisterKeeperTx)(nil),       // 34: lightkeeper.v1.RegisterKeeperTx
-	(*SetKeeperOnlineTx)(nil),      // 35: lightkeeper.v1.SetKeeperOnlineTx
-	(*KeeperSessionTx)(nil),        // 36: lightkeeper.v1.KeeperSessionTx
-	(*CastVoteTx)(nil),             // 37: lightkeeper.v1.CastVoteTx
-	(*BlockHeader)(nil),            // 38: lightkeeper.v1.BlockHeader
-	(*Block)(nil),                  // 39: lightkeeper.v1.Block
-	(*ChallengeAnswer)(nil),        // 40: lightkeeper.v1.ChallengeAnswer
-	(*ChallengeReveal)(nil),        // 41: lightkeeper.v1.ChallengeReveal
-	(*GenesisKeeper)(nil),          // 42: lightkeeper.v1.GenesisKeeper
-	(*GenesisBalance)(nil),         // 43: lightkeeper.v1.GenesisBalance
-	(*Genesis)(nil),                // 44: lightkeeper.v1.Genesis
-	(*ProofTask)(nil),              // 45: lightkeeper.v1.ProofTask
-	(*ComputeTask)(nil),            // 46: lightkeeper.v1.ComputeTask
-	(*WithdrawalTask)(nil),         // 47: lightkeeper.v1.WithdrawalTask
-	(*Task)(nil),                   // 48: lightkeeper.v1.Task
-	(*StateMeta)(nil),              // 49: lightkeeper.v1.StateMeta
-	(*ShieldedPool)(nil),           // 50: lightkeeper.v1.ShieldedPool
-	(*PoolLeaf)(nil),               // 51: lightkeeper.v1.PoolLeaf
-	(*SpentNullifier)(nil),         // 52: lightkeeper.v1.SpentNullifier
-	(*durationpb.Duration)(nil),    // 53: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 54: google.protobuf.Timestamp
+	(*ChallengeRules)(nil),         // 9: lightkeeper.v1.ChallengeRules
+	(*SessionParams)(nil),          // 10: lightkeeper.v1.SessionParams
+	(*SizeLimits)(nil),             // 11: lightkeeper.v1.SizeLimits
+	(*ComputeParams)(nil),          // 12: lightkeeper.v1.ComputeParams
+	(*StakingParams)(nil),          // 13: lightkeeper.v1.StakingParams
+	(*RewardParams)(nil),           // 14: lightkeeper.v1.RewardParams
+	(*SlashingParams)(nil),         // 15: lightkeeper.v1.SlashingParams
+	(*ProofRequest)(nil),           // 16: lightkeeper.v1.ProofRequest
+	(*ComputeRequest)(nil),         // 17: lightkeeper.v1.ComputeRequest
+	(*WithdrawalRequest)(nil),      // 18: lightkeeper.v1.WithdrawalRequest
+	(*RoundRequest)(nil),           // 19: lightkeeper.v1.RoundRequest
+	(*Vote)(nil),                   // 20: lightkeeper.v1.Vote
+	(*ComputeResult)(nil),          // 21: lightkeeper.v1.ComputeResult
+	(*WeightedKeeper)(nil),         // 22: lightkeeper.v1.WeightedKeeper
+	(*EligibleList)(nil),           // 23: lightkeeper.v1.EligibleList
+	(*Round)(nil),                  // 24: lightkeeper.v1.Round
+	(*Certificate)(nil),            // 25: lightkeeper.v1.Certificate
+	(*Evidence)(nil),               // 26: lightkeeper.v1.Evidence
+	(*Keeper)(nil),                 // 27: lightkeeper.v1.Keeper
+	(*Program)(nil),                // 28: lightkeeper.v1.Program
+	(*VerifyingKey)(nil),           // 29: lightkeeper.v1.VerifyingKey
+	(*Transaction)(nil),            // 30: lightkeeper.v1.Transaction
+	(*SignedTx)(nil),               // 31: lightkeeper.v1.SignedTx
+	(*SubmitRoundTx)(nil),          // 32: lightkeeper.v1.SubmitRoundTx
+	(*ChallengeSeal)(nil),          // 33: lightkeeper.v1.ChallengeSeal
+	(*RevealChallengeTx)(nil),      // 34: lightkeeper.v1.RevealChallengeTx
+	(*PendingReveal)(nil),          // 35: lightkeeper.v1.PendingReveal
+	(*ChallengerQuota)(nil),        // 36: lightkeeper.v1.ChallengerQuota
+	(*RegisterVerifyingKeyTx)(nil), // 37: lightkeeper.v1.RegisterVerifyingKeyTx
+	(*RegisterProgramTx)(nil),      // 38: lightkeeper.v1.RegisterProgramTx
+	(*RegisterKeeperTx)(nil),       // 39: lightkeeper.v1.RegisterKeeperTx
+	(*SetKeeperOnlineTx)(nil),      // 40: lightkeeper.v1.SetKeeperOnlineTx
+	(*KeeperSessionTx)(nil),        // 41: lightkeeper.v1.KeeperSessionTx
+	(*CastVoteTx)(nil),             // 42: lightkeeper.v1.CastVoteTx
+	(*BlockHeader)(nil),            // 43: lightkeeper.v1.BlockHeader
+	(*Block)(nil),                  // 44: lightkeeper.v1.Block
+	(*ChallengeAnswer)(nil),        // 45: lightkeeper.v1.ChallengeAnswer
+	(*ChallengeReveal)(nil),        // 46: lightkeeper.v1.ChallengeReveal
+	(*GenesisKeeper)(nil),          // 47: lightkeeper.v1.GenesisKeeper
+	(*GenesisBalance)(nil),         // 48: lightkeeper.v1.GenesisBalance
+	(*Genesis)(nil),                // 49: lightkeeper.v1.Genesis
+	(*ProofTask)(nil),              // 50: lightkeeper.v1.ProofTask
+	(*ComputeTask)(nil),            // 51: lightkeeper.v1.ComputeTask
+	(*WithdrawalTask)(nil),         // 52: lightkeeper.v1.WithdrawalTask
+	(*Task)(nil),                   // 53: lightkeeper.v1.Task
+	(*StateMeta)(nil),              // 54: lightkeeper.v1.StateMeta
+	(*ShieldedPool)(nil),           // 55: lightkeeper.v1.ShieldedPool
+	(*PoolLeaf)(nil),               // 56: lightkeeper.v1.PoolLeaf
+	(*SpentNullifier)(nil),         // 57: lightkeeper.v1.SpentNullifier
+	(*durationpb.Duration)(nil),    // 58: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 59: google.protobuf.Timestamp
 }
 var file_lightkeeper_v1_types_proto_depIdxs = []int32{
-	53, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
-	12, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
-	13, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
-	14, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
-	11, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
-	10, // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
-	9,  // 6: lightkeeper.v1.ConsensusParams.sessions:type_name -> lightkeeper.v1.SessionParams
-	53, // 7: lightkeeper.v1.SessionParams.ttl:type_name -> google.protobuf.Duration
-	53, // 8: lightkeeper.v1.SessionParams.skew:type_name -> google.protobuf.Duration
-	53, // 9: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
-	53, // 10: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
-	53, // 11: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
-	53, // 12: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
-	0,  // 13: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 14: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
-	15, // 15: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
-	17, // 16: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
-	16, // 17: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
-	5,  // 18: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
-	6,  // 19: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
-	20, // 20: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
-	21, // 21: lightkeeper.v1.EligibleList.keepers:type_name -> lightkeeper.v1.WeightedKeeper
-	2,  // 22: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
-	18, // 23: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
-	54, // 24: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
-	54, // 25: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
-	21, // 26: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	3,  // 27: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
-	4,  // 28: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
-	54, // 29: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
-	19, // 30: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
-	20, // 31: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
-	40, // 32: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	38, // 33: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	2,  // 34: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
-	4,  // 35: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
-	21, // 36: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
-	19, // 37: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
-	54, // 38: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
-	20, // 39: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
-	40, // 40: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	38, // 41: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
-	19, // 42: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
-	19, // 43: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
-	54, // 44: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
-	54, // 45: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
-	54, // 46: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
-	54, // 47: lightkeeper.v1.Keeper.session_expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 48: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 49: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
-	31, // 50: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
-	32, // 51: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
-	34, // 52: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
-	35, // 53: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
-	37, // 54: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
-	30, // 55: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
-	33, // 56: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
-	36, // 57: lightkeeper.v1.Transaction.keeper_session:type_name -> lightkeeper.v1.KeeperSessionTx
-	18, // 58: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
-	40, // 59: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
-	0,  // 60: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 61: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
-	19, // 62: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
-	54, // 63: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
-	38, // 64: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
-	29, // 65: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
-	24, // 66: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
-	25, // 67: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
-	41, // 68: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
-	5,  // 69: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
-	20, // 70: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
-	40, // 71: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
-	54, // 72: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
-	42, // 73: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
-	43, // 74: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
-	8,  // 75: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
-	0,  // 76: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
-	1,  // 77: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
-	11, // 78: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
-	17, // 79: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
-	2,  // 80: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
-	54, // 81: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
-	45, // 82: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
-	47, // 83: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
-	46, // 84: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
-	8,  // 85: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
-	38, // 86: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
-	50, // 87: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
-	88, // [88:88] is the sub-list for method output_type
-	88, // [88:88] is the sub-list for method input_type
-	88, // [88:88] is the sub-list for extension type_name
-	88, // [88:88] is the sub-list for extension extendee
-	0,  // [0:88] is the sub-list for field type_name
+	58, // 0: lightkeeper.v1.ConsensusParams.verification_timeout:type_name -> google.protobuf.Duration
+	13, // 1: lightkeeper.v1.ConsensusParams.staking:type_name -> lightkeeper.v1.StakingParams
+	14, // 2: lightkeeper.v1.ConsensusParams.rewards:type_name -> lightkeeper.v1.RewardParams
+	15, // 3: lightkeeper.v1.ConsensusParams.slashing:type_name -> lightkeeper.v1.SlashingParams
+	12, // 4: lightkeeper.v1.ConsensusParams.compute:type_name -> lightkeeper.v1.ComputeParams
+	11, // 5: lightkeeper.v1.ConsensusParams.size_limits:type_name -> lightkeeper.v1.SizeLimits
+	10, // 6: lightkeeper.v1.ConsensusParams.sessions:type_name -> lightkeeper.v1.SessionParams
+	9,  // 7: lightkeeper.v1.ConsensusParams.challenges:type_name -> lightkeeper.v1.ChallengeRules
+	58, // 8: lightkeeper.v1.ChallengeRules.reveal_window:type_name -> google.protobuf.Duration
+	58, // 9: lightkeeper.v1.SessionParams.ttl:type_name -> google.protobuf.Duration
+	58, // 10: lightkeeper.v1.SessionParams.skew:type_name -> google.protobuf.Duration
+	58, // 11: lightkeeper.v1.StakingParams.unbonding_period:type_name -> google.protobuf.Duration
+	58, // 12: lightkeeper.v1.StakingParams.epoch_length:type_name -> google.protobuf.Duration
+	58, // 13: lightkeeper.v1.SlashingParams.downtime_jail:type_name -> google.protobuf.Duration
+	58, // 14: lightkeeper.v1.SlashingParams.forgiveness_period:type_name -> google.protobuf.Duration
+	0,  // 15: lightkeeper.v1.ProofRequest.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 16: lightkeeper.v1.ProofRequest.curve:type_name -> lightkeeper.v1.Curve
+	16, // 17: lightkeeper.v1.RoundRequest.proof:type_name -> lightkeeper.v1.ProofRequest
+	18, // 18: lightkeeper.v1.RoundRequest.withdrawal:type_name -> lightkeeper.v1.WithdrawalRequest
+	17, // 19: lightkeeper.v1.RoundRequest.compute:type_name -> lightkeeper.v1.ComputeRequest
+	5,  // 20: lightkeeper.v1.Vote.kind:type_name -> lightkeeper.v1.VoteKind
+	6,  // 21: lightkeeper.v1.Vote.reason:type_name -> lightkeeper.v1.RejectReason
+	21, // 22: lightkeeper.v1.Vote.compute:type_name -> lightkeeper.v1.ComputeResult
+	22, // 23: lightkeeper.v1.EligibleList.keepers:type_name -> lightkeeper.v1.WeightedKeeper
+	2,  // 24: lightkeeper.v1.Round.kind:type_name -> lightkeeper.v1.RoundKind
+	19, // 25: lightkeeper.v1.Round.request:type_name -> lightkeeper.v1.RoundRequest
+	59, // 26: lightkeeper.v1.Round.submitted_at:type_name -> google.protobuf.Timestamp
+	59, // 27: lightkeeper.v1.Round.deadline:type_name -> google.protobuf.Timestamp
+	22, // 28: lightkeeper.v1.Round.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	3,  // 29: lightkeeper.v1.Round.phase:type_name -> lightkeeper.v1.RoundPhase
+	4,  // 30: lightkeeper.v1.Round.outcome:type_name -> lightkeeper.v1.Outcome
+	59, // 31: lightkeeper.v1.Round.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 32: lightkeeper.v1.Round.votes:type_name -> lightkeeper.v1.Vote
+	21, // 33: lightkeeper.v1.Round.result:type_name -> lightkeeper.v1.ComputeResult
+	45, // 34: lightkeeper.v1.Round.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	43, // 35: lightkeeper.v1.Round.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	33, // 36: lightkeeper.v1.Round.seal:type_name -> lightkeeper.v1.ChallengeSeal
+	2,  // 37: lightkeeper.v1.Certificate.kind:type_name -> lightkeeper.v1.RoundKind
+	4,  // 38: lightkeeper.v1.Certificate.outcome:type_name -> lightkeeper.v1.Outcome
+	22, // 39: lightkeeper.v1.Certificate.eligible:type_name -> lightkeeper.v1.WeightedKeeper
+	20, // 40: lightkeeper.v1.Certificate.votes:type_name -> lightkeeper.v1.Vote
+	59, // 41: lightkeeper.v1.Certificate.decided_at:type_name -> google.protobuf.Timestamp
+	21, // 42: lightkeeper.v1.Certificate.result:type_name -> lightkeeper.v1.ComputeResult
+	45, // 43: lightkeeper.v1.Certificate.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	43, // 44: lightkeeper.v1.Certificate.seed_block:type_name -> lightkeeper.v1.BlockHeader
+	20, // 45: lightkeeper.v1.Evidence.first:type_name -> lightkeeper.v1.Vote
+	20, // 46: lightkeeper.v1.Evidence.second:type_name -> lightkeeper.v1.Vote
+	59, // 47: lightkeeper.v1.Keeper.jailed_until:type_name -> google.protobuf.Timestamp
+	59, // 48: lightkeeper.v1.Keeper.multiplier_reset_at:type_name -> google.protobuf.Timestamp
+	59, // 49: lightkeeper.v1.Keeper.offline_since:type_name -> google.protobuf.Timestamp
+	59, // 50: lightkeeper.v1.Keeper.session_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 51: lightkeeper.v1.VerifyingKey.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 52: lightkeeper.v1.VerifyingKey.curve:type_name -> lightkeeper.v1.Curve
+	32, // 53: lightkeeper.v1.Transaction.submit_round:type_name -> lightkeeper.v1.SubmitRoundTx
+	37, // 54: lightkeeper.v1.Transaction.register_verifying_key:type_name -> lightkeeper.v1.RegisterVerifyingKeyTx
+	39, // 55: lightkeeper.v1.Transaction.register_keeper:type_name -> lightkeeper.v1.RegisterKeeperTx
+	40, // 56: lightkeeper.v1.Transaction.set_keeper_online:type_name -> lightkeeper.v1.SetKeeperOnlineTx
+	42, // 57: lightkeeper.v1.Transaction.cast_vote:type_name -> lightkeeper.v1.CastVoteTx
+	31, // 58: lightkeeper.v1.Transaction.signed:type_name -> lightkeeper.v1.SignedTx
+	38, // 59: lightkeeper.v1.Transaction.register_program:type_name -> lightkeeper.v1.RegisterProgramTx
+	41, // 60: lightkeeper.v1.Transaction.keeper_session:type_name -> lightkeeper.v1.KeeperSessionTx
+	34, // 61: lightkeeper.v1.Transaction.reveal_challenge:type_name -> lightkeeper.v1.RevealChallengeTx
+	19, // 62: lightkeeper.v1.SubmitRoundTx.request:type_name -> lightkeeper.v1.RoundRequest
+	45, // 63: lightkeeper.v1.SubmitRoundTx.challenge:type_name -> lightkeeper.v1.ChallengeAnswer
+	33, // 64: lightkeeper.v1.SubmitRoundTx.seal:type_name -> lightkeeper.v1.ChallengeSeal
+	45, // 65: lightkeeper.v1.RevealChallengeTx.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	24, // 66: lightkeeper.v1.PendingReveal.round:type_name -> lightkeeper.v1.Round
+	0,  // 67: lightkeeper.v1.RegisterVerifyingKeyTx.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 68: lightkeeper.v1.RegisterVerifyingKeyTx.curve:type_name -> lightkeeper.v1.Curve
+	20, // 69: lightkeeper.v1.CastVoteTx.vote:type_name -> lightkeeper.v1.Vote
+	59, // 70: lightkeeper.v1.BlockHeader.time:type_name -> google.protobuf.Timestamp
+	43, // 71: lightkeeper.v1.Block.header:type_name -> lightkeeper.v1.BlockHeader
+	30, // 72: lightkeeper.v1.Block.transactions:type_name -> lightkeeper.v1.Transaction
+	25, // 73: lightkeeper.v1.Block.certificates:type_name -> lightkeeper.v1.Certificate
+	26, // 74: lightkeeper.v1.Block.evidence:type_name -> lightkeeper.v1.Evidence
+	46, // 75: lightkeeper.v1.Block.challenges:type_name -> lightkeeper.v1.ChallengeReveal
+	5,  // 76: lightkeeper.v1.ChallengeAnswer.kind:type_name -> lightkeeper.v1.VoteKind
+	21, // 77: lightkeeper.v1.ChallengeAnswer.result:type_name -> lightkeeper.v1.ComputeResult
+	45, // 78: lightkeeper.v1.ChallengeReveal.answer:type_name -> lightkeeper.v1.ChallengeAnswer
+	59, // 79: lightkeeper.v1.Genesis.genesis_time:type_name -> google.protobuf.Timestamp
+	47, // 80: lightkeeper.v1.Genesis.keepers:type_name -> lightkeeper.v1.GenesisKeeper
+	48, // 81: lightkeeper.v1.Genesis.balances:type_name -> lightkeeper.v1.GenesisBalance
+	8,  // 82: lightkeeper.v1.Genesis.params:type_name -> lightkeeper.v1.ConsensusParams
+	0,  // 83: lightkeeper.v1.ProofTask.scheme:type_name -> lightkeeper.v1.Scheme
+	1,  // 84: lightkeeper.v1.ProofTask.curve:type_name -> lightkeeper.v1.Curve
+	12, // 85: lightkeeper.v1.ComputeTask.limits:type_name -> lightkeeper.v1.ComputeParams
+	18, // 86: lightkeeper.v1.WithdrawalTask.request:type_name -> lightkeeper.v1.WithdrawalRequest
+	2,  // 87: lightkeeper.v1.Task.kind:type_name -> lightkeeper.v1.RoundKind
+	59, // 88: lightkeeper.v1.Task.deadline:type_name -> google.protobuf.Timestamp
+	50, // 89: lightkeeper.v1.Task.proof:type_name -> lightkeeper.v1.ProofTask
+	52, // 90: lightkeeper.v1.Task.withdrawal:type_name -> lightkeeper.v1.WithdrawalTask
+	51, // 91: lightkeeper.v1.Task.compute:type_name -> lightkeeper.v1.ComputeTask
+	8,  // 92: lightkeeper.v1.StateMeta.params:type_name -> lightkeeper.v1.ConsensusParams
+	43, // 93: lightkeeper.v1.StateMeta.head:type_name -> lightkeeper.v1.BlockHeader
+	55, // 94: lightkeeper.v1.StateMeta.pool:type_name -> lightkeeper.v1.ShieldedPool
+	95, // [95:95] is the sub-list for method output_type
+	95, // [95:95] is the sub-list for method input_type
+	95, // [95:95] is the sub-list for extension type_name
+	95, // [95:95] is the sub-list for extension extendee
+	0,  // [0:95] is the sub-list for field type_name
 }
 
 func init() { file_lightkeeper_v1_types_proto_init() }
@@ -5517,12 +5946,12 @@ func file_lightkeeper_v1_types_proto_init() {
 	if File_lightkeeper_v1_types_proto != nil {
 		return
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[10].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[11].OneofWrappers = []any{
 		(*RoundRequest_Proof)(nil),
 		(*RoundRequest_Withdrawal)(nil),
 		(*RoundRequest_Compute)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[21].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[22].OneofWrappers = []any{
 		(*Transaction_SubmitRound)(nil),
 		(*Transaction_RegisterVerifyingKey)(nil),
 		(*Transaction_RegisterKeeper)(nil),
@@ -5531,8 +5960,9 @@ func file_lightkeeper_v1_types_proto_init() {
 		(*Transaction_Signed)(nil),
 		(*Transaction_RegisterProgram)(nil),
 		(*Transaction_KeeperSession)(nil),
+		(*Transaction_RevealChallenge)(nil),
 	}
-	file_lightkeeper_v1_types_proto_msgTypes[40].OneofWrappers = []any{
+	file_lightkeeper_v1_types_proto_msgTypes[45].OneofWrappers = []any{
 		(*Task_Proof)(nil),
 		(*Task_Withdrawal)(nil),
 		(*Task_Compute)(nil),
@@ -5543,7 +5973,7 @@ func file_lightkeeper_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lightkeeper_v1_types_proto_rawDesc), len(file_lightkeeper_v1_types_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   45,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
