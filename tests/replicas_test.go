@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/lightkeeper-net/lightkeeper/devtools/byzantine"
 	"github.com/lightkeeper-net/lightkeeper/devtools/replicanet"
 	"github.com/lightkeeper-net/lightkeeper/devtools/workload"
+	"github.com/lightkeeper-net/lightkeeper/internal/setup"
 	lightkeeperv1 "github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1"
 	"github.com/lightkeeper-net/lightkeeper/proto/lightkeeper/v1/lightkeeperv1connect"
 )
@@ -138,6 +140,7 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 	var (
 		mu     sync.Mutex
 		acked  = map[string]string{} // round id -> item
+		during = map[int][]string{}  // victim -> rounds submitted and acknowledged while it was down
 		down   atomic.Int32          // replica being killed, -1 none
 		seq    atomic.Int64
 		failed atomic.Int64
@@ -155,6 +158,7 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 					continue
 				}
 				it := valid[int(s)%len(valid)]
+				victim := down.Load()
 				sub := workload.NewSubmitter(http.DefaultClient, n.URLs[r])
 				sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
 				round, err := sub.Submit(sctx, it, fmt.Sprintf("kill-%d-%d", c, s))
@@ -165,6 +169,9 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 				}
 				mu.Lock()
 				acked[round.GetId()] = it.Name
+				if victim >= 0 && down.Load() == victim {
+					during[int(victim)] = append(during[int(victim)], round.GetId())
+				}
 				mu.Unlock()
 			}
 		}()
@@ -175,7 +182,49 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 		if err := n.KillReplica(victim); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(3 * time.Second) // rounds go on with three replicas
+		// Rounds go on with three replicas: wait for a few acknowledged
+		// while this one is dead (slow while CometBFT times out the dead
+		// validator's turns as proposer).
+		var ids []string
+		for wait := time.Now().Add(30 * time.Second); len(ids) < 4; {
+			time.Sleep(500 * time.Millisecond)
+			mu.Lock()
+			ids = slices.Clone(during[victim])
+			mu.Unlock()
+			if time.Now().After(wait) {
+				t.Fatalf("%d rounds acknowledged in 30 s while replica %d was down, want 4", len(ids), victim)
+			}
+		}
+		// The keepers whose own replica is down go on voting through
+		// another: before it comes back, each has a vote recorded in a
+		// round submitted while it was dead. (The API shows a round's
+		// votes once it closes, which it does when every member voted.)
+		rounds := lightkeeperv1connect.NewRoundServiceClient(http.DefaultClient, n.URLs[(victim+1)%len(n.URLs)])
+		var missing []int
+		for wait := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			voted := map[string]bool{}
+			for _, id := range ids {
+				r, err := rounds.GetRound(ctx, connect.NewRequest(&lightkeeperv1.GetRoundRequest{RoundId: id}))
+				if err != nil {
+					t.Fatalf("round %s: %v", id, err)
+				}
+				for _, v := range r.Msg.GetRound().GetVotes() {
+					voted[v.GetKeeperId()] = true
+				}
+			}
+			missing = missing[:0]
+			for i, key := range n.Keys {
+				if i%len(n.URLs) == victim && !voted[setup.KeyID(key)] {
+					missing = append(missing, i)
+				}
+			}
+			if len(missing) == 0 || time.Now().After(wait) {
+				break
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("keepers %v (own replica %d) cast no vote in the %d rounds submitted while replica %d was down", missing, victim, len(ids), victim)
+		}
 		if err := n.StartReplica(victim); err != nil {
 			t.Fatal(err)
 		}
