@@ -18,7 +18,7 @@ func init() { register(newNodeCmd) }
 func newNodeCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "node --home DIR [--api-listen ADDR]",
-		Short: "run one replica of a replicated chain, serving the Connect API (in progress, issue #11)",
+		Short: "run one replica of a replicated chain, serving the Connect API",
 		Long: `node runs one replica: a CometBFT node with the Lightkeeper state machine
 as its ABCI application, from a home 'lightkeeper testnet init' wrote. It
 replays the blocks after its last committed one, then takes part in

@@ -14,7 +14,7 @@ import (
 func init() { register(newTestnetCmd) }
 
 func newTestnetCmd() *cobra.Command {
-	return group("testnet", "set up a replicated chain on CometBFT (in progress, issue #11)",
+	return group("testnet", "set up a replicated chain on CometBFT",
 		`testnet sets up a chain whose state machine is replicated by CometBFT:
 every replica runs the same blocks and answers for the same app hash,
 and serves the whole Connect API: keepers and clients may use any
