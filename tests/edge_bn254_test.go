@@ -5,11 +5,9 @@ package tests
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,29 +54,7 @@ func TestEdgeWorkerBN254(t *testing.T) {
 	}
 
 	// The cron, until the test is done; each event lets its session end.
-	stop := make(chan struct{})
-	var cronWG sync.WaitGroup
-	cronWG.Add(1)
-	go func() {
-		defer cronWG.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if res, err := w.client.Post(w.cronURL+"/scheduled", "text/plain", nil); err == nil {
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-			} else {
-				time.Sleep(500 * time.Millisecond)
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		cronWG.Wait()
-	}()
+	defer runCron(w)()
 	waitKeeperOnline(t, d.URL, id, 60*time.Second)
 
 	outs := runAll(t, d.URL, built)

@@ -267,31 +267,8 @@ func TestEdgeWorkerProofsOnly(t *testing.T) {
 	w := startEdgeWorkerd(t, dir, id, key.Seed(), d.URL, "LIGHTKEEPER_BENCH=1")
 
 	// The cron, until the test is done; each event lets its session end.
-	stop := make(chan struct{})
-	var cronWG sync.WaitGroup
-	cronWG.Add(1)
-	go func() {
-		defer cronWG.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if res, err := w.client.Post(w.cronURL+"/scheduled", "text/plain", nil); err == nil {
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-			} else {
-				time.Sleep(500 * time.Millisecond)
-			}
-		}
-	}()
-	defer func() {
-		if stop != nil {
-			close(stop)
-			cronWG.Wait()
-		}
-	}()
+	stopCron := runCron(w)
+	defer stopCron()
 	waitKeeperOnline(t, d.URL, id, 60*time.Second)
 
 	outs := runAll(t, d.URL, items)
@@ -326,9 +303,7 @@ func TestEdgeWorkerProofsOnly(t *testing.T) {
 	default:
 		t.Logf("compute round %s: %s; the proofs-only worker abstained (UNSUPPORTED)", round.GetId()[:12], round.GetOutcome())
 	}
-	close(stop)
-	cronWG.Wait()
-	stop = nil
+	stopCron()
 	t.Run("batch-bench", func(t *testing.T) { edgeBatchBench(t, w) })
 }
 
@@ -593,4 +568,31 @@ func runWorkerd(t *testing.T, cmd *exec.Cmd) (exited <-chan struct{}, out *locke
 		}
 	})
 	return done, out
+}
+
+// runCron fires the worker's scheduled event one after another, each
+// letting its keeper session end, until the returned stop is called
+// (stop waits for the event under way; calling it again does nothing).
+func runCron(w *edgeWorkerd) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if res, err := w.client.Post(w.cronURL+"/scheduled", "text/plain", nil); err == nil {
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			} else {
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }

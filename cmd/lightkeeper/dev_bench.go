@@ -263,7 +263,8 @@ func runBench(ctx context.Context, fs *pflag.FlagSet, o benchOptions) error {
 		TimeoutCommit: *timeoutCommit,
 		// As the embedded devnet's: the submission limiter, the per-address
 		// stream limit and challenges are not what the bench measures.
-		APIConfig: map[string]string{"submit_rate": "1e6", "submit_burst": "1000000", "max_streams_per_address": "1048576", "max_streams": "1048576"},
+		// ("enabled" is the [challenges] table's only key of that name.)
+		APIConfig: map[string]string{"submit_rate": "1e6", "submit_burst": "1000000", "max_streams_per_address": "1048576", "max_streams": "1048576", "enabled": "false"},
 	})
 	if err != nil {
 		return err
