@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lightkeeper-net/lightkeeper/coordinator/challenge/keys"
+	"github.com/lightkeeper-net/lightkeeper/internal/atomicfile"
 )
 
 // Keys on disk. A trusted setup draws fresh randomness each time, so a
@@ -63,7 +64,7 @@ func loadOrSetup(dir string, c Circuit) (*keys.Fixture, Key, error) {
 			return nil, Key{}, fmt.Errorf("challenge: circuit %s: setup: %w", c.Name(), err)
 		}
 		if path != "" {
-			if err := save(dir, path, f); err != nil {
+			if err := save(path, f); err != nil {
 				return nil, Key{}, fmt.Errorf("challenge: circuit %s: saving its keys: %w", c.Name(), err)
 			}
 		}
@@ -82,28 +83,6 @@ func loadOrSetup(dir string, c Circuit) (*keys.Fixture, Key, error) {
 // save writes f to path atomically (temporary file, sync, rename). The
 // files hold proving keys of single-party setups; they are not secret, but
 // nobody else needs to write them.
-func save(dir, path string, f *keys.Fixture) (err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = f.Save(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+func save(path string, f *keys.Fixture) error {
+	return atomicfile.Write(path, 0o600, f.Save)
 }
