@@ -52,7 +52,7 @@ func TestBN254BuildLeavesOutBLS12381(t *testing.T) {
 	if len(filter(all, bls)) == 0 || len(filter(all, plonk)) == 0 {
 		t.Fatal("the proofs-only worker links no BLS12-381 or no PLONK package: the test looks for the wrong packages")
 	}
-	bn254 := workerDeps(t, proofs + " lightkeeper_nobls12381")
+	bn254 := workerDeps(t, proofs+" lightkeeper_nobls12381")
 	if found := filter(bn254, bls); len(found) > 0 {
 		t.Errorf("the BN254 worker imports %v", found)
 	}
